@@ -1,0 +1,238 @@
+"""GP Connect client on httpx: SSP headers, a fresh JWT per request, evidence for every exchange.
+
+Credentials stay inside this object: its repr names only the target, the bearer token is
+redacted in every Exchange, and client certificate and key are held by httpx as paths.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import httpx
+
+from . import jwt_token
+from .errors import HarnessError
+from .interactions import Interaction
+from .settings import Settings
+
+FHIR_JSON = "application/fhir+json;charset=utf-8"
+REDACTED = "Bearer <redacted>"
+MAX_BODY_BYTES = 32 * 1024 * 1024
+REQUIRED_HEADERS = ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization")
+
+
+@dataclass
+class Exchange:
+    """One request and its response (or transport failure), safe to show in a report."""
+
+    interaction: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    jwt_claims: dict[str, Any] | None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_text: str = ""
+    elapsed_s: float | None = None
+    error: str | None = None
+    _json: Any = field(default=None, repr=False)
+    _json_parsed: bool = field(default=False, repr=False)
+
+    @property
+    def request_line(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def short_request(self) -> str:
+        """The request line, shortened for failure messages."""
+        line = self.request_line
+        return line if len(line) <= 160 else line[:157] + "..."
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.response_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self) -> Any:
+        """The response body as JSON; raises Nonconformance naming the request when it is not."""
+        from .errors import Nonconformance
+
+        if not self._json_parsed:
+            try:
+                self._json = json.loads(self.response_text)
+            except ValueError as exc:
+                snippet = self.response_text[:80].replace("\n", " ")
+                raise Nonconformance(
+                    f"response body is not valid JSON ({exc.msg} at char {exc.pos}); starts {snippet!r} "
+                    f"({self.short_request()})"
+                ) from None
+            self._json_parsed = True
+        return self._json
+
+    def render(self) -> str:
+        """Human-readable evidence: request line, redacted headers, claims, response."""
+        out = [f"{self.request_line}"]
+        out += [f"{k}: {v}" for k, v in self.request_headers.items()]
+        if self.request_body:
+            out += ["", self.request_body]
+        if self.jwt_claims is not None:
+            out += ["", "Decoded JWT claims (bearer token redacted above):", json.dumps(self.jwt_claims, indent=2)]
+        out += ["", "-" * 60]
+        if self.error:
+            out.append(f"No response: {self.error}")
+        else:
+            out.append(f"HTTP {self.status}  ({self.elapsed_s:.3f} s)")
+            out += [f"{k}: {v}" for k, v in self.response_headers.items()]
+            out += ["", _pretty(self.response_text)]
+        return "\n".join(out)
+
+
+def _pretty(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), indent=2)
+    except ValueError:
+        return text
+
+
+Listener = Callable[[Exchange], None]
+
+
+class GpConnectClient:
+    """Sends GP Connect requests to one provider and tells listeners about each exchange."""
+
+    def __init__(self, settings: Settings, base_url: str, transport: httpx.BaseTransport | None = None):
+        self._settings = settings
+        self.base_url = base_url.rstrip("/")
+        self._listeners: list[Listener] = []
+        self._http = httpx.Client(
+            timeout=settings.timeout_s,
+            verify=settings.verify,
+            cert=settings.client_certificate,
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"GpConnectClient({self.base_url})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def url_for(self, path: str) -> str:
+        """Full URL of a request path, routed through the SSP prefix when one is set."""
+        target = f"{self.base_url}/{path.lstrip('/')}"
+        if self._settings.ssp_url:
+            return f"{self._settings.ssp_url}/{target}"
+        return target
+
+    def headers_for(self, interaction: Interaction, claims: Mapping[str, Any] | None) -> dict[str, str]:
+        headers = {
+            "Ssp-TraceID": str(uuid.uuid4()),
+            "Ssp-From": self._settings.consumer_asid,
+            "Ssp-To": self._settings.provider_asid,
+            "Ssp-InteractionID": interaction.interaction_id,
+            "Accept": FHIR_JSON,
+        }
+        if claims is not None:
+            headers["Authorization"] = f"Bearer {jwt_token.encode(dict(claims))}"
+        return headers
+
+    def claims_for(self, interaction: Interaction) -> dict[str, Any]:
+        return jwt_token.claims(
+            audience=self.base_url, scope=interaction.scope, consumer_ods_code=self._settings.consumer_ods_code
+        )
+
+    def send(
+        self,
+        interaction: Interaction,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        omit_headers: Iterable[str] = (),
+        claims: Mapping[str, Any] | None = None,
+    ) -> Exchange:
+        """Send one request. `headers` add to or replace the defaults; `claims` replace the JWT's.
+
+        Transport failures raise HarnessError with a one-line cause after listeners saw the exchange.
+        """
+        jwt_claims = dict(claims) if claims is not None else self.claims_for(interaction)
+        request_headers = self.headers_for(interaction, jwt_claims)
+        content = None
+        if body is not None:
+            content = body if isinstance(body, (str, bytes)) else json.dumps(body)
+            request_headers["Content-Type"] = FHIR_JSON
+        request_headers.update(headers or {})
+        for name in omit_headers:
+            request_headers.pop(name, None)
+
+        request = self._http.build_request(
+            interaction.method, self.url_for(path), params=list(params or []), headers=request_headers, content=content
+        )
+        shown_headers = {k: (REDACTED if k.lower() == "authorization" else v) for k, v in request_headers.items()}
+        exchange = Exchange(
+            interaction=interaction.name,
+            method=request.method,
+            url=str(request.url),
+            request_headers=shown_headers,
+            request_body=content.decode() if isinstance(content, bytes) else content,
+            jwt_claims=jwt_claims if "Authorization" in request_headers else None,
+        )
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                exchange.status = response.status_code
+                exchange.response_headers = dict(response.headers)
+                exchange.response_text = self._read_body(response)
+                exchange.elapsed_s = response.elapsed.total_seconds()
+            finally:
+                response.close()
+        except httpx.HTTPError as exc:
+            exchange.error = _describe_transport_error(exc)
+            self._notify(exchange)
+            raise HarnessError(f"{interaction.name}: {exchange.error} ({exchange.short_request()})") from None
+        self._notify(exchange)
+        return exchange
+
+    def _read_body(self, response: httpx.Response) -> str:
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+            chunks.append(chunk)
+        return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+
+    def _notify(self, exchange: Exchange) -> None:
+        for listener in list(self._listeners):
+            listener(exchange)
+
+
+def _describe_transport_error(exc: httpx.HTTPError) -> str:
+    kinds = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.WriteTimeout: "write timed out",
+        httpx.PoolTimeout: "no connection available in time",
+        httpx.ConnectError: "cannot connect",
+        httpx.RemoteProtocolError: "provider broke the HTTP exchange",
+        httpx.ReadError: "connection failed while reading",
+        httpx.DecodingError: "response could not be decoded",
+    }
+    for kind, label in kinds.items():
+        if isinstance(exc, kind):
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            return f"{label}: {detail}" if detail else label
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'transport error'}"

@@ -1,0 +1,204 @@
+"""Run configuration: one frozen, validated Settings object.
+
+Precedence: real environment variables, then ``config/<GPC_ENV>.env`` (python-dotenv,
+override off), then the defaults below. Every problem is reported as a ConfigError whose
+message is one line naming the key and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+ORG_TYPES = ("gp-practice", "urgent-care")
+SCHEDULE_TYPE_MODES = ("all", "some", "none")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; str() is the one-line reason."""
+
+
+def nhs_number_is_valid(value: str) -> bool:
+    """Modulus 11 check of a 10-digit NHS number."""
+    if not re.fullmatch(r"\d{10}", value):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(value[9])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings for one run. Secrets are paths, never contents."""
+
+    env_name: str
+    base_url: str  # empty: start the bundled reference provider
+    ssp_url: str
+    provider_ods_code: str
+    provider_asid: str
+    consumer_asid: str
+    consumer_ods_code: str
+    consumer_org_type: str  # "" when the consumer sends no organisation type
+    patient_nhs_number: str
+    search_days: int
+    timeout_s: float
+    schedule_types: str
+    client_cert: str
+    client_key: str
+    ca_bundle: str
+    tls_verify: bool
+    allow_writes: bool
+    reference_faults: tuple[str, ...] = field(default_factory=tuple)
+    # Spine code and status a refused multi-slot booking is expected to carry.
+    multislot_refusal_status: int = 422
+    multislot_refusal_code: str = "INVALID_RESOURCE"
+
+    @property
+    def uses_reference_provider(self) -> bool:
+        return not self.base_url
+
+    @property
+    def verify(self) -> bool | str:
+        """The value httpx takes for `verify`."""
+        if not self.tls_verify:
+            return False
+        return self.ca_bundle or True
+
+    @property
+    def client_certificate(self) -> tuple[str, str] | None:
+        return (self.client_cert, self.client_key) if self.client_cert else None
+
+
+def _read_sources(env_name: str, environ: dict[str, str]) -> dict[str, str]:
+    env_file = CONFIG_DIR / f"{env_name}.env"
+    if not env_file.is_file():
+        raise ConfigError(f"GPC_ENV: no config file {env_file.relative_to(PROJECT_ROOT)} for environment '{env_name}'")
+    values = {k: (v or "") for k, v in dotenv_values(env_file).items()}
+    values.update({k: v for k, v in environ.items() if k.startswith("GPC_")})
+    return values
+
+
+def _url(values: dict, key: str, required: bool) -> str:
+    raw = values.get(key, "").strip()
+    if not raw:
+        if required:
+            raise ConfigError(f"{key}: missing; set it to an http(s) URL")
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key}: '{raw}' is not an http(s) URL with a host")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{key}: '{raw}' must not carry a query or fragment")
+    return raw.rstrip("/")
+
+
+def _match(values: dict, key: str, pattern: str, what: str, default: str | None = None) -> str:
+    raw = values.get(key, "").strip()
+    if not raw:
+        if default is not None:
+            return default
+        raise ConfigError(f"{key}: missing; expected {what}")
+    if not re.fullmatch(pattern, raw):
+        raise ConfigError(f"{key}: '{raw}' is not {what}")
+    return raw
+
+
+def _choice(values: dict, key: str, choices: tuple[str, ...], default: str) -> str:
+    raw = values.get(key, "").strip() or default
+    if raw not in choices:
+        raise ConfigError(f"{key}: '{raw}' is not one of {', '.join(c or '(empty)' for c in choices)}")
+    return raw
+
+
+def _bool(values: dict, key: str, default: bool) -> bool:
+    raw = values.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "yes", "1", "on"):
+        return True
+    if raw in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(f"{key}: '{raw}' is not true or false")
+
+
+def _number(values: dict, key: str, kind: type, low: float, high: float, default) -> int | float:
+    raw = values.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        number = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{key}: '{raw}' is not a {'whole ' if kind is int else ''}number") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{key}: {raw} is outside {low:g} to {high:g}")
+    return number
+
+
+def _path(values: dict, key: str) -> str:
+    raw = values.get(key, "").strip()
+    if not raw:
+        return ""
+    path = Path(raw)
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    if not path.is_file():
+        raise ConfigError(f"{key}: file '{raw}' does not exist")
+    return str(path)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from the environment and the chosen config file, or raise ConfigError."""
+    environ = dict(os.environ if environ is None else environ)
+    env_name = environ.get("GPC_ENV", "").strip() or "reference"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", env_name):
+        raise ConfigError(f"GPC_ENV: '{env_name}' is not a config name (letters, digits, . _ -)")
+    v = _read_sources(env_name, environ)
+
+    base_url = _url(v, "GPC_BASE_URL", required=False)
+    nhs = _match(v, "GPC_PATIENT_NHS_NUMBER", r"\d{10}", "a 10-digit NHS number")
+    if not nhs_number_is_valid(nhs):
+        raise ConfigError(f"GPC_PATIENT_NHS_NUMBER: '{nhs}' fails the NHS number check digit")
+    cert, key = _path(v, "GPC_CLIENT_CERT"), _path(v, "GPC_CLIENT_KEY")
+    if bool(cert) != bool(key):
+        missing = "GPC_CLIENT_KEY" if cert else "GPC_CLIENT_CERT"
+        raise ConfigError(f"{missing}: missing; mutual TLS needs both GPC_CLIENT_CERT and GPC_CLIENT_KEY")
+    faults_raw = v.get("GPC_REFERENCE_FAULTS", "").strip()
+    faults = tuple(f.strip() for f in faults_raw.split(",") if f.strip())
+    if faults and base_url:
+        raise ConfigError("GPC_REFERENCE_FAULTS: only applies to the bundled reference provider (GPC_BASE_URL is set)")
+    for fault in faults:
+        if not re.fullmatch(r"[a-z0-9_]+", fault):
+            raise ConfigError(f"GPC_REFERENCE_FAULTS: '{fault}' is not a fault name (lower-case letters, digits, _)")
+
+    return Settings(
+        env_name=env_name,
+        base_url=base_url,
+        ssp_url=_url(v, "GPC_SSP_URL", required=False),
+        provider_ods_code=_match(v, "GPC_PROVIDER_ODS_CODE", r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
+        provider_asid=_match(v, "GPC_PROVIDER_ASID", r"\d{1,20}", "an ASID (digits)"),
+        consumer_asid=_match(v, "GPC_CONSUMER_ASID", r"\d{1,20}", "an ASID (digits)"),
+        consumer_ods_code=_match(v, "GPC_CONSUMER_ODS_CODE", r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
+        consumer_org_type=_choice(v, "GPC_CONSUMER_ORG_TYPE", ("",) + ORG_TYPES, ""),
+        patient_nhs_number=nhs,
+        search_days=int(_number(v, "GPC_SEARCH_DAYS", int, 1, 14, 7)),
+        timeout_s=float(_number(v, "GPC_TIMEOUT_S", float, 0.1, 600, 30.0)),
+        schedule_types=_choice(v, "GPC_SCHEDULE_TYPES", SCHEDULE_TYPE_MODES, "some"),
+        client_cert=cert,
+        client_key=key,
+        ca_bundle=_path(v, "GPC_CA_BUNDLE"),
+        tls_verify=_bool(v, "GPC_TLS_VERIFY", True),
+        allow_writes=_bool(v, "GPC_ALLOW_WRITES", False),
+        reference_faults=faults,
+        multislot_refusal_status=int(_number(v, "GPC_MULTISLOT_REFUSAL_STATUS", int, 400, 499, 422)),
+        multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code", "INVALID_RESOURCE"),
+    )

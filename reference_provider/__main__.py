@@ -1,0 +1,91 @@
+"""Run the reference provider: python -m reference_provider --port 8080 [--fault NAME ...]."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import uvicorn
+
+from . import faults as fault_registry
+from . import practice
+from .app import Config, create_app
+from .store import Store
+
+DEFAULT_ODS = "A99901"
+DEFAULT_ASID = "918999199001"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m reference_provider", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--port", type=int, default=8080)
+    where.add_argument("--fd", type=int, help="serve on an already-listening socket (used by the harness)")
+    parser.add_argument("--ods-code", default=DEFAULT_ODS)
+    parser.add_argument("--asid", default=DEFAULT_ASID)
+    parser.add_argument("--base-path", default=None,
+                        help="service root path; default /<ODS>/STU3/1/gpconnect")
+    parser.add_argument("--fault", action="append", default=[], help="a named fault to switch on (repeatable)")
+    parser.add_argument("--list-faults", action="store_true", help="print the named faults and exit")
+    parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temporary one)")
+    parser.add_argument("--certfile", help="serve TLS with this certificate (PEM)")
+    parser.add_argument("--keyfile", help="private key for --certfile")
+    parser.add_argument("--client-ca", help="require client certificates signed by this CA (PEM)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list_faults:
+        for name, (req, what) in sorted(fault_registry.FAULTS.items()):
+            print(f"{name:32} {req:20} {what}")
+        return 0
+    try:
+        faults = set(fault_registry.check(args.fault))
+    except ValueError as exc:
+        print(f"reference_provider: {exc}", file=sys.stderr)
+        return 2
+    base_path = args.base_path if args.base_path is not None else f"/{args.ods_code}/STU3/1/gpconnect"
+    base_path = base_path.rstrip("/")
+
+    workdir = None
+    if args.db is None:
+        workdir = Path(tempfile.mkdtemp(prefix="gpc-reference-"))
+        db_path = workdir / "practice.sqlite"
+    else:
+        db_path = args.db
+        if db_path.exists():
+            db_path.unlink()
+    store = Store(db_path)
+    store.initialise(datetime.now(practice.UK).date())
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(Config(args.ods_code, args.asid, base_path, store, faults))
+    tls = {}
+    if args.certfile:
+        import ssl
+
+        tls = {"ssl_certfile": args.certfile, "ssl_keyfile": args.keyfile}
+        if args.client_ca:
+            tls.update(ssl_ca_certs=args.client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    try:
+        if args.fd is not None:
+            uvicorn.run(app, fd=args.fd, log_level="warning", **tls)
+        else:
+            print(f"GP Connect reference provider: service root http{'s' if tls else ''}://{args.host}:{args.port}"
+                  f"{base_path}", flush=True)
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **tls)
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

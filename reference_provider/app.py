@@ -1,0 +1,173 @@
+"""The reference provider as an ASGI app: routing, request checks, FHIR responses."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from . import practice, resources, security, slot_search
+from .security import Refusal
+from .store import Store
+
+FHIR_JSON = "application/fhir+json;charset=utf-8"
+log = logging.getLogger("reference_provider")
+
+
+@dataclass
+class Config:
+    ods_code: str
+    asid: str
+    base_path: str
+    store: Store
+    faults: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Result:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """What a handler needs to know about one request."""
+
+    request: Request
+    interaction: str
+    claims: dict
+    body: bytes
+    path_params: dict[str, str]
+
+    def query(self) -> list[tuple[str, str]]:
+        return list(self.request.query_params.multi_items())
+
+
+Handler = Callable[[Config, Call], Result]
+
+
+def fhir_response(result: Result, faults: set[str]) -> Response:
+    headers = {"Cache-Control": "no-store", **result.headers}
+    return Response(json.dumps(result.body), status_code=result.status, headers=headers, media_type=FHIR_JSON)
+
+
+def refusal_response(refusal: Refusal, config: Config, interaction: str | None) -> Response:
+    if "search_error_no_outcome" in config.faults and interaction == security.URN + "rest:search:slot-1":
+        return Response(refusal.diagnostics, status_code=refusal.status, media_type="text/plain",
+                        headers={"Cache-Control": "no-store"})
+    body = resources.operation_outcome(refusal.spine_code, refusal.diagnostics)
+    return fhir_response(Result(refusal.status, body), config.faults)
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def metadata(config: Config, call: Call) -> Result:
+    return Result(200, capability_statement())
+
+
+def find_patient(config: Config, call: Call) -> Result:
+    identifiers = [v for k, v in call.query() if k == "identifier"]
+    if len(identifiers) != 1:
+        raise Refusal(400, "BAD_REQUEST", "Exactly one identifier parameter is required")
+    system, _, value = identifiers[0].partition("|")
+    if system != resources.NHS_NUMBER_SYSTEM:
+        raise Refusal(400, "INVALID_IDENTIFIER_SYSTEM", f"Unsupported identifier system {system}")
+    if not re.fullmatch(r"\d{10}", value):
+        raise Refusal(400, "INVALID_NHS_NUMBER", f"NHS number {value} is not valid")
+    matches = [resources.patient(p, config.ods_code) for p in practice.PATIENTS if p[0] == value]
+    return Result(200, resources.bundle(matches))
+
+
+def search_slots(config: Config, call: Call) -> Result:
+    query = slot_search.parse_query(call.query(), config.faults)
+    return Result(200, slot_search.search(config.store, query, config.ods_code, config.faults))
+
+
+def capability_statement() -> dict[str, Any]:
+    search = [{"name": n, "type": t} for n, t in
+              (("start", "date"), ("end", "date"), ("status", "token"), ("searchFilter", "token"))]
+    return {
+        "resourceType": "CapabilityStatement",
+        "version": "1.2.7",
+        "name": "GP Connect reference provider",
+        "status": "active",
+        "date": datetime.now(practice.UK).date().isoformat(),
+        "kind": "instance",
+        "fhirVersion": "3.0.1",
+        "acceptUnknown": "both",
+        "format": ["application/fhir+json"],
+        "software": {"name": "GP Connect reference provider", "version": "1.2.7"},
+        "rest": [{
+            "mode": "server",
+            "resource": [
+                {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "searchParam": [{"name": "identifier", "type": "token"}]},
+                {"type": "Slot", "interaction": [{"code": "search-type"}], "searchParam": search,
+                 "searchInclude": [slot_search.INCLUDE_SCHEDULE, slot_search.INCLUDE_PRACTITIONER,
+                                   slot_search.INCLUDE_LOCATION, slot_search.INCLUDE_ORGANIZATION]},
+                {"type": "Appointment", "interaction": [{"code": c} for c in ("read", "create", "update", "search-type")]},
+            ],
+        }],
+    }
+
+
+# ---------------------------------------------------------------- routing
+
+URN = security.URN
+ROUTES: list[tuple[str, dict[str, tuple[tuple[str, ...], Handler]]]] = [
+    ("/metadata", {"GET": ((URN + "rest:read:metadata-1",), metadata)}),
+    ("/Patient", {"GET": ((URN + "rest:search:patient-1",), find_patient)}),
+    ("/Slot", {"GET": ((URN + "rest:search:slot-1",), search_slots)}),
+]
+
+
+def _dispatch(config: Config, routes) -> Callable:
+    async def endpoint(request: Request) -> Response:
+        methods = routes
+        interaction = None
+        try:
+            if request.method not in methods:
+                raise Refusal(400, "BAD_REQUEST", f"{request.method} is not supported on this resource")
+            allowed, handler = methods[request.method]
+            interaction = security.check_headers(request.headers, allowed, config.asid)
+            claims = security.check_jwt(request.headers["Authorization"], interaction)
+            fmt = request.query_params.get("_format")
+            security.check_accept(fmt or request.headers.get("Accept"))
+            body = await request.body()
+            call = Call(request, interaction, claims, body, dict(request.path_params))
+            result = await run_in_threadpool(handler, config, call)
+        except Refusal as refusal:
+            return refusal_response(refusal, config, interaction)
+        except Exception:  # a provider bug must still answer with an OperationOutcome
+            log.exception("unhandled error")
+            refusal = Refusal(500, "INTERNAL_SERVER_ERROR", "The provider failed to handle the request")
+            return refusal_response(refusal, config, interaction)
+        return fhir_response(result, config.faults)
+
+    return endpoint
+
+
+async def not_found(request: Request) -> Response:
+    body = resources.operation_outcome("NO_RECORD_FOUND", f"No resource at {request.url.path}")
+    return Response(json.dumps(body), status_code=404, media_type=FHIR_JSON, headers={"Cache-Control": "no-store"})
+
+
+def create_app(config: Config, extra_routes=()) -> Starlette:
+    all_routes = ROUTES + list(extra_routes)
+    inner = [Route(path, _dispatch(config, methods), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+             for path, methods in all_routes]
+    inner.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    routes = [Mount(config.base_path, routes=inner)] if config.base_path else inner
+    routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    return Starlette(routes=routes)

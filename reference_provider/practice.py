@@ -1,0 +1,193 @@
+"""The reference practice: its organisation, sites, staff, schedules and slot pattern.
+
+Slots are generated for today and the next 14 days in UK local time. The pattern is built so
+that every kind of test data a consumer may need exists: runs of adjacent compatible slots,
+adjacent pairs that differ only in schedule, only in delivery channel or only in slot type,
+pairs with a gap, slots already booked, slots not bookable by GP Connect, and slots restricted
+by organisation code or organisation type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+DAYS_AHEAD = 14
+
+# The consumer ODS code config/reference.env uses; slots restricted to it are bookable by the harness.
+REFERENCE_CONSUMER_ODS = "Y90001"
+
+
+@dataclass(frozen=True)
+class Practitioner:
+    id: str
+    family: str
+    given: str
+    prefix: str
+    gender: str
+    sds_user_id: str
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    name: str
+    site_code: str
+    lines: tuple[str, ...]
+    city: str
+    postcode: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of equal-length slots in a schedule, with per-slot overrides by start time."""
+
+    start: str
+    end: str
+    minutes: int
+    slot_type: str
+    channel: str
+    types: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)
+    gaps: tuple[str, ...] = ()
+    busy: tuple[str, ...] = ()
+    not_bookable: tuple[str, ...] = ()
+    org_codes: dict[str, str] = field(default_factory=dict)
+    org_types: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduleDef:
+    id: str
+    location_id: str
+    practitioner_id: str | None
+    role_code: str
+    schedule_type: str | None
+    blocks: tuple[Block, ...]
+
+
+ORGANIZATION = {
+    "id": "1",
+    "name": "Riverside Medical Practice",
+    "phone": "01632 960001",
+    "lines": ("1 Riverside Way",),
+    "city": "Leeds",
+    "postcode": "LS1 4AP",
+    "type": "gp-practice",
+}
+
+LOCATIONS = (
+    Location("10", "Riverside Main Surgery", "Z91001", ("1 Riverside Way",), "Leeds", "LS1 4AP", "01632 960001"),
+    Location("11", "Meadow Lane Branch Surgery", "Z91002", ("22 Meadow Lane",), "Leeds", "LS11 5BJ", "01632 960002"),
+)
+
+PRACTITIONERS = (
+    Practitioner("20", "Okafor", "Sarah", "Dr", "female", "G9100011"),
+    Practitioner("21", "Rahman", "Aisha", "Dr", "female", "G9100012"),
+    Practitioner("22", "Patel", "James", "Mr", "male", "N9100021"),
+    Practitioner("23", "Nwosu", "Chidi", "Mr", "male", "P9100031"),
+)
+
+ROLE_DISPLAY = {
+    "R0260": "General Medical Practitioner",
+    "R0270": "Salaried General Practitioner",
+    "R0600": "Specialist Nurse Practitioner",
+    "R1290": "Pharmacist",
+    "R1590": "Phlebotomist",
+}
+
+SCHEDULES = (
+    ScheduleDef(
+        "30", "10", "20", "R0260", "Morning GP Surgery",
+        (Block(
+            "08:30", "12:00", 10, "GP Appointment", "In-person",
+            types={"10:00": "NHS Health Check", "10:10": "NHS Health Check", "10:20": "NHS Health Check"},
+            channels={"11:00": "Telephone", "11:10": "Telephone", "11:20": "Telephone"},
+            busy=("09:00",), not_bookable=("08:30", "08:40"),
+        ),),
+    ),
+    ScheduleDef(
+        "31", "10", "21", "R0270", "Afternoon GP Surgery",
+        (Block(
+            "12:00", "16:00", 10, "GP Appointment", "In-person",
+            gaps=("13:00", "13:10", "13:20"),
+            channels={f"15:{m:02d}": "Video" for m in range(0, 60, 10)},
+        ),),
+    ),
+    ScheduleDef(
+        "32", "11", "22", "R0600", "Nurse Clinic",
+        (Block(
+            "09:00", "12:00", 15, "Nurse Appointment", "In-person",
+            org_codes={"11:00": REFERENCE_CONSUMER_ODS, "11:15": "Z99999"},
+            org_types={"11:30": "urgent-care", "11:45": "gp-practice"},
+        ),),
+    ),
+    # A clinic with no practitioner and no schedule type: both are optional in GP Connect.
+    ScheduleDef(
+        "33", "11", None, "R1590", None,
+        (Block("13:00", "15:00", 10, "Blood Test", "In-person"),),
+    ),
+    ScheduleDef(
+        "34", "10", "23", "R1290", "Pharmacy Clinic",
+        (Block("10:00", "12:00", 15, "Medication Review", "Telephone"),),
+    ),
+)
+
+PATIENTS = (
+    # NHS number, id, family, given, prefix, gender, birth date
+    ("9000000009", "40", "SMITH", "Jane", "Mrs", "female", "1968-03-14"),
+    ("9000000017", "41", "JONES", "Robert", "Mr", "male", "1975-11-02"),
+    ("9658218873", "42", "MEAKIN", "Mike", "Mr", "male", "1938-11-11"),
+)
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    schedule_id: str
+    start: datetime
+    end: datetime
+    status: str
+    slot_type: str
+    channel: str
+    bookable: bool
+    org_codes: str
+    org_types: str
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def slots_for_day(day: date) -> list[SlotRow]:
+    rows: list[SlotRow] = []
+    for schedule in SCHEDULES:
+        for block in schedule.blocks:
+            at = datetime.combine(day, _clock(block.start), UK)
+            stop = datetime.combine(day, _clock(block.end), UK)
+            while at < stop:
+                end = at + timedelta(minutes=block.minutes)
+                hhmm = at.strftime("%H:%M")
+                if hhmm not in block.gaps:
+                    rows.append(SlotRow(
+                        schedule_id=schedule.id,
+                        start=at,
+                        end=end,
+                        status="busy" if hhmm in block.busy else "free",
+                        slot_type=block.types.get(hhmm, block.slot_type),
+                        channel=block.channels.get(hhmm, block.channel),
+                        bookable=hhmm not in block.not_bookable,
+                        org_codes=block.org_codes.get(hhmm, ""),
+                        org_types=block.org_types.get(hhmm, ""),
+                    ))
+                at = end
+    return rows
+
+
+def generate_slots(today: date) -> list[SlotRow]:
+    """All slots from today to DAYS_AHEAD days on, in start order."""
+    rows = [row for offset in range(DAYS_AHEAD + 1) for row in slots_for_day(today + timedelta(days=offset))]
+    return sorted(rows, key=lambda r: (r.start, r.schedule_id))

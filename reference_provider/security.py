@@ -1,0 +1,108 @@
+"""Checks every consumer request must pass: SSP headers, interaction ID, Accept, and the JWT."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+URN = "urn:nhs:names:services:gpconnect:fhir:"
+SCOPES = {
+    URN + "rest:read:metadata-1": "organization/*.read",
+    URN + "rest:search:patient-1": "patient/*.read",
+    URN + "rest:search:slot-1": "organization/*.read",
+    URN + "rest:search:patient_appointments-1": "patient/*.read",
+    URN + "rest:read:appointment-1": "patient/*.read",
+    URN + "rest:create:appointment-1": "patient/*.write",
+    URN + "rest:update:appointment-1": "patient/*.write",
+    URN + "rest:cancel:appointment-1": "patient/*.write",
+}
+REQUIRED_CLAIMS = (
+    "iss", "sub", "aud", "exp", "iat", "reason_for_request", "requested_scope",
+    "requesting_device", "requesting_organization", "requesting_practitioner",
+)
+ACCEPTED_TYPES = ("application/fhir+json", "application/json+fhir", "application/json", "*/*", "application/*")
+# Consumer clocks run a little fast or slow; NHS's suite expects iat 200 s ahead to be accepted.
+CLOCK_SKEW_S = 300
+
+
+class Refusal(Exception):
+    """A request the provider refuses: HTTP status, Spine code and diagnostics."""
+
+    def __init__(self, status: int, spine_code: str, diagnostics: str):
+        super().__init__(diagnostics)
+        self.status, self.spine_code, self.diagnostics = status, spine_code, diagnostics
+
+
+def _b64json(part: str, what: str):
+    try:
+        padded = part + "=" * (-len(part) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise Refusal(400, "BAD_REQUEST", f"JWT {what} is not base64url-encoded JSON") from None
+
+
+def check_accept(accept: str | None) -> None:
+    if not accept:
+        return
+    media = [item.split(";")[0].strip().lower() for item in accept.split(",")]
+    if not any(m in ACCEPTED_TYPES for m in media):
+        raise Refusal(415, "BAD_REQUEST", f"Unsupported media type in Accept: {accept}")
+
+
+def check_headers(headers, allowed_interactions: tuple[str, ...], provider_asid: str) -> str:
+    """Validate SSP headers; return the interaction ID. Raises Refusal(400 BAD_REQUEST)."""
+    for name in ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization"):
+        if not headers.get(name, "").strip():
+            raise Refusal(400, "BAD_REQUEST", f"Missing or empty header {name}")
+    if headers["Ssp-To"].strip() != provider_asid:
+        raise Refusal(400, "BAD_REQUEST", f"Ssp-To {headers['Ssp-To']} is not this provider's ASID")
+    interaction = headers["Ssp-InteractionID"].strip()
+    if interaction not in allowed_interactions:
+        raise Refusal(400, "BAD_REQUEST", f"Ssp-InteractionID {interaction} does not match this request")
+    return interaction
+
+
+def check_jwt(authorization: str, interaction: str, now: float | None = None) -> dict:
+    """Validate the bearer token's form and claims for this interaction; return the claims."""
+    now = time.time() if now is None else now
+    if not authorization.startswith("Bearer "):
+        raise Refusal(400, "BAD_REQUEST", "Authorization is not a Bearer token")
+    parts = authorization[len("Bearer "):].strip().split(".")
+    if len(parts) != 3:
+        raise Refusal(400, "BAD_REQUEST", "JWT must have three dot-separated parts")
+    header = _b64json(parts[0], "header")
+    if not isinstance(header, dict) or header.get("alg") != "none":
+        raise Refusal(400, "BAD_REQUEST", "JWT header alg must be none")
+    if parts[2]:
+        raise Refusal(400, "BAD_REQUEST", "JWT signature must be empty")
+    claims = _b64json(parts[1], "payload")
+    if not isinstance(claims, dict):
+        raise Refusal(400, "BAD_REQUEST", "JWT payload is not a JSON object")
+    for name in REQUIRED_CLAIMS:
+        if claims.get(name) in (None, "", {}, []):
+            raise Refusal(400, "BAD_REQUEST", f"JWT claim {name} is missing or empty")
+    iat, exp = claims["iat"], claims["exp"]
+    if not isinstance(iat, int) or not isinstance(exp, int):
+        raise Refusal(400, "BAD_REQUEST", "JWT iat and exp must be integers")
+    if exp - iat != 300:
+        raise Refusal(400, "BAD_REQUEST", "JWT exp must be iat + 300")
+    if exp < now:
+        raise Refusal(400, "BAD_REQUEST", "JWT has expired")
+    if iat > now + CLOCK_SKEW_S:
+        raise Refusal(400, "BAD_REQUEST", "JWT iat is in the future")
+    if claims["reason_for_request"] != "directcare":
+        raise Refusal(400, "BAD_REQUEST", "JWT reason_for_request must be directcare")
+    if claims["requested_scope"] != SCOPES[interaction]:
+        raise Refusal(400, "BAD_REQUEST", f"JWT requested_scope must be {SCOPES[interaction]}")
+    expected_types = {
+        "requesting_device": "Device",
+        "requesting_organization": "Organization",
+        "requesting_practitioner": "Practitioner",
+    }
+    for claim, rtype in expected_types.items():
+        if not isinstance(claims[claim], dict) or claims[claim].get("resourceType") != rtype:
+            raise Refusal(400, "BAD_REQUEST", f"JWT claim {claim} must be a {rtype}")
+    if claims["requesting_practitioner"].get("id") != claims["sub"]:
+        raise Refusal(400, "BAD_REQUEST", "JWT sub must equal requesting_practitioner.id")
+    return claims

@@ -1,0 +1,147 @@
+"""Search for free slots: parameter rules, slot availability matching and the Bundle."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from . import practice, resources
+from .security import Refusal
+
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+MAX_WINDOW = timedelta(days=14)
+INCLUDE_SCHEDULE = "Slot:schedule"
+INCLUDE_PRACTITIONER = "Schedule:actor:Practitioner"
+INCLUDE_LOCATION = "Schedule:actor:Location"
+INCLUDE_ORGANIZATION = "Location:managingOrganization"
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    start: datetime  # inclusive
+    end: datetime  # inclusive; a date-only end means the end of that day
+    includes: frozenset[str]
+    org_code: str | None
+    org_type: str | None
+
+
+def parse_point(value: str, prefix: str, name: str) -> tuple[datetime, bool]:
+    """(instant, date_only) of 'ge2026-01-01' style values, or Refusal 422 INVALID_PARAMETER."""
+    if not value.startswith(prefix):
+        raise Refusal(422, "INVALID_PARAMETER", f"{name} must use the prefix {prefix}: {value}")
+    raw = value[len(prefix):]
+    if DATE_RE.fullmatch(raw):
+        try:
+            return datetime.combine(date.fromisoformat(raw), time(0), practice.UK), True
+        except ValueError:
+            pass
+    elif DATETIME_RE.fullmatch(raw):
+        try:
+            return datetime.fromisoformat(raw), False
+        except ValueError:
+            pass
+    raise Refusal(422, "INVALID_PARAMETER", f"{name} is not a date or date-time with offset: {raw}")
+
+
+def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
+    values: dict[str, list[str]] = {}
+    for key, value in items:
+        values.setdefault(key, []).append(value)
+
+    lenient = "search_missing_params" in faults
+    for name in ("start", "end", "status"):
+        if not values.get(name) and not lenient:
+            raise Refusal(400, "BAD_REQUEST", f"Missing required search parameter {name}")
+        if len(values.get(name, [])) > 1:
+            raise Refusal(422, "INVALID_PARAMETER", f"Search parameter {name} must be sent exactly once")
+    today = datetime.now(practice.UK).date()
+    start_raw = values.get("start", [f"ge{today.isoformat()}"])[0]
+    end_raw = values.get("end", [f"le{(today + timedelta(days=7)).isoformat()}"])[0]
+    status = values.get("status", ["free"])[0]
+    if status != "free" and "search_status_any" not in faults:
+        raise Refusal(422, "INVALID_PARAMETER", f"status must be free, got {status}")
+
+    start, _ = parse_point(start_raw, "ge", "start")
+    end, end_is_date = parse_point(end_raw, "le", "end")
+    if end < start and "search_end_before_start" not in faults:
+        raise Refusal(422, "INVALID_PARAMETER", "end is before start")
+    if end - start > MAX_WINDOW and "search_window_unlimited" not in faults:
+        if "search_wrong_error_code" in faults:
+            raise Refusal(400, "BAD_REQUEST", "search window longer than 14 days")
+        raise Refusal(422, "INVALID_PARAMETER", "The search window must not be longer than 14 days")
+    if end_is_date:
+        end = end + timedelta(days=1)
+
+    includes = frozenset(values.get("_include", []) + values.get("_include:recurse", []))
+    if INCLUDE_SCHEDULE not in includes and not lenient:
+        raise Refusal(422, "INVALID_PARAMETER", "_include=Slot:schedule is required")
+
+    org_code = org_type = None
+    for flt in values.get("searchFilter", []):
+        system, _, code = flt.partition("|")
+        if system == resources.ODS_SYSTEM:
+            org_code = code
+        elif system == resources.ORG_TYPE_SYSTEM:
+            org_type = code
+        # Other systems (such as urgent-care dispositions) are ignored, as the spec requires.
+    return SlotQuery(start, end, includes, org_code, org_type)
+
+
+def matches_filter(row, query: SlotQuery) -> bool:
+    """The slot availability matching table (digest 2.1)."""
+    codes = [c for c in row["org_codes"].split(",") if c]
+    types = [t for t in row["org_types"].split(",") if t]
+    code_ok = not codes or (query.org_code is not None and query.org_code in codes)
+    type_ok = not types or (query.org_type is not None and query.org_type in types)
+    return code_ok and type_ok
+
+
+def search(store, query: SlotQuery, ods_code: str, faults: set[str]) -> dict:
+    rows = store.slots_between(query.start, query.end, overlapping="slot_outside_window" in faults)
+    if "busy_slot_returned" not in faults:
+        rows = [r for r in rows if r["status"] == "free"]
+    if "searchfilter_ignored" in faults:
+        rows = [r for r in rows if not r["org_codes"] and not r["org_types"]]
+    else:
+        rows = [r for r in rows if matches_filter(r, query)]
+
+    slots = [resources.slot(r) for r in rows]
+    if slots and "slot_missing_type" in faults:
+        del slots[len(slots) // 2]["serviceType"]
+    if slots and "slot_type_blank" in faults:
+        slots[len(slots) // 2]["serviceType"] = [{"text": " "}]
+    if "slot_specialty" in faults:
+        for s in slots:
+            s["specialty"] = {"text": "General practice"}
+
+    all_schedules = store.schedules()
+    used = sorted({r["schedule_id"] for r in rows})
+    if "stray_schedule" in faults:
+        used += [sid for sid in sorted(all_schedules) if sid not in used][:1]
+    schedules = [resources.schedule(all_schedules[sid]) for sid in used]
+    for s in schedules:
+        if "schedule_type_dropped" in faults:
+            s.pop("serviceCategory", None)
+        if "schedule_comment" in faults:
+            s["comment"] = "Session notes for reception"
+        if "schedule_specialty" in faults:
+            s["specialty"] = {"text": "General practice"}
+
+    extra: list[dict] = []
+    if INCLUDE_PRACTITIONER in query.includes:
+        wanted = {all_schedules[sid]["practitioner_id"] for sid in used} - {None}
+        extra += [resources.practitioner(p) for p in practice.PRACTITIONERS if p.id in wanted]
+    if INCLUDE_LOCATION in query.includes:
+        wanted = {all_schedules[sid]["location_id"] for sid in used}
+        if "stray_location" in faults:
+            wanted = {loc.id for loc in practice.LOCATIONS}
+        extra += [resources.location(loc) for loc in practice.LOCATIONS if loc.id in wanted]
+    # The Organization is always returned with any slot (appointments known issue).
+    want_org = bool(slots) and "organization_missing" not in faults
+    if "organization_without_include" in faults and INCLUDE_ORGANIZATION not in query.includes:
+        want_org = False
+    if want_org:
+        extra.append(resources.organization(ods_code))
+    return resources.bundle(slots + schedules + extra)

@@ -1,0 +1,103 @@
+"""The reference provider's state in SQLite: slots, schedules and appointments.
+
+One connection per call, so the threadpool that serves requests never shares one. Writes that
+must be atomic (booking several slots) run inside BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from . import practice
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS schedule (
+    id TEXT PRIMARY KEY, location_id TEXT NOT NULL, practitioner_id TEXT,
+    role_code TEXT NOT NULL, schedule_type TEXT, horizon_start TEXT NOT NULL, horizon_end TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slot (
+    id INTEGER PRIMARY KEY, schedule_id TEXT NOT NULL REFERENCES schedule(id),
+    start TEXT NOT NULL, end TEXT NOT NULL, start_utc TEXT NOT NULL, end_utc TEXT NOT NULL,
+    status TEXT NOT NULL, slot_type TEXT NOT NULL, channel TEXT NOT NULL,
+    bookable INTEGER NOT NULL, org_codes TEXT NOT NULL, org_types TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS slot_start ON slot(start_utc);
+CREATE TABLE IF NOT EXISTS appointment (
+    id INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
+    status TEXT NOT NULL, start_utc TEXT NOT NULL, body TEXT NOT NULL, last_modified TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appointment_slot (
+    appointment_id INTEGER NOT NULL REFERENCES appointment(id), slot_id INTEGER NOT NULL REFERENCES slot(id)
+);
+"""
+
+
+def utc_text(value: datetime) -> str:
+    """Sortable UTC text, so SQLite compares instants correctly across GMT and BST."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_text(value: datetime) -> str:
+    return value.astimezone(practice.UK).isoformat(timespec="seconds")
+
+
+class Store:
+    """SQLite-backed state of one reference practice."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @contextmanager
+    def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                yield conn
+        finally:
+            conn.close()
+
+    def initialise(self, today: date) -> None:
+        with self.connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+        rows = practice.generate_slots(today)
+        with self.connect(write=True) as conn:
+            for schedule in practice.SCHEDULES:
+                mine = [r for r in rows if r.schedule_id == schedule.id]
+                conn.execute(
+                    "INSERT INTO schedule VALUES (?,?,?,?,?,?,?)",
+                    (schedule.id, schedule.location_id, schedule.practitioner_id, schedule.role_code,
+                     schedule.schedule_type, local_text(mine[0].start), local_text(mine[-1].end)),
+                )
+            conn.executemany(
+                "INSERT INTO slot (schedule_id,start,end,start_utc,end_utc,status,slot_type,channel,bookable,"
+                "org_codes,org_types) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(r.schedule_id, local_text(r.start), local_text(r.end), utc_text(r.start), utc_text(r.end),
+                  r.status, r.slot_type, r.channel, int(r.bookable), r.org_codes, r.org_types) for r in rows],
+            )
+
+    def schedules(self) -> dict[str, sqlite3.Row]:
+        with self.connect() as conn:
+            return {row["id"]: row for row in conn.execute("SELECT * FROM schedule")}
+
+    def slots_between(self, start: datetime, end: datetime, *, overlapping: bool = False) -> list[sqlite3.Row]:
+        """GP Connect bookable slots of any status lying fully inside [start, end] (or overlapping it)."""
+        if overlapping:
+            sql = "SELECT * FROM slot WHERE end_utc > ? AND start_utc < ? ORDER BY start_utc, schedule_id"
+        else:
+            sql = "SELECT * FROM slot WHERE start_utc >= ? AND end_utc <= ? ORDER BY start_utc, schedule_id"
+        with self.connect() as conn:
+            return [r for r in conn.execute(sql, (utc_text(start), utc_text(end))) if r["bookable"]]
