@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import httpx
 
-from . import jwt_token
+from . import jwt_token, tls
 from .errors import HarnessError
 from .interactions import Interaction
 from .settings import Settings
@@ -34,6 +35,7 @@ class Exchange:
     request_headers: dict[str, str]
     request_body: str | None
     jwt_claims: dict[str, Any] | None
+    base_url: str = ""
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     response_text: str = ""
@@ -47,9 +49,11 @@ class Exchange:
         return f"{self.method} {self.url}"
 
     def short_request(self) -> str:
-        """The request line, shortened for failure messages."""
-        line = self.request_line
-        return line if len(line) <= 160 else line[:157] + "..."
+        """The request line relative to the service root, decoded and shortened, for failure messages."""
+        target = unquote(self.url[len(self.base_url):]) if self.base_url and self.url.startswith(self.base_url) \
+            else unquote(self.url)
+        line = f"{self.method} ...{target}" if self.base_url else f"{self.method} {target}"
+        return line if len(line) <= 200 else line[:197] + "..."
 
     def header(self, name: str) -> str | None:
         for key, value in self.response_headers.items():
@@ -110,8 +114,8 @@ class GpConnectClient:
         self._listeners: list[Listener] = []
         self._http = httpx.Client(
             timeout=settings.timeout_s,
-            verify=settings.verify,
-            cert=settings.client_certificate,
+            verify=tls.ssl_context(verify=settings.tls_verify, ca_bundle=settings.ca_bundle,
+                                   client_cert=settings.client_cert, client_key=settings.client_key),
             follow_redirects=False,
             transport=transport,
         )
@@ -189,6 +193,7 @@ class GpConnectClient:
             request_headers=shown_headers,
             request_body=content.decode() if isinstance(content, bytes) else content,
             jwt_claims=jwt_claims if "Authorization" in request_headers else None,
+            base_url=self.url_for("").rstrip("/"),
         )
         try:
             response = self._http.send(request, stream=True)

@@ -71,8 +71,13 @@ def ref_key(reference: str | None) -> tuple[str, str] | None:
     return parts[-2], parts[-1]
 
 
+def rtype(resource) -> str:
+    """The resourceType of a parsed model."""
+    return resource.get_resource_type()
+
+
 def resource_label(resource) -> str:
-    return f"{resource.resource_type} {resource.id or '(no id)'}"
+    return f"{rtype(resource)} {resource.id or '(no id)'}"
 
 
 @dataclass
@@ -83,10 +88,10 @@ class BundleIndex:
 
     def __post_init__(self):
         self.entries = [e.resource for e in (self.bundle.entry or []) if e.resource is not None]
-        self._by_key = {(r.resource_type, r.id): r for r in self.entries if r.id}
+        self._by_key = {(rtype(r), r.id): r for r in self.entries if r.id}
 
-    def of_type(self, rtype: str) -> list:
-        return [r for r in self.entries if r.resource_type == rtype]
+    def of_type(self, wanted: str) -> list:
+        return [r for r in self.entries if rtype(r) == wanted]
 
     def resolve(self, reference: str | None):
         key = ref_key(reference)

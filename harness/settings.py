@@ -67,17 +67,6 @@ class Settings:
     def uses_reference_provider(self) -> bool:
         return not self.base_url
 
-    @property
-    def verify(self) -> bool | str:
-        """The value httpx takes for `verify`."""
-        if not self.tls_verify:
-            return False
-        return self.ca_bundle or True
-
-    @property
-    def client_certificate(self) -> tuple[str, str] | None:
-        return (self.client_cert, self.client_key) if self.client_cert else None
-
 
 def _read_sources(env_name: str, environ: dict[str, str]) -> dict[str, str]:
     env_file = CONFIG_DIR / f"{env_name}.env"

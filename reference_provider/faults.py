@@ -24,7 +24,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     "search_missing_params": ("SLOT-PARAM-04", "a search without start, end or status is answered with slots"),
     "search_error_no_outcome": ("ERR-OO-01", "search errors come back as plain text, not an OperationOutcome"),
     "search_wrong_error_code": ("SLOT-PARAM-01", "an over-long window gives 400 BAD_REQUEST instead of 422"),
-    "searchfilter_ignored": ("SLOT-FILTER-01", "slots restricted to the consumer's organisation are never returned"),
+    "searchfilter_drops_open_slots": ("SLOT-FILTER-01", "with a searchFilter, open slots of a schedule that also has restricted slots are withheld"),
 }
 
 

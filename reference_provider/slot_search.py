@@ -102,10 +102,10 @@ def search(store, query: SlotQuery, ods_code: str, faults: set[str]) -> dict:
     rows = store.slots_between(query.start, query.end, overlapping="slot_outside_window" in faults)
     if "busy_slot_returned" not in faults:
         rows = [r for r in rows if r["status"] == "free"]
-    if "searchfilter_ignored" in faults:
-        rows = [r for r in rows if not r["org_codes"] and not r["org_types"]]
-    else:
-        rows = [r for r in rows if matches_filter(r, query)]
+    rows = [r for r in rows if matches_filter(r, query)]
+    if "searchfilter_drops_open_slots" in faults and (query.org_code or query.org_type):
+        restricting = {r["schedule_id"] for r in rows if r["org_codes"] or r["org_types"]}
+        rows = [r for r in rows if r["schedule_id"] not in restricting or r["org_codes"] or r["org_types"]]
 
     slots = [resources.slot(r) for r in rows]
     if slots and "slot_missing_type" in faults:
@@ -114,20 +114,21 @@ def search(store, query: SlotQuery, ods_code: str, faults: set[str]) -> dict:
         slots[len(slots) // 2]["serviceType"] = [{"text": " "}]
     if "slot_specialty" in faults:
         for s in slots:
-            s["specialty"] = {"text": "General practice"}
+            s["specialty"] = [{"text": "General practice"}]
 
     all_schedules = store.schedules()
     used = sorted({r["schedule_id"] for r in rows})
-    if "stray_schedule" in faults:
-        used += [sid for sid in sorted(all_schedules) if sid not in used][:1]
     schedules = [resources.schedule(all_schedules[sid]) for sid in used]
+    if "stray_schedule" in faults and schedules:
+        stray = dict(schedules[0], id="99")
+        schedules.append(stray)
     for s in schedules:
         if "schedule_type_dropped" in faults:
             s.pop("serviceCategory", None)
         if "schedule_comment" in faults:
             s["comment"] = "Session notes for reception"
         if "schedule_specialty" in faults:
-            s["specialty"] = {"text": "General practice"}
+            s["specialty"] = [{"text": "General practice"}]
 
     extra: list[dict] = []
     if INCLUDE_PRACTITIONER in query.includes:
@@ -135,9 +136,9 @@ def search(store, query: SlotQuery, ods_code: str, faults: set[str]) -> dict:
         extra += [resources.practitioner(p) for p in practice.PRACTITIONERS if p.id in wanted]
     if INCLUDE_LOCATION in query.includes:
         wanted = {all_schedules[sid]["location_id"] for sid in used}
-        if "stray_location" in faults:
-            wanted = {loc.id for loc in practice.LOCATIONS}
         extra += [resources.location(loc) for loc in practice.LOCATIONS if loc.id in wanted]
+        if "stray_location" in faults and wanted:
+            extra.append(dict(resources.location(practice.LOCATIONS[0]), id="19", name="Closed Annexe"))
     # The Organization is always returned with any slot (appointments known issue).
     want_org = bool(slots) and "organization_missing" not in faults
     if "organization_without_include" in faults and INCLUDE_ORGANIZATION not in query.includes:

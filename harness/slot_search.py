@@ -1,0 +1,243 @@
+"""Search for free slots: the request a consumer sends, and the checks on what comes back.
+
+Every check looks at every returned resource and lists each one that breaks the rule; none
+depends on resource order, ids, fullUrl or a Practitioner being on every Schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from . import fhir
+from .fhir import rtype
+from .client import Exchange, GpConnectClient
+from .errors import Nonconformance
+from .interactions import SEARCH_SLOTS
+from .settings import Settings
+
+UK = ZoneInfo("Europe/London")
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+ORG_TYPE_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
+DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
+
+INCLUDE_SCHEDULE = ("_include", "Slot:schedule")
+INCLUDE_PRACTITIONER = ("_include:recurse", "Schedule:actor:Practitioner")
+INCLUDE_LOCATION = ("_include:recurse", "Schedule:actor:Location")
+INCLUDE_ORGANIZATION = ("_include:recurse", "Location:managingOrganization")
+EVERY_INCLUDE = (INCLUDE_SCHEDULE, INCLUDE_PRACTITIONER, INCLUDE_LOCATION, INCLUDE_ORGANIZATION)
+MAX_LISTED = 5
+
+
+def uk_today() -> date:
+    return datetime.now(UK).date()
+
+
+@dataclass(frozen=True)
+class Window:
+    """A search window. A date-only end covers the whole of that day."""
+
+    start: datetime
+    end: datetime
+    date_only: bool
+
+    @classmethod
+    def days(cls, first: date, last: date) -> "Window":
+        return cls(datetime.combine(first, time(0), UK), datetime.combine(last, time(0), UK), True)
+
+    @classmethod
+    def times(cls, start: datetime, end: datetime) -> "Window":
+        return cls(start.astimezone(UK), end.astimezone(UK), False)
+
+    def _text(self, value: datetime) -> str:
+        return value.date().isoformat() if self.date_only else value.isoformat(timespec="seconds")
+
+    def params(self) -> list[tuple[str, str]]:
+        return [("start", "ge" + self._text(self.start)), ("end", "le" + self._text(self.end))]
+
+    @property
+    def last_instant(self) -> datetime:
+        return datetime.combine(self.end.date() + timedelta(days=1), time(0), UK) if self.date_only else self.end
+
+    def holds(self, start: datetime, end: datetime) -> bool:
+        return self.start <= start and end <= self.last_instant
+
+    def describe(self) -> str:
+        return f"{self._text(self.start)} to {self._text(self.end)}"
+
+
+def default_window(settings: Settings, today: date | None = None) -> Window:
+    """From tomorrow, GPC_SEARCH_DAYS days of slots."""
+    first = (today or uk_today()) + timedelta(days=1)
+    return Window.days(first, first + timedelta(days=settings.search_days - 1))
+
+
+def cutting_window(settings: Settings, today: date | None = None) -> Window:
+    """A date-time window whose ends fall inside typical sessions (10:05 to 15:55), so slots straddle them."""
+    first = (today or uk_today()) + timedelta(days=1)
+    last = first + timedelta(days=max(settings.search_days - 1, 1))
+    return Window.times(datetime.combine(first, time(10, 5), UK), datetime.combine(last, time(15, 55), UK))
+
+
+def search_filters(settings: Settings) -> list[tuple[str, str]]:
+    """The searchFilter parameters a consumer SHOULD send: its ODS code and organisation type."""
+    filters = [("searchFilter", f"{ODS_SYSTEM}|{settings.consumer_ods_code}")]
+    if settings.consumer_org_type:
+        filters.append(("searchFilter", f"{ORG_TYPE_SYSTEM}|{settings.consumer_org_type}"))
+    return filters
+
+
+def search_params(settings: Settings, window: Window, includes=EVERY_INCLUDE, filters: bool = True,
+                  status: str | None = "free") -> list[tuple[str, str]]:
+    params = window.params()
+    if status is not None:
+        params.append(("status", status))
+    params += list(includes)
+    if filters:
+        params += search_filters(settings)
+    return params
+
+
+@dataclass
+class SlotSearch:
+    """One search and, once asked for, its parsed searchset Bundle."""
+
+    exchange: Exchange
+    window: Window
+    includes: tuple = EVERY_INCLUDE
+
+    @property
+    def where(self) -> str:
+        return self.exchange.short_request()
+
+    @cached_property
+    def index(self) -> fhir.BundleIndex:
+        """The parsed Bundle; Nonconformance unless 200 with a searchset Bundle."""
+        ex = self.exchange
+        if ex.status != 200:
+            raise Nonconformance(f"slot search: expected HTTP 200, got {ex.status} ({self.where})")
+        bundle = fhir.parse(ex.json(), self.where, expected_type="Bundle")
+        if bundle.type != "searchset":
+            raise Nonconformance(f"slot search: expected Bundle.type 'searchset', got '{bundle.type}' ({self.where})")
+        return fhir.BundleIndex(bundle)
+
+    @property
+    def slots(self) -> list:
+        return self.index.of_type("Slot")
+
+    @property
+    def schedules(self) -> list:
+        return self.index.of_type("Schedule")
+
+
+def search(client: GpConnectClient, settings: Settings, window: Window, includes=EVERY_INCLUDE,
+           filters: bool = True) -> SlotSearch:
+    params = search_params(settings, window, includes, filters)
+    return SlotSearch(client.send(SEARCH_SLOTS, "Slot", params=params), window, tuple(includes))
+
+
+# ------------------------------------------------------------------ checks
+# Each returns the list of problems found; `report` turns a non-empty list into a verdict.
+
+
+def report(problems: list[str], what: str, where: str) -> None:
+    if not problems:
+        return
+    shown = "; ".join(problems[:MAX_LISTED])
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    raise Nonconformance(f"{what}: {len(problems)} found: {shown}{more} ({where})")
+
+
+def slots_without_type(slots) -> list[str]:
+    return [f"Slot {s.id} has no slot type: Slot.serviceType[*].text is empty"
+            for s in slots if not fhir.texts_of(s.serviceType)]
+
+
+def schedule_type_problems(schedules, mode: str) -> list[str]:
+    """Judge Schedule.serviceCategory.text against what the environment declares it configured."""
+    typed = [s for s in schedules if fhir.text_of(s.serviceCategory)]
+    untyped = [s for s in schedules if not fhir.text_of(s.serviceCategory)]
+    if mode == "all":
+        return [f"Schedule {s.id} has no schedule type: Schedule.serviceCategory.text is empty" for s in untyped]
+    if mode == "some":
+        if schedules and not typed:
+            return [f"none of the {len(schedules)} Schedules has a schedule type (Schedule.serviceCategory.text), "
+                    "though this practice has some configured (GPC_SCHEDULE_TYPES=some)"]
+        return []
+    return [f"Schedule {s.id} has schedule type '{fhir.text_of(s.serviceCategory)}' though this practice has none "
+            "configured (GPC_SCHEDULE_TYPES=none)" for s in typed]
+
+
+def forbidden_element_problems(resources, element: str) -> list[str]:
+    return [f"{fhir.resource_label(r)} carries {rtype(r)}.{element}"
+            for r in resources if getattr(r, element, None) not in (None, [], "")]
+
+
+def non_free_slots(slots) -> list[str]:
+    return [f"Slot {s.id} has status '{s.status}'" for s in slots if s.status != "free"]
+
+
+def slots_outside(slots, window: Window) -> list[str]:
+    return [f"Slot {s.id} runs {s.start.isoformat()} to {s.end.isoformat()}, outside {window.describe()}"
+            for s in slots if not window.holds(s.start, s.end)]
+
+
+def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> list[str]:
+    """Resources in the Bundle that no returned slot leads to (Slot -> Schedule -> actors -> Organization).
+
+    The practice's own Organization is allowed without a Location leading to it: the spec's known
+    issue makes providers return it with every slot, with or without its _include.
+    """
+    wanted: set[tuple[str, str]] = set()
+    for slot in index.of_type("Slot"):
+        key = fhir.ref_key(slot.schedule.reference if slot.schedule else None)
+        if key:
+            wanted.add(key)
+    schedules = [s for s in index.of_type("Schedule") if ("Schedule", s.id) in wanted]
+    for schedule in schedules:
+        for actor in schedule.actor or []:
+            key = fhir.ref_key(actor.reference)
+            if key:
+                wanted.add(key)
+    for loc in index.of_type("Location"):
+        if ("Location", loc.id) in wanted and loc.managingOrganization:
+            key = fhir.ref_key(loc.managingOrganization.reference)
+            if key:
+                wanted.add(key)
+    problems = []
+    for res in index:
+        if rtype(res) == "Slot" or (rtype(res), res.id) in wanted:
+            continue
+        if rtype(res) == "Organization" and provider_ods_code in ods_codes(res):
+            continue
+        problems.append(f"{fhir.resource_label(res)} is not referenced by any returned slot")
+    return problems
+
+
+def ods_codes(organization) -> set[str]:
+    return {i.value for i in organization.identifier or [] if i.system == ODS_SYSTEM and i.value}
+
+
+def organization_problems(index: fhir.BundleIndex) -> list[str]:
+    slots = index.of_type("Slot")
+    if slots and not index.of_type("Organization"):
+        return [f"{len(slots)} slots returned but no Organization in the Bundle"]
+    problems = []
+    for loc in index.of_type("Location"):
+        ref = loc.managingOrganization.reference if loc.managingOrganization else None
+        if not ref:
+            problems.append(f"Location {loc.id} has no managingOrganization")
+        elif index.resolve(ref) is None:
+            problems.append(f"Location {loc.id} managingOrganization {ref} is not in the Bundle")
+    return problems
+
+
+def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
+    """Identity of each slot independent of id formatting: schedule, start and end instants."""
+    keys = set()
+    for s in search_result.slots:
+        sched = fhir.ref_key(s.schedule.reference) if s.schedule else None
+        keys.add((sched[1] if sched else "", s.start.isoformat(), s.end.isoformat()))
+    return keys

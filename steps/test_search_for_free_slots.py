@@ -1,0 +1,134 @@
+"""Steps for features/search_for_free_slots.feature."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pytest_bdd import parsers, scenarios, then, when
+
+from harness import slot_search as ss
+from harness.interactions import SEARCH_SLOTS
+
+scenarios("search_for_free_slots.feature")
+
+INCLUDE_SETS = {
+    "every include": ss.EVERY_INCLUDE,
+    "only the schedule include": (ss.INCLUDE_SCHEDULE,),
+}
+
+
+def _with_slots(result: ss.SlotSearch) -> ss.SlotSearch:
+    if not result.slots:
+        pytest.skip(f"no free slots offered {result.window.describe()}: nothing to assure")
+    return result
+
+
+@when(parsers.parse("the consumer searches for free slots over the search window with {includes}"),
+      target_fixture="slot_search")
+def search_window(gp_connect, settings, includes):
+    return ss.search(gp_connect, settings, ss.default_window(settings), INCLUDE_SETS[includes])
+
+
+@when("the consumer searches for free slots over the search window without a searchFilter",
+      target_fixture="unfiltered_search")
+def search_unfiltered(gp_connect, settings):
+    return ss.search(gp_connect, settings, ss.default_window(settings), filters=False)
+
+
+@when("the consumer searches for free slots between times that fall inside sessions", target_fixture="slot_search")
+def search_cutting(gp_connect, settings):
+    return ss.search(gp_connect, settings, ss.cutting_window(settings))
+
+
+@when("the consumer searches for free slots over a window of 15 days", target_fixture="response")
+def search_too_long(gp_connect, settings):
+    first = ss.uk_today() + timedelta(days=1)
+    window = ss.Window.days(first, first + timedelta(days=15))
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
+
+
+@when("the consumer searches for free slots over a window that ends the day before it starts",
+      target_fixture="response")
+def search_backwards(gp_connect, settings):
+    first = ss.uk_today() + timedelta(days=2)
+    window = ss.Window.days(first, first - timedelta(days=1))
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
+
+
+@when("the consumer searches for busy slots", target_fixture="response")
+def search_busy(gp_connect, settings):
+    params = ss.search_params(settings, ss.default_window(settings), status="busy")
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
+
+
+@when(parsers.parse("the consumer searches for free slots without the {parameter} parameter"),
+      target_fixture="response")
+def search_without(gp_connect, settings, parameter):
+    params = [p for p in ss.search_params(settings, ss.default_window(settings)) if p[0] != parameter]
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
+
+
+@when("the consumer searches for free slots without the Slot:schedule include", target_fixture="response")
+def search_without_schedule_include(gp_connect, settings):
+    includes = [i for i in ss.EVERY_INCLUDE if i != ss.INCLUDE_SCHEDULE]
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, ss.default_window(settings), includes))
+
+
+@then("the response is a searchset Bundle")
+def searchset_bundle(slot_search):
+    assert slot_search.index is not None
+
+
+@then("every returned Slot has a slot type")
+def every_slot_typed(slot_search):
+    result = _with_slots(slot_search)
+    ss.report(ss.slots_without_type(result.slots), "slots without a slot type", result.where)
+
+
+@then("the returned Schedules carry schedule types as this environment declares")
+def schedules_typed(slot_search, settings):
+    result = _with_slots(slot_search)
+    problems = ss.schedule_type_problems(result.schedules, settings.schedule_types)
+    ss.report(problems, f"schedule types not as declared (GPC_SCHEDULE_TYPES={settings.schedule_types})", result.where)
+
+
+@then(parsers.parse("no returned Slot or Schedule has a {element}"))
+def no_element(slot_search, element):
+    result = _with_slots(slot_search)
+    problems = ss.forbidden_element_problems(result.slots + result.schedules, element)
+    ss.report(problems, f"slots or schedules carrying {element}", result.where)
+
+
+@then("every returned Slot is free")
+def every_slot_free(slot_search):
+    result = _with_slots(slot_search)
+    ss.report(ss.non_free_slots(result.slots), "slots that are not free", result.where)
+
+
+@then("every returned Slot lies fully inside the search window")
+def every_slot_inside(slot_search):
+    result = _with_slots(slot_search)
+    ss.report(ss.slots_outside(result.slots, result.window), "slots outside the search window", result.where)
+
+
+@then("the Bundle holds only the Schedules, Practitioners, Locations and Organization the returned slots reference")
+def only_referenced(slot_search, settings):
+    result = _with_slots(slot_search)
+    problems = ss.unreferenced_resources(result.index, settings.provider_ods_code)
+    ss.report(problems, "resources no returned slot references", result.where)
+
+
+@then("the Organization is present because slots were returned")
+def organization_present(slot_search):
+    result = _with_slots(slot_search)
+    ss.report(ss.organization_problems(result.index), "Organization missing", result.where)
+
+
+@then("every slot offered without a searchFilter is offered with one too")
+def filter_keeps_open_slots(unfiltered_search, slot_search):
+    open_slots = ss.slot_keys(_with_slots(unfiltered_search))
+    missing = sorted(open_slots - ss.slot_keys(slot_search))
+    problems = [f"slot on Schedule {sch} {start} to {end} is offered without a searchFilter but not with one"
+                for sch, start, end in missing]
+    ss.report(problems, "open slots withheld from a consumer that named its organisation", slot_search.where)
