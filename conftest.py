@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import allure
 import pytest
 
+from harness.requirements import catalogue
 from harness.settings import ConfigError, load_settings
 
 pytest_plugins = [
@@ -17,17 +19,38 @@ def pytest_configure(config):
 
 
 def pytest_bdd_apply_tag(tag, function):
-    """@req:SLOT-TYPE-01 becomes pytest.mark.req('SLOT-TYPE-01')."""
-    if tag.startswith("req:"):
-        pytest.mark.req(tag[4:])(function)
-        return True
-    return None
+    """@req:SLOT-TYPE-01 becomes pytest.mark.req('SLOT-TYPE-01'); an unknown id stops collection."""
+    if not tag.startswith("req:"):
+        return None
+    req_id = tag[4:]
+    if req_id not in catalogue():
+        raise pytest.UsageError(f"@req:{req_id} on {function.__name__} is not in spec/requirements.csv")
+    pytest.mark.req(req_id)(function)
+    return True
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Stop with one line naming the bad key before any assurance scenario runs."""
-    if any(item.nodeid.startswith("steps/") for item in items):
+    """Record each scenario's requirements, and stop with one line on a bad setting."""
+    assurance = [item for item in items if item.nodeid.startswith("steps/")]
+    for item in assurance:
+        for mark in item.iter_markers("req"):
+            item.user_properties.append(("req", mark.args[0]))
+    if assurance:
         try:
             load_settings()
         except ConfigError as exc:
             raise pytest.UsageError(f"configuration: {exc}") from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_scenario(request, feature, scenario):
+    """Each @req tag becomes a link to the spec page and a line of the scenario's description."""
+    if request.config.pluginmanager.get_plugin("allure_pytest_bdd") is None or not request.config.option.allure_report_dir:
+        return
+    lines = []
+    for mark in request.node.iter_markers("req"):
+        req = catalogue()[mark.args[0]]
+        allure.dynamic.link(req.url, name=f"{req.id} ({req.level})")
+        lines.append(f"{req.id} ({req.level}): {req.text}")
+    if lines:
+        allure.dynamic.description("Requirements verified:\n\n" + "\n\n".join(lines))

@@ -48,3 +48,4 @@ def gp_connect(settings, provider_base_url):
     client.add_listener(attach_exchange)
     yield client
     client.close()
+

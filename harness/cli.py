@@ -1,0 +1,68 @@
+"""The harness's commands.
+
+  python -m harness assure [pytest args]   run the assurance suite, then build the HTML report
+  python -m harness report                 rebuild the HTML report from reports/allure-results
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+from . import junit, report
+from .errors import HarnessError
+from .settings import PROJECT_ROOT, ConfigError, load_settings
+
+REPORTS = PROJECT_ROOT / "reports"
+RESULTS = REPORTS / "allure-results"
+HTML = REPORTS / "html"
+JUNIT = REPORTS / "junit.xml"
+HISTORY = REPORTS / "history.jsonl"
+
+
+def _say(message: str) -> None:
+    print(f"gpc-assure: {message}", file=sys.stderr)
+
+
+def build_report(report_name: str) -> int:
+    try:
+        index = report.build(RESULTS, HTML, HISTORY, report_name)
+    except HarnessError as exc:
+        _say(str(exc))
+        return 3
+    print(f"HTML report: {index.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+def assure(pytest_args: list[str]) -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _say(f"configuration: {exc}")
+        return 4
+    target = settings.base_url or "the bundled reference provider"
+    print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
+    shutil.rmtree(RESULTS, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    JUNIT.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pytest", "steps", "--alluredir", str(RESULTS), "--junitxml", str(JUNIT),
+           "-o", "junit_family=xunit2", *pytest_args]
+    code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=os.environ.copy())
+    report_code = build_report(f"GP Connect 1.2.7 appointments assurance: {settings.env_name}")
+    if JUNIT.exists():
+        print(f"Summary: {junit.summary_line(junit.outcomes(JUNIT))}")
+    return code or report_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("assure", "report"))
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "assure":
+        return assure(rest)
+    return build_report("GP Connect 1.2.7 appointments assurance")
