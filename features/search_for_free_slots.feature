@@ -47,22 +47,22 @@ Feature: Search for free slots
     And the consumer searches for free slots over the search window with every include
     Then every slot offered without a searchFilter is offered with one too
 
-  @req:SLOT-PARAM-01
+  @req:SLOT-PARAM-01 @req:ERR-OO-01
   Scenario: A search window longer than 14 days is refused
     When the consumer searches for free slots over a window of 15 days
     Then the provider refuses it with 422 INVALID_PARAMETER
 
-  @req:SLOT-PARAM-02
+  @req:SLOT-PARAM-02 @req:ERR-OO-01
   Scenario: A search window that ends before it starts is refused
     When the consumer searches for free slots over a window that ends the day before it starts
     Then the provider refuses it with 422 INVALID_PARAMETER
 
-  @req:SLOT-PARAM-03
+  @req:SLOT-PARAM-03 @req:ERR-OO-01
   Scenario: A search for slots of a status other than free is refused
     When the consumer searches for busy slots
     Then the provider refuses it with 422 INVALID_PARAMETER
 
-  @req:SLOT-PARAM-04
+  @req:SLOT-PARAM-04 @req:ERR-OO-01
   Scenario Outline: A search without its <parameter> parameter is refused
     When the consumer searches for free slots without the <parameter> parameter
     Then the provider refuses it with an error
@@ -73,7 +73,7 @@ Feature: Search for free slots
       | end       |
       | status    |
 
-  @req:SLOT-PARAM-05
+  @req:SLOT-PARAM-05 @req:ERR-OO-01
   Scenario: A search without the Slot:schedule include is refused
     When the consumer searches for free slots without the Slot:schedule include
     Then the provider refuses it with an error

@@ -14,13 +14,7 @@ import sys
 
 from . import junit, report
 from .errors import HarnessError
-from .settings import PROJECT_ROOT, ConfigError, load_settings
-
-REPORTS = PROJECT_ROOT / "reports"
-RESULTS = REPORTS / "allure-results"
-HTML = REPORTS / "html"
-JUNIT = REPORTS / "junit.xml"
-HISTORY = REPORTS / "history.jsonl"
+from .settings import PROJECT_ROOT, ConfigError, load_settings, reports_dir
 
 
 def _say(message: str) -> None:
@@ -28,12 +22,13 @@ def _say(message: str) -> None:
 
 
 def build_report(report_name: str) -> int:
+    out = reports_dir()
     try:
-        index = report.build(RESULTS, HTML, HISTORY, report_name)
+        index = report.build(out / "allure-results", out / "html", out / "history.jsonl", report_name)
     except HarnessError as exc:
         _say(str(exc))
         return 3
-    print(f"HTML report: {index.relative_to(PROJECT_ROOT)}")
+    print(f"HTML report: {index}")
     return 0
 
 
@@ -45,15 +40,17 @@ def assure(pytest_args: list[str]) -> int:
         return 4
     target = settings.base_url or "the bundled reference provider"
     print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
-    shutil.rmtree(RESULTS, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    JUNIT.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pytest", "steps", "--alluredir", str(RESULTS), "--junitxml", str(JUNIT),
+    out = reports_dir()
+    results, junit_path = out / "allure-results", out / "junit.xml"
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True, exist_ok=True)
+    junit_path.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pytest", "steps", "--alluredir", str(results), "--junitxml", str(junit_path),
            "-o", "junit_family=xunit2", *pytest_args]
     code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=os.environ.copy())
     report_code = build_report(f"GP Connect 1.2.7 appointments assurance: {settings.env_name}")
-    if JUNIT.exists():
-        print(f"Summary: {junit.summary_line(junit.outcomes(JUNIT))}")
+    if junit_path.exists():
+        print(f"Summary: {junit.summary_line(junit.outcomes(junit_path))}")
     return code or report_code
 
 

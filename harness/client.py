@@ -7,6 +7,7 @@ redacted in every Exchange, and client certificate and key are held by httpx as 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from urllib.parse import unquote
 from dataclasses import dataclass, field
@@ -195,15 +196,16 @@ class GpConnectClient:
             jwt_claims=jwt_claims if "Authorization" in request_headers else None,
             base_url=self.url_for("").rstrip("/"),
         )
+        started = time.monotonic()
         try:
             response = self._http.send(request, stream=True)
             try:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
                 exchange.response_text = self._read_body(response)
-                exchange.elapsed_s = response.elapsed.total_seconds()
             finally:
                 response.close()
+            exchange.elapsed_s = time.monotonic() - started
         except httpx.HTTPError as exc:
             exchange.error = _describe_transport_error(exc)
             self._notify(exchange)

@@ -22,6 +22,12 @@ ORG_TYPES = ("gp-practice", "urgent-care")
 SCHEDULE_TYPE_MODES = ("all", "some", "none")
 
 
+def reports_dir() -> Path:
+    """Where a run writes its results and report: GPC_REPORTS_DIR, default reports/."""
+    raw = os.environ.get("GPC_REPORTS_DIR", "").strip()
+    return Path(raw).resolve() if raw else PROJECT_ROOT / "reports"
+
+
 class ConfigError(Exception):
     """A configuration value is missing or malformed; str() is the one-line reason."""
 

@@ -10,7 +10,7 @@ import pytest
 from harness import reference
 from harness.client import Exchange, GpConnectClient
 from harness.errors import HarnessError
-from harness.settings import PROJECT_ROOT, load_settings
+from harness.settings import load_settings, reports_dir
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,7 @@ def provider_base_url(settings, worker_id):
     if not settings.uses_reference_provider:
         yield settings.base_url
         return
-    log = PROJECT_ROOT / "reports" / f"reference-provider-{worker_id}.log"
+    log = reports_dir() / f"reference-provider-{worker_id}.log"
     try:
         provider = reference.start(settings, Path(log))
     except HarnessError as exc:

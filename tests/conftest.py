@@ -1,0 +1,58 @@
+"""Helpers for the project's own tests: run the assurance suite in a child process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness import junit
+from harness.settings import PROJECT_ROOT
+
+SUITE_TIMEOUT_S = 600
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    outcomes: list[junit.Outcome]
+    reports: Path
+
+    def by_outcome(self, outcome: str) -> list[junit.Outcome]:
+        return [o for o in self.outcomes if o.outcome == outcome]
+
+    def explain(self) -> str:
+        lines = [f"{o.outcome}: {o.name}: {o.message[:300]}" for o in self.outcomes if o.outcome != "passed"]
+        return "\n".join(lines) or (self.stdout[-2000:] + self.stderr[-2000:])
+
+
+def suite_env(reports: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GPC_")}
+    env.update({"GPC_ENV": "reference", "GPC_REPORTS_DIR": str(reports)})
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def run_suite(tmp_path):
+    """run_suite(*pytest_args, target=path, **GPC_settings) -> SuiteRun: the assurance suite in a child process."""
+
+    def run(*args: str, target: str = "steps", command: tuple[str, ...] | None = None, **settings: str) -> SuiteRun:
+        reports = tmp_path / "reports"
+        reports.mkdir(exist_ok=True)
+        junit_path = reports / "junit.xml"
+        if command is None:
+            command = (sys.executable, "-m", "pytest", target, "-p", "no:randomly",
+                       "--junitxml", str(junit_path), "-o", "junit_family=xunit2", "-q", *args)
+        proc = subprocess.run(command, cwd=PROJECT_ROOT, env=suite_env(reports, **settings), capture_output=True,
+                              text=True, timeout=SUITE_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        outcomes = junit.outcomes(junit_path) if junit_path.exists() else []
+        return SuiteRun(proc.returncode, proc.stdout, proc.stderr, outcomes, reports)
+
+    return run

@@ -1,0 +1,150 @@
+"""Slot-search checks on hand-made Bundles: each rule fails when broken, and holds for any conformant shape."""
+
+from datetime import date, datetime, time
+
+import pytest
+
+from harness import fhir
+from harness import slot_search as ss
+from harness.errors import Nonconformance
+
+UK = ss.UK
+
+
+def slot(sid, start, end, schedule="Schedule/s-1", status="free", slot_type="GP Appointment", **extra):
+    res = {"resourceType": "Slot", "id": sid, "schedule": {"reference": schedule}, "status": status,
+           "start": start, "end": end, **extra}
+    if slot_type is not None:
+        res["serviceType"] = [{"text": slot_type}]
+    return res
+
+
+def schedule(sid, actors=("Location/loc-a",), category="Morning surgery", **extra):
+    res = {"resourceType": "Schedule", "id": sid, "actor": [{"reference": a} for a in actors], **extra}
+    if category is not None:
+        res["serviceCategory"] = {"text": category}
+    return res
+
+
+def location(lid, org="Organization/org-9"):
+    return {"resourceType": "Location", "id": lid, "name": "Site", "managingOrganization": {"reference": org}}
+
+
+def organization(oid, ods="A99901"):
+    return {"resourceType": "Organization", "id": oid, "name": "Practice",
+            "identifier": [{"system": ss.ODS_SYSTEM, "value": ods}]}
+
+
+def index(*resources, full_url=False):
+    entries = []
+    for r in resources:
+        entry = {"resource": r}
+        if full_url:
+            entry["fullUrl"] = f"https://elsewhere.example/fhir/{r['resourceType']}/{r['id']}"
+        entries.append(entry)
+    return fhir.BundleIndex(fhir.parse({"resourceType": "Bundle", "type": "searchset", "entry": entries}, "test"))
+
+
+S1 = slot("slot-b", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00")
+SCHED = schedule("s-1")
+LOC = location("loc-a")
+ORG = organization("org-9")
+
+
+def test_conformant_bundle_in_any_order_with_absolute_references_passes():
+    abs_slot = slot("x9", "2026-12-01T10:10:00+00:00", "2026-12-01T10:20:00+00:00",
+                    schedule="https://provider.example/A1/STU3/1/gpconnect/Schedule/s-1")
+    idx = index(ORG, LOC, abs_slot, SCHED, S1, full_url=True)
+    assert ss.unreferenced_resources(idx, "A99901") == []
+    assert ss.organization_problems(idx) == []
+    assert ss.slots_without_type(idx.of_type("Slot")) == []
+
+
+def test_schedule_without_practitioner_is_fine():
+    idx = index(S1, schedule("s-1", actors=("Location/loc-a",)), LOC, ORG)
+    assert ss.unreferenced_resources(idx, "A99901") == []
+
+
+def test_every_slot_without_a_type_is_listed():
+    idx = index(S1, slot("n1", "2026-12-01T11:00:00+00:00", "2026-12-01T11:10:00+00:00", slot_type=None),
+                slot("n2", "2026-12-01T11:10:00+00:00", "2026-12-01T11:20:00+00:00", slot_type="  "))
+    problems = ss.slots_without_type(idx.of_type("Slot"))
+    assert [p.split()[1] for p in problems] == ["n1", "n2"]
+    with pytest.raises(Nonconformance, match=r"^slots without a slot type: 2 found: Slot n1 has no slot type: "
+                                             r"Slot.serviceType\[\*\].text is empty; Slot n2"):
+        ss.report(problems, "slots without a slot type", "GET .../Slot")
+
+
+@pytest.mark.parametrize("mode,categories,bad", [
+    ("all", ["A", None], 1), ("all", ["A", "B"], 0),
+    ("some", [None, None], 1), ("some", ["A", None], 0),
+    ("none", ["A", None], 1), ("none", [None, None], 0),
+])
+def test_schedule_types_are_judged_by_the_declared_mode(mode, categories, bad):
+    schedules = [fhir.parse(schedule(f"s{i}", category=c), "t") for i, c in enumerate(categories)]
+    assert len(ss.schedule_type_problems(schedules, mode)) == bad
+
+
+def test_comment_and_specialty_are_found():
+    sch = fhir.parse(schedule("s-1", comment="hello"), "t")
+    sl = fhir.parse(slot("a", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00",
+                         specialty=[{"text": "GP"}]), "t")
+    assert ss.forbidden_element_problems([sch, sl], "comment") == ["Schedule s-1 carries Schedule.comment"]
+    assert ss.forbidden_element_problems([sch, sl], "specialty") == ["Slot a carries Slot.specialty"]
+
+
+def test_window_edges():
+    window = ss.Window.times(datetime(2026, 12, 1, 10, 5, tzinfo=UK), datetime(2026, 12, 1, 15, 55, tzinfo=UK))
+    inside = fhir.parse(slot("in", "2026-12-01T10:05:00+00:00", "2026-12-01T10:15:00+00:00"), "t")
+    straddle = fhir.parse(slot("out", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00"), "t")
+    late = fhir.parse(slot("late", "2026-12-01T15:50:00+00:00", "2026-12-01T16:00:00+00:00"), "t")
+    assert [p.split()[1] for p in ss.slots_outside([inside, straddle, late], window)] == ["out", "late"]
+
+
+def test_date_only_end_covers_the_whole_last_day_across_bst():
+    window = ss.Window.days(date(2026, 6, 1), date(2026, 6, 2))
+    assert window.params() == [("start", "ge2026-06-01"), ("end", "le2026-06-02")]
+    last = fhir.parse(slot("z", "2026-06-02T23:50:00+01:00", "2026-06-03T00:00:00+01:00"), "t")
+    early = fhir.parse(slot("e", "2026-05-31T23:50:00+01:00", "2026-06-01T00:00:00+01:00"), "t")
+    assert [p.split()[1] for p in ss.slots_outside([last, early], window)] == ["e"]
+
+
+def test_datetime_window_is_sent_with_uk_offset():
+    window = ss.Window.times(datetime.combine(date(2026, 7, 1), time(10, 5), UK),
+                             datetime.combine(date(2026, 7, 2), time(15, 55), UK))
+    assert window.params() == [("start", "ge2026-07-01T10:05:00+01:00"), ("end", "le2026-07-02T15:55:00+01:00")]
+
+
+def test_non_free_slot_is_found():
+    busy = fhir.parse(slot("b", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00", status="busy"), "t")
+    assert ss.non_free_slots([busy]) == ["Slot b has status 'busy'"]
+
+
+def test_stray_resources_are_found_but_the_practice_organization_is_allowed_without_location():
+    stray_sched = schedule("s-2")
+    other_org = organization("org-x", ods="B12345")
+    idx = index(S1, SCHED, ORG, stray_sched, other_org, location("loc-z"))
+    problems = ss.unreferenced_resources(idx, "A99901")
+    assert sorted(problems) == ["Location loc-z is not referenced by any returned slot",
+                                "Organization org-x is not referenced by any returned slot",
+                                "Schedule s-2 is not referenced by any returned slot"]
+
+
+def test_organization_must_accompany_slots_and_resolve_from_locations():
+    assert ss.organization_problems(index(S1, SCHED)) == ["1 slots returned but no Organization in the Bundle"]
+    assert ss.organization_problems(index(S1, SCHED, LOC, organization("other"))) == [
+        "Location loc-a managingOrganization Organization/org-9 is not in the Bundle"]
+    assert ss.organization_problems(index()) == []
+
+
+def test_parse_failure_names_resource_and_field():
+    bad = {"resourceType": "Bundle", "type": "searchset",
+           "entry": [{"resource": slot("1644", "not-a-time", "2026-12-01T10:10:00+00:00")}]}
+    with pytest.raises(Nonconformance, match=r"^Slot 1644 \(entry\[0\]\) does not parse as FHIR STU3: start: "):
+        fhir.parse(bad, "GET .../Slot")
+
+
+def test_reference_keys():
+    assert fhir.ref_key("Slot/12") == ("Slot", "12")
+    assert fhir.ref_key("https://p.example/base/Slot/12/_history/3") == ("Slot", "12")
+    assert fhir.ref_key("#1") is None
