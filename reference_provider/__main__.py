@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import signal
 import sys
 import tempfile
 from datetime import datetime
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         tls = {"ssl_certfile": args.certfile, "ssl_keyfile": args.keyfile}
         if args.client_ca:
             tls.update(ssl_ca_certs=args.client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it; exiting normally lets the
+    # temporary database be removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if args.fd is not None:
             uvicorn.run(app, fd=args.fd, log_level="warning", **tls)

@@ -24,6 +24,11 @@ class SuiteRun:
     outcomes: list[junit.Outcome]
     reports: Path
 
+    @property
+    def leftovers(self) -> list[str]:
+        """Files and folders the run left in its temporary directory."""
+        return sorted(p.name for p in (self.reports.parent / "tmp").iterdir())
+
     def by_outcome(self, outcome: str) -> list[junit.Outcome]:
         return [o for o in self.outcomes if o.outcome == outcome]
 
@@ -46,6 +51,9 @@ def run_suite(tmp_path):
     def run(*args: str, target: str = "steps", command: tuple[str, ...] | None = None, **settings: str) -> SuiteRun:
         reports = tmp_path / "reports"
         reports.mkdir(exist_ok=True)
+        scratch = tmp_path / "tmp"
+        scratch.mkdir(exist_ok=True)
+        settings.setdefault("TMPDIR", str(scratch))
         junit_path = reports / "junit.xml"
         if command is None:
             command = (sys.executable, "-m", "pytest", target, "-p", "no:randomly",

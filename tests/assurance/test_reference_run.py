@@ -15,6 +15,7 @@ def test_assure_passes_against_the_clean_reference_provider_and_leaves_the_repor
     assert run.outcomes and not run.by_outcome("failed") and not run.by_outcome("error")
     assert not run.by_outcome("skipped"), "nothing is skipped against the bundled provider: " + run.explain()
     assert "Summary: " in run.stdout and " 0 failed" in run.stdout
+    assert run.leftovers == [], "the bundled provider removes its database when stopped"
 
     index = run.reports / "html" / "index.html"
     html = index.read_text(encoding="utf-8")
