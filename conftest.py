@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import allure
 import pytest
 
@@ -11,15 +13,27 @@ from harness.settings import ConfigError, load_settings
 pytest_plugins = [
     "steps.common.fixtures",
     "steps.common.refusal_steps",
+    "steps.common.appointment_steps",
 ]
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "req(id): the spec requirement a scenario verifies")
+    config.addinivalue_line("markers", "writes: the scenario books, amends or cancels appointments")
+    # A run stopped with SIGTERM (a CI timeout) tears down like Ctrl-C, so its bookings are cancelled.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_bdd_apply_tag(tag, function):
-    """@req:SLOT-TYPE-01 becomes pytest.mark.req('SLOT-TYPE-01'); an unknown id stops collection."""
+    """@req:SLOT-TYPE-01 becomes pytest.mark.req('SLOT-TYPE-01'); an unknown id stops collection.
+    @writes marks a scenario that books, amends or cancels."""
+    if tag == "writes":
+        pytest.mark.writes(function)
+        return True
     if not tag.startswith("req:"):
         return None
     req_id = tag[4:]
@@ -37,9 +51,14 @@ def pytest_collection_modifyitems(session, config, items):
             item.user_properties.append(("req", mark.args[0]))
     if assurance:
         try:
-            load_settings()
+            settings = load_settings()
         except ConfigError as exc:
             raise pytest.UsageError(f"configuration: {exc}") from None
+        if not settings.allow_writes:
+            skip = pytest.mark.skip(reason="not assured: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)")
+            for item in assurance:
+                if item.get_closest_marker("writes"):
+                    item.add_marker(skip)
 
 
 @pytest.hookimpl(trylast=True)

@@ -11,7 +11,8 @@ import time
 import uuid
 from urllib.parse import unquote
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import httpx
 
@@ -133,6 +134,15 @@ class GpConnectClient:
     def remove_listener(self, listener: Listener) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    @contextmanager
+    def unobserved(self) -> Iterator[None]:
+        """Send without telling listeners (clean-up traffic that belongs to no scenario)."""
+        saved, self._listeners = self._listeners, []
+        try:
+            yield
+        finally:
+            self._listeners = saved
 
     def url_for(self, path: str) -> str:
         """Full URL of a request path, routed through the SSP prefix when one is set."""

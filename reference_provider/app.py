@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from . import practice, resources, security, slot_search
+from .appointments import AppointmentBook
 from .security import Refusal
 from .store import Store
 
@@ -94,6 +95,32 @@ def search_slots(config: Config, call: Call) -> Result:
     return Result(200, slot_search.search(config.store, query, config.ods_code, config.faults))
 
 
+def _base_url(config: Config, call: Call) -> str:
+    return f"{call.request.url.scheme}://{call.request.url.netloc}{config.base_path}"
+
+
+def _book(config: Config) -> AppointmentBook:
+    return AppointmentBook(config.store, config.ods_code, config.faults)
+
+
+def book_appointment(config: Config, call: Call) -> Result:
+    return Result(*_book(config).book(call.body, _base_url(config, call)))
+
+
+def read_appointment(config: Config, call: Call) -> Result:
+    return Result(*_book(config).read(call.path_params["id"], _base_url(config, call)))
+
+
+def update_appointment(config: Config, call: Call) -> Result:
+    book = _book(config)
+    return Result(*book.update(call.path_params["id"], call.interaction, call.request.headers.get("If-Match"),
+                               call.body, _base_url(config, call)))
+
+
+def retrieve_appointments(config: Config, call: Call) -> Result:
+    return Result(200, _book(config).retrieve(call.path_params["id"], call.query()))
+
+
 def capability_statement() -> dict[str, Any]:
     search = [{"name": n, "type": t} for n, t in
               (("start", "date"), ("end", "date"), ("status", "token"), ("searchFilter", "token"))]
@@ -129,6 +156,12 @@ ROUTES: list[tuple[str, dict[str, tuple[tuple[str, ...], Handler]]]] = [
     ("/metadata", {"GET": ((URN + "rest:read:metadata-1",), metadata)}),
     ("/Patient", {"GET": ((URN + "rest:search:patient-1",), find_patient)}),
     ("/Slot", {"GET": ((URN + "rest:search:slot-1",), search_slots)}),
+    ("/Appointment", {"POST": ((URN + "rest:create:appointment-1",), book_appointment)}),
+    ("/Appointment/{id}", {
+        "GET": ((URN + "rest:read:appointment-1",), read_appointment),
+        "PUT": ((URN + "rest:update:appointment-1", URN + "rest:cancel:appointment-1"), update_appointment),
+    }),
+    ("/Patient/{id}/Appointment", {"GET": ((URN + "rest:search:patient_appointments-1",), retrieve_appointments)}),
 ]
 
 

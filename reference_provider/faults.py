@@ -25,6 +25,41 @@ FAULTS: dict[str, tuple[str, str]] = {
     "search_error_no_outcome": ("ERR-OO-01", "search errors come back as plain text, not an OperationOutcome"),
     "search_wrong_error_code": ("SLOT-PARAM-01", "an over-long window gives 400 BAD_REQUEST instead of 422"),
     "searchfilter_drops_open_slots": ("SLOT-FILTER-01", "with a searchFilter, open slots of a schedule that also has restricted slots are withheld"),
+    # Book an appointment
+    "book_no_location": ("BOOK-01", "a booking is answered without a Location header"),
+    "book_wrong_slot_type": ("BOOK-TYPE-01", "the appointment's slot type is not the booked slot's"),
+    "book_no_schedule_type": ("BOOK-SCHEDTYPE-01", "the appointment leaves out its schedule's schedule type"),
+    "book_consumer_types_kept": ("BOOK-IGNORE-01", "the consumer's serviceType and serviceCategory are stored"),
+    "book_multi_first_slot_only": ("BOOK-MULTI-01", "a multi-slot appointment lists only its first slot"),
+    "book_accepts_gap": ("BOOK-MULTI-ADJ-01", "slots with a gap between them are booked together"),
+    "book_accepts_mixed_schedules": ("BOOK-MULTI-SCHED-01", "adjacent slots of different schedules are booked together"),
+    "book_accepts_mixed_channels": ("BOOK-MULTI-CHANNEL-01", "adjacent slots of different delivery channels are booked together"),
+    "book_accepts_mixed_types": ("BOOK-MULTI-TYPE-01", "adjacent slots of different slot types are booked together"),
+    "book_half_refused": ("BOOK-ATOMIC-01", "a refused multi-slot booking still makes its first slot busy"),
+    "book_duplicate_allowed": ("BOOK-DUP-01", "a slot already booked is booked again"),
+    "book_race": ("BOOK-RACE-01", "two simultaneous bookings of one slot both succeed"),
+    "book_reason_accepted": ("BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted"),
+    # Retrieve a patient's appointments
+    "retrieve_drops_types": ("RETR-TYPE-01", "retrieved appointments have no serviceType"),
+    "retrieve_drops_cancelled": ("RETR-CANCELLED-01", "cancelled appointments are left out"),
+    "retrieve_accepts_past": ("RETR-PARAM-01", "a date range starting in the past is accepted"),
+    "retrieve_unknown_patient_empty": ("RETR-404-01", "an unknown patient gives an empty Bundle, not 404"),
+    # Read an appointment
+    "read_drops_types": ("READ-TYPE-01", "a read appointment has no serviceCategory"),
+    "read_stale_etag": ("READ-ETAG-01", "the ETag names the previous version, not meta.versionId"),
+    "read_unknown_ok": ("READ-404-01", "an unknown appointment id gives 200"),
+    # Amend an appointment
+    "amend_keeps_version": ("AMEND-01", "an amendment keeps the old versionId"),
+    "amend_drops_category": ("AMEND-01", "an amendment drops serviceCategory"),
+    "amend_accepts_type_change": ("AMEND-TYPES-01", "an amendment may change slot type or schedule type"),
+    "amend_ignores_if_match": ("AMEND-ETAG-01", "an amendment with a stale If-Match is applied"),
+    "amend_cancelled_allowed": ("AMEND-CANCELLED-01", "a cancelled appointment can be amended"),
+    # Cancel an appointment
+    "cancel_drops_reason": ("CANCEL-01", "the cancellation reason is not kept"),
+    "cancel_drops_types": ("CANCEL-01", "a cancelled appointment loses its serviceType"),
+    "cancel_without_reason_allowed": ("CANCEL-REASON-01", "a cancellation without a reason is accepted"),
+    "cancel_accepts_other_changes": ("CANCEL-OTHER-01", "a cancellation may change other fields too"),
+    "cancel_ignores_if_match": ("CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied"),
 }
 
 

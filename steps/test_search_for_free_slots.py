@@ -24,7 +24,8 @@ def _with_slots(result: ss.SlotSearch) -> ss.SlotSearch:
     return result
 
 
-@when(parsers.parse("the consumer searches for free slots over the search window with {includes}"),
+@when(parsers.re(r"the consumer searches for free slots over the search window with "
+                 r"(?P<includes>every include|only the schedule include)"),
       target_fixture="slot_search")
 def search_window(gp_connect, settings, includes):
     return ss.search(gp_connect, settings, ss.default_window(settings), INCLUDE_SETS[includes])
@@ -62,7 +63,7 @@ def search_busy(gp_connect, settings):
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
 
 
-@when(parsers.parse("the consumer searches for free slots without the {parameter} parameter"),
+@when(parsers.re(r"the consumer searches for free slots without the (?P<parameter>start|end|status) parameter"),
       target_fixture="response")
 def search_without(gp_connect, settings, parameter):
     params = [p for p in ss.search_params(settings, ss.default_window(settings)) if p[0] != parameter]
@@ -93,7 +94,7 @@ def schedules_typed(slot_search, settings):
     ss.report(problems, f"schedule types not as declared (GPC_SCHEDULE_TYPES={settings.schedule_types})", result.where)
 
 
-@then(parsers.parse("no returned Slot or Schedule has a {element}"))
+@then(parsers.re(r"no returned Slot or Schedule has a (?P<element>comment|specialty)"))
 def no_element(slot_search, element):
     result = _with_slots(slot_search)
     problems = ss.forbidden_element_problems(result.slots + result.schedules, element)

@@ -1,0 +1,89 @@
+Feature: Book an appointment
+  A consumer books one free slot, or several adjacent slots at once, for a patient. Since 1.2.7
+  the Appointment carries the booked slot's slot type and its schedule's schedule type, and
+  adjacent slots may be booked together only when they share schedule, delivery channel and
+  slot type. A refused booking books nothing.
+
+  Background:
+    Given the test patient is found by their NHS number
+
+  @writes @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
+  Scenario: Booking a free slot gives an appointment with that slot's slot type and schedule type
+    Given a free slot
+    When the consumer books those slots for the test patient
+    Then the provider answers 201 with a Location and an ETag
+    And the appointment carries the booked slots' slot type and their schedule's schedule type
+    And the appointment lists every booked slot and spans them
+
+  @writes @req:BOOK-MULTI-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
+  Scenario Outline: Booking <count> adjacent slots that share schedule, delivery channel and slot type succeeds
+    Given a run of <count> adjacent free slots that share schedule, delivery channel and slot type
+    When the consumer books those slots for the test patient
+    Then the provider answers 201 with a Location and an ETag
+    And the appointment lists every booked slot and spans them
+    And the appointment carries the booked slots' slot type and their schedule's schedule type
+
+    Examples:
+      | count |
+      | 2     |
+      | 3     |
+
+  @writes @req:BOOK-MULTI-ADJ-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking two slots with a gap between them is refused and books nothing
+    Given two free slots of one schedule with a gap between them
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-MULTI-SCHED-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking two adjacent slots of different schedules is refused and books nothing
+    Given two adjacent free slots that differ in schedule
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-MULTI-CHANNEL-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking two adjacent slots of different delivery channels is refused and books nothing
+    Given two adjacent free slots that differ in channel
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-MULTI-TYPE-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking two adjacent slots of different slot types is refused and books nothing
+    Given two adjacent free slots that differ in slot type
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-DUP-01 @req:ERR-OO-01
+  Scenario: Booking a slot that was just booked is refused as a duplicate
+    Given a free slot
+    When the consumer books those slots for the test patient
+    And the consumer books the same slots again
+    Then the provider refuses it with 409 DUPLICATE_REJECTED
+
+  @writes @req:BOOK-RACE-01
+  Scenario: Of two simultaneous bookings of one slot exactly one succeeds
+    Given a free slot
+    When two consumers book those slots at the same moment
+    Then exactly one booking succeeds and the other is refused with 409 DUPLICATE_REJECTED
+
+  @writes @req:BOOK-IGNORE-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
+  Scenario: The slot type and schedule type a consumer sends are replaced by the provider's
+    Given a free slot
+    When the consumer books those slots for the test patient sending its own slot type and schedule type
+    Then the provider answers 201 with a Location and an ETag
+    And the appointment carries the booked slots' slot type and their schedule's schedule type
+
+  @writes @req:BOOK-NOREASON-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01
+  Scenario Outline: A booking that carries a <element> is refused and books nothing
+    Given a free slot
+    When the consumer books those slots for the test patient with a <element>
+    Then the provider refuses it with 422 INVALID_RESOURCE
+    And the test patient has no appointment on those slots and every one of them is still free
+
+    Examples:
+      | element   |
+      | reason    |
+      | specialty |

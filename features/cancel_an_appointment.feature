@@ -1,0 +1,39 @@
+Feature: Cancel an appointment
+  A consumer cancels an appointment by changing only its status and adding a cancellation reason.
+  The cancelled Appointment keeps its slot type and schedule type.
+
+  Background:
+    Given the test patient is found by their NHS number
+
+  @writes @req:CANCEL-01
+  Scenario: Cancelling keeps the reason and both types
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with a reason
+    Then the provider answers 200 with the appointment cancelled in a new version
+    And the cancellation reason is kept
+    And the appointment carries the slot type and schedule type it was booked with
+
+  @writes @req:CANCEL-REASON-01 @req:ERR-OO-01
+  Scenario: A cancellation without a reason is refused
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it without a reason
+    Then the provider refuses it with an error
+    And the appointment is unchanged
+
+  @writes @req:CANCEL-OTHER-01 @req:ERR-OO-01
+  Scenario Outline: A cancellation that also changes the <field> is refused
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it and also changes its <field>
+    Then the provider refuses it with an error
+    And the appointment is unchanged
+
+    Examples:
+      | field       |
+      | description |
+      | slot type   |
+
+  @writes @req:CANCEL-ETAG-01 @req:ERR-OO-01
+  Scenario: A cancellation with a stale If-Match is refused
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with an If-Match of a version that has since changed
+    Then the provider refuses it with HTTP 409

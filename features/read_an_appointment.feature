@@ -1,0 +1,24 @@
+Feature: Read an appointment
+  A consumer reads one appointment by its id. It carries the slot type and schedule type it was
+  booked with, and its ETag names its version.
+
+  Background:
+    Given the test patient is found by their NHS number
+
+  @writes @req:READ-TYPE-01
+  Scenario: A read appointment carries the slot type and schedule type it was booked with
+    Given an appointment this run booked for the test patient
+    When the consumer reads that appointment
+    Then the provider answers 200 with the appointment
+    And the appointment carries the slot type and schedule type it was booked with
+
+  @writes @req:READ-ETAG-01
+  Scenario: The ETag of a read appointment is its version
+    Given an appointment this run booked for the test patient
+    When the consumer reads that appointment
+    Then the ETag is W/"<meta.versionId>" of the appointment
+
+  @req:READ-404-01 @req:ERR-OO-01
+  Scenario: Reading an unknown appointment is refused with 404
+    When the consumer reads an appointment id that does not exist
+    Then the provider refuses it with HTTP 404

@@ -1,0 +1,41 @@
+Feature: Retrieve a patient's appointments
+  A consumer retrieves a patient's future appointments between two dates. Every Appointment
+  carries its slot type and, where available, its schedule type; cancelled appointments are
+  returned too.
+
+  Background:
+    Given the test patient is found by their NHS number
+
+  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01
+  Scenario: The appointment this run booked is returned with the types of its slot
+    Given an appointment this run booked for the test patient
+    When the consumer retrieves the test patient's appointments over the search window
+    Then the booked appointment is among them with the slot type and schedule type it was booked with
+
+  @req:RETR-TYPE-01
+  Scenario: Every returned appointment carries a slot type, and a schedule type as the practice has configured
+    When the consumer retrieves the test patient's appointments over the search window
+    Then every returned Appointment has a slot type, and a schedule type as this environment declares
+
+  @writes @req:RETR-CANCELLED-01
+  Scenario: A cancelled appointment is still returned
+    Given an appointment this run booked for the test patient and then cancelled
+    When the consumer retrieves the test patient's appointments over the search window
+    Then the cancelled appointment is among them with status cancelled
+
+  @req:RETR-PARAM-01 @req:ERR-OO-01
+  Scenario Outline: A date range <range> is refused
+    When the consumer retrieves the test patient's appointments with a date range <range>
+    Then the provider refuses it with 422 INVALID_PARAMETER
+
+    Examples:
+      | range                     |
+      | starting in the past      |
+      | with a time part          |
+      | with only one start       |
+      | that ends before it starts |
+
+  @req:RETR-404-01 @req:ERR-OO-01
+  Scenario: The appointments of an unknown patient are not found
+    When the consumer retrieves the appointments of a patient id that does not exist
+    Then the provider refuses it with HTTP 404

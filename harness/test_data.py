@@ -1,0 +1,164 @@
+"""Finding the slots a scenario needs in a live search, never from hard-coded ids.
+
+Works on the raw JSON of a searchset Bundle so that bookings send back exactly what the
+provider sent (instants keep their original text).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from . import fhir
+from .errors import MissingTestData
+
+DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """One free slot and what booking rules care about."""
+
+    id: str
+    schedule: str  # the Schedule's id
+    start: datetime
+    end: datetime
+    channel: str | None
+    slot_type: str
+    raw: dict
+    schedule_raw: dict | None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.schedule, self.start.isoformat(), self.end.isoformat()
+
+    @property
+    def schedule_type(self) -> str | None:
+        text = ((self.schedule_raw or {}).get("serviceCategory") or {}).get("text") or ""
+        return text.strip() or None
+
+    def actor(self, resource_type: str) -> str | None:
+        for actor in (self.schedule_raw or {}).get("actor") or []:
+            key = fhir.ref_key((actor or {}).get("reference"))
+            if key and key[0] == resource_type:
+                return f"{key[0]}/{key[1]}"
+        return None
+
+    def describe(self) -> str:
+        return f"Slot {self.id} ({self.start.isoformat()} to {self.end.isoformat()}, Schedule {self.schedule})"
+
+
+def _slot_type(raw: dict) -> str:
+    texts = [(c or {}).get("text", "").strip() for c in raw.get("serviceType") or []]
+    return next((t for t in texts if t), "")
+
+
+def _channel(raw: dict) -> str | None:
+    for ext in raw.get("extension") or []:
+        if ext.get("url") == DELIVERY_CHANNEL_URL:
+            return ext.get("valueCode")
+    return None
+
+
+def free_slots(bundle_json: dict) -> list[SlotInfo]:
+    """The free slots of a searchset Bundle, sorted by schedule then start."""
+    entries = [e.get("resource") or {} for e in bundle_json.get("entry") or []]
+    schedules = {r.get("id"): r for r in entries if r.get("resourceType") == "Schedule"}
+    slots = []
+    for r in entries:
+        if r.get("resourceType") != "Slot" or r.get("status") != "free":
+            continue
+        key = fhir.ref_key((r.get("schedule") or {}).get("reference"))
+        if not key or not r.get("start") or not r.get("end"):
+            continue
+        slots.append(SlotInfo(
+            id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]), end=datetime.fromisoformat(r["end"]),
+            channel=_channel(r), slot_type=_slot_type(r), raw=r, schedule_raw=schedules.get(key[1]),
+        ))
+    return sorted(slots, key=lambda s: (s.start, s.schedule, s.id))
+
+
+def _bookable(slot: SlotInfo) -> bool:
+    """A slot that can be booked by this harness: it has a type and its schedule names a Location."""
+    return bool(slot.slot_type) and slot.actor("Location") is not None
+
+
+def runs(slots: list[SlotInfo], length: int) -> list[list[SlotInfo]]:
+    """Chains of `length` adjacent slots sharing schedule, delivery channel and slot type."""
+    by_schedule: dict[str, list[SlotInfo]] = {}
+    for s in slots:
+        if _bookable(s):
+            by_schedule.setdefault(s.schedule, []).append(s)
+    found = []
+    for mine in by_schedule.values():
+        mine.sort(key=lambda s: s.start)
+        for i in range(len(mine) - length + 1):
+            chain = mine[i:i + length]
+            if all(b.start == a.end and b.channel == a.channel and b.slot_type == a.slot_type
+                   for a, b in zip(chain, chain[1:])):
+                found.append(chain)
+    return found
+
+
+Pair = tuple[SlotInfo, SlotInfo]
+
+
+def _pairs(slots: list[SlotInfo], test: Callable[[SlotInfo, SlotInfo], bool]) -> Iterable[Pair]:
+    ordered = [s for s in slots if _bookable(s)]
+    by_start: dict[datetime, list[SlotInfo]] = {}
+    for s in ordered:
+        by_start.setdefault(s.start, []).append(s)
+    for a in ordered:
+        for b in by_start.get(a.end, []):
+            if test(a, b):
+                yield a, b
+
+
+def pair_differing_in(slots: list[SlotInfo], rule: str) -> Pair | None:
+    """Two adjacent slots that break exactly one multi-slot rule where possible, else break at least it."""
+    same = {
+        "schedule": lambda a, b: a.channel == b.channel and a.slot_type == b.slot_type,
+        "channel": lambda a, b: a.schedule == b.schedule and a.slot_type == b.slot_type,
+        "slot type": lambda a, b: a.schedule == b.schedule and a.channel == b.channel,
+    }[rule]
+    differs = {
+        "schedule": lambda a, b: a.schedule != b.schedule,
+        "channel": lambda a, b: a.channel != b.channel,
+        "slot type": lambda a, b: a.slot_type != b.slot_type,
+    }[rule]
+    isolated = next(_pairs(slots, lambda a, b: differs(a, b) and same(a, b)), None)
+    return isolated or next(_pairs(slots, differs), None)
+
+
+def pair_with_gap(slots: list[SlotInfo]) -> Pair | None:
+    """A slot and the next slot of its schedule, same channel and type, starting after a gap."""
+    by_schedule: dict[str, list[SlotInfo]] = {}
+    for s in slots:
+        if _bookable(s):
+            by_schedule.setdefault(s.schedule, []).append(s)
+    for mine in by_schedule.values():
+        mine.sort(key=lambda s: s.start)
+        for a, b in zip(mine, mine[1:]):
+            if b.start > a.end and b.channel == a.channel and b.slot_type == a.slot_type \
+                    and b.start.date() == a.start.date():
+                return a, b
+    return None
+
+
+def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInfo]:
+    """This worker's share of the slots, by schedule and day, so parallel workers never book the same slot."""
+    if workers <= 1:
+        return slots
+    return [s for s in slots if zlib.crc32(f"{s.schedule}|{s.start.date()}".encode()) % workers == worker]
+
+
+def require(found, what: str, window: str):
+    if not found:
+        raise MissingTestData(f"no {what} offered {window}")
+    return found
+
+
+def single(slots: list[SlotInfo], window: str, skip: Callable[[SlotInfo], bool] = lambda s: False) -> SlotInfo:
+    return require(next((s for s in slots if _bookable(s) and not skip(s)), None), "free slot with a slot type", window)

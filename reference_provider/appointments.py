@@ -1,0 +1,364 @@
+"""Book, retrieve, read, amend and cancel appointments, with the 1.2.7 rules and error codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from datetime import date, datetime, timedelta, timezone
+from email.utils import format_datetime
+
+from fhir.resources.STU3.appointment import Appointment
+from pydantic import ValidationError
+
+from . import practice, resources
+from .security import Refusal
+from .store import local_text, utc_text
+
+URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
+UPDATE, CANCEL = URN + "update:appointment-1", URN + "cancel:appointment-1"
+AMENDABLE = ("description", "comment")
+
+
+def _now() -> datetime:
+    return datetime.now(practice.UK)
+
+
+def _parse_body(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise Refusal(400, "BAD_REQUEST", "Request body is not valid JSON") from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
+        raise Refusal(422, "INVALID_RESOURCE", "Request body must be an Appointment")
+    try:
+        Appointment.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Refusal(422, "INVALID_RESOURCE", f"Appointment does not validate: {where}: {first['msg']}") from None
+    return body
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _slot_ids(body: dict) -> list[int]:
+    ids = []
+    for ref in body.get("slot") or []:
+        match = re.fullmatch(r"Slot/(\d+)", (ref or {}).get("reference", ""))
+        if not match:
+            raise Refusal(422, "INVALID_RESOURCE", f"Slot reference {ref} is not a local Slot reference")
+        ids.append(int(match.group(1)))
+    if not ids:
+        raise Refusal(422, "INVALID_RESOURCE", "Appointment.slot must reference at least one slot")
+    return ids
+
+
+def _patient_id(body: dict) -> str:
+    for participant in body.get("participant") or []:
+        ref = ((participant or {}).get("actor") or {}).get("reference", "")
+        if ref.startswith("Patient/"):
+            return ref.split("/", 1)[1]
+    raise Refusal(422, "INVALID_RESOURCE", "Appointment must have a Patient participant")
+
+
+def _check_booking_organisation(body: dict) -> None:
+    ext = [e for e in body.get("extension") or [] if e.get("url") == resources.EXT_BOOKING_ORG]
+    if not ext:
+        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation extension is missing")
+    ref = (ext[0].get("valueReference") or {}).get("reference", "")
+    contained = {f"#{c.get('id')}": c for c in body.get("contained") or []}
+    org = contained.get(ref)
+    if not org or org.get("resourceType") != "Organization" or not org.get("name") or not org.get("telecom"):
+        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation must be a contained Organization with name and telecom")
+
+
+def check_multislot(rows, faults: set[str]) -> None:
+    """Adjacent, one schedule, one delivery channel, one slot type (1.2.7)."""
+    for prev, nxt in zip(rows, rows[1:]):
+        if nxt["start_utc"] != prev["end_utc"] and "book_accepts_gap" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are not adjacent")
+        if nxt["schedule_id"] != prev["schedule_id"] and "book_accepts_mixed_schedules" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are on different schedules")
+        if nxt["channel"] != prev["channel"] and "book_accepts_mixed_channels" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their delivery channels differ")
+        if nxt["slot_type"] != prev["slot_type"] and "book_accepts_mixed_types" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their slot types differ")
+
+
+class AppointmentBook:
+    """Appointment interactions over the provider's Store."""
+
+    def __init__(self, store, ods_code: str, faults: set[str]):
+        self.store, self.ods_code, self.faults = store, ods_code, faults
+
+    # ------------------------------------------------------------ helpers
+
+    def _types_for(self, row_slot, schedule) -> dict:
+        out = {"serviceType": [{"text": row_slot["slot_type"]}]}
+        if "book_wrong_slot_type" in self.faults:
+            out["serviceType"] = [{"text": row_slot["slot_type"] + " (follow-up)"}]
+        if schedule["schedule_type"] and "book_no_schedule_type" not in self.faults:
+            out["serviceCategory"] = {"text": schedule["schedule_type"]}
+        return out
+
+    def _response(self, status: int, body: dict, base_url: str, location: bool = False) -> tuple:
+        version = body["meta"]["versionId"]
+        if "read_stale_etag" in self.faults:
+            version = str(int(version) - 1)
+        headers = {"ETag": f'W/"{version}"',
+                   "Last-Modified": format_datetime(datetime.now(timezone.utc), usegmt=True)}
+        if location:
+            headers["Location"] = f"{base_url}/Appointment/{body['id']}/_history/{body['meta']['versionId']}"
+        return status, body, headers
+
+    def _load(self, conn, appointment_id: str):
+        if not re.fullmatch(r"\d{1,18}", appointment_id):
+            return None
+        return conn.execute("SELECT * FROM appointment WHERE id = ?", (int(appointment_id),)).fetchone()
+
+    # ------------------------------------------------------------ book
+
+    def book(self, raw: bytes, base_url: str) -> tuple:
+        body = _parse_body(raw)
+        if (body.get("reason") or body.get("specialty")) and "book_reason_accepted" not in self.faults:
+            raise Refusal(422, "INVALID_RESOURCE", "reason and specialty must not be sent")
+        if body.get("status") != "booked":
+            raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be booked")
+        for element in ("start", "end", "description"):
+            if not body.get(element):
+                raise Refusal(422, "INVALID_RESOURCE", f"Appointment.{element} is required")
+        if len(body["description"]) > 100 or len(body.get("comment") or "") > 500:
+            raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
+        _check_booking_organisation(body)
+        patient_id = _patient_id(body)
+        if patient_id not in {p[1] for p in practice.PATIENTS}:
+            raise Refusal(422, "INVALID_RESOURCE", f"Patient/{patient_id} is not a patient of this practice")
+        slot_ids = _slot_ids(body)
+        if "book_race" in self.faults:
+            return self._book_without_lock(body, slot_ids, patient_id, base_url)
+        with self.store.connect(write=True) as conn:
+            rows = self._slots(conn, slot_ids)
+            try:
+                self._validate_slots(body, rows)
+            except Refusal:
+                if "book_half_refused" in self.faults and len(rows) > 1:
+                    conn.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (rows[0]["id"],))
+                    conn.execute("COMMIT")
+                    conn.execute("BEGIN IMMEDIATE")
+                raise
+            busy = [r["id"] for r in rows if r["status"] != "free"]
+            if busy and "book_duplicate_allowed" not in self.faults:
+                raise Refusal(409, "DUPLICATE_REJECTED", f"Slot/{busy[0]} is no longer free")
+            stored = self._insert(conn, body, rows, patient_id)
+        return self._response(201, stored, base_url, location="book_no_location" not in self.faults)
+
+    def _slots(self, conn, slot_ids: list[int]):
+        rows = []
+        for sid in slot_ids:
+            row = conn.execute("SELECT * FROM slot WHERE id = ?", (sid,)).fetchone()
+            if row is None or not row["bookable"]:
+                raise Refusal(422, "REFERENCE_NOT_FOUND", f"Reference to Slot/{sid} - no such slot exists at the server")
+            rows.append(row)
+        return sorted(rows, key=lambda r: r["start_utc"])
+
+    def _validate_slots(self, body: dict, rows) -> None:
+        check_multislot(rows, self.faults)
+        start, end = _instant(body["start"]), _instant(body["end"])
+        if utc_text(start) != rows[0]["start_utc"] or utc_text(end) != rows[-1]["end_utc"]:
+            raise Refusal(422, "INVALID_RESOURCE",
+                          "The submitted start and end date range does not match that of the requested slot(s)")
+        if start <= _now():
+            raise Refusal(422, "INVALID_RESOURCE", "Appointments can only be booked in the future")
+
+    def _insert(self, conn, body: dict, rows, patient_id: str) -> dict:
+        schedule = conn.execute("SELECT * FROM schedule WHERE id = ?", (rows[0]["schedule_id"],)).fetchone()
+        stored = self._build(body, rows, schedule)
+        conn.executemany("UPDATE slot SET status = 'busy', version = version + 1 WHERE id = ?",
+                         [(r["id"],) for r in rows])
+        cursor = conn.execute(
+            "INSERT INTO appointment (patient_id, version, status, start_utc, body, last_modified) VALUES (?,?,?,?,?,?)",
+            (patient_id, 1, "booked", rows[0]["start_utc"], "{}", utc_text(_now())))
+        stored["id"] = str(cursor.lastrowid)
+        conn.execute("UPDATE appointment SET body = ? WHERE id = ?", (json.dumps(stored), cursor.lastrowid))
+        conn.executemany("INSERT INTO appointment_slot VALUES (?, ?)", [(cursor.lastrowid, r["id"]) for r in rows])
+        return stored
+
+    def _book_without_lock(self, body: dict, slot_ids: list[int], patient_id: str, base_url: str) -> tuple:
+        """The 'book_race' fault: check, pause, then write without holding a lock."""
+        with self.store.connect() as conn:
+            rows = self._slots(conn, slot_ids)
+            self._validate_slots(body, rows)
+            if any(r["status"] != "free" for r in rows):
+                raise Refusal(409, "DUPLICATE_REJECTED", "A requested slot is no longer free")
+        time.sleep(0.3)
+        with self.store.connect(write=True) as conn:
+            stored = self._insert(conn, body, rows, patient_id)
+        return self._response(201, stored, base_url, location=True)
+
+    def _build(self, body: dict, rows, schedule) -> dict:
+        stored = {k: v for k, v in copy.deepcopy(body).items()
+                  if k not in ("serviceType", "serviceCategory", "id", "meta", "text")}
+        if "book_consumer_types_kept" in self.faults:
+            stored.update({k: body[k] for k in ("serviceType", "serviceCategory") if k in body})
+        else:
+            stored.update(self._types_for(rows[0], schedule))
+        stored["meta"] = resources.meta("Appointment", 1)
+        ours = {resources.EXT_DELIVERY_CHANNEL, resources.EXT_PRACTITIONER_ROLE}
+        stored["extension"] = [e for e in stored.get("extension", []) if e.get("url") not in ours] + [
+            {"url": resources.EXT_DELIVERY_CHANNEL, "valueCode": rows[0]["channel"]},
+            resources.role_extension(schedule["role_code"]),
+        ]
+        actors = {(p.get("actor") or {}).get("reference") for p in stored.get("participant", [])}
+        for ref in (f"Location/{schedule['location_id']}",
+                    f"Practitioner/{schedule['practitioner_id']}" if schedule["practitioner_id"] else None):
+            if ref and ref not in actors:
+                stored.setdefault("participant", []).append({"actor": {"reference": ref}, "status": "accepted"})
+        stored["slot"] = [{"reference": f"Slot/{r['id']}"} for r in rows]
+        if "book_multi_first_slot_only" in self.faults:
+            stored["slot"] = stored["slot"][:1]
+        stored["start"], stored["end"] = rows[0]["start"], rows[-1]["end"]
+        stored.setdefault("created", local_text(_now()))
+        return stored
+
+    # ------------------------------------------------------------ read and retrieve
+
+    def read(self, appointment_id: str, base_url: str) -> tuple:
+        with self.store.connect() as conn:
+            row = self._load(conn, appointment_id)
+        if row is None:
+            if "read_unknown_ok" in self.faults:
+                return 200, resources.bundle([]), {}
+            raise Refusal(404, "NO_RECORD_FOUND", f"No appointment with id {appointment_id}")
+        body = json.loads(row["body"])
+        if "read_drops_types" in self.faults:
+            body.pop("serviceCategory", None)
+        return self._response(200, body, base_url)
+
+    def retrieve(self, patient_id: str, query: list[tuple[str, str]]) -> dict:
+        if patient_id not in {p[1] for p in practice.PATIENTS}:
+            if "retrieve_unknown_patient_empty" in self.faults:
+                return resources.bundle([])
+            raise Refusal(404, "PATIENT_NOT_FOUND", f"No patient with id {patient_id}")
+        first, last = self._retrieve_range([v for k, v in query if k == "start"])
+        with self.store.connect() as conn:
+            rows = conn.execute("SELECT * FROM appointment WHERE patient_id = ? ORDER BY start_utc, id",
+                                (patient_id,)).fetchall()
+        found = []
+        for row in rows:
+            body = json.loads(row["body"])
+            day = _instant(body["start"]).astimezone(practice.UK).date()
+            if not first <= day <= last:
+                continue
+            if row["status"] == "cancelled" and "retrieve_drops_cancelled" in self.faults:
+                continue
+            if "retrieve_drops_types" in self.faults:
+                body.pop("serviceType", None)
+            found.append(body)
+        return resources.bundle(found)
+
+    def _retrieve_range(self, values: list[str]) -> tuple[date, date]:
+        lower = [v[2:] for v in values if v.startswith("ge")]
+        upper = [v[2:] for v in values if v.startswith("le")]
+        if len(values) != 2 or len(lower) != 1 or len(upper) != 1:
+            raise Refusal(422, "INVALID_PARAMETER", "Send exactly two start parameters, one ge and one le")
+        try:
+            if not all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in lower + upper):
+                raise ValueError
+            first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
+        except ValueError:
+            raise Refusal(422, "INVALID_PARAMETER", "start values must be dates (yyyy-mm-dd) with no time") from None
+        today = _now().date()
+        if first < today and "retrieve_accepts_past" not in self.faults:
+            raise Refusal(422, "INVALID_PARAMETER", "The date range must not start in the past")
+        if last < first:
+            raise Refusal(422, "INVALID_PARAMETER", "The end of the date range is before its start")
+        return first, last
+
+    # ------------------------------------------------------------ amend and cancel
+
+    def update(self, appointment_id: str, interaction: str, if_match: str | None, raw: bytes, base_url: str) -> tuple:
+        body = _parse_body(raw)
+        with self.store.connect(write=True) as conn:
+            row = self._load(conn, appointment_id)
+            if row is None:
+                raise Refusal(404, "NO_RECORD_FOUND", f"No appointment with id {appointment_id}")
+            if body.get("id") != appointment_id:
+                raise Refusal(400, "BAD_REQUEST", "Appointment.id does not match the URL")
+            stored = json.loads(row["body"])
+            ignored = "amend_ignores_if_match" if interaction == UPDATE else "cancel_ignores_if_match"
+            self._check_version(if_match, row["version"], ignored in self.faults)
+            if row["status"] == "cancelled" and not ("amend_cancelled_allowed" in self.faults and interaction == UPDATE):
+                raise Refusal(422, "INVALID_RESOURCE", "A cancelled appointment cannot be changed")
+            if _instant(stored["start"]) <= _now():
+                raise Refusal(422, "INVALID_RESOURCE", "Only future appointments can be changed")
+            updated = self._amended(stored, body) if interaction == UPDATE else self._cancelled(stored, body)
+            version = row["version"] if "amend_keeps_version" in self.faults and interaction == UPDATE \
+                else row["version"] + 1
+            updated["meta"] = resources.meta("Appointment", version)
+            conn.execute("UPDATE appointment SET body = ?, version = ?, status = ?, last_modified = ? WHERE id = ?",
+                         (json.dumps(updated), version, updated["status"], utc_text(_now()), row["id"]))
+            if interaction == CANCEL:
+                conn.execute("UPDATE slot SET status = 'free', version = version + 1 WHERE id IN "
+                             "(SELECT slot_id FROM appointment_slot WHERE appointment_id = ?)", (row["id"],))
+        return self._response(200, updated, base_url)
+
+    def _check_version(self, if_match: str | None, version: int, ignored: bool) -> None:
+        if not if_match:
+            raise Refusal(400, "BAD_REQUEST", "If-Match is required")
+        if ignored:
+            return
+        if if_match.strip() not in (f'W/"{version}"', f'"{version}"'):
+            raise Refusal(409, "FHIR_CONSTRAINT_VIOLATION", f"If-Match {if_match} does not match the current version")
+
+    @staticmethod
+    def _comparable(resource: dict, drop: tuple[str, ...]) -> dict:
+        return {k: v for k, v in resource.items() if k not in drop + ("meta", "text")}
+
+    def _amended(self, stored: dict, body: dict) -> dict:
+        if "amend_accepts_type_change" not in self.faults:
+            if self._comparable(body, AMENDABLE) != self._comparable(stored, AMENDABLE):
+                raise Refusal(422, "INVALID_RESOURCE", "Only description and comment may be amended")
+        updated = copy.deepcopy(stored)
+        for key in ("serviceType", "serviceCategory") if "amend_accepts_type_change" in self.faults else ():
+            if key in body:
+                updated[key] = body[key]
+        for key in AMENDABLE:
+            if key in body:
+                updated[key] = body[key]
+            else:
+                updated.pop(key, None)
+        if len(updated.get("description") or "") > 100 or len(updated.get("comment") or "") > 500:
+            raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
+        if "amend_drops_category" in self.faults:
+            updated.pop("serviceCategory", None)
+        return updated
+
+    def _cancelled(self, stored: dict, body: dict) -> dict:
+        url = resources.EXT_CANCELLATION_REASON
+        reasons = [e for e in body.get("extension") or [] if e.get("url") == url]
+        reason = (reasons[0].get("valueString") or "").strip() if reasons else ""
+        if not reason and "cancel_without_reason_allowed" not in self.faults:
+            raise Refusal(422, "INVALID_PARAMETER", "A cancellation reason is required")
+        if body.get("status") != "cancelled":
+            raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be cancelled")
+
+        def rest(resource: dict) -> dict:
+            other = self._comparable(resource, ("status",))
+            other["extension"] = [e for e in resource.get("extension") or [] if e.get("url") != url]
+            return other
+
+        if rest(body) != rest(stored) and "cancel_accepts_other_changes" not in self.faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Only status and the cancellation reason may change on cancel")
+        updated = copy.deepcopy(body if "cancel_accepts_other_changes" in self.faults else stored)
+        updated["status"] = "cancelled"
+        updated["extension"] = [e for e in updated.get("extension") or [] if e.get("url") != url]
+        if reason and "cancel_drops_reason" not in self.faults:
+            updated["extension"].append({"url": url, "valueString": reason})
+        if "cancel_drops_types" in self.faults:
+            updated.pop("serviceType", None)
+        return updated
+

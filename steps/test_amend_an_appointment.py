@@ -1,0 +1,58 @@
+"""Steps for features/amend_an_appointment.feature."""
+
+from __future__ import annotations
+
+from pytest_bdd import parsers, scenarios, then, when
+
+from harness import appointments as appts
+from harness.errors import Nonconformance
+
+scenarios("amend_an_appointment.feature")
+
+AMENDED_COMMENT = "Amended by the GP Connect assurance harness: please bring your repeat prescription."
+
+
+def amended_description(booked) -> str:
+    """The marker stays in the description, so clean-up still recognises the appointment."""
+    return f"{booked.booking.marker} amended"
+
+
+@when("the consumer amends its description and comment", target_fixture="response")
+def amend_text(gp_connect, booked):
+    return appts.amend(gp_connect, booked.appointment, booked.etag,
+                       description=amended_description(booked), comment=AMENDED_COMMENT)
+
+
+@when(parsers.re(r"the consumer amends its (?P<kind>slot type|schedule type)"), target_fixture="response")
+def amend_type(gp_connect, booked, kind):
+    if kind == "slot type":
+        change = {"serviceType": [{"text": f"{booked.booking.expected_slot_type} (changed)"}]}
+    else:
+        change = {"serviceCategory": {"text": f"{booked.booking.expected_schedule_type or 'Schedule'} (changed)"}}
+    return appts.amend(gp_connect, booked.appointment, booked.etag, **change)
+
+
+@when("the consumer amends it with an If-Match of a version that has since changed", target_fixture="response")
+def amend_stale(gp_connect, booked):
+    first = appts.amend(gp_connect, booked.appointment, booked.etag, comment="First amendment")
+    current = appts.ok_appointment(first, "amend an appointment")
+    return appts.amend(gp_connect, current, booked.etag, comment="Second amendment from a stale copy")
+
+
+@then("the provider answers 200 with a new version of the appointment")
+def new_version(response, booked):
+    appointment = appts.ok_appointment(response, "amend an appointment")
+    problems = appts.etag_problems(response, appointment)
+    if appts.version_of(appointment) == booked.version:
+        problems.append(f"{appts.label(appointment)} kept versionId {booked.version} after an amendment")
+    appts.raise_problems(problems, response.short_request())
+
+
+@then("the description and comment are as the consumer sent them")
+def text_as_sent(response, booked):
+    appointment = appts.ok_appointment(response, "amend an appointment")
+    expected = {"description": amended_description(booked), "comment": AMENDED_COMMENT}
+    problems = [f"{appts.label(appointment)} {k} is {appointment.get(k)!r}, expected {v!r}"
+                for k, v in expected.items() if appointment.get(k) != v]
+    if problems:
+        raise Nonconformance("; ".join(problems) + f" ({response.short_request()})")

@@ -1,0 +1,61 @@
+"""Steps for features/cancel_an_appointment.feature."""
+
+from __future__ import annotations
+
+from pytest_bdd import parsers, scenarios, then, when
+
+from harness import appointments as appts
+
+scenarios("cancel_an_appointment.feature")
+
+REASON = "Patient no longer needs the appointment (assurance run)"
+
+
+@when("the consumer cancels it with a reason", target_fixture="response")
+def cancel_it(gp_connect, booked):
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON)
+
+
+@when("the consumer cancels it without a reason", target_fixture="response")
+def cancel_without_reason(gp_connect, booked):
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, reason=None)
+
+
+@when(parsers.re(r"the consumer cancels it and also changes its (?P<field>description|slot type)"),
+      target_fixture="response")
+def cancel_and_change(gp_connect, booked, field):
+    def change(body):
+        if field == "description":
+            body["description"] = f"{booked.booking.marker} changed on cancel"
+        else:
+            body["serviceType"] = [{"text": f"{booked.booking.expected_slot_type} (changed)"}]
+
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON, edit=change)
+
+
+@when("the consumer cancels it with an If-Match of a version that has since changed", target_fixture="response")
+def cancel_stale(gp_connect, booked):
+    first = appts.amend(gp_connect, booked.appointment, booked.etag, comment="Amended before a stale cancel")
+    current = appts.ok_appointment(first, "amend an appointment")
+    return appts.cancel(gp_connect, current, booked.etag, REASON)
+
+
+@then("the provider answers 200 with the appointment cancelled in a new version")
+def cancelled(response, booked):
+    appointment = appts.ok_appointment(response, "cancel an appointment")
+    problems = appts.etag_problems(response, appointment)
+    if appointment.get("status") != "cancelled":
+        problems.append(f"{appts.label(appointment)} status is '{appointment.get('status')}', expected 'cancelled'")
+    if appts.version_of(appointment) == booked.version:
+        problems.append(f"{appts.label(appointment)} kept versionId {booked.version} after cancellation")
+    appts.raise_problems(problems, response.short_request())
+
+
+@then("the cancellation reason is kept")
+def reason_kept(response):
+    appointment = appts.ok_appointment(response, "cancel an appointment")
+    reasons = [e.get("valueString") for e in appointment.get("extension") or []
+               if e.get("url") == appts.CANCELLATION_REASON_URL]
+    if reasons != [REASON]:
+        appts.raise_problems([f"{appts.label(appointment)} cancellation reason is {reasons or 'missing'}, "
+                              f"expected [{REASON!r}]"], response.short_request())

@@ -1,0 +1,80 @@
+"""Steps for features/retrieve_a_patients_appointments.feature."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from pytest_bdd import parsers, scenarios, then, when
+
+from harness import appointments as appts
+from harness import slot_search as ss
+from harness.errors import MissingTestData, Nonconformance
+from steps.common.appointment_steps import data_or_skip
+
+scenarios("retrieve_a_patients_appointments.feature")
+
+
+@when("the consumer retrieves the test patient's appointments over the search window", target_fixture="response")
+def retrieve_window(gp_connect, settings, patient_id):
+    today = ss.uk_today()
+    return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
+
+
+@when(parsers.re(r"the consumer retrieves the test patient's appointments with a date range "
+                 r"(?P<kind>starting in the past|with a time part|with only one start|that ends before it starts)"),
+      target_fixture="response")
+def retrieve_invalid(gp_connect, patient_id, kind):
+    today = ss.uk_today()
+    params = {
+        "starting in the past": [("start", f"ge{today - timedelta(days=7)}"), ("start", f"le{today + timedelta(days=7)}")],
+        "with a time part": [("start", f"ge{today + timedelta(days=1)}T09:00:00+00:00"),
+                             ("start", f"le{today + timedelta(days=7)}")],
+        "with only one start": [("start", f"ge{today + timedelta(days=1)}")],
+        "that ends before it starts": [("start", f"ge{today + timedelta(days=7)}"), ("start", f"le{today + timedelta(days=1)}")],
+    }[kind]
+    return appts.retrieve(gp_connect, patient_id, "", "", params=params)
+
+
+@when("the consumer retrieves the appointments of a patient id that does not exist", target_fixture="response")
+def retrieve_unknown(gp_connect):
+    today = ss.uk_today()
+    return appts.retrieve(gp_connect, f"no-such-patient-{uuid.uuid4().hex[:12]}", today, today + timedelta(days=7))
+
+
+def _found(response, booked) -> dict:
+    matches = [a for a in appts.retrieved_appointments(response) if str(a.get("id")) == booked.id]
+    if not matches:
+        raise Nonconformance(f"Appointment {booked.id} booked by this run is not returned ({response.short_request()})")
+    return matches[0]
+
+
+@then("the booked appointment is among them with the slot type and schedule type it was booked with")
+def booked_returned(response, booked):
+    found = _found(response, booked)
+    problems = appts.type_problems(found, booked.booking.expected_slot_type, booked.booking.expected_schedule_type)
+    appts.raise_problems(problems, response.short_request())
+
+
+@then("every returned Appointment has a slot type, and a schedule type as this environment declares")
+def every_typed(response, settings):
+    found = appts.retrieved_appointments(response)
+
+    def some():
+        if not found:
+            raise MissingTestData("no appointments for the test patient in the search window")
+        return found
+
+    data_or_skip(some)
+    problems = [f"{appts.label(a)} has no slot type: Appointment.serviceType[*].text is empty"
+                for a in found if not appts.slot_type_texts(a)]
+    problems += appts.appointment_schedule_type_problems(found, settings.schedule_types)
+    appts.raise_problems(problems, response.short_request())
+
+
+@then("the cancelled appointment is among them with status cancelled")
+def cancelled_returned(response, booked):
+    found = _found(response, booked)
+    if found.get("status") != "cancelled":
+        raise Nonconformance(f"Appointment {booked.id} status is '{found.get('status')}', expected 'cancelled' "
+                             f"({response.short_request()})")
