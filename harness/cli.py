@@ -2,6 +2,7 @@
 
   python -m harness assure [pytest args]   run the assurance suite, then build the HTML report
   python -m harness report                 rebuild the HTML report from reports/allure-results
+  python -m harness cleanup                cancel every appointment earlier runs booked and left behind
 """
 
 from __future__ import annotations
@@ -54,12 +55,43 @@ def assure(pytest_args: list[str]) -> int:
     return code or report_code
 
 
+def cleanup() -> int:
+    from .cleanup import clean_up
+    from .client import GpConnectClient
+    from .ledger import Ledger, ledger_path
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _say(f"configuration: {exc}")
+        return 4
+    if settings.uses_reference_provider:
+        print("clean-up: nothing to do; the bundled reference provider's bookings end with its run")
+        return 0
+    path = ledger_path(settings.base_url)
+    if not path.exists():
+        print(f"clean-up: no ledger for {settings.base_url}; this harness has booked nothing there")
+        return 0
+    client = GpConnectClient(settings, settings.base_url)
+    try:
+        report = clean_up(client, Ledger(path, settings.base_url))
+    except HarnessError as exc:
+        _say(f"clean-up: {exc}")
+        return 3
+    finally:
+        client.close()
+    print(report.line())
+    return 1 if report.problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("assure", "report"))
+    parser.add_argument("command", choices=("assure", "report", "cleanup"))
     args, rest = parser.parse_known_args(argv)
     if args.command == "assure":
         return assure(rest)
+    if args.command == "cleanup":
+        return cleanup()
     return build_report("GP Connect 1.2.7 appointments assurance")

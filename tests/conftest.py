@@ -64,3 +64,9 @@ def run_suite(tmp_path):
         return SuiteRun(proc.returncode, proc.stdout, proc.stderr, outcomes, reports)
 
     return run
+
+
+@pytest.fixture
+def suite_environment():
+    """suite_env(reports, **GPC_settings): the environment a child assurance run gets."""
+    return suite_env

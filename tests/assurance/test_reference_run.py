@@ -61,3 +61,16 @@ def test_an_unreachable_provider_fails_each_scenario_with_a_one_line_cause(run_s
     assert run.outcomes and all(o.outcome in ("failed", "error") for o in run.outcomes)
     for o in run.outcomes:
         assert "cannot connect" in o.message and "\n" not in o.message.strip(), o.message
+
+
+def test_without_write_permission_no_booking_is_made_and_write_scenarios_are_not_assured(run_suite):
+    run = run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly"),
+                    GPC_ALLOW_WRITES="false")
+    assert run.returncode == 0, run.explain()
+    skipped = run.by_outcome("skipped")
+    assert all("not assured:" in o.message for o in skipped)
+    assert sum("GPC_ALLOW_WRITES=false" in o.message for o in skipped) >= 20
+    assert not run.by_outcome("failed")
+    assert f"{len(skipped)} not assured (skipped)" in run.stdout
+    evidence = "\n".join(p.read_text(errors="replace") for p in (run.reports / "allure-results").glob("*-attachment.txt"))
+    assert "POST " not in evidence and "PUT " not in evidence, "a run without write permission wrote"
