@@ -2,6 +2,7 @@
 run, and clean-up never touches an appointment the harness did not make."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -57,7 +58,7 @@ def _book_foreign(client):
     return ex.json()["id"]
 
 
-def _run_and_kill(provider, tmp_path, suite_environment, bookings=3):
+def _run_and_kill(provider, tmp_path, suite_environment, bookings=3, sig=signal.SIGKILL):
     env = suite_environment(tmp_path / "reports", GPC_BASE_URL=provider.base_url, GPC_STATE_DIR=str(tmp_path / "state"))
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "steps/test_book_an_appointment.py", "-q", "-p", "no:cacheprovider"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,9 +68,9 @@ def _run_and_kill(provider, tmp_path, suite_environment, bookings=3):
         for path in (tmp_path / "state").glob("ledger-*.jsonl"):
             booked = sum(1 for line in path.read_text().splitlines() if '"event": "booked"' in line)
         time.sleep(0.01)
-    proc.kill()
-    proc.wait(timeout=30)
-    assert proc.returncode == -9, "the run finished before it could be killed mid-booking"
+    assert proc.poll() is None, "the run finished before it could be stopped mid-booking"
+    proc.send_signal(sig)
+    proc.wait(timeout=120)
     return env
 
 
@@ -120,3 +121,13 @@ def test_a_completed_run_cancels_all_its_bookings(provider, client, tmp_path, ru
     attempts = {json.loads(line)["marker"] for line in ledger if '"attempt"' in line}
     closed = {json.loads(line)["marker"] for line in ledger if '"closed"' in line}
     assert attempts == closed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_cancels_its_bookings_on_the_way_out(provider, client, tmp_path, suite_environment, sig):
+    foreign = _book_foreign(client)
+    _run_and_kill(provider, tmp_path, suite_environment, sig=sig)
+    after = _appointments(client)
+    assert _marked(after), "the run booked before it was interrupted"
+    assert [a["id"] for a in _marked(after) if a["status"] != "cancelled"] == []
+    assert next(a for a in after if a["id"] == foreign)["status"] == "booked"
