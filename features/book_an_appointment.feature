@@ -7,13 +7,14 @@ Feature: Book an appointment
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
+  @writes @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01 @req:BOOK-ORG-01 @req:BOOK-TEXT-01
   Scenario: Booking a free slot gives an appointment with that slot's slot type and schedule type
     Given a free slot
     When the consumer books those slots for the test patient
     Then the provider answers 201 with a Location and an ETag
     And the appointment carries the booked slots' slot type and their schedule's schedule type
     And the appointment lists every booked slot and spans them
+    And the booking organisation, description and comment are returned as the consumer sent them
 
   @writes @req:BOOK-MULTI-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
   Scenario Outline: Booking <count> adjacent slots that share schedule, delivery channel and slot type succeeds
@@ -54,6 +55,13 @@ Feature: Book an appointment
     Given two adjacent free slots that differ in slot type
     When the consumer books those slots for the test patient
     Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-STARTEND-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01
+  Scenario: A booking whose end is not its last slot's end is refused and books nothing
+    Given a run of 2 adjacent free slots that share schedule, delivery channel and slot type
+    When the consumer books the first of those slots with the end of the second
+    Then the provider refuses it with an error
     And the test patient has no appointment on those slots and every one of them is still free
 
   @writes @req:BOOK-DUP-01 @req:ERR-OO-01

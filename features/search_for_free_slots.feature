@@ -3,8 +3,8 @@ Feature: Search for free slots
   every Slot carries the practice's free-text slot type, and every Schedule its schedule type
   where the practice has configured one. The checks hold for every returned resource.
 
-  @req:SLOT-SEARCH-01
-  Scenario: A slot search returns a searchset Bundle
+  @req:SLOT-SEARCH-01 @req:SLOT-INCLUDE-01
+  Scenario: A slot search with every include returns a searchset Bundle
     When the consumer searches for free slots over the search window with every include
     Then the response is a searchset Bundle
 
@@ -46,6 +46,12 @@ Feature: Search for free slots
     When the consumer searches for free slots over the search window without a searchFilter
     And the consumer searches for free slots over the search window with every include
     Then every slot offered without a searchFilter is offered with one too
+
+  @req:SLOT-FILTER-02
+  Scenario: A searchFilter of a system the provider does not know is ignored
+    When the consumer searches for free slots over the search window with every include
+    And the consumer searches for free slots over the search window adding a searchFilter of an unknown system
+    Then the same slots are offered with the unknown searchFilter as without it
 
   @req:SLOT-PARAM-01 @req:ERR-OO-01
   Scenario: A search window longer than 14 days is refused

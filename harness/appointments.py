@@ -83,6 +83,7 @@ class Booking:
     marker: str
     patient_id: str
     exchange: Exchange
+    request_body: dict
 
     @property
     def succeeded(self) -> bool:
@@ -118,7 +119,7 @@ def book(client: GpConnectClient, ledger: Ledger, settings: Settings, slots: lis
             appointment_id = None
         if appointment_id:
             ledger.booked(marker, str(appointment_id))
-    return Booking(slots, marker, patient_id, exchange)
+    return Booking(slots, marker, patient_id, exchange, body)
 
 
 def created_appointment(exchange: Exchange) -> dict:
@@ -225,6 +226,31 @@ def type_problems(appointment: dict, slot_type: str, schedule_type: str | None) 
         if got != schedule_type:
             problems.append(f"{label(appointment)} schedule type differs from its schedule's: expected "
                             f"'{schedule_type}', got {repr(got) if got else 'none (Appointment.serviceCategory.text is empty)'}")
+    return problems
+
+
+def booking_organisation(appointment: dict) -> dict | None:
+    """The contained Organization the booking-organisation extension points to."""
+    ref = next(((e.get("valueReference") or {}).get("reference") for e in appointment.get("extension") or []
+                if e.get("url") == BOOKING_ORG_URL), None)
+    if not ref or not ref.startswith("#"):
+        return None
+    return next((c for c in appointment.get("contained") or [] if f"#{c.get('id')}" == ref), None)
+
+
+def as_sent_problems(appointment: dict, sent: dict) -> list[str]:
+    """Must-support data the consumer sent comes back unchanged: booking organisation, description, comment."""
+    problems = [f"{label(appointment)} {k} is {appointment.get(k)!r}, sent {sent.get(k)!r}"
+                for k in ("description", "comment") if appointment.get(k) != sent.get(k)]
+    org, sent_org = booking_organisation(appointment), booking_organisation(sent)
+    if org is None:
+        problems.append(f"{label(appointment)} has no booking organisation (Extension-GPConnect-BookingOrganisation-1 "
+                        "to a contained Organization)")
+    else:
+        for key in ("identifier", "name", "telecom", "type"):
+            if org.get(key) != sent_org.get(key):
+                problems.append(f"{label(appointment)} booking organisation {key} is {org.get(key)!r}, "
+                                f"sent {sent_org.get(key)!r}")
     return problems
 
 

@@ -20,6 +20,7 @@ class Requirement:
     text: str
     spec_page: str
     not_tested_reason: str
+    change: str = ""
 
     @property
     def url(self) -> str:
@@ -30,5 +31,5 @@ class Requirement:
 def catalogue() -> dict[str, Requirement]:
     with open(CATALOGUE, newline="", encoding="utf-8") as fh:
         rows = [Requirement(r["id"], r["use_case"], r["level"], r["requirement"], r["spec_page"],
-                            r["not_tested_reason"]) for r in csv.DictReader(fh)]
+                            r["not_tested_reason"], r.get("change") or "") for r in csv.DictReader(fh)]
     return {r.id: r for r in rows}

@@ -168,7 +168,8 @@ class AppointmentBook:
     def _validate_slots(self, body: dict, rows) -> None:
         check_multislot(rows, self.faults)
         start, end = _instant(body["start"]), _instant(body["end"])
-        if utc_text(start) != rows[0]["start_utc"] or utc_text(end) != rows[-1]["end_utc"]:
+        mismatch = utc_text(start) != rows[0]["start_utc"] or utc_text(end) != rows[-1]["end_utc"]
+        if mismatch and "book_ignores_start_end" not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE",
                           "The submitted start and end date range does not match that of the requested slot(s)")
         if start <= _now():
@@ -222,6 +223,11 @@ class AppointmentBook:
             stored["slot"] = stored["slot"][:1]
         stored["start"], stored["end"] = rows[0]["start"], rows[-1]["end"]
         stored.setdefault("created", local_text(_now()))
+        if "book_drops_booking_org" in self.faults:
+            stored["extension"] = [e for e in stored["extension"] if e.get("url") != resources.EXT_BOOKING_ORG]
+            stored.pop("contained", None)
+        if "book_truncates_comment" in self.faults and stored.get("comment"):
+            stored["comment"] = stored["comment"][:50]
         return stored
 
     # ------------------------------------------------------------ read and retrieve

@@ -24,6 +24,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "search_missing_params": ("SLOT-PARAM-04", "a search without start, end or status is answered with slots"),
     "search_error_no_outcome": ("ERR-OO-01", "search errors come back as plain text, not an OperationOutcome"),
     "search_wrong_error_code": ("SLOT-PARAM-01", "an over-long window gives 400 BAD_REQUEST instead of 422"),
+    "include_organization_refused": ("SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused"),
+    "unknown_searchfilter_refused": ("SLOT-FILTER-02", "a searchFilter of an unknown system is refused"),
     "searchfilter_drops_open_slots": ("SLOT-FILTER-01", "with a searchFilter, open slots of a schedule that also has restricted slots are withheld"),
     # Book an appointment
     "book_no_location": ("BOOK-01", "a booking is answered without a Location header"),
@@ -38,6 +40,9 @@ FAULTS: dict[str, tuple[str, str]] = {
     "book_half_refused": ("BOOK-ATOMIC-01", "a refused multi-slot booking still makes its first slot busy"),
     "book_duplicate_allowed": ("BOOK-DUP-01", "a slot already booked is booked again"),
     "book_race": ("BOOK-RACE-01", "two simultaneous bookings of one slot both succeed"),
+    "book_ignores_start_end": ("BOOK-STARTEND-01", "a booking whose start or end differs from its slots is accepted"),
+    "book_drops_booking_org": ("BOOK-ORG-01", "the booking organisation is not stored"),
+    "book_truncates_comment": ("BOOK-TEXT-01", "the comment is cut to 50 characters"),
     "book_reason_accepted": ("BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted"),
     # Retrieve a patient's appointments
     "retrieve_drops_types": ("RETR-TYPE-01", "retrieved appointments have no serviceType"),

@@ -75,6 +75,8 @@ def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
         end = end + timedelta(days=1)
 
     includes = frozenset(values.get("_include", []) + values.get("_include:recurse", []))
+    if INCLUDE_ORGANIZATION in includes and "include_organization_refused" in faults:
+        raise Refusal(422, "INVALID_PARAMETER", "_include:recurse=Location:managingOrganization is not supported")
     if INCLUDE_SCHEDULE not in includes and not lenient:
         raise Refusal(422, "INVALID_PARAMETER", "_include=Slot:schedule is required")
 
@@ -85,6 +87,8 @@ def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
             org_code = code
         elif system == resources.ORG_TYPE_SYSTEM:
             org_type = code
+        elif "unknown_searchfilter_refused" in faults:
+            raise Refusal(422, "INVALID_PARAMETER", f"Unknown searchFilter system {system}")
         # Other systems (such as urgent-care dispositions) are ignored, as the spec requires.
     return SlotQuery(start, end, includes, org_code, org_type)
 

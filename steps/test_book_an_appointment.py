@@ -77,6 +77,15 @@ def book_with_forbidden(gp_connect, settings, ledger, patient_id, chosen_slots, 
                       edit=lambda body: body.__setitem__(element, value))
 
 
+@when("the consumer books the first of those slots with the end of the second", target_fixture="booking")
+def book_with_wrong_end(gp_connect, settings, ledger, patient_id, chosen_slots):
+    first, second = chosen_slots[:2]
+    booking = appts.book(gp_connect, ledger, settings, [first], patient_id,
+                         edit=lambda body: body.__setitem__("end", second.raw["end"]))
+    booking.slots = [first, second]  # both must stay free
+    return booking
+
+
 @when("the consumer books the same slots again", target_fixture="response")
 def book_again(gp_connect, settings, ledger, patient_id, booking):
     booking.appointment()
@@ -125,6 +134,12 @@ def carries_slot_types(booking):
 @then("the appointment lists every booked slot and spans them")
 def lists_slots(booking):
     appts.raise_problems(appts.slot_problems(booking.appointment(), booking.slots), booking.exchange.short_request())
+
+
+@then("the booking organisation, description and comment are returned as the consumer sent them")
+def kept_as_sent(booking):
+    appts.raise_problems(appts.as_sent_problems(booking.appointment(), booking.request_body),
+                         booking.exchange.short_request())
 
 
 @then("the provider refuses the multi-slot booking")

@@ -37,6 +37,14 @@ def search_unfiltered(gp_connect, settings):
     return ss.search(gp_connect, settings, ss.default_window(settings), filters=False)
 
 
+@when("the consumer searches for free slots over the search window adding a searchFilter of an unknown system",
+      target_fixture="unknown_filter_search")
+def search_unknown_filter(gp_connect, settings):
+    window = ss.default_window(settings)
+    params = ss.search_params(settings, window) + [("searchFilter", f"{ss.UNKNOWN_FILTER_SYSTEM}|Dx0123")]
+    return ss.SlotSearch(gp_connect.send(SEARCH_SLOTS, "Slot", params=params), window)
+
+
 @when("the consumer searches for free slots between times that fall inside sessions", target_fixture="slot_search")
 def search_cutting(gp_connect, settings):
     return ss.search(gp_connect, settings, ss.cutting_window(settings))
@@ -133,3 +141,14 @@ def filter_keeps_open_slots(unfiltered_search, slot_search):
     problems = [f"slot on Schedule {sch} {start} to {end} is offered without a searchFilter but not with one"
                 for sch, start, end in missing]
     ss.report(problems, "open slots withheld from a consumer that named its organisation", slot_search.where)
+
+
+@then("the same slots are offered with the unknown searchFilter as without it")
+def unknown_filter_ignored(slot_search, unknown_filter_search):
+    expected = ss.slot_keys(_with_slots(slot_search))
+    got = ss.slot_keys(unknown_filter_search)
+    problems = [f"slot on Schedule {sch} {start} to {end} is not offered once the unknown searchFilter is added"
+                for sch, start, end in sorted(expected - got)]
+    problems += [f"slot on Schedule {sch} {start} to {end} is offered only with the unknown searchFilter"
+                 for sch, start, end in sorted(got - expected)]
+    ss.report(problems, "unknown searchFilter not ignored", unknown_filter_search.where)
