@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed-stamp
 WORKERS ?=
 ARGS ?=
 
-.PHONY: setup assure test cleanup faults clean
+.PHONY: setup assure test cleanup faults fault-matrix clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -35,6 +35,9 @@ cleanup: setup
 
 faults: setup
 	$(PY) -m reference_provider --list-faults
+
+fault-matrix: setup
+	$(PY) -m harness fault-matrix $(if $(WORKERS),--jobs $(WORKERS))
 
 clean:
 	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml

@@ -3,6 +3,9 @@
   python -m harness assure [pytest args]   run the assurance suite, then build the HTML report
   python -m harness report                 rebuild the HTML report from reports/allure-results
   python -m harness cleanup                cancel every appointment earlier runs booked and left behind
+  python -m harness fault-matrix [--jobs N] [--only a,b]
+                                           the suite against the clean reference provider and each named
+                                           fault; writes reports/fault-matrix.md
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import shutil
 import subprocess
 import sys
 
-from . import junit, report
+from . import fault_matrix, junit, report, verdicts
+from .requirements import catalogue
 from .errors import HarnessError
 from .settings import PROJECT_ROOT, ConfigError, load_settings, reports_dir
 
@@ -51,7 +55,14 @@ def assure(pytest_args: list[str]) -> int:
     code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=os.environ.copy())
     report_code = build_report(f"GP Connect 1.2.7 appointments assurance: {settings.env_name}")
     if junit_path.exists():
-        print(f"Summary: {junit.summary_line(junit.outcomes(junit_path))}")
+        outcomes = junit.outcomes(junit_path)
+        items = verdicts.verdicts(catalogue(), outcomes)
+        page = out / "html" / "requirements.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(verdicts.page(items, f"Requirement verdicts: {target}"), encoding="utf-8")
+        print(verdicts.terminal(items))
+        print(f"Requirement view: {page}")
+        print(f"Summary: {junit.summary_line(outcomes)}")
     return code or report_code
 
 
@@ -84,12 +95,36 @@ def cleanup() -> int:
     return 1 if report.problems else 0
 
 
+def run_fault_matrix(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness fault-matrix")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
+    parser.add_argument("--only", default="", help="comma-separated fault names (default: all)")
+    opts = parser.parse_args(args)
+    every = fault_matrix.faults()
+    wanted = [f for f in every if not opts.only or f.name in opts.only.split(",")]
+    unknown = set(filter(None, opts.only.split(","))) - {f.name for f in every}
+    if unknown:
+        _say(f"fault-matrix: unknown fault {sorted(unknown)[0]}; see make faults")
+        return 4
+    print(f"Running the clean provider and {len(wanted)} faults, {opts.jobs} at a time...", flush=True)
+    rows = fault_matrix.matrix(wanted, opts.jobs)
+    text = fault_matrix.markdown(rows)
+    out = reports_dir() / "fault-matrix.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"Fault matrix: {out}")
+    return 0 if all(r.ok for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("assure", "report", "cleanup"))
+    parser.add_argument("command", choices=("assure", "report", "cleanup", "fault-matrix"))
     args, rest = parser.parse_known_args(argv)
+    if args.command == "fault-matrix":
+        return run_fault_matrix(rest)
     if args.command == "assure":
         return assure(rest)
     if args.command == "cleanup":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import signal
@@ -34,6 +35,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="service root path; default /<ODS>/STU3/1/gpconnect")
     parser.add_argument("--fault", action="append", default=[], help="a named fault to switch on (repeatable)")
     parser.add_argument("--list-faults", action="store_true", help="print the named faults and exit")
+    parser.add_argument("--json", action="store_true", help="with --list-faults: print them as JSON")
     parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temporary one)")
     parser.add_argument("--certfile", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--keyfile", help="private key for --certfile")
@@ -43,6 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list_faults and args.json:
+        print(json.dumps({name: {"requirement": req, "breaks": what} for name, (req, what) in fault_registry.FAULTS.items()}))
+        return 0
     if args.list_faults:
         for name, (req, what) in sorted(fault_registry.FAULTS.items()):
             print(f"{name:32} {req:20} {what}")

@@ -1,28 +1,47 @@
-"""Every check can fail: each named reference-provider fault is caught by a scenario tagged with the
-requirement the fault breaks, running only that use case's scenarios to keep CI fast."""
+"""The fault-detection matrix in CI: every named reference-provider fault is caught by a scenario
+tagged with the requirement it breaks (running only that use case's scenarios)."""
+
+import subprocess
+import sys
 
 import pytest
 
+from harness import fault_matrix
 from harness.requirements import catalogue
 from harness.settings import PROJECT_ROOT
-from reference_provider.faults import FAULTS
 
-
-def steps_for(requirement_id: str) -> str:
-    module = PROJECT_ROOT / "steps" / f"test_{catalogue()[requirement_id].use_case}.py"
-    return str(module.relative_to(PROJECT_ROOT)) if module.exists() else "steps"
+FAULTS = fault_matrix.faults()
+USE_CASES = ("search_for_free_slots", "book_an_appointment", "retrieve_a_patients_appointments",
+             "read_an_appointment", "amend_an_appointment", "cancel_an_appointment")
 
 
 def test_every_fault_names_a_catalogued_requirement():
-    unknown = {name: req for name, (req, _) in FAULTS.items() if req not in catalogue()}
-    assert not unknown
+    assert [f.name for f in FAULTS if f.requirement not in catalogue()] == []
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_fault_is_caught_by_a_scenario_of_its_requirement(fault, run_suite):
-    requirement, what = FAULTS[fault]
-    run = run_suite(target=steps_for(requirement), GPC_REFERENCE_FAULTS=fault)
-    caught = [o for o in run.by_outcome("failed") if requirement in o.requirements]
-    assert caught, (f"fault '{fault}' ({what}) breaks {requirement} but no scenario tagged @req:{requirement} "
-                    f"failed:\n{run.explain()}")
-    assert not run.by_outcome("error"), run.explain()
+def test_at_least_thirty_faults_cover_every_use_case_and_the_1_2_7_rules():
+    assert len(FAULTS) >= 30
+    broken = {f.requirement for f in FAULTS}
+    assert {catalogue()[r].use_case for r in broken} >= set(USE_CASES)
+    for rule in ("SLOT-TYPE-01", "SLOT-SCHEDTYPE-01", "BOOK-TYPE-01", "BOOK-SCHEDTYPE-01", "RETR-TYPE-01",
+                 "READ-TYPE-01", "AMEND-01", "CANCEL-01", "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01",
+                 "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01", "BOOK-ATOMIC-01"):
+        assert rule in broken, rule
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+def test_fault_is_caught_by_a_scenario_of_its_requirement(fault):
+    row = fault_matrix.run(fault)
+    assert row.ok, (f"fault '{fault.name}' ({fault.breaks}) breaks {fault.requirement} but no scenario tagged "
+                    f"@req:{fault.requirement} failed:\n{row.explain()}")
+
+
+def test_the_matrix_command_writes_the_table(tmp_path):
+    env = {"GPC_REPORTS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "harness", "fault-matrix", "--only", "slot_missing_type,book_race"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    table = (tmp_path / "fault-matrix.md").read_text()
+    assert "| (none) | nothing | | none | clean: all passed |" in table
+    assert "| slot_missing_type | one returned Slot has no serviceType | SLOT-TYPE-01 | every_free_slot_carries_its_slot_type | caught |" in table
+    assert "| book_race |" in table and "2 of 2 faults caught; clean run green." in table
