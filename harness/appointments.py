@@ -103,15 +103,18 @@ class Booking:
 
 
 def book(client: GpConnectClient, ledger: Ledger, settings: Settings, slots: list[SlotInfo], patient_id: str,
-         edit: Callable[[dict], None] | None = None) -> Booking:
-    """Book once (never retried); the attempt is in the ledger before the request is sent."""
+         edit: Callable[[dict], None] | None = None, send_overrides: dict | None = None) -> Booking:
+    """Book once (never retried); the attempt is in the ledger before the request is sent.
+
+    `send_overrides` go to GpConnectClient.send (headers, omitted headers, JWT claims) for
+    requests that are meant to be refused."""
     marker = new_marker()
     body = appointment_body(slots, patient_id, settings, marker)
     if edit:
         edit(body)
     ledger.attempt(marker, patient_id, [s.id for s in slots], sorted({s.start.astimezone(UK).date().isoformat()
                                                                      for s in slots}))
-    exchange = client.send(BOOK_APPOINTMENT, "Appointment", body=body)
+    exchange = client.send(BOOK_APPOINTMENT, "Appointment", body=body, **(send_overrides or {}))
     if exchange.status == 201:
         try:
             appointment_id = exchange.json().get("id")

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from starlette.applications import Starlette
@@ -58,8 +58,40 @@ Handler = Callable[[Config, Call], Result]
 
 
 def fhir_response(result: Result, faults: set[str]) -> Response:
-    headers = {"Cache-Control": "no-store", **result.headers}
-    return Response(json.dumps(result.body), status_code=result.status, headers=headers, media_type=FHIR_JSON)
+    headers = {"Cache-Control": "no-cache" if "cache_control_wrong" in faults else "no-store", **result.headers}
+    media = "application/json" if "content_type_json" in faults else FHIR_JSON
+    return Response(json.dumps(_with_faults(result.body, faults)), status_code=result.status, headers=headers,
+                    media_type=media)
+
+
+def _with_faults(body: Any, faults: set[str]) -> Any:
+    """Response-wide faults that break the foundations or the profiles."""
+    if not faults or not isinstance(body, dict):
+        return body
+    found = [e["resource"] for e in body.get("entry") or []] if body.get("resourceType") == "Bundle" else [body]
+    if "fullurl_populated" in faults and body.get("resourceType") == "Bundle":
+        for entry in body.get("entry") or []:
+            entry["fullUrl"] = f"{entry['resource']['resourceType']}/{entry['resource'].get('id')}"
+    for res in found:
+        rtype = res.get("resourceType")
+        if rtype == "Slot" and "slot_service_category" in faults:
+            res["serviceCategory"] = {"text": "General practice"}
+        if rtype in ("Slot", "Appointment") and "bad_delivery_channel_code" in faults:
+            for ext in res.get("extension") or []:
+                if ext.get("url") == resources.EXT_DELIVERY_CHANNEL:
+                    ext["valueCode"] = "Face-to-face"
+        if rtype == "Location" and "meta_version_missing" in faults:
+            res.get("meta", {}).pop("versionId", None)
+        if rtype == "Slot" and "absolute_references" in faults:
+            res["schedule"]["reference"] = "https://provider.invalid/fhir/" + res["schedule"]["reference"]
+        if rtype == "Slot" and "utc_times" in faults:
+            for key in ("start", "end"):
+                res[key] = datetime.fromisoformat(res[key]).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if rtype == "OperationOutcome" and "wrong_oo_system" in faults:
+            for issue in res.get("issue") or []:
+                for coding in issue["details"]["coding"]:
+                    coding["system"] = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
+    return body
 
 
 def refusal_response(refusal: Refusal, config: Config, interaction: str | None) -> Response:
@@ -74,7 +106,10 @@ def refusal_response(refusal: Refusal, config: Config, interaction: str | None) 
 
 
 def metadata(config: Config, call: Call) -> Result:
-    return Result(200, capability_statement())
+    statement = capability_statement()
+    if "capability_old_version" in config.faults:
+        statement["version"] = "1.2.6"
+    return Result(200, statement)
 
 
 def find_patient(config: Config, call: Call) -> Result:
@@ -173,10 +208,11 @@ def _dispatch(config: Config, routes) -> Callable:
             if request.method not in methods:
                 raise Refusal(400, "BAD_REQUEST", f"{request.method} is not supported on this resource")
             allowed, handler = methods[request.method]
-            interaction = security.check_headers(request.headers, allowed, config.asid)
-            claims = security.check_jwt(request.headers["Authorization"], interaction)
-            fmt = request.query_params.get("_format")
-            security.check_accept(fmt or request.headers.get("Accept"))
+            faults = frozenset(config.faults)
+            interaction = security.check_headers(request.headers, allowed, config.asid, faults)
+            claims = security.check_jwt(request.headers["Authorization"], interaction, faults=faults)
+            fmt = None if "format_param_ignored" in faults else request.query_params.get("_format")
+            security.check_accept(fmt or request.headers.get("Accept"), faults)
             body = await request.body()
             call = Call(request, interaction, claims, body, dict(request.path_params))
             result = await run_in_threadpool(handler, config, call)

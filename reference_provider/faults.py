@@ -65,6 +65,27 @@ FAULTS: dict[str, tuple[str, str]] = {
     "cancel_without_reason_allowed": ("CANCEL-REASON-01", "a cancellation without a reason is accepted"),
     "cancel_accepts_other_changes": ("CANCEL-OTHER-01", "a cancellation may change other fields too"),
     "cancel_ignores_if_match": ("CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied"),
+    # Foundations on every interaction
+    "missing_trace_id_accepted": ("FND-HDR-01", "a request without Ssp-TraceID is served"),
+    "ssp_to_unchecked": ("FND-HDR-02", "a request addressed to another ASID is served"),
+    "interaction_id_unchecked": ("FND-HDR-03", "any known interaction ID is accepted on any endpoint"),
+    "expired_jwt_accepted": ("FND-JWT-01", "an expired JWT is accepted"),
+    "jwt_lifetime_unchecked": ("FND-JWT-02", "a JWT whose exp is not iat + 300 is accepted"),
+    "scope_unchecked": ("FND-JWT-03", "a JWT with the wrong requested_scope is accepted"),
+    "reason_unchecked": ("FND-JWT-04", "a JWT whose reason_for_request is not directcare is accepted"),
+    "accept_unchecked": ("FND-FMT-02", "an unsupported Accept is answered with JSON instead of 415"),
+    "format_param_ignored": ("FND-FMT-03", "_format does not override Accept"),
+    "content_type_json": ("FND-FMT-01", "responses are labelled application/json"),
+    "cache_control_wrong": ("FND-CACHE-01", "responses carry Cache-Control: no-cache instead of no-store"),
+    "meta_version_missing": ("FND-META-01", "Locations have no meta.versionId"),
+    "slot_service_category": ("FND-PROFILE-01", "Slots carry serviceCategory, which their profile forbids"),
+    "bad_delivery_channel_code": ("FND-PROFILE-01", "delivery channel code 'Face-to-face' is outside its value set"),
+    "absolute_references": ("FND-REF-01", "Slot.schedule is an absolute URL"),
+    "utc_times": ("FND-TIME-01", "Slot start and end are given in UTC with Z"),
+    "wrong_oo_system": ("ERR-OO-02", "OperationOutcome codings use the ValueSet URL as their system"),
+    "fullurl_populated": ("FND-FULLURL-01", "Bundle entries carry fullUrl"),
+    "unknown_param_refused": ("FND-PARAM-01", "an unrecognised search parameter is refused"),
+    "capability_old_version": ("FND-CAP-01", "the CapabilityStatement says version 1.2.6"),
 }
 
 

@@ -42,28 +42,35 @@ def _b64json(part: str, what: str):
         raise Refusal(400, "BAD_REQUEST", f"JWT {what} is not base64url-encoded JSON") from None
 
 
-def check_accept(accept: str | None) -> None:
-    if not accept:
+def check_accept(accept: str | None, faults: frozenset[str] = frozenset()) -> None:
+    if not accept or "accept_unchecked" in faults:
         return
     media = [item.split(";")[0].strip().lower() for item in accept.split(",")]
     if not any(m in ACCEPTED_TYPES for m in media):
         raise Refusal(415, "BAD_REQUEST", f"Unsupported media type in Accept: {accept}")
 
 
-def check_headers(headers, allowed_interactions: tuple[str, ...], provider_asid: str) -> str:
+def check_headers(headers, allowed_interactions: tuple[str, ...], provider_asid: str,
+                  faults: frozenset[str] = frozenset()) -> str:
     """Validate SSP headers; return the interaction ID. Raises Refusal(400 BAD_REQUEST)."""
-    for name in ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization"):
+    required = ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization")
+    for name in required:
+        if name == "Ssp-TraceID" and "missing_trace_id_accepted" in faults:
+            continue
         if not headers.get(name, "").strip():
             raise Refusal(400, "BAD_REQUEST", f"Missing or empty header {name}")
-    if headers["Ssp-To"].strip() != provider_asid:
+    if headers["Ssp-To"].strip() != provider_asid and "ssp_to_unchecked" not in faults:
         raise Refusal(400, "BAD_REQUEST", f"Ssp-To {headers['Ssp-To']} is not this provider's ASID")
     interaction = headers["Ssp-InteractionID"].strip()
     if interaction not in allowed_interactions:
+        if "interaction_id_unchecked" in faults and interaction in SCOPES:
+            return allowed_interactions[0]
         raise Refusal(400, "BAD_REQUEST", f"Ssp-InteractionID {interaction} does not match this request")
     return interaction
 
 
-def check_jwt(authorization: str, interaction: str, now: float | None = None) -> dict:
+def check_jwt(authorization: str, interaction: str, now: float | None = None,
+              faults: frozenset[str] = frozenset()) -> dict:
     """Validate the bearer token's form and claims for this interaction; return the claims."""
     now = time.time() if now is None else now
     if not authorization.startswith("Bearer "):
@@ -85,15 +92,15 @@ def check_jwt(authorization: str, interaction: str, now: float | None = None) ->
     iat, exp = claims["iat"], claims["exp"]
     if not isinstance(iat, int) or not isinstance(exp, int):
         raise Refusal(400, "BAD_REQUEST", "JWT iat and exp must be integers")
-    if exp - iat != 300:
+    if exp - iat != 300 and "jwt_lifetime_unchecked" not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT exp must be iat + 300")
-    if exp < now:
+    if exp < now and "expired_jwt_accepted" not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT has expired")
     if iat > now + CLOCK_SKEW_S:
         raise Refusal(400, "BAD_REQUEST", "JWT iat is in the future")
-    if claims["reason_for_request"] != "directcare":
+    if claims["reason_for_request"] != "directcare" and "reason_unchecked" not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT reason_for_request must be directcare")
-    if claims["requested_scope"] != SCOPES[interaction]:
+    if claims["requested_scope"] != SCOPES[interaction] and "scope_unchecked" not in faults:
         raise Refusal(400, "BAD_REQUEST", f"JWT requested_scope must be {SCOPES[interaction]}")
     expected_types = {
         "requesting_device": "Device",

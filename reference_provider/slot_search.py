@@ -51,6 +51,10 @@ def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
         values.setdefault(key, []).append(value)
 
     lenient = "search_missing_params" in faults
+    known = {"start", "end", "status", "_include", "_include:recurse", "searchFilter", "_format"}
+    unknown = sorted({key for key, _ in items} - known)
+    if unknown and "unknown_param_refused" in faults:
+        raise Refusal(422, "INVALID_PARAMETER", f"Unknown search parameter {unknown[0]}")
     for name in ("start", "end", "status"):
         if not values.get(name) and not lenient:
             raise Refusal(400, "BAD_REQUEST", f"Missing required search parameter {name}")

@@ -1,0 +1,188 @@
+"""Conformance of returned resources to their GP Connect 1.2.7 profiles.
+
+Driven by harness/profiles/gpconnect-1.2.7.json, generated from the StructureDefinitions by
+tools/generate_profile_constraints.py: forbidden elements (max 0), required elements (min),
+cardinalities, fixed values, extension URLs, and codes bound to value sets. Plus two rules the
+spec states in prose: UK local date-times with offset, and local relative references only.
+Every message names the resource, its id, the element path and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+DATA = Path(__file__).resolve().parent / "profiles" / "gpconnect-1.2.7.json"
+SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+PROFILE_FOR = {
+    "Slot": SD + "GPConnect-Slot-1",
+    "Schedule": SD + "GPConnect-Schedule-1",
+    "Appointment": SD + "GPConnect-Appointment-1",
+    "OperationOutcome": SD + "GPConnect-OperationOutcome-1",
+    "Practitioner": SD + "CareConnect-GPC-Practitioner-1",
+    "Location": SD + "CareConnect-GPC-Location-1",
+    "Organization": SD + "CareConnect-GPC-Organization-1",
+    "Patient": SD + "CareConnect-GPC-Patient-1",
+}
+UK_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+0[01]:00")
+UK_TIME_FIELDS = {"Slot": ("start", "end"), "Appointment": ("start", "end", "created"),
+                  "Schedule": ("planningHorizon.start", "planningHorizon.end")}
+
+
+@lru_cache(maxsize=1)
+def constraints() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+def _children(node: Any, name: str) -> list:
+    if not isinstance(node, dict) or name not in node or node[name] is None:
+        return []
+    value = node[name]
+    return value if isinstance(value, list) else [value]
+
+
+def _nodes(resource: dict, parts: list[str]) -> list:
+    nodes = [resource]
+    for part in parts:
+        nodes = [child for node in nodes for child in _children(node, part)]
+    return nodes
+
+
+def _codes(value_set: str) -> dict[str, set[str]]:
+    return {system: set(codes) for system, codes in constraints()["value_sets"].get(value_set, {}).items()}
+
+
+def _binding_problems(where: str, value: Any, binding: dict) -> list[str]:
+    codes = _codes(binding["valueSet"])
+    if not codes:
+        return []  # a base FHIR value set the profiles do not carry: the STU3 model checks these
+    rule = f"{binding['strength']} binding to {binding['valueSet']}"
+    if isinstance(value, str):
+        allowed = set().union(*codes.values())
+        return [] if value in allowed else [f"{where} code '{value}' is not in the {rule}"]
+    codings = value.get("coding") or [] if isinstance(value, dict) and "coding" in value else [value]
+    problems = []
+    for coding in codings:
+        if not isinstance(coding, dict):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        if system in codes:
+            if code not in codes[system]:
+                problems.append(f"{where} code '{code}' of {system} is not in the {rule}")
+        elif binding["strength"] == "required":
+            problems.append(f"{where} coding system '{system}' is not allowed by the {rule}")
+    return problems
+
+
+def _element_problems(resource: dict, label: str, element: dict) -> list[str]:
+    parts = element["path"].split(".")[1:]
+    problems = []
+    for parent in _nodes(resource, parts[:-1]):
+        if not isinstance(parent, dict):
+            continue
+        name = parts[-1]
+        values = _children(parent, name)
+        if "extension" in element:
+            values = [v for v in values if isinstance(v, dict) and v.get("url") == element["extension"]]
+        path = element["path"] + (f":{element['slice']}" if "slice" in element else "")
+        if len(values) < element["min"]:
+            problems.append(f"{label}: {path} is required (min {element['min']}) but missing")
+        if element["max"] == "0" and values:
+            problems.append(f"{label}: {path} must not be populated (max 0)")
+        elif element["max"] not in ("*", "0") and len(values) > int(element["max"]):
+            problems.append(f"{label}: {path} has {len(values)} values, at most {element['max']} allowed")
+        fixed = element.get("fixed")
+        for value in values if fixed else []:
+            if value != fixed["value"]:
+                problems.append(f"{label}: {path} is '{value}', fixed value is '{fixed['value']}'")
+        for value in values if element.get("binding") else []:
+            problems += _binding_problems(f"{label}: {path}", value, element["binding"])
+    return problems
+
+
+def _extension_problems(resource: dict, label: str, profile: dict) -> list[str]:
+    """Extensions at the resource's top level: known URL for this profile, and bound values in range."""
+    allowed = {e["extension"] for e in profile["elements"]
+               if e.get("extension") and e["path"].count(".") == 1}
+    problems = []
+    for ext in _children(resource, "extension"):
+        url = ext.get("url") if isinstance(ext, dict) else None
+        if not url:
+            problems.append(f"{label}: extension has no url")
+            continue
+        if url.startswith("https://fhir.nhs.uk/") and url not in allowed:
+            problems.append(f"{label}: extension URL '{url}' is not defined by its profile")
+        binding = (constraints()["extensions"].get(url) or {}).get("binding")
+        if binding and binding["value"] in ext:
+            problems += _binding_problems(f"{label}: extension {url.rsplit('/', 1)[-1]}.{binding['value']}",
+                                          ext[binding["value"]], binding)
+    return problems
+
+
+def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield path, value
+            elif key != "contained":
+                yield from _references(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item, path)
+
+
+PROFILE, UK_TIME, REFERENCES = "profile", "uk time", "references"
+ALL_RULES = (PROFILE, UK_TIME, REFERENCES)
+
+
+def resource_problems(resource: dict, label: str | None = None, rules: tuple[str, ...] = ALL_RULES) -> list[str]:
+    """What about this resource breaks its GP Connect profile (PROFILE), the UK local time rule
+    (UK_TIME) or the local relative reference rule (REFERENCES)."""
+    rtype = resource.get("resourceType", "")
+    label = label or f"{rtype} {resource.get('id', '(no id)')}"
+    url = PROFILE_FOR.get(rtype)
+    if not url:
+        return []
+    profile = constraints()["profiles"][url]
+    problems = []
+    if PROFILE in rules:
+        for element in profile["elements"]:
+            problems += _element_problems(resource, label, element)
+        problems += _extension_problems(resource, label, profile)
+    for field in UK_TIME_FIELDS.get(rtype, ()) if UK_TIME in rules else ():
+        for value in _nodes(resource, field.split(".")):
+            if isinstance(value, str) and not UK_DATETIME.fullmatch(value):
+                problems.append(f"{label}: {rtype}.{field} '{value}' is not UK local time with offset +00:00 or +01:00")
+    for path, ref in _references(resource) if REFERENCES in rules else ():
+        if re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.I):
+            problems.append(f"{label}: {rtype}.{path}.reference '{ref}' is not a local relative reference")
+    for contained in _children(resource, "contained"):
+        if isinstance(contained, dict):
+            problems += resource_problems(contained, f"{label} contained {contained.get('resourceType')} "
+                                                     f"#{contained.get('id')}", rules)
+    return problems
+
+
+def meta_problems(resource: dict) -> list[str]:
+    """meta.profile names the resource's GP Connect profile, and meta.versionId is present."""
+    rtype = resource.get("resourceType", "")
+    label = f"{rtype} {resource.get('id', '(no id)')}"
+    meta = resource.get("meta") or {}
+    problems = []
+    if rtype in PROFILE_FOR and rtype != "OperationOutcome" and PROFILE_FOR[rtype] not in (meta.get("profile") or []):
+        problems.append(f"{label}: meta.profile does not name {PROFILE_FOR[rtype]}")
+    if rtype not in ("OperationOutcome", "Bundle") and not meta.get("versionId"):
+        problems.append(f"{label}: meta.versionId is missing")
+    return problems
+
+
+def resources_in(body: Any) -> list[dict]:
+    """The resource itself, or each entry of a Bundle."""
+    if not isinstance(body, dict):
+        return []
+    if body.get("resourceType") == "Bundle":
+        return [e.get("resource") for e in body.get("entry") or [] if isinstance(e, dict) and e.get("resource")]
+    return [body]

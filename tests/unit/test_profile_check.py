@@ -1,0 +1,124 @@
+"""Profile conformance driven by the generated constraint table."""
+
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness import profile_check as pc
+from harness.settings import PROJECT_ROOT
+
+SHARED = PROJECT_ROOT.parent / "shared" / "reference" / "gpconnect-1.2.7"
+SLOT = {
+    "resourceType": "Slot", "id": "1584",
+    "meta": {"versionId": "1", "profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Slot-1"]},
+    "extension": [{"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2",
+                   "valueCode": "In-person"}],
+    "identifier": [{"system": "https://example.invalid/slot", "value": "1584"}],
+    "serviceType": [{"text": "General GP Appointment"}],
+    "schedule": {"reference": "Schedule/14"}, "status": "free",
+    "start": "2026-08-15T11:30:00+01:00", "end": "2026-08-15T11:40:00+01:00",
+}
+OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+    "issue": [{"severity": "error", "code": "invalid", "details": {"coding": [{
+        "system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST",
+        "display": "Bad request"}]}}],
+}
+
+
+def changed(resource, **changes):
+    out = copy.deepcopy(resource)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def test_a_conformant_slot_and_outcome_pass():
+    assert pc.resource_problems(SLOT) == [] and pc.meta_problems(SLOT) == []
+    assert pc.resource_problems(OUTCOME) == []
+
+
+@pytest.mark.parametrize("resource,message", [
+    (changed(SLOT, serviceCategory={"text": "x"}), "Slot 1584: Slot.serviceCategory must not be populated (max 0)"),
+    (changed(SLOT, appointmentType={"text": "x"}), "Slot 1584: Slot.appointmentType must not be populated (max 0)"),
+    (changed(SLOT, schedule=None), "Slot 1584: Slot.schedule is required (min 1) but missing"),
+    (changed(SLOT, identifier=[{"value": "1"}]), "Slot 1584: Slot.identifier.system is required (min 1) but missing"),
+    (changed(SLOT, identifier=[{"system": "s", "value": "1", "use": "usual"}]),
+     "Slot 1584: Slot.identifier.use must not be populated (max 0)"),
+    (changed(SLOT, extension=[SLOT["extension"][0], SLOT["extension"][0]]),
+     "Slot 1584: Slot.extension:deliveryChannel has 2 values, at most 1 allowed"),
+    (changed(SLOT, extension=[{"url": SLOT["extension"][0]["url"], "valueCode": "Face-to-face"}]),
+     "Slot 1584: extension Extension-GPConnect-DeliveryChannel-2.valueCode code 'Face-to-face' is not in the "
+     "extensible binding to https://fhir.nhs.uk/STU3/ValueSet/GPConnect-DeliveryChannel-1"),
+    (changed(SLOT, extension=[{"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-1",
+                               "valueCode": "In-person"}]),
+     "Slot 1584: extension URL 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-1' "
+     "is not defined by its profile"),
+])
+def test_each_kind_of_slot_violation_is_named(resource, message):
+    assert message in pc.resource_problems(resource)
+
+
+def test_outcome_fixed_system_and_single_coding():
+    wrong = copy.deepcopy(OUTCOME)
+    wrong["issue"][0]["details"]["coding"][0]["system"] = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
+    assert any("fixed value is 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1'" in p
+               for p in pc.resource_problems(wrong))
+    two = copy.deepcopy(OUTCOME)
+    two["issue"][0]["details"]["coding"] *= 2
+    assert "OperationOutcome (no id): OperationOutcome.issue.details.coding has 2 values, at most 1 allowed" in \
+        pc.resource_problems(two)
+
+
+def test_organisation_type_and_practitioner_role_bindings():
+    org = {"resourceType": "Organization", "id": "7", "name": "X",
+           "type": [{"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1",
+                                 "code": "hospital"}]}]}
+    assert any("Organization.type code 'hospital'" in p for p in pc.resource_problems(org))
+    sched = {"resourceType": "Schedule", "id": "3", "actor": [{"reference": "Location/1"}],
+             "planningHorizon": {"start": "2026-08-15T09:00:00+01:00"},
+             "extension": [{"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-PractitionerRole-1",
+                            "valueCodeableConcept": {"coding": [{
+                                "system": "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1",
+                                "code": "R9999"}]}}]}
+    assert any("code 'R9999'" in p for p in pc.resource_problems(sched))
+
+
+def test_uk_time_and_relative_references():
+    utc = changed(SLOT, start="2026-08-15T10:30:00Z", schedule={"reference": "https://p.example/fhir/Schedule/14"})
+    problems = pc.resource_problems(utc)
+    assert "Slot 1584: Slot.start '2026-08-15T10:30:00Z' is not UK local time with offset +00:00 or +01:00" in problems
+    assert "Slot 1584: Slot.schedule.reference 'https://p.example/fhir/Schedule/14' is not a local relative reference" \
+        in problems
+    assert pc.resource_problems(utc, rules=(pc.PROFILE,)) == []
+
+
+def test_meta_problems():
+    assert pc.meta_problems(changed(SLOT, meta=None)) == [
+        "Slot 1584: meta.profile does not name https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Slot-1",
+        "Slot 1584: meta.versionId is missing"]
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="not assured: the shared reference copy is not beside this checkout")
+def test_the_spec_refresh_examples_conform():
+    examples = sorted((SHARED / "spec-1.2.7-refresh" / "_includes" / "appointments").glob("*response*.json"))
+    assert examples
+    for path in examples:
+        body = json.loads(path.read_text())
+        assert [p for r in pc.resources_in(body) for p in pc.resource_problems(r)] == [], path.name
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="not assured: the shared reference copy is not beside this checkout")
+def test_the_committed_constraint_table_is_what_the_profiles_generate(tmp_path):
+    out = tmp_path / "table.json"
+    subprocess.run([sys.executable, str(PROJECT_ROOT / "tools" / "generate_profile_constraints.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    assert json.loads(out.read_text()) == json.loads(pc.DATA.read_text())
+    assert pc.constraints()["source"]["commit"] == "b4406719a7442fe5a39b802b5eddc09e1795c890"
