@@ -27,7 +27,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-HDR-02
+  @req:FND-HDR-02 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> addressed to another provider is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
@@ -44,7 +44,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-HDR-03
+  @req:FND-HDR-03 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> with another operation's interaction ID is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
@@ -61,7 +61,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-JWT-01
+  @req:FND-JWT-01 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> with a missing, malformed or expired JWT is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
@@ -81,7 +81,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-JWT-02
+  @req:FND-JWT-02 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> whose JWT does not expire 300 seconds after it was issued is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
@@ -99,7 +99,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-JWT-03
+  @req:FND-JWT-03 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> whose JWT asks for another interaction's scope is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
@@ -116,7 +116,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-JWT-04
+  @req:FND-JWT-04 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> whose JWT gives a reason other than direct care is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
@@ -133,7 +133,7 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
-  @req:FND-FMT-02
+  @req:FND-FMT-02 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> accepting only a format the provider does not support is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways
