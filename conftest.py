@@ -54,6 +54,9 @@ def pytest_collection_modifyitems(session, config, items):
             settings = load_settings()
         except ConfigError as exc:
             raise pytest.UsageError(f"configuration: {exc}") from None
+        guard = pytest.mark.timeout(settings.scenario_timeout_s, method="signal")
+        for item in assurance:
+            item.add_marker(guard)
         if not settings.allow_writes:
             skip = pytest.mark.skip(reason="not assured: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)")
             for item in assurance:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -22,8 +23,38 @@ from .errors import HarnessError
 from .settings import PROJECT_ROOT, ConfigError, load_settings, reports_dir
 
 
+# Exit codes of `assure` (also in the README):
+#   0 every scenario passed (skips, "not assured", allowed)   1 the provider is non-conformant
+#   2 no verdict against the provider, but the environment was unreachable or the harness failed
+#   3 the report could not be built, or the bundled provider did not start
+#   4 configuration error    5 no scenario selected    130 interrupted
+PYTEST_CODES = {2: 130, 3: 2, 4: 4, 5: 5}
+
+
 def _say(message: str) -> None:
     print(f"gpc-assure: {message}", file=sys.stderr)
+
+
+def _run_guarded(cmd: list[str], limit_s: float) -> int:
+    """Run pytest; past GPC_RUN_TIMEOUT_S stop it with SIGTERM, which still cancels its bookings."""
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=os.environ.copy())
+    try:
+        return proc.wait(timeout=limit_s)
+    except subprocess.TimeoutExpired:
+        _say(f"run exceeded GPC_RUN_TIMEOUT_S={limit_s:g} s; stopping it (its bookings are cancelled)")
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return 2
+    except KeyboardInterrupt:
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 130
 
 
 def build_report(report_name: str) -> int:
@@ -52,10 +83,13 @@ def assure(pytest_args: list[str]) -> int:
     junit_path.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pytest", "steps", "--alluredir", str(results), "--junitxml", str(junit_path),
            "-o", "junit_family=xunit2", *pytest_args]
-    code = subprocess.call(cmd, cwd=PROJECT_ROOT, env=os.environ.copy())
+    code = _run_guarded(cmd, settings.run_timeout_s)
     report_code = build_report(f"GP Connect 1.2.7 appointments assurance: {settings.env_name}")
+    code = PYTEST_CODES.get(code, code)
     if junit_path.exists():
         outcomes = junit.outcomes(junit_path)
+        if code in (0, 1):
+            code = junit.exit_code(outcomes)
         items = verdicts.verdicts(catalogue(), outcomes)
         page = out / "html" / "requirements.html"
         page.parent.mkdir(parents=True, exist_ok=True)

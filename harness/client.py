@@ -23,7 +23,8 @@ from .settings import Settings
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 REDACTED = "Bearer <redacted>"
-MAX_BODY_BYTES = 32 * 1024 * 1024
+# A 14-day search of a large practice is a few MB; a bigger answer is refused rather than parsed.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 REQUIRED_HEADERS = ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization")
 
 
@@ -68,6 +69,11 @@ class Exchange:
         from .errors import Nonconformance
 
         if not self._json_parsed:
+            ctype = (self.header("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype != "application/fhir+json":
+                snippet = self.response_text[:60].replace("\n", " ")
+                raise Nonconformance(f"HTTP {self.status} response is {ctype or 'without a Content-Type'}, not "
+                                     f"application/fhir+json; starts {snippet!r} ({self.short_request()})")
             try:
                 self._json = json.loads(self.response_text)
             except ValueError as exc:
@@ -212,7 +218,7 @@ class GpConnectClient:
             try:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
-                exchange.response_text = self._read_body(response)
+                exchange.response_text = self._read_body(response, started + self._settings.timeout_s)
             finally:
                 response.close()
             exchange.elapsed_s = time.monotonic() - started
@@ -223,12 +229,16 @@ class GpConnectClient:
         self._notify(exchange)
         return exchange
 
-    def _read_body(self, response: httpx.Response) -> str:
+    def _read_body(self, response: httpx.Response, deadline: float) -> str:
+        """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""
         chunks, size = [], 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > MAX_BODY_BYTES:
                 raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(f"response not complete within {self._settings.timeout_s:g} s "
+                                        f"({size} bytes received)")
             chunks.append(chunk)
         return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
 

@@ -32,7 +32,26 @@ def outcomes(path: Path) -> list[Outcome]:
     return result
 
 
+NONCONFORMANCE_PREFIXES = ("harness.errors.Nonconformance", "AssertionError", "assert ")
+
+
+def is_nonconformance(outcome: Outcome) -> bool:
+    """A failure that is a verdict on the provider, not an environment or harness problem."""
+    return outcome.outcome == "failed" and outcome.message.startswith(NONCONFORMANCE_PREFIXES)
+
+
+def exit_code(items: list[Outcome]) -> int:
+    """0 all passed (skips allowed); 1 provider non-conformant; 2 only environment or harness errors."""
+    if any(is_nonconformance(o) for o in items):
+        return 1
+    if any(o.outcome in ("failed", "error") for o in items):
+        return 2
+    return 0
+
+
 def summary_line(items: list[Outcome]) -> str:
     counts = Counter(o.outcome for o in items)
-    return (f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} could not run, "
-            f"{counts['skipped']} not assured (skipped)")
+    nonconformant = sum(is_nonconformance(o) for o in items)
+    broken = counts["failed"] + counts["error"] - nonconformant
+    return (f"{counts['passed']} passed, {nonconformant} failed (provider non-conformant), "
+            f"{broken} could not reach a verdict (environment or harness), {counts['skipped']} not assured (skipped)")

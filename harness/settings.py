@@ -66,6 +66,8 @@ class Settings:
     allow_writes: bool
     reference_faults: tuple[str, ...] = field(default_factory=tuple)
     # Spine code and status a refused multi-slot booking is expected to carry.
+    scenario_timeout_s: float = 300.0
+    run_timeout_s: float = 3600.0
     multislot_refusal_status: int = 422
     multislot_refusal_code: str = "INVALID_RESOURCE"
 
@@ -194,6 +196,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tls_verify=_bool(v, "GPC_TLS_VERIFY", True),
         allow_writes=_bool(v, "GPC_ALLOW_WRITES", False),
         reference_faults=faults,
+        scenario_timeout_s=float(_number(v, "GPC_SCENARIO_TIMEOUT_S", float, 1, 3600, 300.0)),
+        run_timeout_s=float(_number(v, "GPC_RUN_TIMEOUT_S", float, 10, 86400, 3600.0)),
         multislot_refusal_status=int(_number(v, "GPC_MULTISLOT_REFUSAL_STATUS", int, 400, 499, 422)),
         multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code", "INVALID_RESOURCE"),
     )

@@ -153,10 +153,26 @@ def test_connection_failure_is_one_line_harness_error_and_still_evidenced():
 
 
 def test_non_json_body_is_a_nonconformance_naming_the_request():
-    client = make_client(lambda r: httpx.Response(200, text="<html>oops</html>"))
+    client = make_client(lambda r: httpx.Response(200, text="<html>oops</html>",
+                                                  headers={"Content-Type": "application/fhir+json;charset=utf-8"}))
     exchange = client.send(interactions.METADATA, "metadata")
     with pytest.raises(Nonconformance, match=r"response body is not valid JSON .* starts '<html>oops</html>' \(GET \.\.\./metadata\)"):
         exchange.json()
+
+
+def test_a_body_that_is_not_fhir_json_is_a_nonconformance():
+    client = make_client(lambda r: httpx.Response(500, text="<html>Server Error</html>",
+                                                  headers={"Content-Type": "text/html"}))
+    with pytest.raises(Nonconformance, match=r"^HTTP 500 response is text/html, not application/fhir\+json; starts "
+                                             r"'<html>Server Error</html>' \(GET \.\.\./metadata\)$"):
+        client.send(interactions.METADATA, "metadata").json()
+
+
+def test_a_body_over_the_cap_is_refused_in_one_line():
+    client = make_client(lambda r: httpx.Response(200, content=b" " * (11 * 1024 * 1024)))
+    with pytest.raises(HarnessError, match=r"^read metadata: response could not be decoded: response body larger "
+                                           r"than 10 MB \(GET \.\.\./metadata\)$"):
+        client.send(interactions.METADATA, "metadata")
 
 
 def test_body_is_sent_as_json():
