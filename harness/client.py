@@ -224,6 +224,10 @@ class GpConnectClient:
             exchange.elapsed_s = time.monotonic() - started
         except httpx.HTTPError as exc:
             exchange.error = _describe_transport_error(exc)
+            if (isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)) and exchange.url.startswith("https:")
+                    and not self._settings.client_cert):
+                exchange.error = ("TLS: the provider closed the connection; it may require a client certificate, "
+                                  "and GPC_CLIENT_CERT and GPC_CLIENT_KEY are not set: " + exchange.error)
             self._notify(exchange)
             raise HarnessError(f"{interaction.name}: {exchange.error} ({exchange.short_request()})") from None
         self._notify(exchange)
@@ -248,6 +252,12 @@ class GpConnectClient:
 
 
 def _describe_transport_error(exc: httpx.HTTPError) -> str:
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "TLS: the provider's certificate is not trusted (check GPC_CA_BUNDLE): " + text.splitlines()[0]
+    if "CERTIFICATE_REQUIRED" in text or "alert certificate" in text.lower() or "alert bad certificate" in text.lower():
+        return ("TLS: the provider refused the connection for want of an acceptable client certificate "
+                "(check GPC_CLIENT_CERT and GPC_CLIENT_KEY): " + text.splitlines()[0])
     kinds = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "read timed out",
