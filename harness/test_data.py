@@ -6,14 +6,15 @@ provider sent (instants keep their original text).
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 from datetime import datetime
 from typing import Callable, Iterable
 
 from . import fhir
 from .errors import MissingTestData
 
+UK_ZONE = ZoneInfo("Europe/London")
 DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
 
 
@@ -148,10 +149,11 @@ def pair_with_gap(slots: list[SlotInfo]) -> Pair | None:
 
 
 def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInfo]:
-    """This worker's share of the slots, by schedule and day, so parallel workers never book the same slot."""
+    """This worker's share of the slots, whole days at a time, so parallel workers never book the same
+    slot and each keeps every kind of adjacent pair a day offers."""
     if workers <= 1:
         return slots
-    return [s for s in slots if zlib.crc32(f"{s.schedule}|{s.start.date()}".encode()) % workers == worker]
+    return [s for s in slots if s.start.astimezone(UK_ZONE).date().toordinal() % workers == worker]
 
 
 def require(found, what: str, window: str):

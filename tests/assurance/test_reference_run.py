@@ -74,3 +74,14 @@ def test_without_write_permission_no_booking_is_made_and_write_scenarios_are_not
     assert f"{len(skipped)} not assured (skipped)" in run.stdout
     evidence = "\n".join(p.read_text(errors="replace") for p in (run.reports / "allure-results").glob("*-attachment.txt"))
     assert "POST " not in evidence and "PUT " not in evidence, "a run without write permission wrote"
+
+
+def test_allure_history_accumulates_between_runs(run_suite):
+    args = (sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", "-k", "slot_type")
+    first = run_suite(command=args)
+    history = first.reports / "history.jsonl"
+    lines_after_first = len(history.read_text().splitlines())
+    second = run_suite(command=args)
+    assert first.returncode == second.returncode == 0
+    assert lines_after_first >= 1
+    assert len(history.read_text().splitlines()) == lines_after_first + 1
