@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 WORKERS ?=
+# The project's own tests run two at a time by default (each starts its own providers).
+TEST_WORKERS ?= 2
 ARGS ?=
 
 .PHONY: setup assure test cleanup faults fault-matrix clean
@@ -28,7 +30,7 @@ assure: setup
 	$(PY) -m harness assure $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
 
 test: setup
-	$(PY) -m pytest tests $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) $(ARGS)
 
 cleanup: setup
 	$(PY) -m harness cleanup
