@@ -1,0 +1,100 @@
+"""How long and how much memory the harness needs to parse and check a large slot search.
+
+    .venv/bin/python benchmarks/bench_slot_search.py [--slots 5000] [--repeat 3]
+
+Builds a searchset Bundle shaped like a large practice's 14-day answer (slots over 20 schedules,
+with their Schedules, Practitioners, Locations and Organization), then times, best of --repeat:
+JSON parsing, the fhir.resources STU3 model parse, every slot-search check, test-data discovery,
+and the profile conformance of every resource. Peak memory is measured with tracemalloc.
+Measured, never asserted: machines here are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tracemalloc
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import fhir, profile_check, slot_search as ss, test_data as td  # noqa: E402
+
+SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+
+
+def bundle(n_slots: int) -> dict:
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=ss.UK)
+    resources = [{"resourceType": "Organization", "id": "org", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Organization-1"]},
+                  "name": "Practice", "identifier": [{"system": ss.ODS_SYSTEM, "value": "A99901"}]},
+                 {"resourceType": "Location", "id": "loc", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Location-1"]},
+                  "name": "Site", "managingOrganization": {"reference": "Organization/org"}}]
+    for s in range(20):
+        resources.append({"resourceType": "Practitioner", "id": f"p{s}", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Practitioner-1"]},
+                          "name": [{"family": f"Doctor{s}"}]})
+        resources.append({"resourceType": "Schedule", "id": f"s{s}", "meta": {"versionId": "1", "profile": [SD + "GPConnect-Schedule-1"]},
+                          "serviceCategory": {"text": "Surgery"}, "actor": [{"reference": "Location/loc"}, {"reference": f"Practitioner/p{s}"}],
+                          "planningHorizon": {"start": "2026-12-01T08:00:00+00:00", "end": "2026-12-15T18:00:00+00:00"}})
+    for i in range(n_slots):
+        s = i % 20
+        at = start + timedelta(days=(i // 20) // 50, minutes=10 * ((i // 20) % 50))
+        resources.append({"resourceType": "Slot", "id": str(i), "meta": {"versionId": "1", "profile": [SD + "GPConnect-Slot-1"]},
+                          "extension": [{"url": SD + "Extension-GPConnect-DeliveryChannel-2", "valueCode": "In-person"}],
+                          "identifier": [{"system": "https://example.invalid/slot", "value": str(i)}],
+                          "serviceType": [{"text": "GP Appointment"}], "schedule": {"reference": f"Schedule/s{s}"},
+                          "status": "free", "start": at.isoformat(), "end": (at + timedelta(minutes=10)).isoformat()})
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+def timed(fn, repeat: int):
+    best = float("inf")
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - began)
+    return best, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--slots", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    text = json.dumps(bundle(args.slots))
+    window = ss.Window.days(datetime(2026, 12, 1).date(), datetime(2026, 12, 14).date())
+    print(f"{args.slots} slots, {len(text) / 1e6:.1f} MB of JSON")
+
+    t_json, data = timed(lambda: json.loads(text), args.repeat)
+    t_model, index = timed(lambda: fhir.BundleIndex(fhir.parse(data, "bench", "Bundle")), args.repeat)
+
+    def checks():
+        slots, schedules = index.of_type("Slot"), index.of_type("Schedule")
+        return (ss.slots_without_type(slots) + ss.schedule_type_problems(schedules, "some")
+                + ss.forbidden_element_problems(slots + schedules, "comment") + ss.non_free_slots(slots)
+                + ss.slots_outside(slots, window) + ss.unreferenced_resources(index, "A99901")
+                + ss.organization_problems(index))
+
+    t_checks, problems = timed(checks, args.repeat)
+    t_data, _ = timed(lambda: (td.runs(td.free_slots(data), 3), td.pair_differing_in(td.free_slots(data), "schedule")),
+                      args.repeat)
+    t_profile, profile_problems = timed(
+        lambda: [p for r in profile_check.resources_in(data) for p in profile_check.resource_problems(r)], args.repeat)
+    assert not problems and not profile_problems
+
+    tracemalloc.start()
+    fhir.BundleIndex(fhir.parse(json.loads(text), "bench", "Bundle"))
+    checks()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    for label, seconds in (("json.loads", t_json), ("STU3 model parse", t_model), ("slot-search checks", t_checks),
+                           ("test-data discovery", t_data), ("profile conformance", t_profile)):
+        print(f"{label:22} {seconds:7.3f} s")
+    print(f"{'peak memory (parse + checks)':28} {peak / 1e6:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
