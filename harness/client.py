@@ -25,7 +25,6 @@ FHIR_JSON = "application/fhir+json;charset=utf-8"
 REDACTED = "Bearer <redacted>"
 # A 14-day search of a large practice is a few MB; a bigger answer is refused rather than parsed.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-REQUIRED_HEADERS = ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization")
 
 
 @dataclass

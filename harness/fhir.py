@@ -6,7 +6,6 @@ A parse failure is a Nonconformance naming the resource (type and id) and the fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Iterator
 
 from fhir.resources.STU3 import get_fhir_model_class
@@ -108,16 +107,3 @@ def text_of(concept) -> str:
 
 def texts_of(concepts) -> list[str]:
     return [t for t in (text_of(c) for c in (concepts or [])) if t]
-
-
-def extension_value(resource, url: str, attr: str):
-    for ext in resource.extension or []:
-        if ext.url == url:
-            return getattr(ext, attr, None)
-    return None
-
-
-def aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("date-time has no offset")
-    return value

@@ -23,7 +23,6 @@ ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 ORG_TYPE_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
 # An urgent-care disposition code system: the kind of searchFilter a provider must ignore.
 UNKNOWN_FILTER_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/UEC-Disposition-1"
-DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
 
 INCLUDE_SCHEDULE = ("_include", "Slot:schedule")
 INCLUDE_PRACTITIONER = ("_include:recurse", "Schedule:actor:Practitioner")
