@@ -14,7 +14,6 @@ from typing import Any, Callable
 from . import appointments as appts
 from . import interactions as ix
 from .client import FHIR_JSON, Exchange, GpConnectClient
-from .errors import Nonconformance
 from .profile_check import meta_problems, resource_problems, resources_in
 
 OTHER_ASID = "999999999999"

@@ -6,7 +6,7 @@ depends on resource order, ids, fullUrl or a Practitioner being on every Schedul
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo

@@ -6,12 +6,10 @@ import copy
 import json
 import re
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from email.utils import format_datetime
 
-from fhir.resources.STU3.appointment import Appointment
-from pydantic import ValidationError
-
+from . import appointment_rules as rules
 from . import practice, resources
 from .security import Refusal
 from .store import local_text, utc_text
@@ -19,74 +17,6 @@ from .store import local_text, utc_text
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
 UPDATE, CANCEL = URN + "update:appointment-1", URN + "cancel:appointment-1"
 AMENDABLE = ("description", "comment")
-
-
-def _now() -> datetime:
-    return datetime.now(practice.UK)
-
-
-def _parse_body(raw: bytes) -> dict:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise Refusal(400, "BAD_REQUEST", "Request body is not valid JSON") from None
-    if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
-        raise Refusal(422, "INVALID_RESOURCE", "Request body must be an Appointment")
-    try:
-        Appointment.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise Refusal(422, "INVALID_RESOURCE", f"Appointment does not validate: {where}: {first['msg']}") from None
-    return body
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def _slot_ids(body: dict) -> list[int]:
-    ids = []
-    for ref in body.get("slot") or []:
-        match = re.fullmatch(r"Slot/(\d+)", (ref or {}).get("reference", ""))
-        if not match:
-            raise Refusal(422, "INVALID_RESOURCE", f"Slot reference {ref} is not a local Slot reference")
-        ids.append(int(match.group(1)))
-    if not ids:
-        raise Refusal(422, "INVALID_RESOURCE", "Appointment.slot must reference at least one slot")
-    return ids
-
-
-def _patient_id(body: dict) -> str:
-    for participant in body.get("participant") or []:
-        ref = ((participant or {}).get("actor") or {}).get("reference", "")
-        if ref.startswith("Patient/"):
-            return ref.split("/", 1)[1]
-    raise Refusal(422, "INVALID_RESOURCE", "Appointment must have a Patient participant")
-
-
-def _check_booking_organisation(body: dict) -> None:
-    ext = [e for e in body.get("extension") or [] if e.get("url") == resources.EXT_BOOKING_ORG]
-    if not ext:
-        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation extension is missing")
-    ref = (ext[0].get("valueReference") or {}).get("reference", "")
-    contained = {f"#{c.get('id')}": c for c in body.get("contained") or []}
-    org = contained.get(ref)
-    if not org or org.get("resourceType") != "Organization" or not org.get("name") or not org.get("telecom"):
-        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation must be a contained Organization with name and telecom")
-
-
-def check_multislot(rows, faults: set[str]) -> None:
-    """Adjacent, one schedule, one delivery channel, one slot type (1.2.7)."""
-    for prev, nxt in zip(rows, rows[1:]):
-        if nxt["start_utc"] != prev["end_utc"] and "book_accepts_gap" not in faults:
-            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are not adjacent")
-        if nxt["schedule_id"] != prev["schedule_id"] and "book_accepts_mixed_schedules" not in faults:
-            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are on different schedules")
-        if nxt["channel"] != prev["channel"] and "book_accepts_mixed_channels" not in faults:
-            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their delivery channels differ")
-        if nxt["slot_type"] != prev["slot_type"] and "book_accepts_mixed_types" not in faults:
-            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their slot types differ")
 
 
 class AppointmentBook:
@@ -123,7 +53,7 @@ class AppointmentBook:
     # ------------------------------------------------------------ book
 
     def book(self, raw: bytes, base_url: str) -> tuple:
-        body = _parse_body(raw)
+        body = rules.parse_body(raw)
         if (body.get("reason") or body.get("specialty")) and "book_reason_accepted" not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE", "reason and specialty must not be sent")
         if body.get("status") != "booked":
@@ -133,11 +63,11 @@ class AppointmentBook:
                 raise Refusal(422, "INVALID_RESOURCE", f"Appointment.{element} is required")
         if len(body["description"]) > 100 or len(body.get("comment") or "") > 500:
             raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
-        _check_booking_organisation(body)
-        patient_id = _patient_id(body)
+        rules.check_booking_organisation(body)
+        patient_id = rules.patient_id(body)
         if patient_id not in {p[1] for p in practice.PATIENTS}:
             raise Refusal(422, "INVALID_RESOURCE", f"Patient/{patient_id} is not a patient of this practice")
-        slot_ids = _slot_ids(body)
+        slot_ids = rules.slot_ids(body)
         if "book_race" in self.faults:
             return self._book_without_lock(body, slot_ids, patient_id, base_url)
         with self.store.connect(write=True) as conn:
@@ -166,13 +96,13 @@ class AppointmentBook:
         return sorted(rows, key=lambda r: r["start_utc"])
 
     def _validate_slots(self, body: dict, rows) -> None:
-        check_multislot(rows, self.faults)
-        start, end = _instant(body["start"]), _instant(body["end"])
+        rules.check_multislot(rows, self.faults)
+        start, end = rules.instant(body["start"]), rules.instant(body["end"])
         mismatch = utc_text(start) != rows[0]["start_utc"] or utc_text(end) != rows[-1]["end_utc"]
         if mismatch and "book_ignores_start_end" not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE",
                           "The submitted start and end date range does not match that of the requested slot(s)")
-        if start <= _now():
+        if start <= rules.now():
             raise Refusal(422, "INVALID_RESOURCE", "Appointments can only be booked in the future")
 
     def _insert(self, conn, body: dict, rows, patient_id: str) -> dict:
@@ -182,7 +112,7 @@ class AppointmentBook:
                          [(r["id"],) for r in rows])
         cursor = conn.execute(
             "INSERT INTO appointment (patient_id, version, status, start_utc, body, last_modified) VALUES (?,?,?,?,?,?)",
-            (patient_id, 1, "booked", rows[0]["start_utc"], "{}", utc_text(_now())))
+            (patient_id, 1, "booked", rows[0]["start_utc"], "{}", utc_text(rules.now())))
         stored["id"] = str(cursor.lastrowid)
         conn.execute("UPDATE appointment SET body = ? WHERE id = ?", (json.dumps(stored), cursor.lastrowid))
         conn.executemany("INSERT INTO appointment_slot VALUES (?, ?)", [(cursor.lastrowid, r["id"]) for r in rows])
@@ -222,7 +152,7 @@ class AppointmentBook:
         if "book_multi_first_slot_only" in self.faults:
             stored["slot"] = stored["slot"][:1]
         stored["start"], stored["end"] = rows[0]["start"], rows[-1]["end"]
-        stored.setdefault("created", local_text(_now()))
+        stored.setdefault("created", local_text(rules.now()))
         if "book_drops_booking_org" in self.faults:
             stored["extension"] = [e for e in stored["extension"] if e.get("url") != resources.EXT_BOOKING_ORG]
             stored.pop("contained", None)
@@ -256,7 +186,7 @@ class AppointmentBook:
         found = []
         for row in rows:
             body = json.loads(row["body"])
-            day = _instant(body["start"]).astimezone(practice.UK).date()
+            day = rules.instant(body["start"]).astimezone(practice.UK).date()
             if not first <= day <= last:
                 continue
             if row["status"] == "cancelled" and "retrieve_drops_cancelled" in self.faults:
@@ -277,7 +207,7 @@ class AppointmentBook:
             first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
         except ValueError:
             raise Refusal(422, "INVALID_PARAMETER", "start values must be dates (yyyy-mm-dd) with no time") from None
-        today = _now().date()
+        today = rules.now().date()
         if first < today and "retrieve_accepts_past" not in self.faults:
             raise Refusal(422, "INVALID_PARAMETER", "The date range must not start in the past")
         if last < first:
@@ -287,7 +217,7 @@ class AppointmentBook:
     # ------------------------------------------------------------ amend and cancel
 
     def update(self, appointment_id: str, interaction: str, if_match: str | None, raw: bytes, base_url: str) -> tuple:
-        body = _parse_body(raw)
+        body = rules.parse_body(raw)
         with self.store.connect(write=True) as conn:
             row = self._load(conn, appointment_id)
             if row is None:
@@ -299,14 +229,14 @@ class AppointmentBook:
             self._check_version(if_match, row["version"], ignored in self.faults)
             if row["status"] == "cancelled" and not ("amend_cancelled_allowed" in self.faults and interaction == UPDATE):
                 raise Refusal(422, "INVALID_RESOURCE", "A cancelled appointment cannot be changed")
-            if _instant(stored["start"]) <= _now():
+            if rules.instant(stored["start"]) <= rules.now():
                 raise Refusal(422, "INVALID_RESOURCE", "Only future appointments can be changed")
             updated = self._amended(stored, body) if interaction == UPDATE else self._cancelled(stored, body)
             version = row["version"] if "amend_keeps_version" in self.faults and interaction == UPDATE \
                 else row["version"] + 1
             updated["meta"] = resources.meta("Appointment", version)
             conn.execute("UPDATE appointment SET body = ?, version = ?, status = ?, last_modified = ? WHERE id = ?",
-                         (json.dumps(updated), version, updated["status"], utc_text(_now()), row["id"]))
+                         (json.dumps(updated), version, updated["status"], utc_text(rules.now()), row["id"]))
             if interaction == CANCEL:
                 conn.execute("UPDATE slot SET status = 'free', version = version + 1 WHERE id IN "
                              "(SELECT slot_id FROM appointment_slot WHERE appointment_id = ?)", (row["id"],))

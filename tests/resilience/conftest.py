@@ -7,7 +7,6 @@ import socket
 import socketserver
 import struct
 import threading
-import time
 
 import pytest
 

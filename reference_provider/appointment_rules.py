@@ -1,0 +1,81 @@
+"""Rules a consumer's Appointment must meet before the provider acts on it (1.2.7 book page)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from fhir.resources.STU3.appointment import Appointment
+from pydantic import ValidationError
+
+from . import practice, resources
+from .security import Refusal
+
+
+def now() -> datetime:
+    return datetime.now(practice.UK)
+
+
+def parse_body(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise Refusal(400, "BAD_REQUEST", "Request body is not valid JSON") from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
+        raise Refusal(422, "INVALID_RESOURCE", "Request body must be an Appointment")
+    try:
+        Appointment.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Refusal(422, "INVALID_RESOURCE", f"Appointment does not validate: {where}: {first['msg']}") from None
+    return body
+
+
+def instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def slot_ids(body: dict) -> list[int]:
+    ids = []
+    for ref in body.get("slot") or []:
+        match = re.fullmatch(r"Slot/(\d+)", (ref or {}).get("reference", ""))
+        if not match:
+            raise Refusal(422, "INVALID_RESOURCE", f"Slot reference {ref} is not a local Slot reference")
+        ids.append(int(match.group(1)))
+    if not ids:
+        raise Refusal(422, "INVALID_RESOURCE", "Appointment.slot must reference at least one slot")
+    return ids
+
+
+def patient_id(body: dict) -> str:
+    for participant in body.get("participant") or []:
+        ref = ((participant or {}).get("actor") or {}).get("reference", "")
+        if ref.startswith("Patient/"):
+            return ref.split("/", 1)[1]
+    raise Refusal(422, "INVALID_RESOURCE", "Appointment must have a Patient participant")
+
+
+def check_booking_organisation(body: dict) -> None:
+    ext = [e for e in body.get("extension") or [] if e.get("url") == resources.EXT_BOOKING_ORG]
+    if not ext:
+        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation extension is missing")
+    ref = (ext[0].get("valueReference") or {}).get("reference", "")
+    contained = {f"#{c.get('id')}": c for c in body.get("contained") or []}
+    org = contained.get(ref)
+    if not org or org.get("resourceType") != "Organization" or not org.get("name") or not org.get("telecom"):
+        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation must be a contained Organization with name and telecom")
+
+
+def check_multislot(rows, faults: set[str]) -> None:
+    """Adjacent, one schedule, one delivery channel, one slot type (1.2.7)."""
+    for prev, nxt in zip(rows, rows[1:]):
+        if nxt["start_utc"] != prev["end_utc"] and "book_accepts_gap" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are not adjacent")
+        if nxt["schedule_id"] != prev["schedule_id"] and "book_accepts_mixed_schedules" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are on different schedules")
+        if nxt["channel"] != prev["channel"] and "book_accepts_mixed_channels" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their delivery channels differ")
+        if nxt["slot_type"] != prev["slot_type"] and "book_accepts_mixed_types" not in faults:
+            raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their slot types differ")
