@@ -110,5 +110,13 @@ class Ledger:
                     found[marker].closed = True
         return found
 
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.path.with_suffix(".lock").unlink(missing_ok=True)
+        try:
+            self.path.parent.rmdir()
+        except OSError:
+            pass  # other ledgers remain
+
     def open_attempts(self) -> list[Attempt]:
         return [a for a in self.attempts().values() if not a.closed]
