@@ -47,7 +47,7 @@ def build(results_dir: Path, html_dir: Path, history: Path, name: str) -> Path:
     if html_dir.exists():
         shutil.rmtree(html_dir)
     cmd = [str(ALLURE_BIN), "awesome", str(results_dir), "--single-file", "-o", str(html_dir),
-           "--report-name", name, "--history-path", str(history)]
+           "--report-name", name, "--history-path", str(history), "--group-by", "feature"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
     index = html_dir / "index.html"
     if proc.returncode != 0 or not index.exists():
