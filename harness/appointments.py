@@ -7,7 +7,7 @@ exactly what it was given apart from the fields it means to change.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
 
@@ -84,6 +84,7 @@ class Booking:
     patient_id: str
     exchange: Exchange
     request_body: dict
+    _appointment: dict | None = field(default=None, repr=False)
 
     @property
     def succeeded(self) -> bool:
@@ -98,8 +99,10 @@ class Booking:
         return self.slots[0].schedule_type
 
     def appointment(self) -> dict:
-        """The created Appointment; Nonconformance unless 201 with a valid Appointment."""
-        return created_appointment(self.exchange)
+        """The created Appointment; Nonconformance unless 201 with a valid Appointment (checked once)."""
+        if self._appointment is None:
+            self._appointment = created_appointment(self.exchange)
+        return self._appointment
 
 
 def book(client: GpConnectClient, ledger: Ledger, settings: Settings, slots: list[SlotInfo], patient_id: str,

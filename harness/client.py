@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import httpx
 
 from . import jwt_token, tls
-from .errors import HarnessError
+from .errors import HarnessError, Nonconformance
 from .interactions import Interaction
 from .settings import Settings
 
@@ -65,8 +65,6 @@ class Exchange:
 
     def json(self) -> Any:
         """The response body as JSON; raises Nonconformance naming the request when it is not."""
-        from .errors import Nonconformance
-
         if not self._json_parsed:
             ctype = (self.header("Content-Type") or "").split(";")[0].strip().lower()
             if ctype != "application/fhir+json":

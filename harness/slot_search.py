@@ -124,6 +124,10 @@ class SlotSearch:
             raise Nonconformance(f"slot search: expected Bundle.type 'searchset', got '{bundle.type}' ({self.where})")
         return fhir.BundleIndex(bundle)
 
+    def require_searchset(self) -> fhir.BundleIndex:
+        """The parsed Bundle; raises Nonconformance unless HTTP 200 with a searchset Bundle."""
+        return self.index
+
     @property
     def slots(self) -> list:
         return self.index.of_type("Slot")

@@ -86,15 +86,19 @@ def _bookable(slot: SlotInfo) -> bool:
     return bool(slot.slot_type) and slot.actor("Location") is not None
 
 
-def runs(slots: list[SlotInfo], length: int) -> list[list[SlotInfo]]:
-    """Chains of `length` adjacent slots sharing schedule, delivery channel and slot type."""
-    by_schedule: dict[str, list[SlotInfo]] = {}
+def _by_schedule(slots: list[SlotInfo]) -> list[list[SlotInfo]]:
+    """The bookable slots of each schedule, in start order."""
+    grouped: dict[str, list[SlotInfo]] = {}
     for s in slots:
         if _bookable(s):
-            by_schedule.setdefault(s.schedule, []).append(s)
+            grouped.setdefault(s.schedule, []).append(s)
+    return [sorted(mine, key=lambda s: s.start) for mine in grouped.values()]
+
+
+def runs(slots: list[SlotInfo], length: int) -> list[list[SlotInfo]]:
+    """Chains of `length` adjacent slots sharing schedule, delivery channel and slot type."""
     found = []
-    for mine in by_schedule.values():
-        mine.sort(key=lambda s: s.start)
+    for mine in _by_schedule(slots):
         for i in range(len(mine) - length + 1):
             chain = mine[i:i + length]
             if all(b.start == a.end and b.channel == a.channel and b.slot_type == a.slot_type
@@ -135,12 +139,7 @@ def pair_differing_in(slots: list[SlotInfo], rule: str) -> Pair | None:
 
 def pair_with_gap(slots: list[SlotInfo]) -> Pair | None:
     """A slot and the next slot of its schedule, same channel and type, starting after a gap."""
-    by_schedule: dict[str, list[SlotInfo]] = {}
-    for s in slots:
-        if _bookable(s):
-            by_schedule.setdefault(s.schedule, []).append(s)
-    for mine in by_schedule.values():
-        mine.sort(key=lambda s: s.start)
+    for mine in _by_schedule(slots):
         for a, b in zip(mine, mine[1:]):
             if b.start > a.end and b.channel == a.channel and b.slot_type == a.slot_type \
                     and b.start.date() == a.start.date():

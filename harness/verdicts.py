@@ -49,11 +49,8 @@ def counts(items: list[Verdict]) -> dict[str, Counter]:
     table: dict[str, Counter] = {}
     for v in items:
         table.setdefault(v.requirement.use_case, Counter())[v.verdict] += 1
-    for v in items:
-        if v.requirement.change:
-            table.setdefault("1.2.7 changes", Counter())[v.verdict] += 1
-    for v in items:
-        table.setdefault("all", Counter())[v.verdict] += 1
+    table["1.2.7 changes"] = Counter(v.verdict for v in items if v.requirement.change)
+    table["all"] = Counter(v.verdict for v in items)
     return table
 
 

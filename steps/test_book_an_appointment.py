@@ -152,7 +152,8 @@ def nothing_booked(gp_connect, settings, patient_id, booking):
     slots = booking.slots
     days = sorted({s.start.astimezone(ss.UK).date() for s in slots})
     search = ss.search(gp_connect, settings, ss.Window.days(days[0], days[-1]))
-    offered = {s.key: s for s in td.free_slots(search.exchange.json())} if search.index is not None else {}
+    search.require_searchset()
+    offered = {s.key for s in td.free_slots(search.exchange.json())}
     problems = [f"{s.describe()} is no longer offered as free" for s in slots if s.key not in offered]
     retrieved = appts.retrieve(gp_connect, patient_id, days[0], days[-1])
     wanted = {("Slot", s.id) for s in slots}

@@ -86,7 +86,7 @@ def search_without_schedule_include(gp_connect, settings):
 
 @then("the response is a searchset Bundle")
 def searchset_bundle(slot_search):
-    assert slot_search.index is not None
+    slot_search.require_searchset()
 
 
 @then("every returned Slot has a slot type")

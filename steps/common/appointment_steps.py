@@ -37,7 +37,7 @@ def worker_share() -> tuple[int, int]:
 def free_slots_now(gp_connect, settings) -> tuple[list[td.SlotInfo], str]:
     """This worker's free slots from a fresh search over the search window, and the window's description."""
     result = ss.search(gp_connect, settings, ss.default_window(settings))
-    assert result.index is not None
+    result.require_searchset()
     slots = td.free_slots(result.exchange.json())
     return td.for_worker(slots, *worker_share()), result.window.describe()
 
