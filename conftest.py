@@ -17,6 +17,11 @@ pytest_plugins = [
 ]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--req", action="append", default=[], metavar="ID[,ID]",
+                     help="run only scenarios tagged with one of these requirement ids (repeatable)")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "req(id): the spec requirement a scenario verifies")
     config.addinivalue_line("markers", "writes: the scenario books, amends or cancels appointments")
@@ -45,6 +50,7 @@ def pytest_bdd_apply_tag(tag, function):
 
 def pytest_collection_modifyitems(session, config, items):
     """Record each scenario's requirements, and stop with one line on a bad setting."""
+    _select_by_requirement(config, items)
     assurance = [item for item in items if item.nodeid.startswith("steps/")]
     for item in assurance:
         for mark in item.iter_markers("req"):
@@ -62,6 +68,23 @@ def pytest_collection_modifyitems(session, config, items):
             for item in assurance:
                 if item.get_closest_marker("writes"):
                     item.add_marker(skip)
+
+
+def _select_by_requirement(config, items):
+    """--req SLOT-TYPE-01[,BOOK-01]: keep only scenarios tagged with one of the ids."""
+    wanted = {r.strip() for arg in config.getoption("req") for r in arg.split(",") if r.strip()}
+    if not wanted:
+        return
+    unknown = sorted(wanted - set(catalogue()))
+    if unknown:
+        raise pytest.UsageError(f"--req {unknown[0]} is not in spec/requirements.csv")
+    keep, drop = [], []
+    for item in items:
+        tagged = {m.args[0] for m in item.iter_markers("req")}
+        (keep if tagged & wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.hookimpl(trylast=True)

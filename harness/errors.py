@@ -1,12 +1,22 @@
 """The two ways a check can end other than passing.
 
-Nonconformance: the provider answered and broke a rule (a verdict on the provider).
+Nonconformance: the provider answered and broke a rule (a verdict on the provider). It carries
+the requirement ids it breaks; with none, the scenario's own @req tags stand for it.
 HarnessError: the run could not reach a verdict (unreachable provider, bad set-up).
+MissingTestData: the environment lacks what a scenario needs (a skip: not assured).
 """
+
+from __future__ import annotations
+
+from typing import Iterable
 
 
 class Nonconformance(AssertionError):
     """The provider broke a requirement; str() is the verdict line."""
+
+    def __init__(self, message: str, requirements: Iterable[str] = ()):
+        super().__init__(message)
+        self.requirements: tuple[str, ...] = tuple(dict.fromkeys(requirements))
 
 
 class HarnessError(Exception):
