@@ -2,7 +2,9 @@
 each of its named faults, and tabulate which scenarios caught which fault.
 
 Each fault breaks one requirement; it counts as caught only when a scenario tagged with that
-requirement fails. Only the faulted use case's scenarios run, which keeps the matrix fast.
+requirement fails. A fault's run holds only the scenarios tagged with its requirement (`--req`),
+which is all that can catch it; the clean run holds the scenarios of every requirement the
+selected faults break, so that each of them is also shown passing against the clean provider.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import junit
-from .requirements import catalogue
 from .settings import PROJECT_ROOT
 
 RUN_TIMEOUT_S = 900
@@ -65,22 +66,18 @@ def faults() -> list[Fault]:
     return [Fault(name, v["requirement"], v["breaks"]) for name, v in sorted(json.loads(out).items())]
 
 
-def steps_for(requirement_id: str) -> str:
-    """The step module of the requirement's use case, or all steps for cross-cutting requirements."""
-    module = PROJECT_ROOT / "steps" / f"test_{catalogue()[requirement_id].use_case}.py"
-    return str(module.relative_to(PROJECT_ROOT)) if module.exists() else "steps"
-
-
-def run(fault: Fault | None, extra_env: dict[str, str] | None = None) -> Row:
-    """The suite (or the fault's use case) against the bundled provider with this fault switched on."""
+def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requirements: tuple[str, ...] = ()) -> Row:
+    """The scenarios of the fault's requirement against the bundled provider with the fault switched on;
+    with no fault, the clean provider against the scenarios of `requirements` (all when empty)."""
     with tempfile.TemporaryDirectory(prefix="gpc-fault-") as tmp:
         junit_path = Path(tmp) / "junit.xml"
         env = {k: v for k, v in os.environ.items() if not k.startswith("GPC_") and not k.startswith("PYTEST_")}
         env.update({"GPC_ENV": "reference", "GPC_REPORTS_DIR": tmp, "TMPDIR": tmp,
                     "GPC_REFERENCE_FAULTS": fault.name if fault else ""})
         env.update(extra_env or {})
-        target = steps_for(fault.requirement) if fault else "steps"
-        proc = subprocess.run([sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider",
+        selection = [fault.requirement] if fault else list(requirements)
+        proc = subprocess.run([sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider",
+                               *(["--req", ",".join(selection)] if selection else []),
                                "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],
                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
@@ -88,10 +85,14 @@ def run(fault: Fault | None, extra_env: dict[str, str] | None = None) -> Row:
     return Row(fault, outcomes, proc.returncode, proc.stdout + proc.stderr)
 
 
-def matrix(selected: list[Fault], jobs: int = 2) -> list[Row]:
-    """The clean run first, then one row per fault."""
+def matrix(selected: list[Fault], jobs: int = 2, every: bool = True) -> list[Row]:
+    """The clean run first, then one row per fault. With `every`, the clean run is the whole suite;
+    otherwise only the scenarios of the requirements the selected faults break."""
+    scope = () if every else tuple(sorted({f.requirement for f in selected}))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(run, [None, *selected]))
+        clean = pool.submit(run, None, None, scope)
+        rows = list(pool.map(run, selected))
+    return [clean.result(), *rows]
 
 
 def markdown(rows: list[Row]) -> str:
