@@ -7,6 +7,7 @@ message is one line naming the key and what is wrong with it.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,24 @@ CONFIG_DIR = PROJECT_ROOT / "config"
 
 ORG_TYPES = ("gp-practice", "urgent-care")
 SCHEDULE_TYPE_MODES = ("all", "some", "none")
+# The shipped environment whose empty GPC_BASE_URL means the bundled reference provider, and the
+# value that asks for the bundled provider explicitly anywhere else.
+REFERENCE_ENV = "reference"
+REFERENCE_TARGET = "reference"
+
+# Every GPC_ key the harness reads: the settings below and the run-control keys read elsewhere
+# (GPC_ENV, GPC_REPORTS_DIR, GPC_STATE_DIR). Any other GPC_ key is a typo, reported with the
+# nearest known key, so a misspelt key can never silently leave a default (or the bundled
+# provider) in place.
+KNOWN_KEYS = frozenset({
+    "GPC_ENV", "GPC_REPORTS_DIR", "GPC_STATE_DIR",
+    "GPC_BASE_URL", "GPC_SSP_URL", "GPC_PROVIDER_ODS_CODE", "GPC_PROVIDER_ASID", "GPC_CONSUMER_ASID",
+    "GPC_CONSUMER_ODS_CODE", "GPC_CONSUMER_ORG_TYPE", "GPC_PATIENT_NHS_NUMBER", "GPC_SEARCH_DAYS",
+    "GPC_TIMEOUT_S", "GPC_SCHEDULE_TYPES", "GPC_CLIENT_CERT", "GPC_CLIENT_KEY", "GPC_CA_BUNDLE",
+    "GPC_TLS_VERIFY", "GPC_ALLOW_WRITES", "GPC_REFERENCE_FAULTS", "GPC_SCENARIO_TIMEOUT_S",
+    "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
+    "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS",
+})
 
 
 def reports_dir() -> Path:
@@ -70,6 +89,9 @@ class Settings:
     run_timeout_s: float = 3600.0
     multislot_refusal_status: int = 422
     multislot_refusal_code: str = "INVALID_RESOURCE"
+    # Only for the bundled reference provider: which practice it plays and its fixed response delay.
+    reference_practice: str = "small"
+    reference_latency_ms: int = 0
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -81,8 +103,20 @@ def _read_sources(env_name: str, environ: dict[str, str]) -> dict[str, str]:
     if not env_file.is_file():
         raise ConfigError(f"GPC_ENV: no config file {env_file.relative_to(PROJECT_ROOT)} for environment '{env_name}'")
     values = {k: (v or "") for k, v in dotenv_values(env_file).items()}
-    values.update({k: v for k, v in environ.items() if k.startswith("GPC_")})
+    where = env_file.relative_to(PROJECT_ROOT) if env_file.is_relative_to(PROJECT_ROOT) else env_file
+    _refuse_unknown_keys(values, f"in {where}")
+    from_environment = {k: v for k, v in environ.items() if k.startswith("GPC_")}
+    _refuse_unknown_keys(from_environment, "in the environment")
+    values.update(from_environment)
     return values
+
+
+def _refuse_unknown_keys(values: dict[str, str], where: str) -> None:
+    for key in sorted(values):
+        if key not in KNOWN_KEYS:
+            near = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]}?" if near else "; see config/provider.env.example for the known keys"
+            raise ConfigError(f"{key}: unknown setting ({where}){hint}")
 
 
 def _url(values: dict, key: str, required: bool) -> str:
@@ -97,6 +131,18 @@ def _url(values: dict, key: str, required: bool) -> str:
     if parts.query or parts.fragment:
         raise ConfigError(f"{key}: '{raw}' must not carry a query or fragment")
     return raw.rstrip("/")
+
+
+def _base_url(values: dict, env_name: str) -> str:
+    """The provider's service root; empty for the bundled reference provider, which only the shipped
+    reference environment (GPC_BASE_URL empty) or an explicit GPC_BASE_URL=reference selects."""
+    raw = values.get("GPC_BASE_URL", "").strip()
+    if raw == REFERENCE_TARGET or (not raw and env_name == REFERENCE_ENV):
+        return ""
+    if not raw:
+        raise ConfigError(f"GPC_BASE_URL: missing for environment '{env_name}'; set the provider's service root "
+                          f"(or '{REFERENCE_TARGET}' for the bundled reference provider)")
+    return _url(values, "GPC_BASE_URL", required=True)
 
 
 def _match(values: dict, key: str, pattern: str, what: str, default: str | None = None) -> str:
@@ -161,7 +207,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"GPC_ENV: '{env_name}' is not a config name (letters, digits, . _ -)")
     v = _read_sources(env_name, environ)
 
-    base_url = _url(v, "GPC_BASE_URL", required=False)
+    base_url = _base_url(v, env_name)
     nhs = _match(v, "GPC_PATIENT_NHS_NUMBER", r"\d{10}", "a 10-digit NHS number")
     if not nhs_number_is_valid(nhs):
         raise ConfigError(f"GPC_PATIENT_NHS_NUMBER: '{nhs}' fails the NHS number check digit")
@@ -200,4 +246,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         run_timeout_s=float(_number(v, "GPC_RUN_TIMEOUT_S", float, 10, 86400, 3600.0)),
         multislot_refusal_status=int(_number(v, "GPC_MULTISLOT_REFUSAL_STATUS", int, 400, 499, 422)),
         multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code", "INVALID_RESOURCE"),
+        reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large"), "small"),
+        reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
     )
+
+
+def check_reference_faults(faults: tuple[str, ...], known: list[str] | tuple[str, ...]) -> None:
+    """Raise ConfigError naming the first of `faults` the bundled provider does not know."""
+    for fault in faults:
+        if fault not in known:
+            near = difflib.get_close_matches(fault, sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise ConfigError(f"GPC_REFERENCE_FAULTS: unknown fault '{fault}'; {hint}(make faults lists them)")

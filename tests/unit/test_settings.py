@@ -54,7 +54,7 @@ def test_malformed_values_are_named_in_one_line(key, value, message):
 def test_a_missing_required_key_is_named(tmp_path, monkeypatch):
     from harness import settings as module
 
-    (tmp_path / "bare.env").write_text("GPC_PROVIDER_ODS_CODE=A1234\nGPC_PATIENT_NHS_NUMBER=9658218873\n")
+    (tmp_path / "bare.env").write_text("GPC_BASE_URL=reference\nGPC_PROVIDER_ODS_CODE=A1234\nGPC_PATIENT_NHS_NUMBER=9658218873\n")
     monkeypatch.setattr(module, "CONFIG_DIR", tmp_path)
     with pytest.raises(ConfigError, match=r"^GPC_PROVIDER_ASID: missing; expected an ASID"):
         load_settings({"GPC_ENV": "bare"})
@@ -87,3 +87,74 @@ def test_the_demonstrator_config_is_a_valid_real_target():
                                           ("965821887", False)])
 def test_nhs_number_check_digit(number, valid):
     assert nhs_number_is_valid(number) is valid
+
+
+def test_a_mistyped_key_in_the_environment_names_the_nearest_known_key():
+    with pytest.raises(ConfigError) as err:
+        settings(GPC_BASE_ULR="https://provider.example/A1/STU3/1/gpconnect")
+    assert str(err.value) == "GPC_BASE_ULR: unknown setting (in the environment); did you mean GPC_BASE_URL?"
+
+
+def test_a_mistyped_key_in_the_env_file_is_named_with_its_file(tmp_path, monkeypatch):
+    from harness import settings as module
+
+    (tmp_path / "typo.env").write_text("GPC_BASE_ULR=\nGPC_PROVIDER_ODS_CODE=A1234\n")
+    monkeypatch.setattr(module, "CONFIG_DIR", tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_settings({"GPC_ENV": "typo"})
+    assert str(err.value) == f"GPC_BASE_ULR: unknown setting (in {tmp_path / 'typo.env'}); did you mean GPC_BASE_URL?"
+
+
+def test_an_unknown_key_far_from_any_known_one_points_at_the_template():
+    with pytest.raises(ConfigError, match=r"^GPC_COLOUR: unknown setting \(in the environment\); see config/provider"):
+        settings(GPC_COLOUR="blue")
+
+
+@pytest.mark.parametrize("key", ["GPC_ENV", "GPC_REPORTS_DIR", "GPC_STATE_DIR", "GPC_REFERENCE_FAULTS",
+                                 "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS"])
+def test_run_control_keys_read_outside_settings_are_known(key):
+    from harness.settings import KNOWN_KEYS
+
+    assert key in KNOWN_KEYS
+
+
+def test_every_key_of_the_template_and_shipped_configs_is_known():
+    from dotenv import dotenv_values
+
+    from harness.settings import CONFIG_DIR, KNOWN_KEYS
+
+    for path in CONFIG_DIR.iterdir():
+        if path.suffix == ".env" or path.name.endswith(".env.example"):
+            assert set(dotenv_values(path)) <= KNOWN_KEYS, path.name
+
+
+def test_an_empty_base_url_outside_the_reference_environment_is_an_error(tmp_path, monkeypatch):
+    from harness import settings as module
+
+    template = (module.CONFIG_DIR / "demonstrator.env").read_text()
+    (tmp_path / "nightly.env").write_text(template)
+    monkeypatch.setattr(module, "CONFIG_DIR", tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_settings({"GPC_ENV": "nightly", "GPC_BASE_URL": ""})
+    assert str(err.value) == ("GPC_BASE_URL: missing for environment 'nightly'; set the provider's service root "
+                              "(or 'reference' for the bundled reference provider)")
+
+
+def test_the_bundled_provider_can_be_asked_for_explicitly_anywhere():
+    s = load_settings({"GPC_ENV": "demonstrator", "GPC_BASE_URL": "reference"})
+    assert s.uses_reference_provider and s.base_url == ""
+
+
+def test_a_real_base_url_wins_in_the_reference_environment():
+    s = settings(GPC_BASE_URL="https://provider.example/A1/STU3/1/gpconnect/")
+    assert not s.uses_reference_provider and s.base_url == "https://provider.example/A1/STU3/1/gpconnect"
+
+
+def test_an_unknown_fault_is_named_with_the_nearest_known_one():
+    from harness.settings import check_reference_faults
+
+    check_reference_faults(("slot_missing_type",), ["slot_missing_type", "book_race"])
+    with pytest.raises(ConfigError) as err:
+        check_reference_faults(("slot_missing_typ",), ["slot_missing_type", "book_race"])
+    assert str(err.value) == ("GPC_REFERENCE_FAULTS: unknown fault 'slot_missing_typ'; did you mean "
+                              "slot_missing_type? (make faults lists them)")
