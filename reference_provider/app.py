@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 from starlette.applications import Starlette
@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from . import practice, resources, security, slot_search
+from . import faults, practice, resources, security, slot_search
 from .appointments import AppointmentBook
 from .security import Refusal
 from .store import Store
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 log = logging.getLogger("reference_provider")
+(FORMAT_PARAM_IGNORED,) = faults.uses("format_param_ignored")
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Config:
     asid: str
     base_path: str
     store: Store
-    faults: set[str] = field(default_factory=set)
+    faults: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -57,59 +58,26 @@ class Call:
 Handler = Callable[[Config, Call], Result]
 
 
-def fhir_response(result: Result, faults: set[str]) -> Response:
-    headers = {"Cache-Control": "no-cache" if "cache_control_wrong" in faults else "no-store", **result.headers}
-    media = "application/json" if "content_type_json" in faults else FHIR_JSON
-    return Response(json.dumps(_with_faults(result.body, faults)), status_code=result.status, headers=headers,
-                    media_type=media)
+def fhir_response(result: Result, config: Config, interaction: str | None = None,
+                  query: list[tuple[str, str]] | None = None) -> Response:
+    """The FHIR JSON response, after the active rewrite faults have had their way with it."""
+    answer = faults.apply(faults.Answer(result.status, result.body, {"Cache-Control": "no-store", **result.headers},
+                                        interaction, query or []), config.faults)
+    content = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
+    return Response(content, status_code=answer.status, headers=answer.headers, media_type=answer.media_type)
 
 
-def _with_faults(body: Any, faults: set[str]) -> Any:
-    """Response-wide faults that break the foundations or the profiles."""
-    if not faults or not isinstance(body, dict):
-        return body
-    found = [e["resource"] for e in body.get("entry") or []] if body.get("resourceType") == "Bundle" else [body]
-    if "fullurl_populated" in faults and body.get("resourceType") == "Bundle":
-        for entry in body.get("entry") or []:
-            entry["fullUrl"] = f"{entry['resource']['resourceType']}/{entry['resource'].get('id')}"
-    for res in found:
-        rtype = res.get("resourceType")
-        if rtype == "Slot" and "slot_service_category" in faults:
-            res["serviceCategory"] = {"text": "General practice"}
-        if rtype in ("Slot", "Appointment") and "bad_delivery_channel_code" in faults:
-            for ext in res.get("extension") or []:
-                if ext.get("url") == resources.EXT_DELIVERY_CHANNEL:
-                    ext["valueCode"] = "Face-to-face"
-        if rtype == "Location" and "meta_version_missing" in faults:
-            res.get("meta", {}).pop("versionId", None)
-        if rtype == "Slot" and "absolute_references" in faults:
-            res["schedule"]["reference"] = "https://provider.invalid/fhir/" + res["schedule"]["reference"]
-        if rtype == "Slot" and "utc_times" in faults:
-            for key in ("start", "end"):
-                res[key] = datetime.fromisoformat(res[key]).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if rtype == "OperationOutcome" and "wrong_oo_system" in faults:
-            for issue in res.get("issue") or []:
-                for coding in issue["details"]["coding"]:
-                    coding["system"] = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
-    return body
-
-
-def refusal_response(refusal: Refusal, config: Config, interaction: str | None) -> Response:
-    if "search_error_no_outcome" in config.faults and interaction == security.URN + "rest:search:slot-1":
-        return Response(refusal.diagnostics, status_code=refusal.status, media_type="text/plain",
-                        headers={"Cache-Control": "no-store"})
+def refusal_response(refusal: Refusal, config: Config, interaction: str | None,
+                     query: list[tuple[str, str]] | None = None) -> Response:
     body = resources.operation_outcome(refusal.spine_code, refusal.diagnostics)
-    return fhir_response(Result(refusal.status, body), config.faults)
+    return fhir_response(Result(refusal.status, body), config, interaction, query)
 
 
 # ---------------------------------------------------------------- handlers
 
 
 def metadata(config: Config, call: Call) -> Result:
-    statement = capability_statement()
-    if "capability_old_version" in config.faults:
-        statement["version"] = "1.2.6"
-    return Result(200, statement)
+    return Result(200, capability_statement())
 
 
 def find_patient(config: Config, call: Call) -> Result:
@@ -204,25 +172,26 @@ def _dispatch(config: Config, routes) -> Callable:
     async def endpoint(request: Request) -> Response:
         methods = routes
         interaction = None
+        query = list(request.query_params.multi_items())
         try:
             if request.method not in methods:
                 raise Refusal(400, "BAD_REQUEST", f"{request.method} is not supported on this resource")
             allowed, handler = methods[request.method]
-            faults = frozenset(config.faults)
-            interaction = security.check_headers(request.headers, allowed, config.asid, faults)
-            claims = security.check_jwt(request.headers["Authorization"], interaction, faults=faults)
-            fmt = None if "format_param_ignored" in faults else request.query_params.get("_format")
-            security.check_accept(fmt or request.headers.get("Accept"), faults)
+            active = config.faults
+            interaction = security.check_headers(request.headers, allowed, config.asid, active)
+            claims = security.check_jwt(request.headers["Authorization"], interaction, faults=active)
+            fmt = None if FORMAT_PARAM_IGNORED in active else request.query_params.get("_format")
+            security.check_accept(fmt or request.headers.get("Accept"), active)
             body = await request.body()
             call = Call(request, interaction, claims, body, dict(request.path_params))
             result = await run_in_threadpool(handler, config, call)
         except Refusal as refusal:
-            return refusal_response(refusal, config, interaction)
+            return refusal_response(refusal, config, interaction, query)
         except Exception:  # a provider bug must still answer with an OperationOutcome
             log.exception("unhandled error")
             refusal = Refusal(500, "INTERNAL_SERVER_ERROR", "The provider failed to handle the request")
-            return refusal_response(refusal, config, interaction)
-        return fhir_response(result, config.faults)
+            return refusal_response(refusal, config, interaction, query)
+        return fhir_response(result, config, interaction, query)
 
     return endpoint
 
@@ -240,3 +209,6 @@ def create_app(config: Config, extra_routes=()) -> Starlette:
     routes = [Mount(config.base_path, routes=inner)] if config.base_path else inner
     routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
     return Starlette(routes=routes)
+
+
+faults.verify()

@@ -9,8 +9,13 @@ from datetime import datetime
 from fhir.resources.STU3.appointment import Appointment
 from pydantic import ValidationError
 
+from . import faults as fault_registry
 from . import practice, resources
 from .security import Refusal
+
+BOOK_ACCEPTS_GAP, BOOK_ACCEPTS_MIXED_SCHEDULES, BOOK_ACCEPTS_MIXED_CHANNELS, BOOK_ACCEPTS_MIXED_TYPES = \
+    fault_registry.uses("book_accepts_gap", "book_accepts_mixed_schedules", "book_accepts_mixed_channels",
+                        "book_accepts_mixed_types")
 
 
 def now() -> datetime:
@@ -68,14 +73,14 @@ def check_booking_organisation(body: dict) -> None:
         raise Refusal(422, "INVALID_RESOURCE", "Booking organisation must be a contained Organization with name and telecom")
 
 
-def check_multislot(rows, faults: set[str]) -> None:
+def check_multislot(rows, faults: frozenset[str]) -> None:
     """Adjacent, one schedule, one delivery channel, one slot type (1.2.7)."""
     for prev, nxt in zip(rows, rows[1:]):
-        if nxt["start_utc"] != prev["end_utc"] and "book_accepts_gap" not in faults:
+        if nxt["start_utc"] != prev["end_utc"] and BOOK_ACCEPTS_GAP not in faults:
             raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are not adjacent")
-        if nxt["schedule_id"] != prev["schedule_id"] and "book_accepts_mixed_schedules" not in faults:
+        if nxt["schedule_id"] != prev["schedule_id"] and BOOK_ACCEPTS_MIXED_SCHEDULES not in faults:
             raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are on different schedules")
-        if nxt["channel"] != prev["channel"] and "book_accepts_mixed_channels" not in faults:
+        if nxt["channel"] != prev["channel"] and BOOK_ACCEPTS_MIXED_CHANNELS not in faults:
             raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their delivery channels differ")
-        if nxt["slot_type"] != prev["slot_type"] and "book_accepts_mixed_types" not in faults:
+        if nxt["slot_type"] != prev["slot_type"] and BOOK_ACCEPTS_MIXED_TYPES not in faults:
             raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but their slot types differ")

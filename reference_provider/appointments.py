@@ -10,8 +10,22 @@ from datetime import date, datetime, timezone
 from email.utils import format_datetime
 
 from . import appointment_rules as rules
+from . import faults as fault_registry
 from . import practice, resources
 from .security import Refusal
+
+(BOOK_WRONG_SLOT_TYPE, BOOK_NO_SCHEDULE_TYPE, BOOK_CONSUMER_TYPES_KEPT, BOOK_MULTI_FIRST_SLOT_ONLY, BOOK_HALF_REFUSED,
+ BOOK_DUPLICATE_ALLOWED, BOOK_RACE, BOOK_IGNORES_START_END, BOOK_DROPS_BOOKING_ORG, BOOK_TRUNCATES_COMMENT,
+ BOOK_REASON_ACCEPTED, RETRIEVE_ACCEPTS_PAST, RETRIEVE_UNKNOWN_PATIENT_EMPTY, READ_UNKNOWN_OK, AMEND_KEEPS_VERSION,
+ AMEND_DROPS_CATEGORY, AMEND_ACCEPTS_TYPE_CHANGE, AMEND_IGNORES_IF_MATCH, AMEND_CANCELLED_ALLOWED, CANCEL_DROPS_REASON,
+ CANCEL_DROPS_TYPES, CANCEL_WITHOUT_REASON_ALLOWED, CANCEL_ACCEPTS_OTHER_CHANGES, CANCEL_IGNORES_IF_MATCH) = \
+    fault_registry.uses(
+        "book_wrong_slot_type", "book_no_schedule_type", "book_consumer_types_kept", "book_multi_first_slot_only",
+        "book_half_refused", "book_duplicate_allowed", "book_race", "book_ignores_start_end", "book_drops_booking_org",
+        "book_truncates_comment", "book_reason_accepted", "retrieve_accepts_past", "retrieve_unknown_patient_empty",
+        "read_unknown_ok", "amend_keeps_version", "amend_drops_category", "amend_accepts_type_change",
+        "amend_ignores_if_match", "amend_cancelled_allowed", "cancel_drops_reason", "cancel_drops_types",
+        "cancel_without_reason_allowed", "cancel_accepts_other_changes", "cancel_ignores_if_match")
 from .store import local_text, utc_text
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
@@ -22,23 +36,21 @@ AMENDABLE = ("description", "comment")
 class AppointmentBook:
     """Appointment interactions over the provider's Store."""
 
-    def __init__(self, store, ods_code: str, faults: set[str]):
+    def __init__(self, store, ods_code: str, faults: frozenset[str]):
         self.store, self.ods_code, self.faults = store, ods_code, faults
 
     # ------------------------------------------------------------ helpers
 
     def _types_for(self, row_slot, schedule) -> dict:
         out = {"serviceType": [{"text": row_slot["slot_type"]}]}
-        if "book_wrong_slot_type" in self.faults:
+        if BOOK_WRONG_SLOT_TYPE in self.faults:
             out["serviceType"] = [{"text": row_slot["slot_type"] + " (follow-up)"}]
-        if schedule["schedule_type"] and "book_no_schedule_type" not in self.faults:
+        if schedule["schedule_type"] and BOOK_NO_SCHEDULE_TYPE not in self.faults:
             out["serviceCategory"] = {"text": schedule["schedule_type"]}
         return out
 
     def _response(self, status: int, body: dict, base_url: str, location: bool = False) -> tuple:
         version = body["meta"]["versionId"]
-        if "read_stale_etag" in self.faults:
-            version = str(int(version) - 1)
         headers = {"ETag": f'W/"{version}"',
                    "Last-Modified": format_datetime(datetime.now(timezone.utc), usegmt=True)}
         if location:
@@ -54,7 +66,7 @@ class AppointmentBook:
 
     def book(self, raw: bytes, base_url: str) -> tuple:
         body = rules.parse_body(raw)
-        if (body.get("reason") or body.get("specialty")) and "book_reason_accepted" not in self.faults:
+        if (body.get("reason") or body.get("specialty")) and BOOK_REASON_ACCEPTED not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE", "reason and specialty must not be sent")
         if body.get("status") != "booked":
             raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be booked")
@@ -68,23 +80,23 @@ class AppointmentBook:
         if patient_id not in {p[1] for p in practice.PATIENTS}:
             raise Refusal(422, "INVALID_RESOURCE", f"Patient/{patient_id} is not a patient of this practice")
         slot_ids = rules.slot_ids(body)
-        if "book_race" in self.faults:
+        if BOOK_RACE in self.faults:
             return self._book_without_lock(body, slot_ids, patient_id, base_url)
         with self.store.connect(write=True) as conn:
             rows = self._slots(conn, slot_ids)
             try:
                 self._validate_slots(body, rows)
             except Refusal:
-                if "book_half_refused" in self.faults and len(rows) > 1:
+                if BOOK_HALF_REFUSED in self.faults and len(rows) > 1:
                     conn.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (rows[0]["id"],))
                     conn.execute("COMMIT")
                     conn.execute("BEGIN IMMEDIATE")
                 raise
             busy = [r["id"] for r in rows if r["status"] != "free"]
-            if busy and "book_duplicate_allowed" not in self.faults:
+            if busy and BOOK_DUPLICATE_ALLOWED not in self.faults:
                 raise Refusal(409, "DUPLICATE_REJECTED", f"Slot/{busy[0]} is no longer free")
             stored = self._insert(conn, body, rows, patient_id)
-        return self._response(201, stored, base_url, location="book_no_location" not in self.faults)
+        return self._response(201, stored, base_url, location=True)
 
     def _slots(self, conn, slot_ids: list[int]):
         rows = []
@@ -99,7 +111,7 @@ class AppointmentBook:
         rules.check_multislot(rows, self.faults)
         start, end = rules.instant(body["start"]), rules.instant(body["end"])
         mismatch = utc_text(start) != rows[0]["start_utc"] or utc_text(end) != rows[-1]["end_utc"]
-        if mismatch and "book_ignores_start_end" not in self.faults:
+        if mismatch and BOOK_IGNORES_START_END not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE",
                           "The submitted start and end date range does not match that of the requested slot(s)")
         if start <= rules.now():
@@ -133,7 +145,7 @@ class AppointmentBook:
     def _build(self, body: dict, rows, schedule) -> dict:
         stored = {k: v for k, v in copy.deepcopy(body).items()
                   if k not in ("serviceType", "serviceCategory", "id", "meta", "text")}
-        if "book_consumer_types_kept" in self.faults:
+        if BOOK_CONSUMER_TYPES_KEPT in self.faults:
             stored.update({k: body[k] for k in ("serviceType", "serviceCategory") if k in body})
         else:
             stored.update(self._types_for(rows[0], schedule))
@@ -149,14 +161,14 @@ class AppointmentBook:
             if ref and ref not in actors:
                 stored.setdefault("participant", []).append({"actor": {"reference": ref}, "status": "accepted"})
         stored["slot"] = [{"reference": f"Slot/{r['id']}"} for r in rows]
-        if "book_multi_first_slot_only" in self.faults:
+        if BOOK_MULTI_FIRST_SLOT_ONLY in self.faults:
             stored["slot"] = stored["slot"][:1]
         stored["start"], stored["end"] = rows[0]["start"], rows[-1]["end"]
         stored.setdefault("created", local_text(rules.now()))
-        if "book_drops_booking_org" in self.faults:
+        if BOOK_DROPS_BOOKING_ORG in self.faults:
             stored["extension"] = [e for e in stored["extension"] if e.get("url") != resources.EXT_BOOKING_ORG]
             stored.pop("contained", None)
-        if "book_truncates_comment" in self.faults and stored.get("comment"):
+        if BOOK_TRUNCATES_COMMENT in self.faults and stored.get("comment"):
             stored["comment"] = stored["comment"][:50]
         return stored
 
@@ -166,17 +178,14 @@ class AppointmentBook:
         with self.store.connect() as conn:
             row = self._load(conn, appointment_id)
         if row is None:
-            if "read_unknown_ok" in self.faults:
+            if READ_UNKNOWN_OK in self.faults:
                 return 200, resources.bundle([]), {}
             raise Refusal(404, "NO_RECORD_FOUND", f"No appointment with id {appointment_id}")
-        body = json.loads(row["body"])
-        if "read_drops_types" in self.faults:
-            body.pop("serviceCategory", None)
-        return self._response(200, body, base_url)
+        return self._response(200, json.loads(row["body"]), base_url)
 
     def retrieve(self, patient_id: str, query: list[tuple[str, str]]) -> dict:
         if patient_id not in {p[1] for p in practice.PATIENTS}:
-            if "retrieve_unknown_patient_empty" in self.faults:
+            if RETRIEVE_UNKNOWN_PATIENT_EMPTY in self.faults:
                 return resources.bundle([])
             raise Refusal(404, "PATIENT_NOT_FOUND", f"No patient with id {patient_id}")
         first, last = self._retrieve_range([v for k, v in query if k == "start"])
@@ -189,10 +198,6 @@ class AppointmentBook:
             day = rules.instant(body["start"]).astimezone(practice.UK).date()
             if not first <= day <= last:
                 continue
-            if row["status"] == "cancelled" and "retrieve_drops_cancelled" in self.faults:
-                continue
-            if "retrieve_drops_types" in self.faults:
-                body.pop("serviceType", None)
             found.append(body)
         return resources.bundle(found)
 
@@ -208,7 +213,7 @@ class AppointmentBook:
         except ValueError:
             raise Refusal(422, "INVALID_PARAMETER", "start values must be dates (yyyy-mm-dd) with no time") from None
         today = rules.now().date()
-        if first < today and "retrieve_accepts_past" not in self.faults:
+        if first < today and RETRIEVE_ACCEPTS_PAST not in self.faults:
             raise Refusal(422, "INVALID_PARAMETER", "The date range must not start in the past")
         if last < first:
             raise Refusal(422, "INVALID_PARAMETER", "The end of the date range is before its start")
@@ -225,14 +230,14 @@ class AppointmentBook:
             if body.get("id") != appointment_id:
                 raise Refusal(400, "BAD_REQUEST", "Appointment.id does not match the URL")
             stored = json.loads(row["body"])
-            ignored = "amend_ignores_if_match" if interaction == UPDATE else "cancel_ignores_if_match"
+            ignored = AMEND_IGNORES_IF_MATCH if interaction == UPDATE else CANCEL_IGNORES_IF_MATCH
             self._check_version(if_match, row["version"], ignored in self.faults)
-            if row["status"] == "cancelled" and not ("amend_cancelled_allowed" in self.faults and interaction == UPDATE):
+            if row["status"] == "cancelled" and not (AMEND_CANCELLED_ALLOWED in self.faults and interaction == UPDATE):
                 raise Refusal(422, "INVALID_RESOURCE", "A cancelled appointment cannot be changed")
             if rules.instant(stored["start"]) <= rules.now():
                 raise Refusal(422, "INVALID_RESOURCE", "Only future appointments can be changed")
             updated = self._amended(stored, body) if interaction == UPDATE else self._cancelled(stored, body)
-            version = row["version"] if "amend_keeps_version" in self.faults and interaction == UPDATE \
+            version = row["version"] if AMEND_KEEPS_VERSION in self.faults and interaction == UPDATE \
                 else row["version"] + 1
             updated["meta"] = resources.meta("Appointment", version)
             conn.execute("UPDATE appointment SET body = ?, version = ?, status = ?, last_modified = ? WHERE id = ?",
@@ -255,11 +260,11 @@ class AppointmentBook:
         return {k: v for k, v in resource.items() if k not in drop + ("meta", "text")}
 
     def _amended(self, stored: dict, body: dict) -> dict:
-        if "amend_accepts_type_change" not in self.faults:
+        if AMEND_ACCEPTS_TYPE_CHANGE not in self.faults:
             if self._comparable(body, AMENDABLE) != self._comparable(stored, AMENDABLE):
                 raise Refusal(422, "INVALID_RESOURCE", "Only description and comment may be amended")
         updated = copy.deepcopy(stored)
-        for key in ("serviceType", "serviceCategory") if "amend_accepts_type_change" in self.faults else ():
+        for key in ("serviceType", "serviceCategory") if AMEND_ACCEPTS_TYPE_CHANGE in self.faults else ():
             if key in body:
                 updated[key] = body[key]
         for key in AMENDABLE:
@@ -269,7 +274,7 @@ class AppointmentBook:
                 updated.pop(key, None)
         if len(updated.get("description") or "") > 100 or len(updated.get("comment") or "") > 500:
             raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
-        if "amend_drops_category" in self.faults:
+        if AMEND_DROPS_CATEGORY in self.faults:
             updated.pop("serviceCategory", None)
         return updated
 
@@ -277,7 +282,7 @@ class AppointmentBook:
         url = resources.EXT_CANCELLATION_REASON
         reasons = [e for e in body.get("extension") or [] if e.get("url") == url]
         reason = (reasons[0].get("valueString") or "").strip() if reasons else ""
-        if not reason and "cancel_without_reason_allowed" not in self.faults:
+        if not reason and CANCEL_WITHOUT_REASON_ALLOWED not in self.faults:
             raise Refusal(422, "INVALID_PARAMETER", "A cancellation reason is required")
         if body.get("status") != "cancelled":
             raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be cancelled")
@@ -287,14 +292,14 @@ class AppointmentBook:
             other["extension"] = [e for e in resource.get("extension") or [] if e.get("url") != url]
             return other
 
-        if rest(body) != rest(stored) and "cancel_accepts_other_changes" not in self.faults:
+        if rest(body) != rest(stored) and CANCEL_ACCEPTS_OTHER_CHANGES not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE", "Only status and the cancellation reason may change on cancel")
-        updated = copy.deepcopy(body if "cancel_accepts_other_changes" in self.faults else stored)
+        updated = copy.deepcopy(body if CANCEL_ACCEPTS_OTHER_CHANGES in self.faults else stored)
         updated["status"] = "cancelled"
         updated["extension"] = [e for e in updated.get("extension") or [] if e.get("url") != url]
-        if reason and "cancel_drops_reason" not in self.faults:
+        if reason and CANCEL_DROPS_REASON not in self.faults:
             updated["extension"].append({"url": url, "valueString": reason})
-        if "cancel_drops_types" in self.faults:
+        if CANCEL_DROPS_TYPES in self.faults:
             updated.pop("serviceType", None)
         return updated
 

@@ -1,97 +1,382 @@
 """Named faults: each makes the reference provider break one GP Connect requirement.
 
-The harness's own tests start the provider with a fault and check that the scenarios tagged
-with that requirement fail. Names are stable; the value is (requirement id, what goes wrong).
+The harness's own tests start the provider with a fault and check that the scenarios tagged with
+that requirement fail. Every fault is declared once, here, with its requirement and what goes wrong,
+as one of three kinds:
+
+- rewrite:   the provider builds its correct answer, then `apply` rewrites it (body, headers or
+             media type) for the interactions named; the transformation sits beside its description.
+- rule-off:  a validation rule the provider enforces is switched off; the module holding the rule
+             claims the name with `uses(...)` and asks `NAME in faults` where the rule is.
+- behaviour: the provider behaves differently inside (what it stores, locking); claimed the same way.
+
+A name that is not declared, claimed twice or never claimed is an error when the provider is
+imported (`verify`), so a misspelt fault cannot silently do nothing.
 """
 
-FAULTS: dict[str, tuple[str, str]] = {
-    # Search for free slots
-    "slot_missing_type": ("SLOT-TYPE-01", "one returned Slot has no serviceType"),
-    "slot_type_blank": ("SLOT-TYPE-01", "one returned Slot has a serviceType whose text is empty"),
-    "schedule_type_dropped": ("SLOT-SCHEDTYPE-01", "no Schedule carries its serviceCategory"),
-    "schedule_comment": ("SLOT-NOCOMMENT-01", "every Schedule carries a comment"),
-    "slot_specialty": ("SLOT-NOSPECIALTY-01", "every Slot carries a specialty"),
-    "schedule_specialty": ("SLOT-NOSPECIALTY-01", "every Schedule carries a specialty"),
-    "busy_slot_returned": ("SLOT-FREE-01", "busy slots are returned as well as free ones"),
-    "slot_outside_window": ("SLOT-WINDOW-01", "slots that only overlap the window are returned"),
-    "stray_schedule": ("SLOT-BUNDLE-01", "a Schedule no returned slot references is included"),
-    "stray_location": ("SLOT-BUNDLE-01", "a Location no returned schedule references is included"),
-    "organization_missing": ("SLOT-ORG-01", "the Organization is left out of the Bundle"),
-    "organization_without_include": ("SLOT-ORG-01", "the Organization is returned only when its _include is sent"),
-    "search_window_unlimited": ("SLOT-PARAM-01", "a search window over 14 days is answered with slots"),
-    "search_end_before_start": ("SLOT-PARAM-02", "a window that ends before it starts is answered with slots"),
-    "search_status_any": ("SLOT-PARAM-03", "a status other than free is accepted"),
-    "search_missing_params": ("SLOT-PARAM-04", "a search without start, end or status is answered with slots"),
-    "search_error_no_outcome": ("ERR-OO-01", "search errors come back as plain text, not an OperationOutcome"),
-    "search_wrong_error_code": ("SLOT-PARAM-01", "an over-long window gives 400 BAD_REQUEST instead of 422"),
-    "include_organization_refused": ("SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused"),
-    "unknown_searchfilter_refused": ("SLOT-FILTER-02", "a searchFilter of an unknown system is refused"),
-    "searchfilter_drops_open_slots": ("SLOT-FILTER-01", "with a searchFilter, open slots of a schedule that also has restricted slots are withheld"),
-    # Book an appointment
-    "book_no_location": ("BOOK-01", "a booking is answered without a Location header"),
-    "book_wrong_slot_type": ("BOOK-TYPE-01", "the appointment's slot type is not the booked slot's"),
-    "book_no_schedule_type": ("BOOK-SCHEDTYPE-01", "the appointment leaves out its schedule's schedule type"),
-    "book_consumer_types_kept": ("BOOK-IGNORE-01", "the consumer's serviceType and serviceCategory are stored"),
-    "book_multi_first_slot_only": ("BOOK-MULTI-01", "a multi-slot appointment lists only its first slot"),
-    "book_accepts_gap": ("BOOK-MULTI-ADJ-01", "slots with a gap between them are booked together"),
-    "book_accepts_mixed_schedules": ("BOOK-MULTI-SCHED-01", "adjacent slots of different schedules are booked together"),
-    "book_accepts_mixed_channels": ("BOOK-MULTI-CHANNEL-01", "adjacent slots of different delivery channels are booked together"),
-    "book_accepts_mixed_types": ("BOOK-MULTI-TYPE-01", "adjacent slots of different slot types are booked together"),
-    "book_half_refused": ("BOOK-ATOMIC-01", "a refused multi-slot booking still makes its first slot busy"),
-    "book_duplicate_allowed": ("BOOK-DUP-01", "a slot already booked is booked again"),
-    "book_race": ("BOOK-RACE-01", "two simultaneous bookings of one slot both succeed"),
-    "book_ignores_start_end": ("BOOK-STARTEND-01", "a booking whose start or end differs from its slots is accepted"),
-    "book_drops_booking_org": ("BOOK-ORG-01", "the booking organisation is not stored"),
-    "book_truncates_comment": ("BOOK-TEXT-01", "the comment is cut to 50 characters"),
-    "book_reason_accepted": ("BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted"),
-    # Retrieve a patient's appointments
-    "retrieve_drops_types": ("RETR-TYPE-01", "retrieved appointments have no serviceType"),
-    "retrieve_drops_cancelled": ("RETR-CANCELLED-01", "cancelled appointments are left out"),
-    "retrieve_accepts_past": ("RETR-PARAM-01", "a date range starting in the past is accepted"),
-    "retrieve_unknown_patient_empty": ("RETR-404-01", "an unknown patient gives an empty Bundle, not 404"),
-    # Read an appointment
-    "read_drops_types": ("READ-TYPE-01", "a read appointment has no serviceCategory"),
-    "read_stale_etag": ("READ-ETAG-01", "the ETag names the previous version, not meta.versionId"),
-    "read_unknown_ok": ("READ-404-01", "an unknown appointment id gives 200"),
-    # Amend an appointment
-    "amend_keeps_version": ("AMEND-01", "an amendment keeps the old versionId"),
-    "amend_drops_category": ("AMEND-01", "an amendment drops serviceCategory"),
-    "amend_accepts_type_change": ("AMEND-TYPES-01", "an amendment may change slot type or schedule type"),
-    "amend_ignores_if_match": ("AMEND-ETAG-01", "an amendment with a stale If-Match is applied"),
-    "amend_cancelled_allowed": ("AMEND-CANCELLED-01", "a cancelled appointment can be amended"),
-    # Cancel an appointment
-    "cancel_drops_reason": ("CANCEL-01", "the cancellation reason is not kept"),
-    "cancel_drops_types": ("CANCEL-01", "a cancelled appointment loses its serviceType"),
-    "cancel_without_reason_allowed": ("CANCEL-REASON-01", "a cancellation without a reason is accepted"),
-    "cancel_accepts_other_changes": ("CANCEL-OTHER-01", "a cancellation may change other fields too"),
-    "cancel_ignores_if_match": ("CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied"),
-    # Foundations on every interaction
-    "missing_trace_id_accepted": ("FND-HDR-01", "a request without Ssp-TraceID is served"),
-    "ssp_to_unchecked": ("FND-HDR-02", "a request addressed to another ASID is served"),
-    "interaction_id_unchecked": ("FND-HDR-03", "any known interaction ID is accepted on any endpoint"),
-    "expired_jwt_accepted": ("FND-JWT-01", "an expired JWT is accepted"),
-    "jwt_lifetime_unchecked": ("FND-JWT-02", "a JWT whose exp is not iat + 300 is accepted"),
-    "scope_unchecked": ("FND-JWT-03", "a JWT with the wrong requested_scope is accepted"),
-    "reason_unchecked": ("FND-JWT-04", "a JWT whose reason_for_request is not directcare is accepted"),
-    "accept_unchecked": ("FND-FMT-02", "an unsupported Accept is answered with JSON instead of 415"),
-    "format_param_ignored": ("FND-FMT-03", "_format does not override Accept"),
-    "content_type_json": ("FND-FMT-01", "responses are labelled application/json"),
-    "cache_control_wrong": ("FND-CACHE-01", "responses carry Cache-Control: no-cache instead of no-store"),
-    "meta_version_missing": ("FND-META-01", "Locations have no meta.versionId"),
-    "slot_service_category": ("FND-PROFILE-01", "Slots carry serviceCategory, which their profile forbids"),
-    "bad_delivery_channel_code": ("FND-PROFILE-01", "delivery channel code 'Face-to-face' is outside its value set"),
-    "absolute_references": ("FND-REF-01", "Slot.schedule is an absolute URL"),
-    "utc_times": ("FND-TIME-01", "Slot start and end are given in UTC with Z"),
-    "wrong_oo_system": ("ERR-OO-02", "OperationOutcome codings use the ValueSet URL as their system"),
-    "fullurl_populated": ("FND-FULLURL-01", "Bundle entries carry fullUrl"),
-    "unknown_param_refused": ("FND-PARAM-01", "an unrecognised search parameter is refused"),
-    "capability_old_version": ("FND-CAP-01", "the CapabilityStatement says version 1.2.6"),
-}
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
+METADATA = URN + "read:metadata-1"
+SEARCH = URN + "search:slot-1"
+BOOK = URN + "create:appointment-1"
+READ = URN + "read:appointment-1"
+AMEND = URN + "update:appointment-1"
+CANCEL = URN + "cancel:appointment-1"
+RETRIEVE = URN + "search:patient_appointments-1"
+EXT_DELIVERY_CHANNEL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
+
+REWRITE, RULE_OFF, BEHAVIOUR = "rewrite", "rule-off", "behaviour"
 
 
-def check(names) -> list[str]:
-    """The given names, or raise ValueError naming the first unknown one."""
+@dataclass
+class Answer:
+    """A response on its way out, for rewrites: body is JSON data (or text once a rewrite says so)."""
+
+    status: int
+    body: Any
+    headers: dict[str, str]
+    interaction: str | None
+    query: list[tuple[str, str]] = field(default_factory=list)
+    media_type: str = "application/fhir+json;charset=utf-8"
+
+    def resources(self) -> list[dict]:
+        """The body's resources: a Bundle's entries, or the body itself."""
+        if not isinstance(self.body, dict):
+            return []
+        if self.body.get("resourceType") == "Bundle":
+            return [e["resource"] for e in self.body.get("entry") or []]
+        return [self.body]
+
+    def of_type(self, resource_type: str) -> list[dict]:
+        return [r for r in self.resources() if r.get("resourceType") == resource_type]
+
+    def includes(self) -> set[str]:
+        return {v for k, v in self.query if k in ("_include", "_include:recurse")}
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    requirement: str
+    breaks: str
+    kind: str
+    interactions: tuple[str, ...] = ()  # rewrites: the interactions whose answers it rewrites; () every one
+    rewrite: Callable[[Answer], None] | None = None
+
+
+FAULTS: dict[str, Fault] = {}
+_claimed: set[str] = set()
+
+
+def _declare(fault: Fault) -> None:
+    if fault.name in FAULTS:
+        raise ValueError(f"fault '{fault.name}' is declared twice")
+    FAULTS[fault.name] = fault
+
+
+def rule_off(name: str, requirement: str, breaks: str) -> None:
+    _declare(Fault(name, requirement, breaks, RULE_OFF))
+
+
+def behaviour(name: str, requirement: str, breaks: str) -> None:
+    _declare(Fault(name, requirement, breaks, BEHAVIOUR))
+
+
+def rewrite(name: str, requirement: str, breaks: str, *interactions: str):
+    """Declare a rewrite fault; the decorated function changes the Answer in place."""
+
+    def register(fn: Callable[[Answer], None]) -> Callable[[Answer], None]:
+        _declare(Fault(name, requirement, breaks, REWRITE, tuple(interactions), fn))
+        return fn
+
+    return register
+
+
+def uses(*names: str) -> tuple[str, ...]:
+    """Claim rule-off and behaviour faults for the module that tests them; returns the names."""
+    for name in names:
+        fault = FAULTS.get(name)
+        if fault is None:
+            raise ValueError(f"unknown fault '{name}'")
+        if fault.kind == REWRITE:
+            raise ValueError(f"fault '{name}' is a rewrite, applied by faults.apply")
+        if name in _claimed:
+            raise ValueError(f"fault '{name}' is claimed twice")
+        _claimed.add(name)
+    return names
+
+
+def verify() -> None:
+    """Every rule-off and behaviour fault is claimed by the module that tests it."""
+    unclaimed = sorted(n for n, f in FAULTS.items() if f.kind != REWRITE and n not in _claimed)
+    if unclaimed:
+        raise ValueError(f"faults declared but never used: {', '.join(unclaimed)}")
+
+
+def check(names) -> frozenset[str]:
+    """The given names as a set, or raise ValueError naming the first unknown one."""
     for name in names:
         if name not in FAULTS:
             raise ValueError(f"unknown fault '{name}'; known: {', '.join(sorted(FAULTS))}")
-    return list(names)
+    return frozenset(names)
+
+
+def apply(answer: Answer, active: frozenset[str]) -> Answer:
+    """Run the active rewrites that apply to this answer's interaction, in declaration order."""
+    for fault in FAULTS.values():
+        if fault.name in active and fault.rewrite and (not fault.interactions or answer.interaction in fault.interactions):
+            fault.rewrite(answer)
+    return answer
+
+
+def _middle(items: list) -> Any:
+    return items[len(items) // 2]
+
+
+# ---------------------------------------------------------------- search for free slots
+
+@rewrite("slot_missing_type", "SLOT-TYPE-01", "one returned Slot has no serviceType", SEARCH)
+def _(a: Answer) -> None:
+    if a.of_type("Slot"):
+        _middle(a.of_type("Slot")).pop("serviceType", None)
+
+
+@rewrite("slot_type_blank", "SLOT-TYPE-01", "one returned Slot has a serviceType whose text is empty", SEARCH)
+def _(a: Answer) -> None:
+    if a.of_type("Slot"):
+        _middle(a.of_type("Slot"))["serviceType"] = [{"text": " "}]
+
+
+@rewrite("schedule_type_dropped", "SLOT-SCHEDTYPE-01", "no Schedule carries its serviceCategory", SEARCH)
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        schedule.pop("serviceCategory", None)
+
+
+@rewrite("schedule_comment", "SLOT-NOCOMMENT-01", "every Schedule carries a comment", SEARCH)
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        schedule["comment"] = "Session notes for reception"
+
+
+@rewrite("slot_specialty", "SLOT-NOSPECIALTY-01", "every Slot carries a specialty", SEARCH)
+def _(a: Answer) -> None:
+    for slot in a.of_type("Slot"):
+        slot["specialty"] = [{"text": "General practice"}]
+
+
+@rewrite("schedule_specialty", "SLOT-NOSPECIALTY-01", "every Schedule carries a specialty", SEARCH)
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        schedule["specialty"] = [{"text": "General practice"}]
+
+
+@rewrite("stray_schedule", "SLOT-BUNDLE-01", "a Schedule no returned slot references is included", SEARCH)
+def _(a: Answer) -> None:
+    schedules = a.of_type("Schedule")
+    if schedules:
+        a.body["entry"].append({"resource": dict(json.loads(json.dumps(schedules[0])), id="99")})
+
+
+@rewrite("stray_location", "SLOT-BUNDLE-01", "a Location no returned schedule references is included", SEARCH)
+def _(a: Answer) -> None:
+    locations = a.of_type("Location")
+    if locations:
+        stray = dict(json.loads(json.dumps(locations[0])), id="19", name="Closed Annexe")
+        a.body["entry"].append({"resource": stray})
+
+
+@rewrite("organization_missing", "SLOT-ORG-01", "the Organization is left out of the Bundle", SEARCH)
+def _(a: Answer) -> None:
+    _drop_organizations(a)
+
+
+@rewrite("organization_without_include", "SLOT-ORG-01",
+         "the Organization is returned only when its _include is sent", SEARCH)
+def _(a: Answer) -> None:
+    if "Location:managingOrganization" not in a.includes():
+        _drop_organizations(a)
+
+
+def _drop_organizations(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+        a.body["entry"] = [e for e in a.body.get("entry") or [] if e["resource"].get("resourceType") != "Organization"]
+
+
+@rewrite("search_error_no_outcome", "ERR-OO-01", "search errors come back as plain text, not an OperationOutcome",
+         SEARCH)
+def _(a: Answer) -> None:
+    if a.status >= 400 and isinstance(a.body, dict) and a.body.get("resourceType") == "OperationOutcome":
+        a.body = a.body["issue"][0].get("diagnostics", "error")
+        a.media_type = "text/plain"
+
+
+behaviour("busy_slot_returned", "SLOT-FREE-01", "busy slots are returned as well as free ones")
+behaviour("slot_outside_window", "SLOT-WINDOW-01", "slots that only overlap the window are returned")
+behaviour("searchfilter_drops_open_slots", "SLOT-FILTER-01",
+          "with a searchFilter, open slots of a schedule that also has restricted slots are withheld")
+rule_off("search_window_unlimited", "SLOT-PARAM-01", "a search window over 14 days is answered with slots")
+rule_off("search_end_before_start", "SLOT-PARAM-02", "a window that ends before it starts is answered with slots")
+rule_off("search_status_any", "SLOT-PARAM-03", "a status other than free is accepted")
+rule_off("search_missing_params", "SLOT-PARAM-04", "a search without start, end or status is answered with slots")
+behaviour("search_wrong_error_code", "SLOT-PARAM-01", "an over-long window gives 400 BAD_REQUEST instead of 422")
+behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
+behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
+
+# ---------------------------------------------------------------- book an appointment
+
+
+@rewrite("book_no_location", "BOOK-01", "a booking is answered without a Location header", BOOK)
+def _(a: Answer) -> None:
+    a.headers.pop("Location", None)
+
+
+behaviour("book_wrong_slot_type", "BOOK-TYPE-01", "the appointment's slot type is not the booked slot's")
+behaviour("book_no_schedule_type", "BOOK-SCHEDTYPE-01", "the appointment leaves out its schedule's schedule type")
+behaviour("book_consumer_types_kept", "BOOK-IGNORE-01", "the consumer's serviceType and serviceCategory are stored")
+behaviour("book_multi_first_slot_only", "BOOK-MULTI-01", "a multi-slot appointment lists only its first slot")
+rule_off("book_accepts_gap", "BOOK-MULTI-ADJ-01", "slots with a gap between them are booked together")
+rule_off("book_accepts_mixed_schedules", "BOOK-MULTI-SCHED-01", "adjacent slots of different schedules are booked together")
+rule_off("book_accepts_mixed_channels", "BOOK-MULTI-CHANNEL-01",
+         "adjacent slots of different delivery channels are booked together")
+rule_off("book_accepts_mixed_types", "BOOK-MULTI-TYPE-01", "adjacent slots of different slot types are booked together")
+behaviour("book_half_refused", "BOOK-ATOMIC-01", "a refused multi-slot booking still makes its first slot busy")
+rule_off("book_duplicate_allowed", "BOOK-DUP-01", "a slot already booked is booked again")
+behaviour("book_race", "BOOK-RACE-01", "two simultaneous bookings of one slot both succeed")
+rule_off("book_ignores_start_end", "BOOK-STARTEND-01", "a booking whose start or end differs from its slots is accepted")
+behaviour("book_drops_booking_org", "BOOK-ORG-01", "the booking organisation is not stored")
+behaviour("book_truncates_comment", "BOOK-TEXT-01", "the comment is cut to 50 characters")
+rule_off("book_reason_accepted", "BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted")
+
+# ---------------------------------------------------------------- retrieve a patient's appointments
+
+
+@rewrite("retrieve_drops_types", "RETR-TYPE-01", "retrieved appointments have no serviceType", RETRIEVE)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.pop("serviceType", None)
+
+
+@rewrite("retrieve_drops_cancelled", "RETR-CANCELLED-01", "cancelled appointments are left out", RETRIEVE)
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+        a.body["entry"] = [e for e in a.body.get("entry") or [] if e["resource"].get("status") != "cancelled"]
+
+
+rule_off("retrieve_accepts_past", "RETR-PARAM-01", "a date range starting in the past is accepted")
+behaviour("retrieve_unknown_patient_empty", "RETR-404-01", "an unknown patient gives an empty Bundle, not 404")
+
+# ---------------------------------------------------------------- read an appointment
+
+
+@rewrite("read_drops_types", "READ-TYPE-01", "a read appointment has no serviceCategory", READ)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.pop("serviceCategory", None)
+
+
+@rewrite("read_stale_etag", "READ-ETAG-01", "the ETag names the previous version, not meta.versionId", READ)
+def _(a: Answer) -> None:
+    version = ((a.body or {}).get("meta") or {}).get("versionId") if isinstance(a.body, dict) else None
+    if a.status == 200 and version:
+        a.headers["ETag"] = f'W/"{int(version) - 1}"'
+
+
+behaviour("read_unknown_ok", "READ-404-01", "an unknown appointment id gives 200")
+
+# ---------------------------------------------------------------- amend and cancel
+
+behaviour("amend_keeps_version", "AMEND-01", "an amendment keeps the old versionId")
+behaviour("amend_drops_category", "AMEND-01", "an amendment drops serviceCategory")
+rule_off("amend_accepts_type_change", "AMEND-TYPES-01", "an amendment may change slot type or schedule type")
+rule_off("amend_ignores_if_match", "AMEND-ETAG-01", "an amendment with a stale If-Match is applied")
+rule_off("amend_cancelled_allowed", "AMEND-CANCELLED-01", "a cancelled appointment can be amended")
+behaviour("cancel_drops_reason", "CANCEL-01", "the cancellation reason is not kept")
+behaviour("cancel_drops_types", "CANCEL-01", "a cancelled appointment loses its serviceType")
+rule_off("cancel_without_reason_allowed", "CANCEL-REASON-01", "a cancellation without a reason is accepted")
+rule_off("cancel_accepts_other_changes", "CANCEL-OTHER-01", "a cancellation may change other fields too")
+rule_off("cancel_ignores_if_match", "CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied")
+
+# ---------------------------------------------------------------- foundations on every interaction
+
+rule_off("missing_trace_id_accepted", "FND-HDR-01", "a request without Ssp-TraceID is served")
+rule_off("ssp_to_unchecked", "FND-HDR-02", "a request addressed to another ASID is served")
+rule_off("interaction_id_unchecked", "FND-HDR-03", "any known interaction ID is accepted on any endpoint")
+rule_off("expired_jwt_accepted", "FND-JWT-01", "an expired JWT is accepted")
+rule_off("jwt_lifetime_unchecked", "FND-JWT-02", "a JWT whose exp is not iat + 300 is accepted")
+rule_off("scope_unchecked", "FND-JWT-03", "a JWT with the wrong requested_scope is accepted")
+rule_off("reason_unchecked", "FND-JWT-04", "a JWT whose reason_for_request is not directcare is accepted")
+rule_off("accept_unchecked", "FND-FMT-02", "an unsupported Accept is answered with JSON instead of 415")
+rule_off("format_param_ignored", "FND-FMT-03", "_format does not override Accept")
+rule_off("unknown_param_refused", "FND-PARAM-01", "an unrecognised search parameter is refused")
+
+
+@rewrite("content_type_json", "FND-FMT-01", "responses are labelled application/json")
+def _(a: Answer) -> None:
+    if a.media_type.startswith("application/fhir+json"):
+        a.media_type = "application/json"
+
+
+@rewrite("cache_control_wrong", "FND-CACHE-01", "responses carry Cache-Control: no-cache instead of no-store")
+def _(a: Answer) -> None:
+    a.headers["Cache-Control"] = "no-cache"
+
+
+@rewrite("meta_version_missing", "FND-META-01", "Locations have no meta.versionId")
+def _(a: Answer) -> None:
+    for location in a.of_type("Location"):
+        location.get("meta", {}).pop("versionId", None)
+
+
+@rewrite("slot_service_category", "FND-PROFILE-01", "Slots carry serviceCategory, which their profile forbids")
+def _(a: Answer) -> None:
+    for slot in a.of_type("Slot"):
+        slot["serviceCategory"] = {"text": "General practice"}
+
+
+@rewrite("bad_delivery_channel_code", "FND-PROFILE-01", "delivery channel code 'Face-to-face' is outside its value set")
+def _(a: Answer) -> None:
+    for resource in a.of_type("Slot") + a.of_type("Appointment"):
+        for ext in resource.get("extension") or []:
+            if ext.get("url") == EXT_DELIVERY_CHANNEL:
+                ext["valueCode"] = "Face-to-face"
+
+
+@rewrite("absolute_references", "FND-REF-01", "Slot.schedule is an absolute URL")
+def _(a: Answer) -> None:
+    for slot in a.of_type("Slot"):
+        slot["schedule"]["reference"] = "https://provider.invalid/fhir/" + slot["schedule"]["reference"]
+
+
+@rewrite("utc_times", "FND-TIME-01", "Slot start and end are given in UTC with Z")
+def _(a: Answer) -> None:
+    for slot in a.of_type("Slot"):
+        for key in ("start", "end"):
+            slot[key] = datetime.fromisoformat(slot[key]).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@rewrite("wrong_oo_system", "ERR-OO-02", "OperationOutcome codings use the ValueSet URL as their system")
+def _(a: Answer) -> None:
+    for outcome in a.of_type("OperationOutcome"):
+        for issue in outcome.get("issue") or []:
+            for coding in issue["details"]["coding"]:
+                coding["system"] = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
+
+
+@rewrite("fullurl_populated", "FND-FULLURL-01", "Bundle entries carry fullUrl")
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+        for entry in a.body.get("entry") or []:
+            entry["fullUrl"] = f"{entry['resource']['resourceType']}/{entry['resource'].get('id')}"
+
+
+@rewrite("capability_old_version", "FND-CAP-01", "the CapabilityStatement says version 1.2.6", METADATA)
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
+        a.body["version"] = "1.2.6"

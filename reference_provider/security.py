@@ -6,6 +6,13 @@ import base64
 import json
 import time
 
+from . import faults as fault_registry
+
+(ACCEPT_UNCHECKED, MISSING_TRACE_ID_ACCEPTED, SSP_TO_UNCHECKED, INTERACTION_ID_UNCHECKED, JWT_LIFETIME_UNCHECKED,
+ EXPIRED_JWT_ACCEPTED, REASON_UNCHECKED, SCOPE_UNCHECKED) = fault_registry.uses(
+    "accept_unchecked", "missing_trace_id_accepted", "ssp_to_unchecked", "interaction_id_unchecked",
+    "jwt_lifetime_unchecked", "expired_jwt_accepted", "reason_unchecked", "scope_unchecked")
+
 URN = "urn:nhs:names:services:gpconnect:fhir:"
 SCOPES = {
     URN + "rest:read:metadata-1": "organization/*.read",
@@ -43,7 +50,7 @@ def _b64json(part: str, what: str):
 
 
 def check_accept(accept: str | None, faults: frozenset[str] = frozenset()) -> None:
-    if not accept or "accept_unchecked" in faults:
+    if not accept or ACCEPT_UNCHECKED in faults:
         return
     media = [item.split(";")[0].strip().lower() for item in accept.split(",")]
     if not any(m in ACCEPTED_TYPES for m in media):
@@ -55,15 +62,15 @@ def check_headers(headers, allowed_interactions: tuple[str, ...], provider_asid:
     """Validate SSP headers; return the interaction ID. Raises Refusal(400 BAD_REQUEST)."""
     required = ("Ssp-TraceID", "Ssp-From", "Ssp-To", "Ssp-InteractionID", "Authorization")
     for name in required:
-        if name == "Ssp-TraceID" and "missing_trace_id_accepted" in faults:
+        if name == "Ssp-TraceID" and MISSING_TRACE_ID_ACCEPTED in faults:
             continue
         if not headers.get(name, "").strip():
             raise Refusal(400, "BAD_REQUEST", f"Missing or empty header {name}")
-    if headers["Ssp-To"].strip() != provider_asid and "ssp_to_unchecked" not in faults:
+    if headers["Ssp-To"].strip() != provider_asid and SSP_TO_UNCHECKED not in faults:
         raise Refusal(400, "BAD_REQUEST", f"Ssp-To {headers['Ssp-To']} is not this provider's ASID")
     interaction = headers["Ssp-InteractionID"].strip()
     if interaction not in allowed_interactions:
-        if "interaction_id_unchecked" in faults and interaction in SCOPES:
+        if INTERACTION_ID_UNCHECKED in faults and interaction in SCOPES:
             return allowed_interactions[0]
         raise Refusal(400, "BAD_REQUEST", f"Ssp-InteractionID {interaction} does not match this request")
     return interaction
@@ -92,15 +99,15 @@ def check_jwt(authorization: str, interaction: str, now: float | None = None,
     iat, exp = claims["iat"], claims["exp"]
     if not isinstance(iat, int) or not isinstance(exp, int):
         raise Refusal(400, "BAD_REQUEST", "JWT iat and exp must be integers")
-    if exp - iat != 300 and "jwt_lifetime_unchecked" not in faults:
+    if exp - iat != 300 and JWT_LIFETIME_UNCHECKED not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT exp must be iat + 300")
-    if exp < now and "expired_jwt_accepted" not in faults:
+    if exp < now and EXPIRED_JWT_ACCEPTED not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT has expired")
     if iat > now + CLOCK_SKEW_S:
         raise Refusal(400, "BAD_REQUEST", "JWT iat is in the future")
-    if claims["reason_for_request"] != "directcare" and "reason_unchecked" not in faults:
+    if claims["reason_for_request"] != "directcare" and REASON_UNCHECKED not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT reason_for_request must be directcare")
-    if claims["requested_scope"] != SCOPES[interaction] and "scope_unchecked" not in faults:
+    if claims["requested_scope"] != SCOPES[interaction] and SCOPE_UNCHECKED not in faults:
         raise Refusal(400, "BAD_REQUEST", f"JWT requested_scope must be {SCOPES[interaction]}")
     expected_types = {
         "requesting_device": "Device",

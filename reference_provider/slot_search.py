@@ -6,8 +6,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from . import faults as fault_registry
 from . import practice, resources
 from .security import Refusal
+
+(BUSY_SLOT_RETURNED, SLOT_OUTSIDE_WINDOW, SEARCHFILTER_DROPS_OPEN_SLOTS, SEARCH_WINDOW_UNLIMITED,
+ SEARCH_END_BEFORE_START, SEARCH_STATUS_ANY, SEARCH_MISSING_PARAMS, SEARCH_WRONG_ERROR_CODE,
+ INCLUDE_ORGANIZATION_REFUSED, UNKNOWN_SEARCHFILTER_REFUSED, UNKNOWN_PARAM_REFUSED) = fault_registry.uses(
+    "busy_slot_returned", "slot_outside_window", "searchfilter_drops_open_slots", "search_window_unlimited",
+    "search_end_before_start", "search_status_any", "search_missing_params", "search_wrong_error_code",
+    "include_organization_refused", "unknown_searchfilter_refused", "unknown_param_refused")
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
@@ -45,15 +53,15 @@ def parse_point(value: str, prefix: str, name: str) -> tuple[datetime, bool]:
     raise Refusal(422, "INVALID_PARAMETER", f"{name} is not a date or date-time with offset: {raw}")
 
 
-def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
+def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQuery:
     values: dict[str, list[str]] = {}
     for key, value in items:
         values.setdefault(key, []).append(value)
 
-    lenient = "search_missing_params" in faults
+    lenient = SEARCH_MISSING_PARAMS in faults
     known = {"start", "end", "status", "_include", "_include:recurse", "searchFilter", "_format"}
     unknown = sorted({key for key, _ in items} - known)
-    if unknown and "unknown_param_refused" in faults:
+    if unknown and UNKNOWN_PARAM_REFUSED in faults:
         raise Refusal(422, "INVALID_PARAMETER", f"Unknown search parameter {unknown[0]}")
     for name in ("start", "end", "status"):
         if not values.get(name) and not lenient:
@@ -64,22 +72,22 @@ def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
     start_raw = values.get("start", [f"ge{today.isoformat()}"])[0]
     end_raw = values.get("end", [f"le{(today + timedelta(days=7)).isoformat()}"])[0]
     status = values.get("status", ["free"])[0]
-    if status != "free" and "search_status_any" not in faults:
+    if status != "free" and SEARCH_STATUS_ANY not in faults:
         raise Refusal(422, "INVALID_PARAMETER", f"status must be free, got {status}")
 
     start, _ = parse_point(start_raw, "ge", "start")
     end, end_is_date = parse_point(end_raw, "le", "end")
-    if end < start and "search_end_before_start" not in faults:
+    if end < start and SEARCH_END_BEFORE_START not in faults:
         raise Refusal(422, "INVALID_PARAMETER", "end is before start")
-    if end - start > MAX_WINDOW and "search_window_unlimited" not in faults:
-        if "search_wrong_error_code" in faults:
+    if end - start > MAX_WINDOW and SEARCH_WINDOW_UNLIMITED not in faults:
+        if SEARCH_WRONG_ERROR_CODE in faults:
             raise Refusal(400, "BAD_REQUEST", "search window longer than 14 days")
         raise Refusal(422, "INVALID_PARAMETER", "The search window must not be longer than 14 days")
     if end_is_date:
         end = end + timedelta(days=1)
 
     includes = frozenset(values.get("_include", []) + values.get("_include:recurse", []))
-    if INCLUDE_ORGANIZATION in includes and "include_organization_refused" in faults:
+    if INCLUDE_ORGANIZATION in includes and INCLUDE_ORGANIZATION_REFUSED in faults:
         raise Refusal(422, "INVALID_PARAMETER", "_include:recurse=Location:managingOrganization is not supported")
     if INCLUDE_SCHEDULE not in includes and not lenient:
         raise Refusal(422, "INVALID_PARAMETER", "_include=Slot:schedule is required")
@@ -91,7 +99,7 @@ def parse_query(items: list[tuple[str, str]], faults: set[str]) -> SlotQuery:
             org_code = code
         elif system == resources.ORG_TYPE_SYSTEM:
             org_type = code
-        elif "unknown_searchfilter_refused" in faults:
+        elif UNKNOWN_SEARCHFILTER_REFUSED in faults:
             raise Refusal(422, "INVALID_PARAMETER", f"Unknown searchFilter system {system}")
         # Other systems (such as urgent-care dispositions) are ignored, as the spec requires.
     return SlotQuery(start, end, includes, org_code, org_type)
@@ -106,38 +114,19 @@ def matches_filter(row, query: SlotQuery) -> bool:
     return code_ok and type_ok
 
 
-def search(store, query: SlotQuery, ods_code: str, faults: set[str]) -> dict:
-    rows = store.slots_between(query.start, query.end, overlapping="slot_outside_window" in faults)
-    if "busy_slot_returned" not in faults:
+def search(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> dict:
+    rows = store.slots_between(query.start, query.end, overlapping=SLOT_OUTSIDE_WINDOW in faults)
+    if BUSY_SLOT_RETURNED not in faults:
         rows = [r for r in rows if r["status"] == "free"]
     rows = [r for r in rows if matches_filter(r, query)]
-    if "searchfilter_drops_open_slots" in faults and (query.org_code or query.org_type):
+    if SEARCHFILTER_DROPS_OPEN_SLOTS in faults and (query.org_code or query.org_type):
         restricting = {r["schedule_id"] for r in rows if r["org_codes"] or r["org_types"]}
         rows = [r for r in rows if r["schedule_id"] not in restricting or r["org_codes"] or r["org_types"]]
 
     slots = [resources.slot(r) for r in rows]
-    if slots and "slot_missing_type" in faults:
-        del slots[len(slots) // 2]["serviceType"]
-    if slots and "slot_type_blank" in faults:
-        slots[len(slots) // 2]["serviceType"] = [{"text": " "}]
-    if "slot_specialty" in faults:
-        for s in slots:
-            s["specialty"] = [{"text": "General practice"}]
-
     all_schedules = store.schedules()
     used = sorted({r["schedule_id"] for r in rows})
     schedules = [resources.schedule(all_schedules[sid]) for sid in used]
-    if "stray_schedule" in faults and schedules:
-        stray = dict(schedules[0], id="99")
-        schedules.append(stray)
-    for s in schedules:
-        if "schedule_type_dropped" in faults:
-            s.pop("serviceCategory", None)
-        if "schedule_comment" in faults:
-            s["comment"] = "Session notes for reception"
-        if "schedule_specialty" in faults:
-            s["specialty"] = [{"text": "General practice"}]
-
     extra: list[dict] = []
     if INCLUDE_PRACTITIONER in query.includes:
         wanted = {all_schedules[sid]["practitioner_id"] for sid in used} - {None}
@@ -145,12 +134,7 @@ def search(store, query: SlotQuery, ods_code: str, faults: set[str]) -> dict:
     if INCLUDE_LOCATION in query.includes:
         wanted = {all_schedules[sid]["location_id"] for sid in used}
         extra += [resources.location(loc) for loc in practice.LOCATIONS if loc.id in wanted]
-        if "stray_location" in faults and wanted:
-            extra.append(dict(resources.location(practice.LOCATIONS[0]), id="19", name="Closed Annexe"))
     # The Organization is always returned with any slot (appointments known issue).
-    want_org = bool(slots) and "organization_missing" not in faults
-    if "organization_without_include" in faults and INCLUDE_ORGANIZATION not in query.includes:
-        want_org = False
-    if want_org:
+    if slots:
         extra.append(resources.organization(ods_code))
     return resources.bundle(slots + schedules + extra)
