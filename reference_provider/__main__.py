@@ -46,14 +46,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.list_faults and args.json:
-        print(json.dumps({name: {"requirement": req, "breaks": what} for name, (req, what) in fault_registry.FAULTS.items()}))
+        print(json.dumps({f.name: {"requirement": f.requirement, "breaks": f.breaks, "kind": f.kind}
+                          for f in fault_registry.FAULTS.values()}))
         return 0
     if args.list_faults:
-        for name, (req, what) in sorted(fault_registry.FAULTS.items()):
-            print(f"{name:32} {req:20} {what}")
+        for f in sorted(fault_registry.FAULTS.values(), key=lambda f: f.name):
+            print(f"{f.name:32} {f.requirement:20} {f.kind:9} {f.breaks}")
         return 0
     try:
-        faults = set(fault_registry.check(args.fault))
+        faults = fault_registry.check(args.fault)
     except ValueError as exc:
         print(f"reference_provider: {exc}", file=sys.stderr)
         return 2
