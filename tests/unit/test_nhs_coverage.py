@@ -142,3 +142,15 @@ def test_readme_shows_exactly_the_table_the_map_renders(rows):
     assert section, "README has no '## NHS provider suite coverage' section before another '## ' heading"
     table_lines = [line for line in section.group(1).splitlines() if line.startswith("|")]
     assert table_lines == nc.markdown_table(nc.counts(rows)).splitlines()
+
+
+def test_gaps_list_every_not_covered_case_and_nothing_else(rows):
+    """spec/nhs-suite-gaps.md counts the not-covered cases and lists only NHS scenarios that have some."""
+    gaps = (nc.ROOT / "spec" / "nhs-suite-gaps.md").read_text(encoding="utf-8")
+    total = re.search(r"^\| \*\*all\*\* \| (\d+) \|$", gaps, re.M)
+    assert total and int(total.group(1)) == sum(r["status"] == nc.NOT_COVERED for r in rows)
+    with_gaps = {(r["nhs_feature"].removesuffix(".feature"), r["nhs_scenario"]) for r in rows
+                 if r["status"] == nc.NOT_COVERED}
+    listed = {(m.group(1), re.sub(r" \(\d+ rows\)$", "", m.group(2)))
+              for m in re.finditer(r"^- (\w+): (.+)$", gaps, re.M)}
+    assert listed == with_gaps
