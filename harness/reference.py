@@ -59,6 +59,7 @@ def start(settings: Settings, log_path: Path, faults: tuple[str, ...] | None = N
            "--ods-code", settings.provider_ods_code, "--asid", settings.provider_asid, "--base-path", base_path]
     for fault in faults:
         cmd += ["--fault", fault]
+    cmd += ["--practice", settings.reference_practice, "--latency-ms", str(settings.reference_latency_ms)]
     scheme = "http"
     if tls:
         scheme = "https"

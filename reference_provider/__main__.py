@@ -1,4 +1,5 @@
-"""Run the reference provider: python -m reference_provider --port 8080 [--fault NAME ...]."""
+"""Run the reference provider: python -m reference_provider --port 8080 [--fault NAME ...]
+[--practice small|large] [--latency-ms N]."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import uvicorn
 from . import faults as fault_registry
 from . import practice
 from .app import Config, create_app
+from .latency import with_latency
 from .store import Store
 
 DEFAULT_ODS = "A99901"
@@ -36,6 +38,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--fault", action="append", default=[], help="a named fault to switch on (repeatable)")
     parser.add_argument("--list-faults", action="store_true", help="print the named faults and exit")
     parser.add_argument("--json", action="store_true", help="with --list-faults: print them as JSON")
+    parser.add_argument("--practice", choices=sorted(practice.PRACTICES), default="small",
+                        help="the practice served: small (about 1,000 free slots in 14 days) or large (about 6,000)")
+    parser.add_argument("--latency-ms", type=int, default=0, metavar="N",
+                        help="answer every request after N milliseconds (concurrent requests overlap)")
     parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temporary one)")
     parser.add_argument("--certfile", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--keyfile", help="private key for --certfile")
@@ -58,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"reference_provider: {exc}", file=sys.stderr)
         return 2
+    if not 0 <= args.latency_ms <= 60_000:
+        print("reference_provider: --latency-ms must be 0 to 60000", file=sys.stderr)
+        return 2
     base_path = args.base_path if args.base_path is not None else f"/{args.ods_code}/STU3/1/gpconnect"
     base_path = base_path.rstrip("/")
 
@@ -69,11 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         db_path = args.db
         if db_path.exists():
             db_path.unlink()
+    practice.use(args.practice)
     store = Store(db_path)
     store.initialise(datetime.now(practice.UK).date())
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(Config(args.ods_code, args.asid, base_path, store, faults))
+    app = with_latency(create_app(Config(args.ods_code, args.asid, base_path, store, faults)), args.latency_ms)
     tls = {}
     if args.certfile:
         import ssl

@@ -5,6 +5,11 @@ that every kind of test data a consumer may need exists: runs of adjacent compat
 adjacent pairs that differ only in schedule, only in delivery channel or only in slot type,
 pairs with a gap, slots already booked, slots not bookable by GP Connect, and slots restricted
 by organisation code or organisation type.
+
+Two practices are declared: ``small`` (the default, about 1,000 free slots in 14 days) and
+``large`` (about 6,000: the small practice plus an extended-access hub, two more branch sites and
+more clinicians, with the same variety of slot types, channels, an untyped schedule and
+restrictions). ``use(name)`` chooses one once, at start-up, before the store is filled.
 """
 
 from __future__ import annotations
@@ -136,6 +141,135 @@ SCHEDULES = (
     ),
 )
 
+# ---------------------------------------------------------------- the large practice
+# Added to the small practice's sites, staff and schedules.
+
+LARGE_LOCATIONS = (
+    Location("12", "Riverside Extended Access Hub", "Z91003", ("5 Station Road",), "Leeds", "LS1 5DL", "01632 960003"),
+    Location("13", "Northside Branch Surgery", "Z91004", ("80 North Street",), "Leeds", "LS7 1AB", "01632 960004"),
+    Location("14", "Eastgate Health Centre", "Z91005", ("3 Eastgate",), "Leeds", "LS2 7JL", "01632 960005"),
+)
+
+LARGE_PRACTITIONERS = (
+    Practitioner("24", "Kowalski", "Anna", "Dr", "female", "G9100013"),
+    Practitioner("25", "Osei", "Kwame", "Dr", "male", "G9100014"),
+    Practitioner("26", "Lindqvist", "Erik", "Dr", "male", "G9100015"),
+    Practitioner("27", "Chen", "Mei", "Dr", "female", "G9100016"),
+    Practitioner("28", "Murphy", "Siobhan", "Mrs", "female", "N9100022"),
+    Practitioner("29", "Adeyemi", "Tunde", "Mr", "male", "N9100023"),
+    Practitioner("30", "Hughes", "Gareth", "Dr", "male", "G9100017"),
+    Practitioner("31", "Begum", "Nasreen", "Mrs", "female", "N9100024"),
+    Practitioner("32", "Novak", "Petra", "Ms", "female", "P9100032"),
+    Practitioner("33", "Singh", "Harpreet", "Dr", "male", "G9100018"),
+    Practitioner("34", "Evans", "Rhiannon", "Dr", "female", "G9100019"),
+)
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _each(first: str, last: str, minutes: int) -> list[str]:
+    """Start times from first to last inclusive, every `minutes`."""
+    at, stop = datetime.combine(date(2000, 1, 1), _clock(first)), datetime.combine(date(2000, 1, 1), _clock(last))
+    out = []
+    while at <= stop:
+        out.append(at.strftime("%H:%M"))
+        at += timedelta(minutes=minutes)
+    return out
+
+
+LARGE_SCHEDULES = (
+    ScheduleDef(
+        "35", "13", "24", "R0260", "Morning GP Surgery",
+        (Block(
+            "08:00", "13:00", 10, "GP Appointment", "In-person",
+            types=dict.fromkeys(_each("11:00", "11:20", 10), "NHS Health Check"),
+            channels=dict.fromkeys(_each("12:00", "12:20", 10), "Telephone"),
+            busy=("09:00", "09:10"), not_bookable=("08:00",),
+        ),),
+    ),
+    ScheduleDef(
+        "36", "13", "25", "R0270", "Afternoon GP Surgery",
+        (Block(
+            "13:00", "18:00", 10, "GP Appointment", "In-person",
+            gaps=("15:00", "15:10"), channels=dict.fromkeys(_each("16:00", "16:50", 10), "Video"),
+        ),),
+    ),
+    ScheduleDef(
+        "37", "14", "26", "R0260", "Morning GP Surgery",
+        (Block("08:00", "13:00", 10, "GP Appointment", "In-person", busy=("10:30",)),),
+    ),
+    ScheduleDef(
+        "38", "14", "27", "R0270", "Afternoon GP Surgery",
+        (Block("13:00", "18:00", 10, "GP Appointment", "In-person",
+               channels=dict.fromkeys(_each("13:00", "13:50", 10), "Telephone")),),
+    ),
+    ScheduleDef(
+        "39", "14", "28", "R0600", "Nurse Clinic",
+        (Block(
+            "08:00", "17:00", 15, "Nurse Appointment", "In-person",
+            org_codes={"16:00": REFERENCE_CONSUMER_ODS, "16:15": "Z99999"},
+            org_types={"16:30": "urgent-care", "16:45": "gp-practice"},
+        ),),
+    ),
+    ScheduleDef(
+        "40", "13", "29", "R0600", "Long-term Conditions Clinic",
+        (Block("09:00", "17:00", 20, "Long-term Condition Review", "In-person",
+               channels=dict.fromkeys(_each("15:00", "16:40", 20), "Telephone")),),
+    ),
+    ScheduleDef(
+        "41", "12", "30", "R0260", "Extended Access GP",
+        (Block("18:00", "20:00", 10, "GP Appointment", "In-person",
+               channels=dict.fromkeys(_each("19:30", "19:50", 10), "Video")),),
+    ),
+    ScheduleDef(
+        "42", "12", "31", "R0600", "Extended Access Nurse",
+        (Block("18:00", "20:00", 15, "Nurse Appointment", "In-person"),),
+    ),
+    # A second clinic with no practitioner and no schedule type.
+    ScheduleDef(
+        "43", "13", None, "R1590", None,
+        (Block("08:00", "12:00", 5, "Blood Test", "In-person", gaps=("10:00", "10:05")),),
+    ),
+    ScheduleDef(
+        "44", "14", "32", "R1290", "Pharmacy Clinic",
+        (Block("09:00", "17:00", 15, "Medication Review", "Telephone"),),
+    ),
+    ScheduleDef(
+        "45", "12", "33", "R0260", "Telephone Triage",
+        (Block("08:00", "12:00", 5, "Telephone Triage", "Telephone"),),
+    ),
+    ScheduleDef(
+        "46", "13", "34", "R0270", "Minor Illness Clinic",
+        (Block("13:00", "17:00", 10, "Minor Illness", "Video",
+               channels=dict.fromkeys(_each("13:00", "13:50", 10), "In-person")),),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Practice:
+    locations: tuple[Location, ...]
+    practitioners: tuple[Practitioner, ...]
+    schedules: tuple[ScheduleDef, ...]
+
+
+SMALL = Practice(LOCATIONS, PRACTITIONERS, SCHEDULES)
+PRACTICES = {
+    "small": SMALL,
+    "large": Practice(LOCATIONS + LARGE_LOCATIONS, PRACTITIONERS + LARGE_PRACTITIONERS, SCHEDULES + LARGE_SCHEDULES),
+}
+
+
+def use(name: str) -> None:
+    """Serve the named practice: called once at start-up, before the store is filled."""
+    global LOCATIONS, PRACTITIONERS, SCHEDULES
+    chosen = PRACTICES[name]
+    LOCATIONS, PRACTITIONERS, SCHEDULES = chosen.locations, chosen.practitioners, chosen.schedules
+
+
 PATIENTS = (
     # NHS number, id, family, given, prefix, gender, birth date
     ("9000000009", "40", "SMITH", "Jane", "Mrs", "female", "1968-03-14"),
@@ -155,11 +289,6 @@ class SlotRow:
     bookable: bool
     org_codes: str
     org_types: str
-
-
-def _clock(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
 
 
 def slots_for_day(day: date) -> list[SlotRow]:

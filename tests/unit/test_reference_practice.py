@@ -1,0 +1,123 @@
+"""The bundled provider's practices (small and large) and its fixed response delay."""
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+
+from harness import reference
+from harness.settings import load_settings
+from reference_provider import practice
+from reference_provider.__main__ import parse_args
+from reference_provider.latency import Latency, with_latency
+
+TODAY = date(2026, 12, 1)
+
+
+def free_in_14_days(name: str) -> list[practice.SlotRow]:
+    practice.use(name)
+    try:
+        rows = practice.generate_slots(TODAY)
+        return [r for r in rows if r.status == "free" and r.bookable and TODAY < r.start.date() <= TODAY + timedelta(days=14)]
+    finally:
+        practice.use("small")
+
+
+def test_the_large_practice_offers_about_6000_free_slots_in_14_days():
+    assert 5500 <= len(free_in_14_days("large")) <= 6500
+    assert 800 <= len(free_in_14_days("small")) <= 1200
+
+
+def test_the_large_practice_keeps_the_small_ones_variety():
+    rows = free_in_14_days("large")
+    practice.use("large")
+    try:
+        schedules = {s.id: s for s in practice.SCHEDULES}
+        assert len(practice.LOCATIONS) > 2 and len(practice.PRACTITIONERS) > 4
+    finally:
+        practice.use("small")
+    assert {r.channel for r in rows} == {"In-person", "Telephone", "Video"}
+    assert len({r.slot_type for r in rows}) >= 6
+    assert any(s.schedule_type is None and s.practitioner_id is None for s in schedules.values())
+    assert len({r.schedule_id for r in rows if r.org_codes}) >= 2 and len({r.schedule_id for r in rows if r.org_types}) >= 2
+    every = practice.PRACTICES["large"]
+    assert all(s in every.schedules for s in practice.SMALL.schedules)
+    assert len({s.id for s in every.schedules}) == len(every.schedules)
+
+
+def test_use_rebinds_what_the_provider_serves():
+    practice.use("large")
+    try:
+        assert practice.SCHEDULES == practice.PRACTICES["large"].schedules
+    finally:
+        practice.use("small")
+    assert practice.SCHEDULES == practice.SMALL.schedules
+
+
+def test_options_choose_practice_and_latency():
+    args = parse_args(["--practice", "large", "--latency-ms", "200"])
+    assert (args.practice, args.latency_ms) == ("large", 200)
+    assert (parse_args([]).practice, parse_args([]).latency_ms) == ("small", 0)
+    with pytest.raises(SystemExit):
+        parse_args(["--practice", "huge"])
+
+
+def test_the_harness_starts_the_provider_with_the_configured_practice_and_latency(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_popen(cmd, **kwargs):
+        seen.append(cmd)
+        raise RuntimeError("not started in this test")
+
+    monkeypatch.setattr(reference.subprocess, "Popen", fake_popen)
+    settings = load_settings({"GPC_ENV": "reference", "GPC_REFERENCE_PRACTICE": "large",
+                              "GPC_REFERENCE_LATENCY_MS": "200"})
+    with pytest.raises(RuntimeError):
+        reference.start(settings, tmp_path / "provider.log")
+    cmd = " ".join(seen[0])
+    assert "--practice large" in cmd and "--latency-ms 200" in cmd
+
+
+async def _answer(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+
+
+def test_latency_delays_every_request_by_the_configured_milliseconds():
+    slept = []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    app = Latency(_answer, 200, sleep=sleep)
+    asyncio.run(app({"type": "http"}, None, send))
+    asyncio.run(app({"type": "lifespan"}, None, send))
+    assert slept == [0.2]
+    assert len(sent) == 2
+    assert with_latency(_answer, 0) is _answer
+
+
+def test_concurrent_requests_wait_side_by_side():
+    waiting, most = [0], [0]
+
+    async def sleep(seconds):
+        waiting[0] += 1
+        most[0] = max(most[0], waiting[0])
+        for _ in range(100):  # lets the other request in, if the delay does not block it
+            await asyncio.sleep(0)
+        waiting[0] -= 1
+
+    async def send(message):
+        pass
+
+    app = Latency(_answer, 200, sleep=sleep)
+
+    async def both():
+        await asyncio.gather(app({"type": "http"}, None, send), app({"type": "http"}, None, send))
+
+    asyncio.run(both())
+    assert most[0] == 2
