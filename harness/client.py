@@ -6,7 +6,9 @@ redacted in every Exchange, and client certificate and key are held by httpx as 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
 import time
 import uuid
 from urllib.parse import unquote
@@ -18,13 +20,23 @@ import httpx
 
 from . import jwt_token, tls
 from .errors import HarnessError, Nonconformance
-from .interactions import Interaction
+from .interactions import FIND_PATIENT, SEARCH_SLOTS, Interaction
 from .settings import Settings
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 REDACTED = "Bearer <redacted>"
 # A 14-day search of a large practice is a few MB; a bigger answer is refused rather than parsed.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+
+# Answers a run may reuse instead of sending an identical request again. A reused answer is only
+# ever the answer to the very same request (URL, interaction, default headers and JWT claims):
+#   FOR_RUN      the answer cannot change with the appointments a run books (Find patient);
+#   UNTIL_WRITE  the answer is reused only while this client has sent no write since (slot search).
+FOR_RUN = "for the run"
+UNTIL_WRITE = "until the next write"
+RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.interaction_id: UNTIL_WRITE}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_REUSABLE = 16
 
 
 @dataclass
@@ -43,8 +55,25 @@ class Exchange:
     response_text: str = ""
     elapsed_s: float | None = None
     error: str | None = None
+    sent_at: float = 0.0  # time.time() when the request went out
+    reused_from: "Exchange | None" = None  # set on an answer reused from an identical earlier request
     _json: Any = field(default=None, repr=False)
     _json_parsed: bool = field(default=False, repr=False)
+
+    def __repr__(self) -> str:
+        # Short on purpose: reports record step arguments with repr(), and a body can be megabytes.
+        outcome = f"HTTP {self.status}" if self.error is None else "no response"
+        reused = ", reused" if self.reused_from is not None else ""
+        return f"<Exchange {self.short_request()} -> {outcome}{reused}>"
+
+    @property
+    def reused(self) -> bool:
+        return self.reused_from is not None
+
+    def reuse(self) -> "Exchange":
+        """A copy of this exchange standing for a request that was not sent again: same answer, its own
+        JSON parse (so no caller can change another's), marked as reused."""
+        return dataclasses.replace(self, reused_from=self, _json=None, _json_parsed=False)
 
     @property
     def request_line(self) -> str:
@@ -82,12 +111,19 @@ class Exchange:
             self._json_parsed = True
         return self._json
 
-    def render(self) -> str:
-        """Human-readable evidence: request line, redacted headers, claims, response."""
-        out = [f"{self.request_line}"]
+    def render(self, response_body: str | None = None) -> str:
+        """Human-readable evidence: request line, redacted headers, claims, response; bodies pretty-printed.
+
+        `response_body` replaces the response body's text (a summary of a large body stored elsewhere)."""
+        out = []
+        if self.reused_from is not None:
+            sent = time.strftime("%H:%M:%S", time.localtime(self.sent_at))
+            out += [f"Not sent again: the answer to the identical request sent at {sent} in this run is reused "
+                    "(no write since).", ""]
+        out.append(f"{self.request_line}")
         out += [f"{k}: {v}" for k, v in self.request_headers.items()]
         if self.request_body:
-            out += ["", self.request_body]
+            out += ["", _pretty(self.request_body)]
         if self.jwt_claims is not None:
             out += ["", "Decoded JWT claims (bearer token redacted above):", json.dumps(self.jwt_claims, indent=2)]
         out += ["", "-" * 60]
@@ -96,7 +132,7 @@ class Exchange:
         else:
             out.append(f"HTTP {self.status}  ({self.elapsed_s:.3f} s)")
             out += [f"{k}: {v}" for k, v in self.response_headers.items()]
-            out += ["", _pretty(self.response_text)]
+            out += ["", _pretty(self.response_text) if response_body is None else response_body]
         return "\n".join(out)
 
 
@@ -113,10 +149,17 @@ Listener = Callable[[Exchange], None]
 class GpConnectClient:
     """Sends GP Connect requests to one provider and tells listeners about each exchange."""
 
-    def __init__(self, settings: Settings, base_url: str, transport: httpx.BaseTransport | None = None):
+    def __init__(self, settings: Settings, base_url: str, transport: httpx.BaseTransport | None = None,
+                 reuse: Mapping[str, str] | None = None):
+        """`reuse` maps interaction IDs to FOR_RUN or UNTIL_WRITE (see RUN_REUSE); by default nothing is reused."""
         self._settings = settings
         self.base_url = base_url.rstrip("/")
         self._listeners: list[Listener] = []
+        self._counters: list[Listener] = []
+        self._reuse = dict(reuse or {})
+        self._answers: dict[tuple, Exchange] = {}
+        self._writes = 0
+        self._lock = threading.Lock()
         self._http = httpx.Client(
             timeout=settings.timeout_s,
             verify=tls.ssl_context(verify=settings.tls_verify, ca_bundle=settings.ca_bundle,
@@ -137,6 +180,10 @@ class GpConnectClient:
     def remove_listener(self, listener: Listener) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def add_counter(self, counter: Listener) -> None:
+        """Like a listener, but also told about unobserved (clean-up) exchanges: for request counts."""
+        self._counters.append(counter)
 
     @contextmanager
     def unobserved(self) -> Iterator[None]:
@@ -185,7 +232,23 @@ class GpConnectClient:
         """Send one request. `headers` add to or replace the defaults; `claims` replace the JWT's.
 
         Transport failures raise HarnessError with a one-line cause after listeners saw the exchange.
+        A default GET of an interaction this client may reuse returns the earlier identical answer.
         """
+        key = None
+        if (interaction.method == "GET" and body is None and not headers and not list(omit_headers)
+                and claims is None and interaction.interaction_id in self._reuse):
+            key = (interaction.interaction_id, path, tuple(params or ()))
+            with self._lock:
+                earlier = self._answers.get(key)
+            if earlier is not None:
+                exchange = earlier.reuse()
+                self._notify(exchange)
+                return exchange
+        writes_before = self._writes
+        if interaction.method in WRITE_METHODS:
+            with self._lock:
+                self._writes += 1
+                self._answers = {k: v for k, v in self._answers.items() if self._reuse.get(k[0]) == FOR_RUN}
         jwt_claims = dict(claims) if claims is not None else self.claims_for(interaction)
         request_headers = self.headers_for(interaction, jwt_claims)
         content = None
@@ -209,6 +272,7 @@ class GpConnectClient:
             jwt_claims=jwt_claims if "Authorization" in request_headers else None,
             base_url=self.url_for("").rstrip("/"),
         )
+        exchange.sent_at = time.time()
         started = time.monotonic()
         try:
             response = self._http.send(request, stream=True)
@@ -227,8 +291,19 @@ class GpConnectClient:
                                   "and GPC_CLIENT_CERT and GPC_CLIENT_KEY are not set: " + exchange.error)
             self._notify(exchange)
             raise HarnessError(f"{interaction.name}: {exchange.error} ({exchange.short_request()})") from None
+        if key is not None and exchange.status == 200:
+            self._remember(key, exchange, writes_before)
         self._notify(exchange)
         return exchange
+
+    def _remember(self, key: tuple, exchange: Exchange, writes_before: int) -> None:
+        with self._lock:
+            # A write sent while this request was in flight may have changed the answer: keep it only if none was.
+            if self._reuse[key[0]] == UNTIL_WRITE and self._writes != writes_before:
+                return
+            if len(self._answers) >= MAX_REUSABLE:
+                self._answers.pop(next(iter(self._answers)))
+            self._answers[key] = exchange
 
     def _read_body(self, response: httpx.Response, deadline: float) -> str:
         """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""
@@ -244,6 +319,8 @@ class GpConnectClient:
         return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
 
     def _notify(self, exchange: Exchange) -> None:
+        for counter in list(self._counters):
+            counter(exchange)
         for listener in list(self._listeners):
             listener(exchange)
 

@@ -1,13 +1,21 @@
-"""The HTML report: Allure 3 single-file output, cleaned so that opening it contacts no one."""
+"""The HTML report: Allure 3 single-file output, cleaned so that opening it contacts no one; and the
+evidence of each exchange, bounded so that a practice with thousands of slots still gets a report.
+"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
+import threading
+from collections import Counter
 from pathlib import Path
 
-from .errors import HarnessError
+from .errors import HarnessError, Nonconformance
 from .settings import PROJECT_ROOT
 
 ALLURE_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "allure"
@@ -59,3 +67,85 @@ def build(results_dir: Path, html_dir: Path, history: Path, name: str) -> Path:
         raise HarnessError(f"report still refers off the machine: {leftovers[0]}")
     index.write_text(html, encoding="utf-8")
     return index
+
+
+# ---------------------------------------------------------------- evidence of an exchange
+
+# A response body up to this size is shown whole in its step; a larger one (a slot search of a
+# big practice is megabytes) is stored once per run under reports/evidence/ and summarised.
+INLINE_BODY_CHARS = 64 * 1024
+EVIDENCE_DIR = "evidence"
+SAMPLE_TYPES_SHOWN = 8
+
+
+def body_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=10).hexdigest()
+
+
+def pretty(text: str) -> str:
+    """JSON indented for reading; other text as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def pretty_large(data, text: str) -> str:
+    """A large body for reading and grep: a Bundle with one entry per line, other JSON indented.
+    (json's indenting encoder is pure Python and several times slower on megabytes.)"""
+    if isinstance(data, dict) and isinstance(data.get("entry"), list):
+        head = {k: v for k, v in data.items() if k != "entry"}
+        opening = json.dumps(head, ensure_ascii=False)[:-1] + (', ' if head else '') + '"entry": [\n'
+        return opening + ",\n".join(json.dumps(e, ensure_ascii=False) for e in data["entry"]) + "\n]}\n"
+    if data is None:
+        return text
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def store_body(text: str, data, directory: Path) -> Path:
+    """Write the body as evidence/<digest>.json.gz, once per distinct body in a run."""
+    path = directory / f"{body_digest(text)}.json.gz"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        partial.write_bytes(gzip.compress(pretty_large(data, text).encode("utf-8"), compresslevel=1))
+        os.replace(partial, path)  # parallel workers may store the same body; either copy is whole
+    return path
+
+
+def summarise_body(text: str, data, shown_as: str) -> str:
+    """A few lines standing for a large body: size, where it is stored, what it holds, one sample of each type."""
+    lines = [f"Body of {len(text):,} characters, stored once per run as {shown_as} "
+             "(gzip; a Bundle one entry per line)."]
+    if data is None:
+        return "\n".join(lines + ["It is not FHIR JSON; it starts:", text[:2000]])
+    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        resources = [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)]
+        resources = [r for r in resources if isinstance(r, dict)]
+        counts = Counter(str(r.get("resourceType", "(none)")) for r in resources)
+        lines.append(f"Bundle of type '{data.get('type')}', total {data.get('total', '(absent)')}, "
+                     f"{len(data.get('entry') or [])} entries: " + ", ".join(f"{n} {t}" for t, n in counts.most_common()))
+        seen: set[str] = set()
+        for resource in resources:
+            kind = str(resource.get("resourceType"))
+            if kind in seen or len(seen) >= SAMPLE_TYPES_SHOWN:
+                continue
+            seen.add(kind)
+            lines += ["", f"First {kind}:", json.dumps(resource, indent=2, ensure_ascii=False)]
+    elif isinstance(data, dict):
+        lines.append(f"{data.get('resourceType', 'JSON object')} with {len(data)} elements")
+    return "\n".join(lines)
+
+
+def evidence(exchange, reports: Path) -> str:
+    """The exchange as report evidence: bodies pretty-printed, a large response body stored and summarised."""
+    text = exchange.response_text
+    if exchange.error is not None or len(text) <= INLINE_BODY_CHARS:
+        return exchange.render()
+    try:
+        data = exchange.json()  # parsed once: the steps that read it later get this parse
+    except Nonconformance:
+        data = None
+    stored = store_body(text, data, reports / EVIDENCE_DIR)
+    return exchange.render(response_body=summarise_body(
+        text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder"))

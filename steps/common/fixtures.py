@@ -1,16 +1,37 @@
-"""Session fixtures: settings, the provider under test, and the GP Connect client."""
+"""Session fixtures: settings, the provider under test, and the GP Connect client; evidence of every
+exchange in the report, and the run's request and latency figures."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import allure
 import pytest
 
-from harness import reference
-from harness.client import Exchange, GpConnectClient
+from harness import reference, run_stats
+from harness.client import RUN_REUSE, Exchange, GpConnectClient
 from harness.errors import HarnessError
+from harness.report import EVIDENCE_DIR, evidence
 from harness.settings import load_settings, reports_dir
+
+# Every exchange this process (one xdist worker, or the whole serial run) sends or reuses.
+RECORDER = run_stats.Recorder()
+# Step arguments shown in the report: values parsed from the step's text. Fixtures (settings, the
+# client, whole search results and responses) are left out; repr() of those is megabytes.
+SHOWN_ARGUMENT_TYPES = (str, int, float, bool)
+MAX_SHOWN_ARGUMENT = 200
+
+
+def _results_dir(config) -> Path | None:
+    raw = getattr(config.option, "allure_report_dir", None)
+    return Path(raw) if raw else None
+
+
+def pytest_sessionstart(session):
+    """A run that writes a report starts with no evidence left from an earlier run."""
+    if _results_dir(session.config) and not hasattr(session.config, "workerinput"):
+        shutil.rmtree(reports_dir() / EVIDENCE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -38,14 +59,74 @@ def provider_base_url(settings, worker_id):
 def attach_exchange(exchange: Exchange) -> None:
     status = exchange.status if exchange.error is None else "no response"
     path = exchange.url.split("?", 1)[0].rsplit("/", 2)
-    name = f"{exchange.method} {'/'.join(path[-2:]) if len(path) > 2 else exchange.url} -> {status}"
-    allure.attach(exchange.render(), name=name, attachment_type=allure.attachment_type.TEXT)
+    reused = " (reused)" if exchange.reused else ""
+    name = f"{exchange.method} {'/'.join(path[-2:]) if len(path) > 2 else exchange.url} -> {status}{reused}"
+    allure.attach(evidence(exchange, reports_dir()), name=name, attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.fixture(scope="session")
-def gp_connect(settings, provider_base_url):
-    client = GpConnectClient(settings, provider_base_url)
+def gp_connect(settings, provider_base_url, request, worker_id):
+    """The client; Find patient and slot searches answered earlier in this process are reused (see
+    harness.client.RUN_REUSE), a slot search only until the next write."""
+    client = GpConnectClient(settings, provider_base_url, reuse=RUN_REUSE)
     client.add_listener(attach_exchange)
+    client.add_counter(RECORDER)
     yield client
     client.close()
+    RECORDER.scenario = run_stats.OUTSIDE
+    RECORDER.write(_results_dir(request.config) or reports_dir() / "run-stats", worker_id)
 
+
+@pytest.fixture(autouse=True)
+def _requests_of_scenario(request):
+    """Count this scenario's exchanges and show the count in its report."""
+    if not request.node.nodeid.startswith("steps/"):
+        yield
+        return
+    RECORDER.scenario = request.node.nodeid.removeprefix("steps/")
+    before = len(RECORDER.records)
+    yield
+    mine = RECORDER.records[before:]
+    RECORDER.scenario = run_stats.OUTSIDE
+    if mine:
+        reused = sum(r.reused for r in mine)
+        allure.attach(f"{len(mine) - reused} requests sent to the provider, {reused} answered by reusing an identical "
+                      "earlier request (no write since)\n\n" + "\n".join(
+                          f"{'reused' if r.reused else _ms(r.elapsed_s):>8}  {r.request}  -> {r.status}" for r in mine),
+                      name=f"Requests of this scenario: {len(mine) - reused} sent, {reused} reused",
+                      attachment_type=allure.attachment_type.TEXT)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, step_func_args):
+    """Keep only short values parsed from the step's text among the step's report parameters."""
+    listener = _allure_bdd_listener(request.config)
+    if listener is None:
+        return
+    from allure_pytest_bdd.steps import get_step_uuid
+
+    with listener.lifecycle.update_step(uuid=get_step_uuid(step)) as step_result:
+        if step_result is None:
+            return
+        shown = {name for name, value in step_func_args.items()
+                 if isinstance(value, SHOWN_ARGUMENT_TYPES) and len(repr(value)) <= MAX_SHOWN_ARGUMENT}
+        step_result.parameters = [p for p in step_result.parameters if p.name in shown]
+
+
+def _allure_bdd_listener(config):
+    cached = getattr(config, "_gpc_allure_bdd_listener", False)
+    if cached is not False:
+        return cached
+    found = None
+    try:
+        from allure_pytest_bdd.pytest_bdd_listener import PytestBDDListener
+    except ImportError:
+        PytestBDDListener = None
+    if PytestBDDListener is not None:
+        found = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PytestBDDListener)), None)
+    config._gpc_allure_bdd_listener = found
+    return found

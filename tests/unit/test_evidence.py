@@ -1,0 +1,89 @@
+"""Evidence of an exchange: small bodies shown whole, large ones stored once and summarised."""
+
+import gzip
+import json
+
+import httpx
+
+from harness import fhir
+from harness import interactions as ix
+from harness.client import GpConnectClient
+from harness.errors import Nonconformance
+from harness.report import INLINE_BODY_CHARS, evidence
+from harness.settings import load_settings
+
+ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
+SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+
+
+def slot(i: int) -> dict:
+    return {"resourceType": "Slot", "id": str(i), "meta": {"versionId": "1", "profile": [SD + "GPConnect-Slot-1"]},
+            "serviceType": [{"text": "GP Appointment"}], "schedule": {"reference": "Schedule/s1"}, "status": "free",
+            "start": "2026-12-01T09:00:00+00:00", "end": "2026-12-01T09:10:00+00:00"}
+
+
+def bundle(n: int) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": slot(i)} for i in range(n)]}
+
+
+def exchange_of(body: dict):
+    def handler(request):
+        return httpx.Response(200, json=body, headers={"Content-Type": "application/fhir+json;charset=utf-8"})
+
+    client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), ROOT, transport=httpx.MockTransport(handler))
+    return client.send(ix.SEARCH_SLOTS, "Slot", body={"resourceType": "Parameters"}, params=[("status", "free")])
+
+
+def test_a_small_body_is_shown_whole_and_pretty_printed(tmp_path):
+    text = evidence(exchange_of(bundle(2)), tmp_path)
+    assert '"resourceType": "Bundle",\n  "type": "searchset"' in text
+    assert '{\n  "resourceType": "Parameters"\n}' in text  # the request body too
+    assert not (tmp_path / "evidence").exists()
+
+
+def test_a_large_body_is_stored_once_and_summarised(tmp_path):
+    body = bundle(1000)
+    first, second = exchange_of(body), exchange_of(body)
+    assert len(first.response_text) > INLINE_BODY_CHARS
+    shown = evidence(first, tmp_path)
+    evidence(second, tmp_path)
+    stored = list((tmp_path / "evidence").iterdir())
+    assert len(stored) == 1 and stored[0].name.endswith(".json.gz")
+    assert f"evidence/{stored[0].name} in the reports folder" in shown
+    assert "1000 entries: 1000 Slot" in shown and "First Slot:" in shown
+    assert len(shown) < 5000
+    lines = gzip.decompress(stored[0].read_bytes()).decode().splitlines()
+    assert len(lines) == 1002  # the Bundle's opening, one line per entry, its close
+    assert json.loads("\n".join(lines)) == body
+
+
+def test_the_same_resource_is_validated_once_and_the_model_shared():
+    fhir.clear_cache()
+    one = fhir.parse(bundle(3), "GET .../Slot", "Bundle")
+    two = fhir.parse(bundle(3), "GET .../Slot", "Bundle")
+    assert one.entry[1].resource is two.entry[1].resource
+    assert str(one.entry[2].resource.start) == "2026-12-01 09:00:00+00:00"
+
+
+def test_a_bad_resource_is_named_even_when_its_twin_was_valid():
+    fhir.clear_cache()
+    fhir.parse(bundle(2), "GET .../Slot", "Bundle")
+    bad = bundle(2)
+    bad["entry"][1]["resource"]["start"] = "not-a-time"
+    try:
+        fhir.parse(bad, "GET .../Slot", "Bundle")
+    except Nonconformance as exc:
+        assert str(exc).startswith("Slot 1 (entry[1]) does not parse as FHIR STU3: start: ")
+    else:
+        raise AssertionError("an invalid start was accepted")
+
+
+def test_an_unknown_resource_type_in_a_bundle_is_named():
+    bad = bundle(1)
+    bad["entry"][0]["resource"]["resourceType"] = "Slott"
+    try:
+        fhir.parse(bad, "GET .../Slot", "Bundle")
+    except Nonconformance as exc:
+        assert str(exc) == "Slott 0 (entry[0]) has unknown resourceType 'Slott' (GET .../Slot)"
+    else:
+        raise AssertionError("an unknown resourceType was accepted")

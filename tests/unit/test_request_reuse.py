@@ -1,0 +1,89 @@
+"""Reusing answers: Find patient for the run, a slot search until the next write, nothing else."""
+
+import httpx
+
+from harness import interactions as ix
+from harness.client import RUN_REUSE, GpConnectClient
+from harness.settings import load_settings
+
+ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
+SEARCH = [("start", "ge2026-12-01"), ("end", "le2026-12-07"), ("status", "free")]
+
+
+def make_client(reuse=RUN_REUSE):
+    seen = []
+
+    def handler(request: httpx.Request):
+        seen.append(request)
+        return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "n": len(seen)},
+                              headers={"Content-Type": "application/fhir+json;charset=utf-8"})
+
+    settings = load_settings({"GPC_ENV": "reference"})
+    return GpConnectClient(settings, ROOT, transport=httpx.MockTransport(handler), reuse=reuse), seen
+
+
+def test_an_identical_slot_search_is_answered_from_the_earlier_one_and_marked_reused():
+    client, seen = make_client()
+    told = []
+    client.add_listener(told.append)
+    first = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    again = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    assert len(seen) == 1
+    assert again.reused and not first.reused and again.reused_from is first
+    assert again.json() == first.json() and again.json() is not first.json()
+    assert told == [first, again]
+    assert "Not sent again" in again.render() and "Not sent again" not in first.render()
+
+
+def test_a_write_makes_the_next_slot_search_fresh():
+    client, seen = make_client()
+    client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    client.send(ix.BOOK_APPOINTMENT, "Appointment", body={"resourceType": "Appointment"})
+    fresh = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    assert len(seen) == 3 and not fresh.reused
+    assert client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH).reused
+
+
+def test_find_patient_is_sent_once_for_the_run_even_after_writes():
+    client, seen = make_client()
+    params = [("identifier", "https://fhir.nhs.uk/Id/nhs-number|9000000009")]
+    client.send(ix.FIND_PATIENT, "Patient", params=params)
+    client.send(ix.CANCEL_APPOINTMENT, "Appointment/1", body={"resourceType": "Appointment"})
+    assert client.send(ix.FIND_PATIENT, "Patient", params=params).reused
+    assert len(seen) == 2
+
+
+def test_another_query_headers_claims_or_interaction_is_sent():
+    client, seen = make_client()
+    client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    other = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH + [("searchFilter", "x|y")])
+    odd = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH, omit_headers=["Ssp-From"])
+    changed = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH, headers={"Accept": "text/csv"})
+    claims = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH, claims=client.claims_for(ix.SEARCH_SLOTS))
+    read = [client.send(ix.READ_APPOINTMENT, "Appointment/1") for _ in range(2)]
+    assert not any(e.reused for e in (other, odd, changed, claims, *read))
+    assert len(seen) == 7
+
+
+def test_by_default_a_client_reuses_nothing():
+    client, seen = make_client(reuse=None)
+    client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    assert not client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH).reused
+    assert len(seen) == 2
+
+
+def test_counters_see_unobserved_exchanges_and_listeners_do_not():
+    client, _ = make_client()
+    told, counted = [], []
+    client.add_listener(told.append)
+    client.add_counter(counted.append)
+    with client.unobserved():
+        client.send(ix.READ_APPOINTMENT, "Appointment/1")
+    assert told == [] and len(counted) == 1
+
+
+def test_an_exchange_repr_is_one_short_line_whatever_the_body():
+    client, _ = make_client()
+    exchange = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    exchange.response_text = "x" * 1_000_000
+    assert len(repr(exchange)) < 300 and "HTTP 200" in repr(exchange)
