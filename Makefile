@@ -1,10 +1,14 @@
-# make assure   run the assurance suite against the configured provider (GPC_ENV, default: reference)
-# make test     run the project's own tests
-# Both first create .venv, install the pinned Python packages and the pinned npm report generator.
+# make help lists the targets. Every target first creates .venv, installs the pinned Python packages
+# (and the gpc-assure command) and the pinned npm report generator.
+#
+# CI should call .venv/bin/gpc-assure directly (after make setup): make reports any failing command
+# with its own exit code 2, so the assurance exit codes (README, "Exit codes") reach the shell only
+# as the command's own.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+GPC_ASSURE := $(VENV)/bin/gpc-assure
 PY_STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 WORKERS ?=
@@ -12,7 +16,22 @@ WORKERS ?=
 TEST_WORKERS ?= 2
 ARGS ?=
 
-.PHONY: setup assure test cleanup faults fault-matrix clean
+.DEFAULT_GOAL := help
+.PHONY: help setup assure test cleanup faults fault-matrix clean
+
+help:
+	@echo "make setup          create .venv (pinned packages, the gpc-assure command) and the report generator"
+	@echo "make assure         assure the configured provider (GPC_ENV, default: reference) and build the reports"
+	@echo "                    ARGS=\"--req SLOT-TYPE-01\" or ARGS=\"--feature book_an_appointment\" selects; WORKERS=4 in parallel"
+	@echo "make test           run the project's own tests"
+	@echo "make cleanup        cancel the appointments an earlier, killed run left on the configured provider"
+	@echo "make faults         list the bundled reference provider's named faults"
+	@echo "make fault-matrix   prove each named fault is caught; writes reports/fault-matrix.md"
+	@echo "make clean          remove .venv, node_modules and the generated reports"
+	@echo "make help           this list"
+	@echo ""
+	@echo "In CI call .venv/bin/gpc-assure directly, so that its exit code (0 conformant, 1 non-conformant,"
+	@echo "2 environment, 3 report, 4 configuration, 5 nothing selected) is the job's: make adds its own."
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -26,20 +45,21 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The command's own exit code is passed on; make itself turns any failure into "Error <code>" and exits 2.
 assure: setup
-	$(PY) -m harness assure $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
+	$(GPC_ASSURE) assure $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
 
 test: setup
 	$(PY) -m pytest tests -n $(TEST_WORKERS) $(ARGS)
 
 cleanup: setup
-	$(PY) -m harness cleanup
+	$(GPC_ASSURE) cleanup
 
 faults: setup
 	$(PY) -m reference_provider --list-faults
 
 fault-matrix: setup
-	$(PY) -m harness fault-matrix $(if $(WORKERS),--jobs $(WORKERS))
+	$(GPC_ASSURE) fault-matrix $(if $(WORKERS),--jobs $(WORKERS))
 
 clean:
-	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml
+	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml reports/run.json reports/.run

@@ -1,38 +1,52 @@
-"""The harness's commands.
+"""gpc-assure: provider assurance for GP Connect 1.2.7 Appointment Management.
 
-  python -m harness assure [pytest args]   run the assurance suite, then build the HTML report
-  python -m harness report                 rebuild the HTML report from reports/allure-results
-  python -m harness cleanup                cancel every appointment earlier runs booked and left behind
-  python -m harness fault-matrix [--jobs N] [--only a,b]
-                                           the suite against the clean reference provider and each named
-                                           fault; writes reports/fault-matrix.md
+  gpc-assure assure [--req ID] [--feature NAME] [pytest options]
+                          run the assurance suite against the configured provider (GPC_ENV), then
+                          build reports/html/index.html and reports/html/requirements.html
+  gpc-assure report       rebuild the HTML report from reports/allure-results
+  gpc-assure cleanup      cancel every appointment earlier runs booked and left behind
+  gpc-assure fault-matrix [--jobs N] [--only a,b]
+                          the suite against the clean reference provider and each named fault;
+                          writes reports/fault-matrix.md
+
+`gpc-assure --req SLOT-TYPE-01` is short for `gpc-assure assure --req SLOT-TYPE-01`.
+`python -m harness ...` is the same command.
+
+Exit codes of assure: 0 conformant (skips, "not assured", allowed), 1 the provider is
+non-conformant (a SHALL failed), 2 environment unreachable or harness error, 3 the report could not
+be built or the bundled provider did not start, 4 configuration error, 5 no scenario selected,
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from . import fault_matrix, junit, report, verdicts
-from .requirements import catalogue
+from . import junit, report, run, run_stats, verdicts
 from .errors import HarnessError
-from .settings import PROJECT_ROOT, ConfigError, load_settings, reports_dir
+from .requirements import catalogue
+from .settings import PROJECT_ROOT, ConfigError, check_reference_faults, load_settings, reports_dir
 
+PROG = "gpc-assure"
+COMMANDS = ("assure", "report", "cleanup", "fault-matrix")
 
-# Exit codes of `assure` (also in the README):
-#   0 every scenario passed (skips, "not assured", allowed)   1 the provider is non-conformant
-#   2 no verdict against the provider, but the environment was unreachable or the harness failed
-#   3 the report could not be built, or the bundled provider did not start
-#   4 configuration error    5 no scenario selected    130 interrupted
-PYTEST_CODES = {2: 130, 3: 2, 4: 4, 5: 5}
+OK, NONCONFORMANT, BROKEN, NO_REPORT, CONFIGURATION, NOTHING_SELECTED, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+# pytest's own exit codes, when the run record names no reason of its own:
+# 2 interrupted, 3 internal error, 4 usage error (a bad setting, --req or @req), 5 nothing collected.
+PYTEST_CODES = {2: INTERRUPTED, 3: BROKEN, 4: CONFIGURATION, 5: NOTHING_SELECTED}
+COLLECT_ONLY = ("--collect-only", "--co")
 
 
 def _say(message: str) -> None:
-    print(f"gpc-assure: {message}", file=sys.stderr)
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 def _run_guarded(cmd: list[str], limit_s: float) -> int:
@@ -48,55 +62,134 @@ def _run_guarded(cmd: list[str], limit_s: float) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        return 2
+        return 3  # pytest's internal-error code: no verdict, environment or harness
     except KeyboardInterrupt:
         try:
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
-        return 130
+        return 2  # pytest's interrupted code
 
 
-def build_report(report_name: str) -> int:
-    out = reports_dir()
+def _settings_or_none():
+    try:
+        settings = load_settings()
+        if settings.reference_faults:
+            from .fault_matrix import faults
+
+            check_reference_faults(settings.reference_faults, [f.name for f in faults()])
+        return settings
+    except ConfigError as exc:
+        _say(f"configuration: {exc}")
+        return None
+
+
+def build_report(out: Path, report_name: str) -> int:
     try:
         index = report.build(out / "allure-results", out / "html", out / "history.jsonl", report_name)
     except HarnessError as exc:
         _say(str(exc))
-        return 3
+        return NO_REPORT
     print(f"HTML report: {index}")
-    return 0
+    return OK
+
+
+def allure_links(results: Path) -> dict[str, str]:
+    """pytest node id -> the scenario's page in the single-file Allure report (its id is md5 of the
+    result's uuid; the root conftest labels each result with its node id)."""
+    links = {}
+    for path in results.glob("*-result.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        nodeid = next((lb.get("value") for lb in data.get("labels", []) if lb.get("name") == "pytest_nodeid"), None)
+        if nodeid and data.get("uuid"):
+            links[nodeid] = f"index.html#/{hashlib.md5(data['uuid'].encode()).hexdigest()}"
+    return links
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move a run that executed scenarios from its staging folder into the reports folder."""
+    for name in ("allure-results", "junit.xml", "run.json"):
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        if (staging / name).exists():
+            shutil.move(str(staging / name), str(target))
 
 
 def assure(pytest_args: list[str]) -> int:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        _say(f"configuration: {exc}")
-        return 4
-    target = settings.base_url or "the bundled reference provider"
-    print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
+    settings = _settings_or_none()
+    if settings is None:
+        return CONFIGURATION
+    base = [sys.executable, "-m", "pytest", "steps"]
+    if any(a in COLLECT_ONLY for a in pytest_args):
+        # Lists what would run; writes nothing, so the last report stays as it was.
+        code = _run_guarded(base + pytest_args, settings.run_timeout_s)
+        return PYTEST_CODES.get(code, code)
     out = reports_dir()
-    results, junit_path = out / "allure-results", out / "junit.xml"
-    shutil.rmtree(results, ignore_errors=True)
-    results.mkdir(parents=True, exist_ok=True)
-    junit_path.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pytest", "steps", "--alluredir", str(results), "--junitxml", str(junit_path),
-           "-o", "junit_family=xunit2", *pytest_args]
-    code = _run_guarded(cmd, settings.run_timeout_s)
-    report_code = build_report(f"GP Connect 1.2.7 appointments assurance: {settings.env_name}")
-    code = PYTEST_CODES.get(code, code)
-    if junit_path.exists():
-        outcomes = junit.outcomes(junit_path)
-        if code in (0, 1):
-            code = junit.exit_code(outcomes)
-        items = verdicts.verdicts(catalogue(), outcomes)
-        page = out / "html" / "requirements.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(verdicts.page(items, f"Requirement verdicts: {target}"), encoding="utf-8")
-        print(verdicts.terminal(items))
-        print(f"Requirement view: {page}")
-        print(f"Summary: {junit.summary_line(outcomes)}")
+    try:
+        with run.lock(out):
+            return _assure_locked(settings, pytest_args, base, out)
+    except run.Busy as exc:
+        _say(str(exc))
+        return BROKEN
+    except KeyboardInterrupt:
+        return INTERRUPTED
+
+
+def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path) -> int:
+    target = settings.base_url or run.BUNDLED
+    print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
+    staging = out / ".run"
+    shutil.rmtree(staging, ignore_errors=True)
+    results, junit_path, record_path = staging / "allure-results", staging / "junit.xml", staging / "run.json"
+    results.mkdir(parents=True)
+    started = run.now()
+    cmd = base + ["--alluredir", str(results), "--junitxml", str(junit_path), "-o", "junit_family=xunit2",
+                  "--run-record", str(record_path), *pytest_args]
+    pytest_code = _run_guarded(cmd, settings.run_timeout_s)
+    record = run.Record.read(record_path)
+    record.started, record.ended = record.started or started, record.ended or run.now()
+    outcomes = junit.outcomes(junit_path) if junit_path.exists() else []
+
+    if record.stop_code:
+        _say(record.stop_reason)
+    code = record.stop_code or PYTEST_CODES.get(pytest_code)
+    if not outcomes:
+        # Nothing executed (nothing selected, a bad option, the preflight refused, the bundled
+        # provider did not start): the last report stays as it was.
+        shutil.rmtree(staging, ignore_errors=True)
+        if code is None:
+            code = NOTHING_SELECTED
+        if code == NOTHING_SELECTED:
+            _say("no scenario selected; the last report is left as it was")
+        return code
+
+    levels = verdicts.levels_of(catalogue())
+    overall = verdicts.overall(outcomes, levels)
+    if record.stop_code or pytest_code == 2:
+        overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
+    ident = run.identity(settings, record, pytest_args, overall)
+    (results / "environment.properties").write_text(ident.properties(), encoding="utf-8")
+    _publish(staging, out)
+    shutil.rmtree(staging, ignore_errors=True)
+    run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
+
+    report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall}")
+    items = verdicts.verdicts(catalogue(), outcomes)
+    page = out / "html" / "requirements.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(verdicts.page(items, ident.rows(), overall, allure_links(out / "allure-results"),
+                                  title=f"Requirement verdicts: {settings.env_name}"), encoding="utf-8")
+    print(verdicts.terminal(items, ident.terminal(), overall))
+    print(f"Requirement view: {page}")
+    print(f"Summary: {junit.summary_line(outcomes)}")
+    if code is None:
+        code = junit.exit_code(outcomes, levels)
     return code or report_code
 
 
@@ -109,58 +202,103 @@ def cleanup() -> int:
         settings = load_settings()
     except ConfigError as exc:
         _say(f"configuration: {exc}")
-        return 4
+        return CONFIGURATION
     if settings.uses_reference_provider:
         print("clean-up: nothing to do; the bundled reference provider's bookings end with its run")
-        return 0
+        return OK
     path = ledger_path(settings.base_url)
     if not path.exists():
         print(f"clean-up: no ledger for {settings.base_url}; this harness has booked nothing there")
-        return 0
+        return OK
     client = GpConnectClient(settings, settings.base_url)
     try:
-        report = clean_up(client, Ledger(path, settings.base_url))
+        outcome = clean_up(client, Ledger(path, settings.base_url))
     except HarnessError as exc:
         _say(f"clean-up: {exc}")
-        return 3
+        return NO_REPORT
     finally:
         client.close()
-    print(report.line())
-    return 1 if report.problems else 0
+    print(outcome.line())
+    return NONCONFORMANT if outcome.problems else OK
 
 
-def run_fault_matrix(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness fault-matrix")
-    parser.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
-    parser.add_argument("--only", default="", help="comma-separated fault names (default: all)")
-    opts = parser.parse_args(args)
+def run_fault_matrix(jobs: int, only: str) -> int:
+    from . import fault_matrix
+
     every = fault_matrix.faults()
-    wanted = [f for f in every if not opts.only or f.name in opts.only.split(",")]
-    unknown = set(filter(None, opts.only.split(","))) - {f.name for f in every}
+    wanted = [f for f in every if not only or f.name in only.split(",")]
+    unknown = set(filter(None, only.split(","))) - {f.name for f in every}
     if unknown:
         _say(f"fault-matrix: unknown fault {sorted(unknown)[0]}; see make faults")
-        return 4
-    print(f"Running the clean provider and {len(wanted)} faults, {opts.jobs} at a time...", flush=True)
-    rows = fault_matrix.matrix(wanted, opts.jobs, every=not opts.only)
+        return CONFIGURATION
+    print(f"Running the clean provider and {len(wanted)} faults, {jobs} at a time...", flush=True)
+    rows = fault_matrix.matrix(wanted, jobs)
     text = fault_matrix.markdown(rows)
     out = reports_dir() / "fault-matrix.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
     print(f"Fault matrix: {out}")
-    return 0 if all(r.ok for r in rows) else 1
+    return OK if all(r.ok for r in rows) else NONCONFORMANT
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is a configuration error (exit 4), not argparse's 2, which means 'environment'."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        _say(message)
+        sys.exit(CONFIGURATION)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", metavar="command", parser_class=_Parser)
+    a = sub.add_parser("assure", help="run the assurance suite and build the reports",
+                       description="Run the assurance suite against the configured provider (GPC_ENV, default "
+                       "reference), then build reports/html/index.html and reports/html/requirements.html. "
+                       "Options not listed here go to pytest (e.g. -k, -x, -q, -n 4, --collect-only).",
+                       epilog="Exit codes: 0 conformant, 1 non-conformant (a SHALL failed), 2 environment "
+                       "unreachable or harness error, 3 report not built or bundled provider did not start, "
+                       "4 configuration error, 5 no scenario selected, 130 interrupted.")
+    a.add_argument("--req", action="append", default=[], metavar="ID[,ID]",
+                   help="only scenarios tagged with these requirement ids, e.g. SLOT-TYPE-01 (repeatable)")
+    a.add_argument("--feature", action="append", default=[], metavar="NAME[,NAME]",
+                   help="only the scenarios of these feature files, e.g. book_an_appointment (repeatable)")
+    a.add_argument("--no-preflight", action="store_true",
+                   help="do not check that the provider answers its CapabilityStatement before any scenario")
+    sub.add_parser("report", help="rebuild the HTML report from reports/allure-results",
+                   description="Rebuild reports/html/index.html from reports/allure-results.")
+    sub.add_parser("cleanup", help="cancel the appointments earlier runs left behind",
+                   description="Cancel every appointment this harness booked on the configured provider and "
+                   "did not cancel (a killed run). Only appointments carrying one of the ledger's markers "
+                   "are touched.")
+    f = sub.add_parser("fault-matrix", help="prove each named fault of the reference provider is caught",
+                       description="Run the suite against the clean reference provider and against each of its "
+                       "named faults; write reports/fault-matrix.md. Exit 1 when a fault is not caught.")
+    f.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
+    f.add_argument("--only", default="", help="comma-separated fault names (default: all)")
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("assure", "report", "cleanup", "fault-matrix"))
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "fault-matrix":
-        return run_fault_matrix(rest)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "assure")
+    args, rest = parser().parse_known_args(argv)
     if args.command == "assure":
-        return assure(rest)
+        forwarded = [f"--req={r}" for r in args.req] + [f"--feature-name={f}" for f in args.feature]
+        forwarded += ["--no-preflight"] if args.no_preflight else []
+        return assure(forwarded + rest)
+    if rest:
+        parser().parse_args(argv)  # unknown options of the other commands: argparse's usage error
+    if args.command == "fault-matrix":
+        return run_fault_matrix(args.jobs, args.only)
     if args.command == "cleanup":
         return cleanup()
-    return build_report("GP Connect 1.2.7 appointments assurance")
+    return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())

@@ -1,4 +1,15 @@
-"""Reading a run's JUnit XML: per-scenario outcomes for summaries and the harness's own tests."""
+"""Reading a run's JUnit XML: per-scenario outcomes, the exit code and the summary line.
+
+The split between a verdict on the provider and a run that could not reach one is decided while
+the run is going, by the root conftest's `pytest_runtest_makereport` hook, from the exception a
+check raised; it lands in the JUnit XML as test-case properties, which this module reads back:
+
+  req        a requirement the scenario is tagged with (@req:...), one property each
+  verdict    on a failure: "nonconformant" (the provider broke a rule) or "broken" (environment or
+             harness: unreachable, timed out, bad set-up; no verdict on the provider)
+  violated   a requirement the failure broke, one property each (only with verdict nonconformant)
+  scenario   the scenario's title;  feature   the feature file's stem
+"""
 
 from __future__ import annotations
 
@@ -6,6 +17,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
+
+NONCONFORMANT, BROKEN = "nonconformant", "broken"
+# A violated requirement of unknown level counts as a SHALL: an unknown rule never softens a verdict.
+BINDING_LEVEL = "SHALL"
 
 
 @dataclass(frozen=True)
@@ -14,6 +30,24 @@ class Outcome:
     outcome: str  # passed | failed | error | skipped
     message: str
     requirements: tuple[str, ...] = ()
+    verdict: str = ""  # on failed or error: nonconformant | broken
+    violated: tuple[str, ...] = ()
+    scenario: str = ""
+    feature: str = ""
+    nodeid: str = ""
+
+    @property
+    def title(self) -> str:
+        """The scenario's title, or the test name when the run did not record one."""
+        return self.scenario or self.name.removeprefix("test_").replace("_", " ")
+
+    @property
+    def nonconformant(self) -> bool:
+        return self.outcome in ("failed", "error") and self.verdict == NONCONFORMANT
+
+    @property
+    def broken(self) -> bool:
+        return self.outcome in ("failed", "error") and self.verdict != NONCONFORMANT
 
 
 def outcomes(path: Path) -> list[Outcome]:
@@ -27,31 +61,44 @@ def outcomes(path: Path) -> list[Outcome]:
                 outcome = "failed" if tag == "failure" else ("error" if tag == "error" else "skipped")
                 message = (node.get("message") or "").strip()
                 break
-        reqs = tuple(p.get("value", "") for p in case.iter("property") if p.get("name") == "req")
-        result.append(Outcome(case.get("name", ""), outcome, message, reqs))
+        props: dict[str, list[str]] = {}
+        for prop in case.iter("property"):
+            props.setdefault(prop.get("name", ""), []).append(prop.get("value", ""))
+        classname = case.get("classname", "")
+        nodeid = f"{classname.replace('.', '/')}.py::{case.get('name', '')}" if classname else case.get("name", "")
+        result.append(Outcome(
+            name=case.get("name", ""), outcome=outcome, message=message,
+            requirements=tuple(dict.fromkeys(props.get("req", []))),
+            verdict=(props.get("verdict") or [""])[-1] if outcome in ("failed", "error") else "",
+            violated=tuple(dict.fromkeys(props.get("violated", []))),
+            scenario=(props.get("scenario") or [""])[0], feature=(props.get("feature") or [""])[0],
+            nodeid=nodeid,
+        ))
     return result
 
 
-NONCONFORMANCE_PREFIXES = ("harness.errors.Nonconformance", "AssertionError", "assert ")
+def binding(outcome: Outcome, levels: Mapping[str, str] | None = None) -> bool:
+    """A non-conformance that breaks a SHALL (any non-conformance when levels are not given)."""
+    if not outcome.nonconformant:
+        return False
+    if levels is None:
+        return True
+    return any(levels.get(r, BINDING_LEVEL) == BINDING_LEVEL for r in outcome.violated or outcome.requirements)
 
 
-def is_nonconformance(outcome: Outcome) -> bool:
-    """A failure that is a verdict on the provider, not an environment or harness problem."""
-    return outcome.outcome == "failed" and outcome.message.startswith(NONCONFORMANCE_PREFIXES)
-
-
-def exit_code(items: list[Outcome]) -> int:
-    """0 all passed (skips allowed); 1 provider non-conformant; 2 only environment or harness errors."""
-    if any(is_nonconformance(o) for o in items):
+def exit_code(items: list[Outcome], levels: Mapping[str, str] | None = None) -> int:
+    """0 no SHALL broken and every scenario reached a verdict (skips allowed); 1 the provider broke a
+    SHALL; 2 no SHALL broken, but some scenario could not reach a verdict (environment or harness)."""
+    if any(binding(o, levels) for o in items):
         return 1
-    if any(o.outcome in ("failed", "error") for o in items):
+    if any(o.broken for o in items):
         return 2
     return 0
 
 
 def summary_line(items: list[Outcome]) -> str:
     counts = Counter(o.outcome for o in items)
-    nonconformant = sum(is_nonconformance(o) for o in items)
-    broken = counts["failed"] + counts["error"] - nonconformant
+    nonconformant = sum(o.nonconformant for o in items)
+    broken = sum(o.broken for o in items)
     return (f"{counts['passed']} passed, {nonconformant} failed (provider non-conformant), "
             f"{broken} could not reach a verdict (environment or harness), {counts['skipped']} not assured (skipped)")

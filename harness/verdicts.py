@@ -1,8 +1,20 @@
-"""Per-requirement verdicts from a run's JUnit results: the page an assurance reviewer signs off.
+"""Per-requirement verdicts and the run's overall verdict: the page an assurance reviewer signs off.
 
-assured:      every scenario tagged with the requirement ran and passed
-failed:       a tagged scenario failed or could not run
-not assured:  no tagged scenario (not tested, with the catalogue's reason), or some were skipped
+A requirement is
+  failed        where a check of that requirement failed: a scenario's failure recorded it as
+                violated (harness/junit.py), not merely because a scenario tagged with it failed
+  not assured   where it has no scenario (not tested: needs manual evidence, with the reason), or
+                one of its scenarios was skipped, could not reach a verdict (environment or
+                harness), or stopped at a failure of another requirement
+  not assessed  where this run's selection (--req, --feature, -k) left some of its scenarios out
+  assured       only when every one of its scenarios ran and passed
+
+The run's overall verdict (also the exit code, README "Exit codes"):
+  NON-CONFORMANT  a SHALL requirement failed (exit 1)
+  INCOMPLETE      no SHALL failed, but some scenario could not reach a verdict (exit 2)
+  NO VERDICT      no scenario reached a verdict: none ran, or every one was skipped
+  CONFORMANT      scenarios passed, none could not reach a verdict and no SHALL failed; failures
+                  of advisory requirements (SHOULD, MAY, NHS expectation) are listed apart
 """
 
 from __future__ import annotations
@@ -10,11 +22,27 @@ from __future__ import annotations
 import html
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping
 
-from .junit import Outcome
+from .junit import BINDING_LEVEL, Outcome, binding
 from .requirements import Requirement
+from .settings import PROJECT_ROOT
 
-ASSURED, FAILED, NOT_ASSURED = "assured", "failed", "not assured"
+ASSURED, FAILED, NOT_ASSURED, NOT_ASSESSED = "assured", "failed", "not assured", "not assessed"
+ORDER = (FAILED, NOT_ASSURED, NOT_ASSESSED, ASSURED)  # failures first
+LEVELS = ("SHALL", "SHOULD", "MAY", "NHS expectation")
+CONFORMANT, NON_CONFORMANT, INCOMPLETE, NO_VERDICT = "CONFORMANT", "NON-CONFORMANT", "INCOMPLETE", "NO VERDICT"
+MEANING = {
+    CONFORMANT: "every scenario that ran reached a verdict and no SHALL requirement failed",
+    NON_CONFORMANT: "the provider broke at least one SHALL requirement",
+    INCOMPLETE: "no SHALL requirement failed, but some scenarios could not reach a verdict "
+                "(environment unreachable or harness error)",
+    NO_VERDICT: "no scenario reached a verdict (none ran, or every one was skipped)",
+}
+
+Scenario = tuple[str, str]  # (feature file stem, scenario title)
 
 
 @dataclass(frozen=True)
@@ -24,24 +52,104 @@ class Verdict:
     why: str
     scenarios: tuple[Outcome, ...]
 
+    @property
+    def needs_manual_evidence(self) -> bool:
+        return bool(self.requirement.not_tested_reason)
 
-def verdicts(catalogue: dict[str, Requirement], outcomes: list[Outcome]) -> list[Verdict]:
+
+@lru_cache(maxsize=1)
+def suite_scenarios(features_dir: Path = PROJECT_ROOT / "features") -> dict[str, frozenset[Scenario]]:
+    """Requirement id -> every scenario of the whole suite tagged with it (feature, rule and
+    scenario tags, as pytest-bdd applies them), whatever a run selected."""
+    from pytest_bdd.feature import get_features
+
+    found: dict[str, set[Scenario]] = {}
+    for feature in get_features([str(features_dir)]):
+        stem = Path(feature.filename).stem
+        for scenario in feature.scenarios.values():
+            rule_tags = scenario.rule.tags if scenario.rule is not None else set()
+            for tag in scenario.tags | feature.tags | rule_tags:
+                if tag.startswith("req:"):
+                    found.setdefault(tag[4:], set()).add((stem, scenario.name))
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def verdicts(catalogue: Mapping[str, Requirement], outcomes: list[Outcome],
+             suite: Mapping[str, Iterable[Scenario]] | None = None) -> list[Verdict]:
+    """One Verdict per catalogued requirement, in catalogue order. `suite` maps each requirement to
+    all of its scenarios (default: read from features/); without it, nothing is 'not assessed'."""
+    suite = suite_scenarios() if suite is None else suite
     result = []
     for req in catalogue.values():
         mine = tuple(o for o in outcomes if req.id in o.requirements)
-        bad = [o for o in mine if o.outcome in ("failed", "error")]
-        skipped = [o for o in mine if o.outcome == "skipped"]
-        if bad:
-            result.append(Verdict(req, FAILED, bad[0].message.splitlines()[0] if bad[0].message else bad[0].name, mine))
+        expected = set(suite.get(req.id, ()))
+        ran = {(o.feature, o.scenario) for o in mine}
+        violations = [o for o in mine if o.nonconformant and req.id in (o.violated or o.requirements)]
+        unfinished = [o for o in mine if o.outcome != "passed" and o not in violations]
+        if violations:
+            why = _first_line(violations[0].message).removeprefix("harness.errors.Nonconformance: ")
+            verdict = Verdict(req, FAILED, why or violations[0].title, mine)
+        elif req.not_tested_reason and not mine:
+            verdict = Verdict(req, NOT_ASSURED, f"not tested: {req.not_tested_reason}", mine)
         elif not mine:
-            why = f"not tested: {req.not_tested_reason}" if req.not_tested_reason else "no scenario ran in this run"
-            result.append(Verdict(req, NOT_ASSURED, why, mine))
-        elif skipped:
-            result.append(Verdict(req, NOT_ASSURED, f"{len(skipped)} of {len(mine)} scenarios skipped: "
-                                  f"{skipped[0].message}", mine))
+            verdict = Verdict(req, NOT_ASSESSED, "no scenario of it in this run's selection", mine)
+        elif unfinished:
+            verdict = Verdict(req, NOT_ASSURED, _unfinished(unfinished, len(mine)), mine)
+        elif expected - ran:
+            left_out = len(expected - ran)
+            verdict = Verdict(req, NOT_ASSESSED, f"{_plural(len(ran), 'scenario')} passed; the selection left out "
+                              f"{left_out} of its {len(expected)}", mine)
         else:
-            result.append(Verdict(req, ASSURED, f"{len(mine)} scenario{'s' if len(mine) > 1 else ''} passed", mine))
+            verdict = Verdict(req, ASSURED, f"{_plural(len(mine), 'scenario')} passed", mine)
+        result.append(verdict)
     return result
+
+
+def _unfinished(unfinished: list[Outcome], total: int) -> str:
+    """Why a requirement's scenarios did not all reach a verdict, from the first of each kind."""
+    skipped = [o for o in unfinished if o.outcome == "skipped"]
+    broken = [o for o in unfinished if o.broken]
+    other = [o for o in unfinished if o.nonconformant]
+    parts = []
+    if broken:
+        parts.append(f"{len(broken)} of {total} could not reach a verdict ({broken[0].title}: "
+                     f"{_first_line(broken[0].message)})")
+    if other:
+        parts.append(f"{len(other)} of {total} stopped at a failure of another requirement ({other[0].title})")
+    if skipped:
+        parts.append(f"{len(skipped)} of {total} skipped: {_first_line(skipped[0].message).removeprefix('not assured: ')}")
+    return "; ".join(parts)
+
+
+def overall(outcomes: list[Outcome], levels: Mapping[str, str]) -> str:
+    """CONFORMANT, NON-CONFORMANT, INCOMPLETE or NO VERDICT (see the module docstring)."""
+    if any(binding(o, levels) for o in outcomes):
+        return NON_CONFORMANT
+    if any(o.broken for o in outcomes):
+        return INCOMPLETE
+    if not any(o.outcome == "passed" or o.nonconformant for o in outcomes):
+        return NO_VERDICT
+    return CONFORMANT
+
+
+def levels_of(catalogue: Mapping[str, Requirement]) -> dict[str, str]:
+    return {r.id: r.level for r in catalogue.values()}
+
+
+def ordered(items: list[Verdict]) -> list[Verdict]:
+    """Failures first, then not assured, not assessed, assured; SHALL before advisory within each."""
+    def key(v: Verdict):
+        level = LEVELS.index(v.requirement.level) if v.requirement.level in LEVELS else 0
+        return ORDER.index(v.verdict), level
+    return sorted(items, key=key)
 
 
 def counts(items: list[Verdict]) -> dict[str, Counter]:
@@ -54,40 +162,131 @@ def counts(items: list[Verdict]) -> dict[str, Counter]:
     return table
 
 
-def terminal(items: list[Verdict]) -> str:
-    lines = ["", "Requirement verdicts", "-" * 20]
+def counts_by_level(items: list[Verdict]) -> dict[str, Counter]:
+    table: dict[str, Counter] = {}
+    for level in LEVELS:
+        mine = [v for v in items if v.requirement.level == level]
+        if mine:
+            table[level] = Counter(v.verdict for v in mine)
     for v in items:
-        lines.append(f"{v.requirement.id:22} {v.requirement.level:6} {v.verdict:12} {v.why[:100]}")
-    lines += ["", f"{'':34}{ASSURED:>9} {FAILED:>7} {NOT_ASSURED:>12}"]
-    for group, c in counts(items).items():
-        lines.append(f"{group:34}{c[ASSURED]:>9} {c[FAILED]:>7} {c[NOT_ASSURED]:>12}")
+        if v.requirement.level not in LEVELS:
+            table.setdefault(v.requirement.level, Counter())[v.verdict] += 1
+    return table
+
+
+def terminal(items: list[Verdict], identity_text: str = "", verdict: str = "") -> str:
+    """Failed and not assured requirements one per line; the rest as counts (requirements.html has all)."""
+    lines = ["", "Requirement verdicts (failures first)", "-" * 37]
+    for v in ordered(items):
+        if v.verdict in (FAILED, NOT_ASSURED) and not v.needs_manual_evidence:
+            lines.append(f"{v.requirement.id:22} {v.requirement.level:6} {v.verdict:12} {v.why[:100]}")
+    manual = sum(v.needs_manual_evidence for v in items)
+    left_out = [v.requirement.id for v in items if v.verdict == NOT_ASSESSED]
+    assured = sum(v.verdict == ASSURED for v in items)
+    lines.append(f"{assured} assured; {manual} need manual evidence (not testable here)"
+                 + (f"; {len(left_out)} not assessed (left out by the selection)" if left_out else ""))
+    header = f"{'':34}{ASSURED:>9} {FAILED:>7} {NOT_ASSURED:>12} {NOT_ASSESSED:>13}"
+    lines += ["", header]
+    for group, c in {**counts_by_level(items), **counts(items)}.items():
+        lines.append(f"{group:34}{c[ASSURED]:>9} {c[FAILED]:>7} {c[NOT_ASSURED]:>12} {c[NOT_ASSESSED]:>13}")
+    if identity_text:
+        lines += ["", "Run", "---", identity_text]
+    if verdict:
+        lines += ["", f"Overall verdict: {verdict}: {MEANING[verdict]}"]
     return "\n".join(lines)
 
 
-STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}
-td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
-.assured{background:#e3f6e5}.failed{background:#fde2e1}.notassured{background:#fff6d9}code{font-size:.9em}"""
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem auto;max-width:60rem;color:#222;
+ line-height:1.35;font-size:15px}
+h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.4rem 0 .4rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5rem 0;width:100%;table-layout:fixed}
+td,th{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere;
+ word-break:break-word}
+th{background:#f0f0f0}thead{display:table-header-group}tr{page-break-inside:avoid;break-inside:avoid}
+code{font-size:.9em;overflow-wrap:anywhere}
+.failed{background:#fde2e1}.notassured{background:#fff6d9}.notassessed{background:#eef1f6}.assured{background:#e3f6e5}
+.verdict{font-size:1.2rem;padding:.5rem .8rem;border:2px solid #444;margin:.8rem 0;display:inline-block}
+.verdict.NON-CONFORMANT{border-color:#b00;background:#fde2e1}.verdict.CONFORMANT{border-color:#070;background:#e3f6e5}
+.verdict.INCOMPLETE,.verdict.NO-VERDICT{border-color:#a70;background:#fff6d9}
+.identity th{width:32%}.counts td,.counts th{text-align:right}.counts td:first-child,.counts th:first-child{text-align:left}
+.req col.id{width:17%}.req col.level{width:8%}.req col.text{width:30%}.req col.verdict{width:25%}.req col.scen{width:20%}
+ul.scen{margin:0;padding-left:1rem}.small{font-size:.85em;color:#444}
+@page{size:A4;margin:12mm}
+@media print{body{font-size:9pt;margin:0;max-width:none}a{color:inherit;text-decoration:none}
+ .verdict{font-size:12pt}h2{page-break-after:avoid;break-after:avoid}}
+"""
 
 
-def page(items: list[Verdict], title: str) -> str:
+def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = None, verdict: str = "",
+         links: Mapping[str, str] | None = None, title: str = "Requirement verdicts") -> str:
+    """The printable requirement view. `links` maps an outcome's nodeid to its place in the Allure report."""
     e = html.escape
-    rows = []
-    for v in items:
-        r = v.requirement
-        scen = "<br>".join(f"{e(o.outcome)}: {e(o.name.removeprefix('test_'))}" for o in v.scenarios) or "&mdash;"
-        rows.append(f"<tr class='{v.verdict.replace(' ', '')}'><td><code>{e(r.id)}</code></td><td>{e(r.use_case)}</td>"
-                    f"<td>{e(r.level)}</td><td>{e(r.text)}{' <b>(1.2.7)</b>' if r.change else ''}</td>"
-                    f"<td><b>{e(v.verdict)}</b><br>{e(v.why)}</td><td>{scen}</td><td>{e(r.spec_page)}</td></tr>")
-    summary = "".join(f"<tr><td>{e(g)}</td><td>{c[ASSURED]}</td><td>{c[FAILED]}</td><td>{c[NOT_ASSURED]}</td></tr>"
-                      for g, c in counts(items).items())
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-            f"<title>{e(title)}</title><style>{STYLE}</style></head><body><h1>{e(title)}</h1>"
-            f"<p>Each GP Connect 1.2.7 requirement in <code>spec/requirements.csv</code> with this run's verdict: "
-            f"<b>assured</b> (every scenario verifying it passed), <b>failed</b>, or <b>not assured</b> "
-            f"(not tested, with the reason, or no data in this environment). The detailed evidence is in the "
-            f"Allure report, <a href='index.html'>index.html</a>.</p>"
-            f"<h2>Counts</h2><table><tr><th>group</th><th>assured</th><th>failed</th><th>not assured</th></tr>"
-            f"{summary}</table><h2>Requirements</h2><table><tr><th>id</th><th>use case</th><th>level</th>"
-            f"<th>requirement</th><th>verdict</th><th>scenarios</th><th>spec page</th></tr>{''.join(rows)}</table>"
-            f"</body></html>")
+    links = links or {}
+
+    def scenario_list(v: Verdict) -> str:
+        if not v.scenarios:
+            return "&mdash;"
+        entries = []
+        for o in v.scenarios:
+            name = e(o.title)
+            href = links.get(o.nodeid)
+            name = f"<a href='{e(href)}'>{name}</a>" if href else name
+            entries.append(f"<li>{name} <span class='small'>({e(o.outcome)})</span></li>")
+        return f"<ul class='scen'>{''.join(entries)}</ul>"
+
+    def rows(selection: list[Verdict]) -> str:
+        out = []
+        for v in selection:
+            r = v.requirement
+            out.append(f"<tr class='{v.verdict.replace(' ', '')}'><td><code>{e(r.id)}</code><br>"
+                       f"<span class='small'>{e(r.use_case)}</span></td><td>{e(r.level)}</td>"
+                       f"<td>{e(r.text)}{' <b>(1.2.7)</b>' if r.change else ''}</td>"
+                       f"<td><b>{e(v.verdict)}</b><br>{e(v.why)}</td><td>{scenario_list(v)}</td></tr>")
+        return "".join(out)
+
+    head = ("<table class='req'><colgroup><col class='id'><col class='level'><col class='text'><col class='verdict'>"
+            "<col class='scen'></colgroup><thead><tr><th>requirement</th><th>level</th><th>rule</th><th>verdict</th>"
+            "<th>scenarios</th></tr></thead><tbody>")
+
+    def count_table(table: dict[str, Counter], first: str) -> str:
+        body = "".join(f"<tr><td>{e(g)}</td>" + "".join(f"<td>{c[k]}</td>" for k in ORDER) + "</tr>"
+                       for g, c in table.items())
+        return (f"<table class='counts'><thead><tr><th>{e(first)}</th>" + "".join(f"<th>{k}</th>" for k in ORDER)
+                + f"</tr></thead><tbody>{body}</tbody></table>")
+
+    ident = ""
+    if identity_rows:
+        ident = "<h2>Run</h2><table class='identity'>" + "".join(
+            f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in identity_rows) + "</table>"
+    verdict_box = (f"<div class='verdict {e(verdict.replace(' ', '-'))}'><b>{e(verdict)}</b>: {e(MEANING[verdict])}"
+                   f"</div>") if verdict else ""
+    failed = [v for v in ordered(items) if v.verdict == FAILED]
+    advisory = [v for v in failed if v.requirement.level != BINDING_LEVEL]
+    manual = [v for v in items if v.needs_manual_evidence]
+    failures = (f"<h2>Failed requirements ({len(failed)}, of which {len(advisory)} advisory)</h2>"
+                f"{head}{rows(failed)}</tbody></table>") if failed else "<h2>Failed requirements</h2><p>None.</p>"
+    manual_list = "".join(f"<tr><td><code>{e(v.requirement.id)}</code></td><td>{e(v.requirement.level)}</td>"
+                          f"<td>{e(v.requirement.text)}</td><td>{e(v.requirement.not_tested_reason)}</td></tr>"
+                          for v in manual)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>{e(title)}{' - ' + e(verdict) if verdict else ''}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{e(title)}</h1>{verdict_box}"
+        "<p class='small'>Each GP Connect 1.2.7 requirement of <code>spec/requirements.csv</code> with this run's "
+        "verdict: <b>failed</b> (a check of that requirement failed), <b>not assured</b> (skipped, could not "
+        "reach a verdict, or not tested), <b>not assessed</b> (the selection left some of its scenarios out), "
+        "<b>assured</b> (every one of its scenarios ran and passed). Only SHALL failures make the run "
+        "non-conformant. The evidence is in the Allure report, <a href='index.html'>index.html</a>.</p>"
+        f"{ident}<h2>Counts by level</h2>{count_table(counts_by_level(items), 'level')}"
+        f"<h2>Counts by use case</h2>{count_table(counts(items), 'use case')}"
+        f"{failures}"
+        f"<h2>All requirements, failures first</h2>{head}{rows(ordered(items))}</tbody></table>"
+        f"<h2>Needs manual evidence ({len(manual)})</h2><p class='small'>Requirements no scenario can observe "
+        "from outside the provider; assure them by inspection or the supplier's evidence.</p>"
+        "<table><thead><tr><th style='width:17%'>requirement</th><th style='width:8%'>level</th><th>rule</th>"
+        f"<th>why not tested here</th></tr></thead><tbody>{manual_list}</tbody></table>"
+        "</body></html>"
+    )

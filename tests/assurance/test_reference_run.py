@@ -1,11 +1,16 @@
 """The assurance suite end to end against the bundled reference provider, as `make assure` runs it."""
 
+import json
+import re
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
 from harness.report import external_references
+
+GPC_ASSURE = str(Path(sys.executable).parent / "gpc-assure")
 
 pytestmark = pytest.mark.timeout if False else []
 
@@ -30,10 +35,19 @@ def test_assure_passes_against_the_clean_reference_provider_and_leaves_the_repor
     assert "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1" in evidence
     assert "Decoded JWT claims" in evidence and "Authorization: Bearer <redacted>" in evidence
 
-def test_no_bearer_token_lands_in_any_file_the_run_writes(run_suite):
-    run = run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly"))
-    assert run.returncode == 0, run.explain()
-    # An unsigned GP Connect JWT always starts with this base64url header.
+    # Run identity and the overall verdict: terminal, requirement page, Allure's Environment tab.
+    assert "Overall verdict: CONFORMANT:" in run.stdout
+    for text in (run.stdout, (run.reports / "html" / "requirements.html").read_text(encoding="utf-8"),
+                 (run.reports / "allure-results" / "environment.properties").read_text(encoding="utf-8")):
+        for needle in ("CONFORMANT", "the bundled reference provider (http", "A99901", "918999199001",
+                       "200000000359", "40f2b1a2eb24faa436d87ce0d0994901f87fdbb2",
+                       "b4406719a7442fe5a39b802b5eddc09e1795c890", "-q -p no", "reference"):
+            assert needle in text.replace("\\", ""), needle
+    page = (run.reports / "html" / "requirements.html").read_text(encoding="utf-8")
+    assert "<td><b>failed</b>" not in page and "<td><b>not assessed</b>" not in page
+    assert "Every free slot carries its slot type</a>" in page, "scenario titles link into the Allure report"
+
+    # No bearer token lands in any file the run writes. An unsigned GP Connect JWT always starts with this header.
     token_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"
     for path in run.reports.rglob("*"):
         if path.is_file():
@@ -51,29 +65,52 @@ def test_a_bad_setting_also_stops_plain_pytest_with_one_line(run_suite):
     assert "ERROR: configuration: GPC_PATIENT_NHS_NUMBER: '1234567890' fails the NHS number check digit" in run.stderr
     assert "Traceback" not in run.stdout + run.stderr
 
-def test_an_unreachable_provider_fails_each_scenario_with_a_one_line_cause(run_suite):
+def test_an_unreachable_provider_stops_the_run_before_any_scenario_with_one_line(run_suite):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    run = run_suite("-k", "slot_type or longer_than", GPC_BASE_URL=f"http://127.0.0.1:{port}/A1/STU3/1/gpconnect",
-                    GPC_TIMEOUT_S="2")
-    assert run.returncode == 1
-    assert run.outcomes and all(o.outcome in ("failed", "error") for o in run.outcomes)
-    for o in run.outcomes:
-        assert "cannot connect" in o.message and "\n" not in o.message.strip(), o.message
+    root = f"http://127.0.0.1:{port}/A1/STU3/1/gpconnect"
+    run = run_suite(command=(GPC_ASSURE, "-q", "-p", "no:randomly"), GPC_BASE_URL=root, GPC_TIMEOUT_S="2")
+    assert run.returncode == 2, run.stdout + run.stderr
+    output = (run.stdout + run.stderr).strip().splitlines()
+    assert len(output) <= 40, "\n".join(output)
+    assert f"gpc-assure: preflight: {root} did not answer: read metadata: cannot connect" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not (run.reports / "html").exists() and not (run.reports / "junit.xml").exists()
+
+
+def test_one_fault_fails_exactly_its_requirement_and_exits_1(run_suite):
+    run = run_suite(command=(GPC_ASSURE, "--req", "SLOT-TYPE-01", "-q", "-p", "no:randomly"),
+                    GPC_REFERENCE_FAULTS="slot_missing_type")
+    assert run.returncode == 1, run.explain()
+    page = (run.reports / "html" / "requirements.html").read_text(encoding="utf-8")
+    failed = page[page.index("<h2>Failed requirements"):page.index("<h2>All requirements")]
+    assert "Failed requirements (1, of which 0 advisory)" in failed
+    assert re.findall(r"<code>([A-Z0-9-]+)</code>", failed) == ["SLOT-TYPE-01"]
+    assert page.count("<td><b>failed</b>") == 2, "once among the failures, once in the full table"
+    assert "NON-CONFORMANT" in page and "with faults slot_missing_type" in page
+    assert "Overall verdict: NON-CONFORMANT:" in run.stdout
 
 
 def test_without_write_permission_no_booking_is_made_and_write_scenarios_are_not_assured(run_suite):
-    run = run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly"),
-                    GPC_ALLOW_WRITES="false")
+    run = run_suite(command=(GPC_ASSURE, "--feature", "book_an_appointment,read_an_appointment", "-q",
+                             "-p", "no:randomly"), GPC_ALLOW_WRITES="false")
     assert run.returncode == 0, run.explain()
     skipped = run.by_outcome("skipped")
     assert all("not assured:" in o.message for o in skipped)
-    assert sum("GPC_ALLOW_WRITES=false" in o.message for o in skipped) >= 20
+    assert sum("GPC_ALLOW_WRITES=false" in o.message for o in skipped) >= 10
     assert not run.by_outcome("failed")
     assert f"{len(skipped)} not assured (skipped)" in run.stdout
     evidence = "\n".join(p.read_text(errors="replace") for p in (run.reports / "allure-results").glob("*-attachment.txt"))
     assert "POST " not in evidence and "PUT " not in evidence, "a run without write permission wrote"
+    # The write scenarios stay in the HTML report, skipped with the reason, rather than vanishing.
+    results = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+    refused = [r for r in results if "GPC_ALLOW_WRITES=false" in (r.get("statusDetails") or {}).get("message", "")]
+    assert len(refused) == sum("GPC_ALLOW_WRITES=false" in o.message for o in skipped)
+    assert all(r["status"] == "skipped" for r in refused)
+    page = (run.reports / "html" / "requirements.html").read_text(encoding="utf-8")
+    assert "skipped: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)" in page
+    assert "Writes allowed" in page and "no (book, amend and cancel not assured)" in page
 
 
 def test_allure_history_accumulates_between_runs(run_suite):

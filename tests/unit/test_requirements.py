@@ -5,10 +5,8 @@ import re
 
 import pytest
 
-from harness.junit import Outcome
 from harness.requirements import catalogue
 from harness.settings import PROJECT_ROOT
-from harness import verdicts
 
 USE_CASES = {"search_for_free_slots", "book_an_appointment", "retrieve_a_patients_appointments",
              "read_an_appointment", "amend_an_appointment", "cancel_an_appointment"}
@@ -85,23 +83,3 @@ def test_a_known_tag_becomes_a_req_marker():
 
     assert _root_conftest().pytest_bdd_apply_tag("req:SLOT-TYPE-01", scenario) is True
     assert [m.args for m in scenario.pytestmark if m.name == "req"] == [("SLOT-TYPE-01",)]
-
-
-def test_verdicts():
-    cat = {k: v for k, v in catalogue().items() if k in ("SLOT-TYPE-01", "SLOT-FREE-01", "BOOK-DUP-01",
-                                                           "FND-SSP-01", "SLOT-SEARCH-01")}
-    outcomes = [Outcome("a", "passed", "", ("SLOT-TYPE-01",)),
-                Outcome("b", "failed", "Slot 1 has no slot type\nmore", ("SLOT-FREE-01", "SLOT-TYPE-01")),
-                Outcome("c", "skipped", "not assured: no data", ("BOOK-DUP-01",)),
-                Outcome("d", "passed", "", ("SLOT-SEARCH-01",))]
-    got = {v.requirement.id: (v.verdict, v.why) for v in verdicts.verdicts(cat, outcomes)}
-    assert got["SLOT-TYPE-01"] == ("failed", "Slot 1 has no slot type")
-    assert got["SLOT-FREE-01"][0] == "failed"
-    assert got["BOOK-DUP-01"] == ("not assured", "1 of 1 scenarios skipped: not assured: no data")
-    assert got["FND-SSP-01"][0] == "not assured" and got["FND-SSP-01"][1].startswith("not tested: Cannot be observed")
-    assert got["SLOT-SEARCH-01"] == ("assured", "1 scenario passed")
-    table = verdicts.counts(verdicts.verdicts(cat, outcomes))
-    assert table["all"] == {"failed": 2, "not assured": 2, "assured": 1}
-    assert table["1.2.7 changes"] == {"failed": 1}
-    page = verdicts.page(verdicts.verdicts(cat, outcomes), "t")
-    assert "http://" not in page and "https://" not in page and "SLOT-TYPE-01" in page

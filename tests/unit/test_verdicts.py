@@ -1,0 +1,114 @@
+"""Requirement verdicts mean what they say; the overall verdict; the printable page."""
+
+from harness import verdicts as v
+from harness.junit import Outcome
+from harness.requirements import Requirement, catalogue
+
+
+def req(rid, level="SHALL", reason="", use_case="search_for_free_slots", change=""):
+    return Requirement(rid, use_case, level, f"rule {rid}", "pages/x.md", reason, change)
+
+
+CAT = {r.id: r for r in (req("A-1", change="1.2.7"), req("B-1"), req("C-1", "SHOULD"), req("D-1"),
+                         req("E-1", reason="Cannot be observed from outside"), req("F-1"), req("G-1"))}
+SUITE = {"A-1": {("f", "one"), ("f", "two")}, "B-1": {("f", "one")}, "C-1": {("f", "three")},
+         "D-1": {("f", "four")}, "F-1": {("f", "five"), ("f", "six")}, "G-1": {("f", "seven")}}
+
+
+def out(title, outcome="passed", reqs=(), verdict="", violated=(), message=""):
+    return Outcome(f"test_{title}", outcome, message, tuple(reqs), verdict, tuple(violated), title, "f",
+                   f"steps/test_f.py::test_{title}")
+
+
+def by_id(outcomes, suite=SUITE):
+    return {x.requirement.id: x for x in v.verdicts(CAT, outcomes, suite)}
+
+
+def test_only_the_violated_requirement_fails_not_every_tag_of_the_scenario():
+    got = by_id([out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken: Slot 1"),
+                 out("two", reqs=("A-1",))])
+    assert got["B-1"].verdict == v.FAILED and got["B-1"].why == "B broken: Slot 1"
+    assert got["A-1"].verdict == v.NOT_ASSURED
+    assert "stopped at a failure of another requirement (one)" in got["A-1"].why
+
+
+def test_an_unreachable_provider_fails_no_requirement():
+    got = by_id([out("one", "failed", ("A-1", "B-1"), "broken", message="cannot connect"),
+                 out("two", "error", ("A-1",), "broken", message="timed out")])
+    assert got["A-1"].verdict == got["B-1"].verdict == v.NOT_ASSURED
+    assert got["A-1"].why == "2 of 2 could not reach a verdict (one: cannot connect)"
+
+
+def test_skipped_scenarios_leave_a_requirement_not_assured_with_the_reason():
+    got = by_id([out("four", "skipped", ("D-1",), message="not assured: writes are not allowed")])
+    assert (got["D-1"].verdict, got["D-1"].why) == (v.NOT_ASSURED, "1 of 1 skipped: writes are not allowed")
+
+
+def test_a_selection_that_left_scenarios_out_is_not_assessed():
+    got = by_id([out("five", reqs=("F-1",))])
+    assert (got["F-1"].verdict, got["F-1"].why) == (v.NOT_ASSESSED, "1 scenario passed; the selection left out 1 of its 2")
+    assert (got["G-1"].verdict, got["G-1"].why) == (v.NOT_ASSESSED, "no scenario of it in this run's selection")
+
+
+def test_assured_only_when_every_scenario_ran_and_passed():
+    got = by_id([out("five", reqs=("F-1",)), out("six", reqs=("F-1",))])
+    assert (got["F-1"].verdict, got["F-1"].why) == (v.ASSURED, "2 scenarios passed")
+
+
+def test_an_untestable_requirement_is_not_assured_and_needs_manual_evidence():
+    got = by_id([])
+    assert got["E-1"].verdict == v.NOT_ASSURED and got["E-1"].why == "not tested: Cannot be observed from outside"
+    assert got["E-1"].needs_manual_evidence and not got["A-1"].needs_manual_evidence
+
+
+def test_overall_verdict():
+    levels = {r.id: r.level for r in CAT.values()}
+    shall = out("one", "failed", ("B-1",), "nonconformant", ("B-1",))
+    should = out("three", "failed", ("C-1",), "nonconformant", ("C-1",))
+    broken = out("four", "failed", ("D-1",), "broken")
+    passed, skipped = out("five", reqs=("F-1",)), out("six", "skipped", ("F-1",))
+    assert v.overall([shall, broken, passed], levels) == v.NON_CONFORMANT
+    assert v.overall([should, broken, passed], levels) == v.INCOMPLETE
+    assert v.overall([should, passed, skipped], levels) == v.CONFORMANT
+    assert v.overall([skipped], levels) == v.NO_VERDICT
+    assert v.overall([], levels) == v.NO_VERDICT
+
+
+def test_counts_by_level_keep_advisory_requirements_apart():
+    items = v.verdicts(CAT, [out("three", "failed", ("C-1",), "nonconformant", ("C-1",))], SUITE)
+    table = v.counts_by_level(items)
+    assert list(table) == ["SHALL", "SHOULD"]
+    assert table["SHOULD"] == {v.FAILED: 1}
+    assert table["SHALL"][v.FAILED] == 0 and table["SHALL"][v.NOT_ASSESSED] == 5
+
+
+def test_the_page_puts_failures_first_with_titles_links_identity_and_manual_evidence():
+    items = v.verdicts(CAT, [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken"),
+                             out("five", reqs=("F-1",)), out("six", reqs=("F-1",))], SUITE)
+    html = v.page(items, [("Provider service root", "https://provider.example/A1/STU3/1/gpconnect")],
+                  v.NON_CONFORMANT, {"steps/test_f.py::test_one": "index.html#/abc"})
+    table = html[html.index("All requirements, failures first"):]
+    assert table.index("<code>B-1</code>") < table.index("<code>A-1</code>") < table.index("<code>F-1</code>")
+    assert "<a href='index.html#/abc'>one</a>" in html and "test_one" not in html
+    assert "https://provider.example/A1/STU3/1/gpconnect" in html and "NON-CONFORMANT" in html
+    assert "@page{size:A4" in html and "overflow-wrap:anywhere" in html
+    manual = html[html.index("Needs manual evidence (1)"):]
+    assert "<code>E-1</code>" in manual and "Cannot be observed from outside" in manual
+    assert "Failed requirements (1, of which 0 advisory)" in html
+
+
+def test_the_terminal_lists_failures_and_counts_the_rest():
+    items = v.verdicts(CAT, [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken")], SUITE)
+    text = v.terminal(items, "Environment: reference", v.NON_CONFORMANT)
+    lines = text.splitlines()
+    assert lines[3].startswith("B-1") and "failed" in lines[3]
+    assert "0 assured; 1 need manual evidence (not testable here); 4 not assessed (left out by the selection)" in text
+    assert text.endswith("Overall verdict: NON-CONFORMANT: the provider broke at least one SHALL requirement")
+
+
+def test_the_suite_map_is_read_from_the_feature_files_whatever_was_selected():
+    suite = v.suite_scenarios()
+    assert ("search_for_free_slots", "Every free slot carries its slot type") in suite["SLOT-TYPE-01"]
+    assert set(suite) <= set(catalogue())
+    # Feature- and rule-level tags apply to every scenario under them, as pytest-bdd applies them.
+    assert sum(len(s) for s in suite.values()) > len(suite)
