@@ -121,7 +121,9 @@ def _publish(staging: Path, out: Path) -> None:
             shutil.move(str(staging / name), str(target))
 
 
-def assure(pytest_args: list[str]) -> int:
+def assure(pytest_args: list[str], selection: list[str] | None = None) -> int:
+    """Run the suite with these pytest arguments; `selection` is how the run was asked for, as shown
+    in its identity (default: the pytest arguments)."""
     settings = _settings_or_none()
     if settings is None:
         return CONFIGURATION
@@ -133,7 +135,8 @@ def assure(pytest_args: list[str]) -> int:
     out = reports_dir()
     try:
         with run.lock(out):
-            return _assure_locked(settings, pytest_args, base, out)
+            return _assure_locked(settings, pytest_args, base, out,
+                                  pytest_args if selection is None else selection)
     except run.Busy as exc:
         _say(str(exc))
         return BROKEN
@@ -141,7 +144,7 @@ def assure(pytest_args: list[str]) -> int:
         return INTERRUPTED
 
 
-def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path) -> int:
+def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path, selection: list[str]) -> int:
     target = settings.base_url or run.BUNDLED
     print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
     staging = out / ".run"
@@ -173,7 +176,7 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path)
     overall = verdicts.overall(outcomes, levels)
     if record.stop_code or pytest_code == 2:
         overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
-    ident = run.identity(settings, record, pytest_args, overall)
+    ident = run.identity(settings, record, selection, overall)
     (results / "environment.properties").write_text(ident.properties(), encoding="utf-8")
     _publish(staging, out)
     shutil.rmtree(staging, ignore_errors=True)
@@ -289,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "assure":
         forwarded = [f"--req={r}" for r in args.req] + [f"--feature-name={f}" for f in args.feature]
         forwarded += ["--no-preflight"] if args.no_preflight else []
-        return assure(forwarded + rest)
+        return assure(forwarded + rest, argv[1:])
     if rest:
         parser().parse_args(argv)  # unknown options of the other commands: argparse's usage error
     if args.command == "fault-matrix":

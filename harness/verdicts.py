@@ -11,7 +11,8 @@ A requirement is
 
 The run's overall verdict (also the exit code, README "Exit codes"):
   NON-CONFORMANT  a SHALL requirement failed (exit 1)
-  INCOMPLETE      no SHALL failed, but some scenario could not reach a verdict (exit 2)
+  INCOMPLETE      no SHALL failed, but some scenario could not reach a verdict (exit 2), or the
+                  run was stopped (exit 130)
   NO VERDICT      no scenario reached a verdict: none ran, or every one was skipped
   CONFORMANT      scenarios passed, none could not reach a verdict and no SHALL failed; failures
                   of advisory requirements (SHOULD, MAY, NHS expectation) are listed apart
@@ -37,8 +38,8 @@ CONFORMANT, NON_CONFORMANT, INCOMPLETE, NO_VERDICT = "CONFORMANT", "NON-CONFORMA
 MEANING = {
     CONFORMANT: "every scenario that ran reached a verdict and no SHALL requirement failed",
     NON_CONFORMANT: "the provider broke at least one SHALL requirement",
-    INCOMPLETE: "no SHALL requirement failed, but some scenarios could not reach a verdict "
-                "(environment unreachable or harness error)",
+    INCOMPLETE: "no SHALL requirement failed, but the run did not finish what it selected: some scenarios "
+                "could not reach a verdict (environment unreachable or harness error), or the run was stopped",
     NO_VERDICT: "no scenario reached a verdict (none ran, or every one was skipped)",
 }
 
