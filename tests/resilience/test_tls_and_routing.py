@@ -68,6 +68,18 @@ def test_mutual_tls_run_passes_and_leaves_no_secret_in_any_file(tls_provider, pk
             assert not any(line in text for line in lines), f"{name} content in {path.name}"
 
 
+def _tls_failures(run) -> list[str]:
+    """The one-line causes a TLS failure left: each scenario's message, or the run's own line when it
+    stopped before any scenario. Never empty, so the assertions on them cannot pass vacuously."""
+    messages = [o.message.strip() for o in run.outcomes if o.outcome in ("failed", "error")]
+    if not run.outcomes:
+        messages = [line for line in run.stderr.splitlines() if "TLS:" in line]
+    assert messages, "the run left no failure naming its cause: " + run.explain()
+    assert len(messages) == len(run.outcomes) or not run.outcomes, "some scenarios passed without TLS"
+    assert all("\n" not in m for m in messages), messages
+    return messages
+
+
 def test_a_wrong_ca_is_a_one_line_error(tls_provider, run_suite, tmp_path, pki):
     other = trustme.CA()
     wrong = tmp_path / "other-ca.pem"
@@ -75,25 +87,23 @@ def test_a_wrong_ca_is_a_one_line_error(tls_provider, run_suite, tmp_path, pki):
     run = _assure(run_suite, tls_provider.base_url, tmp_path, GPC_CA_BUNDLE=str(wrong),
                   GPC_CLIENT_CERT=str(pki["client_cert"]), GPC_CLIENT_KEY=str(pki["client_key"]))
     assert run.returncode == 2, run.explain()
-    for o in run.outcomes:
-        assert "TLS: the provider's certificate is not trusted (check GPC_CA_BUNDLE)" in o.message
-        assert "\n" not in o.message.strip()
+    for message in _tls_failures(run):
+        assert "TLS: the provider's certificate is not trusted (check GPC_CA_BUNDLE)" in message
 
 
 def test_verification_is_on_by_default(tls_provider, run_suite, tmp_path):
     run = _assure(run_suite, tls_provider.base_url, tmp_path)
-    assert run.returncode == 2
-    assert all("certificate is not trusted" in o.message for o in run.outcomes)
+    assert run.returncode == 2, run.explain()
+    assert all("certificate is not trusted" in message for message in _tls_failures(run))
 
 
 def test_a_missing_client_certificate_is_a_one_line_error(tls_provider, run_suite, tmp_path, pki):
     run = _assure(run_suite, tls_provider.base_url, tmp_path, GPC_CA_BUNDLE=str(pki["ca"]))
     assert run.returncode == 2, run.explain()
-    for o in run.outcomes:
+    for message in _tls_failures(run):
         assert re.search(r"TLS: the provider refused the connection for want of an acceptable client certificate"
-                         r"|TLS: the provider closed the connection; it may require a client certificate", o.message), \
-            o.message
-        assert "\n" not in o.message.strip()
+                         r"|TLS: the provider closed the connection; it may require a client certificate", message), \
+            message
 
 
 class Proxy(BaseHTTPRequestHandler):
