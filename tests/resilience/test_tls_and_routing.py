@@ -141,6 +141,7 @@ def test_ssp_prefix_routes_every_request_through_the_proxy(run_suite, tmp_path):
                       GPC_SSP_URL=f"http://127.0.0.1:{proxy.server_address[1]}")
     finally:
         proxy.shutdown()
+        proxy.server_close()
         provider.stop()
     assert run.returncode == 0, run.explain()
     assert handler.seen and all(p.startswith(f"/{provider.base_url}/") for p in handler.seen)
