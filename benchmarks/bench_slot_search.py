@@ -21,15 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import fhir, profile_check, slot_search as ss, test_data as td  # noqa: E402
-
-SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+from harness import discovery, fhir, profile_check, slot_search as ss  # noqa: E402
+from harness.gpconnect import ODS_SYSTEM, SD, UK  # noqa: E402
 
 
 def bundle(n_slots: int) -> dict:
-    start = datetime(2026, 12, 1, 8, 0, tzinfo=ss.UK)
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UK)
     resources = [{"resourceType": "Organization", "id": "org", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Organization-1"]},
-                  "name": "Practice", "identifier": [{"system": ss.ODS_SYSTEM, "value": "A99901"}]},
+                  "name": "Practice", "identifier": [{"system": ODS_SYSTEM, "value": "A99901"}]},
                  {"resourceType": "Location", "id": "loc", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Location-1"]},
                   "name": "Site", "managingOrganization": {"reference": "Organization/org"}}]
     for s in range(20):
@@ -72,16 +71,16 @@ def main() -> int:
 
     def checks():
         slots, schedules = index.of_type("Slot"), index.of_type("Schedule")
-        return (ss.slots_without_type(slots) + ss.schedule_type_problems(schedules, "some")
-                + ss.forbidden_element_problems(slots + schedules, "comment") + ss.non_free_slots(slots)
+        return (ss.slots_without_type(slots) + ss.schedule_type_violations(schedules, "some")
+                + ss.forbidden_element_violations(slots + schedules, "comment") + ss.non_free_slots(slots)
                 + ss.slots_outside(slots, window) + ss.unreferenced_resources(index, "A99901")
-                + ss.organization_problems(index))
+                + ss.organization_violations(index))
 
     t_checks, problems = timed(checks, args.repeat)
-    t_data, _ = timed(lambda: (td.runs(td.free_slots(data), 3), td.pair_differing_in(td.free_slots(data), "schedule")),
+    t_data, _ = timed(lambda: (discovery.runs(discovery.free_slots(data), 3), discovery.pair_differing_in(discovery.free_slots(data), "schedule")),
                       args.repeat)
     t_profile, profile_problems = timed(
-        lambda: [p for r in profile_check.resources_in(data) for p in profile_check.resource_problems(r)], args.repeat)
+        lambda: [p for r in profile_check.resources_in(data) for p in profile_check.resource_violations(r)], args.repeat)
     assert not problems and not profile_problems
 
     tracemalloc.start()

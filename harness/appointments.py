@@ -1,7 +1,8 @@
 """Book, retrieve, read, amend and cancel: requests built from live data, and checks on the answers.
 
 Bodies are edited as raw JSON taken from the provider's own responses, so a consumer sends back
-exactly what it was given apart from the fields it means to change.
+exactly what it was given apart from the fields it means to change. Every check returns a list of
+Violation naming the requirement it breaks; violations.fail_if_any turns it into the failure.
 """
 
 from __future__ import annotations
@@ -9,32 +10,32 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
+from typing import Callable, Iterable
 
 from . import fhir
+from . import slot_search as ss
 from .client import Exchange, GpConnectClient
+from .discovery import SlotInfo, free_slots
 from .errors import MissingTestData, Nonconformance
+from .gpconnect import (BOOKING_ORG_URL, CANCELLATION_REASON_URL, NHS_NUMBER_SYSTEM, ODS_SYSTEM, ORG_TYPE_SYSTEM,
+                        PROFILE_FOR, UK)
 from .interactions import (AMEND_APPOINTMENT, BOOK_APPOINTMENT, CANCEL_APPOINTMENT, FIND_PATIENT, READ_APPOINTMENT,
-                           RETRIEVE_APPOINTMENTS)
+                           RETRIEVE_APPOINTMENTS, requirement_of)
 from .ledger import Ledger, new_marker
+from .refusals import refusal_violations
 from .settings import Settings
-from .slot_search import ODS_SYSTEM, ORG_TYPE_SYSTEM, UK
-from .test_data import SlotInfo
+from .violations import Violation, breaking, bundle_type_violations, fail_if_any, status_violations, violation
 
-SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
-APPOINTMENT_PROFILE = SD + "GPConnect-Appointment-1"
-BOOKING_ORG_URL = SD + "Extension-GPConnect-BookingOrganisation-1"
-CANCELLATION_REASON_URL = SD + "Extension-GPConnect-AppointmentCancellationReason-1"
-NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+APPOINTMENT_PROFILE = PROFILE_FOR["Appointment"]
 ORG_TYPE_DISPLAY = {"gp-practice": "GP Practice", "urgent-care": "Urgent Care"}
 
 
 def find_patient_id(client: GpConnectClient, settings: Settings) -> str:
     """The test patient's logical id, by Find patient on the configured NHS number."""
     ex = client.send(FIND_PATIENT, "Patient", params=[("identifier", f"{NHS_NUMBER_SYSTEM}|{settings.patient_nhs_number}")])
-    if ex.status != 200:
-        raise Nonconformance(f"find patient: expected HTTP 200, got {ex.status} ({ex.short_request()})")
-    bundle = fhir.BundleIndex(fhir.parse(ex.json(), ex.short_request(), expected_type="Bundle"))
+    fail_if_any(status_violations(ex, 200, FIND_PATIENT.requirement), ex.short_request())
+    with breaking(FIND_PATIENT.requirement):
+        bundle = fhir.BundleIndex(fhir.parse(ex.json(), ex.short_request(), expected_type="Bundle"))
     patients = bundle.of_type("Patient")
     if not patients:
         raise MissingTestData(f"test patient {settings.patient_nhs_number} is not found by Find patient")
@@ -46,7 +47,7 @@ def appointment_body(slots: list[SlotInfo], patient_id: str, settings: Settings,
     organisation = {
         "resourceType": "Organization",
         "id": "1",
-        "meta": {"profile": [SD + "CareConnect-GPC-Organization-1"]},
+        "meta": {"profile": [PROFILE_FOR["Organization"]]},
         "identifier": [{"system": ODS_SYSTEM, "value": settings.consumer_ods_code}],
         "name": "GP Connect assurance consumer",
         "telecom": [{"system": "phone", "value": "0300 000 0000", "use": "work"}],
@@ -129,22 +130,23 @@ def book(client: GpConnectClient, ledger: Ledger, settings: Settings, slots: lis
 
 
 def created_appointment(exchange: Exchange) -> dict:
-    where = exchange.short_request()
-    if exchange.status != 201:
-        raise Nonconformance(f"booking: expected HTTP 201, got {exchange.status} ({where})")
+    """The booked Appointment's raw JSON; Nonconformance (BOOK-01) unless 201 with an Appointment."""
+    fail_if_any(status_violations(exchange, 201, BOOK_APPOINTMENT.requirement), exchange.short_request())
     return parsed_appointment(exchange)
 
 
 def parsed_appointment(exchange: Exchange) -> dict:
     """The response body as an Appointment that parses with the STU3 model; its raw JSON."""
-    body = exchange.json()
-    fhir.parse(body, exchange.short_request(), expected_type="Appointment")
+    with breaking(requirement_of(exchange.interaction)):
+        body = exchange.json()
+        fhir.parse(body, exchange.short_request(), expected_type="Appointment")
     return body
 
 
-def ok_appointment(exchange: Exchange, what: str) -> dict:
-    if exchange.status != 200:
-        raise Nonconformance(f"{what}: expected HTTP 200, got {exchange.status} ({exchange.short_request()})")
+def ok_appointment(exchange: Exchange) -> dict:
+    """The Appointment a read, amend or cancel answered; Nonconformance, with the interaction's
+    requirement, unless 200 with an Appointment."""
+    fail_if_any(status_violations(exchange, 200, requirement_of(exchange.interaction)), exchange.short_request())
     return parsed_appointment(exchange)
 
 
@@ -160,13 +162,12 @@ def retrieve(client: GpConnectClient, patient_id: str, first: date | str, last: 
 
 
 def retrieved_appointments(exchange: Exchange) -> list[dict]:
-    """The Appointments of a retrieve response (raw JSON), after checking it is a searchset Bundle."""
-    where = exchange.short_request()
-    if exchange.status != 200:
-        raise Nonconformance(f"retrieve appointments: expected HTTP 200, got {exchange.status} ({where})")
-    bundle = fhir.parse(exchange.json(), where, expected_type="Bundle")
-    if bundle.type != "searchset":
-        raise Nonconformance(f"retrieve appointments: expected a searchset Bundle, got '{bundle.type}' ({where})")
+    """The Appointments of a retrieve response (raw JSON); Nonconformance unless 200 with a searchset Bundle."""
+    where, rule = exchange.short_request(), RETRIEVE_APPOINTMENTS.requirement
+    fail_if_any(status_violations(exchange, 200, rule), where)
+    with breaking(rule):
+        bundle = fhir.parse(exchange.json(), where, expected_type="Bundle")
+    fail_if_any(bundle_type_violations(bundle.type, "searchset", "retrieve appointments", rule), where)
     return [e["resource"] for e in exchange.json().get("entry") or []
             if (e.get("resource") or {}).get("resourceType") == "Appointment"]
 
@@ -205,9 +206,24 @@ def cancel(client: GpConnectClient, appointment: dict, etag: str, reason: str | 
 
 # ------------------------------------------------------------------ checks
 
+# The requirements broken when an Appointment's slot type / schedule type is not its slot's and
+# schedule's, by the interaction that returned it.
+TYPES_KEPT = {
+    BOOK_APPOINTMENT.name: ("BOOK-TYPE-01", "BOOK-SCHEDTYPE-01"),
+    READ_APPOINTMENT.name: ("READ-TYPE-01", "READ-TYPE-01"),
+    AMEND_APPOINTMENT.name: ("AMEND-01", "AMEND-01"),
+    CANCEL_APPOINTMENT.name: ("CANCEL-01", "CANCEL-01"),
+    RETRIEVE_APPOINTMENTS.name: ("RETR-TYPE-01", "RETR-TYPE-01"),
+}
+
 
 def label(appointment: dict) -> str:
     return f"Appointment {appointment.get('id', '(no id)')}"
+
+
+def _on(appointment: dict, requirements, element: str, expected: object, got: object, message: str) -> Violation:
+    """A violation on this appointment; the message is prefixed with its label."""
+    return violation(requirements, label(appointment), element, expected, got, f"{label(appointment)} {message}")
 
 
 def slot_type_texts(appointment: dict) -> list[str]:
@@ -218,21 +234,30 @@ def schedule_type_text(appointment: dict) -> str:
     return ((appointment.get("serviceCategory") or {}).get("text") or "").strip()
 
 
-def type_problems(appointment: dict, slot_type: str, schedule_type: str | None) -> list[str]:
-    """The appointment's types equal its slot's and schedule's: equal text, not merely present."""
-    problems = []
+def _no_slot_type(appointment: dict, rule: str) -> Violation:
+    return _on(appointment, rule, "Appointment.serviceType[*].text", "a slot type", "empty",
+               "has no slot type: Appointment.serviceType[*].text is empty")
+
+
+def type_violations(appointment: dict, slot_type: str, schedule_type: str | None,
+                    rules: tuple[str, str]) -> list[Violation]:
+    """The appointment's types equal its slot's and schedule's: equal text, not merely present.
+    `rules`: the requirements of the slot type and of the schedule type (see TYPES_KEPT)."""
+    found = []
     texts = slot_type_texts(appointment)
     if not texts:
-        problems.append(f"{label(appointment)} has no slot type: Appointment.serviceType[*].text is empty")
+        found.append(_no_slot_type(appointment, rules[0]))
     elif texts != [slot_type]:
-        problems.append(f"{label(appointment)} slot type differs from its booked slot: expected '{slot_type}', "
-                        f"got {', '.join(repr(t) for t in texts)}")
+        got = ", ".join(repr(t) for t in texts)
+        found.append(_on(appointment, rules[0], "Appointment.serviceType[*].text", slot_type, got,
+                         f"slot type differs from its booked slot: expected '{slot_type}', got {got}"))
     if schedule_type:
-        got = schedule_type_text(appointment)
-        if got != schedule_type:
-            problems.append(f"{label(appointment)} schedule type differs from its schedule's: expected "
-                            f"'{schedule_type}', got {repr(got) if got else 'none (Appointment.serviceCategory.text is empty)'}")
-    return problems
+        text = schedule_type_text(appointment)
+        if text != schedule_type:
+            got = repr(text) if text else "none (Appointment.serviceCategory.text is empty)"
+            found.append(_on(appointment, rules[1], "Appointment.serviceCategory.text", schedule_type, got,
+                             f"schedule type differs from its schedule's: expected '{schedule_type}', got {got}"))
+    return found
 
 
 def booking_organisation(appointment: dict) -> dict | None:
@@ -244,55 +269,119 @@ def booking_organisation(appointment: dict) -> dict | None:
     return next((c for c in appointment.get("contained") or [] if f"#{c.get('id')}" == ref), None)
 
 
-def as_sent_problems(appointment: dict, sent: dict) -> list[str]:
-    """Must-support data the consumer sent comes back unchanged: booking organisation, description, comment."""
-    problems = [f"{label(appointment)} {k} is {appointment.get(k)!r}, sent {sent.get(k)!r}"
-                for k in ("description", "comment") if appointment.get(k) != sent.get(k)]
+def as_sent_violations(appointment: dict, sent: dict) -> list[Violation]:
+    """Must-support data the consumer sent comes back unchanged: description and comment (BOOK-TEXT-01),
+    the booking organisation (BOOK-ORG-01)."""
+    found = [_on(appointment, "BOOK-TEXT-01", f"Appointment.{k}", repr(sent.get(k)), repr(appointment.get(k)),
+                 f"{k} is {appointment.get(k)!r}, sent {sent.get(k)!r}")
+             for k in ("description", "comment") if appointment.get(k) != sent.get(k)]
     org, sent_org = booking_organisation(appointment), booking_organisation(sent)
     if org is None:
-        problems.append(f"{label(appointment)} has no booking organisation (Extension-GPConnect-BookingOrganisation-1 "
-                        "to a contained Organization)")
+        found.append(_on(appointment, "BOOK-ORG-01", "Appointment.extension:bookingOrganisation",
+                         "a contained Organization", "none",
+                         "has no booking organisation (Extension-GPConnect-BookingOrganisation-1 to a contained "
+                         "Organization)"))
     else:
         for key in ("identifier", "name", "telecom", "type"):
             if org.get(key) != sent_org.get(key):
-                problems.append(f"{label(appointment)} booking organisation {key} is {org.get(key)!r}, "
-                                f"sent {sent_org.get(key)!r}")
-    return problems
+                found.append(_on(appointment, "BOOK-ORG-01", f"Appointment.contained.Organization.{key}",
+                                 repr(sent_org.get(key)), repr(org.get(key)),
+                                 f"booking organisation {key} is {org.get(key)!r}, sent {sent_org.get(key)!r}"))
+    return found
 
 
-def slot_problems(appointment: dict, slots: list[SlotInfo]) -> list[str]:
-    """Appointment.slot lists exactly the booked slots and start/end span them."""
-    problems = []
+def slot_violations(appointment: dict, slots: list[SlotInfo]) -> list[Violation]:
+    """Appointment.slot lists exactly the booked slots and start/end span them (BOOK-MULTI-01 for
+    several slots, BOOK-01 for one)."""
+    rule = "BOOK-MULTI-01" if len(slots) > 1 else "BOOK-01"
+    found = []
     listed = sorted(fhir.ref_key((s or {}).get("reference")) or ("?", "?") for s in appointment.get("slot") or [])
     wanted = sorted(("Slot", s.id) for s in slots)
     if listed != wanted:
-        problems.append(f"{label(appointment)} lists slots {[k[1] for k in listed]}, expected {[k[1] for k in wanted]}")
+        got, expected = [k[1] for k in listed], [k[1] for k in wanted]
+        found.append(_on(appointment, rule, "Appointment.slot", expected, got, f"lists slots {got}, expected {expected}"))
     try:
         start, end = datetime.fromisoformat(appointment["start"]), datetime.fromisoformat(appointment["end"])
     except (KeyError, TypeError, ValueError):
-        return problems + [f"{label(appointment)} has no valid start and end"]
+        return found + [_on(appointment, rule, "Appointment.start, Appointment.end", "date-times", "invalid",
+                            "has no valid start and end")]
     if start != slots[0].start or end != slots[-1].end:
-        problems.append(f"{label(appointment)} runs {appointment['start']} to {appointment['end']}, expected "
-                        f"{slots[0].raw['start']} to {slots[-1].raw['end']}")
-    return problems
+        expected = f"{slots[0].raw['start']} to {slots[-1].raw['end']}"
+        got = f"{appointment['start']} to {appointment['end']}"
+        found.append(_on(appointment, rule, "Appointment.start, Appointment.end", expected, got,
+                         f"runs {got}, expected {expected}"))
+    return found
 
 
-def etag_problems(exchange: Exchange, appointment: dict) -> list[str]:
+def etag_violations(exchange: Exchange, appointment: dict, rule: str) -> list[Violation]:
+    """The ETag header is W/"<meta.versionId>" of the returned appointment."""
     version = (appointment.get("meta") or {}).get("versionId")
-    expected = f'W/"{version}"'
-    got = etag_of(exchange)
     if not version:
-        return [f"{label(appointment)} has no meta.versionId"]
-    return [] if got == expected else [f"ETag is {got!r}, expected {expected!r} from meta.versionId"]
+        return [_on(appointment, rule, "Appointment.meta.versionId", "a version", "none", "has no meta.versionId")]
+    expected, got = f'W/"{version}"', etag_of(exchange)
+    return [] if got == expected else [violation(rule, "response", "ETag", expected, got,
+                                                 f"ETag is {got!r}, expected {expected!r} from meta.versionId")]
 
 
 def version_of(appointment: dict) -> str:
     return str((appointment.get("meta") or {}).get("versionId") or "")
 
 
-def raise_problems(problems: list[str], where: str) -> None:
-    if problems:
-        raise Nonconformance("; ".join(problems) + f" ({where})")
+def new_version_violations(appointment: dict, old_version: str, after: str, rule: str) -> list[Violation]:
+    """An amendment or cancellation makes a new version."""
+    if version_of(appointment) != old_version:
+        return []
+    return [_on(appointment, rule, "Appointment.meta.versionId", f"other than {old_version}", old_version,
+                f"kept versionId {old_version} after {after}")]
+
+
+def field_violations(appointment: dict, expected: dict[str, object], rule: str) -> list[Violation]:
+    """Top-level fields (description, comment, status) have the values the consumer sent."""
+    return [_on(appointment, rule, f"Appointment.{k}", repr(v), repr(appointment.get(k)),
+                f"{k} is {appointment.get(k)!r}, expected {v!r}")
+            for k, v in expected.items() if appointment.get(k) != v]
+
+
+def cancellation_reason_violations(appointment: dict, reason: str) -> list[Violation]:
+    reasons = [e.get("valueString") for e in appointment.get("extension") or []
+               if e.get("url") == CANCELLATION_REASON_URL]
+    if reasons == [reason]:
+        return []
+    return [_on(appointment, "CANCEL-01", "Appointment.extension:cancellationReason", [reason], reasons or "missing",
+                f"cancellation reason is {reasons or 'missing'}, expected [{reason!r}]")]
+
+
+def read_id_violations(appointment: dict, appointment_id: str) -> list[Violation]:
+    if str(appointment.get("id")) == appointment_id:
+        return []
+    return [violation(READ_APPOINTMENT.requirement, label(appointment), "Appointment.id", appointment_id,
+                      appointment.get("id"), f"read of Appointment {appointment_id} returned {label(appointment)}")]
+
+
+def among_retrieved(found: list[dict], appointment_id: str, rule: str,
+                    then: Callable[[dict], list[Violation]] = lambda a: []) -> list[Violation]:
+    """The appointment is among those retrieved, and `then` holds for it."""
+    matches = [a for a in found if str(a.get("id")) == appointment_id]
+    if not matches:
+        return [violation(rule, f"Appointment {appointment_id}", "Bundle.entry", "returned", "not returned",
+                          f"Appointment {appointment_id} booked by this run is not returned")]
+    return then(matches[0])
+
+
+def retrieved_type_violations(found: list[dict], mode: str) -> list[Violation]:
+    """Every retrieved appointment has a slot type, and a schedule type as the environment declares
+    it configured (GPC_SCHEDULE_TYPES)."""
+    rule = "RETR-TYPE-01"
+    result = [_no_slot_type(a, rule) for a in found if not slot_type_texts(a)]
+    if mode == "all":
+        result += [_on(a, rule, "Appointment.serviceCategory.text", "a schedule type", "empty",
+                       "has no schedule type: Appointment.serviceCategory.text is empty")
+                   for a in found if not schedule_type_text(a)]
+    elif mode == "none":
+        result += [_on(a, rule, "Appointment.serviceCategory.text", "no schedule type", schedule_type_text(a),
+                       f"has schedule type '{schedule_type_text(a)}' though this practice has none configured "
+                       "(GPC_SCHEDULE_TYPES=none)") for a in found if schedule_type_text(a)]
+    return result
 
 
 @dataclass
@@ -312,13 +401,68 @@ class KnownAppointment:
         return version_of(self.appointment)
 
 
-def appointment_schedule_type_problems(found: list[dict], mode: str) -> list[str]:
-    """Schedule types on retrieved appointments against what the environment declares it configured."""
-    typed = [a for a in found if schedule_type_text(a)]
-    if mode == "all":
-        return [f"{label(a)} has no schedule type: Appointment.serviceCategory.text is empty"
-                for a in found if not schedule_type_text(a)]
-    if mode == "none":
-        return [f"{label(a)} has schedule type '{schedule_type_text(a)}' though this practice has none configured "
-                "(GPC_SCHEDULE_TYPES=none)" for a in typed]
-    return []
+def unchanged_violations(now: dict, before: KnownAppointment, rules: Iterable[str]) -> list[Violation]:
+    """After a refused request the appointment keeps its version, status and types; `rules`: the
+    refusal requirement the request was sent to test."""
+    rules = tuple(rules)
+    found = []
+    if version_of(now) != before.version:
+        found.append(_on(now, rules, "Appointment.meta.versionId", before.version, version_of(now),
+                         f"version changed from {before.version} to {version_of(now)} after a refused request"))
+    if now.get("status") != before.appointment.get("status"):
+        found.append(_on(now, rules, "Appointment.status", before.appointment.get("status"), now.get("status"),
+                         f"status changed from {before.appointment.get('status')} to {now.get('status')}"))
+    return found + type_violations(now, before.booking.expected_slot_type, before.booking.expected_schedule_type,
+                                   (rules[0], rules[0]) if rules else ("",) * 2)
+
+
+def created_violations(exchange: Exchange) -> list[Violation]:
+    """A booking answered 201 carries Location and ETag headers (BOOK-01)."""
+    missing = [h for h in ("Location", "ETag") if not exchange.header(h)]
+    if not missing:
+        return []
+    return [violation(BOOK_APPOINTMENT.requirement, "response", " and ".join(missing), "present", "missing",
+                      f"booking answered 201 without {' and '.join(missing)} header")]
+
+
+def booked_anyway_violations(booking: Booking, offered: set, retrieved: list[dict]) -> list[Violation]:
+    """A refused booking made nothing (BOOK-ATOMIC-01): each of its slots is still offered free (`offered`:
+    the SlotInfo.key of every free slot a fresh search returns), and no live retrieved appointment is on
+    one of them or carries the booking's marker."""
+    rule = "BOOK-ATOMIC-01"
+    found = [violation(rule, f"Slot {s.id}", "Slot.status", "free", "not offered",
+                       f"{s.describe()} is no longer offered as free") for s in booking.slots if s.key not in offered]
+    wanted = {("Slot", s.id) for s in booking.slots}
+    for appointment in retrieved:
+        if appointment.get("status") == "cancelled":
+            continue
+        on_slots = {fhir.ref_key((r or {}).get("reference")) for r in appointment.get("slot") or []} & wanted
+        if on_slots or booking.marker in (appointment.get("description") or ""):
+            ids = sorted(k[1] for k in on_slots)
+            found.append(_on(appointment, rule, "Appointment", "none", "booked",
+                             f"was made by the refused booking (slots {ids})"))
+    return found
+
+
+def after_refused_booking(client: GpConnectClient, settings: Settings, patient_id: str,
+                          booking: Booking) -> list[Violation]:
+    """Search the booking's days again and retrieve the patient's appointments, then booked_anyway_violations."""
+    days = sorted({s.start.astimezone(UK).date() for s in booking.slots})
+    search = ss.search(client, settings, ss.Window.days(days[0], days[-1]))
+    search.require_searchset()
+    offered = {s.key for s in free_slots(search.exchange.json())}
+    retrieved = retrieved_appointments(retrieve(client, patient_id, days[0], days[-1]))
+    return booked_anyway_violations(booking, offered, retrieved)
+
+
+def race_violations(race: list[Booking]) -> list[Violation]:
+    """Of simultaneous bookings of one slot exactly one succeeds; the other is refused 409 DUPLICATE_REJECTED."""
+    rule = "BOOK-RACE-01"
+    won = [b for b in race if b.succeeded]
+    if len(won) != 1:
+        statuses = " and ".join(str(b.exchange.status) for b in race)
+        return [violation(rule, race[0].slots[0].describe(), "HTTP status", "exactly one 201", statuses,
+                          f"{len(race)} simultaneous bookings of {race[0].slots[0].describe()}: expected exactly one "
+                          f"to succeed, {len(won)} did (HTTP {statuses})")]
+    lost = next(b for b in race if not b.succeeded)
+    return refusal_violations(lost.exchange, rule, 409, "DUPLICATE_REJECTED")

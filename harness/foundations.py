@@ -1,5 +1,6 @@
-"""Foundations checks on every appointment interaction: a valid request for each interaction, and
-the ways a request can be wrong that a provider must refuse.
+"""Foundations checks on every appointment interaction: a valid request for each interaction, the
+ways a request can be wrong that a provider must refuse, and the checks on every response
+(headers, profiles, meta, fullUrl) and on the CapabilityStatement.
 
 A prepared booking makes a fresh body with its own ledger entry for every send, so that a
 provider which wrongly accepts a faulty request still has its booking cleaned up.
@@ -14,7 +15,9 @@ from typing import Any, Callable
 from . import appointments as appts
 from . import interactions as ix
 from .client import FHIR_JSON, Exchange, GpConnectClient
-from .profile_check import meta_problems, resource_problems, resources_in
+from .profile_check import meta_violations, resource_violations, resources_in
+from .refusals import refusal_violations
+from .violations import Violation, violation
 
 OTHER_ASID = "999999999999"
 WRONG_SCOPE = {"organization/*.read": "patient/*.read", "patient/*.read": "patient/*.write",
@@ -94,35 +97,107 @@ VARIANTS = ("without Ssp-TraceID", "without Ssp-From", "without Ssp-To", "withou
 
 # ------------------------------------------------------------------ checks on every response
 
+# Requirements whose rule is "this request is answered with success": the requirement the success
+# step checks among a scenario's tags; otherwise a valid request failing breaks its interaction's.
+SUCCESS_RULES = frozenset({"FND-PARAM-01", "FND-FMT-03"})
 
-def header_problems(exchange: Exchange) -> list[str]:
-    """Cache-Control: no-store and Content-Type application/fhir+json;charset=utf-8 on any response."""
-    what = f"HTTP {exchange.status} to {exchange.short_request()}"
-    problems = []
+
+def success_rule(scenario_requirements, exchange: Exchange) -> tuple[str, ...]:
+    return tuple(r for r in scenario_requirements if r in SUCCESS_RULES) or (ix.requirement_of(exchange.interaction),)
+
+
+def each_refused_violations(responses: list[tuple[str, Exchange]], rules, status: int | None = None,
+                            code: str | None = None, body_optional: bool = False) -> list[Violation]:
+    """Every (way, exchange) is refused as required; each violation names the way the request was sent."""
+    return [v.prefixed(way) for way, exchange in responses
+            for v in refusal_violations(exchange, rules, status, code, body_optional=body_optional)]
+
+
+def _header(exchange: Exchange, rule: str, name: str, expected: str) -> Violation:
+    return violation(rule, "response", name, expected, exchange.header(name),
+                     f"HTTP {exchange.status} to {exchange.short_request()}: {name} is {exchange.header(name)!r}, "
+                     f"expected '{expected}'")
+
+
+def cache_control_violations(exchange: Exchange) -> list[Violation]:
+    """Cache-Control: no-store on any response, errors included (FND-CACHE-01)."""
     cache = (exchange.header("Cache-Control") or "").lower()
-    if "no-store" not in [d.strip() for d in cache.split(",")]:
-        problems.append(f"{what}: Cache-Control is {exchange.header('Cache-Control')!r}, expected 'no-store'")
+    ok = "no-store" in [d.strip() for d in cache.split(",")]
+    return [] if ok else [_header(exchange, "FND-CACHE-01", "Cache-Control", "no-store")]
+
+
+def content_type_violations(exchange: Exchange) -> list[Violation]:
+    """Content-Type application/fhir+json;charset=utf-8 on any response with a body (FND-FMT-01)."""
     ctype = (exchange.header("Content-Type") or "").lower().replace(" ", "")
-    if exchange.response_text and ctype != FHIR_JSON:
-        problems.append(f"{what}: Content-Type is {exchange.header('Content-Type')!r}, expected '{FHIR_JSON}'")
-    return problems
+    ok = not exchange.response_text or ctype == FHIR_JSON
+    return [] if ok else [_header(exchange, "FND-FMT-01", "Content-Type", FHIR_JSON)]
 
 
-def conformance_problems(exchange: Exchange, rules: tuple[str, ...]) -> list[str]:
+def conformance_violations(exchange: Exchange, rules: tuple[str, ...]) -> list[Violation]:
     """Every resource in the body against the given profile_check rules."""
-    return [p for resource in resources_in(exchange.json()) for p in resource_problems(resource, rules=rules)]
+    return [v for resource in resources_in(exchange.json()) for v in resource_violations(resource, rules=rules)]
 
 
-def meta_problems_in(exchange: Exchange) -> list[str]:
-    return [p for resource in resources_in(exchange.json()) for p in meta_problems(resource)]
+def meta_violations_in(exchange: Exchange) -> list[Violation]:
+    return [v for resource in resources_in(exchange.json()) for v in meta_violations(resource)]
 
 
-def full_url_problems(exchange: Exchange) -> list[str]:
+def full_url_violations(exchange: Exchange) -> list[Violation]:
     body = exchange.json()
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         return []
-    return [f"Bundle entry {i} ({(e.get('resource') or {}).get('resourceType')}) carries fullUrl {e['fullUrl']!r}"
+    return [violation("FND-FULLURL-01", f"Bundle entry {i}", "Bundle.entry.fullUrl", "absent", e["fullUrl"],
+                      f"Bundle entry {i} ({(e.get('resource') or {}).get('resourceType')}) carries fullUrl "
+                      f"{e['fullUrl']!r}")
             for i, e in enumerate(body.get("entry") or []) if isinstance(e, dict) and e.get("fullUrl")]
+
+
+# ------------------------------------------------------------------ the CapabilityStatement (FND-CAP-01)
+
+CAPABILITY = "FND-CAP-01"
+SLOT_SEARCH_PARAMS = ("start", "end", "status", "searchFilter")
+SLOT_SEARCH_INCLUDES = ("Slot:schedule", "Schedule:actor:Practitioner", "Schedule:actor:Location",
+                        "Location:managingOrganization")
+
+
+def capability_version_violations(capability: dict) -> list[Violation]:
+    return [violation(CAPABILITY, "CapabilityStatement", f"CapabilityStatement.{k}", v, capability.get(k),
+                      f"CapabilityStatement.{k} is {capability.get(k)!r}, expected {v!r}")
+            for k, v in (("version", "1.2.7"), ("fhirVersion", "3.0.1")) if capability.get(k) != v]
+
+
+def _slot_resource(capability: dict) -> dict | None:
+    for rest in capability.get("rest") or []:
+        for resource in rest.get("resource") or []:
+            if resource.get("type") == "Slot":
+                return resource
+    return None
+
+
+def _slot_lists(capability: dict, key: str, element: str, wanted: tuple[str, ...],
+                values: Callable[[dict], set]) -> list[Violation]:
+    slot = _slot_resource(capability)
+    if slot is None:
+        return [violation(CAPABILITY, "CapabilityStatement", "CapabilityStatement.rest.resource", "a Slot resource",
+                          "none", "CapabilityStatement lists no Slot resource")]
+    missing = [w for w in wanted if w not in values(slot)]
+    if not missing:
+        return []
+    return [violation(CAPABILITY, "CapabilityStatement", f"CapabilityStatement.rest.resource:Slot.{element}",
+                      ", ".join(wanted), ", ".join(sorted(values(slot))),
+                      f"Slot {key} lacks {', '.join(sorted(missing))}")]
+
+
+def slot_search_param_violations(capability: dict) -> list[Violation]:
+    """The Slot resource lists the search parameters start, end, status and searchFilter."""
+    return _slot_lists(capability, "searchParam", "searchParam.name", SLOT_SEARCH_PARAMS,
+                       lambda slot: {p.get("name") for p in slot.get("searchParam") or []})
+
+
+def slot_include_violations(capability: dict) -> list[Violation]:
+    """The Slot resource lists the four search includes."""
+    return _slot_lists(capability, "searchInclude", "searchInclude", SLOT_SEARCH_INCLUDES,
+                       lambda slot: set(slot.get("searchInclude") or []))
 
 
 def booking_sender(client: GpConnectClient, ledger, settings, slots, patient_id) -> Callable[..., Exchange]:

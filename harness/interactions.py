@@ -1,4 +1,5 @@
-"""The GP Connect interactions the harness calls: Ssp-InteractionID URN and JWT scope."""
+"""The GP Connect interactions the harness calls: Ssp-InteractionID URN, JWT scope, and the
+requirement a valid request to it answered without success breaks."""
 
 from __future__ import annotations
 
@@ -13,18 +14,25 @@ class Interaction:
     method: str
     interaction_id: str
     scope: str
+    requirement: str  # spec/requirements.csv: a valid request is answered with success
 
 
-METADATA = Interaction("read metadata", "GET", URN_PREFIX + "rest:read:metadata-1", "organization/*.read")
-FIND_PATIENT = Interaction("find patient", "GET", URN_PREFIX + "rest:search:patient-1", "patient/*.read")
-SEARCH_SLOTS = Interaction("search for free slots", "GET", URN_PREFIX + "rest:search:slot-1", "organization/*.read")
-RETRIEVE_APPOINTMENTS = Interaction(
-    "retrieve a patient's appointments", "GET", URN_PREFIX + "rest:search:patient_appointments-1", "patient/*.read"
-)
-READ_APPOINTMENT = Interaction("read an appointment", "GET", URN_PREFIX + "rest:read:appointment-1", "patient/*.read")
-BOOK_APPOINTMENT = Interaction("book an appointment", "POST", URN_PREFIX + "rest:create:appointment-1", "patient/*.write")
-AMEND_APPOINTMENT = Interaction("amend an appointment", "PUT", URN_PREFIX + "rest:update:appointment-1", "patient/*.write")
-CANCEL_APPOINTMENT = Interaction("cancel an appointment", "PUT", URN_PREFIX + "rest:cancel:appointment-1", "patient/*.write")
+METADATA = Interaction("read metadata", "GET", URN_PREFIX + "rest:read:metadata-1", "organization/*.read", "FND-CAP-01")
+FIND_PATIENT = Interaction("find patient", "GET", URN_PREFIX + "rest:search:patient-1", "patient/*.read",
+                           "FND-PATIENT-01")
+SEARCH_SLOTS = Interaction("search for free slots", "GET", URN_PREFIX + "rest:search:slot-1", "organization/*.read",
+                           "SLOT-SEARCH-01")
+RETRIEVE_APPOINTMENTS = Interaction("retrieve a patient's appointments", "GET",
+                                    URN_PREFIX + "rest:search:patient_appointments-1", "patient/*.read",
+                                    "RETR-BOOKED-01")
+READ_APPOINTMENT = Interaction("read an appointment", "GET", URN_PREFIX + "rest:read:appointment-1", "patient/*.read",
+                               "READ-TYPE-01")
+BOOK_APPOINTMENT = Interaction("book an appointment", "POST", URN_PREFIX + "rest:create:appointment-1",
+                               "patient/*.write", "BOOK-01")
+AMEND_APPOINTMENT = Interaction("amend an appointment", "PUT", URN_PREFIX + "rest:update:appointment-1",
+                                "patient/*.write", "AMEND-01")
+CANCEL_APPOINTMENT = Interaction("cancel an appointment", "PUT", URN_PREFIX + "rest:cancel:appointment-1",
+                                 "patient/*.write", "CANCEL-01")
 
 ALL = (
     METADATA,
@@ -36,3 +44,9 @@ ALL = (
     AMEND_APPOINTMENT,
     CANCEL_APPOINTMENT,
 )
+BY_NAME = {i.name: i for i in ALL}
+
+
+def requirement_of(name: str) -> str:
+    """The requirement of the interaction an Exchange names (Exchange.interaction)."""
+    return BY_NAME[name].requirement

@@ -7,6 +7,8 @@ from typing import Any
 
 import jwt
 
+from .gpconnect import ODS_SYSTEM, SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM
+
 LIFETIME_S = 300
 USER_ID = "assurance-user-1"
 DEVICE_SYSTEM = "https://gpc-assurance.invalid/Id/device"
@@ -34,15 +36,15 @@ def claims(*, audience: str, scope: str, consumer_ods_code: str, now: int | None
         "requesting_organization": {
             "resourceType": "Organization",
             "name": "GP Connect assurance consumer",
-            "identifier": [{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": consumer_ods_code}],
+            "identifier": [{"system": ODS_SYSTEM, "value": consumer_ods_code}],
         },
         "requesting_practitioner": {
             "resourceType": "Practitioner",
             "id": USER_ID,
             "name": [{"family": "Assurance", "given": ["Harness"], "prefix": ["Mx"]}],
             "identifier": [
-                {"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "UNK"},
-                {"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "UNK"},
+                {"system": SDS_USER_SYSTEM, "value": "UNK"},
+                {"system": SDS_ROLE_PROFILE_SYSTEM, "value": "UNK"},
                 {"system": LOCAL_USER_SYSTEM, "value": USER_ID},
             ],
         },

@@ -4,7 +4,8 @@ Driven by harness/profiles/gpconnect-1.2.7.json, generated from the StructureDef
 tools/generate_profile_constraints.py: forbidden elements (max 0), required elements (min),
 cardinalities, fixed values, extension URLs, and codes bound to value sets. Plus two rules the
 spec states in prose: UK local date-times with offset, and local relative references only.
-Every message names the resource, its id, the element path and the rule.
+Every check returns Violations (FND-PROFILE-01, FND-TIME-01, FND-REF-01, FND-META-01) whose
+message names the resource, its id, the element path and the rule.
 """
 
 from __future__ import annotations
@@ -15,18 +16,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from .gpconnect import PROFILE_FOR
+from .violations import Violation, violation
+
 DATA = Path(__file__).resolve().parent / "profiles" / "gpconnect-1.2.7.json"
-SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
-PROFILE_FOR = {
-    "Slot": SD + "GPConnect-Slot-1",
-    "Schedule": SD + "GPConnect-Schedule-1",
-    "Appointment": SD + "GPConnect-Appointment-1",
-    "OperationOutcome": SD + "GPConnect-OperationOutcome-1",
-    "Practitioner": SD + "CareConnect-GPC-Practitioner-1",
-    "Location": SD + "CareConnect-GPC-Location-1",
-    "Organization": SD + "CareConnect-GPC-Organization-1",
-    "Patient": SD + "CareConnect-GPC-Patient-1",
-}
+PROFILE, UK_TIME, REFERENCES = "profile", "uk time", "references"
+ALL_RULES = (PROFILE, UK_TIME, REFERENCES)
+REQUIREMENT_OF = {PROFILE: "FND-PROFILE-01", UK_TIME: "FND-TIME-01", REFERENCES: "FND-REF-01"}
+META = "FND-META-01"
 UK_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+0[01]:00")
 UK_TIME_FIELDS = {"Slot": ("start", "end"), "Appointment": ("start", "end", "created"),
                   "Schedule": ("planningHorizon.start", "planningHorizon.end")}
@@ -55,31 +52,38 @@ def _codes(value_set: str) -> dict[str, set[str]]:
     return {system: set(codes) for system, codes in constraints()["value_sets"].get(value_set, {}).items()}
 
 
-def _binding_problems(where: str, value: Any, binding: dict) -> list[str]:
+def _profile(label: str, element: str, expected: object, got: object, message: str) -> Violation:
+    return violation(REQUIREMENT_OF[PROFILE], label, element, expected, got, f"{label}: {message}")
+
+
+def _binding_violations(label: str, element: str, value: Any, binding: dict) -> list[Violation]:
     codes = _codes(binding["valueSet"])
     if not codes:
         return []  # a base FHIR value set the profiles do not carry: the STU3 model checks these
     rule = f"{binding['strength']} binding to {binding['valueSet']}"
     if isinstance(value, str):
         allowed = set().union(*codes.values())
-        return [] if value in allowed else [f"{where} code '{value}' is not in the {rule}"]
+        return [] if value in allowed else [_profile(label, element, f"a code in {binding['valueSet']}", value,
+                                                      f"{element} code '{value}' is not in the {rule}")]
     codings = value.get("coding") or [] if isinstance(value, dict) and "coding" in value else [value]
-    problems = []
+    found = []
     for coding in codings:
         if not isinstance(coding, dict):
             continue
         system, code = coding.get("system"), coding.get("code")
         if system in codes:
             if code not in codes[system]:
-                problems.append(f"{where} code '{code}' of {system} is not in the {rule}")
+                found.append(_profile(label, element, f"a code in {binding['valueSet']}", code,
+                                      f"{element} code '{code}' of {system} is not in the {rule}"))
         elif binding["strength"] == "required":
-            problems.append(f"{where} coding system '{system}' is not allowed by the {rule}")
-    return problems
+            found.append(_profile(label, element, f"a system of {binding['valueSet']}", system,
+                                  f"{element} coding system '{system}' is not allowed by the {rule}"))
+    return found
 
 
-def _element_problems(resource: dict, label: str, element: dict) -> list[str]:
+def _element_violations(resource: dict, label: str, element: dict) -> list[Violation]:
     parts = element["path"].split(".")[1:]
-    problems = []
+    found = []
     for parent in _nodes(resource, parts[:-1]):
         if not isinstance(parent, dict):
             continue
@@ -89,37 +93,41 @@ def _element_problems(resource: dict, label: str, element: dict) -> list[str]:
             values = [v for v in values if isinstance(v, dict) and v.get("url") == element["extension"]]
         path = element["path"] + (f":{element['slice']}" if "slice" in element else "")
         if len(values) < element["min"]:
-            problems.append(f"{label}: {path} is required (min {element['min']}) but missing")
+            found.append(_profile(label, path, f"at least {element['min']}", len(values),
+                                  f"{path} is required (min {element['min']}) but missing"))
         if element["max"] == "0" and values:
-            problems.append(f"{label}: {path} must not be populated (max 0)")
+            found.append(_profile(label, path, "absent", "populated", f"{path} must not be populated (max 0)"))
         elif element["max"] not in ("*", "0") and len(values) > int(element["max"]):
-            problems.append(f"{label}: {path} has {len(values)} values, at most {element['max']} allowed")
+            found.append(_profile(label, path, f"at most {element['max']}", len(values),
+                                  f"{path} has {len(values)} values, at most {element['max']} allowed"))
         fixed = element.get("fixed")
         for value in values if fixed else []:
             if value != fixed["value"]:
-                problems.append(f"{label}: {path} is '{value}', fixed value is '{fixed['value']}'")
+                found.append(_profile(label, path, fixed["value"], value,
+                                      f"{path} is '{value}', fixed value is '{fixed['value']}'"))
         for value in values if element.get("binding") else []:
-            problems += _binding_problems(f"{label}: {path}", value, element["binding"])
-    return problems
+            found += _binding_violations(label, path, value, element["binding"])
+    return found
 
 
-def _extension_problems(resource: dict, label: str, profile: dict) -> list[str]:
+def _extension_violations(resource: dict, label: str, profile: dict) -> list[Violation]:
     """Extensions at the resource's top level: known URL for this profile, and bound values in range."""
     allowed = {e["extension"] for e in profile["elements"]
                if e.get("extension") and e["path"].count(".") == 1}
-    problems = []
+    found = []
     for ext in _children(resource, "extension"):
         url = ext.get("url") if isinstance(ext, dict) else None
         if not url:
-            problems.append(f"{label}: extension has no url")
+            found.append(_profile(label, "extension.url", "a url", "none", "extension has no url"))
             continue
         if url.startswith("https://fhir.nhs.uk/") and url not in allowed:
-            problems.append(f"{label}: extension URL '{url}' is not defined by its profile")
+            found.append(_profile(label, "extension.url", "a URL its profile defines", url,
+                                  f"extension URL '{url}' is not defined by its profile"))
         binding = (constraints()["extensions"].get(url) or {}).get("binding")
         if binding and binding["value"] in ext:
-            problems += _binding_problems(f"{label}: extension {url.rsplit('/', 1)[-1]}.{binding['value']}",
-                                          ext[binding["value"]], binding)
-    return problems
+            found += _binding_violations(label, f"extension {url.rsplit('/', 1)[-1]}.{binding['value']}",
+                                         ext[binding["value"]], binding)
+    return found
 
 
 def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -134,11 +142,8 @@ def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _references(item, path)
 
 
-PROFILE, UK_TIME, REFERENCES = "profile", "uk time", "references"
-ALL_RULES = (PROFILE, UK_TIME, REFERENCES)
-
-
-def resource_problems(resource: dict, label: str | None = None, rules: tuple[str, ...] = ALL_RULES) -> list[str]:
+def resource_violations(resource: dict, label: str | None = None,
+                        rules: tuple[str, ...] = ALL_RULES) -> list[Violation]:
     """What about this resource breaks its GP Connect profile (PROFILE), the UK local time rule
     (UK_TIME) or the local relative reference rule (REFERENCES)."""
     rtype = resource.get("resourceType", "")
@@ -147,36 +152,43 @@ def resource_problems(resource: dict, label: str | None = None, rules: tuple[str
     if not url:
         return []
     profile = constraints()["profiles"][url]
-    problems = []
+    found = []
     if PROFILE in rules:
         for element in profile["elements"]:
-            problems += _element_problems(resource, label, element)
-        problems += _extension_problems(resource, label, profile)
+            found += _element_violations(resource, label, element)
+        found += _extension_violations(resource, label, profile)
     for field in UK_TIME_FIELDS.get(rtype, ()) if UK_TIME in rules else ():
         for value in _nodes(resource, field.split(".")):
             if isinstance(value, str) and not UK_DATETIME.fullmatch(value):
-                problems.append(f"{label}: {rtype}.{field} '{value}' is not UK local time with offset +00:00 or +01:00")
+                found.append(violation(REQUIREMENT_OF[UK_TIME], label, f"{rtype}.{field}",
+                                       "UK local time with offset +00:00 or +01:00", value,
+                                       f"{label}: {rtype}.{field} '{value}' is not UK local time with offset "
+                                       "+00:00 or +01:00"))
     for path, ref in _references(resource) if REFERENCES in rules else ():
         if re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.I):
-            problems.append(f"{label}: {rtype}.{path}.reference '{ref}' is not a local relative reference")
+            found.append(violation(REQUIREMENT_OF[REFERENCES], label, f"{rtype}.{path}.reference",
+                                   "a local relative reference", ref,
+                                   f"{label}: {rtype}.{path}.reference '{ref}' is not a local relative reference"))
     for contained in _children(resource, "contained"):
         if isinstance(contained, dict):
-            problems += resource_problems(contained, f"{label} contained {contained.get('resourceType')} "
-                                                     f"#{contained.get('id')}", rules)
-    return problems
+            found += resource_violations(contained, f"{label} contained {contained.get('resourceType')} "
+                                                    f"#{contained.get('id')}", rules)
+    return found
 
 
-def meta_problems(resource: dict) -> list[str]:
+def meta_violations(resource: dict) -> list[Violation]:
     """meta.profile names the resource's GP Connect profile, and meta.versionId is present."""
     rtype = resource.get("resourceType", "")
     label = f"{rtype} {resource.get('id', '(no id)')}"
     meta = resource.get("meta") or {}
-    problems = []
+    found = []
     if rtype in PROFILE_FOR and rtype != "OperationOutcome" and PROFILE_FOR[rtype] not in (meta.get("profile") or []):
-        problems.append(f"{label}: meta.profile does not name {PROFILE_FOR[rtype]}")
+        found.append(violation(META, label, f"{rtype}.meta.profile", PROFILE_FOR[rtype], meta.get("profile"),
+                               f"{label}: meta.profile does not name {PROFILE_FOR[rtype]}"))
     if rtype not in ("OperationOutcome", "Bundle") and not meta.get("versionId"):
-        problems.append(f"{label}: meta.versionId is missing")
-    return problems
+        found.append(violation(META, label, f"{rtype}.meta.versionId", "a version", "none",
+                               f"{label}: meta.versionId is missing"))
+    return found
 
 
 def resources_in(body: Any) -> list[dict]:

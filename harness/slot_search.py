@@ -1,7 +1,7 @@
 """Search for free slots: the request a consumer sends, and the checks on what comes back.
 
-Every check looks at every returned resource and lists each one that breaks the rule; none
-depends on resource order, ids, fullUrl or a Practitioner being on every Schedule.
+Every check looks at every returned resource and returns a Violation for each one that breaks
+the rule; none depends on resource order, ids, fullUrl or a Practitioner being on every Schedule.
 """
 
 from __future__ import annotations
@@ -9,27 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from . import fhir
 from .fhir import rtype
 from .client import Exchange, GpConnectClient
-from .errors import Nonconformance
+from .gpconnect import ODS_SYSTEM, ORG_TYPE_SYSTEM, UK
 from .interactions import SEARCH_SLOTS
 from .settings import Settings
-
-UK = ZoneInfo("Europe/London")
-ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
-ORG_TYPE_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
-# An urgent-care disposition code system: the kind of searchFilter a provider must ignore.
-UNKNOWN_FILTER_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/UEC-Disposition-1"
+from .violations import Violation, breaking, bundle_type_violations, fail_if_any, status_violations, violation
 
 INCLUDE_SCHEDULE = ("_include", "Slot:schedule")
 INCLUDE_PRACTITIONER = ("_include:recurse", "Schedule:actor:Practitioner")
 INCLUDE_LOCATION = ("_include:recurse", "Schedule:actor:Location")
 INCLUDE_ORGANIZATION = ("_include:recurse", "Location:managingOrganization")
 EVERY_INCLUDE = (INCLUDE_SCHEDULE, INCLUDE_PRACTITIONER, INCLUDE_LOCATION, INCLUDE_ORGANIZATION)
-MAX_LISTED = 5
 
 
 def uk_today() -> date:
@@ -115,13 +108,15 @@ class SlotSearch:
 
     @cached_property
     def index(self) -> fhir.BundleIndex:
-        """The parsed Bundle; Nonconformance unless 200 with a searchset Bundle."""
+        """The parsed Bundle; Nonconformance (SLOT-SEARCH-01) unless 200 with a searchset Bundle. A search
+        sent with more than the schedule include and refused also breaks SLOT-INCLUDE-01."""
         ex = self.exchange
-        if ex.status != 200:
-            raise Nonconformance(f"slot search: expected HTTP 200, got {ex.status} ({self.where})")
-        bundle = fhir.parse(ex.json(), self.where, expected_type="Bundle")
-        if bundle.type != "searchset":
-            raise Nonconformance(f"slot search: expected Bundle.type 'searchset', got '{bundle.type}' ({self.where})")
+        includes = ("SLOT-INCLUDE-01",) if len(self.includes) > 1 else ()
+        fail_if_any(status_violations(ex, 200, (SEARCH_SLOTS.requirement, *includes)), self.where)
+        with breaking(SEARCH_SLOTS.requirement):
+            bundle = fhir.parse(ex.json(), self.where, expected_type="Bundle")
+        fail_if_any(bundle_type_violations(bundle.type, "searchset", "slot search", SEARCH_SLOTS.requirement),
+                    self.where)
         return fhir.BundleIndex(bundle)
 
     def require_searchset(self) -> fhir.BundleIndex:
@@ -144,52 +139,57 @@ def search(client: GpConnectClient, settings: Settings, window: Window, includes
 
 
 # ------------------------------------------------------------------ checks
-# Each returns the list of problems found; `report` turns a non-empty list into a verdict.
+# Each returns the list of violations found; a step hands it to violations.fail_if_any.
+
+FORBIDDEN_ELEMENT_RULE = {"comment": "SLOT-NOCOMMENT-01", "specialty": "SLOT-NOSPECIALTY-01"}
 
 
-def report(problems: list[str], what: str, where: str) -> None:
-    if not problems:
-        return
-    shown = "; ".join(problems[:MAX_LISTED])
-    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-    raise Nonconformance(f"{what}: {len(problems)} found: {shown}{more} ({where})")
-
-
-def slots_without_type(slots) -> list[str]:
-    return [f"Slot {s.id} has no slot type: Slot.serviceType[*].text is empty"
+def slots_without_type(slots) -> list[Violation]:
+    return [violation("SLOT-TYPE-01", f"Slot {s.id}", "Slot.serviceType[*].text", "a slot type", "empty",
+                      f"Slot {s.id} has no slot type: Slot.serviceType[*].text is empty")
             for s in slots if not fhir.texts_of(s.serviceType)]
 
 
-def schedule_type_problems(schedules, mode: str) -> list[str]:
+def schedule_type_violations(schedules, mode: str) -> list[Violation]:
     """Judge Schedule.serviceCategory.text against what the environment declares it configured."""
+    rule, element = "SLOT-SCHEDTYPE-01", "Schedule.serviceCategory.text"
     typed = [s for s in schedules if fhir.text_of(s.serviceCategory)]
     untyped = [s for s in schedules if not fhir.text_of(s.serviceCategory)]
     if mode == "all":
-        return [f"Schedule {s.id} has no schedule type: Schedule.serviceCategory.text is empty" for s in untyped]
+        return [violation(rule, f"Schedule {s.id}", element, "a schedule type", "empty",
+                          f"Schedule {s.id} has no schedule type: Schedule.serviceCategory.text is empty")
+                for s in untyped]
     if mode == "some":
         if schedules and not typed:
-            return [f"none of the {len(schedules)} Schedules has a schedule type (Schedule.serviceCategory.text), "
-                    "though this practice has some configured (GPC_SCHEDULE_TYPES=some)"]
+            return [violation(rule, f"{len(schedules)} Schedules", element, "a schedule type on some", "none",
+                              f"none of the {len(schedules)} Schedules has a schedule type "
+                              "(Schedule.serviceCategory.text), though this practice has some configured "
+                              "(GPC_SCHEDULE_TYPES=some)")]
         return []
-    return [f"Schedule {s.id} has schedule type '{fhir.text_of(s.serviceCategory)}' though this practice has none "
-            "configured (GPC_SCHEDULE_TYPES=none)" for s in typed]
+    return [violation(rule, f"Schedule {s.id}", element, "no schedule type", fhir.text_of(s.serviceCategory),
+                      f"Schedule {s.id} has schedule type '{fhir.text_of(s.serviceCategory)}' though this practice "
+                      "has none configured (GPC_SCHEDULE_TYPES=none)") for s in typed]
 
 
-def forbidden_element_problems(resources, element: str) -> list[str]:
-    return [f"{fhir.resource_label(r)} carries {rtype(r)}.{element}"
+def forbidden_element_violations(resources, element: str) -> list[Violation]:
+    return [violation(FORBIDDEN_ELEMENT_RULE[element], fhir.resource_label(r), f"{rtype(r)}.{element}", "absent",
+                      "populated", f"{fhir.resource_label(r)} carries {rtype(r)}.{element}")
             for r in resources if getattr(r, element, None) not in (None, [], "")]
 
 
-def non_free_slots(slots) -> list[str]:
-    return [f"Slot {s.id} has status '{s.status}'" for s in slots if s.status != "free"]
+def non_free_slots(slots) -> list[Violation]:
+    return [violation("SLOT-FREE-01", f"Slot {s.id}", "Slot.status", "free", s.status,
+                      f"Slot {s.id} has status '{s.status}'") for s in slots if s.status != "free"]
 
 
-def slots_outside(slots, window: Window) -> list[str]:
-    return [f"Slot {s.id} runs {s.start.isoformat()} to {s.end.isoformat()}, outside {window.describe()}"
+def slots_outside(slots, window: Window) -> list[Violation]:
+    return [violation("SLOT-WINDOW-01", f"Slot {s.id}", "Slot.start, Slot.end", window.describe(),
+                      f"{s.start.isoformat()} to {s.end.isoformat()}",
+                      f"Slot {s.id} runs {s.start.isoformat()} to {s.end.isoformat()}, outside {window.describe()}")
             for s in slots if not window.holds(s.start, s.end)]
 
 
-def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> list[str]:
+def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> list[Violation]:
     """Resources in the Bundle that no returned slot leads to (Slot -> Schedule -> actors -> Organization).
 
     The practice's own Organization is allowed without a Location leading to it: the spec's known
@@ -211,32 +211,39 @@ def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> l
             key = fhir.ref_key(loc.managingOrganization.reference)
             if key:
                 wanted.add(key)
-    problems = []
+    found = []
     for res in index:
         if rtype(res) == "Slot" or (rtype(res), res.id) in wanted:
             continue
         if rtype(res) == "Organization" and provider_ods_code in ods_codes(res):
             continue
-        problems.append(f"{fhir.resource_label(res)} is not referenced by any returned slot")
-    return problems
+        label = fhir.resource_label(res)
+        found.append(violation("SLOT-BUNDLE-01", label, "Bundle.entry", "referenced by a returned slot",
+                               "unreferenced", f"{label} is not referenced by any returned slot"))
+    return found
 
 
 def ods_codes(organization) -> set[str]:
     return {i.value for i in organization.identifier or [] if i.system == ODS_SYSTEM and i.value}
 
 
-def organization_problems(index: fhir.BundleIndex) -> list[str]:
+def organization_violations(index: fhir.BundleIndex) -> list[Violation]:
+    rule = "SLOT-ORG-01"
     slots = index.of_type("Slot")
     if slots and not index.of_type("Organization"):
-        return [f"{len(slots)} slots returned but no Organization in the Bundle"]
-    problems = []
+        return [violation(rule, "Bundle", "Bundle.entry", "an Organization", "none",
+                          f"{len(slots)} slots returned but no Organization in the Bundle")]
+    found = []
     for loc in index.of_type("Location"):
         ref = loc.managingOrganization.reference if loc.managingOrganization else None
         if not ref:
-            problems.append(f"Location {loc.id} has no managingOrganization")
+            found.append(violation(rule, f"Location {loc.id}", "Location.managingOrganization", "a reference",
+                                   "none", f"Location {loc.id} has no managingOrganization"))
         elif index.resolve(ref) is None:
-            problems.append(f"Location {loc.id} managingOrganization {ref} is not in the Bundle")
-    return problems
+            found.append(violation(rule, f"Location {loc.id}", "Location.managingOrganization",
+                                   "an Organization in the Bundle", ref,
+                                   f"Location {loc.id} managingOrganization {ref} is not in the Bundle"))
+    return found
 
 
 def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
@@ -246,3 +253,25 @@ def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
         sched = fhir.ref_key(s.schedule.reference) if s.schedule else None
         keys.add((sched[1] if sched else "", s.start.isoformat(), s.end.isoformat()))
     return keys
+
+
+def _slot_line(key: tuple[str, str, str]) -> str:
+    sch, start, end = key
+    return f"slot on Schedule {sch} {start} to {end}"
+
+
+def withheld_open_slots(unfiltered: set, filtered: set) -> list[Violation]:
+    """Slots offered to a consumer that sends no searchFilter must be offered when it names its organisation."""
+    return [violation("SLOT-FILTER-01", _slot_line(k), "Bundle.entry", "offered with a searchFilter", "not offered",
+                      f"{_slot_line(k)} is offered without a searchFilter but not with one")
+            for k in sorted(unfiltered - filtered)]
+
+
+def unknown_filter_differences(expected: set, got: set) -> list[Violation]:
+    """A searchFilter of an unknown system changes nothing: the same slots either way."""
+    rule = "SLOT-FILTER-02"
+    return [violation(rule, _slot_line(k), "Bundle.entry", "offered", "not offered",
+                      f"{_slot_line(k)} is not offered once the unknown searchFilter is added")
+            for k in sorted(expected - got)] + \
+        [violation(rule, _slot_line(k), "Bundle.entry", "not offered", "offered",
+                   f"{_slot_line(k)} is offered only with the unknown searchFilter") for k in sorted(got - expected)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, scenarios, then, when
 
 from harness import appointments as appts
-from harness.errors import Nonconformance
+from harness.violations import fail_if_any
 
 scenarios("amend_an_appointment.feature")
 
@@ -35,24 +35,19 @@ def amend_type(gp_connect, booked, kind):
 @when("the consumer amends it with an If-Match of a version that has since changed", target_fixture="response")
 def amend_stale(gp_connect, booked):
     first = appts.amend(gp_connect, booked.appointment, booked.etag, comment="First amendment")
-    current = appts.ok_appointment(first, "amend an appointment")
+    current = appts.ok_appointment(first)
     return appts.amend(gp_connect, current, booked.etag, comment="Second amendment from a stale copy")
 
 
 @then("the provider answers 200 with a new version of the appointment")
 def new_version(response, booked):
-    appointment = appts.ok_appointment(response, "amend an appointment")
-    problems = appts.etag_problems(response, appointment)
-    if appts.version_of(appointment) == booked.version:
-        problems.append(f"{appts.label(appointment)} kept versionId {booked.version} after an amendment")
-    appts.raise_problems(problems, response.short_request())
+    appointment = appts.ok_appointment(response)
+    fail_if_any(appts.etag_violations(response, appointment, "AMEND-01")
+                + appts.new_version_violations(appointment, booked.version, "an amendment", "AMEND-01"),
+                response.short_request())
 
 
 @then("the description and comment are as the consumer sent them")
 def text_as_sent(response, booked):
-    appointment = appts.ok_appointment(response, "amend an appointment")
     expected = {"description": amended_description(booked), "comment": AMENDED_COMMENT}
-    problems = [f"{appts.label(appointment)} {k} is {appointment.get(k)!r}, expected {v!r}"
-                for k, v in expected.items() if appointment.get(k) != v]
-    if problems:
-        raise Nonconformance("; ".join(problems) + f" ({response.short_request()})")
+    fail_if_any(appts.field_violations(appts.ok_appointment(response), expected, "AMEND-01"), response.short_request())

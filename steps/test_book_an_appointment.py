@@ -8,12 +8,10 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness import appointments as appts
-from harness import fhir
-from harness import slot_search as ss
-from harness import test_data as td
-from harness.errors import Nonconformance
-from harness.outcomes import check_refusal
-from steps.common.appointment_steps import data_or_skip, free_slots_now
+from harness import discovery
+from harness.refusals import refusal_rule, refusal_violations
+from harness.violations import fail_if_any
+from steps.common.appointment_steps import free_slots_now
 
 scenarios("book_an_appointment.feature")
 
@@ -26,7 +24,7 @@ def response(booking):
 @given("a free slot", target_fixture="chosen_slots")
 def a_free_slot(gp_connect, settings):
     slots, window = free_slots_now(gp_connect, settings)
-    return [data_or_skip(lambda: td.single(slots, window))]
+    return [discovery.single(slots, window)]
 
 
 @given(parsers.re(r"a run of (?P<count>\d+) adjacent free slots that share schedule, delivery channel and slot type"),
@@ -34,24 +32,24 @@ def a_free_slot(gp_connect, settings):
        target_fixture="chosen_slots")
 def a_run(gp_connect, settings, count):
     slots, window = free_slots_now(gp_connect, settings)
-    found = data_or_skip(lambda: td.require(td.runs(slots, count), f"{count} adjacent free slots sharing schedule, "
-                                            "delivery channel and slot type", window))
+    found = discovery.require(discovery.runs(slots, count), f"{count} adjacent free slots sharing schedule, "
+                              "delivery channel and slot type", window)
     return found[0]
 
 
 @given("two free slots of one schedule with a gap between them", target_fixture="chosen_slots")
 def a_gap_pair(gp_connect, settings):
     slots, window = free_slots_now(gp_connect, settings)
-    return list(data_or_skip(lambda: td.require(td.pair_with_gap(slots), "two free slots of one schedule, channel "
-                                                "and slot type with a gap between them", window)))
+    return list(discovery.require(discovery.pair_with_gap(slots), "two free slots of one schedule, channel "
+                                  "and slot type with a gap between them", window))
 
 
 @given(parsers.re(r"two adjacent free slots that differ in (?P<rule>schedule|channel|slot type)"),
        target_fixture="chosen_slots")
 def a_mixed_pair(gp_connect, settings, rule):
     slots, window = free_slots_now(gp_connect, settings)
-    return list(data_or_skip(lambda: td.require(td.pair_differing_in(slots, rule),
-                                                f"two adjacent free slots with different {rule}", window)))
+    return list(discovery.require(discovery.pair_differing_in(slots, rule),
+                                  f"two adjacent free slots with different {rule}", window))
 
 
 @when("the consumer books those slots for the test patient", target_fixture="booking")
@@ -118,61 +116,40 @@ def book_at_once(gp_connect, settings, ledger, patient_id, chosen_slots):
 @then("the provider answers 201 with a Location and an ETag")
 def created(booking):
     booking.appointment()
-    missing = [h for h in ("Location", "ETag") if not booking.exchange.header(h)]
-    if missing:
-        raise Nonconformance(f"booking answered 201 without {' and '.join(missing)} header "
-                             f"({booking.exchange.short_request()})")
+    fail_if_any(appts.created_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the appointment carries the booked slots' slot type and their schedule's schedule type")
 def carries_slot_types(booking):
-    appointment = booking.appointment()
-    problems = appts.type_problems(appointment, booking.expected_slot_type, booking.expected_schedule_type)
-    appts.raise_problems(problems, booking.exchange.short_request())
+    fail_if_any(appts.type_violations(booking.appointment(), booking.expected_slot_type,
+                                      booking.expected_schedule_type, appts.TYPES_KEPT[booking.exchange.interaction]),
+                booking.exchange.short_request())
 
 
 @then("the appointment lists every booked slot and spans them")
 def lists_slots(booking):
-    appts.raise_problems(appts.slot_problems(booking.appointment(), booking.slots), booking.exchange.short_request())
+    fail_if_any(appts.slot_violations(booking.appointment(), booking.slots), booking.exchange.short_request())
 
 
 @then("the booking organisation, description and comment are returned as the consumer sent them")
 def kept_as_sent(booking):
-    appts.raise_problems(appts.as_sent_problems(booking.appointment(), booking.request_body),
-                         booking.exchange.short_request())
+    fail_if_any(appts.as_sent_violations(booking.appointment(), booking.request_body),
+                booking.exchange.short_request())
 
 
 @then("the provider refuses the multi-slot booking")
-def refused_multislot(booking, settings):
-    check_refusal(booking.exchange, settings.multislot_refusal_status, settings.multislot_refusal_code)
+def refused_multislot(booking, settings, scenario_requirements):
+    violations = refusal_violations(booking.exchange, refusal_rule(scenario_requirements),
+                                    settings.multislot_refusal_status, settings.multislot_refusal_code)
+    fail_if_any(violations, booking.exchange.short_request())
 
 
 @then("the test patient has no appointment on those slots and every one of them is still free")
 def nothing_booked(gp_connect, settings, patient_id, booking):
-    slots = booking.slots
-    days = sorted({s.start.astimezone(ss.UK).date() for s in slots})
-    search = ss.search(gp_connect, settings, ss.Window.days(days[0], days[-1]))
-    search.require_searchset()
-    offered = {s.key for s in td.free_slots(search.exchange.json())}
-    problems = [f"{s.describe()} is no longer offered as free" for s in slots if s.key not in offered]
-    retrieved = appts.retrieve(gp_connect, patient_id, days[0], days[-1])
-    wanted = {("Slot", s.id) for s in slots}
-
-    for appointment in appts.retrieved_appointments(retrieved):
-        if appointment.get("status") == "cancelled":
-            continue
-        on_slots = {fhir.ref_key((r or {}).get("reference")) for r in appointment.get("slot") or []} & wanted
-        if on_slots or booking.marker in (appointment.get("description") or ""):
-            problems.append(f"{appts.label(appointment)} was made by the refused booking "
-                            f"(slots {sorted(k[1] for k in on_slots)})")
-    appts.raise_problems(problems, f"after refused {booking.exchange.short_request()}")
+    violations = appts.after_refused_booking(gp_connect, settings, patient_id, booking)
+    fail_if_any(violations, f"after refused {booking.exchange.short_request()}")
 
 
 @then("exactly one booking succeeds and the other is refused with 409 DUPLICATE_REJECTED")
 def exactly_one(race):
-    won = [b for b in race if b.succeeded]
-    if len(won) != 1:
-        raise Nonconformance(f"two simultaneous bookings of {race[0].slots[0].describe()}: expected exactly one to "
-                             f"succeed, {len(won)} did (HTTP {race[0].exchange.status} and {race[1].exchange.status})")
-    lost = next(b for b in race if not b.succeeded)
-    check_refusal(lost.exchange, 409, "DUPLICATE_REJECTED")
+    fail_if_any(appts.race_violations(race), race[0].exchange.short_request())

@@ -7,6 +7,7 @@ import uuid
 from pytest_bdd import scenarios, then, when
 
 from harness import appointments as appts
+from harness.violations import fail_if_any
 
 scenarios("read_an_appointment.feature")
 
@@ -23,13 +24,10 @@ def read_unknown(gp_connect):
 
 @then("the provider answers 200 with the appointment")
 def answered(response, booked):
-    appointment = appts.ok_appointment(response, "read an appointment")
-    if str(appointment.get("id")) != booked.id:
-        appts.raise_problems([f"read of Appointment {booked.id} returned Appointment {appointment.get('id')}"],
-                             response.short_request())
+    fail_if_any(appts.read_id_violations(appts.ok_appointment(response), booked.id), response.short_request())
 
 
 @then('the ETag is W/"<meta.versionId>" of the appointment')
 def etag_is_version(response):
-    appointment = appts.ok_appointment(response, "read an appointment")
-    appts.raise_problems(appts.etag_problems(response, appointment), response.short_request())
+    appointment = appts.ok_appointment(response)
+    fail_if_any(appts.etag_violations(response, appointment, "READ-ETAG-01"), response.short_request())

@@ -9,8 +9,8 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from harness import appointments as appts
 from harness import slot_search as ss
-from harness.errors import MissingTestData, Nonconformance
-from steps.common.appointment_steps import data_or_skip
+from harness.errors import MissingTestData
+from harness.violations import fail_if_any
 
 scenarios("retrieve_a_patients_appointments.feature")
 
@@ -42,39 +42,28 @@ def retrieve_unknown(gp_connect):
     return appts.retrieve(gp_connect, f"no-such-patient-{uuid.uuid4().hex[:12]}", today, today + timedelta(days=7))
 
 
-def _found(response, booked) -> dict:
-    matches = [a for a in appts.retrieved_appointments(response) if str(a.get("id")) == booked.id]
-    if not matches:
-        raise Nonconformance(f"Appointment {booked.id} booked by this run is not returned ({response.short_request()})")
-    return matches[0]
-
-
 @then("the booked appointment is among them with the slot type and schedule type it was booked with")
 def booked_returned(response, booked):
-    found = _found(response, booked)
-    problems = appts.type_problems(found, booked.booking.expected_slot_type, booked.booking.expected_schedule_type)
-    appts.raise_problems(problems, response.short_request())
+    def typed(found):
+        return appts.type_violations(found, booked.booking.expected_slot_type, booked.booking.expected_schedule_type,
+                                     appts.TYPES_KEPT[response.interaction])
+
+    found = appts.retrieved_appointments(response)
+    fail_if_any(appts.among_retrieved(found, booked.id, "RETR-BOOKED-01", typed), response.short_request())
 
 
 @then("every returned Appointment has a slot type, and a schedule type as this environment declares")
 def every_typed(response, settings):
     found = appts.retrieved_appointments(response)
-
-    def some():
-        if not found:
-            raise MissingTestData("no appointments for the test patient in the search window")
-        return found
-
-    data_or_skip(some)
-    problems = [f"{appts.label(a)} has no slot type: Appointment.serviceType[*].text is empty"
-                for a in found if not appts.slot_type_texts(a)]
-    problems += appts.appointment_schedule_type_problems(found, settings.schedule_types)
-    appts.raise_problems(problems, response.short_request())
+    if not found:
+        raise MissingTestData("no appointments for the test patient in the search window")
+    fail_if_any(appts.retrieved_type_violations(found, settings.schedule_types), response.short_request())
 
 
 @then("the cancelled appointment is among them with status cancelled")
 def cancelled_returned(response, booked):
-    found = _found(response, booked)
-    if found.get("status") != "cancelled":
-        raise Nonconformance(f"Appointment {booked.id} status is '{found.get('status')}', expected 'cancelled' "
-                             f"({response.short_request()})")
+    def cancelled(found):
+        return appts.field_violations(found, {"status": "cancelled"}, "RETR-CANCELLED-01")
+
+    found = appts.retrieved_appointments(response)
+    fail_if_any(appts.among_retrieved(found, booked.id, "RETR-CANCELLED-01", cancelled), response.short_request())

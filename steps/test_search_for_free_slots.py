@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from pytest_bdd import parsers, scenarios, then, when
 
 from harness import slot_search as ss
+from harness.errors import MissingTestData
+from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
+from harness.violations import fail_if_any, status_violations
 
 scenarios("search_for_free_slots.feature")
 
@@ -20,7 +22,7 @@ INCLUDE_SETS = {
 
 def _with_slots(result: ss.SlotSearch) -> ss.SlotSearch:
     if not result.slots:
-        pytest.skip(f"no free slots offered {result.window.describe()}: nothing to assure")
+        raise MissingTestData(f"no free slots offered {result.window.describe()}")
     return result
 
 
@@ -41,7 +43,7 @@ def search_unfiltered(gp_connect, settings):
       target_fixture="unknown_filter_search")
 def search_unknown_filter(gp_connect, settings):
     window = ss.default_window(settings)
-    params = ss.search_params(settings, window) + [("searchFilter", f"{ss.UNKNOWN_FILTER_SYSTEM}|Dx0123")]
+    params = ss.search_params(settings, window) + [("searchFilter", f"{UNKNOWN_FILTER_SYSTEM}|Dx0123")]
     return ss.SlotSearch(gp_connect.send(SEARCH_SLOTS, "Slot", params=params), window)
 
 
@@ -92,63 +94,54 @@ def searchset_bundle(slot_search):
 @then("every returned Slot has a slot type")
 def every_slot_typed(slot_search):
     result = _with_slots(slot_search)
-    ss.report(ss.slots_without_type(result.slots), "slots without a slot type", result.where)
+    fail_if_any(ss.slots_without_type(result.slots), result.where)
 
 
 @then("the returned Schedules carry schedule types as this environment declares")
 def schedules_typed(slot_search, settings):
     result = _with_slots(slot_search)
-    problems = ss.schedule_type_problems(result.schedules, settings.schedule_types)
-    ss.report(problems, f"schedule types not as declared (GPC_SCHEDULE_TYPES={settings.schedule_types})", result.where)
+    fail_if_any(ss.schedule_type_violations(result.schedules, settings.schedule_types), result.where)
 
 
 @then(parsers.re(r"no returned Slot or Schedule has a (?P<element>comment|specialty)"))
 def no_element(slot_search, element):
     result = _with_slots(slot_search)
-    problems = ss.forbidden_element_problems(result.slots + result.schedules, element)
-    ss.report(problems, f"slots or schedules carrying {element}", result.where)
+    fail_if_any(ss.forbidden_element_violations(result.slots + result.schedules, element), result.where)
 
 
 @then("every returned Slot is free")
 def every_slot_free(slot_search):
     result = _with_slots(slot_search)
-    ss.report(ss.non_free_slots(result.slots), "slots that are not free", result.where)
+    fail_if_any(ss.non_free_slots(result.slots), result.where)
 
 
 @then("every returned Slot lies fully inside the search window")
 def every_slot_inside(slot_search):
     result = _with_slots(slot_search)
-    ss.report(ss.slots_outside(result.slots, result.window), "slots outside the search window", result.where)
+    fail_if_any(ss.slots_outside(result.slots, result.window), result.where)
 
 
 @then("the Bundle holds only the Schedules, Practitioners, Locations and Organization the returned slots reference")
 def only_referenced(slot_search, settings):
     result = _with_slots(slot_search)
-    problems = ss.unreferenced_resources(result.index, settings.provider_ods_code)
-    ss.report(problems, "resources no returned slot references", result.where)
+    fail_if_any(ss.unreferenced_resources(result.index, settings.provider_ods_code), result.where)
 
 
 @then("the Organization is present because slots were returned")
 def organization_present(slot_search):
     result = _with_slots(slot_search)
-    ss.report(ss.organization_problems(result.index), "Organization missing", result.where)
+    fail_if_any(ss.organization_violations(result.index), result.where)
 
 
 @then("every slot offered without a searchFilter is offered with one too")
 def filter_keeps_open_slots(unfiltered_search, slot_search):
     open_slots = ss.slot_keys(_with_slots(unfiltered_search))
-    missing = sorted(open_slots - ss.slot_keys(slot_search))
-    problems = [f"slot on Schedule {sch} {start} to {end} is offered without a searchFilter but not with one"
-                for sch, start, end in missing]
-    ss.report(problems, "open slots withheld from a consumer that named its organisation", slot_search.where)
+    fail_if_any(ss.withheld_open_slots(open_slots, ss.slot_keys(slot_search)), slot_search.where)
 
 
 @then("the same slots are offered with the unknown searchFilter as without it")
 def unknown_filter_ignored(slot_search, unknown_filter_search):
     expected = ss.slot_keys(_with_slots(slot_search))
+    fail_if_any(status_violations(unknown_filter_search.exchange, 200, "SLOT-FILTER-02"), unknown_filter_search.where)
     got = ss.slot_keys(unknown_filter_search)
-    problems = [f"slot on Schedule {sch} {start} to {end} is not offered once the unknown searchFilter is added"
-                for sch, start, end in sorted(expected - got)]
-    problems += [f"slot on Schedule {sch} {start} to {end} is offered only with the unknown searchFilter"
-                 for sch, start, end in sorted(got - expected)]
-    ss.report(problems, "unknown searchFilter not ignored", unknown_filter_search.where)
+    fail_if_any(ss.unknown_filter_differences(expected, got), unknown_filter_search.where)

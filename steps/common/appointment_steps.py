@@ -1,30 +1,31 @@
-"""Steps and fixtures shared by the appointment use cases: the test patient, booked appointments,
-the clean-up ledger, and checks on an appointment's types."""
+"""Steps and fixtures shared by the appointment use cases: test data from a live search (and the
+one hook that makes missing test data a skip), the test patient, booked appointments, the clean-up
+ledger, and checks on an appointment's types."""
 
 from __future__ import annotations
 
 import os
-from typing import Callable, TypeVar
 
 import pytest
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, then
 
 from harness import appointments as appts
+from harness import discovery
 from harness import slot_search as ss
-from harness import test_data as td
 from harness.cleanup import clean_up
 from harness.errors import MissingTestData
 from harness.ledger import Ledger, ledger_path, state_dir
-from harness.outcomes import check_refusal
+from harness.refusals import refusal_rule
 from harness.settings import reports_dir
+from harness.violations import fail_if_any
 
-T = TypeVar("T")
 
-
-def data_or_skip(find: Callable[[], T]) -> T:
-    """Missing test data is a skip with its reason, never a pass."""
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Missing test data anywhere in a scenario (MissingTestData) is a skip with its reason, never a
+    pass: "not assured: <what is missing>"."""
     try:
-        return find()
+        return (yield)
     except MissingTestData as exc:
         pytest.skip(f"not assured: {exc}")
 
@@ -34,12 +35,12 @@ def worker_share() -> tuple[int, int]:
     return int(worker.removeprefix("gw") or 0), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 
 
-def free_slots_now(gp_connect, settings) -> tuple[list[td.SlotInfo], str]:
+def free_slots_now(gp_connect, settings) -> tuple[list[discovery.SlotInfo], str]:
     """This worker's free slots from a fresh search over the search window, and the window's description."""
     result = ss.search(gp_connect, settings, ss.default_window(settings))
     result.require_searchset()
-    slots = td.free_slots(result.exchange.json())
-    return td.for_worker(slots, *worker_share()), result.window.describe()
+    slots = discovery.free_slots(result.exchange.json())
+    return discovery.for_worker(slots, *worker_share()), result.window.describe()
 
 
 @pytest.fixture(scope="session")
@@ -62,12 +63,12 @@ def ledger(settings, provider_base_url, gp_connect):
 
 @given("the test patient is found by their NHS number", target_fixture="patient_id")
 def test_patient(gp_connect, settings):
-    return data_or_skip(lambda: appts.find_patient_id(gp_connect, settings))
+    return appts.find_patient_id(gp_connect, settings)
 
 
 def book_one(gp_connect, settings, ledger, patient_id) -> appts.KnownAppointment:
     slots, window = free_slots_now(gp_connect, settings)
-    slot = data_or_skip(lambda: td.single(slots, window))
+    slot = discovery.single(slots, window)
     booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
     return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
 
@@ -81,30 +82,19 @@ def booked_appointment(gp_connect, settings, ledger, patient_id):
 def booked_then_cancelled(gp_connect, settings, ledger, patient_id):
     known = book_one(gp_connect, settings, ledger, patient_id)
     ex = appts.cancel(gp_connect, known.appointment, known.etag)
-    return appts.KnownAppointment(known.booking, appts.ok_appointment(ex, "cancel"), appts.etag_of(ex))
+    return appts.KnownAppointment(known.booking, appts.ok_appointment(ex), appts.etag_of(ex))
 
 
 @then("the appointment carries the slot type and schedule type it was booked with")
 def carries_booked_types(booked, response):
-    appointment = appts.ok_appointment(response, response.interaction)
-    problems = appts.type_problems(appointment, booked.booking.expected_slot_type, booked.booking.expected_schedule_type)
-    appts.raise_problems(problems, response.short_request())
+    appointment = appts.ok_appointment(response)
+    fail_if_any(appts.type_violations(appointment, booked.booking.expected_slot_type,
+                                      booked.booking.expected_schedule_type, appts.TYPES_KEPT[response.interaction]),
+                response.short_request())
 
 
 @then("the appointment is unchanged")
-def appointment_unchanged(gp_connect, booked):
+def appointment_unchanged(gp_connect, booked, scenario_requirements):
     ex = appts.read(gp_connect, booked.id)
-    now = appts.ok_appointment(ex, "read an appointment")
-    problems = []
-    if appts.version_of(now) != booked.version:
-        problems.append(f"{appts.label(now)} version changed from {booked.version} to {appts.version_of(now)} "
-                        "after a refused request")
-    if now.get("status") != booked.appointment.get("status"):
-        problems.append(f"{appts.label(now)} status changed from {booked.appointment.get('status')} to {now.get('status')}")
-    problems += appts.type_problems(now, booked.booking.expected_slot_type, booked.booking.expected_schedule_type)
-    appts.raise_problems(problems, ex.short_request())
-
-
-@then(parsers.parse("the provider refuses it with HTTP {status:d}"))
-def refused_with_status(response, status):
-    check_refusal(response, status)
+    now = appts.ok_appointment(ex)
+    fail_if_any(appts.unchanged_violations(now, booked, refusal_rule(scenario_requirements)), ex.short_request())

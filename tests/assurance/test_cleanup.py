@@ -13,7 +13,7 @@ import pytest
 from harness import appointments as appts
 from harness import reference
 from harness import slot_search as ss
-from harness import test_data as td
+from harness import discovery as td
 from harness.client import GpConnectClient
 from harness.ledger import MARKER_PREFIX
 from harness.settings import PROJECT_ROOT, load_settings

@@ -2,7 +2,8 @@
 
 import sys
 
-from harness import test_data as td
+from harness import discovery
+from harness.gpconnect import UK
 
 
 def _verdicts(run):
@@ -28,11 +29,11 @@ def test_a_run_with_a_fault_fails_the_same_scenarios_in_parallel(run_suite):
 def test_workers_take_disjoint_whole_days():
     from datetime import datetime, timedelta
 
-    base = datetime(2026, 12, 1, 9, 0, tzinfo=td.UK_ZONE)
-    slots = [td.SlotInfo(str(i), "s", base + timedelta(days=i // 3, minutes=10 * (i % 3)),
+    base = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
+    slots = [discovery.SlotInfo(str(i), "s", base + timedelta(days=i // 3, minutes=10 * (i % 3)),
                          base + timedelta(days=i // 3, minutes=10 * (i % 3) + 10), "In-person", "GP", {}, None)
              for i in range(21)]
-    shares = [td.for_worker(slots, w, 4) for w in range(4)]
+    shares = [discovery.for_worker(slots, w, 4) for w in range(4)]
     assert sum(len(s) for s in shares) == len(slots)
     assert all(shares)
     days = [{s.start.date() for s in share} for share in shares]

@@ -8,6 +8,10 @@ import sys
 import pytest
 
 from harness import profile_check as pc
+
+
+def messages(violations):
+    return [v.message for v in violations]
 from harness.settings import PROJECT_ROOT
 
 SHARED = PROJECT_ROOT.parent / "shared" / "reference" / "gpconnect-1.2.7"
@@ -41,8 +45,8 @@ def changed(resource, **changes):
 
 
 def test_a_conformant_slot_and_outcome_pass():
-    assert pc.resource_problems(SLOT) == [] and pc.meta_problems(SLOT) == []
-    assert pc.resource_problems(OUTCOME) == []
+    assert pc.resource_violations(SLOT) == [] and pc.meta_violations(SLOT) == []
+    assert pc.resource_violations(OUTCOME) == []
 
 
 @pytest.mark.parametrize("resource,message", [
@@ -63,45 +67,50 @@ def test_a_conformant_slot_and_outcome_pass():
      "is not defined by its profile"),
 ])
 def test_each_kind_of_slot_violation_is_named(resource, message):
-    assert message in pc.resource_problems(resource)
+    found = [v for v in pc.resource_violations(resource) if v.message == message]
+    assert found and found[0].requirements == ("FND-PROFILE-01",)
 
 
 def test_outcome_fixed_system_and_single_coding():
     wrong = copy.deepcopy(OUTCOME)
     wrong["issue"][0]["details"]["coding"][0]["system"] = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
     assert any("fixed value is 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1'" in p
-               for p in pc.resource_problems(wrong))
+               for p in messages(pc.resource_violations(wrong)))
     two = copy.deepcopy(OUTCOME)
     two["issue"][0]["details"]["coding"] *= 2
     assert "OperationOutcome (no id): OperationOutcome.issue.details.coding has 2 values, at most 1 allowed" in \
-        pc.resource_problems(two)
+        messages(pc.resource_violations(two))
 
 
 def test_organisation_type_and_practitioner_role_bindings():
     org = {"resourceType": "Organization", "id": "7", "name": "X",
            "type": [{"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1",
                                  "code": "hospital"}]}]}
-    assert any("Organization.type code 'hospital'" in p for p in pc.resource_problems(org))
+    assert any("Organization.type code 'hospital'" in p for p in messages(pc.resource_violations(org)))
     sched = {"resourceType": "Schedule", "id": "3", "actor": [{"reference": "Location/1"}],
              "planningHorizon": {"start": "2026-08-15T09:00:00+01:00"},
              "extension": [{"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-PractitionerRole-1",
                             "valueCodeableConcept": {"coding": [{
                                 "system": "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1",
                                 "code": "R9999"}]}}]}
-    assert any("code 'R9999'" in p for p in pc.resource_problems(sched))
+    assert any("code 'R9999'" in p for p in messages(pc.resource_violations(sched)))
 
 
 def test_uk_time_and_relative_references():
     utc = changed(SLOT, start="2026-08-15T10:30:00Z", schedule={"reference": "https://p.example/fhir/Schedule/14"})
-    problems = pc.resource_problems(utc)
+    found = pc.resource_violations(utc)
+    problems = messages(found)
+    assert {v.requirements for v in found} == {("FND-TIME-01",), ("FND-REF-01",)}
     assert "Slot 1584: Slot.start '2026-08-15T10:30:00Z' is not UK local time with offset +00:00 or +01:00" in problems
     assert "Slot 1584: Slot.schedule.reference 'https://p.example/fhir/Schedule/14' is not a local relative reference" \
         in problems
-    assert pc.resource_problems(utc, rules=(pc.PROFILE,)) == []
+    assert pc.resource_violations(utc, rules=(pc.PROFILE,)) == []
 
 
-def test_meta_problems():
-    assert pc.meta_problems(changed(SLOT, meta=None)) == [
+def test_meta_violations():
+    found = pc.meta_violations(changed(SLOT, meta=None))
+    assert {v.requirements for v in found} == {("FND-META-01",)}
+    assert messages(found) == [
         "Slot 1584: meta.profile does not name https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Slot-1",
         "Slot 1584: meta.versionId is missing"]
 
@@ -112,7 +121,7 @@ def test_the_spec_refresh_examples_conform():
     assert examples
     for path in examples:
         body = json.loads(path.read_text())
-        assert [p for r in pc.resources_in(body) for p in pc.resource_problems(r)] == [], path.name
+        assert [p for r in pc.resources_in(body) for p in pc.resource_violations(r)] == [], path.name
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="not assured: the shared reference copy is not beside this checkout")

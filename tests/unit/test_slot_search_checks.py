@@ -7,8 +7,12 @@ import pytest
 from harness import fhir
 from harness import slot_search as ss
 from harness.errors import Nonconformance
+from harness.gpconnect import ODS_SYSTEM, UK
+from harness.violations import fail_if_any
 
-UK = ss.UK
+
+def messages(violations):
+    return [v.message for v in violations]
 
 
 def slot(sid, start, end, schedule="Schedule/s-1", status="free", slot_type="GP Appointment", **extra):
@@ -32,7 +36,7 @@ def location(lid, org="Organization/org-9"):
 
 def organization(oid, ods="A99901"):
     return {"resourceType": "Organization", "id": oid, "name": "Practice",
-            "identifier": [{"system": ss.ODS_SYSTEM, "value": ods}]}
+            "identifier": [{"system": ODS_SYSTEM, "value": ods}]}
 
 
 def index(*resources, full_url=False):
@@ -56,7 +60,7 @@ def test_conformant_bundle_in_any_order_with_absolute_references_passes():
                     schedule="https://provider.example/A1/STU3/1/gpconnect/Schedule/s-1")
     idx = index(ORG, LOC, abs_slot, SCHED, S1, full_url=True)
     assert ss.unreferenced_resources(idx, "A99901") == []
-    assert ss.organization_problems(idx) == []
+    assert ss.organization_violations(idx) == []
     assert ss.slots_without_type(idx.of_type("Slot")) == []
 
 
@@ -68,11 +72,14 @@ def test_schedule_without_practitioner_is_fine():
 def test_every_slot_without_a_type_is_listed():
     idx = index(S1, slot("n1", "2026-12-01T11:00:00+00:00", "2026-12-01T11:10:00+00:00", slot_type=None),
                 slot("n2", "2026-12-01T11:10:00+00:00", "2026-12-01T11:20:00+00:00", slot_type="  "))
-    problems = ss.slots_without_type(idx.of_type("Slot"))
-    assert [p.split()[1] for p in problems] == ["n1", "n2"]
-    with pytest.raises(Nonconformance, match=r"^slots without a slot type: 2 found: Slot n1 has no slot type: "
-                                             r"Slot.serviceType\[\*\].text is empty; Slot n2"):
-        ss.report(problems, "slots without a slot type", "GET .../Slot")
+    violations = ss.slots_without_type(idx.of_type("Slot"))
+    assert [v.resource for v in violations] == ["Slot n1", "Slot n2"]
+    assert {(v.requirements, v.element, v.got) for v in violations} == {
+        (("SLOT-TYPE-01",), "Slot.serviceType[*].text", "empty")}
+    with pytest.raises(Nonconformance, match=r"^2 violations of SLOT-TYPE-01: Slot n1 has no slot type: "
+                                             r"Slot.serviceType\[\*\].text is empty; Slot n2 .* \(GET .../Slot\)$") as exc:
+        fail_if_any(violations, "GET .../Slot")
+    assert exc.value.requirements == ("SLOT-TYPE-01",)
 
 
 @pytest.mark.parametrize("mode,categories,bad", [
@@ -82,15 +89,19 @@ def test_every_slot_without_a_type_is_listed():
 ])
 def test_schedule_types_are_judged_by_the_declared_mode(mode, categories, bad):
     schedules = [fhir.parse(schedule(f"s{i}", category=c), "t") for i, c in enumerate(categories)]
-    assert len(ss.schedule_type_problems(schedules, mode)) == bad
+    found = ss.schedule_type_violations(schedules, mode)
+    assert len(found) == bad
+    assert all(v.requirements == ("SLOT-SCHEDTYPE-01",) for v in found)
 
 
 def test_comment_and_specialty_are_found():
     sch = fhir.parse(schedule("s-1", comment="hello"), "t")
     sl = fhir.parse(slot("a", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00",
                          specialty=[{"text": "GP"}]), "t")
-    assert ss.forbidden_element_problems([sch, sl], "comment") == ["Schedule s-1 carries Schedule.comment"]
-    assert ss.forbidden_element_problems([sch, sl], "specialty") == ["Slot a carries Slot.specialty"]
+    comment, = ss.forbidden_element_violations([sch, sl], "comment")
+    specialty, = ss.forbidden_element_violations([sch, sl], "specialty")
+    assert (comment.message, comment.requirements) == ("Schedule s-1 carries Schedule.comment", ("SLOT-NOCOMMENT-01",))
+    assert (specialty.message, specialty.requirements) == ("Slot a carries Slot.specialty", ("SLOT-NOSPECIALTY-01",))
 
 
 def test_window_edges():
@@ -98,7 +109,11 @@ def test_window_edges():
     inside = fhir.parse(slot("in", "2026-12-01T10:05:00+00:00", "2026-12-01T10:15:00+00:00"), "t")
     straddle = fhir.parse(slot("out", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00"), "t")
     late = fhir.parse(slot("late", "2026-12-01T15:50:00+00:00", "2026-12-01T16:00:00+00:00"), "t")
-    assert [p.split()[1] for p in ss.slots_outside([inside, straddle, late], window)] == ["out", "late"]
+    outside = ss.slots_outside([inside, straddle, late], window)
+    assert [v.resource for v in outside] == ["Slot out", "Slot late"]
+    assert outside[0].message == ("Slot out runs 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, outside "
+                                  "2026-12-01T10:05:00+00:00 to 2026-12-01T15:55:00+00:00")
+    assert outside[0].requirements == ("SLOT-WINDOW-01",)
 
 
 def test_date_only_end_covers_the_whole_last_day_across_bst():
@@ -106,7 +121,7 @@ def test_date_only_end_covers_the_whole_last_day_across_bst():
     assert window.params() == [("start", "ge2026-06-01"), ("end", "le2026-06-02")]
     last = fhir.parse(slot("z", "2026-06-02T23:50:00+01:00", "2026-06-03T00:00:00+01:00"), "t")
     early = fhir.parse(slot("e", "2026-05-31T23:50:00+01:00", "2026-06-01T00:00:00+01:00"), "t")
-    assert [p.split()[1] for p in ss.slots_outside([last, early], window)] == ["e"]
+    assert [v.resource for v in ss.slots_outside([last, early], window)] == ["Slot e"]
 
 
 def test_datetime_window_is_sent_with_uk_offset():
@@ -117,24 +132,27 @@ def test_datetime_window_is_sent_with_uk_offset():
 
 def test_non_free_slot_is_found():
     busy = fhir.parse(slot("b", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00", status="busy"), "t")
-    assert ss.non_free_slots([busy]) == ["Slot b has status 'busy'"]
+    assert messages(ss.non_free_slots([busy])) == ["Slot b has status 'busy'"]
+    assert ss.non_free_slots([busy])[0].requirements == ("SLOT-FREE-01",)
 
 
 def test_stray_resources_are_found_but_the_practice_organization_is_allowed_without_location():
     stray_sched = schedule("s-2")
     other_org = organization("org-x", ods="B12345")
     idx = index(S1, SCHED, ORG, stray_sched, other_org, location("loc-z"))
-    problems = ss.unreferenced_resources(idx, "A99901")
-    assert sorted(problems) == ["Location loc-z is not referenced by any returned slot",
+    found = ss.unreferenced_resources(idx, "A99901")
+    assert {v.requirements for v in found} == {("SLOT-BUNDLE-01",)}
+    assert sorted(messages(found)) == ["Location loc-z is not referenced by any returned slot",
                                 "Organization org-x is not referenced by any returned slot",
                                 "Schedule s-2 is not referenced by any returned slot"]
 
 
 def test_organization_must_accompany_slots_and_resolve_from_locations():
-    assert ss.organization_problems(index(S1, SCHED)) == ["1 slots returned but no Organization in the Bundle"]
-    assert ss.organization_problems(index(S1, SCHED, LOC, organization("other"))) == [
+    assert messages(ss.organization_violations(index(S1, SCHED))) == [
+        "1 slots returned but no Organization in the Bundle"]
+    assert messages(ss.organization_violations(index(S1, SCHED, LOC, organization("other")))) == [
         "Location loc-a managingOrganization Organization/org-9 is not in the Bundle"]
-    assert ss.organization_problems(index()) == []
+    assert ss.organization_violations(index()) == []
 
 
 def test_parse_failure_names_resource_and_field():
@@ -148,3 +166,23 @@ def test_reference_keys():
     assert fhir.ref_key("Slot/12") == ("Slot", "12")
     assert fhir.ref_key("https://p.example/base/Slot/12/_history/3") == ("Slot", "12")
     assert fhir.ref_key("#1") is None
+
+
+def test_open_slots_withheld_by_a_search_filter_are_listed():
+    unfiltered = {("s-1", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00"),
+                  ("s-1", "2026-12-01T10:10:00+00:00", "2026-12-01T10:20:00+00:00")}
+    filtered = {("s-1", "2026-12-01T10:10:00+00:00", "2026-12-01T10:20:00+00:00")}
+    found = ss.withheld_open_slots(unfiltered, filtered)
+    assert messages(found) == ["slot on Schedule s-1 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00 is "
+                               "offered without a searchFilter but not with one"]
+    assert found[0].requirements == ("SLOT-FILTER-01",)
+    assert ss.withheld_open_slots(filtered, unfiltered) == []
+
+
+def test_an_unknown_search_filter_must_change_nothing_either_way():
+    a, b = ("s-1", "10:00", "10:10"), ("s-1", "10:10", "10:20")
+    assert messages(ss.unknown_filter_differences({a, b}, {b})) == [
+        "slot on Schedule s-1 10:00 to 10:10 is not offered once the unknown searchFilter is added"]
+    assert messages(ss.unknown_filter_differences({b}, {a, b})) == [
+        "slot on Schedule s-1 10:00 to 10:10 is offered only with the unknown searchFilter"]
+    assert ss.unknown_filter_differences({a}, {a}) == []

@@ -1,4 +1,7 @@
-"""Finding the slots a scenario needs in a live search, never from hard-coded ids.
+"""Test-data discovery: the slots a scenario needs, found in a live search, never hard-coded ids.
+
+What an environment lacks is a MissingTestData naming it; the steps' one hook turns that into
+a skip, "not assured: <what is missing>".
 
 Works on the raw JSON of a searchset Bundle so that bookings send back exactly what the
 provider sent (instants keep their original text).
@@ -7,15 +10,12 @@ provider sent (instants keep their original text).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 from datetime import datetime
 from typing import Callable, Iterable
 
 from . import fhir
 from .errors import MissingTestData
-
-UK_ZONE = ZoneInfo("Europe/London")
-DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
+from .gpconnect import DELIVERY_CHANNEL_URL, UK
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInf
     slot and each keeps every kind of adjacent pair a day offers."""
     if workers <= 1:
         return slots
-    return [s for s in slots if s.start.astimezone(UK_ZONE).date().toordinal() % workers == worker]
+    return [s for s in slots if s.start.astimezone(UK).date().toordinal() % workers == worker]
 
 
 def require(found, what: str, window: str):

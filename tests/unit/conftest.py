@@ -1,0 +1,40 @@
+"""Real Exchanges for unit tests of checks: a GpConnectClient on httpx.MockTransport answering
+with the given status, body and headers."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from harness import interactions
+from harness.client import FHIR_JSON, GpConnectClient
+from harness.settings import load_settings
+
+ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
+
+
+@pytest.fixture
+def exchange_of():
+    """exchange_of(status, body=None, headers=None, interaction=READ_APPOINTMENT, path=...) -> Exchange.
+
+    A dict body is sent as FHIR JSON, a str as it is; headers default to Cache-Control: no-store and
+    the FHIR JSON content type."""
+    clients = []
+
+    def make(status: int, body=None, headers: dict | None = None, interaction=interactions.READ_APPOINTMENT,
+             path: str = "Appointment/52", params=None):
+        text = json.dumps(body) if isinstance(body, dict) else (body or "")
+        answer = {"Cache-Control": "no-store", "Content-Type": FHIR_JSON} if headers is None else headers
+
+        def handler(request: httpx.Request):
+            return httpx.Response(status, content=text.encode(), headers=answer)
+
+        client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), ROOT, transport=httpx.MockTransport(handler))
+        clients.append(client)
+        return client.send(interaction, path, params=params)
+
+    yield make
+    for client in clients:
+        client.close()

@@ -1,0 +1,234 @@
+"""Checks on booked, read, amended, cancelled and retrieved appointments, on plain dicts."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from harness import appointments as appts
+from harness import discovery, interactions
+from harness.gpconnect import BOOKING_ORG_URL, CANCELLATION_REASON_URL, ODS_SYSTEM, UK
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UK)
+
+
+def searchset(*slot_specs, schedule_type="Morning surgery"):
+    """A Bundle of one Schedule (with a Location) and slots (id, minutes from T0, length, slot type)."""
+    schedule = {"resourceType": "Schedule", "id": "s-1", "actor": [{"reference": "Location/loc-1"}]}
+    if schedule_type:
+        schedule["serviceCategory"] = {"text": schedule_type}
+    entries = [schedule]
+    for sid, offset, length, slot_type in slot_specs:
+        start = T0 + timedelta(minutes=offset)
+        entries.append({"resourceType": "Slot", "id": sid, "status": "free", "schedule": {"reference": "Schedule/s-1"},
+                        "serviceType": [{"text": slot_type}], "start": start.isoformat(),
+                        "end": (start + timedelta(minutes=length)).isoformat()})
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in entries]}
+
+
+SLOTS = discovery.free_slots(searchset(("1", 0, 10, "GP Appointment"), ("2", 10, 10, "GP Appointment")))
+
+
+def appointment(**changes):
+    body = {"resourceType": "Appointment", "id": "52", "meta": {"versionId": "3"}, "status": "booked",
+            "serviceType": [{"text": "GP Appointment"}], "serviceCategory": {"text": "Morning surgery"},
+            "start": SLOTS[0].raw["start"], "end": SLOTS[1].raw["end"],
+            "slot": [{"reference": "Slot/1"}, {"reference": "Slot/2"}],
+            "participant": [{"actor": {"reference": "Patient/1"}, "status": "accepted"}],
+            "description": "gpc-1 assurance booking", "comment": "Booked by the harness",
+            "contained": [{"resourceType": "Organization", "id": "1", "name": "Consumer",
+                           "identifier": [{"system": ODS_SYSTEM, "value": "A1"}]}],
+            "extension": [{"url": BOOKING_ORG_URL, "valueReference": {"reference": "#1"}}]}
+    body.update(changes)
+    return {key: value for key, value in body.items() if value is not None}  # None removes the key
+
+
+def messages(violations):
+    return [v.message for v in violations]
+
+
+def rules(violations):
+    return sorted({r for v in violations for r in v.requirements})
+
+
+BOOK_RULES = appts.TYPES_KEPT[interactions.BOOK_APPOINTMENT.name]
+
+
+def test_an_appointment_with_its_slots_types_passes():
+    assert appts.type_violations(appointment(), "GP Appointment", "Morning surgery", BOOK_RULES) == []
+
+
+@pytest.mark.parametrize("changes,expected,rule", [
+    ({"serviceType": None}, "Appointment 52 has no slot type: Appointment.serviceType[*].text is empty",
+     "BOOK-TYPE-01"),
+    ({"serviceType": [{"text": "Nurse Appointment"}]},
+     "Appointment 52 slot type differs from its booked slot: expected 'GP Appointment', got 'Nurse Appointment'",
+     "BOOK-TYPE-01"),
+    ({"serviceCategory": None}, "Appointment 52 schedule type differs from its schedule's: expected 'Morning "
+     "surgery', got none (Appointment.serviceCategory.text is empty)", "BOOK-SCHEDTYPE-01"),
+    ({"serviceCategory": {"text": "Evening"}}, "Appointment 52 schedule type differs from its schedule's: "
+     "expected 'Morning surgery', got 'Evening'", "BOOK-SCHEDTYPE-01"),
+])
+def test_each_type_difference_is_named_with_its_requirement(changes, expected, rule):
+    found = appts.type_violations(appointment(**changes), "GP Appointment", "Morning surgery", BOOK_RULES)
+    assert messages(found) == [expected] and rules(found) == [rule]
+
+
+def test_the_interaction_decides_the_requirement_of_kept_types():
+    found = appts.type_violations(appointment(serviceType=None), "GP Appointment", None,
+                                  appts.TYPES_KEPT[interactions.READ_APPOINTMENT.name])
+    assert rules(found) == ["READ-TYPE-01"]
+    assert set(appts.TYPES_KEPT) == {i.name for i in (interactions.BOOK_APPOINTMENT, interactions.READ_APPOINTMENT,
+                                                       interactions.AMEND_APPOINTMENT, interactions.CANCEL_APPOINTMENT,
+                                                       interactions.RETRIEVE_APPOINTMENTS)}
+
+
+def test_no_schedule_type_expected_means_none_is_judged():
+    assert appts.type_violations(appointment(serviceCategory=None), "GP Appointment", None, BOOK_RULES) == []
+
+
+def test_text_and_booking_organisation_come_back_as_sent():
+    sent = appointment()
+    assert appts.as_sent_violations(appointment(), sent) == []
+    cut = appts.as_sent_violations(appointment(comment="Booked by"), sent)
+    assert messages(cut) == ["Appointment 52 comment is 'Booked by', sent 'Booked by the harness'"]
+    assert rules(cut) == ["BOOK-TEXT-01"]
+    dropped = appts.as_sent_violations(appointment(extension=None), sent)
+    assert messages(dropped) == ["Appointment 52 has no booking organisation (Extension-GPConnect-BookingOrganisation-1 "
+                                 "to a contained Organization)"]
+    assert rules(dropped) == ["BOOK-ORG-01"]
+    renamed = appointment()
+    renamed["contained"][0]["name"] = "Other"
+    assert messages(appts.as_sent_violations(renamed, sent)) == [
+        "Appointment 52 booking organisation name is 'Other', sent 'Consumer'"]
+
+
+def test_slots_listed_and_spanned():
+    assert appts.slot_violations(appointment(), SLOTS) == []
+    first_only = appts.slot_violations(appointment(slot=[{"reference": "Slot/1"}]), SLOTS)
+    assert messages(first_only) == ["Appointment 52 lists slots ['1'], expected ['1', '2']"]
+    assert rules(first_only) == ["BOOK-MULTI-01"]
+    short = appts.slot_violations(appointment(end=SLOTS[0].raw["end"]), SLOTS)
+    assert messages(short) == ["Appointment 52 runs 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, expected "
+                               "2026-12-01T10:00:00+00:00 to 2026-12-01T10:20:00+00:00"]
+    single = appts.slot_violations(appointment(start=None), SLOTS[:1])
+    assert messages(single)[-1] == "Appointment 52 has no valid start and end" and rules(single) == ["BOOK-01"]
+
+
+def test_etag_is_the_weak_version(exchange_of):
+    assert appts.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"3"'}), appointment(), "READ-ETAG-01") == []
+    stale = appts.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"2"'}), appointment(), "READ-ETAG-01")
+    assert messages(stale) == ["ETag is 'W/\"2\"', expected 'W/\"3\"' from meta.versionId"]
+    assert rules(stale) == ["READ-ETAG-01"]
+    unversioned = appts.etag_violations(exchange_of(200, {}), appointment(meta={}), "FND-ETAG-01")
+    assert messages(unversioned) == ["Appointment 52 has no meta.versionId"] and rules(unversioned) == ["FND-ETAG-01"]
+
+
+def test_new_version_fields_and_cancellation_reason():
+    assert messages(appts.new_version_violations(appointment(), "3", "an amendment", "AMEND-01")) == [
+        "Appointment 52 kept versionId 3 after an amendment"]
+    assert appts.new_version_violations(appointment(), "2", "an amendment", "AMEND-01") == []
+    assert messages(appts.field_violations(appointment(), {"status": "cancelled"}, "CANCEL-01")) == [
+        "Appointment 52 status is 'booked', expected 'cancelled'"]
+    assert messages(appts.cancellation_reason_violations(appointment(), "Not needed")) == [
+        "Appointment 52 cancellation reason is missing, expected ['Not needed']"]
+    kept = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": "Not needed"}])
+    assert appts.cancellation_reason_violations(kept, "Not needed") == []
+
+
+def test_read_returns_the_appointment_asked_for():
+    assert appts.read_id_violations(appointment(), "52") == []
+    assert messages(appts.read_id_violations(appointment(), "51")) == [
+        "read of Appointment 51 returned Appointment 52"]
+
+
+def test_retrieved_appointments_are_found_and_typed_as_declared():
+    found = [appointment(), appointment(id="53", serviceType=None, serviceCategory=None)]
+    assert messages(appts.among_retrieved(found, "54", "RETR-BOOKED-01")) == [
+        "Appointment 54 booked by this run is not returned"]
+    assert appts.among_retrieved(found, "52", "RETR-BOOKED-01") == []
+    assert messages(appts.retrieved_type_violations(found, "some")) == [
+        "Appointment 53 has no slot type: Appointment.serviceType[*].text is empty"]
+    assert messages(appts.retrieved_type_violations(found, "all"))[1] == \
+        "Appointment 53 has no schedule type: Appointment.serviceCategory.text is empty"
+    none = appts.retrieved_type_violations(found, "none")
+    assert messages(none)[1] == ("Appointment 52 has schedule type 'Morning surgery' though this practice has none "
+                                 "configured (GPC_SCHEDULE_TYPES=none)")
+    assert rules(none) == ["RETR-TYPE-01"]
+
+
+def known(appt):
+    booking = appts.Booking(SLOTS, "gpc-1", "9000000009", exchange=None, request_body=appt)
+    return appts.KnownAppointment(booking, appt, 'W/"3"')
+
+
+def test_a_refused_request_leaves_the_appointment_unchanged():
+    before = known(appointment())
+    assert appts.unchanged_violations(appointment(), before, ["CANCEL-REASON-01"]) == []
+    after = appointment(status="cancelled", meta={"versionId": "4"})
+    found = appts.unchanged_violations(after, before, ["CANCEL-REASON-01"])
+    assert messages(found) == ["Appointment 52 version changed from 3 to 4 after a refused request",
+                               "Appointment 52 status changed from booked to cancelled"]
+    assert rules(found) == ["CANCEL-REASON-01"]
+
+
+def test_a_refused_booking_books_nothing():
+    booking = appts.Booking(SLOTS, "gpc-9", "9000000009", exchange=None, request_body={})
+    offered = {s.key for s in SLOTS}
+    assert appts.booked_anyway_violations(booking, offered, [appointment(slot=[{"reference": "Slot/7"}])]) == []
+    found = appts.booked_anyway_violations(booking, {SLOTS[1].key}, [appointment(slot=[{"reference": "Slot/1"}])])
+    assert messages(found) == [
+        "Slot 1 (2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, Schedule s-1) is no longer offered as free",
+        "Appointment 52 was made by the refused booking (slots ['1'])"]
+    assert rules(found) == ["BOOK-ATOMIC-01"]
+    cancelled = appointment(status="cancelled", description="gpc-9 assurance booking")
+    assert appts.booked_anyway_violations(booking, offered, [cancelled]) == []
+    marked = appointment(slot=[], description="gpc-9 assurance booking")
+    assert messages(appts.booked_anyway_violations(booking, offered, [marked])) == [
+        "Appointment 52 was made by the refused booking (slots [])"]
+
+
+def test_created_needs_location_and_etag(exchange_of):
+    both = exchange_of(201, {}, headers={"Location": "Appointment/52", "ETag": 'W/"1"'},
+                       interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
+    assert appts.created_violations(both) == []
+    neither = exchange_of(201, {}, headers={}, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
+    found = appts.created_violations(neither)
+    assert messages(found) == ["booking answered 201 without Location and ETag header"] and rules(found) == ["BOOK-01"]
+
+
+def test_of_two_simultaneous_bookings_exactly_one_succeeds(exchange_of):
+    def booking(status, body=None):
+        ex = exchange_of(status, body or {}, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
+        return appts.Booking(SLOTS[:1], "gpc-1", "9000000009", ex, {})
+
+    both = appts.race_violations([booking(201), booking(201)])
+    assert messages(both) == ["2 simultaneous bookings of Slot 1 (2026-12-01T10:00:00+00:00 to "
+                              "2026-12-01T10:10:00+00:00, Schedule s-1): expected exactly one to succeed, 2 did "
+                              "(HTTP 201 and 201)"]
+    assert rules(both) == ["BOOK-RACE-01"]
+    conflict = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "conflict", "details": {
+        "coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                    "code": "DUPLICATE_REJECTED"}]}}]}
+    assert appts.race_violations([booking(201), booking(409, conflict)]) == []
+    wrong = appts.race_violations([booking(201), booking(422, conflict)])
+    assert messages(wrong) == ["expected HTTP 409, got 422"] and rules(wrong) == ["BOOK-RACE-01"]
+
+
+def test_response_checks_name_the_interactions_requirement(exchange_of):
+    from harness.errors import Nonconformance
+
+    with pytest.raises(Nonconformance) as exc:
+        appts.ok_appointment(exchange_of(500, {"resourceType": "OperationOutcome"},
+                                         interaction=interactions.AMEND_APPOINTMENT))
+    assert str(exc.value) == ("1 violation of AMEND-01: amend an appointment: expected HTTP 200, got 500 "
+                              "(PUT .../Appointment/52)")
+    with pytest.raises(Nonconformance) as exc:
+        appts.ok_appointment(exchange_of(200, "<html>", headers={"Content-Type": "text/html"}))
+    assert exc.value.requirements == ("READ-TYPE-01",)
+    assert appts.ok_appointment(exchange_of(200, appointment())) == appointment()
+    retrieved = exchange_of(200, {"resourceType": "Bundle", "type": "collection"},
+                            interaction=interactions.RETRIEVE_APPOINTMENTS, path="Patient/1/Appointment")
+    with pytest.raises(Nonconformance, match=r"^1 violation of RETR-BOOKED-01: retrieve appointments: expected "
+                                             r"Bundle.type 'searchset', got 'collection'"):
+        appts.retrieved_appointments(retrieved)
+
