@@ -67,10 +67,12 @@ def start(settings: Settings, log_path: Path, faults: tuple[str, ...] | None = N
         if tls.get("client_ca"):
             cmd += ["--client-ca", tls["client_ca"]]
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(cmd, pass_fds=(listener.fileno(),), stdout=log, stderr=subprocess.STDOUT,
-                                   cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
-    listener.close()
+    try:
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(cmd, pass_fds=(listener.fileno(),), stdout=log, stderr=subprocess.STDOUT,
+                                       cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+    finally:
+        listener.close()  # the child holds its own copy; ours is closed whether or not it started
     provider = RunningProvider(f"{scheme}://127.0.0.1:{port}{base_path}", process, log_path)
     _wait_until_ready(provider, tls)
     return provider
