@@ -37,6 +37,9 @@ def pytest_addoption(parser):
                     help="skip the check that the target answers its CapabilityStatement before any scenario")
     group.addoption("--run-record", default="", metavar="PATH",
                     help="write what the run did (service root, times, early stop) to this JSON file")
+    group.addoption("--faults-checked", action="store_true", default=False,
+                    help="GPC_REFERENCE_FAULTS was already checked against the bundled provider's list "
+                         "(gpc-assure does it first); skip asking the provider again")
 
 
 def _is_worker(config) -> bool:
@@ -100,7 +103,7 @@ def pytest_collection_modifyitems(session, config, items):
         return
     try:
         settings = load_settings()
-        if settings.reference_faults and not _is_worker(config):
+        if settings.reference_faults and not _is_worker(config) and not config.getoption("faults_checked"):
             from harness.fault_matrix import faults
 
             check_reference_faults(settings.reference_faults, [f.name for f in faults()])
@@ -218,11 +221,15 @@ def pytest_keyboard_interrupt(excinfo):
     """pytest.exit() (the bundled provider did not start, the preflight refused) arrives here too;
     the session's record takes its code and reason in pytest_sessionfinish."""
     exc = excinfo.value
-    if isinstance(exc, pytest.exit.Exception) and exc.returncode not in (None, 0):
-        _stops.append((exc.returncode, exc.msg))
+    if isinstance(exc, pytest.exit.Exception):
+        if exc.returncode not in (None, 0):
+            _stops.append((exc.returncode, exc.msg))
+    else:
+        _interrupted.append(True)
 
 
 _stops: list[tuple[int, str]] = []
+_interrupted: list[bool] = []
 
 
 def pytest_testnodedown(node, error):
@@ -233,6 +240,7 @@ def pytest_testnodedown(node, error):
         if root not in record.service_roots:
             record.service_roots.append(root)
     record.executed += int(out.get("gpc_executed", 0))
+    record.interrupted = record.interrupted or bool(out.get("gpc_interrupted"))
     if out.get("gpc_stop_code") and record.stop_code is None:
         record.stop_code, record.stop_reason = out["gpc_stop_code"], out.get("gpc_stop_reason", "")
 
@@ -243,9 +251,11 @@ def pytest_sessionfinish(session, exitstatus):
     record = config._gpc_record
     if _stops and record.stop_code is None:
         record.stop_code, record.stop_reason = _stops[0]
+    record.interrupted = record.interrupted or bool(_interrupted)
     if _is_worker(config):
         config.workeroutput.update(gpc_service_roots=record.service_roots, gpc_executed=record.executed,
-                                   gpc_stop_code=record.stop_code, gpc_stop_reason=record.stop_reason)
+                                   gpc_stop_code=record.stop_code, gpc_stop_reason=record.stop_reason,
+                                   gpc_interrupted=record.interrupted)
         return
     path = config.getoption("run_record")
     if path:

@@ -39,9 +39,10 @@ PROG = "gpc-assure"
 COMMANDS = ("assure", "report", "cleanup", "fault-matrix")
 
 OK, NONCONFORMANT, BROKEN, NO_REPORT, CONFIGURATION, NOTHING_SELECTED, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
-# pytest's own exit codes, when the run record names no reason of its own:
-# 2 interrupted, 3 internal error, 4 usage error (a bad setting, --req or @req), 5 nothing collected.
-PYTEST_CODES = {2: INTERRUPTED, 3: BROKEN, 4: CONFIGURATION, 5: NOTHING_SELECTED}
+# pytest's own exit codes, when the run record names no reason of its own: 2 interrupted (by a
+# signal, per the run record, else a collection error: the harness is broken), 3 internal error,
+# 4 usage error (a bad setting, --req or @req), 5 nothing collected.
+PYTEST_CODES = {2: BROKEN, 3: BROKEN, 4: CONFIGURATION, 5: NOTHING_SELECTED}
 COLLECT_ONLY = ("--collect-only", "--co")
 
 
@@ -68,7 +69,16 @@ def _run_guarded(cmd: list[str], limit_s: float) -> int:
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
-        return 2  # pytest's interrupted code
+        return INTERRUPTED
+
+
+def stop_code(pytest_code: int, record: run.Record) -> int | None:
+    """The exit code a run's end decides before its verdicts are read, or None when they decide it
+    (pytest ended normally, 0 or 1): 130 interrupted (Ctrl-C, SIGTERM), the run record's own reason
+    (2 preflight refused, 3 bundled provider did not start), else pytest's code mapped to the README's."""
+    if pytest_code == INTERRUPTED or (pytest_code == 2 and record.interrupted):
+        return INTERRUPTED
+    return record.stop_code or PYTEST_CODES.get(pytest_code)
 
 
 def _settings_or_none():
@@ -153,7 +163,7 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     results.mkdir(parents=True)
     started = run.now()
     cmd = base + ["--alluredir", str(results), "--junitxml", str(junit_path), "-o", "junit_family=xunit2",
-                  "--run-record", str(record_path), *pytest_args]
+                  "--run-record", str(record_path), "--faults-checked", *pytest_args]
     pytest_code = _run_guarded(cmd, settings.run_timeout_s)
     record = run.Record.read(record_path)
     record.started, record.ended = record.started or started, record.ended or run.now()
@@ -161,7 +171,8 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
 
     if record.stop_code:
         _say(record.stop_reason)
-    code = record.stop_code or PYTEST_CODES.get(pytest_code)
+    code = stop_code(pytest_code, record)
+    interrupted = code == INTERRUPTED
     if not outcomes:
         # Nothing executed (nothing selected, a bad option, the preflight refused, the bundled
         # provider did not start): the last report stays as it was.
@@ -174,7 +185,7 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
 
     levels = verdicts.levels_of(catalogue())
     overall = verdicts.overall(outcomes, levels)
-    if record.stop_code or pytest_code == 2:
+    if record.stop_code or interrupted:
         overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
     ident = run.identity(settings, record, selection, overall)
     (results / "environment.properties").write_text(ident.properties(), encoding="utf-8")

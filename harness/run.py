@@ -107,6 +107,7 @@ class Record:
     stop_code: int | None = None
     stop_reason: str = ""
     executed: int = 0  # scenarios that got past collection into setup
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

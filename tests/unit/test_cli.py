@@ -112,3 +112,21 @@ def test_make_help_lists_the_targets():
     assert proc.returncode == 0
     for target in ("assure", "test", "cleanup", "faults", "fault-matrix", "setup", "clean", "help"):
         assert f"make {target}" in proc.stdout, target
+
+
+@pytest.mark.parametrize("pytest_code,record,expected", [
+    (0, run.Record(), None),
+    (1, run.Record(), None),
+    (2, run.Record(interrupted=True), 130),
+    (130, run.Record(), 130),
+    (2, run.Record(), 2),  # a collection error: the harness is broken, nothing was interrupted
+    (2, run.Record(stop_code=2, stop_reason="preflight: ..."), 2),
+    (3, run.Record(stop_code=3, stop_reason="cannot start the reference provider"), 3),
+    (3, run.Record(), 2),
+    (4, run.Record(), 4),
+    (5, run.Record(), 5),
+])
+def test_how_a_run_ended_decides_its_code_before_the_verdicts(pytest_code, record, expected):
+    from harness.cli import stop_code
+
+    assert stop_code(pytest_code, record) == expected
