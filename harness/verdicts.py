@@ -146,10 +146,11 @@ def levels_of(catalogue: Mapping[str, Requirement]) -> dict[str, str]:
 
 
 def ordered(items: list[Verdict]) -> list[Verdict]:
-    """Failures first, then not assured, not assessed, assured; SHALL before advisory within each."""
+    """Failures first, then not assured (what this run could not finish before what no run can test),
+    not assessed, assured; SHALL before advisory within each."""
     def key(v: Verdict):
         level = LEVELS.index(v.requirement.level) if v.requirement.level in LEVELS else 0
-        return ORDER.index(v.verdict), level
+        return ORDER.index(v.verdict), v.needs_manual_evidence, level
     return sorted(items, key=key)
 
 

@@ -84,11 +84,14 @@ def test_counts_by_level_keep_advisory_requirements_apart():
 
 def test_the_page_puts_failures_first_with_titles_links_identity_and_manual_evidence():
     items = v.verdicts(CAT, [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken"),
+                             out("four", "skipped", ("D-1",), message="not assured: no data"),
                              out("five", reqs=("F-1",)), out("six", reqs=("F-1",))], SUITE)
     html = v.page(items, [("Provider service root", "https://provider.example/A1/STU3/1/gpconnect")],
                   v.NON_CONFORMANT, {"steps/test_f.py::test_one": "index.html#/abc"})
     table = html[html.index("All requirements, failures first"):]
     assert table.index("<code>B-1</code>") < table.index("<code>A-1</code>") < table.index("<code>F-1</code>")
+    # Among the not assured, what this run could not finish comes before what no run can test.
+    assert table.index("<code>D-1</code>") < table.index("<code>E-1</code>") < table.index("<code>G-1</code>")
     assert "<a href='index.html#/abc'>one</a>" in html and "test_one" not in html
     assert "https://provider.example/A1/STU3/1/gpconnect" in html and "NON-CONFORMANT" in html
     assert "@page{size:A4" in html and "overflow-wrap:anywhere" in html
