@@ -8,6 +8,7 @@ import json
 import logging
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from datetime import datetime
@@ -96,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if args.fd is not None:
-            uvicorn.run(app, fd=args.fd, log_level="warning", **tls)
+            # uvicorn's own fd option takes the socket for a Unix one, so asyncio never sets TCP_NODELAY
+            # on its connections and every answer waits some 40 ms for the client's delayed ACK.
+            listener = socket.socket(fileno=args.fd)
+            uvicorn.Server(uvicorn.Config(app, log_level="warning", **tls)).run(sockets=[listener])
         else:
             print(f"GP Connect reference provider: service root http{'s' if tls else ''}://{args.host}:{args.port}"
                   f"{base_path}", flush=True)
