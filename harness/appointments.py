@@ -24,7 +24,7 @@ from .interactions import (AMEND_APPOINTMENT, BOOK_APPOINTMENT, CANCEL_APPOINTME
 from .ledger import Ledger, new_marker
 from .refusals import refusal_violations
 from .settings import Settings
-from .violations import Violation, breaking, bundle_type_violations, fail_if_any, status_violations, violation
+from .violations import Violation, bundle_type_violations, fail_if_any, parsed, status_violations, violation
 
 APPOINTMENT_PROFILE = PROFILE_FOR["Appointment"]
 ORG_TYPE_DISPLAY = {"gp-practice": "GP Practice", "urgent-care": "Urgent Care"}
@@ -34,8 +34,7 @@ def find_patient_id(client: GpConnectClient, settings: Settings) -> str:
     """The test patient's logical id, by Find patient on the configured NHS number."""
     ex = client.send(FIND_PATIENT, "Patient", params=[("identifier", f"{NHS_NUMBER_SYSTEM}|{settings.patient_nhs_number}")])
     fail_if_any(status_violations(ex, 200, FIND_PATIENT.requirement), ex.short_request())
-    with breaking(FIND_PATIENT.requirement):
-        bundle = fhir.BundleIndex(fhir.parse(ex.json(), ex.short_request(), expected_type="Bundle"))
+    bundle = fhir.BundleIndex(parsed(ex, "Bundle", FIND_PATIENT.requirement))
     patients = bundle.of_type("Patient")
     if not patients:
         raise MissingTestData(f"test patient {settings.patient_nhs_number} is not found by Find patient")
@@ -137,10 +136,8 @@ def created_appointment(exchange: Exchange) -> dict:
 
 def parsed_appointment(exchange: Exchange) -> dict:
     """The response body as an Appointment that parses with the STU3 model; its raw JSON."""
-    with breaking(requirement_of(exchange.interaction)):
-        body = exchange.json()
-        fhir.parse(body, exchange.short_request(), expected_type="Appointment")
-    return body
+    parsed(exchange, "Appointment", requirement_of(exchange.interaction))
+    return exchange.json()
 
 
 def ok_appointment(exchange: Exchange) -> dict:
@@ -165,8 +162,7 @@ def retrieved_appointments(exchange: Exchange) -> list[dict]:
     """The Appointments of a retrieve response (raw JSON); Nonconformance unless 200 with a searchset Bundle."""
     where, rule = exchange.short_request(), RETRIEVE_APPOINTMENTS.requirement
     fail_if_any(status_violations(exchange, 200, rule), where)
-    with breaking(rule):
-        bundle = fhir.parse(exchange.json(), where, expected_type="Bundle")
+    bundle = parsed(exchange, "Bundle", rule)
     fail_if_any(bundle_type_violations(bundle.type, "searchset", "retrieve appointments", rule), where)
     return [e["resource"] for e in exchange.json().get("entry") or []
             if (e.get("resource") or {}).get("resourceType") == "Appointment"]
@@ -206,6 +202,7 @@ def cancel(client: GpConnectClient, appointment: dict, etag: str, reason: str | 
 
 # ------------------------------------------------------------------ checks
 
+CONSUMER_TYPES_IGNORED = "BOOK-IGNORE-01"
 # The requirements broken when an Appointment's slot type / schedule type is not its slot's and
 # schedule's, by the interaction that returned it.
 TYPES_KEPT = {
@@ -239,24 +236,31 @@ def _no_slot_type(appointment: dict, rule: str) -> Violation:
                "has no slot type: Appointment.serviceType[*].text is empty")
 
 
-def type_violations(appointment: dict, slot_type: str, schedule_type: str | None,
-                    rules: tuple[str, str]) -> list[Violation]:
+def type_violations(appointment: dict, slot_type: str, schedule_type: str | None, rules: tuple[str, str],
+                    sent: dict | None = None) -> list[Violation]:
     """The appointment's types equal its slot's and schedule's: equal text, not merely present.
-    `rules`: the requirements of the slot type and of the schedule type (see TYPES_KEPT)."""
+    `rules`: the requirements of the slot type and of the schedule type (see TYPES_KEPT). With `sent`,
+    the booking request: a type that is the consumer's own also breaks BOOK-IGNORE-01."""
     found = []
     texts = slot_type_texts(appointment)
     if not texts:
         found.append(_no_slot_type(appointment, rules[0]))
     elif texts != [slot_type]:
         got = ", ".join(repr(t) for t in texts)
-        found.append(_on(appointment, rules[0], "Appointment.serviceType[*].text", slot_type, got,
-                         f"slot type differs from its booked slot: expected '{slot_type}', got {got}"))
+        kept = texts == slot_type_texts(sent or {})
+        found.append(_on(appointment, (rules[0], *((CONSUMER_TYPES_IGNORED,) if kept else ())),
+                         "Appointment.serviceType[*].text", slot_type, got,
+                         f"slot type differs from its booked slot: expected '{slot_type}', got {got}"
+                         + (" (the consumer's own)" if kept else "")))
     if schedule_type:
         text = schedule_type_text(appointment)
         if text != schedule_type:
             got = repr(text) if text else "none (Appointment.serviceCategory.text is empty)"
-            found.append(_on(appointment, rules[1], "Appointment.serviceCategory.text", schedule_type, got,
-                             f"schedule type differs from its schedule's: expected '{schedule_type}', got {got}"))
+            kept = bool(text) and text == schedule_type_text(sent or {})
+            found.append(_on(appointment, (rules[1], *((CONSUMER_TYPES_IGNORED,) if kept else ())),
+                             "Appointment.serviceCategory.text", schedule_type, got,
+                             f"schedule type differs from its schedule's: expected '{schedule_type}', got {got}"
+                             + (" (the consumer's own)" if kept else "")))
     return found
 
 

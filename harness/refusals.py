@@ -53,7 +53,7 @@ def refusal_violations(exchange: Exchange, requirements: Requirements, status: i
     The first thing wrong is reported: a body is not judged when the status already is.
     `body_optional`: a refusal with the right status and an empty body is accepted (415)."""
     where = exchange.short_request()
-    wanted = f"{status} {code}" if status else "a 4xx refusal with an OperationOutcome"
+    wanted = (f"{status} {code}" if code else f"HTTP {status}") if status else "a 4xx refusal with an OperationOutcome"
     if exchange.status is None or not 400 <= exchange.status < 500:
         return [_response(requirements, "HTTP status", wanted, exchange.status,
                           f"expected {wanted}, got HTTP {exchange.status}")]

@@ -16,7 +16,7 @@ from .client import Exchange, GpConnectClient
 from .gpconnect import ODS_SYSTEM, ORG_TYPE_SYSTEM, UK
 from .interactions import SEARCH_SLOTS
 from .settings import Settings
-from .violations import Violation, breaking, bundle_type_violations, fail_if_any, status_violations, violation
+from .violations import Violation, bundle_type_violations, fail_if_any, parsed, status_violations, violation
 
 INCLUDE_SCHEDULE = ("_include", "Slot:schedule")
 INCLUDE_PRACTITIONER = ("_include:recurse", "Schedule:actor:Practitioner")
@@ -113,8 +113,7 @@ class SlotSearch:
         ex = self.exchange
         includes = ("SLOT-INCLUDE-01",) if len(self.includes) > 1 else ()
         fail_if_any(status_violations(ex, 200, (SEARCH_SLOTS.requirement, *includes)), self.where)
-        with breaking(SEARCH_SLOTS.requirement):
-            bundle = fhir.parse(ex.json(), self.where, expected_type="Bundle")
+        bundle = parsed(ex, "Bundle", SEARCH_SLOTS.requirement)
         fail_if_any(bundle_type_violations(bundle.type, "searchset", "slot search", SEARCH_SLOTS.requirement),
                     self.where)
         return fhir.BundleIndex(bundle)

@@ -18,10 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Union
 
+from . import fhir
 from .errors import Nonconformance
 
 if TYPE_CHECKING:
     from .client import Exchange
+
+FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_JSON_RULE = "FND-FMT-01"
 
 MAX_LISTED = 5
 Requirements = Union[str, Iterable[str]]
@@ -116,3 +120,23 @@ def bundle_type_violations(bundle_type: str | None, expected: str, what: str,
         return []
     return [violation(requirements, "Bundle", "Bundle.type", expected, bundle_type,
                       f"{what}: expected Bundle.type '{expected}', got '{bundle_type}'")]
+
+
+def media_type_violations(exchange: "Exchange") -> list[Violation]:
+    """The body is labelled FHIR JSON (FND-FMT-01); the charset is judged by the foundations scenarios."""
+    ctype = (exchange.header("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype == FHIR_MEDIA_TYPE:
+        return []
+    snippet = exchange.response_text[:60].replace("\n", " ")
+    return [violation(FHIR_JSON_RULE, "response", "Content-Type", FHIR_MEDIA_TYPE, ctype or "none",
+                      f"HTTP {exchange.status} response is {ctype or 'without a Content-Type'}, not {FHIR_MEDIA_TYPE}; "
+                      f"starts {snippet!r}")]
+
+
+def parsed(exchange: "Exchange", expected_type: str, requirements: Requirements):
+    """The body parsed with its STU3 model. A body not labelled FHIR JSON breaks FND-FMT-01; one that is
+    not JSON, not the expected resource or does not parse breaks `requirements`."""
+    where = exchange.short_request()
+    fail_if_any(media_type_violations(exchange), where)
+    with breaking(requirements):
+        return fhir.parse(exchange.json(), where, expected_type=expected_type)

@@ -122,7 +122,8 @@ def created(booking):
 @then("the appointment carries the booked slots' slot type and their schedule's schedule type")
 def carries_slot_types(booking):
     fail_if_any(appts.type_violations(booking.appointment(), booking.expected_slot_type,
-                                      booking.expected_schedule_type, appts.TYPES_KEPT[booking.exchange.interaction]),
+                                      booking.expected_schedule_type, appts.TYPES_KEPT[booking.exchange.interaction],
+                                      sent=booking.request_body),
                 booking.exchange.short_request())
 
 

@@ -224,7 +224,10 @@ def test_response_checks_name_the_interactions_requirement(exchange_of):
                               "(PUT .../Appointment/52)")
     with pytest.raises(Nonconformance) as exc:
         appts.ok_appointment(exchange_of(200, "<html>", headers={"Content-Type": "text/html"}))
-    assert exc.value.requirements == ("READ-TYPE-01",)
+    assert exc.value.requirements == ("FND-FMT-01",)
+    with pytest.raises(Nonconformance) as exc:
+        appts.ok_appointment(exchange_of(200, "{not json"))
+    assert exc.value.requirements == ("READ-TYPE-01",) and str(exc.value).startswith("response body is not valid JSON")
     assert appts.ok_appointment(exchange_of(200, appointment())) == appointment()
     retrieved = exchange_of(200, {"resourceType": "Bundle", "type": "collection"},
                             interaction=interactions.RETRIEVE_APPOINTMENTS, path="Patient/1/Appointment")
@@ -232,3 +235,17 @@ def test_response_checks_name_the_interactions_requirement(exchange_of):
                                              r"Bundle.type 'searchset', got 'collection'"):
         appts.retrieved_appointments(retrieved)
 
+
+
+def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
+    sent = appointment(serviceType=[{"text": "Consumer's own"}], serviceCategory={"text": "Consumer's schedule"})
+    found = appts.type_violations(sent, "GP Appointment", "Morning surgery", BOOK_RULES, sent=sent)
+    assert messages(found) == [
+        "Appointment 52 slot type differs from its booked slot: expected 'GP Appointment', got \"Consumer's own\" "
+        "(the consumer's own)",
+        "Appointment 52 schedule type differs from its schedule's: expected 'Morning surgery', got \"Consumer's "
+        "schedule\" (the consumer's own)"]
+    assert [v.requirements for v in found] == [("BOOK-TYPE-01", "BOOK-IGNORE-01"), ("BOOK-SCHEDTYPE-01", "BOOK-IGNORE-01")]
+    other = appts.type_violations(appointment(serviceType=[{"text": "Nurse"}]), "GP Appointment", None, BOOK_RULES,
+                                  sent=sent)
+    assert rules(other) == ["BOOK-TYPE-01"]

@@ -89,3 +89,8 @@ def test_every_refusal_scenario_names_the_refusal_rule_it_checks():
     refusing = [(tags, steps) for tags, steps in _scenarios() if any("refuse" in s for s in steps)]
     assert len(refusing) > 20
     assert [tags for tags, _ in refusing if not set(tags) & REFUSAL_RULES and "BOOK-RACE-01" not in tags] == []
+
+
+def test_a_status_without_a_code_is_asked_for_as_an_http_status(exchange_of):
+    found = refusal_violations(exchange_of(200, {"resourceType": "Appointment", "id": "1"}), "READ-404-01", 404)
+    assert only(found) == ("expected HTTP 404, got HTTP 200", ("READ-404-01",))

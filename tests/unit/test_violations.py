@@ -8,7 +8,7 @@ from harness import interactions
 from harness.errors import Nonconformance
 from harness.requirements import catalogue
 from harness.violations import (Violation, breaking, bundle_type_violations, fail_if_any, failure,
-                                status_violations, success_violations, violation)
+                                media_type_violations, parsed, status_violations, success_violations, violation)
 
 
 def slot_without_type(sid, rule="SLOT-TYPE-01"):
@@ -76,6 +76,18 @@ def test_status_success_and_bundle_type(exchange_of):
     assert bundle_type_violations("searchset", "searchset", "slot search", "SLOT-SEARCH-01") == []
     assert bundle_type_violations("collection", "searchset", "slot search", "SLOT-SEARCH-01")[0].message == \
         "slot search: expected Bundle.type 'searchset', got 'collection'"
+
+
+def test_a_body_not_labelled_fhir_json_breaks_fnd_fmt_01(exchange_of):
+    assert media_type_violations(exchange_of(200, {}, {"Content-Type": "application/fhir+json"})) == []
+    v, = media_type_violations(exchange_of(200, '{"resourceType": "Bundle"}', {"Content-Type": "application/json"}))
+    assert v.message == ("HTTP 200 response is application/json, not application/fhir+json; starts "
+                         "'{\"resourceType\": \"Bundle\"}'")
+    assert v.requirements == ("FND-FMT-01",)
+    with pytest.raises(Nonconformance) as exc:
+        parsed(exchange_of(200, {"resourceType": "Appointment", "id": "1"}), "Bundle", "RETR-BOOKED-01")
+    assert str(exc.value) == "expected a Bundle, got a Appointment (GET .../Appointment/52)"
+    assert exc.value.requirements == ("RETR-BOOKED-01",)
 
 
 REQ_ID = re.compile(r"""["']([A-Z]+(?:-[A-Z]+)*-\d\d)["']""")
