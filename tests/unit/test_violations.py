@@ -93,10 +93,11 @@ def test_a_body_not_labelled_fhir_json_breaks_fnd_fmt_01(exchange_of):
 REQ_ID = re.compile(r"""["']([A-Z]+(?:-[A-Z]+)*-\d\d)["']""")
 
 
-def test_every_requirement_the_harness_names_is_in_the_catalogue():
+def test_every_requirement_the_harness_and_steps_name_is_in_the_catalogue():
     from harness.settings import PROJECT_ROOT
 
-    named = {m for path in (PROJECT_ROOT / "harness").glob("*.py") for m in REQ_ID.findall(path.read_text())}
+    sources = [*(PROJECT_ROOT / "harness").glob("*.py"), *(PROJECT_ROOT / "steps").rglob("*.py")]
+    named = {m for path in sources for m in REQ_ID.findall(path.read_text())}
     named |= {i.requirement for i in interactions.ALL}
     assert len(named) > 50
     assert sorted(named - set(catalogue())) == []
