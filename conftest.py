@@ -19,6 +19,7 @@ pytest_plugins = [
     "steps.common.fixtures",
     "steps.common.refusal_steps",
     "steps.common.appointment_steps",
+    "steps.common.oracle_steps",
 ]
 
 WRITES_REFUSED = "not assured: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)"

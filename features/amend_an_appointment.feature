@@ -5,7 +5,7 @@ Feature: Amend an appointment
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:AMEND-01
+  @writes @req:AMEND-01 @req:AMEND-OTHER-01
   Scenario: Amending description and comment gives a new version and keeps both types
     Given an appointment this run booked for the test patient
     When the consumer amends its description and comment

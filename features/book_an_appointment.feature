@@ -8,6 +8,7 @@ Feature: Book an appointment
     Given the test patient is found by their NHS number
 
   @writes @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01 @req:BOOK-ORG-01 @req:BOOK-TEXT-01
+  @req:BOOK-FIELDS-01 @req:APPT-NOREASON-01
   Scenario: Booking a free slot gives an appointment with that slot's slot type and schedule type
     Given a free slot
     When the consumer books those slots for the test patient

@@ -5,7 +5,7 @@ Feature: Read an appointment
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:READ-TYPE-01
+  @writes @req:READ-TYPE-01 @req:READ-STATE-01
   Scenario: A read appointment carries the slot type and schedule type it was booked with
     Given an appointment this run booked for the test patient
     When the consumer reads that appointment

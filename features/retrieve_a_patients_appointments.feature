@@ -6,7 +6,7 @@ Feature: Retrieve a patient's appointments
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01
+  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:RETR-DATES-01
   Scenario: The appointment this run booked is returned with the types of its slot
     Given an appointment this run booked for the test patient
     When the consumer retrieves the test patient's appointments over the search window

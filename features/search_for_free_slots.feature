@@ -8,7 +8,7 @@ Feature: Search for free slots
     When the consumer searches for free slots over the search window with every include
     Then the response is a searchset Bundle
 
-  @req:SLOT-TYPE-01
+  @req:SLOT-TYPE-01 @req:SLOT-SCHEDREF-01
   Scenario: Every free slot carries its slot type
     When the consumer searches for free slots over the search window with every include
     Then every returned Slot has a slot type
@@ -30,7 +30,7 @@ Feature: Search for free slots
     Then every returned Slot is free
     And every returned Slot lies fully inside the search window
 
-  @req:SLOT-BUNDLE-01 @req:SLOT-ORG-01
+  @req:SLOT-BUNDLE-01 @req:SLOT-ORG-01 @req:SLOT-INCLUDE-02
   Scenario Outline: The Bundle holds only what the returned slots reference, with <includes>
     When the consumer searches for free slots over the search window with <includes>
     Then the Bundle holds only the Schedules, Practitioners, Locations and Organization the returned slots reference

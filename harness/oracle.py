@@ -1,0 +1,77 @@
+"""The oracle every scenario feeds: each exchange of the run is judged by every response rule that
+applies (harness/rules.py) and by the model of what the run did (harness/run_model.py).
+
+It listens to the GP Connect client. What an exchange shows wrong waits, with the request that
+showed it, until the step that made the exchange ends; then that step's scenario fails with all of
+it, each violation naming its requirement.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from . import rules
+from .errors import Nonconformance
+from .run_model import RunModel
+from .settings import Settings
+from .violations import Violation, failure
+
+
+@dataclass
+class Figures:
+    exchanges: int = 0
+    resources: int = 0
+    violations: int = 0
+
+
+class Oracle:
+    """A client listener: rules and the run model applied to every exchange."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.model = RunModel()
+        self.figures = Figures()
+        self._pending: list[tuple[str, Violation]] = []
+        self._judged: dict[int, list[Violation]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Oracle: {self.figures.exchanges} exchanges judged>"
+
+    def __call__(self, exchange) -> None:
+        original = exchange.reused_from or exchange
+        verdict = self._judged.get(id(original))
+        if verdict is None:
+            verdict = rules.check(original, self.settings) + self.model.observe(original)
+            self._judged[id(original)] = verdict
+            with self._lock:
+                self.figures.exchanges += 1
+                self.figures.resources += _resource_count(original)
+        if verdict:
+            with self._lock:
+                self.figures.violations += len(verdict)
+                self._pending += [(exchange.short_request(), v) for v in verdict]
+
+    def take(self) -> Nonconformance | None:
+        """The failure for what the exchanges since the last call showed wrong, or None."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return None
+        where = pending[0][0] if len({w for w, _ in pending}) == 1 else f"{pending[0][0]} and others"
+        return failure([v for _, v in pending], where)
+
+    def discard(self) -> None:
+        with self._lock:
+            self._pending = []
+
+
+def _resource_count(exchange) -> int:
+    try:
+        body = exchange.json()
+    except Nonconformance:
+        return 0
+    if isinstance(body, dict) and body.get("resourceType") == "Bundle":
+        return len(body.get("entry") or [])
+    return 1 if isinstance(body, dict) else 0

@@ -1,0 +1,308 @@
+"""Rules that hold for every response: one registry, each rule with the requirement it checks.
+
+A rule names the interactions whose answers it judges and whether it judges successes, refusals or
+both; the oracle (harness/oracle.py) applies every rule that applies to every exchange of a run,
+whatever the scenario's own focus. Only SHALL rules are here: a broken rule fails the step that made
+the exchange, and advisory rules (SHOULD, MAY) are judged only by the scenarios tagged with them.
+
+Rules read the exchange and, for a FHIR answer, its parsed body (parsed once, cached per resource).
+A body that is not FHIR JSON or does not parse is left to the scenario that made the request: its
+own step names that failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+from . import fhir
+from . import interactions as ix
+from . import slot_search
+from .errors import Nonconformance
+from .foundations import cache_control_violations, content_type_violations
+from .gpconnect import UK
+from .profile_check import meta_violations, resource_violations, resources_in
+from .settings import Settings
+from .violations import Violation, violation
+
+SUCCESS, REFUSAL, ANY = "success", "refusal", "any"
+TYPE_RULE = {ix.BOOK_APPOINTMENT.name: "BOOK-TYPE-01", ix.READ_APPOINTMENT.name: "READ-TYPE-01",
+             ix.RETRIEVE_APPOINTMENTS.name: "RETR-TYPE-01", ix.AMEND_APPOINTMENT.name: "AMEND-01",
+             ix.CANCEL_APPOINTMENT.name: "CANCEL-01"}
+APPOINTMENT_INTERACTIONS = tuple(TYPE_RULE)
+
+
+@dataclass
+class Observed:
+    """One exchange as the rules see it."""
+
+    exchange: Any
+    settings: Settings
+
+    @cached_property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.exchange.url).query, keep_blank_values=True)
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.query if k == name]
+
+    @cached_property
+    def body(self) -> Any:
+        try:
+            return self.exchange.json()
+        except Nonconformance:
+            return None
+
+    @cached_property
+    def index(self) -> fhir.BundleIndex | None:
+        """The parsed searchset Bundle, or None when the body is no parseable Bundle."""
+        if not isinstance(self.body, dict) or self.body.get("resourceType") != "Bundle":
+            return None
+        try:
+            return fhir.BundleIndex(fhir.parse(self.body, self.exchange.short_request(), expected_type="Bundle"))
+        except Nonconformance:
+            return None
+
+    @cached_property
+    def resources(self) -> list[dict]:
+        return resources_in(self.body)
+
+    def appointments(self) -> list[dict]:
+        return [r for r in self.resources if r.get("resourceType") == "Appointment"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    requirements: tuple[str, ...]
+    interactions: tuple[str, ...]  # interaction names; () for every interaction
+    when: str  # SUCCESS (2xx), REFUSAL (4xx/5xx) or ANY
+    check: Callable[[Observed], list[Violation]]
+
+    def applies(self, exchange) -> bool:
+        if exchange.status is None or (self.interactions and exchange.interaction not in self.interactions):
+            return False
+        success = 200 <= exchange.status < 300
+        return self.when == ANY or (self.when == SUCCESS) == success
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, requirements: str | tuple[str, ...], interactions: tuple[str, ...] = (), when: str = SUCCESS):
+    """Register the decorated check as a rule on every exchange it applies to."""
+    reqs = (requirements,) if isinstance(requirements, str) else tuple(requirements)
+
+    def register(check: Callable[[Observed], list[Violation]]) -> Callable[[Observed], list[Violation]]:
+        if any(r.name == name for r in RULES):
+            raise ValueError(f"rule '{name}' is registered twice")
+        RULES.append(Rule(name, reqs, tuple(interactions), when, check))
+        return check
+
+    return register
+
+
+def check(exchange, settings: Settings) -> list[Violation]:
+    """Every registered rule that applies to this exchange."""
+    seen = Observed(exchange, settings)
+    return [v for r in RULES if r.applies(exchange) for v in r.check(seen)]
+
+
+# ---------------------------------------------------------------- every response
+
+@rule("no-store on every response", "FND-CACHE-01", when=ANY)
+def _(seen: Observed) -> list[Violation]:
+    return cache_control_violations(seen.exchange)
+
+
+@rule("FHIR JSON on every response", "FND-FMT-01", when=ANY)
+def _(seen: Observed) -> list[Violation]:
+    return content_type_violations(seen.exchange)
+
+
+NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)
+
+
+@rule("meta.profile and meta.versionId on every returned resource", "FND-META-01", NOT_METADATA)
+def _(seen: Observed) -> list[Violation]:
+    return [v for resource in seen.resources for v in meta_violations(resource)]
+
+
+@rule("every returned resource meets its GP Connect profile, UK times and local references",
+      ("FND-PROFILE-01", "FND-TIME-01", "FND-REF-01"), NOT_METADATA)
+def _(seen: Observed) -> list[Violation]:
+    return [v for resource in seen.resources for v in resource_violations(resource)]
+
+
+# ---------------------------------------------------------------- search for free slots
+
+SEARCH = (ix.SEARCH_SLOTS.name,)
+
+
+def _slots(seen: Observed) -> list:
+    return seen.index.of_type("Slot") if seen.index else []
+
+
+def _schedules(seen: Observed) -> list:
+    return seen.index.of_type("Schedule") if seen.index else []
+
+
+@rule("every returned Slot carries its slot type", "SLOT-TYPE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.slots_without_type(_slots(seen))
+
+
+@rule("every returned Slot's Schedule is in the Bundle", "SLOT-SCHEDREF-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    if seen.index is None:
+        return []
+    found = []
+    for slot in _slots(seen):
+        ref = slot.schedule.reference if slot.schedule else None
+        if seen.index.resolve(ref) is None:
+            found.append(violation("SLOT-SCHEDREF-01", f"Slot {slot.id}", "Slot.schedule.reference",
+                                   "a Schedule in the Bundle", ref or "none",
+                                   f"Slot {slot.id} references {ref or 'no Schedule'}, which is not in the Bundle"))
+    return found
+
+
+@rule("returned slots are free", "SLOT-FREE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.non_free_slots(_slots(seen))
+
+
+@rule("returned slots lie wholly inside the window", "SLOT-WINDOW-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    window = _window(seen)
+    return slot_search.slots_outside(_slots(seen), window) if window else []
+
+
+def _window(seen: Observed) -> slot_search.Window | None:
+    starts, ends = seen.values("start"), seen.values("end")
+    if len(starts) != 1 or len(ends) != 1 or not starts[0].startswith("ge") or not ends[0].startswith("le"):
+        return None
+    try:
+        if len(starts[0]) == 12 and len(ends[0]) == 12:
+            return slot_search.Window.days(date.fromisoformat(starts[0][2:]), date.fromisoformat(ends[0][2:]))
+        start, end = datetime.fromisoformat(starts[0][2:]), datetime.fromisoformat(ends[0][2:])
+    except ValueError:
+        return None
+    if start.tzinfo is None or end.tzinfo is None:
+        return None
+    return slot_search.Window.times(start.astimezone(UK), end.astimezone(UK))
+
+
+@rule("no Slot or Schedule carries a specialty", "SLOT-NOSPECIALTY-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.forbidden_element_violations(_slots(seen) + _schedules(seen), "specialty")
+
+
+@rule("schedule types as the practice has them", "SLOT-SCHEDTYPE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    # "some" is judged over the whole practice by its own scenario: one narrow search may see no typed schedule.
+    mode = seen.settings.schedule_types
+    return slot_search.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []
+
+
+@rule("only resources the returned slots lead to", "SLOT-BUNDLE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.unreferenced_resources(seen.index, seen.settings.provider_ods_code) if seen.index else []
+
+
+@rule("the Organization with any slot, each Location's organisation resolvable", "SLOT-ORG-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.organization_violations(seen.index) if seen.index else []
+
+
+@rule("Practitioners and Locations only where their _include was sent", "SLOT-INCLUDE-02", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    sent = set(seen.values("_include:recurse"))
+    found = []
+    for rtype, include in (("Practitioner", "Schedule:actor:Practitioner"), ("Location", "Schedule:actor:Location")):
+        if include in sent or seen.index is None:
+            continue
+        found += [violation("SLOT-INCLUDE-02", f"{rtype} {r.id}", "Bundle.entry", f"no {rtype} without {include}",
+                            "included", f"{rtype} {r.id} is returned though _include:recurse={include} was not sent")
+                  for r in seen.index.of_type(rtype)]
+    return found
+
+
+# ---------------------------------------------------------------- appointments, wherever they are returned
+
+
+@rule("no returned Appointment carries reason or specialty", "APPT-NOREASON-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [violation("APPT-NOREASON-01", f"Appointment {a.get('id')}", f"Appointment.{element}", "absent",
+                      "populated", f"Appointment {a.get('id')} carries Appointment.{element}")
+            for a in seen.appointments() for element in ("reason", "specialty") if a.get(element)]
+
+
+@rule("every returned Appointment carries its slot type", tuple(sorted(set(TYPE_RULE.values()))),
+      APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    requirement = TYPE_RULE[seen.exchange.interaction]
+    return [violation(requirement, f"Appointment {a.get('id')}", "Appointment.serviceType[*].text", "a slot type",
+                      "empty", f"Appointment {a.get('id')} has no slot type: Appointment.serviceType[*].text is empty")
+            for a in seen.appointments() if not any((c or {}).get("text") for c in a.get("serviceType") or [])]
+
+
+@rule("a booking's Location header names the created appointment", "BOOK-01", (ix.BOOK_APPOINTMENT.name,))
+def _(seen: Observed) -> list[Violation]:
+    if seen.exchange.status != 201 or not isinstance(seen.body, dict):
+        return []
+    location = seen.exchange.header("Location") or ""
+    appointment_id = str(seen.body.get("id") or "")
+    key = fhir.ref_key(location)
+    if location and key == ("Appointment", appointment_id):
+        return []
+    return [violation("BOOK-01", f"Appointment {appointment_id or '(no id)'}", "Location header",
+                      f"[base]/Appointment/{appointment_id}/_history/[vid]", location or "none",
+                      f"booking answered 201 with Location {location or 'missing'}, which does not name "
+                      f"Appointment/{appointment_id}")]
+
+
+@rule("a read's ETag names the version it returns", "READ-ETAG-01", (ix.READ_APPOINTMENT.name,))
+def _(seen: Observed) -> list[Violation]:
+    if not isinstance(seen.body, dict) or seen.body.get("resourceType") != "Appointment":
+        return []
+    version = (seen.body.get("meta") or {}).get("versionId")
+    etag = seen.exchange.header("ETag")
+    if version and etag == f'W/"{version}"':
+        return []
+    return [violation("READ-ETAG-01", f"Appointment {seen.body.get('id')}", "ETag", f'W/"{version}"', etag,
+                      f"Appointment {seen.body.get('id')} ETag is {etag!r}, expected W/\"{version}\" from "
+                      "meta.versionId")]
+
+
+@rule("retrieved appointments are the patient's and lie within the dates asked", "RETR-DATES-01",
+      (ix.RETRIEVE_APPOINTMENTS.name,))
+def _(seen: Observed) -> list[Violation]:
+    lower = [v[2:] for v in seen.values("start") if v.startswith("ge")]
+    upper = [v[2:] for v in seen.values("start") if v.startswith("le")]
+    parts = urlsplit(seen.exchange.url).path.rstrip("/").split("/")
+    patient = parts[-2] if len(parts) >= 3 and parts[-3] == "Patient" else None
+    try:
+        first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
+    except (IndexError, ValueError):
+        return []
+    found = []
+    for a in seen.appointments():
+        label = f"Appointment {a.get('id')}"
+        try:
+            day = datetime.fromisoformat(a["start"]).astimezone(UK).date()
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not first <= day <= last:
+            found.append(violation("RETR-DATES-01", label, "Appointment.start", f"{first} to {last}", a["start"],
+                                   f"{label} starts {a['start']}, outside the dates asked ({first} to {last})"))
+        patients = [fhir.ref_key((p.get("actor") or {}).get("reference")) for p in a.get("participant") or []]
+        patients = [k[1] for k in patients if k and k[0] == "Patient"]
+        if patient and patients != [patient]:
+            found.append(violation("RETR-DATES-01", label, "Appointment.participant.actor", f"Patient/{patient}",
+                                   ", ".join(f"Patient/{p}" for p in patients) or "no patient",
+                                   f"{label} is for {', '.join(f'Patient/{p}' for p in patients) or 'no patient'}, "
+                                   f"not Patient/{patient} whose appointments were asked for"))
+    return found

@@ -1,0 +1,341 @@
+"""The model of what this run did, and every later observation checked against it.
+
+The model is fed by the exchanges themselves, whatever step made them: each slot a search showed
+(its slot type, schedule, schedule type, delivery channel, practitioner role, start and end), each
+appointment this run booked (its slots, patient, the description and comment it sent), and each
+amendment and cancellation the provider accepted (the text sent, the reason, the new version).
+
+Every observation of a known appointment, from book, read, retrieve, amend or cancel, is compared
+with the model: the same slot type text and schedule type (none where the schedule has none), the
+slots booked, the start of the first and the end of the last, channel and role, status, text exactly
+as sent, and the version it holds. A retrieve must return every appointment the run booked for the
+patient within its dates. Texts are compared exactly, as the spec says "the same text"; a difference
+of surrounding spaces only is named as such.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import fhir
+from . import interactions as ix
+from .errors import Nonconformance
+from .gpconnect import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, SD, UK
+from .violations import Violation, violation
+
+PRACTITIONER_ROLE_URL = SD + "Extension-GPConnect-PractitionerRole-1"
+
+# The requirement each kind of difference breaks, per interaction that showed it.
+BOOK, READ, RETRIEVE = ix.BOOK_APPOINTMENT.name, ix.READ_APPOINTMENT.name, ix.RETRIEVE_APPOINTMENTS.name
+AMEND, CANCEL = ix.AMEND_APPOINTMENT.name, ix.CANCEL_APPOINTMENT.name
+REQUIREMENT = {
+    BOOK: {"slot type": "BOOK-TYPE-01", "schedule type": "BOOK-SCHEDTYPE-01", "slots": "BOOK-MULTI-01",
+           "fields": "BOOK-FIELDS-01", "text": "BOOK-TEXT-01", "status": "BOOK-01", "version": "BOOK-01"},
+    READ: {"slot type": "READ-TYPE-01", "schedule type": "READ-TYPE-01", "slots": "READ-STATE-01",
+           "fields": "READ-STATE-01", "text": "READ-STATE-01", "status": "READ-STATE-01", "version": "READ-ETAG-01"},
+    RETRIEVE: {"slot type": "RETR-TYPE-01", "schedule type": "RETR-TYPE-01", "slots": "RETR-STATE-01",
+               "fields": "RETR-STATE-01", "text": "RETR-STATE-01", "status": "RETR-STATE-01",
+               "version": "RETR-STATE-01"},
+    AMEND: {"slot type": "AMEND-01", "schedule type": "AMEND-01", "slots": "AMEND-OTHER-01",
+            "fields": "AMEND-OTHER-01", "text": "AMEND-01", "status": "AMEND-OTHER-01", "version": "AMEND-01"},
+    CANCEL: {"slot type": "CANCEL-01", "schedule type": "CANCEL-01", "slots": "CANCEL-OTHER-01",
+             "fields": "CANCEL-OTHER-01", "text": "CANCEL-OTHER-01", "status": "CANCEL-01", "version": "CANCEL-01"},
+}
+
+
+@dataclass(frozen=True)
+class SlotSeen:
+    """A slot as a search showed it, with what its Schedule says."""
+
+    id: str
+    schedule: str
+    start: str  # the provider's own text
+    end: str
+    slot_types: tuple[str, ...]  # serviceType[*].text exactly as sent
+    schedule_type: str | None  # Schedule.serviceCategory.text exactly as sent, None when absent or blank
+    channel: str | None
+    roles: frozenset[str]  # practitioner role codes on the Schedule
+    actors: frozenset[str]  # "Practitioner/1", "Location/2"
+
+
+@dataclass
+class Known:
+    """An appointment this run booked, as the provider must now hold it."""
+
+    id: str
+    patient: str
+    slots: list[SlotSeen]
+    description: Any
+    comment: Any
+    status: str = "booked"
+    version: str | None = None
+    reason: str | None = None
+    history: list[str] = field(default_factory=list)
+
+    @property
+    def day(self) -> date:
+        return datetime.fromisoformat(self.slots[0].start).astimezone(UK).date()
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def _ext(resource: dict, url: str) -> list[dict]:
+    return [e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+
+
+def _codes(extensions: list[dict]) -> frozenset[str]:
+    return frozenset(c.get("code") for e in extensions for c in (e.get("valueCodeableConcept") or {}).get("coding") or []
+                     if c.get("code"))
+
+
+def _texts(concepts) -> tuple[str, ...]:
+    return tuple(c.get("text") for c in concepts or [] if isinstance(c, dict) and (c.get("text") or "").strip())
+
+
+def _reason(appointment: dict) -> str | None:
+    found = _ext(appointment, CANCELLATION_REASON_URL)
+    return found[0].get("valueString") if found else None
+
+
+def _instant(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _id_in_path(url: str, resource_type: str) -> str | None:
+    parts = urlsplit(url).path.rstrip("/").split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part == resource_type:
+            return parts[i + 1]
+    return None
+
+
+class RunModel:
+    """What the run knows; `observe` records an exchange and returns what it shows wrong."""
+
+    def __init__(self):
+        self.slots: dict[str, SlotSeen] = {}
+        self.appointments: dict[str, Known] = {}
+        self._lock = threading.Lock()
+
+    def observe(self, exchange) -> list[Violation]:
+        if exchange.status is None or exchange.reused:
+            return []
+        handler = {ix.SEARCH_SLOTS.name: self._searched, BOOK: self._booked, READ: self._read,
+                   RETRIEVE: self._retrieved, AMEND: self._changed, CANCEL: self._changed}.get(exchange.interaction)
+        if handler is None or not 200 <= exchange.status < 300:
+            return []
+        try:
+            body = exchange.json()
+        except Nonconformance:
+            return []
+        if not isinstance(body, dict):
+            return []
+        with self._lock:
+            return handler(exchange, body)
+
+    # ------------------------------------------------------------ what the run did
+
+    def _searched(self, exchange, bundle: dict) -> list[Violation]:
+        entries = [e.get("resource") or {} for e in bundle.get("entry") or [] if isinstance(e, dict)]
+        schedules = {r.get("id"): r for r in entries if r.get("resourceType") == "Schedule"}
+        for r in entries:
+            key = fhir.ref_key((r.get("schedule") or {}).get("reference")) if r.get("resourceType") == "Slot" else None
+            if not key or not r.get("id") or key[1] not in schedules:
+                continue
+            schedule = schedules[key[1]]
+            category = (schedule.get("serviceCategory") or {}).get("text")
+            channel = _ext(r, DELIVERY_CHANNEL_URL)
+            actors = {f"{k[0]}/{k[1]}" for k in (fhir.ref_key((a or {}).get("reference"))
+                                                 for a in schedule.get("actor") or []) if k}
+            self.slots[str(r["id"])] = SlotSeen(
+                str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
+                category if (category or "").strip() else None, channel[0].get("valueCode") if channel else None,
+                _codes(_ext(schedule, PRACTITIONER_ROLE_URL)), frozenset(actors))
+        return []
+
+    def _booked(self, exchange, appointment: dict) -> list[Violation]:
+        sent = _json(exchange.request_body)
+        if exchange.status != 201 or not isinstance(sent, dict) or not appointment.get("id"):
+            return []
+        refs = [fhir.ref_key((s or {}).get("reference")) for s in sent.get("slot") or []]
+        slots = [self.slots.get(k[1]) for k in refs if k]
+        patients = [k[1] for k in (fhir.ref_key((p.get("actor") or {}).get("reference"))
+                                   for p in sent.get("participant") or []) if k and k[0] == "Patient"]
+        if not slots or None in slots or not patients:
+            return []  # slots this run never saw in a search: nothing to compare with
+        slots.sort(key=lambda s: datetime.fromisoformat(s.start))
+        known = Known(str(appointment["id"]), patients[0], slots, sent.get("description"), sent.get("comment"))
+        found = self._double_booked(known)
+        self.appointments[known.id] = known
+        found += self._compare(appointment, known, BOOK)
+        known.version = (appointment.get("meta") or {}).get("versionId")
+        known.history.append(f"booked (version {known.version})")
+        return found
+
+    def _double_booked(self, new: Known) -> list[Violation]:
+        mine = {s.id for s in new.slots}
+        return [violation("BOOK-DUP-01", f"Appointment {new.id}", "Appointment.slot", "free slots",
+                          f"Slot {slot} of Appointment {other.id}",
+                          f"Appointment {new.id} was booked on Slot {slot}, which Appointment {other.id} of this run "
+                          "already holds")
+                for other in self.appointments.values() if other.status != "cancelled"
+                for slot in sorted(mine & {s.id for s in other.slots})]
+
+    def _changed(self, exchange, appointment: dict) -> list[Violation]:
+        known = self.appointments.get(str(appointment.get("id")))
+        sent = _json(exchange.request_body)
+        if known is None or exchange.status != 200 or not isinstance(sent, dict):
+            return []
+        interaction = exchange.interaction
+        before = known.version
+        if interaction == AMEND:
+            known.description, known.comment = sent.get("description"), sent.get("comment")
+        else:
+            known.status, known.reason = "cancelled", _reason(sent)
+        found = self._compare(appointment, known, interaction)
+        version = (appointment.get("meta") or {}).get("versionId")
+        if before and version == before:
+            found.append(violation(REQUIREMENT[interaction]["version"], f"Appointment {known.id}", "meta.versionId",
+                                   f"a version after {before}", version,
+                                   f"Appointment {known.id} {'amended' if interaction == AMEND else 'cancelled'} "
+                                   f"but still at version {version}"))
+        known.version = version
+        known.history.append(f"{'amended' if interaction == AMEND else 'cancelled'} (version {version})")
+        return found
+
+    # ------------------------------------------------------------ later observations
+
+    def _read(self, exchange, appointment: dict) -> list[Violation]:
+        known = self.appointments.get(_id_in_path(exchange.url, "Appointment") or "")
+        if known is None:
+            return []
+        found = self._compare(appointment, known, READ)
+        version = (appointment.get("meta") or {}).get("versionId")
+        if known.version and version != known.version:
+            found.append(violation("READ-ETAG-01", f"Appointment {known.id}", "meta.versionId", known.version, version,
+                                   f"Appointment {known.id} is read at version {version!r}, but this run last saw it "
+                                   f"{known.history[-1]}"))
+        return found
+
+    def _retrieved(self, exchange, bundle: dict) -> list[Violation]:
+        patient = _id_in_path(exchange.url, "Patient")
+        query = parse_qsl(urlsplit(exchange.url).query)
+        lower = [v[2:] for k, v in query if k == "start" and v.startswith("ge")]
+        upper = [v[2:] for k, v in query if k == "start" and v.startswith("le")]
+        try:
+            first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
+        except (IndexError, ValueError):
+            return []
+        returned = {str(r.get("id")): r for r in (e.get("resource") or {} for e in bundle.get("entry") or [])
+                    if r.get("resourceType") == "Appointment"}
+        found = []
+        for known in self.appointments.values():
+            if known.patient != patient or not first <= known.day <= last:
+                continue
+            appointment = returned.get(known.id)
+            if appointment is None:
+                requirement = "RETR-CANCELLED-01" if known.status == "cancelled" else "RETR-BOOKED-01"
+                found.append(violation(requirement, f"Appointment {known.id}", "Bundle.entry", "returned", "absent",
+                                       f"Appointment {known.id} ({known.status}, {len(known.slots)} slot"
+                                       f"{'s' if len(known.slots) > 1 else ''}, {known.slots[0].start}) booked by "
+                                       f"this run is not returned for {first} to {last}"))
+            else:
+                found += self._compare(appointment, known, RETRIEVE)
+        return found
+
+    # ------------------------------------------------------------ the comparison
+
+    def _compare(self, appointment: dict, known: Known, interaction: str) -> list[Violation]:
+        req = REQUIREMENT[interaction]
+        label = f"Appointment {known.id}"
+        found: list[Violation] = []
+
+        def differs(kind: str, element: str, expected: Any, got: Any, message: str) -> None:
+            found.append(violation(req[kind], label, element, expected, got, f"{label} {message}"))
+
+        first, last = known.slots[0], known.slots[-1]
+        got_types = _texts(appointment.get("serviceType"))
+        if got_types and got_types != first.slot_types:
+            trimmed = tuple(t.strip() for t in got_types) == tuple(t.strip() for t in first.slot_types)
+            differs("slot type", "Appointment.serviceType[*].text", first.slot_types, got_types,
+                    f"slot type differs from its booked slot's: expected {_quoted(first.slot_types)}, got "
+                    f"{_quoted(got_types)}" + (" (they differ only by surrounding spaces; the spec asks for the "
+                                               "same text)" if trimmed else ""))
+        got_category = (appointment.get("serviceCategory") or {}).get("text")
+        if first.schedule_type is None and (got_category or "").strip():
+            differs("schedule type", "Appointment.serviceCategory.text", "none", got_category,
+                    f"has schedule type {got_category!r} though its schedule (Schedule {first.schedule}) has none")
+        elif first.schedule_type is not None and got_category != first.schedule_type:
+            trimmed = (got_category or "").strip() == first.schedule_type.strip()
+            differs("schedule type", "Appointment.serviceCategory.text", first.schedule_type, got_category,
+                    f"schedule type differs from its schedule's: expected {first.schedule_type!r}, got "
+                    f"{repr(got_category) if got_category else 'none (Appointment.serviceCategory.text is empty)'}"
+                    + (" (they differ only by surrounding spaces; the spec asks for the same text)" if trimmed else ""))
+
+        listed = sorted(k[1] for k in (fhir.ref_key((s or {}).get("reference")) for s in appointment.get("slot") or [])
+                        if k)
+        booked = sorted(s.id for s in known.slots)
+        if listed != booked:
+            differs("slots", "Appointment.slot", booked, listed, f"lists slots {listed}, booked {booked}")
+        start, end = _instant(appointment.get("start")), _instant(appointment.get("end"))
+        if start != _instant(first.start) or end != _instant(last.end):
+            differs("slots", "Appointment.start, Appointment.end", f"{first.start} to {last.end}",
+                    f"{appointment.get('start')} to {appointment.get('end')}",
+                    f"runs {appointment.get('start')} to {appointment.get('end')}, expected {first.start} to "
+                    f"{last.end} (its {len(known.slots)} slot{'s' if len(known.slots) > 1 else ''})")
+
+        channels = [e.get("valueCode") for e in _ext(appointment, DELIVERY_CHANNEL_URL)]
+        if first.channel and channels != [first.channel]:
+            differs("fields", "Appointment.extension(deliveryChannel)", first.channel, channels or "none",
+                    f"delivery channel is {channels[0] if channels else 'missing'}, expected its slot's "
+                    f"{first.channel!r}")
+        roles = _codes(_ext(appointment, PRACTITIONER_ROLE_URL))
+        if first.roles and not first.roles <= roles:
+            differs("fields", "Appointment.extension(practitionerRole)", sorted(first.roles), sorted(roles) or "none",
+                    f"practitioner role is {sorted(roles) or 'missing'}, expected its schedule's {sorted(first.roles)}")
+        actors = {f"{k[0]}/{k[1]}" for k in (fhir.ref_key((p.get("actor") or {}).get("reference"))
+                                             for p in appointment.get("participant") or []) if k}
+        if f"Patient/{known.patient}" not in actors:
+            differs("fields", "Appointment.participant", f"Patient/{known.patient}", sorted(actors),
+                    f"has lost its patient Patient/{known.patient} from participant")
+        location = sorted(a for a in first.actors if a.startswith("Location/"))
+        if location and not set(location) <= actors:
+            differs("fields", "Appointment.participant", location, sorted(actors),
+                    f"has no participant {location[0]}, its schedule's location")
+
+        for key in ("description", "comment"):
+            expected, got = getattr(known, key), appointment.get(key)
+            if got != expected:
+                cut = isinstance(expected, str) and isinstance(got, str) and expected.startswith(got)
+                differs("text", f"Appointment.{key}", expected, got,
+                        f"{key} is {_short(got)}, sent {_short(expected)}"
+                        + (f" (cut to {len(got)} of {len(expected)} characters)" if cut else ""))
+        if appointment.get("status") != known.status:
+            differs("status", "Appointment.status", known.status, appointment.get("status"),
+                    f"status is {appointment.get('status')!r}, expected {known.status!r}")
+        if known.status == "cancelled" and known.reason is not None and _reason(appointment) != known.reason:
+            differs("status", "Appointment.extension(cancellationReason)", known.reason, _reason(appointment),
+                    f"cancellation reason is {_reason(appointment)!r}, sent {known.reason!r}")
+        return found
+
+
+def _quoted(texts: tuple[str, ...]) -> str:
+    return ", ".join(repr(t) for t in texts) or "none"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}...' ({len(value)} characters)"
