@@ -1,25 +1,37 @@
 """`make assure WORKERS=4` gives the same verdicts as a serial run; workers share the ledger safely."""
 
+import os
+import subprocess
 import sys
 
 from harness import discovery
 from harness.gpconnect import UK
+from harness.settings import PROJECT_ROOT
 
 
 def _verdicts(run):
     return {o.name: o.outcome for o in run.outcomes}
 
 
+def _collected() -> set[str]:
+    """The names of every scenario a serial run holds (the clean serial run itself, all passed and none
+    skipped, is tests/assurance/test_reference_run.py's)."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "steps", "--collect-only", "-q", "-p", "no:randomly"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GPC_ENV": "reference"})
+    return {line.split("::", 1)[1] for line in proc.stdout.splitlines() if line.startswith("steps/") and "::" in line}
+
+
 def test_four_workers_reach_the_same_verdicts_as_one(run_suite, tmp_path):
-    serial = run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly"))
     parallel = run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", "-n", "4"))
-    assert serial.returncode == 0 and parallel.returncode == 0, parallel.explain()
-    assert _verdicts(parallel) == _verdicts(serial)
-    assert set(_verdicts(serial).values()) == {"passed"}
+    assert parallel.returncode == 0, parallel.explain()
+    expected = _collected()
+    assert len(expected) >= 100
+    assert _verdicts(parallel) == {name: "passed" for name in expected}
 
 
 def test_a_run_with_a_fault_fails_the_same_scenarios_in_parallel(run_suite):
-    args = (sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", "-k", "book_an_appointment or slot")
+    args = (sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", "-k", "book_an_appointment")
     serial = run_suite(command=args, GPC_REFERENCE_FAULTS="book_accepts_mixed_types")
     parallel = run_suite(command=args + ("-n", "4"), GPC_REFERENCE_FAULTS="book_accepts_mixed_types")
     assert serial.returncode == parallel.returncode == 1
