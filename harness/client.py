@@ -57,6 +57,7 @@ class Exchange:
     error: str | None = None
     sent_at: float = 0.0  # time.time() when the request went out
     reused_from: "Exchange | None" = None  # set on an answer reused from an identical earlier request
+    shown_body: str | None = field(default=None, repr=False)  # the response body as evidence shows it, once made
     _json: Any = field(default=None, repr=False)
     _json_parsed: bool = field(default=False, repr=False)
 
@@ -73,7 +74,7 @@ class Exchange:
     def reuse(self) -> "Exchange":
         """A copy of this exchange standing for a request that was not sent again: same answer, its own
         JSON parse (so no caller can change another's), marked as reused."""
-        return dataclasses.replace(self, reused_from=self, _json=None, _json_parsed=False)
+        return dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
 
     @property
     def request_line(self) -> str:

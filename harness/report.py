@@ -138,14 +138,23 @@ def summarise_body(text: str, data, shown_as: str) -> str:
 
 
 def evidence(exchange, reports: Path) -> str:
-    """The exchange as report evidence: bodies pretty-printed, a large response body stored and summarised."""
-    text = exchange.response_text
-    if exchange.error is not None or len(text) <= INLINE_BODY_CHARS:
+    """The exchange as report evidence: bodies pretty-printed, a large response body stored and summarised.
+    A reused answer shows the body its original showed, made once."""
+    if exchange.error is not None:
         return exchange.render()
+    source = exchange.reused_from or exchange
+    if source.shown_body is None:
+        source.shown_body = _shown_body(source, reports)
+    return exchange.render(response_body=source.shown_body)
+
+
+def _shown_body(exchange, reports: Path) -> str:
+    text = exchange.response_text
+    if len(text) <= INLINE_BODY_CHARS:
+        return pretty(text)
     try:
         data = exchange.json()  # parsed once: the steps that read it later get this parse
     except Nonconformance:
         data = None
     stored = store_body(text, data, reports / EVIDENCE_DIR)
-    return exchange.render(response_body=summarise_body(
-        text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder"))
+    return summarise_body(text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder")

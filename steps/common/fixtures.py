@@ -41,7 +41,8 @@ def settings():
 
 @pytest.fixture(scope="session")
 def provider_base_url(settings, worker_id):
-    """The configured service root, or the bundled reference provider started for this run."""
+    """The configured service root, or the bundled reference provider started for this run (one per
+    parallel worker: a shared one would let one worker's bookings race another's slot comparisons)."""
     if not settings.uses_reference_provider:
         yield settings.base_url
         return

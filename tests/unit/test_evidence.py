@@ -87,3 +87,12 @@ def test_an_unknown_resource_type_in_a_bundle_is_named():
         assert str(exc) == "Slott 0 (entry[0]) has unknown resourceType 'Slott' (GET .../Slot)"
     else:
         raise AssertionError("an unknown resourceType was accepted")
+
+
+def test_a_reused_answer_shows_its_originals_body_and_says_it_was_not_sent(tmp_path):
+    first = exchange_of(bundle(1000))
+    shown = evidence(first, tmp_path)
+    again = evidence(first.reuse(), tmp_path)
+    assert again.startswith("Not sent again: the answer to the identical request sent at ")
+    assert shown.split("-" * 60)[1] == again.split("-" * 60)[1]
+    assert len(list((tmp_path / "evidence").iterdir())) == 1
