@@ -54,6 +54,11 @@ _MODELS_LOCK = threading.Lock()
 MAX_CACHED_MODELS = 50_000
 
 
+def digest(resource: dict) -> bytes:
+    """A digest of a resource's JSON value: equal digests mean equal resources."""
+    return _digest(resource)
+
+
 def _digest(resource: dict) -> bytes:
     # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
     # three times quicker than json.dumps: equal bytes mean equal resources.

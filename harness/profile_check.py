@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import fhir
 from .gpconnect import PROFILE_FOR
 from .violations import Violation, violation
 
@@ -142,10 +143,29 @@ def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _references(item, path)
 
 
+# Each distinct resource is judged once per run: a large practice's searches repeat thousands of
+# the same slots, and the verdict depends on the resource's JSON alone.
+_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
+MAX_JUDGED = 50_000
+
+
 def resource_violations(resource: dict, label: str | None = None,
                         rules: tuple[str, ...] = ALL_RULES) -> list[Violation]:
     """What about this resource breaks its GP Connect profile (PROFILE), the UK local time rule
     (UK_TIME) or the local relative reference rule (REFERENCES)."""
+    if label is not None or not isinstance(resource, dict):
+        return _resource_violations(resource, label, rules)
+    key = (fhir.digest(resource), tuple(rules))
+    found = _JUDGED.get(key)
+    if found is None:
+        found = tuple(_resource_violations(resource, None, rules))
+        if len(_JUDGED) >= MAX_JUDGED:
+            _JUDGED.clear()
+        _JUDGED[key] = found
+    return list(found)
+
+
+def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ...]) -> list[Violation]:
     rtype = resource.get("resourceType", "")
     label = label or f"{rtype} {resource.get('id', '(no id)')}"
     url = PROFILE_FOR.get(rtype)
