@@ -85,7 +85,7 @@ Feature: Book an appointment
     Then the provider answers 201 with a Location and an ETag
     And the appointment carries the booked slots' slot type and their schedule's schedule type
 
-  @writes @req:BOOK-NOREASON-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01
+  @writes @req:BOOK-NOREASON-01 @req:BOOK-NOREASON-01-CODE @req:BOOK-ATOMIC-01 @req:ERR-OO-01
   Scenario Outline: A booking that carries a <element> is refused and books nothing
     Given a free slot
     When the consumer books those slots for the test patient with a <element>

@@ -6,7 +6,7 @@ Feature: Foundations on every appointment interaction
   Background:
     Given the test patient is found by their NHS number
 
-  @req:FND-HDR-01 @req:ERR-OO-01 @req:ERR-OO-02
+  @req:FND-HDR-01 @req:ERR-OO-01 @req:ERR-OO-02 @req:ERR-OO-03 @req:ERR-OO-04
   Scenario Outline: A request to <interaction> without an Ssp header or its bearer token is refused
     Given a valid request to <interaction>
     When the consumer sends it in each of these ways

@@ -53,7 +53,7 @@ Feature: Search for free slots
     And the consumer searches for free slots over the search window adding a searchFilter of an unknown system
     Then the same slots are offered with the unknown searchFilter as without it
 
-  @req:SLOT-PARAM-01 @req:ERR-OO-01
+  @req:SLOT-PARAM-01 @req:SLOT-PARAM-01-CODE @req:ERR-OO-01
   Scenario: A search window longer than 14 days is refused
     When the consumer searches for free slots over a window of 15 days
     Then the provider refuses it with 422 INVALID_PARAMETER
@@ -63,7 +63,7 @@ Feature: Search for free slots
     When the consumer searches for free slots over a window that ends the day before it starts
     Then the provider refuses it with 422 INVALID_PARAMETER
 
-  @req:SLOT-PARAM-03 @req:ERR-OO-01
+  @req:SLOT-PARAM-03 @req:SLOT-PARAM-03-CODE @req:ERR-OO-01
   Scenario: A search for slots of a status other than free is refused
     When the consumer searches for busy slots
     Then the provider refuses it with 422 INVALID_PARAMETER

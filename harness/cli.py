@@ -184,7 +184,9 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
         return code
 
     levels = verdicts.levels_of(catalogue())
-    overall = verdicts.overall(outcomes, levels)
+    strict = settings.nhs_strict
+    overall = verdicts.overall(outcomes, levels, strict)
+    findings = len(verdicts.advisory_findings(outcomes, levels))
     if record.stop_code or interrupted:
         overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
     ident = run.identity(settings, record, selection, overall)
@@ -198,12 +200,13 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     page = out / "html" / "requirements.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(verdicts.page(items, ident.rows(), overall, allure_links(out / "allure-results"),
-                                  title=f"Requirement verdicts: {settings.env_name}"), encoding="utf-8")
-    print(verdicts.terminal(items, ident.terminal(), overall))
+                                  title=f"Requirement verdicts: {settings.env_name}", findings=findings,
+                                  nhs_strict=strict), encoding="utf-8")
+    print(verdicts.terminal(items, ident.terminal(), overall, findings, strict))
     print(f"Requirement view: {page}")
-    print(f"Summary: {junit.summary_line(outcomes)}")
+    print(f"Summary: {junit.summary_line(outcomes, levels, strict)}")
     if code is None:
-        code = junit.exit_code(outcomes, levels)
+        code = junit.exit_code(outcomes, levels, strict)
     return code or report_code
 
 

@@ -20,8 +20,14 @@ from pathlib import Path
 from typing import Mapping
 
 NONCONFORMANT, BROKEN = "nonconformant", "broken"
+# Requirement levels (spec/requirements.csv). Only a binding level makes a run non-conformant; the
+# advisory ones (SHOULD, SHOULD NOT, MAY, and an NHS assurance expectation: a status or code NHS's
+# suite expects where the spec names none) do so only under NHS strictness (GPC_NHS_STRICT=true).
 # A violated requirement of unknown level counts as a SHALL: an unknown rule never softens a verdict.
 BINDING_LEVEL = "SHALL"
+BINDING_LEVELS = frozenset({"SHALL", "SHALL NOT"})
+NHS_EXPECTATION = "NHS expectation"
+ADVISORY_LEVELS = ("SHOULD", "SHOULD NOT", "MAY", NHS_EXPECTATION)
 
 
 @dataclass(frozen=True)
@@ -77,28 +83,43 @@ def outcomes(path: Path) -> list[Outcome]:
     return result
 
 
-def binding(outcome: Outcome, levels: Mapping[str, str] | None = None) -> bool:
-    """A non-conformance that breaks a SHALL (any non-conformance when levels are not given)."""
+def is_binding(level: str, nhs_strict: bool = False) -> bool:
+    """Whether a failure of a requirement of this level makes the run non-conformant."""
+    return nhs_strict or level not in ADVISORY_LEVELS
+
+
+def binding(outcome: Outcome, levels: Mapping[str, str] | None = None, nhs_strict: bool = False) -> bool:
+    """A non-conformance that breaks a SHALL (any non-conformance when levels are not given, or
+    under NHS strictness)."""
     if not outcome.nonconformant:
         return False
-    if levels is None:
+    if levels is None or nhs_strict:
         return True
-    return any(levels.get(r, BINDING_LEVEL) == BINDING_LEVEL for r in outcome.violated or outcome.requirements)
+    return any(is_binding(levels.get(r, BINDING_LEVEL)) for r in outcome.violated or outcome.requirements)
 
 
-def exit_code(items: list[Outcome], levels: Mapping[str, str] | None = None) -> int:
-    """0 no SHALL broken and every scenario reached a verdict (skips allowed); 1 the provider broke a
-    SHALL; 2 no SHALL broken, but some scenario could not reach a verdict (environment or harness)."""
-    if any(binding(o, levels) for o in items):
+def advisory(outcome: Outcome, levels: Mapping[str, str]) -> bool:
+    """A non-conformance that breaks only advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)."""
+    return outcome.nonconformant and not binding(outcome, levels)
+
+
+def exit_code(items: list[Outcome], levels: Mapping[str, str] | None = None, nhs_strict: bool = False) -> int:
+    """0 no SHALL broken and every scenario reached a verdict (skips and advisory findings allowed);
+    1 the provider broke a SHALL (or, under NHS strictness, any requirement); 2 no SHALL broken, but
+    some scenario could not reach a verdict (environment or harness)."""
+    if any(binding(o, levels, nhs_strict) for o in items):
         return 1
     if any(o.broken for o in items):
         return 2
     return 0
 
 
-def summary_line(items: list[Outcome]) -> str:
+def summary_line(items: list[Outcome], levels: Mapping[str, str] | None = None, nhs_strict: bool = False) -> str:
     counts = Counter(o.outcome for o in items)
-    nonconformant = sum(o.nonconformant for o in items)
+    nonconformant = sum(binding(o, levels, nhs_strict) for o in items)
+    findings = sum(o.nonconformant for o in items) - nonconformant
     broken = sum(o.broken for o in items)
-    return (f"{counts['passed']} passed, {nonconformant} failed (provider non-conformant), "
+    advisory_part = f"{findings} failed on advisory requirements only (SHOULD, MAY, NHS expectation), " \
+        if findings else ""
+    return (f"{counts['passed']} passed, {nonconformant} failed (provider non-conformant), {advisory_part}"
             f"{broken} could not reach a verdict (environment or harness), {counts['skipped']} not assured (skipped)")

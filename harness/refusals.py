@@ -1,8 +1,15 @@
 """Checks on a provider's refusals: HTTP status, Spine error code and a GPConnect-OperationOutcome-1 body.
 
-The status and code break the scenario's own refusal rule (e.g. SLOT-PARAM-01); a missing or
-unparsable OperationOutcome breaks ERR-OO-01, and an OperationOutcome without the Spine coding
-breaks ERR-OO-02, whichever request was refused.
+The status and code break the scenario's own refusal rule (e.g. SLOT-PARAM-01), or, where the spec
+names no status or code and NHS's suite expects one, that rule's NHS-expectation row (CODE_RULES:
+a 4xx with another status or code is a refusal all the same, so only the expectation is missed).
+Whichever request was refused, a missing or unparsable OperationOutcome breaks ERR-OO-01; an issue
+without exactly one Spine coding with its code and display breaks ERR-OO-02; an issue whose severity
+is not `error` or that has no issue type breaks ERR-OO-03; an OperationOutcome whose meta.profile
+does not name GPConnect-OperationOutcome-1 breaks ERR-OO-04. The profile must be among meta.profile,
+not the only one: the spec asks for a resource "profiled to" GPConnect-OperationOutcome-1 and says
+nothing of other profiles, and meta.profile is 0..* in STU3 (NHS's suite checks only that meta is
+present on an OperationOutcome).
 """
 
 from __future__ import annotations
@@ -12,11 +19,21 @@ from typing import Iterable
 from . import fhir
 from .client import Exchange
 from .errors import Nonconformance
-from .gpconnect import SPINE_CODE_SYSTEM
+from .gpconnect import PROFILE_FOR, SPINE_CODE_SYSTEM
 from .violations import Requirements, Violation, violation
 
 OPERATION_OUTCOME = "ERR-OO-01"
 SPINE_CODING = "ERR-OO-02"
+SEVERITY = "ERR-OO-03"
+OUTCOME_PROFILE = "ERR-OO-04"
+OUTCOME_RULES = (OPERATION_OUTCOME, SPINE_CODING, SEVERITY, OUTCOME_PROFILE)
+# Refusal rules whose status and code come from NHS's suite, not the spec: a refusal with another
+# 4xx status or code misses only the NHS expectation (spec/requirements.csv, level NHS expectation).
+CODE_RULES = {
+    "SLOT-PARAM-01": "SLOT-PARAM-01-CODE",
+    "SLOT-PARAM-03": "SLOT-PARAM-03-CODE",
+    "BOOK-NOREASON-01": "BOOK-NOREASON-01-CODE",
+}
 # Requirements whose rule is "this request is refused": the requirement a refusal step checks
 # among a scenario's tags (the others are checked by other steps of the scenario).
 REFUSAL_RULES = frozenset({
@@ -24,7 +41,7 @@ REFUSAL_RULES = frozenset({
     "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01",
     "BOOK-STARTEND-01", "BOOK-DUP-01", "BOOK-NOREASON-01",
     "RETR-PARAM-01", "RETR-404-01", "READ-404-01",
-    "AMEND-TYPES-01", "AMEND-ETAG-01", "AMEND-CANCELLED-01",
+    "AMEND-TYPES-01", "AMEND-ETAG-01", "AMEND-CANCELLED-01", "AMEND-OTHER-01",
     "CANCEL-REASON-01", "CANCEL-OTHER-01", "CANCEL-ETAG-01",
     "FND-HDR-01", "FND-HDR-02", "FND-HDR-03", "FND-JWT-01", "FND-JWT-02", "FND-JWT-03", "FND-JWT-04", "FND-FMT-02",
 })
@@ -34,7 +51,13 @@ def refusal_rule(scenario_requirements: Iterable[str]) -> tuple[str, ...]:
     """The refusal requirements among a scenario's @req tags; failing that, its tags other than ERR-OO."""
     tags = tuple(scenario_requirements)
     return tuple(r for r in tags if r in REFUSAL_RULES) or \
-        tuple(r for r in tags if r not in (OPERATION_OUTCOME, SPINE_CODING))
+        tuple(r for r in tags if r not in OUTCOME_RULES and r not in CODE_RULES.values())
+
+
+def code_rule(requirements: Requirements) -> tuple[str, ...]:
+    """The requirements a refusal with the wrong 4xx status or Spine code breaks."""
+    ids = (requirements,) if isinstance(requirements, str) else tuple(requirements)
+    return tuple(CODE_RULES.get(r, r) for r in ids)
 
 
 def spine_codes(outcome) -> list[str]:
@@ -58,27 +81,74 @@ def refusal_violations(exchange: Exchange, requirements: Requirements, status: i
         return [_response(requirements, "HTTP status", wanted, exchange.status,
                           f"expected {wanted}, got HTTP {exchange.status}")]
     if status is not None and exchange.status != status:
-        return [_response(requirements, "HTTP status", status, exchange.status,
-                          f"expected HTTP {status}, got {exchange.status}")]
+        # Refused all the same: the body is still judged, so a binding body failure is not hidden
+        # behind an advisory code.
+        found = [_response(code_rule(requirements), "HTTP status", status, exchange.status,
+                           f"expected HTTP {status}, got {exchange.status}")]
+        return found + ([] if body_optional and not exchange.response_text else body_violations(exchange))
     if body_optional and not exchange.response_text:
         return []
+    found = body_violations(exchange)
+    if found:
+        return found
+    codes = spine_codes(fhir.parse(exchange.json(), where, expected_type="OperationOutcome"))
+    if code is not None and code not in codes:
+        return [violation(code_rule(requirements), "OperationOutcome", "OperationOutcome.issue.details.coding.code",
+                          code, ", ".join(codes), f"expected Spine code {code}, got {', '.join(codes)}")]
+    return []
+
+
+def body_violations(exchange: Exchange) -> list[Violation]:
+    """The refusal's body is a GPConnect-OperationOutcome-1 (ERR-OO-01 to ERR-OO-04)."""
+    where = exchange.short_request()
     try:
-        outcome = fhir.parse(exchange.json(), where, expected_type="OperationOutcome")
+        fhir.parse(exchange.json(), where, expected_type="OperationOutcome")
     except Nonconformance as exc:
         why = str(exc).removesuffix(f" ({where})")
         return [_response(OPERATION_OUTCOME, "body", "an OperationOutcome", why,
                           f"HTTP {exchange.status} refusal carries no OperationOutcome: {why}")]
-    codes = spine_codes(outcome)
-    if not codes:
-        return [violation(SPINE_CODING, "OperationOutcome", "OperationOutcome.issue.details.coding",
-                          "a Spine code", "none", "OperationOutcome has no Spine code in issue.details.coding")]
-    for issue in outcome.issue:
-        for coding in (issue.details.coding if issue.details else None) or []:
-            if coding.system != SPINE_CODE_SYSTEM:
-                return [violation(SPINE_CODING, "OperationOutcome", "OperationOutcome.issue.details.coding.system",
-                                  SPINE_CODE_SYSTEM, coding.system,
-                                  f"OperationOutcome coding system is '{coding.system}', expected '{SPINE_CODE_SYSTEM}'")]
-    if code is not None and code not in codes:
-        return [violation(requirements, "OperationOutcome", "OperationOutcome.issue.details.coding.code", code,
-                          ", ".join(codes), f"expected Spine code {code}, got {', '.join(codes)}")]
-    return []
+    return outcome_violations(exchange.json())
+
+
+def outcome_violations(outcome: dict) -> list[Violation]:
+    """What an OperationOutcome (JSON) lacks of GPConnect-OperationOutcome-1: its profile, and on each
+    issue severity error, an issue type, exactly one Spine coding with a code and its display."""
+    found = []
+    profiles = ((outcome.get("meta") or {}).get("profile")) or []
+    wanted = PROFILE_FOR["OperationOutcome"]
+    if wanted not in profiles:
+        found.append(violation(OUTCOME_PROFILE, "OperationOutcome", "OperationOutcome.meta.profile", wanted,
+                               ", ".join(map(str, profiles)) or "none",
+                               f"OperationOutcome meta.profile does not name {wanted}: "
+                               f"got {', '.join(map(str, profiles)) or 'none'}"))
+    issues = outcome.get("issue") or []
+    if not issues:
+        found.append(violation(SPINE_CODING, "OperationOutcome", "OperationOutcome.issue", "an issue", "none",
+                               "OperationOutcome has no issue"))
+    for i, issue in enumerate(issues):
+        at = f"OperationOutcome.issue[{i}]"
+        if issue.get("severity") != "error":
+            found.append(violation(SEVERITY, "OperationOutcome", f"{at}.severity", "error", issue.get("severity"),
+                                   f"{at}.severity is '{issue.get('severity')}', expected 'error'"))
+        if not issue.get("code"):
+            found.append(violation(SEVERITY, "OperationOutcome", f"{at}.code", "an issue type", "none",
+                                   f"{at} has no issue type in code"))
+        codings = (issue.get("details") or {}).get("coding") or []
+        if not codings or not any(c.get("code") for c in codings):
+            found.append(violation(SPINE_CODING, "OperationOutcome", f"{at}.details.coding", "a Spine code", "none",
+                                   "OperationOutcome has no Spine code in issue.details.coding"))
+            continue
+        if len(codings) != 1:
+            found.append(violation(SPINE_CODING, "OperationOutcome", f"{at}.details.coding", "exactly one coding",
+                                   len(codings), f"{at}.details has {len(codings)} codings, expected exactly one"))
+        for coding in codings:
+            if coding.get("system") != SPINE_CODE_SYSTEM:
+                found.append(violation(SPINE_CODING, "OperationOutcome", f"{at}.details.coding.system",
+                                       SPINE_CODE_SYSTEM, coding.get("system"),
+                                       f"OperationOutcome coding system is '{coding.get('system')}', "
+                                       f"expected '{SPINE_CODE_SYSTEM}'"))
+            if not coding.get("display"):
+                found.append(violation(SPINE_CODING, "OperationOutcome", f"{at}.details.coding.display",
+                                       "the Spine code's display", "none",
+                                       f"{at} Spine code {coding.get('code')} has no display"))
+    return found

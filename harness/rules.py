@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import fhir
 from . import interactions as ix
-from . import slot_search
+from . import refusals, slot_search
 from .errors import Nonconformance
 from .foundations import cache_control_violations, content_type_violations
 from .gpconnect import UK
@@ -121,6 +121,15 @@ def _(seen: Observed) -> list[Violation]:
 @rule("FHIR JSON on every response", "FND-FMT-01", when=ANY)
 def _(seen: Observed) -> list[Violation]:
     return content_type_violations(seen.exchange)
+
+
+@rule("every refusal's OperationOutcome meets GPConnect-OperationOutcome-1",
+      (refusals.SPINE_CODING, refusals.SEVERITY, refusals.OUTCOME_PROFILE), when=REFUSAL)
+def _(seen: Observed) -> list[Violation]:
+    body = seen.body
+    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
+        return []  # a refusal without one is named by the scenario that asked for it (ERR-OO-01)
+    return refusals.outcome_violations(body)
 
 
 NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)

@@ -37,7 +37,7 @@ KNOWN_KEYS = frozenset({
     "GPC_TIMEOUT_S", "GPC_SCHEDULE_TYPES", "GPC_CLIENT_CERT", "GPC_CLIENT_KEY", "GPC_CA_BUNDLE",
     "GPC_TLS_VERIFY", "GPC_ALLOW_WRITES", "GPC_REFERENCE_FAULTS", "GPC_SCENARIO_TIMEOUT_S",
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
-    "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS",
+    "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
 })
 
 
@@ -92,6 +92,9 @@ class Settings:
     # Only for the bundled reference provider: which practice it plays and its fixed response delay.
     reference_practice: str = "small"
     reference_latency_ms: int = 0
+    # NHS strictness: failures of advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)
+    # make the run non-conformant too, as NHS's own provider assurance would.
+    nhs_strict: bool = False
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -248,6 +251,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code", "INVALID_RESOURCE"),
         reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large"), "small"),
         reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
+        nhs_strict=_bool(v, "GPC_NHS_STRICT", False),
     )
 
 

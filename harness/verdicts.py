@@ -3,6 +3,10 @@
 A requirement is
   failed        where a check of that requirement failed: a scenario's failure recorded it as
                 violated (harness/junit.py), not merely because a scenario tagged with it failed
+  NHS expectation not met / advisory: not met
+                the same for a requirement of an advisory level: an NHS assurance expectation
+                (a status or code NHS's suite expects where the spec names none), or a SHOULD,
+                SHOULD NOT or MAY; these make the run non-conformant only under NHS strictness
   not assured   where it has no scenario (not tested: needs manual evidence, with the reason), or
                 one of its scenarios was skipped, could not reach a verdict (environment or
                 harness), or stopped at a failure of another requirement
@@ -15,7 +19,9 @@ The run's overall verdict (also the exit code, README "Exit codes"):
                   run was stopped (exit 130)
   NO VERDICT      no scenario reached a verdict: none ran, or every one was skipped
   CONFORMANT      scenarios passed, none could not reach a verdict and no SHALL failed; failures
-                  of advisory requirements (SHOULD, MAY, NHS expectation) are listed apart
+                  of advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation) are listed
+                  apart as advisory findings
+Under NHS strictness (GPC_NHS_STRICT=true) a failure of any level counts as a SHALL's would.
 """
 
 from __future__ import annotations
@@ -27,13 +33,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .junit import BINDING_LEVEL, Outcome, binding
+from .junit import ADVISORY_LEVELS, NHS_EXPECTATION, Outcome, advisory, binding
 from .requirements import Requirement
 from .settings import PROJECT_ROOT
 
 ASSURED, FAILED, NOT_ASSURED, NOT_ASSESSED = "assured", "failed", "not assured", "not assessed"
-ORDER = (FAILED, NOT_ASSURED, NOT_ASSESSED, ASSURED)  # failures first
-LEVELS = ("SHALL", "SHOULD", "MAY", "NHS expectation")
+NHS_NOT_MET, NOT_MET = "NHS expectation not met", "advisory: not met"
+ORDER = (FAILED, NHS_NOT_MET, NOT_MET, NOT_ASSURED, NOT_ASSESSED, ASSURED)  # failures first
+LEVELS = ("SHALL", "SHALL NOT", "SHOULD", "SHOULD NOT", "MAY", NHS_EXPECTATION)
 CONFORMANT, NON_CONFORMANT, INCOMPLETE, NO_VERDICT = "CONFORMANT", "NON-CONFORMANT", "INCOMPLETE", "NO VERDICT"
 MEANING = {
     CONFORMANT: "every scenario that ran reached a verdict and no SHALL requirement failed",
@@ -97,7 +104,7 @@ def verdicts(catalogue: Mapping[str, Requirement], outcomes: list[Outcome],
         unfinished = [o for o in mine if o.outcome != "passed" and o not in violations]
         if violations:
             why = _first_line(violations[0].message).removeprefix("harness.errors.Nonconformance: ")
-            verdict = Verdict(req, FAILED, why or violations[0].title, mine)
+            verdict = Verdict(req, failed_verdict(req.level), why or violations[0].title, mine)
         elif req.not_tested_reason and not mine:
             verdict = Verdict(req, NOT_ASSURED, f"not tested: {req.not_tested_reason}", mine)
         elif not mine:
@@ -112,6 +119,13 @@ def verdicts(catalogue: Mapping[str, Requirement], outcomes: list[Outcome],
             verdict = Verdict(req, ASSURED, f"{_plural(len(mine), 'scenario')} passed", mine)
         result.append(verdict)
     return result
+
+
+def failed_verdict(level: str) -> str:
+    """What a failure of a requirement of this level is called: failed, or an advisory finding."""
+    if level == NHS_EXPECTATION:
+        return NHS_NOT_MET
+    return NOT_MET if level in ADVISORY_LEVELS else FAILED
 
 
 def _unfinished(unfinished: list[Outcome], total: int) -> str:
@@ -130,15 +144,30 @@ def _unfinished(unfinished: list[Outcome], total: int) -> str:
     return "; ".join(parts)
 
 
-def overall(outcomes: list[Outcome], levels: Mapping[str, str]) -> str:
+def overall(outcomes: list[Outcome], levels: Mapping[str, str], nhs_strict: bool = False) -> str:
     """CONFORMANT, NON-CONFORMANT, INCOMPLETE or NO VERDICT (see the module docstring)."""
-    if any(binding(o, levels) for o in outcomes):
+    if any(binding(o, levels, nhs_strict) for o in outcomes):
         return NON_CONFORMANT
     if any(o.broken for o in outcomes):
         return INCOMPLETE
     if not any(o.outcome == "passed" or o.nonconformant for o in outcomes):
         return NO_VERDICT
     return CONFORMANT
+
+
+def advisory_findings(outcomes: list[Outcome], levels: Mapping[str, str]) -> list[Outcome]:
+    """Scenarios that failed only on advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)."""
+    return [o for o in outcomes if advisory(o, levels)]
+
+
+def verdict_line(verdict: str, findings: int = 0, nhs_strict: bool = False) -> str:
+    """The overall verdict with its meaning, the advisory findings and whether NHS strictness applied."""
+    line = f"{verdict}: {MEANING[verdict]}"
+    if findings:
+        line += (f"; {_plural(findings, 'scenario')} failed on advisory requirements only (SHOULD, MAY or "
+                 f"NHS expectation not met){', counted under NHS strictness' if nhs_strict else ', allowed'}")
+    return line + ("" if not nhs_strict else " [NHS strictness (GPC_NHS_STRICT=true): a failure of any level "
+                                             "counts, NHS expectations included]")
 
 
 def levels_of(catalogue: Mapping[str, Requirement]) -> dict[str, str]:
@@ -176,25 +205,31 @@ def counts_by_level(items: list[Verdict]) -> dict[str, Counter]:
     return table
 
 
-def terminal(items: list[Verdict], identity_text: str = "", verdict: str = "") -> str:
-    """Failed and not assured requirements one per line; the rest as counts (requirements.html has all)."""
+ADVISORY_VERDICTS = (NHS_NOT_MET, NOT_MET)
+
+
+def terminal(items: list[Verdict], identity_text: str = "", verdict: str = "", findings: int = 0,
+             nhs_strict: bool = False) -> str:
+    """Failed, advisory and not assured requirements one per line; the rest as counts (requirements.html has all)."""
     lines = ["", "Requirement verdicts (failures first)", "-" * 37]
     for v in ordered(items):
-        if v.verdict in (FAILED, NOT_ASSURED) and not v.needs_manual_evidence:
-            lines.append(f"{v.requirement.id:22} {v.requirement.level:6} {v.verdict:12} {v.why[:100]}")
+        if v.verdict in (FAILED, *ADVISORY_VERDICTS, NOT_ASSURED) and not v.needs_manual_evidence:
+            lines.append(f"{v.requirement.id:22} {v.requirement.level:15} {v.verdict:23} {v.why[:100]}")
     manual = sum(v.needs_manual_evidence for v in items)
     left_out = [v.requirement.id for v in items if v.verdict == NOT_ASSESSED]
     assured = sum(v.verdict == ASSURED for v in items)
     lines.append(f"{assured} assured; {manual} need manual evidence (not testable here)"
                  + (f"; {len(left_out)} not assessed (left out by the selection)" if left_out else ""))
-    header = f"{'':34}{ASSURED:>9} {FAILED:>7} {NOT_ASSURED:>12} {NOT_ASSESSED:>13}"
+    header = f"{'':34}{ASSURED:>9} {FAILED:>7} {'advisory':>9} {NOT_ASSURED:>12} {NOT_ASSESSED:>13}"
     lines += ["", header]
     for group, c in {**counts_by_level(items), **counts(items)}.items():
-        lines.append(f"{group:34}{c[ASSURED]:>9} {c[FAILED]:>7} {c[NOT_ASSURED]:>12} {c[NOT_ASSESSED]:>13}")
+        advisory_count = sum(c[k] for k in ADVISORY_VERDICTS)
+        lines.append(f"{group:34}{c[ASSURED]:>9} {c[FAILED]:>7} {advisory_count:>9} {c[NOT_ASSURED]:>12} "
+                     f"{c[NOT_ASSESSED]:>13}")
     if identity_text:
         lines += ["", "Run", "---", identity_text]
     if verdict:
-        lines += ["", f"Overall verdict: {verdict}: {MEANING[verdict]}"]
+        lines += ["", f"Overall verdict: {verdict_line(verdict, findings, nhs_strict)}"]
     return "\n".join(lines)
 
 
@@ -208,6 +243,7 @@ td,th{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:
 th{background:#f0f0f0}thead{display:table-header-group}tr{page-break-inside:avoid;break-inside:avoid}
 code{font-size:.9em;overflow-wrap:anywhere}
 .failed{background:#fde2e1}.notassured{background:#fff6d9}.notassessed{background:#eef1f6}.assured{background:#e3f6e5}
+.NHSexpectationnotmet,.advisorynotmet{background:#fdeedd}
 .verdict{font-size:1.2rem;padding:.5rem .8rem;border:2px solid #444;margin:.8rem 0;display:inline-block}
 .verdict.NON-CONFORMANT{border-color:#b00;background:#fde2e1}.verdict.CONFORMANT{border-color:#070;background:#e3f6e5}
 .verdict.INCOMPLETE,.verdict.NO-VERDICT{border-color:#a70;background:#fff6d9}
@@ -221,7 +257,8 @@ ul.scen{margin:0;padding-left:1rem}.small{font-size:.85em;color:#444}
 
 
 def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = None, verdict: str = "",
-         links: Mapping[str, str] | None = None, title: str = "Requirement verdicts") -> str:
+         links: Mapping[str, str] | None = None, title: str = "Requirement verdicts", findings: int = 0,
+         nhs_strict: bool = False) -> str:
     """The printable requirement view. `links` maps an outcome's nodeid to its place in the Allure report."""
     e = html.escape
     links = links or {}
@@ -241,7 +278,7 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
         out = []
         for v in selection:
             r = v.requirement
-            out.append(f"<tr class='{v.verdict.replace(' ', '')}'><td><code>{e(r.id)}</code><br>"
+            out.append(f"<tr class='{v.verdict.replace(' ', '').replace(':', '')}'><td><code>{e(r.id)}</code><br>"
                        f"<span class='small'>{e(r.use_case)}</span></td><td>{e(r.level)}</td>"
                        f"<td>{e(r.text)}{' <b>(1.2.7)</b>' if r.change else ''}</td>"
                        f"<td><b>{e(v.verdict)}</b><br>{e(v.why)}</td><td>{scenario_list(v)}</td></tr>")
@@ -261,10 +298,10 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
     if identity_rows:
         ident = "<h2>Run</h2><table class='identity'>" + "".join(
             f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in identity_rows) + "</table>"
-    verdict_box = (f"<div class='verdict {e(verdict.replace(' ', '-'))}'><b>{e(verdict)}</b>: {e(MEANING[verdict])}"
+    verdict_box = (f"<div class='verdict {e(verdict.replace(' ', '-'))}'><b>{e(verdict)}</b>: {e(verdict_line(verdict, findings, nhs_strict).split(': ', 1)[1])}"
                    f"</div>") if verdict else ""
-    failed = [v for v in ordered(items) if v.verdict == FAILED]
-    advisory = [v for v in failed if v.requirement.level != BINDING_LEVEL]
+    failed = [v for v in ordered(items) if v.verdict in (FAILED, *ADVISORY_VERDICTS)]
+    advisory = [v for v in failed if v.verdict in ADVISORY_VERDICTS]
     manual = [v for v in items if v.needs_manual_evidence]
     failures = (f"<h2>Failed requirements ({len(failed)}, of which {len(advisory)} advisory)</h2>"
                 f"{head}{rows(failed)}</tbody></table>") if failed else "<h2>Failed requirements</h2><p>None.</p>"
@@ -280,8 +317,11 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
         "<p class='small'>Each GP Connect 1.2.7 requirement of <code>spec/requirements.csv</code> with this run's "
         "verdict: <b>failed</b> (a check of that requirement failed), <b>not assured</b> (skipped, could not "
         "reach a verdict, or not tested), <b>not assessed</b> (the selection left some of its scenarios out), "
-        "<b>assured</b> (every one of its scenarios ran and passed). Only SHALL failures make the run "
-        "non-conformant. The evidence is in the Allure report, <a href='index.html'>index.html</a>.</p>"
+        "<b>assured</b> (every one of its scenarios ran and passed); a failure of an advisory requirement "
+        "(SHOULD, SHOULD NOT, MAY) is <b>advisory: not met</b>, and of a status or code NHS's own suite expects "
+        "where the spec names none, <b>NHS expectation not met</b>. Only SHALL failures make the run "
+        "non-conformant, unless the run asks for NHS strictness (GPC_NHS_STRICT=true). "
+        "The evidence is in the Allure report, <a href='index.html'>index.html</a>.</p>"
         f"{ident}<h2>Counts by level</h2>{count_table(counts_by_level(items), 'level')}"
         f"<h2>Counts by use case</h2>{count_table(counts(items), 'use case')}"
         f"{failures}"

@@ -225,7 +225,26 @@ rule_off("search_window_unlimited", "SLOT-PARAM-01", "a search window over 14 da
 rule_off("search_end_before_start", "SLOT-PARAM-02", "a window that ends before it starts is answered with slots")
 rule_off("search_status_any", "SLOT-PARAM-03", "a status other than free is accepted")
 rule_off("search_missing_params", "SLOT-PARAM-04", "a search without start, end or status is answered with slots")
-behaviour("search_wrong_error_code", "SLOT-PARAM-01", "an over-long window gives 400 BAD_REQUEST instead of 422")
+behaviour("search_wrong_error_code", "SLOT-PARAM-01-CODE", "an over-long window gives 400 BAD_REQUEST instead of 422")
+
+
+def _as_bad_request(a: Answer, diagnostics: str) -> None:
+    """A 422 refusal whose diagnostics mention `diagnostics` becomes 400 BAD_REQUEST: refused all the
+    same, with another status and code than NHS's suite expects."""
+    if a.status != 422 or not isinstance(a.body, dict) or a.body.get("resourceType") != "OperationOutcome":
+        return
+    issue = a.body["issue"][0]
+    if diagnostics not in (issue.get("diagnostics") or ""):
+        return
+    a.status = 400
+    issue["code"] = "invalid"
+    issue["details"]["coding"][0].update(code="BAD_REQUEST", display="Bad request")
+
+
+@rewrite("search_status_wrong_code", "SLOT-PARAM-03-CODE", "a status other than free gives 400 BAD_REQUEST instead of 422",
+         SEARCH)
+def _(a: Answer) -> None:
+    _as_bad_request(a, "status must be free")
 behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
 
@@ -256,6 +275,12 @@ rule_off("book_reason_accepted", "BOOK-NOREASON-01", "a booking carrying reason 
 
 # ---------------------------------------------------------------- retrieve a patient's appointments
 
+
+
+@rewrite("book_reason_wrong_code", "BOOK-NOREASON-01-CODE",
+         "a booking carrying reason or specialty gives 400 BAD_REQUEST instead of 422 INVALID_RESOURCE", BOOK)
+def _(a: Answer) -> None:
+    _as_bad_request(a, "reason and specialty must not be sent")
 
 @rewrite("retrieve_drops_types", "RETR-TYPE-01", "retrieved appointments have no serviceType", RETRIEVE)
 def _(a: Answer) -> None:
@@ -380,3 +405,32 @@ def _(a: Answer) -> None:
 def _(a: Answer) -> None:
     if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
         a.body["version"] = "1.2.6"
+@rewrite("oo_two_codings", "ERR-OO-02", "OperationOutcome issues carry a second coding beside the Spine code")
+def _(a: Answer) -> None:
+    for outcome in a.of_type("OperationOutcome"):
+        for issue in outcome.get("issue") or []:
+            issue["details"]["coding"].append({"system": "https://provider.invalid/error-codes", "code": "E42",
+                                               "display": "Local error"})
+
+
+@rewrite("oo_no_display", "ERR-OO-02", "OperationOutcome Spine codings have no display")
+def _(a: Answer) -> None:
+    for outcome in a.of_type("OperationOutcome"):
+        for issue in outcome.get("issue") or []:
+            for coding in issue["details"]["coding"]:
+                coding.pop("display", None)
+
+
+@rewrite("oo_severity_warning", "ERR-OO-03", "OperationOutcome issues have severity warning, not error")
+def _(a: Answer) -> None:
+    for outcome in a.of_type("OperationOutcome"):
+        for issue in outcome.get("issue") or []:
+            issue["severity"] = "warning"
+
+
+@rewrite("oo_no_profile", "ERR-OO-04", "OperationOutcomes carry no meta.profile")
+def _(a: Answer) -> None:
+    for outcome in a.of_type("OperationOutcome"):
+        outcome.pop("meta", None)
+
+

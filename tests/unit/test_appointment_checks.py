@@ -206,9 +206,11 @@ def test_of_two_simultaneous_bookings_exactly_one_succeeds(exchange_of):
                               "2026-12-01T10:10:00+00:00, Schedule s-1): expected exactly one to succeed, 2 did "
                               "(HTTP 201 and 201)"]
     assert rules(both) == ["BOOK-RACE-01"]
-    conflict = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "conflict", "details": {
-        "coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
-                    "code": "DUPLICATE_REJECTED"}]}}]}
+    conflict = {"resourceType": "OperationOutcome",
+                "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+                "issue": [{"severity": "error", "code": "conflict", "details": {
+                    "coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                                "code": "DUPLICATE_REJECTED", "display": "Duplicate rejected"}]}}]}
     assert appts.race_violations([booking(201), booking(409, conflict)]) == []
     wrong = appts.race_violations([booking(201), booking(422, conflict)])
     assert messages(wrong) == ["expected HTTP 409, got 422"] and rules(wrong) == ["BOOK-RACE-01"]

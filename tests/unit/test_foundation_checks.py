@@ -57,10 +57,12 @@ def test_meta_and_profile_rules_reach_every_resource_of_a_bundle(exchange_of):
 
 def test_each_refusal_names_the_way_the_request_was_sent(exchange_of):
     responses = [("without Ssp-TraceID", exchange_of(200, {"resourceType": "Appointment", "id": "52"})),
-                 ("without Ssp-From", exchange_of(400, {"resourceType": "OperationOutcome", "issue": [{
-                     "severity": "error", "code": "invalid", "details": {"coding": [{
+                 ("without Ssp-From", exchange_of(400, {
+                     "resourceType": "OperationOutcome",
+                     "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+                     "issue": [{"severity": "error", "code": "invalid", "details": {"coding": [{
                          "system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
-                         "code": "BAD_REQUEST"}]}}]}))]
+                         "code": "BAD_REQUEST", "display": "Bad request"}]}}]}))]
     found = fnd.each_refused_violations(responses, ("FND-HDR-01",), 400, "BAD_REQUEST")
     assert messages(found) == ["without Ssp-TraceID: expected 400 BAD_REQUEST, got HTTP 200"]
     assert rules(found) == ["FND-HDR-01"]

@@ -64,10 +64,25 @@ def test_passes_and_skips_exit_0(tmp_path):
     assert junit.summary_line(items).endswith("1 not assured (skipped)")
 
 
-@pytest.mark.parametrize("level,code", [("SHALL", 1), ("SHOULD", 0), ("MAY", 0)])
+@pytest.mark.parametrize("level,code", [("SHALL", 1), ("SHOULD", 0), ("SHOULD NOT", 0), ("MAY", 0),
+                                        ("NHS expectation", 0)])
 def test_only_a_shall_violation_makes_the_run_non_conformant(tmp_path, level, code):
     items = read(tmp_path, case("test_a", FAILURE.format("x"), req="R-1", verdict="nonconformant", violated="R-1"))
     assert junit.exit_code(items, {"R-1": level}) == code
+
+
+@pytest.mark.parametrize("level", ["SHOULD", "SHOULD NOT", "MAY", "NHS expectation"])
+def test_under_nhs_strictness_an_advisory_violation_makes_the_run_non_conformant(tmp_path, level):
+    items = read(tmp_path, case("test_a", FAILURE.format("x"), req="R-1", verdict="nonconformant", violated="R-1"))
+    assert junit.exit_code(items, {"R-1": level}, nhs_strict=True) == 1
+    assert junit.summary_line(items, {"R-1": level}).startswith(
+        "0 passed, 0 failed (provider non-conformant), 1 failed on advisory requirements only")
+
+
+def test_a_scenario_breaking_a_shall_and_an_nhs_expectation_is_non_conformant(tmp_path):
+    items = read(tmp_path, case("test_a", FAILURE.format("x"), verdict="nonconformant", violated=["R-1", "R-2"]))
+    assert items[0].violated == ("R-1", "R-2")
+    assert junit.exit_code(items, {"R-1": "NHS expectation", "R-2": "SHALL"}) == 1
 
 
 def test_a_violation_of_an_unknown_requirement_counts_as_a_shall(tmp_path):

@@ -6,14 +6,17 @@ import pytest
 
 from harness import interactions
 from harness.gpconnect import SPINE_CODE_SYSTEM
-from harness.refusals import REFUSAL_RULES, refusal_rule, refusal_violations
+from harness.refusals import CODE_RULES, REFUSAL_RULES, outcome_violations, refusal_rule, refusal_violations
 from harness.requirements import catalogue
 from harness.settings import PROJECT_ROOT
 
 
+OO_PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"
+
+
 def outcome(code="INVALID_PARAMETER", system=SPINE_CODE_SYSTEM):
-    coding = [{"system": system, "code": code}] if code else []
-    return {"resourceType": "OperationOutcome",
+    coding = [{"system": system, "code": code, "display": "Some display"}] if code else []
+    return {"resourceType": "OperationOutcome", "meta": {"profile": [OO_PROFILE]},
             "issue": [{"severity": "error", "code": "invalid", "details": {"coding": coding}}]}
 
 
@@ -35,8 +38,9 @@ def test_a_refusal_as_required_passes(exchange_of):
 @pytest.mark.parametrize("status,body,headers,expected", [
     (200, {"resourceType": "Bundle", "type": "searchset"}, None,
      ("expected 422 INVALID_PARAMETER, got HTTP 200", ("SLOT-PARAM-01",))),
-    (400, outcome("BAD_REQUEST"), None, ("expected HTTP 422, got 400", ("SLOT-PARAM-01",))),
-    (422, outcome("BAD_REQUEST"), None, ("expected Spine code INVALID_PARAMETER, got BAD_REQUEST", ("SLOT-PARAM-01",))),
+    (400, outcome("BAD_REQUEST"), None, ("expected HTTP 422, got 400", ("SLOT-PARAM-01-CODE",))),
+    (422, outcome("BAD_REQUEST"), None,
+     ("expected Spine code INVALID_PARAMETER, got BAD_REQUEST", ("SLOT-PARAM-01-CODE",))),
     (422, "Invalid parameter", {"Content-Type": "text/plain"},
      ("HTTP 422 refusal carries no OperationOutcome: HTTP 422 response is text/plain, not application/fhir+json; "
       "starts 'Invalid parameter'", ("ERR-OO-01",))),
@@ -52,6 +56,59 @@ def test_each_way_a_refusal_can_be_wrong_is_named(exchange_of, status, body, hea
     assert only(found) == expected
 
 
+def _changed(change):
+    body = outcome()
+    change(body)
+    return body
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda b: b["issue"][0].update(severity="warning"),
+     [("OperationOutcome.issue[0].severity is 'warning', expected 'error'", ("ERR-OO-03",))]),
+    (lambda b: b["issue"][0]["details"]["coding"].append({"system": SPINE_CODE_SYSTEM, "code": "BAD_REQUEST",
+                                                          "display": "Bad request"}),
+     [("OperationOutcome.issue[0].details has 2 codings, expected exactly one", ("ERR-OO-02",))]),
+    (lambda b: b["issue"][0]["details"]["coding"][0].pop("display"),
+     [("OperationOutcome.issue[0] Spine code INVALID_PARAMETER has no display", ("ERR-OO-02",))]),
+    (lambda b: b.pop("meta"), [(f"OperationOutcome meta.profile does not name {OO_PROFILE}: got none", ("ERR-OO-04",))]),
+    (lambda b: b["meta"].update(profile=["https://example.org/OtherOutcome"]),
+     [(f"OperationOutcome meta.profile does not name {OO_PROFILE}: got https://example.org/OtherOutcome",
+       ("ERR-OO-04",))]),
+])
+def test_each_way_an_outcome_can_miss_its_profile_is_named(exchange_of, change, expected):
+    found = refusal_violations(search(exchange_of, 422, _changed(change)), "SLOT-PARAM-01", 422, "INVALID_PARAMETER")
+    assert [(v.message, v.requirements) for v in found] == expected
+
+
+def test_an_issue_without_a_type_is_named_by_the_rule_on_every_refusal():
+    body = _changed(lambda b: b["issue"][0].pop("code"))
+    assert [(v.message, v.requirements) for v in outcome_violations(body)] == [
+        ("OperationOutcome.issue[0] has no issue type in code", ("ERR-OO-03",))]
+
+
+def test_another_profile_beside_the_outcome_profile_is_accepted(exchange_of):
+    body = _changed(lambda b: b["meta"]["profile"].append("https://example.org/LocalOutcome"))
+    assert refusal_violations(search(exchange_of, 422, body), "SLOT-PARAM-01", 422, "INVALID_PARAMETER") == []
+
+
+def test_a_wrong_status_does_not_hide_a_binding_body_failure(exchange_of):
+    body = _changed(lambda b: b["issue"][0].update(severity="information"))
+    found = refusal_violations(search(exchange_of, 400, body), "SLOT-PARAM-01", 422, "INVALID_PARAMETER")
+    assert [v.requirements for v in found] == [("SLOT-PARAM-01-CODE",), ("ERR-OO-03",)]
+
+
+def test_a_rule_without_an_nhs_code_row_keeps_its_own_code_failure(exchange_of):
+    found = refusal_violations(search(exchange_of, 400, outcome("BAD_REQUEST")), "RETR-PARAM-01", 422,
+                               "INVALID_PARAMETER")
+    assert only(found) == ("expected HTTP 422, got 400", ("RETR-PARAM-01",))
+
+
+def test_every_nhs_code_row_is_an_nhs_expectation_beside_a_binding_refusal_rule():
+    for rule, code_row in CODE_RULES.items():
+        assert catalogue()[code_row].level == "NHS expectation" and catalogue()[rule].level == "SHALL"
+        assert rule in REFUSAL_RULES
+
+
 def test_an_empty_refusal_is_accepted_only_where_the_body_is_optional(exchange_of):
     empty = exchange_of(415, "", headers={"Cache-Control": "no-store"})
     assert refusal_violations(empty, "FND-FMT-02", 415, body_optional=True) == []
@@ -63,6 +120,7 @@ def test_an_empty_refusal_is_accepted_only_where_the_body_is_optional(exchange_o
 def test_the_refusal_rule_is_taken_from_the_scenario_tags():
     assert refusal_rule(["BOOK-NOREASON-01", "BOOK-ATOMIC-01", "ERR-OO-01"]) == ("BOOK-NOREASON-01",)
     assert refusal_rule(["FND-HDR-01", "ERR-OO-01", "ERR-OO-02"]) == ("FND-HDR-01",)
+    assert refusal_rule(["SLOT-PARAM-01", "SLOT-PARAM-01-CODE", "ERR-OO-01"]) == ("SLOT-PARAM-01",)
     assert refusal_rule(["BOOK-RACE-01", "ERR-OO-01"]) == ("BOOK-RACE-01",)
     assert REFUSAL_RULES <= set(catalogue())
 

@@ -72,13 +72,33 @@ def test_overall_verdict():
     assert v.overall([should, passed, skipped], levels) == v.CONFORMANT
     assert v.overall([skipped], levels) == v.NO_VERDICT
     assert v.overall([], levels) == v.NO_VERDICT
+    # NHS strictness: an advisory failure counts as a SHALL's would.
+    assert v.overall([should, passed, skipped], levels, nhs_strict=True) == v.NON_CONFORMANT
+    assert v.advisory_findings([shall, should, broken, passed], levels) == [should]
+
+
+def test_an_advisory_failure_is_its_own_verdict_named_by_its_level():
+    cat = {r.id: r for r in (req("N-1", "NHS expectation"), req("M-1", "MAY"), req("S-1", "SHOULD NOT"))}
+    failed = [out(t, "failed", (r,), "nonconformant", (r,), f"{r} broken") for t, r in
+              (("one", "N-1"), ("two", "M-1"), ("three", "S-1"))]
+    got = {x.requirement.id: x.verdict for x in v.verdicts(cat, failed, {})}
+    assert got == {"N-1": v.NHS_NOT_MET, "M-1": v.NOT_MET, "S-1": v.NOT_MET}
+
+
+def test_the_verdict_line_names_advisory_findings_and_strictness():
+    assert v.verdict_line(v.CONFORMANT, 2) == (
+        "CONFORMANT: every scenario that ran reached a verdict and no SHALL requirement failed; 2 scenarios failed "
+        "on advisory requirements only (SHOULD, MAY or NHS expectation not met), allowed")
+    assert v.verdict_line(v.NON_CONFORMANT, 1, nhs_strict=True).endswith(
+        "counted under NHS strictness [NHS strictness (GPC_NHS_STRICT=true): a failure of any level counts, "
+        "NHS expectations included]")
 
 
 def test_counts_by_level_keep_advisory_requirements_apart():
     items = v.verdicts(CAT, [out("three", "failed", ("C-1",), "nonconformant", ("C-1",))], SUITE)
     table = v.counts_by_level(items)
     assert list(table) == ["SHALL", "SHOULD"]
-    assert table["SHOULD"] == {v.FAILED: 1}
+    assert table["SHOULD"] == {v.NOT_MET: 1}
     assert table["SHALL"][v.FAILED] == 0 and table["SHALL"][v.NOT_ASSESSED] == 5
 
 
