@@ -90,25 +90,14 @@ def pretty(text: str) -> str:
         return text
 
 
-def pretty_large(data, text: str) -> str:
-    """A large body for reading and grep: a Bundle with one entry per line, other JSON indented.
-    (json's indenting encoder is pure Python and several times slower on megabytes.)"""
-    if isinstance(data, dict) and isinstance(data.get("entry"), list):
-        head = {k: v for k, v in data.items() if k != "entry"}
-        opening = json.dumps(head, ensure_ascii=False)[:-1] + (', ' if head else '') + '"entry": [\n'
-        return opening + ",\n".join(json.dumps(e, ensure_ascii=False) for e in data["entry"]) + "\n]}\n"
-    if data is None:
-        return text
-    return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def store_body(text: str, data, directory: Path) -> Path:
-    """Write the body as evidence/<digest>.json.gz, once per distinct body in a run."""
+def store_body(text: str, directory: Path) -> Path:
+    """Write the body exactly as received to evidence/<digest>.json.gz, once per distinct body in a run.
+    (Byte for byte what the provider sent; `zcat <file> | python -m json.tool` shows it indented.)"""
     path = directory / f"{body_digest(text)}.json.gz"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        partial.write_bytes(gzip.compress(pretty_large(data, text).encode("utf-8"), compresslevel=1))
+        partial.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=1))
         os.replace(partial, path)  # parallel workers may store the same body; either copy is whole
     return path
 
@@ -116,7 +105,7 @@ def store_body(text: str, data, directory: Path) -> Path:
 def summarise_body(text: str, data, shown_as: str) -> str:
     """A few lines standing for a large body: size, where it is stored, what it holds, one sample of each type."""
     lines = [f"Body of {len(text):,} characters, stored once per run as {shown_as} "
-             "(gzip; a Bundle one entry per line)."]
+             "(gzip, exactly as received)."]
     if data is None:
         return "\n".join(lines + ["It is not FHIR JSON; it starts:", text[:2000]])
     if isinstance(data, dict) and data.get("resourceType") == "Bundle":
@@ -156,5 +145,5 @@ def _shown_body(exchange, reports: Path) -> str:
         data = exchange.json()  # parsed once: the steps that read it later get this parse
     except Nonconformance:
         data = None
-    stored = store_body(text, data, reports / EVIDENCE_DIR)
+    stored = store_body(text, reports / EVIDENCE_DIR)
     return summarise_body(text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder")
