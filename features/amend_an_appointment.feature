@@ -36,3 +36,54 @@ Feature: Amend an appointment
     Given an appointment this run booked for the test patient and then cancelled
     When the consumer amends its description and comment
     Then the provider refuses it with 422 INVALID_RESOURCE
+
+  @writes @req:AMEND-01 @req:AMEND-OTHER-01 @req:READ-TYPE-01 @req:READ-STATE-01 @req:READ-ETAG-01
+  @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:APPT-NOREASON-01
+  Scenario Outline: An amended appointment of <count> slots keeps its types, slots and span, read and retrieved afterwards
+    Given an appointment this run booked for the test patient on <count> adjacent slots
+    When the consumer amends its description and comment
+    Then the provider answers 200 with a new version of the appointment
+    And the description and comment are as the consumer sent them
+    And the appointment carries the slot type and schedule type it was booked with
+    And reading it back shows it as this run last left it
+    And retrieving the test patient's appointments shows it as this run last left it
+
+    Examples:
+      | count |
+      | 2     |
+      | 3     |
+
+  @writes @req:AMEND-OTHER-01 @req:ERR-OO-01
+  Scenario Outline: An amendment that also changes the <field> is refused and changes nothing
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description and also its <field>
+    Then the provider refuses it with HTTP 422
+    And the appointment is unchanged
+
+    Examples:
+      | field                |
+      | start                |
+      | end                  |
+      | participant          |
+      | slot                 |
+      | status               |
+      | priority             |
+      | booking organisation |
+      | created              |
+
+  @writes @req:AMEND-01 @req:READ-STATE-01
+  Scenario: A description of 100 and a comment of 500 characters are amended and read back intact
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description to 100 and its comment to 500 characters
+    Then the description and comment are stored and read back intact
+
+  @writes @req:AMEND-01 @req:READ-STATE-01 @req:ERR-OO-01
+  Scenario Outline: A description of <description> and a comment of <comment> characters are amended intact or refused, never cut
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description to <description> and its comment to <comment> characters
+    Then the description and comment are stored and read back intact, or the request is refused
+
+    Examples:
+      | description | comment |
+      | 101         | 501     |
+      | 1000        | 5000    |

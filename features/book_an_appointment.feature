@@ -96,3 +96,26 @@ Feature: Book an appointment
       | element   |
       | reason    |
       | specialty |
+
+  @writes @req:BOOK-SCHEDTYPE-01 @req:BOOK-TYPE-01 @req:READ-TYPE-01 @req:RETR-TYPE-01
+  Scenario: An appointment on a schedule without a schedule type has none, booked, read and retrieved
+    Given an appointment this run booked for the test patient on a schedule without a schedule type
+    Then reading it back shows it as this run last left it
+    And retrieving the test patient's appointments shows it as this run last left it
+
+  @writes @req:BOOK-TEXT-01 @req:READ-STATE-01
+  Scenario: A description of 100 and a comment of 500 characters are booked and read back intact
+    Given a free slot
+    When the consumer books those slots for the test patient with a description of 100 and a comment of 500 characters
+    Then the description and comment are stored and read back intact
+
+  @writes @req:BOOK-TEXT-01 @req:READ-STATE-01 @req:ERR-OO-01
+  Scenario Outline: A description of <description> and a comment of <comment> characters are booked intact or refused, never cut
+    Given a free slot
+    When the consumer books those slots for the test patient with a description of <description> and a comment of <comment> characters
+    Then the description and comment are stored and read back intact, or the request is refused
+
+    Examples:
+      | description | comment |
+      | 101         | 501     |
+      | 1000        | 5000    |

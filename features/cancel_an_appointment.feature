@@ -28,12 +28,36 @@ Feature: Cancel an appointment
     And the appointment is unchanged
 
     Examples:
-      | field       |
-      | description |
-      | slot type   |
+      | field                |
+      | description          |
+      | slot type            |
+      | comment              |
+      | schedule type        |
+      | start                |
+      | end                  |
+      | participant          |
+      | slot                 |
+      | priority             |
+      | booking organisation |
+      | created              |
 
   @writes @req:CANCEL-ETAG-01 @req:ERR-OO-01
   Scenario: A cancellation with a stale If-Match is refused
     Given an appointment this run booked for the test patient
     When the consumer cancels it with an If-Match of a version that has since changed
     Then the provider refuses it with HTTP 409
+
+  @writes @req:CANCEL-01 @req:READ-TYPE-01 @req:READ-STATE-01 @req:RETR-TYPE-01 @req:RETR-STATE-01
+  @req:APPT-NOREASON-01
+  Scenario Outline: A cancelled appointment of <count> slots keeps its types, slots and span, read and retrieved afterwards
+    Given an appointment this run booked for the test patient on <count> adjacent slots
+    When the consumer cancels it with a reason
+    Then the provider answers 200 with the appointment cancelled in a new version
+    And the appointment carries the slot type and schedule type it was booked with
+    And reading it back shows it as this run last left it
+    And retrieving the test patient's appointments shows it as this run last left it
+
+    Examples:
+      | count |
+      | 2     |
+      | 3     |

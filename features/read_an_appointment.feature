@@ -22,3 +22,15 @@ Feature: Read an appointment
   Scenario: Reading an unknown appointment is refused with 404
     When the consumer reads an appointment id that does not exist
     Then the provider refuses it with HTTP 404
+
+  @writes @req:READ-TYPE-01 @req:READ-STATE-01 @req:APPT-NOREASON-01
+  Scenario Outline: A read appointment of <count> slots carries the types, slots and span it was booked with
+    Given an appointment this run booked for the test patient on <count> adjacent slots
+    When the consumer reads that appointment
+    Then the provider answers 200 with the appointment
+    And the appointment carries the slot type and schedule type it was booked with
+
+    Examples:
+      | count |
+      | 2     |
+      | 3     |

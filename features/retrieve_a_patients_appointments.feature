@@ -39,3 +39,20 @@ Feature: Retrieve a patient's appointments
   Scenario: The appointments of an unknown patient are not found
     When the consumer retrieves the appointments of a patient id that does not exist
     Then the provider refuses it with HTTP 404
+
+  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:APPT-NOREASON-01
+  Scenario Outline: An appointment of <count> slots is retrieved with the types, slots and span it was booked with
+    Given an appointment this run booked for the test patient on <count> adjacent slots
+    When the consumer retrieves the test patient's appointments over the search window
+    Then the booked appointment is among them with the slot type and schedule type it was booked with
+
+    Examples:
+      | count |
+      | 2     |
+      | 3     |
+
+  @writes @req:RETR-DATES-01
+  Scenario: An appointment outside the dates asked is not returned
+    Given an appointment this run booked for the test patient
+    When the consumer retrieves the test patient's appointments over dates after that appointment
+    Then the booked appointment is not among them

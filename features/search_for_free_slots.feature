@@ -83,3 +83,8 @@ Feature: Search for free slots
   Scenario: A search without the Slot:schedule include is refused
     When the consumer searches for free slots without the Slot:schedule include
     Then the provider refuses it with an error
+
+  @req:SLOT-TYPE-01 @req:SLOT-SCHEDREF-01
+  Scenario: Every free slot carries its slot type when only the schedule is included
+    When the consumer searches for free slots over the search window with only the schedule include
+    Then every returned Slot has a slot type

@@ -26,6 +26,10 @@ from .security import Refusal
         "read_unknown_ok", "amend_keeps_version", "amend_drops_category", "amend_accepts_type_change",
         "amend_ignores_if_match", "amend_cancelled_allowed", "cancel_drops_reason", "cancel_drops_types",
         "cancel_without_reason_allowed", "cancel_accepts_other_changes", "cancel_ignores_if_match")
+(AMEND_STORE_DROPS_SCHEDULE_TYPE, CANCEL_STORE_DROPS_SLOT_TYPE, UNTYPED_SCHEDULE_TYPED, RETRIEVE_IGNORES_DATES,
+ AMEND_ACCEPTS_OTHER_CHANGES, CANCEL_ACCEPTS_COMMENT_CHANGE, COMMENT_TRUNCATED_100) = fault_registry.uses(
+    "amend_store_drops_schedule_type", "cancel_store_drops_slot_type", "untyped_schedule_typed",
+    "retrieve_ignores_dates", "amend_accepts_other_changes", "cancel_accepts_comment_change", "comment_truncated_100")
 from .store import local_text, utc_text
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
@@ -47,6 +51,8 @@ class AppointmentBook:
             out["serviceType"] = [{"text": row_slot["slot_type"] + " (follow-up)"}]
         if schedule["schedule_type"] and BOOK_NO_SCHEDULE_TYPE not in self.faults:
             out["serviceCategory"] = {"text": schedule["schedule_type"]}
+        elif not schedule["schedule_type"] and UNTYPED_SCHEDULE_TYPED in self.faults:
+            out["serviceCategory"] = {"text": "General Clinic"}
         return out
 
     def _response(self, status: int, body: dict, base_url: str, location: bool = False) -> tuple:
@@ -170,6 +176,8 @@ class AppointmentBook:
             stored.pop("contained", None)
         if BOOK_TRUNCATES_COMMENT in self.faults and stored.get("comment"):
             stored["comment"] = stored["comment"][:50]
+        if COMMENT_TRUNCATED_100 in self.faults and stored.get("comment"):
+            stored["comment"] = stored["comment"][:100]
         return stored
 
     # ------------------------------------------------------------ read and retrieve
@@ -196,7 +204,7 @@ class AppointmentBook:
         for row in rows:
             body = json.loads(row["body"])
             day = rules.instant(body["start"]).astimezone(practice.UK).date()
-            if not first <= day <= last:
+            if not first <= day <= last and RETRIEVE_IGNORES_DATES not in self.faults:
                 continue
             found.append(body)
         return resources.bundle(found)
@@ -240,12 +248,19 @@ class AppointmentBook:
             version = row["version"] if AMEND_KEEPS_VERSION in self.faults and interaction == UPDATE \
                 else row["version"] + 1
             updated["meta"] = resources.meta("Appointment", version)
+            kept = self._as_stored(updated, interaction)
             conn.execute("UPDATE appointment SET body = ?, version = ?, status = ?, last_modified = ? WHERE id = ?",
-                         (json.dumps(updated), version, updated["status"], utc_text(rules.now()), row["id"]))
+                         (json.dumps(kept), version, updated["status"], utc_text(rules.now()), row["id"]))
             if interaction == CANCEL:
                 conn.execute("UPDATE slot SET status = 'free', version = version + 1 WHERE id IN "
                              "(SELECT slot_id FROM appointment_slot WHERE appointment_id = ?)", (row["id"],))
         return self._response(200, updated, base_url)
+
+    def _as_stored(self, updated: dict, interaction: str) -> dict:
+        """What is written to storage: the answer itself, unless a fault loses part of it on the way."""
+        lost = {UPDATE: ("serviceCategory", AMEND_STORE_DROPS_SCHEDULE_TYPE),
+                CANCEL: ("serviceType", CANCEL_STORE_DROPS_SLOT_TYPE)}[interaction]
+        return {k: v for k, v in updated.items() if k != lost[0]} if lost[1] in self.faults else updated
 
     def _check_version(self, if_match: str | None, version: int, ignored: bool) -> None:
         if not if_match:
@@ -260,7 +275,12 @@ class AppointmentBook:
         return {k: v for k, v in resource.items() if k not in drop + ("meta", "text")}
 
     def _amended(self, stored: dict, body: dict) -> dict:
-        if AMEND_ACCEPTS_TYPE_CHANGE not in self.faults:
+        if AMEND_ACCEPTS_OTHER_CHANGES in self.faults:
+            types = ("serviceType", "serviceCategory")
+            if any(body.get(k) != stored.get(k) for k in types):
+                raise Refusal(422, "INVALID_RESOURCE", "Only description and comment may be amended")
+            stored = dict(stored, **{k: v for k, v in body.items() if k not in types + ("id", "meta", "text")})
+        elif AMEND_ACCEPTS_TYPE_CHANGE not in self.faults:
             if self._comparable(body, AMENDABLE) != self._comparable(stored, AMENDABLE):
                 raise Refusal(422, "INVALID_RESOURCE", "Only description and comment may be amended")
         updated = copy.deepcopy(stored)
@@ -274,6 +294,8 @@ class AppointmentBook:
                 updated.pop(key, None)
         if len(updated.get("description") or "") > 100 or len(updated.get("comment") or "") > 500:
             raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
+        if COMMENT_TRUNCATED_100 in self.faults and updated.get("comment"):
+            updated["comment"] = updated["comment"][:100]
         if AMEND_DROPS_CATEGORY in self.faults:
             updated.pop("serviceCategory", None)
         return updated
@@ -287,8 +309,10 @@ class AppointmentBook:
         if body.get("status") != "cancelled":
             raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be cancelled")
 
+        free = ("status", "comment") if CANCEL_ACCEPTS_COMMENT_CHANGE in self.faults else ("status",)
+
         def rest(resource: dict) -> dict:
-            other = self._comparable(resource, ("status",))
+            other = self._comparable(resource, free)
             other["extension"] = [e for e in resource.get("extension") or [] if e.get("url") != url]
             return other
 
@@ -296,6 +320,9 @@ class AppointmentBook:
             raise Refusal(422, "INVALID_RESOURCE", "Only status and the cancellation reason may change on cancel")
         updated = copy.deepcopy(body if CANCEL_ACCEPTS_OTHER_CHANGES in self.faults else stored)
         updated["status"] = "cancelled"
+        if CANCEL_ACCEPTS_COMMENT_CHANGE in self.faults:
+            updated.pop("comment", None)
+            updated.update({k: body[k] for k in ("comment",) if k in body})
         updated["extension"] = [e for e in updated.get("extension") or [] if e.get("url") != url]
         if reason and CANCEL_DROPS_REASON not in self.faults:
             updated["extension"].append({"url": url, "valueString": reason})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from pytest_bdd import parsers, scenarios, then, when
 
+from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness.violations import fail_if_any
 
@@ -30,6 +33,21 @@ def amend_type(gp_connect, booked, kind):
     else:
         change = {"serviceCategory": {"text": f"{booked.booking.expected_schedule_type or 'Schedule'} (changed)"}}
     return appts.amend(gp_connect, booked.appointment, booked.etag, **change)
+
+
+@when(parsers.parse("the consumer amends its description to {description:d} and its comment to {comment:d} characters"),
+      target_fixture="response")
+def amend_texts(gp_connect, booked, description, comment):
+    return appts.amend(gp_connect, booked.appointment, booked.etag,
+                       description=changes.text_of(description, f"{booked.booking.marker} "),
+                       comment=changes.text_of(comment))
+
+
+@when(parsers.parse("the consumer amends its description and also its {field}"), target_fixture="response")
+def amend_and_change(gp_connect, booked, field):
+    body = dict(copy.deepcopy(booked.appointment), description=amended_description(booked))
+    changes.change(body, field)
+    return appts.amend(gp_connect, body, booked.etag)
 
 
 @when("the consumer amends it with an If-Match of a version that has since changed", target_fixture="response")

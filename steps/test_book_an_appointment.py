@@ -7,6 +7,7 @@ import threading
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness import discovery
 from harness.refusals import refusal_rule, refusal_violations
@@ -73,6 +74,16 @@ def book_with_forbidden(gp_connect, settings, ledger, patient_id, chosen_slots, 
     value = {"reason": [{"text": "Persistent cough"}], "specialty": [{"text": "General practice"}]}[element]
     return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id,
                       edit=lambda body: body.__setitem__(element, value))
+
+
+@when(parsers.parse("the consumer books those slots for the test patient with a description of {description:d} "
+                    "and a comment of {comment:d} characters"), target_fixture="booking")
+def book_with_texts(gp_connect, settings, ledger, patient_id, chosen_slots, description, comment):
+    def texts(body):
+        body["description"] = changes.text_of(description, body["description"].split()[0] + " ")
+        body["comment"] = changes.text_of(comment)
+
+    return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, edit=texts)
 
 
 @when("the consumer books the first of those slots with the end of the second", target_fixture="booking")

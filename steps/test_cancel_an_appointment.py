@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, scenarios, then, when
 
+from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness.violations import fail_if_any
 
@@ -22,16 +23,9 @@ def cancel_without_reason(gp_connect, booked):
     return appts.cancel(gp_connect, booked.appointment, booked.etag, reason=None)
 
 
-@when(parsers.re(r"the consumer cancels it and also changes its (?P<field>description|slot type)"),
-      target_fixture="response")
+@when(parsers.parse("the consumer cancels it and also changes its {field}"), target_fixture="response")
 def cancel_and_change(gp_connect, booked, field):
-    def change(body):
-        if field == "description":
-            body["description"] = f"{booked.booking.marker} changed on cancel"
-        else:
-            body["serviceType"] = [{"text": f"{booked.booking.expected_slot_type} (changed)"}]
-
-    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON, edit=change)
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON, edit=lambda body: changes.change(body, field))
 
 
 @when("the consumer cancels it with an If-Match of a version that has since changed", target_fixture="response")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
+from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness import slot_search as ss
 from harness.errors import MissingTestData
@@ -40,6 +41,19 @@ def retrieve_invalid(gp_connect, patient_id, kind):
 def retrieve_unknown(gp_connect):
     today = ss.uk_today()
     return appts.retrieve(gp_connect, f"no-such-patient-{uuid.uuid4().hex[:12]}", today, today + timedelta(days=7))
+
+
+@when("the consumer retrieves the test patient's appointments over dates after that appointment",
+      target_fixture="response")
+def retrieve_after(gp_connect, patient_id, booked):
+    return appts.retrieve(gp_connect, patient_id, *changes.days_after(booked.appointment))
+
+
+@then("the booked appointment is not among them")
+def not_among(response, booked):
+    found = appts.retrieved_appointments(response)
+    fail_if_any(changes.outside_dates_violations(found, booked.id, *changes.days_after(booked.appointment)),
+                response.short_request())
 
 
 @then("the booked appointment is among them with the slot type and schedule type it was booked with")

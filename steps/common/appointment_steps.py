@@ -5,10 +5,12 @@ ledger, and checks on an appointment's types."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
-from pytest_bdd import given, then
+from pytest_bdd import given, parsers, then
 
+from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness import discovery
 from harness import slot_search as ss
@@ -76,6 +78,47 @@ def book_one(gp_connect, settings, ledger, patient_id) -> appts.KnownAppointment
 @given("an appointment this run booked for the test patient", target_fixture="booked")
 def booked_appointment(gp_connect, settings, ledger, patient_id):
     return book_one(gp_connect, settings, ledger, patient_id)
+
+
+@given(parsers.parse("an appointment this run booked for the test patient on {count:d} adjacent slots"),
+       target_fixture="booked")
+def booked_on_run(gp_connect, settings, ledger, patient_id, count):
+    slots, window = free_slots_now(gp_connect, settings)
+    run = discovery.require(discovery.runs(slots, count), f"{count} adjacent free slots sharing schedule, "
+                            "delivery channel and slot type", window)[0]
+    booking = appts.book(gp_connect, ledger, settings, run, patient_id)
+    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+
+
+@given("an appointment this run booked for the test patient on a schedule without a schedule type",
+       target_fixture="booked")
+def booked_untyped(gp_connect, settings, ledger, patient_id):
+    slots, window = free_slots_now(gp_connect, settings)
+    booking = appts.book(gp_connect, ledger, settings, [changes.untyped_schedule_slot(slots, window)], patient_id)
+    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+
+
+@then("reading it back shows it as this run last left it")
+def read_back(gp_connect, booked):
+    """The read is judged by the oracle: the run's model knows what the appointment must now hold."""
+    appts.ok_appointment(appts.read(gp_connect, booked.id))
+
+
+@then("retrieving the test patient's appointments shows it as this run last left it")
+def retrieve_back(gp_connect, settings, patient_id, booked):
+    """Judged by the oracle as well; here only that it is returned at all."""
+    today = ss.uk_today()
+    ex = appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
+    fail_if_any(appts.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"), ex.short_request())
+
+
+@then(parsers.re(r"the description and comment are stored and read back intact(?P<refusable>, or the request is "
+                 r"refused)?"))
+def text_intact(gp_connect, response, refusable, scenario_requirements):
+    rule = scenario_requirements[0]
+    fail_if_any(changes.text_kept_violations(response, rule, bool(refusable)), response.short_request())
+    if 200 <= response.status < 300:
+        appts.ok_appointment(appts.read(gp_connect, str(response.json()["id"])))
 
 
 @given("an appointment this run booked for the test patient and then cancelled", target_fixture="booked")

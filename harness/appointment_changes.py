@@ -1,0 +1,138 @@
+"""What the scenarios send to see that a provider keeps an appointment as the spec says: the changes
+an amendment or cancellation may not make, texts of chosen lengths, the slots an untyped schedule
+offers, and the check that a retrieve leaves out what lies outside its dates.
+
+Every change is made on the appointment's raw JSON as the provider last returned it, so the body
+differs from what the provider holds only in the field named.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from itertools import cycle, islice
+from typing import Callable
+
+from . import discovery
+from .appointments import booking_organisation
+from .discovery import SlotInfo
+from .gpconnect import UK
+from .refusals import refusal_violations
+from .violations import Violation, violation
+
+
+def _shift(key: str, minutes: int) -> Callable[[dict], None]:
+    def change(body: dict) -> None:
+        body[key] = (datetime.fromisoformat(body[key]) + timedelta(minutes=minutes)).isoformat(timespec="seconds")
+    return change
+
+
+def _patient_only(body: dict) -> None:
+    body["participant"] = [p for p in body.get("participant") or []
+                           if ((p or {}).get("actor") or {}).get("reference", "").startswith("Patient/")]
+
+
+def _other_slot(body: dict) -> None:
+    last = (body.get("slot") or [{}])[-1].get("reference", "Slot/1")
+    number = last.rsplit("/", 1)[-1]
+    other = str(int(number) + 1) if number.isdigit() else f"{number}-other"
+    body["slot"] = [*(body.get("slot") or []), {"reference": f"Slot/{other}"}]
+
+
+def _priority(body: dict) -> None:
+    body["priority"] = int(body.get("priority") or 0) + 1
+
+
+def _booking_organisation(body: dict) -> None:
+    organisation = booking_organisation(body)
+    if organisation is None:
+        raise ValueError("the appointment has no booking organisation to change")
+    organisation["name"] = f"{organisation.get('name', 'Organisation')} (changed)"
+
+
+def _created(body: dict) -> None:
+    created = datetime.fromisoformat(body["created"]) if body.get("created") else datetime(2020, 1, 1)
+    body["created"] = (created - timedelta(days=1)).isoformat(timespec="seconds")
+
+
+def _text(key: str) -> Callable[[dict], None]:
+    def change(body: dict) -> None:
+        body[key] = f"{body.get(key) or ''} (changed)".strip()
+    return change
+
+
+def _schedule_type(body: dict) -> None:
+    body["serviceCategory"] = {"text": f"{(body.get('serviceCategory') or {}).get('text') or 'Schedule'} (changed)"}
+
+
+def _slot_type(body: dict) -> None:
+    texts = [c.get("text") for c in body.get("serviceType") or [] if c.get("text")]
+    body["serviceType"] = [{"text": f"{texts[0] if texts else 'Slot'} (changed)"}]
+
+
+# The fields neither an amendment nor a cancellation may change, as the scenarios name them.
+FORBIDDEN: dict[str, Callable[[dict], None]] = {
+    "start": _shift("start", -5),
+    "end": _shift("end", 5),
+    "participant": _patient_only,
+    "slot": _other_slot,
+    "status": lambda body: body.__setitem__("status", "arrived"),
+    "priority": _priority,
+    "booking organisation": _booking_organisation,
+    "created": _created,
+    "description": _text("description"),
+    "comment": _text("comment"),
+    "slot type": _slot_type,
+    "schedule type": _schedule_type,
+}
+
+
+def change(body: dict, field: str) -> None:
+    """Change one field of an Appointment body in place, as a consumer that should not would."""
+    FORBIDDEN[field](body)
+
+
+def text_of(length: int, start: str = "") -> str:
+    """`start`, then a plain filler, to exactly `length` characters (never ending in a space)."""
+    filler = "Assurance text of a chosen length, every character kept. "
+    text = start + "".join(islice(cycle(filler), max(0, length - len(start))))
+    return text[:length - 1] + "." if text.endswith(" ") else text
+
+
+def untyped_schedule_slot(slots: list[SlotInfo], window: str) -> SlotInfo:
+    """A bookable free slot whose Schedule has no schedule type; MissingTestData when none is offered."""
+    found = [run[0] for run in discovery.runs(slots, 1) if run[0].schedule_type is None]
+    return discovery.require(found, "free slot on a schedule without a schedule type", window)[0]
+
+
+def outside_dates_violations(found: list[dict], appointment_id: str, first, last) -> list[Violation]:
+    """An appointment booked outside the dates asked is not among those retrieved (RETR-DATES-01)."""
+    return [violation("RETR-DATES-01", f"Appointment {appointment_id}", "Bundle.entry", "not returned", "returned",
+                      f"Appointment {appointment_id} is returned for {first} to {last}, though it starts "
+                      f"{a.get('start')}") for a in found if str(a.get("id")) == appointment_id]
+
+
+def text_kept_violations(exchange, rule: str, refusal_allowed: bool) -> list[Violation]:
+    """A booking or amendment keeps description and comment exactly as sent, never cut. With
+    `refusal_allowed` (texts longer than the spec asks a provider to store), a refusal with an
+    OperationOutcome is conformant too."""
+    success = exchange.status is not None and 200 <= exchange.status < 300
+    if not success and refusal_allowed:
+        return refusal_violations(exchange, rule)
+    if not success:
+        return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
+                          f"expected the description and comment to be stored, got HTTP {exchange.status}")]
+    sent, got = json.loads(exchange.request_body or "{}"), exchange.json()
+    label = f"Appointment {got.get('id')}"
+    return [violation(rule, label, f"Appointment.{key}", f"{len(sent.get(key) or '')} characters as sent",
+                      f"{len(got.get(key) or '')} characters",
+                      f"{label} {key} is not as sent: {len(got.get(key) or '')} characters returned, "
+                      f"{len(sent.get(key) or '')} sent" + (" (cut)" if (sent.get(key) or "").startswith(
+                          got.get(key) or "") and got.get(key) != sent.get(key) else ""))
+            for key in ("description", "comment") if got.get(key) != sent.get(key)]
+
+
+def days_after(appointment: dict) -> tuple:
+    """A retrieve's dates that lie wholly after the appointment's day: the day after it and six more."""
+    day = datetime.fromisoformat(appointment["start"]).astimezone(UK).date()
+    return day + timedelta(days=1), day + timedelta(days=7)
