@@ -54,9 +54,15 @@ Feature: Search for free slots
     Then the same slots are offered with the unknown searchFilter as without it
 
   @req:SLOT-PARAM-01 @req:SLOT-PARAM-01-CODE @req:ERR-OO-01
-  Scenario: A search window longer than 14 days is refused
-    When the consumer searches for free slots over a window of 15 days
+  Scenario Outline: A search window of <days> days is refused
+    When the consumer searches for free slots over a window of <days> days
     Then the provider refuses it with 422 INVALID_PARAMETER
+
+    Examples:
+      | days |
+      | 15   |
+      | 30   |
+      | 31   |
 
   @req:SLOT-PARAM-02 @req:ERR-OO-01
   Scenario: A search window that ends before it starts is refused
@@ -67,6 +73,37 @@ Feature: Search for free slots
   Scenario: A search for slots of a status other than free is refused
     When the consumer searches for busy slots
     Then the provider refuses it with 422 INVALID_PARAMETER
+
+  @req:SLOT-PARAM-06 @req:ERR-OO-01
+  Scenario Outline: A search with start prefix <start> and end prefix <end> is refused
+    When the consumer searches for free slots over 3 days from today with start prefix <start> and end prefix <end>
+    Then the provider refuses it with HTTP 422
+
+    Examples:
+      | start | end |
+      | lt    | gt  |
+      | gt    | gt  |
+      | lt    | lt  |
+      | le    | ge  |
+      | eq    | eq  |
+      | gt    | lt  |
+      | ne    | ne  |
+      | gt    | ne  |
+      | ne    | lt  |
+      | ge    | ne  |
+      | ne    | le  |
+
+  @req:SLOT-PARAM-07 @req:ERR-OO-01
+  Scenario Outline: A search whose <parameter> is "<value>" is refused
+    When the consumer searches for free slots over 3 days with <parameter> set to "<value>"
+    Then the provider refuses it with 422 INVALID_PARAMETER
+
+    Examples:
+      | parameter | value            |
+      | start     | invalidStartDate |
+      | start     |                  |
+      | end       | invalidEnddate   |
+      | end       |                  |
 
   @req:SLOT-PARAM-04 @req:ERR-OO-01
   Scenario Outline: A search without its <parameter> parameter is refused

@@ -37,7 +37,8 @@ CODE_RULES = {
 # Requirements whose rule is "this request is refused": the requirement a refusal step checks
 # among a scenario's tags (the others are checked by other steps of the scenario).
 REFUSAL_RULES = frozenset({
-    "SLOT-PARAM-01", "SLOT-PARAM-02", "SLOT-PARAM-03", "SLOT-PARAM-04", "SLOT-PARAM-05",
+    "SLOT-PARAM-01", "SLOT-PARAM-02", "SLOT-PARAM-03", "SLOT-PARAM-04", "SLOT-PARAM-05", "SLOT-PARAM-06",
+    "SLOT-PARAM-07",
     "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01",
     "BOOK-STARTEND-01", "BOOK-DUP-01", "BOOK-NOREASON-01",
     "RETR-PARAM-01", "RETR-404-01", "READ-404-01",

@@ -94,6 +94,11 @@ def search_params(settings: Settings, window: Window, includes=EVERY_INCLUDE, fi
     return params
 
 
+def replaced(params: list[tuple[str, str]], **values: str) -> list[tuple[str, str]]:
+    """The parameters with each named one's value replaced, verbatim (prefix included), in place."""
+    return [(k, values[k]) if k in values else (k, v) for k, v in params]
+
+
 @dataclass
 class SlotSearch:
     """One search and, once asked for, its parsed searchset Bundle."""

@@ -248,6 +248,8 @@ def _(a: Answer) -> None:
 behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
 
+rule_off("search_prefix_unchecked", "SLOT-PARAM-06", "a start or end prefix other than ge and le is read as ge and le")
+rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not a date is read as the default window")
 # ---------------------------------------------------------------- book an appointment
 
 

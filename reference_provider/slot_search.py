@@ -16,6 +16,8 @@ from .security import Refusal
     "busy_slot_returned", "slot_outside_window", "searchfilter_drops_open_slots", "search_window_unlimited",
     "search_end_before_start", "search_status_any", "search_missing_params", "search_wrong_error_code",
     "include_organization_refused", "unknown_searchfilter_refused", "unknown_param_refused")
+SEARCH_PREFIX_UNCHECKED, SEARCH_BAD_DATE_IGNORED = fault_registry.uses("search_prefix_unchecked",
+                                                                       "search_bad_date_ignored")
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
@@ -53,6 +55,16 @@ def parse_point(value: str, prefix: str, name: str) -> tuple[datetime, bool]:
     raise Refusal(422, "INVALID_PARAMETER", f"{name} is not a date or date-time with offset: {raw}")
 
 
+def _as_faults_read(raw: str, prefix: str, default: str, faults: frozenset[str]) -> str:
+    """A start or end value as a faulty provider would read it: any two-letter prefix taken for the
+    right one, or a value that is no date taken for the default."""
+    if SEARCH_PREFIX_UNCHECKED in faults and re.match(r"[a-z]{2}\d", raw):
+        raw = prefix + raw[2:]
+    if SEARCH_BAD_DATE_IGNORED in faults and not (DATE_RE.fullmatch(raw[2:]) or DATETIME_RE.fullmatch(raw[2:])):
+        raw = default
+    return raw
+
+
 def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQuery:
     values: dict[str, list[str]] = {}
     for key, value in items:
@@ -71,6 +83,8 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
     today = datetime.now(practice.UK).date()
     start_raw = values.get("start", [f"ge{today.isoformat()}"])[0]
     end_raw = values.get("end", [f"le{(today + timedelta(days=7)).isoformat()}"])[0]
+    start_raw = _as_faults_read(start_raw, "ge", f"ge{today.isoformat()}", faults)
+    end_raw = _as_faults_read(end_raw, "le", f"le{(today + timedelta(days=7)).isoformat()}", faults)
     status = values.get("status", ["free"])[0]
     if status != "free" and SEARCH_STATUS_ANY not in faults:
         raise Refusal(422, "INVALID_PARAMETER", f"status must be free, got {status}")

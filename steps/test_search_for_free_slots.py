@@ -52,11 +52,29 @@ def search_cutting(gp_connect, settings):
     return ss.search(gp_connect, settings, ss.cutting_window(settings))
 
 
-@when("the consumer searches for free slots over a window of 15 days", target_fixture="response")
-def search_too_long(gp_connect, settings):
+@when(parsers.parse("the consumer searches for free slots over a window of {days:d} days"), target_fixture="response")
+def search_too_long(gp_connect, settings, days):
     first = ss.uk_today() + timedelta(days=1)
-    window = ss.Window.days(first, first + timedelta(days=15))
+    window = ss.Window.days(first, first + timedelta(days=days))
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
+
+
+@when(parsers.re(r"the consumer searches for free slots over 3 days from today with start prefix (?P<start>[a-z]{2}) "
+                 r"and end prefix (?P<end>[a-z]{2})"), target_fixture="response")
+def search_with_prefixes(gp_connect, settings, start, end):
+    today = ss.uk_today()
+    params = ss.replaced(ss.search_params(settings, ss.Window.days(today, today + timedelta(days=3))),
+                         start=f"{start}{today}", end=f"{end}{today + timedelta(days=3)}")
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
+
+
+@when(parsers.re(r'the consumer searches for free slots over 3 days with (?P<parameter>start|end) set to "(?P<value>[^"]*)"'),
+      target_fixture="response")
+def search_with_value(gp_connect, settings, parameter, value):
+    today = ss.uk_today()
+    params = ss.replaced(ss.search_params(settings, ss.Window.days(today, today + timedelta(days=3))),
+                         **{parameter: value})
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
 
 
 @when("the consumer searches for free slots over a window that ends the day before it starts",

@@ -186,3 +186,9 @@ def test_an_unknown_search_filter_must_change_nothing_either_way():
     assert messages(ss.unknown_filter_differences({b}, {a, b})) == [
         "slot on Schedule s-1 10:00 to 10:10 is offered only with the unknown searchFilter"]
     assert ss.unknown_filter_differences({a}, {a}) == []
+
+
+def test_a_parameter_is_replaced_verbatim_in_place():
+    params = [("start", "ge2026-12-01"), ("end", "le2026-12-03"), ("status", "free")]
+    assert ss.replaced(params, start="lt2026-12-01", end="") == [
+        ("start", "lt2026-12-01"), ("end", ""), ("status", "free")]
