@@ -2,7 +2,8 @@
 each of its named faults, and tabulate which scenarios caught which fault.
 
 Each fault breaks one requirement; it counts as caught only when a scenario tagged with that
-requirement fails. A fault's run holds only the scenarios tagged with its requirement (`--req`),
+requirement fails as non-conformant with a violation of that requirement. A fault's run holds only
+the scenarios tagged with its requirement (`--req`),
 which is all that can catch it; the clean run holds the scenarios of every requirement the
 selected faults break, so that each of them is also shown passing against the clean provider.
 """
@@ -29,6 +30,7 @@ class Fault:
     name: str
     requirement: str
     breaks: str
+    shown_by: str = "scenario"  # "explore": only a sequence of operations shows it (gpc-assure explore)
 
 
 @dataclass
@@ -46,7 +48,8 @@ class Row:
     def caught_by(self) -> list[junit.Outcome]:
         if self.fault is None:
             return []
-        return [o for o in self.outcomes if o.outcome == "failed" and self.fault.requirement in o.requirements]
+        req = self.fault.requirement
+        return [o for o in self.outcomes if o.nonconformant and req in o.requirements and req in o.violated]
 
     @property
     def ok(self) -> bool:
@@ -63,7 +66,8 @@ def faults() -> list[Fault]:
     """The reference provider's named faults, asked of the provider itself."""
     out = subprocess.run([sys.executable, "-m", "reference_provider", "--list-faults", "--json"], cwd=PROJECT_ROOT,
                          capture_output=True, text=True, check=True, timeout=60).stdout
-    return [Fault(name, v["requirement"], v["breaks"]) for name, v in sorted(json.loads(out).items())]
+    return [Fault(name, v["requirement"], v["breaks"], v.get("shown_by", "scenario"))
+            for name, v in sorted(json.loads(out).items())]
 
 
 def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requirements: tuple[str, ...] = ()) -> Row:
@@ -76,6 +80,14 @@ def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requiremen
                     "GPC_REFERENCE_FAULTS": fault.name if fault else ""})
         env.update(extra_env or {})
         selection = [fault.requirement] if fault else list(requirements)
+        if fault is not None and fault.shown_by == "explore":
+            # Shown only by a sequence of operations: the exploration's own results, read like a run's.
+            proc = subprocess.run([sys.executable, "-m", "harness", "explore", "--seed", "1"], cwd=PROJECT_ROOT,
+                                  env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                                  stdin=subprocess.DEVNULL)
+            junit_path = Path(tmp) / "explore" / "junit.xml"
+            outcomes = junit.outcomes(junit_path) if junit_path.exists() else []
+            return Row(fault, outcomes, proc.returncode, proc.stdout + proc.stderr)
         proc = subprocess.run([sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider",
                                *(["--req", ",".join(selection)] if selection else []),
                                "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],

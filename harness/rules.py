@@ -12,6 +12,7 @@ own step names that failure.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -33,6 +34,7 @@ TYPE_RULE = {ix.BOOK_APPOINTMENT.name: "BOOK-TYPE-01", ix.READ_APPOINTMENT.name:
              ix.RETRIEVE_APPOINTMENTS.name: "RETR-TYPE-01", ix.AMEND_APPOINTMENT.name: "AMEND-01",
              ix.CANCEL_APPOINTMENT.name: "CANCEL-01"}
 APPOINTMENT_INTERACTIONS = tuple(TYPE_RULE)
+NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)
 
 
 @dataclass
@@ -123,6 +125,15 @@ def _(seen: Observed) -> list[Violation]:
     return content_type_violations(seen.exchange)
 
 
+@rule("every refusal carries an OperationOutcome", "ERR-OO-01", NOT_METADATA, when=REFUSAL)
+def _(seen: Observed) -> list[Violation]:
+    if isinstance(seen.body, dict) and seen.body.get("resourceType") == "OperationOutcome":
+        return []
+    got = seen.body.get("resourceType") if isinstance(seen.body, dict) else "a body that is not FHIR JSON"
+    return [violation("ERR-OO-01", "response", "body", "OperationOutcome", got,
+                      f"HTTP {seen.exchange.status} refusal carries {got or 'no resource'}, not an OperationOutcome")]
+
+
 @rule("every refusal's OperationOutcome meets GPConnect-OperationOutcome-1",
       (refusals.SPINE_CODING, refusals.SEVERITY, refusals.OUTCOME_PROFILE), when=REFUSAL)
 def _(seen: Observed) -> list[Violation]:
@@ -130,9 +141,6 @@ def _(seen: Observed) -> list[Violation]:
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return []  # a refusal without one is named by the scenario that asked for it (ERR-OO-01)
     return refusals.outcome_violations(body)
-
-
-NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)
 
 
 @rule("meta.profile and meta.versionId on every returned resource", "FND-META-01", NOT_METADATA)
@@ -247,6 +255,23 @@ def _(seen: Observed) -> list[Violation]:
     return [violation("APPT-NOREASON-01", f"Appointment {a.get('id')}", f"Appointment.{element}", "absent",
                       "populated", f"Appointment {a.get('id')} carries Appointment.{element}")
             for a in seen.appointments() for element in ("reason", "specialty") if a.get(element)]
+
+
+@rule("a booking carrying reason or specialty is refused", "BOOK-NOREASON-01", (ix.BOOK_APPOINTMENT.name,))
+def _(seen: Observed) -> list[Violation]:
+    sent = _sent(seen.exchange)
+    carried = [element for element in ("reason", "specialty") if sent.get(element)]
+    return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused", f"HTTP {seen.exchange.status}",
+                      f"a booking carrying Appointment.{element} was accepted (HTTP {seen.exchange.status})")
+            for element in carried]
+
+
+def _sent(exchange) -> dict:
+    try:
+        body = json.loads(exchange.request_body or "null")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 @rule("every returned Appointment carries its slot type", tuple(sorted(set(TYPE_RULE.values()))),

@@ -76,6 +76,7 @@ class Known:
     version: str | None = None
     reason: str | None = None
     history: list[str] = field(default_factory=list)
+    in_flight: tuple[float, float] = (0.0, 0.0)  # when the booking was sent and when its answer came
 
     @property
     def day(self) -> date:
@@ -177,22 +178,30 @@ class RunModel:
         if not slots or None in slots or not patients:
             return []  # slots this run never saw in a search: nothing to compare with
         slots.sort(key=lambda s: datetime.fromisoformat(s.start))
-        known = Known(str(appointment["id"]), patients[0], slots, sent.get("description"), sent.get("comment"))
+        known = Known(str(appointment["id"]), patients[0], slots, sent.get("description"), sent.get("comment"),
+                      in_flight=(exchange.sent_at, exchange.sent_at + (exchange.elapsed_s or 0.0)))
         found = self._double_booked(known)
         self.appointments[known.id] = known
-        found += self._compare(appointment, known, BOOK)
+        found += self._compare(appointment, known, BOOK, sent)
         known.version = (appointment.get("meta") or {}).get("versionId")
         known.history.append(f"booked (version {known.version})")
         return found
 
     def _double_booked(self, new: Known) -> list[Violation]:
+        """A slot held by two live appointments: a duplicate, or a race when the bookings were in flight together."""
         mine = {s.id for s in new.slots}
-        return [violation("BOOK-DUP-01", f"Appointment {new.id}", "Appointment.slot", "free slots",
-                          f"Slot {slot} of Appointment {other.id}",
-                          f"Appointment {new.id} was booked on Slot {slot}, which Appointment {other.id} of this run "
-                          "already holds")
-                for other in self.appointments.values() if other.status != "cancelled"
-                for slot in sorted(mine & {s.id for s in other.slots})]
+        found = []
+        for other in self.appointments.values():
+            if other.status == "cancelled":
+                continue
+            raced = new.in_flight[0] < other.in_flight[1] and other.in_flight[0] < new.in_flight[1]
+            for slot in sorted(mine & {s.id for s in other.slots}):
+                found.append(violation(
+                    "BOOK-RACE-01" if raced else "BOOK-DUP-01", f"Appointment {new.id}", "Appointment.slot",
+                    "free slots", f"Slot {slot} of Appointment {other.id}",
+                    f"Appointment {new.id} was booked on Slot {slot}, which Appointment {other.id} of this run "
+                    + ("was booked on by a request in flight at the same time" if raced else "already holds")))
+        return found
 
     def _changed(self, exchange, appointment: dict) -> list[Violation]:
         known = self.appointments.get(str(appointment.get("id")))
@@ -205,7 +214,7 @@ class RunModel:
             known.description, known.comment = sent.get("description"), sent.get("comment")
         else:
             known.status, known.reason = "cancelled", _reason(sent)
-        found = self._compare(appointment, known, interaction)
+        found = self._compare(appointment, known, interaction, sent)
         version = (appointment.get("meta") or {}).get("versionId")
         if before and version == before:
             found.append(violation(REQUIREMENT[interaction]["version"], f"Appointment {known.id}", "meta.versionId",
@@ -258,13 +267,18 @@ class RunModel:
 
     # ------------------------------------------------------------ the comparison
 
-    def _compare(self, appointment: dict, known: Known, interaction: str) -> list[Violation]:
+    def _compare(self, appointment: dict, known: Known, interaction: str, sent: dict | None = None) -> list[Violation]:
+        """What `appointment` shows that differs from `known`; `sent` is the request that returned it, if any.
+        A type the consumer itself sent and the provider kept also breaks the rule that the provider's
+        own types replace the consumer's (BOOK-IGNORE-01, AMEND-TYPES-01)."""
         req = REQUIREMENT[interaction]
         label = f"Appointment {known.id}"
         found: list[Violation] = []
 
         def differs(kind: str, element: str, expected: Any, got: Any, message: str) -> None:
-            found.append(violation(req[kind], label, element, expected, got, f"{label} {message}"))
+            ids = (req[kind],) + ((CONSUMER_TYPES[interaction],) if kind in _kept_from(sent, appointment)
+                                  and interaction in CONSUMER_TYPES else ())
+            found.append(violation(ids, label, element, expected, got, f"{label} {message}"))
 
         first, last = known.slots[0], known.slots[-1]
         got_types = _texts(appointment.get("serviceType"))
@@ -330,6 +344,22 @@ class RunModel:
             differs("status", "Appointment.extension(cancellationReason)", known.reason, _reason(appointment),
                     f"cancellation reason is {_reason(appointment)!r}, sent {known.reason!r}")
         return found
+
+
+CONSUMER_TYPES = {BOOK: "BOOK-IGNORE-01", AMEND: "AMEND-TYPES-01", CANCEL: "CANCEL-OTHER-01"}
+
+
+def _kept_from(sent: dict | None, appointment: dict) -> set[str]:
+    """The kinds of type ("slot type", "schedule type") the answer carries exactly as the consumer sent them."""
+    if not isinstance(sent, dict):
+        return set()
+    kept = set()
+    if sent.get("serviceType") and _texts(sent.get("serviceType")) == _texts(appointment.get("serviceType")):
+        kept.add("slot type")
+    sent_category = (sent.get("serviceCategory") or {}).get("text")
+    if sent_category and sent_category == (appointment.get("serviceCategory") or {}).get("text"):
+        kept.add("schedule type")
+    return kept
 
 
 def _quoted(texts: tuple[str, ...]) -> str:
