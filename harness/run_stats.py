@@ -8,6 +8,8 @@ attachment, so a nightly run shows at a glance when a provider got slower.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import time
@@ -132,13 +134,43 @@ def terminal(stats: RunStats, every_scenario: bool = False) -> str:
     return "\n".join(out)
 
 
-def add_to_results(results_dir: Path, text: str, name: str = "Requests and latency") -> None:
-    """Add the text to the Allure results as a global attachment (shown on the report's front page)."""
-    source = f"{uuid.uuid4()}-attachment.txt"
-    (results_dir / source).write_text(text, encoding="utf-8")
-    globals_ = {"attachments": [{"name": name, "source": source, "type": "text/plain",
-                                 "timestamp": int(time.time() * 1000)}]}
-    (results_dir / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_), encoding="utf-8")
+def _csv(header: list[str], rows: list[list]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def tables(stats: RunStats) -> list[tuple[str, str]]:
+    """The figures as CSV tables (name, text) for the report."""
+    latency = _csv(["interaction", "sent", "reused", "p50 ms", "p95 ms", "max ms"],
+                   [[r.interaction, r.sent, r.reused, _ms(r.p50), _ms(r.p95), _ms(r.max)] for r in stats.rows]
+                   + [["all", stats.sent, stats.reused, "", "", ""]])
+    slowest = _csv(["ms", "request", "status", "scenario"],
+                   [[_ms(r.elapsed_s), r.request, r.status, r.scenario] for r in stats.slowest])
+    scenarios = _csv(["scenario", "sent", "reused"],
+                     [[name, sent, reused] for name, (sent, reused) in
+                      sorted(stats.per_scenario.items(), key=lambda kv: (-kv[1][0], kv[0]))])
+    return [("Requests and latency per interaction", latency), ("Slowest exchanges", slowest),
+            ("Requests per scenario", scenarios)]
+
+
+def scenario_csv(records: list[Record]) -> str:
+    """One scenario's exchanges, in order, as CSV."""
+    return _csv(["request", "status", "ms", "reused"],
+                [[r.request, r.status, "" if r.reused else _ms(r.elapsed_s), "yes" if r.reused else ""]
+                 for r in records])
+
+
+def add_to_results(results_dir: Path, attachments: list[tuple[str, str]]) -> None:
+    """Add CSV tables to the Allure results as global attachments (shown on the report's front page)."""
+    entries = []
+    for name, text in attachments:
+        source = f"{uuid.uuid4()}-attachment.csv"
+        (results_dir / source).write_text(text, encoding="utf-8")
+        entries.append({"name": name, "source": source, "type": "text/csv", "timestamp": int(time.time() * 1000)})
+    (results_dir / f"{uuid.uuid4()}-globals.json").write_text(json.dumps({"attachments": entries}), encoding="utf-8")
 
 
 def finish(results_dir: Path) -> str | None:
@@ -150,6 +182,6 @@ def finish(results_dir: Path) -> str | None:
     stats = summarise(records)
     print(terminal(stats))
     text = terminal(stats, every_scenario=True)
-    add_to_results(results_dir, text)
+    add_to_results(results_dir, tables(stats))
     (results_dir.parent / "run-stats.txt").write_text(text + "\n", encoding="utf-8")
     return text

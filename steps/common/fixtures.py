@@ -91,15 +91,9 @@ def _requests_of_scenario(request):
     RECORDER.scenario = run_stats.OUTSIDE
     if mine:
         reused = sum(r.reused for r in mine)
-        allure.attach(f"{len(mine) - reused} requests sent to the provider, {reused} answered by reusing an identical "
-                      "earlier request (no write since)\n\n" + "\n".join(
-                          f"{'reused' if r.reused else _ms(r.elapsed_s):>8}  {r.request}  -> {r.status}" for r in mine),
+        allure.attach(run_stats.scenario_csv(mine),
                       name=f"Requests of this scenario: {len(mine) - reused} sent, {reused} reused",
-                      attachment_type=allure.attachment_type.TEXT)
-
-
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+                      attachment_type=allure.attachment_type.CSV)
 
 
 @pytest.hookimpl(trylast=True)

@@ -55,12 +55,22 @@ def test_workers_files_are_merged_and_added_to_the_report(tmp_path, capsys):
     assert "Requests per scenario (sent, reused):" in text and "b" in text
     globals_files = list(results.glob("*-globals.json"))
     assert len(globals_files) == 1
-    attachment = json.loads(globals_files[0].read_text())["attachments"][0]
-    assert attachment["name"] == "Requests and latency" and attachment["type"] == "text/plain"
-    assert (results / attachment["source"]).read_text() == text
+    attachments = json.loads(globals_files[0].read_text())["attachments"]
+    assert [a["name"] for a in attachments] == ["Requests and latency per interaction", "Slowest exchanges",
+                                                "Requests per scenario"]
+    assert all(a["type"] == "text/csv" and a["source"].endswith("-attachment.csv") for a in attachments)
+    latency = (results / attachments[0]["source"]).read_text().splitlines()
+    assert latency[0] == "interaction,sent,reused,p50 ms,p95 ms,max ms"
+    assert latency[1] == "search for free slots,2,1,200,400,400" and latency[-1] == "all,2,1,,,"
+    assert (results / attachments[2]["source"]).read_text().splitlines()[1:] == ["a,1,0", "b,1,1"]
     assert (tmp_path / "run-stats.txt").read_text().startswith("Requests: 2 sent")
 
 
 def test_no_records_means_no_figures(tmp_path):
     assert rs.finish(tmp_path) is None
     assert not list(tmp_path.glob("*-globals.json"))
+
+
+def test_a_scenarios_exchanges_as_csv():
+    text = rs.scenario_csv([record(elapsed=0.25), record(reused=True)])
+    assert text.splitlines() == ["request,status,ms,reused", "GET .../Slot,200,250,", "GET .../Slot,200,,yes"]
