@@ -17,7 +17,7 @@ TEST_WORKERS ?= 2
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup assure test cleanup faults fault-matrix clean
+.PHONY: help setup assure test cleanup faults fault-matrix explore clean
 
 help:
 	@echo "make setup          create .venv (pinned packages, the gpc-assure command) and the report generator"
@@ -27,6 +27,8 @@ help:
 	@echo "make cleanup        cancel the appointments an earlier, killed run left on the configured provider"
 	@echo "make faults         list the bundled reference provider's named faults"
 	@echo "make fault-matrix   prove each named fault is caught; writes reports/fault-matrix.md"
+	@echo "make explore        explore the configured provider with stateful sequences of operations (Hypothesis);"
+	@echo "                    ARGS=\"--budget 100 --seed 7\" or ARGS=\"--replay reports/explore/sequence-1.json\""
 	@echo "make clean          remove .venv, node_modules and the generated reports"
 	@echo "make help           this list"
 	@echo ""
@@ -60,6 +62,9 @@ faults: setup
 
 fault-matrix: setup
 	$(GPC_ASSURE) fault-matrix $(if $(WORKERS),--jobs $(WORKERS))
+
+explore: setup
+	$(GPC_ASSURE) explore $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml reports/run.json reports/.run

@@ -8,6 +8,10 @@
   gpc-assure fault-matrix [--jobs N] [--only a,b]
                           the suite against the clean reference provider and each named fault;
                           writes reports/fault-matrix.md
+  gpc-assure explore [--budget N] [--seed S] [--replay FILE|SEED]
+                          a bounded, seeded, stateful exploration: sequences of operations checked
+                          against the model of the run; a failure prints its shortest sequence;
+                          writes reports/explore/ (junit.xml, requirements.html, sequence-<n>.json)
 
 `gpc-assure --req SLOT-TYPE-01` is short for `gpc-assure assure --req SLOT-TYPE-01`.
 `python -m harness ...` is the same command.
@@ -36,7 +40,7 @@ from .requirements import catalogue
 from .settings import PROJECT_ROOT, ConfigError, check_reference_faults, load_settings, reports_dir
 
 PROG = "gpc-assure"
-COMMANDS = ("assure", "report", "cleanup", "fault-matrix")
+COMMANDS = ("assure", "report", "cleanup", "fault-matrix", "explore")
 
 OK, NONCONFORMANT, BROKEN, NO_REPORT, CONFIGURATION, NOTHING_SELECTED, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
 # pytest's own exit codes, when the run record names no reason of its own: 2 interrupted (by a
@@ -295,6 +299,22 @@ def parser() -> argparse.ArgumentParser:
                        "named faults; write reports/fault-matrix.md. Exit 1 when a fault is not caught.")
     f.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
     f.add_argument("--only", default="", help="comma-separated fault names (default: all)")
+    from .explore import DEFAULT_BUDGET
+
+    x = sub.add_parser("explore", help="explore the provider with stateful sequences of operations",
+                       description="Explore the configured provider with sequences of operations chosen by "
+                       "Hypothesis (search, book 1 to 3 slots keeping or breaking each multi-slot rule, book for a "
+                       "second patient, read, retrieve, amend or cancel with a fresh or stale ETag), each answer "
+                       "checked against the model of the run. A failure is shrunk to its shortest sequence, printed "
+                       "and written to reports/explore/sequence-<n>.json. Every booking is cancelled.",
+                       epilog="Exit codes: 0 no violation, 1 non-conformant (a SHALL failed), 2 environment "
+                       "unreachable or harness error, 3 bundled provider did not start, 4 configuration error, "
+                       "130 interrupted.")
+    x.add_argument("--budget", type=int, default=DEFAULT_BUDGET,
+                   help=f"operations at most (default {DEFAULT_BUDGET}, a few minutes against the bundled provider)")
+    x.add_argument("--seed", type=int, default=None, help="Hypothesis's seed (default: a random one, printed)")
+    x.add_argument("--replay", default=None, metavar="FILE|SEED",
+                   help="run a recorded sequence (explore/sequence-<n>.json) again, or the exploration of a seed")
     return top
 
 
@@ -313,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_fault_matrix(args.jobs, args.only)
     if args.command == "cleanup":
         return cleanup()
+    if args.command == "explore":
+        from .explore import command
+
+        return command(args.budget, args.seed, args.replay)
     return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
 
 

@@ -9,6 +9,7 @@ it, each violation naming its requirement.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 
 from . import rules
@@ -33,7 +34,7 @@ class Oracle:
         self.model = RunModel()
         self.figures = Figures()
         self._pending: list[tuple[str, Violation]] = []
-        self._judged: dict[int, list[Violation]] = {}
+        self._judged: dict[int, tuple[weakref.ref, list[Violation]]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -41,10 +42,12 @@ class Oracle:
 
     def __call__(self, exchange) -> None:
         original = exchange.reused_from or exchange
-        verdict = self._judged.get(id(original))
+        # Keyed by id() with a weak reference to tell a judged exchange from a later one given its freed id.
+        judged = self._judged.get(id(original))
+        verdict = judged[1] if judged is not None and judged[0]() is original else None
         if verdict is None:
             verdict = rules.check(original, self.settings) + self.model.observe(original)
-            self._judged[id(original)] = verdict
+            self._judged[id(original)] = (weakref.ref(original), verdict)
             with self._lock:
                 self.figures.exchanges += 1
                 self.figures.resources += _resource_count(original)
@@ -61,6 +64,12 @@ class Oracle:
             return None
         where = pending[0][0] if len({w for w, _ in pending}) == 1 else f"{pending[0][0]} and others"
         return failure([v for _, v in pending], where)
+
+    def take_violations(self) -> list[tuple[str, Violation]]:
+        """What the exchanges since the last call showed wrong, each with the request that showed it."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        return pending
 
     def discard(self) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ of surrounding spaces only is named as such.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from dataclasses import dataclass, field
@@ -152,6 +153,7 @@ class RunModel:
     def _searched(self, exchange, bundle: dict) -> list[Violation]:
         entries = [e.get("resource") or {} for e in bundle.get("entry") or [] if isinstance(e, dict)]
         schedules = {r.get("id"): r for r in entries if r.get("resourceType") == "Schedule"}
+        found: list[Violation] = []
         for r in entries:
             key = fhir.ref_key((r.get("schedule") or {}).get("reference")) if r.get("resourceType") == "Slot" else None
             if not key or not r.get("id") or key[1] not in schedules:
@@ -161,11 +163,19 @@ class RunModel:
             channel = _ext(r, DELIVERY_CHANNEL_URL)
             actors = {f"{k[0]}/{k[1]}" for k in (fhir.ref_key((a or {}).get("reference"))
                                                  for a in schedule.get("actor") or []) if k}
-            self.slots[str(r["id"])] = SlotSeen(
+            seen = SlotSeen(
                 str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
                 category if (category or "").strip() else None, channel[0].get("valueCode") if channel else None,
                 _codes(_ext(schedule, PRACTITIONER_ROLE_URL)), frozenset(actors))
-        return []
+            earlier = self.slots.get(seen.id)
+            if earlier and earlier.slot_types and seen.slot_types and earlier.slot_types != seen.slot_types:
+                # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.
+                found.append(violation("SLOT-TYPE-01", f"Slot {seen.id}", "Slot.serviceType[*].text",
+                                       earlier.slot_types, seen.slot_types,
+                                       f"Slot {seen.id} is offered as {_quoted(seen.slot_types)}, but this run saw it "
+                                       f"as {_quoted(earlier.slot_types)} before"))
+            self.slots[seen.id] = seen
+        return found
 
     def _booked(self, exchange, appointment: dict) -> list[Violation]:
         sent = _json(exchange.request_body)
@@ -264,6 +274,22 @@ class RunModel:
             else:
                 found += self._compare(appointment, known, RETRIEVE)
         return found
+
+    def unchanged(self, appointment: dict, appointment_id: str, requirements: tuple[str, ...]) -> list[Violation]:
+        """What a read after a refused request shows changed from the model: a refusal changes nothing, so each
+        difference (version, status, slots, types, text) breaks the refused request's `requirements`."""
+        with self._lock:
+            known = self.appointments.get(appointment_id)
+            if known is None:
+                return []
+            found = self._compare(appointment, known, READ)
+            version = (appointment.get("meta") or {}).get("versionId")
+            if known.version and version != known.version:
+                found.append(violation(requirements, f"Appointment {known.id}", "meta.versionId", known.version,
+                                       version, f"Appointment {known.id} is at version {version!r}; this run last "
+                                       f"saw it {known.history[-1]}"))
+        return [dataclasses.replace(v, requirements=requirements,
+                                    message=f"after a refused request: {v.message}") for v in found]
 
     # ------------------------------------------------------------ the comparison
 

@@ -38,6 +38,7 @@ KNOWN_KEYS = frozenset({
     "GPC_TLS_VERIFY", "GPC_ALLOW_WRITES", "GPC_REFERENCE_FAULTS", "GPC_SCENARIO_TIMEOUT_S",
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
+    "GPC_SECOND_PATIENT_NHS_NUMBER",
 })
 
 
@@ -95,6 +96,8 @@ class Settings:
     # NHS strictness: failures of advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)
     # make the run non-conformant too, as NHS's own provider assurance would.
     nhs_strict: bool = False
+    # A second patient of the practice, for explorations that book for two patients ("" when there is none).
+    second_patient_nhs_number: str = ""
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -214,6 +217,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     nhs = _match(v, "GPC_PATIENT_NHS_NUMBER", r"\d{10}", "a 10-digit NHS number")
     if not nhs_number_is_valid(nhs):
         raise ConfigError(f"GPC_PATIENT_NHS_NUMBER: '{nhs}' fails the NHS number check digit")
+    second = _match(v, "GPC_SECOND_PATIENT_NHS_NUMBER", r"\d{10}", "a 10-digit NHS number", "")
+    if second and not nhs_number_is_valid(second):
+        raise ConfigError(f"GPC_SECOND_PATIENT_NHS_NUMBER: '{second}' fails the NHS number check digit")
+    if second and second == nhs:
+        raise ConfigError("GPC_SECOND_PATIENT_NHS_NUMBER: the same as GPC_PATIENT_NHS_NUMBER; name another patient")
     cert, key = _path(v, "GPC_CLIENT_CERT"), _path(v, "GPC_CLIENT_KEY")
     if bool(cert) != bool(key):
         missing = "GPC_CLIENT_KEY" if cert else "GPC_CLIENT_CERT"
@@ -252,6 +260,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large"), "small"),
         reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
         nhs_strict=_bool(v, "GPC_NHS_STRICT", False),
+        second_patient_nhs_number=second,
     )
 
 

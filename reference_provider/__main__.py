@@ -53,7 +53,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.list_faults and args.json:
-        print(json.dumps({f.name: {"requirement": f.requirement, "breaks": f.breaks, "kind": f.kind}
+        print(json.dumps({f.name: {"requirement": f.requirement, "breaks": f.breaks, "kind": f.kind,
+                                   "shown_by": f.shown_by}
                           for f in fault_registry.FAULTS.values()}))
         return 0
     if args.list_faults:

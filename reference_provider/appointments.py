@@ -30,6 +30,10 @@ from .security import Refusal
  AMEND_ACCEPTS_OTHER_CHANGES, CANCEL_ACCEPTS_COMMENT_CHANGE, COMMENT_TRUNCATED_100) = fault_registry.uses(
     "amend_store_drops_schedule_type", "cancel_store_drops_slot_type", "untyped_schedule_typed",
     "retrieve_ignores_dates", "amend_accepts_other_changes", "cancel_accepts_comment_change", "comment_truncated_100")
+(AMEND_TWICE_DROPS_SCHEDULE_TYPE, AMEND_MULTI_KEEPS_FIRST_SLOT, FREED_SLOT_CHANGES_TYPE, CANCELLED_AMEND_REPEATS_VERSION,
+ RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
+    "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
+    "cancelled_amend_repeats_version", "retrieve_other_patients")
 from .store import local_text, utc_text
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
@@ -198,8 +202,8 @@ class AppointmentBook:
             raise Refusal(404, "PATIENT_NOT_FOUND", f"No patient with id {patient_id}")
         first, last = self._retrieve_range([v for k, v in query if k == "start"])
         with self.store.connect() as conn:
-            rows = conn.execute("SELECT * FROM appointment WHERE patient_id = ? ORDER BY start_utc, id",
-                                (patient_id,)).fetchall()
+            rows = conn.execute("SELECT * FROM appointment WHERE patient_id = ? OR ? ORDER BY start_utc, id",
+                                (patient_id, RETRIEVE_OTHER_PATIENTS in self.faults)).fetchall()
         found = []
         for row in rows:
             body = json.loads(row["body"])
@@ -241,6 +245,8 @@ class AppointmentBook:
             ignored = AMEND_IGNORES_IF_MATCH if interaction == UPDATE else CANCEL_IGNORES_IF_MATCH
             self._check_version(if_match, row["version"], ignored in self.faults)
             if row["status"] == "cancelled" and not (AMEND_CANCELLED_ALLOWED in self.faults and interaction == UPDATE):
+                if CANCELLED_AMEND_REPEATS_VERSION in self.faults and interaction == UPDATE:
+                    self._version_set_back(conn, row)
                 raise Refusal(422, "INVALID_RESOURCE", "A cancelled appointment cannot be changed")
             if rules.instant(stored["start"]) <= rules.now():
                 raise Refusal(422, "INVALID_RESOURCE", "Only future appointments can be changed")
@@ -254,6 +260,11 @@ class AppointmentBook:
             if interaction == CANCEL:
                 conn.execute("UPDATE slot SET status = 'free', version = version + 1 WHERE id IN "
                              "(SELECT slot_id FROM appointment_slot WHERE appointment_id = ?)", (row["id"],))
+                if FREED_SLOT_CHANGES_TYPE in self.faults:
+                    conn.execute("UPDATE slot SET slot_type = CASE WHEN slot_type LIKE '% (released)' THEN "
+                                 "substr(slot_type, 1, length(slot_type) - 11) ELSE slot_type || ' (released)' END "
+                                 "WHERE id IN (SELECT slot_id FROM appointment_slot WHERE appointment_id = ?)",
+                                 (row["id"],))
         return self._response(200, updated, base_url)
 
     def _as_stored(self, updated: dict, interaction: str) -> dict:
@@ -261,6 +272,15 @@ class AppointmentBook:
         lost = {UPDATE: ("serviceCategory", AMEND_STORE_DROPS_SCHEDULE_TYPE),
                 CANCEL: ("serviceType", CANCEL_STORE_DROPS_SLOT_TYPE)}[interaction]
         return {k: v for k, v in updated.items() if k != lost[0]} if lost[1] in self.faults else updated
+
+    @staticmethod
+    def _version_set_back(conn, row) -> None:
+        """The 'cancelled_amend_repeats_version' fault: the refused request still rewinds the version."""
+        body = json.loads(row["body"])
+        body["meta"] = resources.meta("Appointment", row["version"] - 1)
+        conn.execute("UPDATE appointment SET body = ?, version = version - 1 WHERE id = ?", (json.dumps(body), row["id"]))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
 
     def _check_version(self, if_match: str | None, version: int, ignored: bool) -> None:
         if not if_match:
@@ -298,6 +318,10 @@ class AppointmentBook:
             updated["comment"] = updated["comment"][:100]
         if AMEND_DROPS_CATEGORY in self.faults:
             updated.pop("serviceCategory", None)
+        if AMEND_TWICE_DROPS_SCHEDULE_TYPE in self.faults and int(stored["meta"]["versionId"]) >= 2:
+            updated.pop("serviceCategory", None)
+        if AMEND_MULTI_KEEPS_FIRST_SLOT in self.faults:
+            updated["slot"] = updated["slot"][:1]
         return updated
 
     def _cancelled(self, stored: dict, body: dict) -> dict:

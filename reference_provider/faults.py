@@ -68,6 +68,9 @@ class Fault:
     kind: str
     interactions: tuple[str, ...] = ()  # rewrites: the interactions whose answers it rewrites; () every one
     rewrite: Callable[[Answer], None] | None = None
+    # What shows it: "scenario" (a scenario tagged with its requirement), or "explore" for a fault that
+    # shows only after a sequence of operations no scenario arranges (gpc-assure explore finds it).
+    shown_by: str = "scenario"
 
 
 FAULTS: dict[str, Fault] = {}
@@ -84,8 +87,8 @@ def rule_off(name: str, requirement: str, breaks: str) -> None:
     _declare(Fault(name, requirement, breaks, RULE_OFF))
 
 
-def behaviour(name: str, requirement: str, breaks: str) -> None:
-    _declare(Fault(name, requirement, breaks, BEHAVIOUR))
+def behaviour(name: str, requirement: str, breaks: str, shown_by: str = "scenario") -> None:
+    _declare(Fault(name, requirement, breaks, BEHAVIOUR, shown_by=shown_by))
 
 
 def rewrite(name: str, requirement: str, breaks: str, *interactions: str):
@@ -329,6 +332,22 @@ behaviour("cancel_drops_types", "CANCEL-01", "a cancelled appointment loses its 
 rule_off("cancel_without_reason_allowed", "CANCEL-REASON-01", "a cancellation without a reason is accepted")
 rule_off("cancel_accepts_other_changes", "CANCEL-OTHER-01", "a cancellation may change other fields too")
 rule_off("cancel_ignores_if_match", "CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied")
+
+# ---------------------------------------------------------------- lifecycles: shown only by a sequence of operations
+# No scenario arranges these sequences; gpc-assure explore finds each (the fault matrix runs it for them).
+
+behaviour("amend_twice_drops_schedule_type", "AMEND-01", "an appointment amended a second time loses its schedule type",
+          shown_by="explore")
+behaviour("amend_multi_keeps_first_slot", "AMEND-OTHER-01", "an amended multi-slot appointment keeps only its first slot",
+          shown_by="explore")
+behaviour("freed_slot_changes_type", "SLOT-TYPE-01", "a slot freed by a cancellation is offered again with another slot "
+          "type", shown_by="explore")
+behaviour("cancelled_amend_repeats_version", "AMEND-CANCELLED-01",
+          "a refused amendment of a cancelled appointment sets its version back, so a version number repeats",
+          shown_by="explore")
+behaviour("retrieve_other_patients", "RETR-DATES-01",
+          "a retrieve also returns other patients' appointments on the days asked", shown_by="explore")
+
 
 # ---------------------------------------------------------------- foundations on every interaction
 

@@ -1,0 +1,163 @@
+"""What the model of the run says a provider must answer next.
+
+For each request an exploration (harness/explore.py) sends, the model knows enough to say whether
+the provider must accept it or refuse it, and which requirement a wrong answer breaks:
+
+- a booking of 1 to 3 slots must succeed (201) when the slots are free, adjacent, of one schedule,
+  one delivery channel and one slot type; otherwise it must be refused (4xx) and book nothing, and a
+  booking whose only fault is a slot this run already holds is refused with 409;
+- an amendment must succeed (200) when it changes only description or comment, with the current
+  ETag, of an appointment that is not cancelled; a stale ETag is refused with 409, a changed slot or
+  schedule type with 422, any other change or a cancelled appointment with a refusal;
+- a cancellation must succeed (200) when it changes only status and adds a reason, with the current
+  ETag, of an appointment that is not yet cancelled;
+- a search offers no slot that an appointment of this run still holds;
+- a refusal changes nothing (RunModel.unchanged compares the appointment read afterwards).
+
+What every answer must show besides (types, slots, text, versions) is the model's own comparison
+(harness/run_model.py) and the rule registry (harness/rules.py), applied by the Oracle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from . import fhir
+from . import interactions as ix
+from .discovery import SlotInfo
+from .run_model import Known, RunModel
+from .violations import Violation, violation
+
+GAP, SCHEDULE, CHANNEL, SLOT_TYPE = "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01"
+DUPLICATE, ATOMIC = "BOOK-DUP-01", "BOOK-ATOMIC-01"
+MULTI_SLOT_RULES = {GAP: "not adjacent", SCHEDULE: "of different schedules", CHANNEL: "of different delivery channels",
+                    SLOT_TYPE: "of different slot types"}
+
+# What an amendment or cancellation changes besides what it must, and the requirement that forbids it.
+AMEND_CHANGES = {"description": None, "comment": None, "description and comment": None,
+                 "slot type": "AMEND-TYPES-01", "schedule type": "AMEND-TYPES-01", "start": "AMEND-OTHER-01"}
+CANCEL_CHANGES = {"reason": None, "no reason": "CANCEL-REASON-01", "description": "CANCEL-OTHER-01",
+                  "slot type": "CANCEL-OTHER-01"}
+# The status a refusal must carry where its requirement names one (the others: any 4xx).
+REFUSAL_STATUS = {DUPLICATE: 409, "AMEND-ETAG-01": 409, "CANCEL-ETAG-01": 409, "AMEND-TYPES-01": 422,
+                  "AMEND-CANCELLED-01": 422}
+# A cancelled appointment cannot be changed again, by amendment or by a second cancellation.
+CANCELLED = "AMEND-CANCELLED-01"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the provider must answer to one request."""
+
+    what: str  # the request in words, for messages
+    success: int  # the status of a valid request's success
+    requirement: str  # broken when a valid request is not answered with `success`
+    refusals: tuple[str, ...] = ()  # the requirements the request breaks: it must be refused
+
+    @property
+    def valid(self) -> bool:
+        return not self.refusals
+
+    @property
+    def refusal_status(self) -> int | None:
+        statuses = {REFUSAL_STATUS.get(r) for r in self.refusals}
+        return statuses.pop() if len(statuses) == 1 else None
+
+    def describe(self) -> str:
+        if self.valid:
+            return f"must succeed ({self.success})"
+        status = self.refusal_status
+        return f"must be refused ({status or '4xx'}: {', '.join(self.refusals)})"
+
+    def judge(self, exchange) -> list[Violation]:
+        """What the answer's status shows against this expectation."""
+        status = exchange.status
+        if self.valid:
+            if status == self.success:
+                return []
+            return [violation(self.requirement, "response", "HTTP status", str(self.success), str(status),
+                              f"{self.what} must succeed with HTTP {self.success}, got HTTP {status}")]
+        if status is not None and 400 <= status < 500:
+            wanted = self.refusal_status
+            if wanted is None or status == wanted:
+                return []
+            return [violation(self.refusals, "response", "HTTP status", str(wanted), str(status),
+                              f"{self.what} must be refused with HTTP {wanted}, got HTTP {status}")]
+        return [violation(self.refusals, "response", "HTTP status", "a refusal (4xx)", str(status),
+                          f"{self.what} must be refused ({', '.join(self.refusals)}), got HTTP {status}")]
+
+
+def held(model: RunModel) -> dict[str, str]:
+    """Slot id -> the live (not cancelled) appointment of this run that holds it."""
+    return {s.id: a.id for a in model.appointments.values() if a.status != "cancelled" for s in a.slots}
+
+
+def multi_slot_breaks(slots: list[SlotInfo]) -> list[str]:
+    """The multi-slot rules a booking of these slots (in start order) breaks."""
+    found = []
+    for a, b in zip(slots, slots[1:]):
+        for rule, differs in ((GAP, b.start != a.end), (SCHEDULE, b.schedule != a.schedule),
+                              (CHANNEL, b.channel != a.channel), (SLOT_TYPE, b.slot_type != a.slot_type)):
+            if differs and rule not in found:
+                found.append(rule)
+    return found
+
+
+def booking(slots: list[SlotInfo], holding: dict[str, str], patient: str) -> Expected:
+    """A booking of these slots for this patient, given the slots this run's appointments hold."""
+    slots = sorted(slots, key=lambda s: s.start)
+    breaks = multi_slot_breaks(slots)
+    busy = [s.id for s in slots if s.id in holding]
+    if busy:
+        breaks.append(DUPLICATE)
+    what = (f"booking Slot {', '.join(s.id for s in slots)}"
+            + (f" ({'; '.join(MULTI_SLOT_RULES[r] for r in breaks if r in MULTI_SLOT_RULES)})"
+               if set(breaks) - {DUPLICATE} else "")
+            + (f" (Slot {', '.join(busy)} held by Appointment {holding[busy[0]]})" if busy else "")
+            + f" for Patient/{patient}")
+    return Expected(what, 201, "BOOK-MULTI-01" if len(slots) > 1 else ix.BOOK_APPOINTMENT.requirement, tuple(breaks))
+
+
+def amendment(known: Known, stale: bool, change: str) -> Expected:
+    reasons = [r for r in (CANCELLED if known.status == "cancelled" else None, "AMEND-ETAG-01" if stale else None,
+                           AMEND_CHANGES[change]) if r]
+    what = f"amending the {change} of Appointment {known.id} ({known.status})" + (" with a stale ETag" if stale else "")
+    return Expected(what, 200, "AMEND-01", tuple(dict.fromkeys(reasons)))
+
+
+def cancellation(known: Known, stale: bool, change: str) -> Expected:
+    reasons = [r for r in (CANCELLED if known.status == "cancelled" else None, "CANCEL-ETAG-01" if stale else None,
+                           CANCEL_CHANGES[change]) if r]
+    what = (f"cancelling Appointment {known.id} ({known.status})"
+            + ("" if change == "reason" else f" with {change}" if change == "no reason" else f" changing its {change}")
+            + (" with a stale ETag" if stale else ""))
+    return Expected(what, 200, "CANCEL-01", tuple(dict.fromkeys(reasons)))
+
+
+def offered_while_held(offered: Iterable[SlotInfo], holding: dict[str, str]) -> list[Violation]:
+    """A search offers as free no slot an appointment of this run holds."""
+    return [violation("SLOT-FREE-01", f"Slot {s.id}", "Slot.status", "not offered (booked)", "free",
+                      f"Slot {s.id} is offered as free, but Appointment {holding[s.id]} of this run holds it")
+            for s in offered if s.id in holding]
+
+
+def refused_booking_left(slots: list[SlotInfo], holding: dict[str, str], offered: set[str],
+                         retrieved: list[dict], marker: str) -> list[Violation]:
+    """A refused booking books nothing: each of its slots that was free is still offered, and no appointment
+    carries its marker or holds one of those slots (BOOK-ATOMIC-01)."""
+    free = [s for s in slots if s.id not in holding]
+    found = [violation(ATOMIC, f"Slot {s.id}", "Slot.status", "free", "not offered",
+                       f"{s.describe()} is no longer offered as free after a refused booking") for s in free
+             if s.id not in offered]
+    wanted = {("Slot", s.id) for s in free}
+    for appointment in retrieved:
+        if appointment.get("status") == "cancelled":
+            continue
+        on = sorted(f"Slot/{k[1]}" for k in wanted & {fhir.ref_key((r or {}).get("reference"))
+                                                      for r in appointment.get("slot") or []})
+        if on or marker in (appointment.get("description") or ""):
+            found.append(violation(ATOMIC, f"Appointment {appointment.get('id')}", "Appointment", "none", "booked",
+                                   f"Appointment {appointment.get('id')} was made by a refused booking "
+                                   f"({', '.join(on) or 'its marker'})"))
+    return found

@@ -1,0 +1,813 @@
+"""gpc-assure explore: a bounded, seeded, stateful exploration of a provider.
+
+Hypothesis's rule-based state machine (hypothesis.stateful) chooses sequences of operations a
+consumer may send: search a window, book 1 to 3 slots chosen to keep or break each multi-slot rule
+(or including one this run already holds, in any position), book for a second patient, read,
+retrieve a range, amend or cancel with a fresh or stale ETag, touching allowed or forbidden fields.
+Each sequence starts from a fresh model of the run (harness/run_model.py) fed by the Oracle
+(harness/oracle.py), which judges every exchange with the rule registry; harness/expectations.py says
+what the model holds the provider must answer next. Any difference is a violation naming its
+requirement; the sequence that showed it is shrunk by Hypothesis to the shortest that still does.
+
+Bounded: at most `budget` operations (one request and what the model checks of it), stopped at the
+run deadline (GPC_RUN_TIMEOUT_S); writes only when GPC_ALLOW_WRITES is true. Every booking goes
+through the ledger and is cancelled at the end of its sequence, and at the end of the run, also after
+Ctrl-C or SIGTERM; a killed run's bookings are cancelled by the next run or `gpc-assure cleanup`.
+
+Reproducible: a failure prints the seed and the shortest sequence as a list of steps, and writes it
+to explore/sequence-<n>.json; `--replay FILE` runs that sequence again, `--replay SEED` the whole
+exploration. Results land in <reports>/explore/: junit.xml (read like an assurance run's),
+requirements.html (the requirement page, each failure with its sequence as evidence), explore.json.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from . import appointments as appts
+from . import discovery, expectations, rules
+from . import interactions as ix
+from . import slot_search as ss
+from .cleanup import clean_up
+from .client import GpConnectClient
+from .errors import HarnessError, MissingTestData, Nonconformance
+from .gpconnect import UK
+from .ledger import Ledger, ledger_path, state_dir
+from .oracle import Oracle
+from .run_model import REQUIREMENT
+from .settings import Settings, reports_dir
+from .violations import Violation
+
+DEFAULT_BUDGET = 1500  # a few minutes against the bundled provider
+STEPS_PER_SEQUENCE = 20
+# Hypothesis's shrinking of a failure may spend this many more operations than the budget; then the shortest
+# sequence found loses its steps that sent nothing, and each other step it can do without (replayed to make
+# sure), within MINIMISE_ALLOWANCE more.
+SHRINK_ALLOWANCE = 150
+MINIMISE_ALLOWANCE = 150
+NOTHING_SENT = "nothing sent"
+BOOK_KINDS = ("one slot", "two adjacent", "three adjacent", "gap", "schedule", "channel", "slot type",
+              "one already booked")
+BREAKS = {"gap": expectations.GAP, "schedule": expectations.SCHEDULE, "channel": expectations.CHANNEL,
+          "slot type": expectations.SLOT_TYPE}
+SEARCH_SPAN = 2  # days a search covers at most: narrow windows make operations meet on the same slots
+EXPLORED_DAYS = 3  # searches fall in the first days of the search window, so sequences meet on the same slots
+# How often each choice is drawn: the valid ones more than the refusals, so that lifecycles get long.
+BOOK_WEIGHTS = ("one slot", "one slot", "two adjacent", "three adjacent", "gap", "schedule", "channel", "slot type",
+                "one already booked")
+AMEND_WEIGHTS = ("description", "comment", "description and comment", "description", "comment", "slot type",
+                 "schedule type", "start")
+CANCEL_WEIGHTS = ("reason", "reason", "reason", "no reason", "description", "slot type")
+STALE_WEIGHTS = (False, False, False, True)
+
+
+class Stop(BaseException):
+    """Ends the exploration at once (budget, deadline, a broken environment); not a failure to shrink."""
+
+
+class StepFailed(AssertionError):
+    """A step whose answer broke the model's expectations; Hypothesis shrinks the sequence that led to it."""
+
+    def __init__(self, message: str, failure: "Failure"):
+        super().__init__(message)
+        self.failure = failure
+
+
+@dataclass
+class Step:
+    rule: str
+    args: dict[str, Any]
+    line: str = ""
+
+    def replayable(self) -> dict:
+        return {"rule": self.rule, "args": self.args}
+
+
+@dataclass
+class Failure:
+    steps: list[Step]
+    violations: list[tuple[str, Violation]]  # (request, violation)
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r for _, v in self.violations for r in v.requirements))
+
+    def readable(self) -> str:
+        lines = [f"  {i}. {s.line or s.rule}" for i, s in enumerate(self.steps, 1)]
+        lines += [f"     -> {v.message} ({where})" for where, v in self.violations[:5]]
+        if len(self.violations) > 5:
+            lines.append(f"     -> and {len(self.violations) - 5} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class Live:
+    """An appointment this sequence booked, as the consumer last saw it."""
+
+    id: str
+    marker: str
+    patient: str
+    slots: list[discovery.SlotInfo]
+    body: dict
+    etag: str
+    older: list[str] = field(default_factory=list)
+
+
+class Session:
+    """What lasts for the whole exploration: the client, the ledger, the budget and what was found."""
+
+    def __init__(self, settings: Settings, base_url: str, budget: int, deadline: float, seed: int):
+        self.settings, self.base_url, self.budget, self.deadline, self.seed = settings, base_url, budget, deadline, seed
+        self.client = GpConnectClient(settings, base_url)
+        self.requests = 0
+        self.client.add_counter(self._count)
+        directory = reports_dir() / "ledger" if settings.uses_reference_provider else state_dir()
+        self.ledger = Ledger(ledger_path(base_url, directory), base_url)
+        self.operations = 0
+        self.limit = budget
+        self.sequences = 0
+        self.first_failure_at: int | None = None
+        self.failures: dict[tuple[str, ...], Failure] = {}
+        self.exercised: set[str] = set()
+        self.stopped = ""  # why the exploration ended early
+        self.broken = ""  # the environment or harness failure that stopped it
+        self.started = time.monotonic()
+        self.patients: dict[str, str] = {}  # "test patient" / "second patient" -> logical id
+
+    def _count(self, exchange) -> None:
+        self.requests += 1
+
+    @property
+    def writes(self) -> bool:
+        return self.settings.allow_writes
+
+    def spend(self) -> None:
+        """Count one operation, or stop: the budget (plus a shrinking allowance once a failure is found)
+        or the run deadline is reached."""
+        if self.operations >= self.limit:
+            self.stopped = self.stopped or ("budget spent" if not self.failures else "shrinking allowance spent")
+            raise Stop()
+        if time.monotonic() > self.deadline:
+            self.stopped = f"run deadline reached (GPC_RUN_TIMEOUT_S={self.settings.run_timeout_s:g} s)"
+            raise Stop()
+        self.operations += 1
+
+    def record(self, steps: list[Step], found: list[tuple[str, Violation]]) -> None:
+        failure = Failure([Step(s.rule, dict(s.args), s.line) for s in steps], found)
+        if self.first_failure_at is None:
+            self.first_failure_at = self.operations
+            self.limit = self.operations + SHRINK_ALLOWANCE
+        best = self.failures.get(failure.requirements)
+        if best is None or len(failure.steps) < len(best.steps):
+            self.failures[failure.requirements] = failure
+
+    def find_patients(self) -> None:
+        self.patients["the test patient"] = appts.find_patient_id(self.client, self.settings)
+        if self.settings.second_patient_nhs_number:
+            second = self.settings.__class__(**{**asdict(self.settings),
+                                                "patient_nhs_number": self.settings.second_patient_nhs_number})
+            self.patients["the second patient"] = appts.find_patient_id(self.client, second)
+
+    def clean(self) -> str:
+        if not self.writes:
+            return "clean-up: nothing to do (writes not allowed)"
+        with self.client.unobserved():
+            return clean_up(self.client, self.ledger).line()
+
+
+def _pick(items: list, index: int):
+    return items[index % len(items)] if items else None
+
+
+class Explorer:
+    """One sequence of operations from a fresh model of the run: what Hypothesis drives and --replay replays."""
+
+    def __init__(self, session: Session, record: bool = True):
+        self.session, self.record = session, record
+        self.settings = session.settings
+        self.client = session.client
+        self.oracle = Oracle(self.settings)
+        self.model = self.oracle.model
+        self.client.add_listener(self.oracle)
+        self.free: dict[str, discovery.SlotInfo] = {}  # offered free by this sequence's searches, not booked since
+        self.live: dict[str, Live] = {}
+        self.steps: list[Step] = []
+        session.sequences += 1
+
+    def close(self) -> None:
+        self.client.remove_listener(self.oracle)
+        if self.live:
+            self.session.clean()
+
+    # ------------------------------------------------------------------ running a step
+
+    def run(self, rule: str, **args) -> None:
+        step = Step(rule, args)
+        self.steps.append(step)
+        try:
+            found = getattr(self, "_" + rule.replace(" ", "_"))(step, **args)
+        except Stop:
+            raise
+        except (HarnessError, MissingTestData) as exc:
+            self.session.broken = f"{step.line or rule}: {exc}"
+            raise Stop() from None
+        except Nonconformance as exc:
+            found = [("", v) for v in _as_violations(exc)]
+        except Exception as exc:  # a harness bug: stop rather than shrink it
+            self.session.broken = f"{rule} {args}: {type(exc).__name__}: {exc}"
+            raise Stop() from None
+        found = [*found, *self.oracle.take_violations()]
+        if found:
+            failure = Failure([Step(s.rule, dict(s.args), s.line) for s in self.steps], found)
+            if self.record:
+                self.session.record(self.steps, found)
+            raise StepFailed(f"{step.line}: {found[0][1].message}", failure)
+
+    def _send(self, expected: expectations.Expected | None, interaction) -> None:
+        """Count one operation, and what it exercises."""
+        self.session.spend()
+        self.session.exercised.update(r.requirements[0] for r in rules.RULES
+                                      if not r.interactions or interaction.name in r.interactions)
+        self.session.exercised.update(REQUIREMENT.get(interaction.name, {}).values())
+        if expected is not None:
+            self.session.exercised.update((expected.requirement, *expected.refusals))
+
+    def _patient(self, who: str) -> str:
+        return self.session.patients[who]
+
+    def _label(self, who: str) -> str:
+        return who
+
+    # ------------------------------------------------------------------ the operations
+
+    def _search(self, step: Step, first: int, days: int) -> list:
+        tomorrow = ss.uk_today() + timedelta(days=1)
+        span = max(self.settings.search_days, 1)
+        start = tomorrow + timedelta(days=first % min(span, EXPLORED_DAYS))
+        end = min(start + timedelta(days=(days - 1) % SEARCH_SPAN), tomorrow + timedelta(days=span - 1))
+        window = ss.Window.days(start, end)
+        expected = expectations.Expected(f"searching {window.describe()}", 200, ix.SEARCH_SLOTS.requirement)
+        self._send(expected, ix.SEARCH_SLOTS)
+        ex = ss.search(self.client, self.settings, window).exchange
+        found = [(ex.short_request(), v) for v in expected.judge(ex)]
+        offered = discovery.free_slots(ex.json()) if ex.status == 200 else []
+        step.line = f"search {window.describe()}: HTTP {ex.status}, {len(offered)} free slots"
+        days_searched = {start + timedelta(days=i) for i in range((end - start).days + 1)}
+        self.free = {k: s for k, s in self.free.items() if s.start.astimezone(UK).date() not in days_searched}
+        holding = expectations.held(self.model)
+        self.free.update({s.id: s for s in offered if s.id not in holding and discovery._bookable(s)})
+        return found + [(ex.short_request(), v) for v in expectations.offered_while_held(offered, holding)]
+
+    def _candidates(self, kind: str) -> list[list[discovery.SlotInfo]]:
+        free = sorted(self.free.values(), key=lambda s: (s.start, s.schedule, s.id))
+        if kind == "one slot":
+            return [[s] for s in free]
+        if kind == "one already booked":
+            return self._with_held(free)
+        chains = _gapped(free) if kind == "gap" else _adjacent(free)
+        if kind in ("two adjacent", "three adjacent"):
+            size = 2 if kind == "two adjacent" else 3
+            return [c for c in chains if len(c) == size and not expectations.multi_slot_breaks(c)]
+        rule = BREAKS[kind]
+        broken = [(c, expectations.multi_slot_breaks(c)) for c in chains]
+        alone = [c for c, b in broken if b == [rule]]
+        return alone or [c for c, b in broken if rule in b]
+
+    def _with_held(self, free: list[discovery.SlotInfo]) -> list[list[discovery.SlotInfo]]:
+        """Bookings that include a slot this run holds, at each position, with compatible free neighbours."""
+        chains = []
+        for live in sorted((x for x in self.live.values() if self.model.appointments.get(x.id)
+                            and self.model.appointments[x.id].status != "cancelled"), key=lambda x: x.id):
+            slot = live.slots[0]
+            chains.append([slot])
+            before = [s for s in free if s.end == slot.start and _compatible(s, slot)]
+            after = [s for s in free if s.start == live.slots[-1].end and _compatible(live.slots[-1], s)]
+            chains += [[b, slot] for b in before[:1]] + [[slot, a] for a in after[:1]]
+            chains += [[b, slot, a] for b in before[:1] for a in after[:1] if len(live.slots) == 1]
+        return chains
+
+    def _book(self, step: Step, kind: str, pick: int, who: str = "the test patient") -> list:
+        chosen = _pick(self._candidates(kind), pick)
+        if chosen is None:
+            step.line = f"book {kind} for {who}: no such slots among those searched; nothing sent"
+            return []
+        patient = self._patient(who)
+        expected = expectations.booking(chosen, expectations.held(self.model), patient)
+        self._send(expected, ix.BOOK_APPOINTMENT)
+        booking = appts.book(self.client, self.session.ledger, self.settings, chosen, patient)
+        ex = booking.exchange
+        step.line = (f"book {kind} ({', '.join(s.describe() for s in chosen)}) for {who}: {expected.describe()}; "
+                     f"HTTP {ex.status}")
+        found = [(ex.short_request(), v) for v in expected.judge(ex)]
+        if ex.status == 201:
+            body = ex.json()
+            self.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
+                                                 appts.etag_of(ex))
+            for s in chosen:
+                self.free.pop(s.id, None)
+            step.line += f", Appointment {body.get('id')}"
+        elif ex.status is not None and 400 <= ex.status < 500:
+            found += self._nothing_booked(booking, chosen)
+        return found
+
+    def _nothing_booked(self, booking: appts.Booking, chosen: list[discovery.SlotInfo]) -> list:
+        """After a refused booking: its free slots are still offered and no appointment was made."""
+        days = sorted({s.start.astimezone(UK).date() for s in chosen})
+        search = ss.search(self.client, self.settings, ss.Window.days(days[0], days[-1])).exchange
+        retrieved = appts.retrieve(self.client, booking.patient_id, days[0], days[-1])
+        if search.status != 200 or retrieved.status != 200:
+            return []  # the oracle and the next steps judge those answers
+        offered = {s.id for s in discovery.free_slots(search.json())}
+        found = appts.retrieved_appointments(retrieved)
+        return [(booking.exchange.short_request(), v) for v in
+                expectations.refused_booking_left(chosen, expectations.held(self.model), offered, found, booking.marker)]
+
+    def _book_for_second_patient(self, step: Step, kind: str, pick: int) -> list:
+        return self._book(step, kind, pick, "the second patient")
+
+    def _choose(self, which: int) -> Live | None:
+        return _pick(sorted(self.live.values(), key=lambda x: (len(x.id), x.id)), which)
+
+    def _read(self, step: Step, which: int) -> list:
+        live = self._choose(which)
+        if live is None:
+            step.line = "read: nothing booked yet; nothing sent"
+            return []
+        expected = expectations.Expected(f"reading Appointment {live.id}", 200, ix.READ_APPOINTMENT.requirement)
+        self._send(expected, ix.READ_APPOINTMENT)
+        ex = appts.read(self.client, live.id)
+        step.line = f"read Appointment {live.id}: HTTP {ex.status}"
+        if ex.status == 200:
+            self._saw(live, ex)
+        return [(ex.short_request(), v) for v in expected.judge(ex)]
+
+    def _saw(self, live: Live, ex) -> None:
+        body = ex.json()
+        etag = appts.etag_of(ex)
+        if etag and etag != live.etag:
+            live.older.append(live.etag)
+        live.body, live.etag = body, etag or live.etag
+
+    def _retrieve(self, step: Step, who: str, first: int, days: int) -> list:
+        if who not in self.session.patients:
+            who = "the test patient"
+        today = ss.uk_today()
+        start = today + timedelta(days=first % 14)
+        end = min(start + timedelta(days=days % 14), today + timedelta(days=14))
+        expected = expectations.Expected(f"retrieving {who}'s appointments {start} to {end}", 200,
+                                         ix.RETRIEVE_APPOINTMENTS.requirement)
+        self._send(expected, ix.RETRIEVE_APPOINTMENTS)
+        ex = appts.retrieve(self.client, self._patient(who), start, end)
+        count = ""
+        if ex.status == 200:
+            count = f", {sum(1 for e in ex.json().get('entry') or [] if (e.get('resource') or {}).get('resourceType') == 'Appointment')} appointments"
+        step.line = f"retrieve {who}'s appointments {start} to {end}: HTTP {ex.status}{count}"
+        return [(ex.short_request(), v) for v in expected.judge(ex)]
+
+    def _etag(self, live: Live, stale: bool) -> tuple[str, bool]:
+        """The ETag to send: when asked for a stale one, an older one this run saw, else the version before."""
+        if stale and live.older:
+            return live.older[-1], True
+        version = str((live.body.get("meta") or {}).get("versionId") or "")
+        if stale and version.isdigit():
+            return f'W/"{int(version) - 1}"', True
+        return live.etag, False
+
+    def _amend(self, step: Step, which: int, stale: bool, change: str) -> list:
+        live = self._choose(which)
+        known = self.model.appointments.get(live.id) if live else None
+        if live is None or known is None:
+            step.line = f"amend the {change}: nothing booked yet; nothing sent"
+            return []
+        etag, stale = self._etag(live, stale)
+        expected = expectations.amendment(known, stale, change)
+        n = len(known.history)
+        fields: dict[str, Any] = {}
+        if "description" in change:
+            fields["description"] = f"{live.marker} assurance booking, amended ({n})"
+        if "comment" in change:
+            fields["comment"] = f"Amended by the assurance exploration ({n})"
+        if change == "slot type":
+            fields["serviceType"] = [{"text": "Changed by the consumer"}]
+        if change == "schedule type":
+            fields["serviceCategory"] = {"text": "Changed by the consumer"}
+        if change == "start":
+            fields["start"] = (datetime.fromisoformat(live.body["start"]) + timedelta(minutes=5)).isoformat()
+        self._send(expected, ix.AMEND_APPOINTMENT)
+        ex = appts.amend(self.client, live.body, etag, **fields)
+        return self._changed(step, live, ex, expected, f"amend the {change} of Appointment {live.id}", stale)
+
+    def _cancel(self, step: Step, which: int, stale: bool, change: str) -> list:
+        live = self._choose(which)
+        known = self.model.appointments.get(live.id) if live else None
+        if live is None or known is None:
+            step.line = "cancel: nothing booked yet; nothing sent"
+            return []
+        etag, stale = self._etag(live, stale)
+        expected = expectations.cancellation(known, stale, change)
+
+        def edit(body: dict) -> None:
+            if change == "description":
+                body["description"] = f"{live.marker} assurance booking, changed on cancel"
+            if change == "slot type":
+                body["serviceType"] = [{"text": "Changed by the consumer"}]
+
+        self._send(expected, ix.CANCEL_APPOINTMENT)
+        reason = None if change == "no reason" else "Cancelled by the assurance exploration"
+        ex = appts.cancel(self.client, live.body, etag, reason, edit)
+        what = f"cancel Appointment {live.id}" + ("" if change == "reason" else f" ({change})")
+        return self._changed(step, live, ex, expected, what, stale)
+
+    def _changed(self, step: Step, live: Live, ex, expected: expectations.Expected, what: str, stale: bool) -> list:
+        step.line = (f"{what} with {'a stale' if stale else 'the current'} ETag: {expected.describe()}; "
+                     f"HTTP {ex.status}")
+        found = [(ex.short_request(), v) for v in expected.judge(ex)]
+        if ex.status == 200:
+            self._saw(live, ex)
+        elif ex.status is not None and 400 <= ex.status < 500 and not expected.valid:
+            # A refusal changes nothing: read it back, unobserved, and judge the difference by the refusal's rules.
+            with self.client.unobserved():
+                after = appts.read(self.client, live.id)
+            if after.status == 200:
+                found += [(after.short_request(), v)
+                          for v in self.model.unchanged(after.json(), live.id, expected.refusals)]
+        return found
+
+
+def _compatible(a: discovery.SlotInfo, b: discovery.SlotInfo) -> bool:
+    return a.schedule == b.schedule and a.channel == b.channel and a.slot_type == b.slot_type
+
+
+def _adjacent(free: list[discovery.SlotInfo]) -> list[list[discovery.SlotInfo]]:
+    """Every chain of 2 or 3 slots where each starts as the one before ends, whatever their schedules."""
+    by_start: dict[datetime, list[discovery.SlotInfo]] = {}
+    for s in free:
+        by_start.setdefault(s.start, []).append(s)
+    chains = []
+    for a in free:
+        for b in by_start.get(a.end, []):
+            chains.append([a, b])
+            chains += [[a, b, c] for c in by_start.get(b.end, [])]
+    return chains
+
+
+def _gapped(free: list[discovery.SlotInfo]) -> list[list[discovery.SlotInfo]]:
+    """Runs of 2 or 3 consecutive free slots of one schedule on one day with a gap somewhere."""
+    by_schedule: dict[str, list[discovery.SlotInfo]] = {}
+    for s in free:
+        by_schedule.setdefault(s.schedule, []).append(s)
+    chains = []
+    for mine in by_schedule.values():
+        mine.sort(key=lambda s: s.start)
+        for size in (2, 3):
+            for i in range(len(mine) - size + 1):
+                chain = mine[i:i + size]
+                same_day = chain[0].start.astimezone(UK).date() == chain[-1].start.astimezone(UK).date()
+                if same_day and any(b.start > a.end for a, b in zip(chain, chain[1:])):
+                    chains.append(chain)
+    return chains
+
+
+def _as_violations(exc: Nonconformance) -> list[Violation]:
+    from .violations import violation
+
+    reqs = tuple(getattr(exc, "requirements", ()) or ()) or ("FND-FMT-01",)
+    return [violation(reqs, "response", "", "", "", str(exc))]
+
+
+# ---------------------------------------------------------------------- the state machine
+
+def machine(session: Session):
+    """The rule-based state machine over this session: each rule one operation of Explorer."""
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+    writes = session.writes
+    second = bool(session.settings.second_patient_nhs_number)
+    index = st.integers(0, 10_000)
+
+    class ProviderExploration(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.explorer = Explorer(session)
+
+        def teardown(self):
+            self.explorer.close()
+
+        @initialize(first=st.integers(0, 13), days=st.integers(1, SEARCH_SPAN))
+        def search_first(self, first, days):
+            self.explorer.run("search", first=first, days=days)
+
+        @rule(first=st.integers(0, 13), days=st.integers(1, SEARCH_SPAN))
+        def search(self, first, days):
+            self.explorer.run("search", first=first, days=days)
+
+        @precondition(lambda self: writes)
+        @rule(kind=st.sampled_from(BOOK_WEIGHTS), pick=index)
+        def book(self, kind, pick):
+            self.explorer.run("book", kind=kind, pick=pick)
+
+        @precondition(lambda self: writes and second)
+        @rule(kind=st.sampled_from(BOOK_KINDS[:3]), pick=index)
+        def book_for_second_patient(self, kind, pick):
+            self.explorer.run("book for second patient", kind=kind, pick=pick)
+
+        @rule(which=index)
+        def read(self, which):
+            self.explorer.run("read", which=which)
+
+        @rule(who=st.sampled_from(("the test patient", "the second patient")), first=st.integers(0, 13),
+              days=st.integers(0, 13))
+        def retrieve(self, who, first, days):
+            self.explorer.run("retrieve", who=who, first=first, days=days)
+
+        @precondition(lambda self: writes)
+        @rule(which=index, stale=st.sampled_from(STALE_WEIGHTS), change=st.sampled_from(AMEND_WEIGHTS))
+        def amend(self, which, stale, change):
+            self.explorer.run("amend", which=which, stale=stale, change=change)
+
+        @precondition(lambda self: writes)
+        @rule(which=index, stale=st.sampled_from(STALE_WEIGHTS), change=st.sampled_from(CANCEL_WEIGHTS))
+        def cancel(self, which, stale, change):
+            self.explorer.run("cancel", which=which, stale=stale, change=change)
+
+    return ProviderExploration
+
+
+def explore(session: Session) -> None:
+    """Run Hypothesis over the provider until the budget, the deadline or a failure (shrunk) ends it."""
+    from hypothesis import HealthCheck, Phase, Verbosity
+    from hypothesis import seed as seeded
+    from hypothesis import settings as hsettings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    options = hsettings(max_examples=100_000, stateful_step_count=STEPS_PER_SEQUENCE, deadline=None, database=None,
+                        phases=(Phase.generate, Phase.shrink), verbosity=Verbosity.quiet, print_blob=False,
+                        report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
+    try:
+        run_state_machine_as_test(seeded(session.seed)(machine(session)), settings=options)
+    except Stop:
+        pass
+    except Exception as exc:
+        # The shrunk failure, recorded already; or Hypothesis's complaint that a sequence stopped (by Stop, for the
+        # budget or deadline) earlier than it did before, or that the live provider answered differently.
+        if not session.failures and not session.stopped:
+            session.broken = session.broken or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if not session.stopped and not session.failures and not session.broken:
+        session.stopped = "Hypothesis ran out of new sequences"
+
+
+def replay(session: Session, steps: list[dict], record: bool = True) -> Failure | None:
+    """Run one recorded sequence again, step by step, from a fresh model; the failure it shows, if any."""
+    explorer = Explorer(session, record)
+    try:
+        for step in steps:
+            explorer.run(step["rule"], **step["args"])
+    except StepFailed as exc:
+        return exc.failure
+    finally:
+        explorer.close()
+    return None
+
+
+def minimise(session: Session) -> None:
+    """Each failure's shortest sequence without the steps it does not need: first those that sent nothing (they
+    change nothing), then each other step whose removal still shows a violation of the same requirements on a
+    replay. Bounded by MINIMISE_ALLOWANCE operations and the deadline."""
+    session.limit = session.operations + MINIMISE_ALLOWANCE
+
+    def sent(steps: list[Step]) -> list[Step]:
+        return [s for s in steps if not s.line.endswith(NOTHING_SENT)]
+
+    for key, failure in list(session.failures.items()):
+        wanted = set(failure.requirements)
+
+        def shows(steps: list[Step]) -> Failure | None:
+            shown = replay(session, [s.replayable() for s in steps], record=False)
+            return Failure(sent(shown.steps), shown.violations) \
+                if shown is not None and wanted & set(shown.requirements) else None
+
+        best = failure
+        try:
+            if len(sent(failure.steps)) < len(failure.steps):
+                best = shows(sent(failure.steps)) or best
+            i = 0
+            while i < len(best.steps) - 1:  # the last step shows the failure; try each step before it
+                shorter = shows(best.steps[:i] + best.steps[i + 1:])
+                if shorter is not None and len(shorter.steps) < len(best.steps):
+                    best = shorter
+                else:
+                    i += 1
+        except Stop:
+            pass
+        session.failures[key] = best
+
+
+# ---------------------------------------------------------------------- results
+
+def summary(session: Session, mode: str) -> dict:
+    minutes = (time.monotonic() - session.started) / 60
+    return {
+        "mode": mode, "seed": session.seed, "budget": session.budget, "operations": session.operations,
+        "requests": session.requests, "sequences": session.sequences, "minutes": round(minutes, 2),
+        "operations_per_minute": round(session.operations / minutes, 1) if minutes else None,
+        "first_violation_after_operations": session.first_failure_at, "stopped": session.stopped,
+        "broken": session.broken, "writes": session.writes,
+        "failures": [{"requirements": list(f.requirements), "steps": [s.replayable() for s in f.steps],
+                      "readable": [s.line for s in f.steps],
+                      "violations": [{"request": w, "requirements": list(v.requirements), "message": v.message}
+                                     for w, v in f.violations]} for f in session.failures.values()],
+    }
+
+
+def outcomes(session: Session):
+    """The exploration as outcomes the requirement page and the exit code read (harness/junit.py)."""
+    from .junit import BROKEN, NONCONFORMANT, Outcome
+
+    found = []
+    failed = {r for f in session.failures.values() for r in f.requirements}
+    for n, failure in enumerate(session.failures.values(), 1):
+        first = failure.violations[0][1].message
+        found.append(Outcome(f"explore_sequence_{n}", "failed", f"{first} (sequence of {len(failure.steps)} steps: "
+                             f"explore/sequence-{n}.json)", failure.requirements, NONCONFORMANT, failure.requirements,
+                             f"Exploration: a sequence of {len(failure.steps)} steps", "explore"))
+    if session.broken:
+        found.append(Outcome("explore_broken", "error", session.broken, (), BROKEN, (), "Exploration", "explore"))
+    for req in sorted(session.exercised - failed):
+        found.append(Outcome(f"explore_{req}", "passed", "", (req,), "", (),
+                             f"Exploration: {session.operations} operations", "explore"))
+    return found
+
+
+def write_junit(path: Path, items) -> None:
+    cases = []
+    for o in items:
+        props = [("req", r) for r in o.requirements] + [("scenario", o.scenario), ("feature", o.feature)]
+        if o.verdict:
+            props.append(("verdict", o.verdict))
+        props += [("violated", r) for r in o.violated]
+        body = "<properties>" + "".join(f"<property name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in props) \
+            + "</properties>"
+        if o.outcome in ("failed", "error"):
+            tag = "failure" if o.outcome == "failed" else "error"
+            body += f"<{tag} message={quoteattr(o.message)}/>"
+        cases.append(f"<testcase classname=\"explore\" name={quoteattr(o.name)}>{body}</testcase>")
+    path.write_text("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"explore\" "
+                    f"tests=\"{len(items)}\">{''.join(cases)}</testsuite></testsuites>\n", encoding="utf-8")
+
+
+def evidence_html(session: Session) -> str:
+    """The sequences as evidence, for the requirement page."""
+    import html
+
+    if not session.failures:
+        return ""
+    parts = ["<h2>Sequences that showed each failure (shortest found)</h2>"]
+    for n, failure in enumerate(session.failures.values(), 1):
+        parts.append(f"<h3>Sequence {n}: {html.escape(', '.join(failure.requirements))}</h3>"
+                     f"<p class='small'>seed {session.seed}; replay with <code>gpc-assure explore --replay "
+                     f"explore/sequence-{n}.json</code></p><pre>{html.escape(failure.readable())}</pre>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------- the command
+
+def command(budget: int, seed: int | None, replay_from: str | None) -> int:
+    """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
+    did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
+    import shutil
+
+    from . import cli, junit, reference, run, verdicts
+    from .requirements import catalogue
+
+    settings = cli._settings_or_none()
+    if settings is None:
+        return cli.CONFIGURATION
+    steps = None
+    if replay_from is not None:
+        if replay_from.strip().isdigit():
+            seed = int(replay_from)
+        else:
+            try:
+                recorded = json.loads(Path(replay_from).read_text(encoding="utf-8"))
+                seed, steps = int(recorded["seed"]), list(recorded["steps"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                cli._say(f"configuration: --replay {replay_from}: not a seed or a recorded sequence ({exc})")
+                return cli.CONFIGURATION
+    if budget < 1:
+        cli._say("configuration: --budget must be at least 1")
+        return cli.CONFIGURATION
+    seed = random.SystemRandom().randrange(2 ** 31) if seed is None else seed
+    out = reports_dir()
+    try:
+        with run.lock(out):
+            return _command_locked(settings, budget, seed, steps, out, replay_from)
+    except run.Busy as exc:
+        cli._say(str(exc))
+        return cli.BROKEN
+
+
+def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
+                    replay_from: str | None) -> int:
+    import shutil
+
+    from . import cli, junit, reference, run, verdicts
+    from .requirements import catalogue
+
+    started = run.now()
+    provider = None
+    target = settings.base_url or run.BUNDLED
+    mode = f"replay of {replay_from}" if steps is not None else f"exploration, seed {seed}, budget {budget} operations"
+    print(f"Exploring {target} (environment '{settings.env_name}'): {mode}; writes "
+          f"{'allowed' if settings.allow_writes else 'not allowed (search and retrieve only)'}", flush=True)
+    if settings.uses_reference_provider:
+        try:
+            provider = reference.start(settings, out / "reference-provider-explore.log")
+        except HarnessError as exc:
+            cli._say(f"cannot start the reference provider: {exc}")
+            return cli.NO_REPORT
+        base_url = provider.base_url
+    else:
+        base_url = settings.base_url
+        refused = run.preflight(settings, base_url)
+        if refused:
+            cli._say(refused)
+            return cli.BROKEN
+    session = Session(settings, base_url, budget, time.monotonic() + settings.run_timeout_s, seed)
+    interrupted = False
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            if settings.allow_writes:
+                session.clean()  # what an earlier, killed run left
+            session.find_patients()
+            if steps is not None:
+                replay(session, steps)
+            else:
+                explore(session)
+                if session.failures and not session.broken:
+                    minimise(session)
+        except KeyboardInterrupt:
+            interrupted = True
+            session.stopped = "interrupted"
+        except (HarnessError, MissingTestData, Nonconformance) as exc:
+            session.broken = str(exc)
+        finally:
+            print(session.clean(), flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        session.client.close()
+        if provider is not None:
+            provider.stop()
+
+    items = outcomes(session)
+    results = summary(session, mode)
+    folder = out / "explore"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "explore.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    for n, failure in enumerate(session.failures.values(), 1):
+        (folder / f"sequence-{n}.json").write_text(json.dumps(
+            {"seed": seed, "requirements": list(failure.requirements), "steps": [s.replayable() for s in failure.steps],
+             "readable": [s.line for s in failure.steps]}, indent=2), encoding="utf-8")
+    write_junit(folder / "junit.xml", items)
+
+    levels = verdicts.levels_of(catalogue())
+    overall = verdicts.overall(items, levels)
+    if interrupted or session.broken:
+        overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
+    record = run.Record(started=started, ended=run.now(), service_roots=[base_url])
+    ident = run.identity(settings, record, [f"explore: {mode}"], overall)
+    page = verdicts.page(verdicts.verdicts(catalogue(), items, suite={}), ident.rows(), overall, {},
+                         title=f"Exploration verdicts: {settings.env_name}")
+    (folder / "requirements.html").write_text(page.replace("</body>", evidence_html(session) + "</body>"),
+                                              encoding="utf-8")
+
+    print(f"{session.operations} operations ({session.requests} requests) in {results['minutes']} min, "
+          f"{results['operations_per_minute']} operations per minute, {session.sequences} sequences"
+          + (f"; stopped: {session.stopped}" if session.stopped else ""))
+    for n, failure in enumerate(session.failures.values(), 1):
+        print(f"\nViolation of {', '.join(failure.requirements)} (first violation after {session.first_failure_at} "
+              f"operations); the shortest sequence found, {len(failure.steps)} steps, seed {seed}:")
+        print(failure.readable())
+        print(f"Replay: gpc-assure explore --replay {folder / f'sequence-{n}.json'}   (the whole exploration: "
+              f"--replay {seed})")
+    if session.broken:
+        cli._say(f"explore: could not finish: {session.broken}")
+    print(f"\nOverall verdict: {overall}: {verdicts.MEANING[overall]}")
+    print(f"Requirement view: {folder / 'requirements.html'}")
+    if interrupted:
+        return cli.INTERRUPTED
+    return junit.exit_code(items, levels)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")

@@ -1,0 +1,56 @@
+"""gpc-assure explore: clean against the bundled provider, a lifecycle fault found and shrunk to a few steps
+that replay, and every booking cancelled (each ledger attempt closed)."""
+
+import json
+import subprocess
+import sys
+
+from harness.settings import PROJECT_ROOT
+
+
+def _explore(tmp_path, *args, **env):
+    reports = tmp_path / "reports"
+    environment = {"PATH": "/usr/bin:/bin", "GPC_ENV": "reference", "GPC_REPORTS_DIR": str(reports), **env}
+    proc = subprocess.run([sys.executable, "-m", "harness", "explore", *args], cwd=PROJECT_ROOT, env=environment,
+                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    results = json.loads((reports / "explore" / "explore.json").read_text())
+    return proc, results, reports
+
+
+def _every_booking_closed(reports):
+    lines = [json.loads(line) for path in (reports / "ledger").glob("ledger-*.jsonl")
+             for line in path.read_text().splitlines()]
+    attempts = {r["marker"] for r in lines if r["event"] == "attempt"}
+    booked = {r["marker"] for r in lines if r["event"] == "booked"}
+    closed = {r["marker"] for r in lines if r["event"] == "closed"}
+    return booked, booked <= closed and attempts
+
+
+def test_a_clean_exploration_passes_and_cancels_every_booking(tmp_path):
+    proc, results, reports = _explore(tmp_path, "--budget", "60", "--seed", "3")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert results["operations"] == 60 and results["failures"] == []
+    booked, closed = _every_booking_closed(reports)
+    assert booked, "the exploration booked nothing, so its clean-up proves nothing"
+    assert closed, "a booking of the exploration was left open"
+    assert "CONFORMANT" in (reports / "explore" / "requirements.html").read_text()
+
+
+def test_a_lifecycle_fault_is_found_shrunk_and_replayed(tmp_path):
+    proc, results, reports = _explore(tmp_path, "--budget", "150", "--seed", "1",
+                                      GPC_REFERENCE_FAULTS="amend_twice_drops_schedule_type")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    failure = next(f for f in results["failures"] if "AMEND-01" in f["requirements"])
+    assert len(failure["steps"]) <= 6, failure["readable"]
+    assert "Violation of AMEND-01" in proc.stdout and "seed 1" in proc.stdout
+    assert [s["rule"] for s in failure["steps"]].count("amend") >= 2, failure["readable"]
+    assert _every_booking_closed(reports)[1]
+    page = (reports / "explore" / "requirements.html").read_text()
+    assert "NON-CONFORMANT" in page and "Sequence 1: AMEND-01" in page
+
+    sequence = reports / "explore" / "sequence-1.json"
+    saved = tmp_path / "sequence.json"
+    saved.write_text(sequence.read_text())
+    again, replayed, _ = _explore(tmp_path, "--replay", str(saved),
+                                  GPC_REFERENCE_FAULTS="amend_twice_drops_schedule_type")
+    assert again.returncode == 1 and any("AMEND-01" in f["requirements"] for f in replayed["failures"])
