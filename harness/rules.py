@@ -280,7 +280,8 @@ def _(seen: Observed) -> list[Violation]:
     requirement = TYPE_RULE[seen.exchange.interaction]
     return [violation(requirement, f"Appointment {a.get('id')}", "Appointment.serviceType[*].text", "a slot type",
                       "empty", f"Appointment {a.get('id')} has no slot type: Appointment.serviceType[*].text is empty")
-            for a in seen.appointments() if not any((c or {}).get("text") for c in a.get("serviceType") or [])]
+            for a in seen.appointments()
+            if not any(((c or {}).get("text") or "").strip() for c in a.get("serviceType") or [])]
 
 
 @rule("a booking's Location header names the created appointment", "BOOK-01", (ix.BOOK_APPOINTMENT.name,))

@@ -112,8 +112,8 @@ def retrieve_back(gp_connect, settings, patient_id, booked):
     fail_if_any(appts.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"), ex.short_request())
 
 
-@then(parsers.re(r"the description and comment are stored and read back intact(?P<refusable>, or the request is "
-                 r"refused)?"))
+@then(parsers.re(r"the description and comment are stored and read back intact(?P<refusable>, or not accepted at "
+                 r"all)?"))
 def text_intact(gp_connect, response, refusable, scenario_requirements):
     rule = scenario_requirements[0]
     fail_if_any(changes.text_kept_violations(response, rule, bool(refusable)), response.short_request())

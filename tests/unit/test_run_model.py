@@ -1,0 +1,288 @@
+"""The model of the run (harness/run_model.py) fed with real exchanges over httpx.MockTransport: a
+search, a booking, then reads, retrieves, amendments and cancellations, each later observation
+compared with what the run did. Pins each comparison's wording and the requirement it names."""
+
+import copy
+
+import httpx
+import pytest
+
+from harness import interactions as ix
+from harness.client import FHIR_JSON, GpConnectClient
+from harness.gpconnect import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL
+from harness.run_model import PRACTITIONER_ROLE_URL, RunModel
+from harness.settings import load_settings
+
+ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
+ROLE = {"url": PRACTITIONER_ROLE_URL, "valueCodeableConcept": {"coding": [
+    {"system": "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1", "code": "R0260"}]}}
+CHANNEL = {"url": DELIVERY_CHANNEL_URL, "valueCode": "In-person"}
+TIMES = {"7": ("10:00", "10:10"), "8": ("10:10", "10:20"), "9": ("10:20", "10:30"), "20": ("13:00", "13:10")}
+LONG_COMMENT = "c" * 500
+
+
+def at(hhmm: str, day: int = 1) -> str:
+    return f"2026-12-{day:02d}T{hhmm}:00+00:00"
+
+
+def slot(sid: str, schedule: str = "3", slot_type: str = "GP Appointment") -> dict:
+    start, end = TIMES[sid]
+    return {"resourceType": "Slot", "id": sid, "status": "free", "schedule": {"reference": f"Schedule/{schedule}"},
+            "start": at(start), "end": at(end), "serviceType": [{"text": slot_type}], "extension": [CHANNEL]}
+
+
+SEARCH = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in [
+    {"resourceType": "Schedule", "id": "3", "serviceCategory": {"text": "Morning surgery"}, "extension": [ROLE],
+     "actor": [{"reference": "Location/2"}, {"reference": "Practitioner/5"}]},
+    {"resourceType": "Schedule", "id": "4", "extension": [ROLE], "actor": [{"reference": "Location/2"}]},
+    slot("7"), slot("8"), slot("9"), slot("20", schedule="4", slot_type="Blood Test")]]}
+
+
+def sent(*slot_ids: str, comment: str = "Booked by the harness") -> dict:
+    return {"resourceType": "Appointment", "status": "booked", "start": at(TIMES[slot_ids[0]][0]),
+            "end": at(TIMES[slot_ids[-1]][1]), "slot": [{"reference": f"Slot/{s}"} for s in slot_ids],
+            "description": "gpc-1 assurance booking", "comment": comment,
+            "participant": [{"actor": {"reference": "Patient/40"}, "status": "accepted"}]}
+
+
+def answer(request: dict, aid: str = "1", version: str = "1", untyped: bool = False) -> dict:
+    """What a conformant provider answers for `request`."""
+    body = copy.deepcopy(request)
+    body.update({"id": aid, "meta": {"versionId": version}, "serviceType": [{"text": "GP Appointment"}],
+                 "serviceCategory": {"text": "Morning surgery"}, "extension": [CHANNEL, ROLE]})
+    body["participant"] = body["participant"] + [{"actor": {"reference": "Location/2"}, "status": "accepted"},
+                                                 {"actor": {"reference": "Practitioner/5"}, "status": "accepted"}]
+    if untyped:
+        body["serviceType"] = [{"text": "Blood Test"}]
+        del body["serviceCategory"]
+        body["participant"] = body["participant"][:2]
+    return body
+
+
+class Run:
+    """A RunModel fed by exchanges with a mock provider that answers what each test says."""
+
+    def __init__(self):
+        self.model = RunModel()
+        self._next = (200, {})
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            status, body = self._next
+            return httpx.Response(status, json=body, headers={"Content-Type": FHIR_JSON, "Cache-Control": "no-store"})
+
+        self.client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), ROOT,
+                                      transport=httpx.MockTransport(handler))
+
+    def send(self, interaction, path, status, body, request=None, params=None):
+        self._next = (status, body)
+        headers = {"If-Match": 'W/"1"'} if request is not None and interaction is not ix.BOOK_APPOINTMENT else None
+        exchange = self.client.send(interaction, path, body=request, params=params, headers=headers)
+        return self.model.observe(exchange)
+
+    def search(self):
+        return self.send(ix.SEARCH_SLOTS, "Slot", 200, SEARCH, params=[("start", "ge2026-12-01")])
+
+    def book(self, request, body):
+        return self.send(ix.BOOK_APPOINTMENT, "Appointment", 201, body, request)
+
+    def read(self, body, aid="1"):
+        return self.send(ix.READ_APPOINTMENT, f"Appointment/{aid}", 200, body)
+
+    def retrieve(self, *appointments, first="2026-12-01", last="2026-12-07", patient="40"):
+        bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": a} for a in appointments]}
+        return self.send(ix.RETRIEVE_APPOINTMENTS, f"Patient/{patient}/Appointment", 200, bundle,
+                         params=[("start", f"ge{first}"), ("start", f"le{last}")])
+
+    def amend(self, request, body):
+        return self.send(ix.AMEND_APPOINTMENT, f"Appointment/{request['id']}", 200, body, request)
+
+    def cancel(self, request, body):
+        return self.send(ix.CANCEL_APPOINTMENT, f"Appointment/{request['id']}", 200, body, request)
+
+
+def said(violations):
+    return [(v.requirements, v.message) for v in violations]
+
+
+@pytest.fixture
+def run():
+    model = Run()
+    assert model.search() == []
+    yield model
+    model.client.close()
+
+
+@pytest.fixture
+def booked(run):
+    """A two-slot appointment booked and answered correctly: the model knows it at version 1."""
+    request = sent("7", "8")
+    assert run.book(request, answer(request)) == []
+    return answer(request)
+
+
+def cancellation(appointment: dict, reason: str = "No longer needed") -> dict:
+    body = copy.deepcopy(appointment)
+    body["status"] = "cancelled"
+    body["extension"] = body["extension"] + [{"url": CANCELLATION_REASON_URL, "valueString": reason}]
+    return body
+
+
+# ---------------------------------------------------------------- a conformant run shows nothing
+
+def test_a_multi_slot_appointment_booked_read_retrieved_amended_and_cancelled_correctly_shows_nothing(run, booked):
+    assert run.read(booked) == []
+    assert run.retrieve(booked) == []
+    amended = dict(booked, description="gpc-1 amended", comment="Amended")
+    assert run.amend(amended, dict(amended, meta={"versionId": "2"})) == []
+    assert run.read(dict(amended, meta={"versionId": "2"})) == []
+    cancelled = cancellation(dict(amended, meta={"versionId": "2"}))
+    assert run.cancel(cancelled, dict(cancelled, meta={"versionId": "3"})) == []
+    assert run.retrieve(dict(cancelled, meta={"versionId": "3"})) == []
+
+
+def test_an_appointment_on_an_untyped_schedule_without_a_schedule_type_shows_nothing(run):
+    request = sent("20")
+    assert run.book(request, answer(request, untyped=True)) == []
+
+
+# ---------------------------------------------------------------- types
+
+def test_a_slot_type_that_differs_only_by_surrounding_spaces_is_named_as_such(run):
+    request = sent("7")
+    body = dict(answer(request), serviceType=[{"text": " GP Appointment "}])
+    assert said(run.book(request, body)) == [(("BOOK-TYPE-01",), (
+        "Appointment 1 slot type differs from its booked slot's: expected 'GP Appointment', got ' GP Appointment ' "
+        "(they differ only by surrounding spaces; the spec asks for the same text)"))]
+
+
+def test_a_different_slot_type_on_read_names_the_read_requirement(run, booked):
+    body = dict(booked, serviceType=[{"text": "Extended Appointment"}])
+    assert said(run.read(body)) == [(("READ-TYPE-01",), (
+        "Appointment 1 slot type differs from its booked slot's: expected 'GP Appointment', got "
+        "'Extended Appointment'"))]
+
+
+def test_a_schedule_type_gone_on_retrieve_names_the_retrieve_requirement(run, booked):
+    body = {k: v for k, v in booked.items() if k != "serviceCategory"}
+    assert said(run.retrieve(body)) == [(("RETR-TYPE-01",), (
+        "Appointment 1 schedule type differs from its schedule's: expected 'Morning surgery', got none "
+        "(Appointment.serviceCategory.text is empty)"))]
+
+
+def test_a_schedule_type_that_differs_only_by_surrounding_spaces_is_named_as_such(run, booked):
+    body = dict(booked, serviceCategory={"text": "Morning surgery "})
+    assert said(run.read(body)) == [(("READ-TYPE-01",), (
+        "Appointment 1 schedule type differs from its schedule's: expected 'Morning surgery', got 'Morning surgery ' "
+        "(they differ only by surrounding spaces; the spec asks for the same text)"))]
+
+
+def test_a_schedule_type_given_to_an_appointment_on_an_untyped_schedule_is_named(run):
+    request = sent("20")
+    body = dict(answer(request, untyped=True), serviceCategory={"text": "General Clinic"})
+    assert said(run.book(request, body)) == [(("BOOK-SCHEDTYPE-01",), (
+        "Appointment 1 has schedule type 'General Clinic' though its schedule (Schedule 4) has none"))]
+
+
+# ---------------------------------------------------------------- slots, span, channel, role, participants
+
+def test_a_multi_slot_appointment_that_ends_with_its_first_slot_is_named(run, booked):
+    body = dict(booked, end=at("10:10"))
+    assert said(run.read(body)) == [(("READ-STATE-01",), (
+        f"Appointment 1 runs {at('10:00')} to {at('10:10')}, expected {at('10:00')} to {at('10:20')} (its 2 slots)"))]
+
+
+def test_a_multi_slot_appointment_that_lists_only_its_first_slot_is_named(run, booked):
+    body = dict(booked, slot=[{"reference": "Slot/7"}])
+    assert said(run.retrieve(body)) == [(("RETR-STATE-01",), "Appointment 1 lists slots ['7'], booked ['7', '8']")]
+
+
+def test_a_missing_delivery_channel_and_practitioner_role_are_named(run):
+    request = sent("7")
+    body = dict(answer(request), extension=[])
+    assert said(run.book(request, body)) == [
+        (("BOOK-FIELDS-01",), "Appointment 1 delivery channel is missing, expected its slot's 'In-person'"),
+        (("BOOK-FIELDS-01",), "Appointment 1 practitioner role is missing, expected its schedule's ['R0260']")]
+
+
+def test_a_lost_patient_and_location_are_named(run, booked):
+    body = dict(booked, participant=[{"actor": {"reference": "Practitioner/5"}, "status": "accepted"}])
+    assert said(run.read(body)) == [
+        (("READ-STATE-01",), "Appointment 1 has lost its patient Patient/40 from participant"),
+        (("READ-STATE-01",), "Appointment 1 has no participant Location/2, its schedule's location")]
+
+
+# ---------------------------------------------------------------- text, status, version
+
+def test_a_comment_cut_to_100_characters_is_named_with_both_lengths(run):
+    request = sent("7", comment=LONG_COMMENT)
+    body = dict(answer(request), comment=LONG_COMMENT[:100])
+    assert said(run.book(request, body)) == [(("BOOK-TEXT-01",), (
+        f"Appointment 1 comment is '{'c' * 59}...' (100 characters), sent '{'c' * 59}...' (500 characters) "
+        "(cut to 100 of 500 characters)"))]
+
+
+def test_an_amendment_that_changed_start_is_named(run, booked):
+    request = dict(booked, start=at("09:55"), description="gpc-1 amended")
+    assert said(run.amend(request, dict(request, meta={"versionId": "2"}))) == [(("AMEND-OTHER-01",), (
+        f"Appointment 1 runs {at('09:55')} to {at('10:20')}, expected {at('10:00')} to {at('10:20')} (its 2 slots)"))]
+
+
+def test_an_amendment_that_kept_its_version_is_named(run, booked):
+    request = dict(booked, description="gpc-1 amended")
+    assert said(run.amend(request, request)) == [(("AMEND-01",), "Appointment 1 amended but still at version 1")]
+
+
+def test_a_cancellation_that_changed_the_comment_is_named(run, booked):
+    request = dict(cancellation(booked), comment="Changed on cancel")
+    assert said(run.cancel(request, dict(request, meta={"versionId": "2"}))) == [(("CANCEL-OTHER-01",), (
+        "Appointment 1 comment is 'Changed on cancel', sent 'Booked by the harness'"))]
+
+
+def test_a_cancellation_whose_reason_is_lost_is_named(run, booked):
+    request = cancellation(booked)
+    body = dict(request, meta={"versionId": "2"}, extension=[CHANNEL, ROLE])
+    assert said(run.cancel(request, body)) == [(("CANCEL-01",), (
+        "Appointment 1 cancellation reason is None, sent 'No longer needed'"))]
+
+
+def test_a_read_after_cancel_still_booked_is_named(run, booked):
+    request = cancellation(booked)
+    assert run.cancel(request, dict(request, meta={"versionId": "2"})) == []
+    assert said(run.read(dict(booked, meta={"versionId": "2"}))) == [
+        (("READ-STATE-01",), "Appointment 1 status is 'booked', expected 'cancelled'"),
+        (("READ-STATE-01",), "Appointment 1 cancellation reason is None, sent 'No longer needed'")]
+
+
+def test_a_read_of_the_version_before_an_amendment_is_named(run, booked):
+    amended = dict(booked, description="gpc-1 amended")
+    assert run.amend(amended, dict(amended, meta={"versionId": "2"})) == []
+    assert said(run.read(amended)) == [(("READ-ETAG-01",), (
+        "Appointment 1 is read at version '1', but this run last saw it amended (version 2)"))]
+
+
+# ---------------------------------------------------------------- retrieve and double booking
+
+def test_a_booked_appointment_left_out_of_retrieve_is_named(run, booked):
+    assert said(run.retrieve()) == [(("RETR-BOOKED-01",), (
+        f"Appointment 1 (booked, 2 slots, {at('10:00')}) booked by this run is not returned for 2026-12-01 to "
+        "2026-12-07"))]
+
+
+def test_a_cancelled_appointment_left_out_of_retrieve_is_named(run, booked):
+    request = cancellation(booked)
+    assert run.cancel(request, dict(request, meta={"versionId": "2"})) == []
+    assert said(run.retrieve()) == [(("RETR-CANCELLED-01",), (
+        f"Appointment 1 (cancelled, 2 slots, {at('10:00')}) booked by this run is not returned for 2026-12-01 to "
+        "2026-12-07"))]
+
+
+def test_an_appointment_outside_the_dates_or_of_another_patient_is_not_expected(run, booked):
+    assert run.retrieve(first="2026-12-02", last="2026-12-07") == []
+    assert run.retrieve(patient="41") == []
+
+
+def test_a_slot_booked_twice_is_named(run, booked):
+    request = sent("8", "9")
+    body = answer(request, aid="2")
+    assert said(run.book(request, body)) == [(("BOOK-DUP-01",), (
+        "Appointment 2 was booked on Slot 8, which Appointment 1 of this run already holds"))]
