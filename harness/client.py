@@ -118,15 +118,20 @@ class Exchange:
         `response_body` replaces the response body's text (a summary of a large body stored elsewhere)."""
         out = []
         if self.reused_from is not None:
+            # Headers, claims and response headers are the original's, in its own evidence: not repeated.
             sent = time.strftime("%H:%M:%S", time.localtime(self.sent_at))
             out += [f"Not sent again: the answer to the identical request sent at {sent} in this run is reused "
-                    "(no write since).", ""]
+                    "(no write since); its headers, JWT claims and response headers are in that exchange's "
+                    "evidence.", "", self.request_line, "", "-" * 60,
+                    f"HTTP {self.status}  (answered in {self.elapsed_s:.3f} s at {sent})", "",
+                    _pretty(self.response_text) if response_body is None else response_body]
+            return "\n".join(out)
         out.append(f"{self.request_line}")
         out += [f"{k}: {v}" for k, v in self.request_headers.items()]
         if self.request_body:
             out += ["", _pretty(self.request_body)]
         if self.jwt_claims is not None:
-            out += ["", "Decoded JWT claims (bearer token redacted above):", json.dumps(self.jwt_claims, indent=2)]
+            out += ["", "Decoded JWT claims (bearer token redacted above):", pretty_json(self.jwt_claims)]
         out += ["", "-" * 60]
         if self.error:
             out.append(f"No response: {self.error}")
@@ -139,9 +144,24 @@ class Exchange:
 
 def _pretty(text: str) -> str:
     try:
-        return json.dumps(json.loads(text), indent=2)
+        return pretty_json(json.loads(text))
     except ValueError:
         return text
+
+
+def pretty_json(value: Any, width: int = 120, indent: str = "") -> str:
+    """JSON indented by two spaces, but any object or array that fits in `width` characters on one
+    line stays on one line: as readable as full indenting and about half the size for FHIR."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(indent) + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
+        return flat
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {pretty_json(v, width, inner).lstrip()}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    items = [f"{inner}{pretty_json(v, width, inner).lstrip()}" for v in value]
+    return "[\n" + ",\n".join(items) + f"\n{indent}]"
 
 
 Listener = Callable[[Exchange], None]

@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+from .client import pretty_json
 from .errors import HarnessError, Nonconformance
 from .settings import PROJECT_ROOT
 
@@ -83,9 +84,9 @@ def body_digest(text: str) -> str:
 
 
 def pretty(text: str) -> str:
-    """JSON indented for reading; other text as it is."""
+    """JSON indented for reading (small objects kept on one line); other text as it is."""
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        return pretty_json(json.loads(text))
     except ValueError:
         return text
 
@@ -120,7 +121,7 @@ def summarise_body(text: str, data, shown_as: str) -> str:
             if kind in seen or len(seen) >= SAMPLE_TYPES_SHOWN:
                 continue
             seen.add(kind)
-            lines += ["", f"First {kind}:", json.dumps(resource, indent=2, ensure_ascii=False)]
+            lines += ["", f"First {kind}:", pretty_json(resource)]
     elif isinstance(data, dict):
         lines.append(f"{data.get('resourceType', 'JSON object')} with {len(data)} elements")
     return "\n".join(lines)

@@ -37,7 +37,7 @@ def exchange_of(body: dict):
 def test_a_small_body_is_shown_whole_and_pretty_printed(tmp_path):
     text = evidence(exchange_of(bundle(2)), tmp_path)
     assert '"resourceType": "Bundle",\n  "type": "searchset"' in text
-    assert '{\n  "resourceType": "Parameters"\n}' in text  # the request body too
+    assert '\n\n{"resourceType": "Parameters"}\n' in text  # the request body too, small objects on one line
     assert not (tmp_path / "evidence").exists()
 
 
@@ -93,5 +93,18 @@ def test_a_reused_answer_shows_its_originals_body_and_says_it_was_not_sent(tmp_p
     shown = evidence(first, tmp_path)
     again = evidence(first.reuse(), tmp_path)
     assert again.startswith("Not sent again: the answer to the identical request sent at ")
-    assert shown.split("-" * 60)[1] == again.split("-" * 60)[1]
+    assert shown[shown.index("Body of"):] == again[again.index("Body of"):]
+    assert "Ssp-TraceID" in shown and "Ssp-TraceID" not in again  # the original's headers are not repeated
     assert len(list((tmp_path / "evidence").iterdir())) == 1
+
+
+def test_pretty_json_keeps_small_objects_on_one_line_and_the_value_intact():
+    from harness.client import pretty_json
+
+    value = bundle(3)
+    text = pretty_json(value, width=80)
+    assert json.loads(text) == value
+    assert '\n  "type": "searchset",\n' in text
+    assert '"schedule": {"reference": "Schedule/s1"}' in text
+    assert all(len(line) <= 80 or '"' in line.strip()[:1] for line in text.splitlines())
+    assert pretty_json({"a": 1}) == '{"a": 1}' and pretty_json([]) == "[]"
