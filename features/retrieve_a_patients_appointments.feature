@@ -35,6 +35,59 @@ Feature: Retrieve a patient's appointments
       | with only one start       |
       | that ends before it starts |
 
+  @req:RETR-PARAM-01 @req:ERR-OO-01 @req:ERR-OO-05
+  Scenario Outline: A retrieve with start "<first>" and start "<second>" is refused
+    When the consumer retrieves the test patient's appointments with start "<first>" and start "<second>"
+    Then the provider refuses it with 422 INVALID_PARAMETER
+
+    Examples: dates in another format
+      | first                            | second                              |
+      | ge{today}                        | le{today+14:yyyy}                   |
+      | ge{today}                        | le{today+14:yyyy-MM}                |
+      | ge{today}                        | le{today+14:yyyy-MM-ddTHH:mm:ss}    |
+      | ge{today}                        | le{today+14:yyyy-MM-ddTHH:mm:ssZ}   |
+      | ge{today:yyyy}                   | le{today+14}                        |
+      | ge{today:yyyy-MM}                | le{today+14}                        |
+      | ge{today:yyyy-MM-ddTHH:mm:ss}    | le{today+14}                        |
+      | ge{today:yyyy-MM-ddTHH:mm:ssZ}   | le{today+14}                        |
+
+    Examples: prefixes other than ge and le
+      | first            | second           |
+      | ge{today}        | lt{today+14}     |
+      | ge{today}        | gt{today+14}     |
+      | ge{today}        | eq{today+14}     |
+      | ge{today}        | ge{today+14}     |
+      | lt{today}        | le{today+14}     |
+      | gt{today}        | le{today+14}     |
+      | eqs{today}       | le{today+14}     |
+      | le{today}        | le{today+14}     |
+      | random123{today} | random123{today+14} |
+
+    Examples: dates without prefixes, in the past
+      | first      | second     |
+      | 2010-02-03 | 2010-03-03 |
+      | 2010-03-03 | 2030-03-30 |
+
+  @req:RETR-PARAM-01 @req:ERR-OO-01
+  Scenario Outline: A retrieve with the single start "<start>" is refused
+    When the consumer retrieves the test patient's appointments with start "<start>" alone
+    Then the provider refuses it with 422 INVALID_PARAMETER
+
+    Examples:
+      | start        |
+      | le2030-03-03 |
+      | ge2030-03-03 |
+
+  @req:RETR-404-01 @req:ERR-OO-01
+  Scenario Outline: The appointments of patient id <id> are not found
+    When the consumer retrieves the appointments of the patient id "<id>"
+    Then the provider refuses it with HTTP 404
+
+    Examples:
+      | id   |
+      | null |
+      | dd   |
+
   @req:RETR-404-01 @req:ERR-OO-01
   Scenario: The appointments of an unknown patient are not found
     When the consumer retrieves the appointments of a patient id that does not exist

@@ -53,7 +53,7 @@ Feature: Search for free slots
     And the consumer searches for free slots over the search window adding a searchFilter of an unknown system
     Then the same slots are offered with the unknown searchFilter as without it
 
-  @req:SLOT-PARAM-01 @req:SLOT-PARAM-01-CODE @req:ERR-OO-01
+  @req:SLOT-PARAM-01 @req:SLOT-PARAM-01-CODE @req:ERR-OO-01 @req:ERR-OO-05
   Scenario Outline: A search window of <days> days is refused
     When the consumer searches for free slots over a window of <days> days
     Then the provider refuses it with 422 INVALID_PARAMETER

@@ -8,8 +8,9 @@ Violation naming the requirement it breaks; violations.fail_if_any turns it into
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 
 from . import fhir
@@ -156,6 +157,21 @@ def retrieve(client: GpConnectClient, patient_id: str, first: date | str, last: 
     if params is None:
         params = [("start", f"ge{first}"), ("start", f"le{last}")]
     return client.send(RETRIEVE_APPOINTMENTS, f"Patient/{patient_id}/Appointment", params=params)
+
+
+_DATE_TOKEN = re.compile(r"\{today(?:\+(\d+))?(?::([^}]+))?\}")
+_FORMATS = {"yyyy": "%Y", "yyyy-MM": "%Y-%m", "yyyy-MM-dd": "%Y-%m-%d", "yyyy-MM-ddTHH:mm:ss": "%Y-%m-%dT%H:%M:%S",
+            "yyyy-MM-ddTHH:mm:ssZ": "%Y-%m-%dT%H:%M:%SZ"}
+
+
+def date_value(token: str, today: date) -> str:
+    """A retrieve `start` value from a feature's logical token: `{today}` or `{today+14}` (optionally
+    `:yyyy`, `:yyyy-MM`, `:yyyy-MM-ddTHH:mm:ss`, `:yyyy-MM-ddTHH:mm:ssZ`) is replaced by that date in
+    that format (09:00 for a time); anything else is sent as written, e.g. `ge{today}` or `2010-02-03`."""
+    def expand(m: re.Match) -> str:
+        day = today + timedelta(days=int(m.group(1) or 0))
+        return datetime.combine(day, time(9, 0)).strftime(_FORMATS[m.group(2) or "yyyy-MM-dd"])
+    return _DATE_TOKEN.sub(expand, token)
 
 
 def retrieved_appointments(exchange: Exchange) -> list[dict]:

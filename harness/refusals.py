@@ -6,7 +6,8 @@ a 4xx with another status or code is a refusal all the same, so only the expecta
 Whichever request was refused, a missing or unparsable OperationOutcome breaks ERR-OO-01; an issue
 without exactly one Spine coding with its code and display breaks ERR-OO-02; an issue whose severity
 is not `error` or that has no issue type breaks ERR-OO-03; an OperationOutcome whose meta.profile
-does not name GPConnect-OperationOutcome-1 breaks ERR-OO-04. The profile must be among meta.profile,
+does not name GPConnect-OperationOutcome-1 breaks ERR-OO-04; a 422 without diagnostics on any issue
+breaks ERR-OO-05 ("detailed diagnostic information MUST be supplied" for the 422 codes). The profile must be among meta.profile,
 not the only one: the spec asks for a resource "profiled to" GPConnect-OperationOutcome-1 and says
 nothing of other profiles, and meta.profile is 0..* in STU3 (NHS's suite checks only that meta is
 present on an OperationOutcome).
@@ -26,7 +27,8 @@ OPERATION_OUTCOME = "ERR-OO-01"
 SPINE_CODING = "ERR-OO-02"
 SEVERITY = "ERR-OO-03"
 OUTCOME_PROFILE = "ERR-OO-04"
-OUTCOME_RULES = (OPERATION_OUTCOME, SPINE_CODING, SEVERITY, OUTCOME_PROFILE)
+DIAGNOSTICS = "ERR-OO-05"
+OUTCOME_RULES = (OPERATION_OUTCOME, SPINE_CODING, SEVERITY, OUTCOME_PROFILE, DIAGNOSTICS)
 # Refusal rules whose status and code come from NHS's suite, not the spec: a refusal with another
 # 4xx status or code misses only the NHS expectation (spec/requirements.csv, level NHS expectation).
 CODE_RULES = {
@@ -108,12 +110,13 @@ def body_violations(exchange: Exchange) -> list[Violation]:
         why = str(exc).removesuffix(f" ({where})")
         return [_response(OPERATION_OUTCOME, "body", "an OperationOutcome", why,
                           f"HTTP {exchange.status} refusal carries no OperationOutcome: {why}")]
-    return outcome_violations(exchange.json())
+    return outcome_violations(exchange.json(), exchange.status)
 
 
-def outcome_violations(outcome: dict) -> list[Violation]:
+def outcome_violations(outcome: dict, status: int | None = None) -> list[Violation]:
     """What an OperationOutcome (JSON) lacks of GPConnect-OperationOutcome-1: its profile, and on each
-    issue severity error, an issue type, exactly one Spine coding with a code and its display."""
+    issue severity error, an issue type, exactly one Spine coding with a code and its display; on a
+    422 (`status`), diagnostics."""
     found = []
     profiles = ((outcome.get("meta") or {}).get("profile")) or []
     wanted = PROFILE_FOR["OperationOutcome"]
@@ -123,6 +126,9 @@ def outcome_violations(outcome: dict) -> list[Violation]:
                                f"OperationOutcome meta.profile does not name {wanted}: "
                                f"got {', '.join(map(str, profiles)) or 'none'}"))
     issues = outcome.get("issue") or []
+    if status == 422 and issues and not any(str(i.get("diagnostics") or "").strip() for i in issues):
+        found.append(violation(DIAGNOSTICS, "OperationOutcome", "OperationOutcome.issue.diagnostics",
+                               "detailed diagnostics", "none", "HTTP 422 OperationOutcome has no diagnostics"))
     if not issues:
         found.append(violation(SPINE_CODING, "OperationOutcome", "OperationOutcome.issue", "an issue", "none",
                                "OperationOutcome has no issue"))

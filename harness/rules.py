@@ -135,12 +135,12 @@ def _(seen: Observed) -> list[Violation]:
 
 
 @rule("every refusal's OperationOutcome meets GPConnect-OperationOutcome-1",
-      (refusals.SPINE_CODING, refusals.SEVERITY, refusals.OUTCOME_PROFILE), when=REFUSAL)
+      (refusals.SPINE_CODING, refusals.SEVERITY, refusals.OUTCOME_PROFILE, refusals.DIAGNOSTICS), when=REFUSAL)
 def _(seen: Observed) -> list[Violation]:
     body = seen.body
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return []  # a refusal without one is named by the scenario that asked for it (ERR-OO-01)
-    return refusals.outcome_violations(body)
+    return refusals.outcome_violations(body, seen.exchange.status)
 
 
 @rule("meta.profile and meta.versionId on every returned resource", "FND-META-01", NOT_METADATA)

@@ -248,11 +248,11 @@ def _as_bad_request(a: Answer, diagnostics: str) -> None:
          SEARCH)
 def _(a: Answer) -> None:
     _as_bad_request(a, "status must be free")
+rule_off("search_prefix_unchecked", "SLOT-PARAM-06", "a start or end prefix other than ge and le is read as ge and le")
+rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not a date is read as the default window")
 behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
 
-rule_off("search_prefix_unchecked", "SLOT-PARAM-06", "a start or end prefix other than ge and le is read as ge and le")
-rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not a date is read as the default window")
 # ---------------------------------------------------------------- book an appointment
 
 
@@ -278,14 +278,14 @@ behaviour("book_drops_booking_org", "BOOK-ORG-01", "the booking organisation is 
 behaviour("book_truncates_comment", "BOOK-TEXT-01", "the comment is cut to 50 characters")
 rule_off("book_reason_accepted", "BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted")
 
-# ---------------------------------------------------------------- retrieve a patient's appointments
-
-
 
 @rewrite("book_reason_wrong_code", "BOOK-NOREASON-01-CODE",
          "a booking carrying reason or specialty gives 400 BAD_REQUEST instead of 422 INVALID_RESOURCE", BOOK)
 def _(a: Answer) -> None:
     _as_bad_request(a, "reason and specialty must not be sent")
+
+# ---------------------------------------------------------------- retrieve a patient's appointments
+
 
 @rewrite("retrieve_drops_types", "RETR-TYPE-01", "retrieved appointments have no serviceType", RETRIEVE)
 def _(a: Answer) -> None:
@@ -347,7 +347,6 @@ behaviour("cancelled_amend_repeats_version", "AMEND-CANCELLED-01",
           shown_by="explore")
 behaviour("retrieve_other_patients", "RETR-DATES-01",
           "a retrieve also returns other patients' appointments on the days asked", shown_by="explore")
-
 
 # ---------------------------------------------------------------- foundations on every interaction
 
@@ -415,17 +414,6 @@ def _(a: Answer) -> None:
                 coding["system"] = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
 
 
-@rewrite("fullurl_populated", "FND-FULLURL-01", "Bundle entries carry fullUrl")
-def _(a: Answer) -> None:
-    if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
-        for entry in a.body.get("entry") or []:
-            entry["fullUrl"] = f"{entry['resource']['resourceType']}/{entry['resource'].get('id')}"
-
-
-@rewrite("capability_old_version", "FND-CAP-01", "the CapabilityStatement says version 1.2.6", METADATA)
-def _(a: Answer) -> None:
-    if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
-        a.body["version"] = "1.2.6"
 @rewrite("oo_two_codings", "ERR-OO-02", "OperationOutcome issues carry a second coding beside the Spine code")
 def _(a: Answer) -> None:
     for outcome in a.of_type("OperationOutcome"):
@@ -449,12 +437,31 @@ def _(a: Answer) -> None:
             issue["severity"] = "warning"
 
 
+@rewrite("oo_422_no_diagnostics", "ERR-OO-05", "422 OperationOutcomes carry no diagnostics")
+def _(a: Answer) -> None:
+    if a.status == 422:
+        for outcome in a.of_type("OperationOutcome"):
+            for issue in outcome.get("issue") or []:
+                issue.pop("diagnostics", None)
+
+
 @rewrite("oo_no_profile", "ERR-OO-04", "OperationOutcomes carry no meta.profile")
 def _(a: Answer) -> None:
     for outcome in a.of_type("OperationOutcome"):
         outcome.pop("meta", None)
 
 
+@rewrite("fullurl_populated", "FND-FULLURL-01", "Bundle entries carry fullUrl")
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+        for entry in a.body.get("entry") or []:
+            entry["fullUrl"] = f"{entry['resource']['resourceType']}/{entry['resource'].get('id')}"
+
+
+@rewrite("capability_old_version", "FND-CAP-01", "the CapabilityStatement says version 1.2.6", METADATA)
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
+        a.body["version"] = "1.2.6"
 
 # ---------------------------------------------------------------- what the run's model of its appointments sees
 

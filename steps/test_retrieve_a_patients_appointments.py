@@ -37,6 +37,26 @@ def retrieve_invalid(gp_connect, patient_id, kind):
     return appts.retrieve(gp_connect, patient_id, "", "", params=params)
 
 
+@when(parsers.parse('the consumer retrieves the test patient\'s appointments with start "{first}" and start "{second}"'),
+      target_fixture="response")
+def retrieve_with_values(gp_connect, patient_id, first, second):
+    today = ss.uk_today()
+    params = [("start", appts.date_value(first, today)), ("start", appts.date_value(second, today))]
+    return appts.retrieve(gp_connect, patient_id, "", "", params=params)
+
+
+@when(parsers.parse('the consumer retrieves the test patient\'s appointments with start "{start}" alone'),
+      target_fixture="response")
+def retrieve_with_one(gp_connect, patient_id, start):
+    return appts.retrieve(gp_connect, patient_id, "", "", params=[("start", appts.date_value(start, ss.uk_today()))])
+
+
+@when(parsers.parse('the consumer retrieves the appointments of the patient id "{patient}"'), target_fixture="response")
+def retrieve_of(gp_connect, patient):
+    today = ss.uk_today()
+    return appts.retrieve(gp_connect, patient, today, today + timedelta(days=7))
+
+
 @when("the consumer retrieves the appointments of a patient id that does not exist", target_fixture="response")
 def retrieve_unknown(gp_connect):
     today = ss.uk_today()

@@ -210,7 +210,8 @@ def test_of_two_simultaneous_bookings_exactly_one_succeeds(exchange_of):
                 "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
                 "issue": [{"severity": "error", "code": "conflict", "details": {
                     "coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
-                                "code": "DUPLICATE_REJECTED", "display": "Duplicate rejected"}]}}]}
+                                "code": "DUPLICATE_REJECTED", "display": "Duplicate rejected"}]},
+                           "diagnostics": "the slot is already booked"}]}
     assert appts.race_violations([booking(201), booking(409, conflict)]) == []
     wrong = appts.race_violations([booking(201), booking(422, conflict)])
     assert messages(wrong) == ["expected HTTP 409, got 422"] and rules(wrong) == ["BOOK-RACE-01"]

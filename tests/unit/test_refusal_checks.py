@@ -17,7 +17,8 @@ OO_PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOu
 def outcome(code="INVALID_PARAMETER", system=SPINE_CODE_SYSTEM):
     coding = [{"system": system, "code": code, "display": "Some display"}] if code else []
     return {"resourceType": "OperationOutcome", "meta": {"profile": [OO_PROFILE]},
-            "issue": [{"severity": "error", "code": "invalid", "details": {"coding": coding}}]}
+            "issue": [{"severity": "error", "code": "invalid", "details": {"coding": coding},
+                       "diagnostics": "what was wrong"}]}
 
 
 def search(exchange_of, status, body, headers=None):
@@ -84,6 +85,14 @@ def test_an_issue_without_a_type_is_named_by_the_rule_on_every_refusal():
     body = _changed(lambda b: b["issue"][0].pop("code"))
     assert [(v.message, v.requirements) for v in outcome_violations(body)] == [
         ("OperationOutcome.issue[0] has no issue type in code", ("ERR-OO-03",))]
+
+
+def test_a_422_without_diagnostics_is_named_and_other_refusals_need_none(exchange_of):
+    body = _changed(lambda b: b["issue"][0].pop("diagnostics"))
+    found = refusal_violations(search(exchange_of, 422, body), "SLOT-PARAM-01", 422, "INVALID_PARAMETER")
+    assert [(v.message, v.requirements) for v in found] == [("HTTP 422 OperationOutcome has no diagnostics",
+                                                              ("ERR-OO-05",))]
+    assert refusal_violations(search(exchange_of, 400, body), "FND-HDR-01", 400, "INVALID_PARAMETER") == []
 
 
 def test_another_profile_beside_the_outcome_profile_is_accepted(exchange_of):
