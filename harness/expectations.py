@@ -44,6 +44,12 @@ REFUSAL_STATUS = {DUPLICATE: 409, "AMEND-ETAG-01": 409, "CANCEL-ETAG-01": 409, "
                   "AMEND-CANCELLED-01": 422}
 # A cancelled appointment cannot be changed again, by amendment or by a second cancellation.
 CANCELLED = "AMEND-CANCELLED-01"
+# How a booking request may differ from a plain one, and the requirement that refuses it (None: still valid;
+# the consumer's own types must be ignored, which the model judges in the answer).
+BOOK_VARIANTS = {"as is": None, "with the consumer's own types": None, "with a reason": "BOOK-NOREASON-01",
+                 "with start and end not its slots'": "BOOK-STARTEND-01"}
+REFUSAL_STATUS.update({"BOOK-NOREASON-01": 422, "BOOK-STARTEND-01": 422, "READ-404-01": 404, "RETR-404-01": 404,
+                       "RETR-PARAM-01": 422})
 
 
 @dataclass(frozen=True)
@@ -104,18 +110,20 @@ def multi_slot_breaks(slots: list[SlotInfo]) -> list[str]:
     return found
 
 
-def booking(slots: list[SlotInfo], holding: dict[str, str], patient: str) -> Expected:
+def booking(slots: list[SlotInfo], holding: dict[str, str], patient: str, variant: str = "as is") -> Expected:
     """A booking of these slots for this patient, given the slots this run's appointments hold."""
     slots = sorted(slots, key=lambda s: s.start)
     breaks = multi_slot_breaks(slots)
     busy = [s.id for s in slots if s.id in holding]
     if busy:
         breaks.append(DUPLICATE)
+    if BOOK_VARIANTS[variant]:
+        breaks.append(BOOK_VARIANTS[variant])
     what = (f"booking Slot {', '.join(s.id for s in slots)}"
             + (f" ({'; '.join(MULTI_SLOT_RULES[r] for r in breaks if r in MULTI_SLOT_RULES)})"
                if set(breaks) - {DUPLICATE} else "")
             + (f" (Slot {', '.join(busy)} held by Appointment {holding[busy[0]]})" if busy else "")
-            + f" for Patient/{patient}")
+            + f" for Patient/{patient}" + ("" if variant == "as is" else f" {variant}"))
     return Expected(what, 201, "BOOK-MULTI-01" if len(slots) > 1 else ix.BOOK_APPOINTMENT.requirement, tuple(breaks))
 
 

@@ -67,6 +67,10 @@ AMEND_WEIGHTS = ("description", "comment", "description and comment", "descripti
                  "schedule type", "start")
 CANCEL_WEIGHTS = ("reason", "reason", "reason", "no reason", "description", "slot type")
 STALE_WEIGHTS = (False, False, False, True)
+VARIANT_WEIGHTS = ("as is",) * 6 + tuple(v for v in expectations.BOOK_VARIANTS if v != "as is")
+READ_WEIGHTS = ("one of this run's",) * 5 + ("an unknown id",)
+RETRIEVE_WEIGHTS = ("from today",) * 5 + ("from yesterday", "of an unknown patient")
+UNKNOWN_ID = "999999999"
 
 
 class Stop(BaseException):
@@ -294,18 +298,18 @@ class Explorer:
             chains += [[b, slot, a] for b in before[:1] for a in after[:1] if len(live.slots) == 1]
         return chains
 
-    def _book(self, step: Step, kind: str, pick: int, who: str = "the test patient") -> list:
+    def _book(self, step: Step, kind: str, pick: int, who: str = "the test patient", variant: str = "as is") -> list:
         chosen = _pick(self._candidates(kind), pick)
         if chosen is None:
             step.line = f"book {kind} for {who}: no such slots among those searched; nothing sent"
             return []
         patient = self._patient(who)
-        expected = expectations.booking(chosen, expectations.held(self.model), patient)
+        expected = expectations.booking(chosen, expectations.held(self.model), patient, variant)
         self._send(expected, ix.BOOK_APPOINTMENT)
-        booking = appts.book(self.client, self.session.ledger, self.settings, chosen, patient)
+        booking = appts.book(self.client, self.session.ledger, self.settings, chosen, patient, _EDITS[variant])
         ex = booking.exchange
-        step.line = (f"book {kind} ({', '.join(s.describe() for s in chosen)}) for {who}: {expected.describe()}; "
-                     f"HTTP {ex.status}")
+        step.line = (f"book {kind} ({', '.join(s.describe() for s in chosen)}) for {who}"
+                     f"{'' if variant == 'as is' else ' ' + variant}: {expected.describe()}; HTTP {ex.status}")
         found = [(ex.short_request(), v) for v in expected.judge(ex)]
         if ex.status == 201:
             body = ex.json()
@@ -333,10 +337,40 @@ class Explorer:
     def _book_for_second_patient(self, step: Step, kind: str, pick: int) -> list:
         return self._book(step, kind, pick, "the second patient")
 
+    def _book_twice_at_once(self, step: Step, pick: int) -> list:
+        """Two simultaneous bookings of one free slot: exactly one succeeds, the other is refused (BOOK-RACE-01)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        chosen = _pick(self._candidates("one slot"), pick)
+        if chosen is None:
+            step.line = "book one slot twice at once: no free slot among those searched; nothing sent"
+            return []
+        patient = self._patient("the test patient")
+        self._send(expectations.Expected("two simultaneous bookings", 201, "BOOK-RACE-01"), ix.BOOK_APPOINTMENT)
+        with ThreadPoolExecutor(2) as pool:
+            race = list(pool.map(lambda _: appts.book(self.client, self.session.ledger, self.settings, chosen,
+                                                      patient), range(2)))
+        statuses = [b.exchange.status for b in race]
+        step.line = f"book {chosen[0].describe()} twice at once: exactly one must succeed; HTTP {statuses[0]} and {statuses[1]}"
+        for booking in race:
+            if booking.exchange.status == 201:
+                body = booking.exchange.json()
+                self.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
+                                                     appts.etag_of(booking.exchange))
+        self.free.pop(chosen[0].id, None)
+        return [(race[0].exchange.short_request(), v) for v in appts.race_violations(race)]
+
     def _choose(self, which: int) -> Live | None:
         return _pick(sorted(self.live.values(), key=lambda x: (len(x.id), x.id)), which)
 
-    def _read(self, step: Step, which: int) -> list:
+    def _read(self, step: Step, which: int, what: str = "one of this run's") -> list:
+        if what == "an unknown id":
+            expected = expectations.Expected(f"reading Appointment {UNKNOWN_ID}, which does not exist", 200,
+                                             ix.READ_APPOINTMENT.requirement, ("READ-404-01",))
+            self._send(expected, ix.READ_APPOINTMENT)
+            ex = appts.read(self.client, UNKNOWN_ID)
+            step.line = f"read Appointment {UNKNOWN_ID}, which does not exist: {expected.describe()}; HTTP {ex.status}"
+            return [(ex.short_request(), v) for v in expected.judge(ex)]
         live = self._choose(which)
         if live is None:
             step.line = "read: nothing booked yet; nothing sent"
@@ -356,20 +390,25 @@ class Explorer:
             live.older.append(live.etag)
         live.body, live.etag = body, etag or live.etag
 
-    def _retrieve(self, step: Step, who: str, first: int, days: int) -> list:
+    def _retrieve(self, step: Step, who: str, first: int, days: int, what: str = "from today") -> list:
         if who not in self.session.patients:
             who = "the test patient"
         today = ss.uk_today()
         start = today + timedelta(days=first % 14)
         end = min(start + timedelta(days=days % 14), today + timedelta(days=14))
+        patient, refusal = self._patient(who), ()
+        if what == "from yesterday":
+            start, refusal = today - timedelta(days=1), ("RETR-PARAM-01",)
+        if what == "of an unknown patient":
+            patient, who, refusal = UNKNOWN_ID, f"Patient/{UNKNOWN_ID}, who does not exist,", ("RETR-404-01",)
         expected = expectations.Expected(f"retrieving {who}'s appointments {start} to {end}", 200,
-                                         ix.RETRIEVE_APPOINTMENTS.requirement)
+                                         ix.RETRIEVE_APPOINTMENTS.requirement, refusal)
         self._send(expected, ix.RETRIEVE_APPOINTMENTS)
-        ex = appts.retrieve(self.client, self._patient(who), start, end)
+        ex = appts.retrieve(self.client, patient, start, end)
         count = ""
-        if ex.status == 200:
+        if ex.status == 200 and expected.valid:
             count = f", {sum(1 for e in ex.json().get('entry') or [] if (e.get('resource') or {}).get('resourceType') == 'Appointment')} appointments"
-        step.line = f"retrieve {who}'s appointments {start} to {end}: HTTP {ex.status}{count}"
+        step.line = f"retrieve {who}'s appointments {start} to {end}: {expected.describe()}; HTTP {ex.status}{count}"
         return [(ex.short_request(), v) for v in expected.judge(ex)]
 
     def _etag(self, live: Live, stale: bool) -> tuple[str, bool]:
@@ -442,6 +481,23 @@ class Explorer:
         return found
 
 
+def _with_consumer_types(body: dict) -> None:
+    body["serviceType"] = [{"text": "Consumer's own slot type"}]
+    body["serviceCategory"] = {"text": "Consumer's own schedule type"}
+
+
+def _with_reason(body: dict) -> None:
+    body["reason"] = [{"text": "Consumer's own reason"}]
+
+
+def _with_other_end(body: dict) -> None:
+    body["end"] = (datetime.fromisoformat(body["end"]) + timedelta(minutes=5)).isoformat()
+
+
+_EDITS = {"as is": None, "with the consumer's own types": _with_consumer_types, "with a reason": _with_reason,
+          "with start and end not its slots'": _with_other_end}
+
+
 def _compatible(a: discovery.SlotInfo, b: discovery.SlotInfo) -> bool:
     return a.schedule == b.schedule and a.channel == b.channel and a.slot_type == b.slot_type
 
@@ -511,23 +567,28 @@ def machine(session: Session):
             self.explorer.run("search", first=first, days=days)
 
         @precondition(lambda self: writes)
-        @rule(kind=st.sampled_from(BOOK_WEIGHTS), pick=index)
-        def book(self, kind, pick):
-            self.explorer.run("book", kind=kind, pick=pick)
+        @rule(kind=st.sampled_from(BOOK_WEIGHTS), pick=index, variant=st.sampled_from(VARIANT_WEIGHTS))
+        def book(self, kind, pick, variant):
+            self.explorer.run("book", kind=kind, pick=pick, variant=variant)
+
+        @precondition(lambda self: writes)
+        @rule(pick=index)
+        def book_twice_at_once(self, pick):
+            self.explorer.run("book twice at once", pick=pick)
 
         @precondition(lambda self: writes and second)
         @rule(kind=st.sampled_from(BOOK_KINDS[:3]), pick=index)
         def book_for_second_patient(self, kind, pick):
             self.explorer.run("book for second patient", kind=kind, pick=pick)
 
-        @rule(which=index)
-        def read(self, which):
-            self.explorer.run("read", which=which)
+        @rule(which=index, what=st.sampled_from(READ_WEIGHTS))
+        def read(self, which, what):
+            self.explorer.run("read", which=which, what=what)
 
         @rule(who=st.sampled_from(("the test patient", "the second patient")), first=st.integers(0, 13),
-              days=st.integers(0, 13))
-        def retrieve(self, who, first, days):
-            self.explorer.run("retrieve", who=who, first=first, days=days)
+              days=st.integers(0, 13), what=st.sampled_from(RETRIEVE_WEIGHTS))
+        def retrieve(self, who, first, days, what):
+            self.explorer.run("retrieve", who=who, first=first, days=days, what=what)
 
         @precondition(lambda self: writes)
         @rule(which=index, stale=st.sampled_from(STALE_WEIGHTS), change=st.sampled_from(AMEND_WEIGHTS))
@@ -591,9 +652,17 @@ def minimise(session: Session) -> None:
         wanted = set(failure.requirements)
 
         def shows(steps: list[Step]) -> Failure | None:
-            shown = replay(session, [s.replayable() for s in steps], record=False)
-            return Failure(sent(shown.steps), shown.violations) \
-                if shown is not None and wanted & set(shown.requirements) else None
+            # A step that fails on something else first (what earlier sequences left at the provider) is left out.
+            while True:
+                shown = replay(session, [s.replayable() for s in steps], record=False)
+                if shown is None:
+                    return None
+                if wanted & set(shown.requirements):
+                    return Failure(sent(shown.steps), shown.violations)
+                failing = len(shown.steps) - 1
+                if failing >= len(steps) - 1:
+                    return None
+                steps = steps[:failing] + steps[failing + 1:]
 
         best = failure
         try:

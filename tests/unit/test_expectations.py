@@ -1,0 +1,56 @@
+"""What the model says a provider must answer next (harness/expectations.py)."""
+
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from harness import expectations as ex
+from harness.discovery import SlotInfo
+from harness.gpconnect import UK
+from harness.run_model import Known, SlotSeen
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
+
+
+def _slot(sid, minutes=0, schedule="30", channel="In-person", slot_type="GP Appointment", length=10):
+    start = T0 + timedelta(minutes=minutes)
+    return SlotInfo(sid, schedule, start, start + timedelta(minutes=length), channel, slot_type, {}, None)
+
+
+def _known(status="booked"):
+    seen = SlotSeen("1", "30", T0.isoformat(), (T0 + timedelta(minutes=10)).isoformat(), ("GP Appointment",), None,
+                    "In-person", frozenset(), frozenset())
+    return Known("7", "40", [seen], "d", "c", status=status, version="2")
+
+
+def test_adjacent_compatible_slots_must_be_booked_and_each_broken_rule_refused():
+    assert ex.booking([_slot("1"), _slot("2", 10)], {}, "40").valid
+    assert ex.booking([_slot("1"), _slot("2", 20)], {}, "40").refusals == (ex.GAP,)
+    mixed = ex.booking([_slot("1"), _slot("2", 10, schedule="31", slot_type="Nurse")], {}, "40")
+    assert mixed.refusals == (ex.SCHEDULE, ex.SLOT_TYPE) and mixed.refusal_status is None
+
+
+def test_a_booking_of_a_slot_this_run_holds_is_refused_with_409_whatever_its_position():
+    expected = ex.booking([_slot("1"), _slot("2", 10)], {"2": "7"}, "40")
+    assert expected.refusals == (ex.DUPLICATE,) and expected.refusal_status == 409
+    accepted = expected.judge(SimpleNamespace(status=201))
+    assert [v.requirements for v in accepted] == [("BOOK-DUP-01",)]
+    assert "must be refused (BOOK-DUP-01), got HTTP 201" in accepted[0].message
+    assert expected.judge(SimpleNamespace(status=409)) == []
+    assert "must be refused with HTTP 409, got HTTP 422" in expected.judge(SimpleNamespace(status=422))[0].message
+
+
+def test_amend_and_cancel_expectations_follow_the_appointment_s_state():
+    assert ex.amendment(_known(), False, "comment").valid
+    assert ex.amendment(_known(), True, "comment").refusals == ("AMEND-ETAG-01",)
+    assert ex.amendment(_known(), False, "slot type").refusal_status == 422
+    assert ex.amendment(_known("cancelled"), False, "comment").refusals == ("AMEND-CANCELLED-01",)
+    assert ex.cancellation(_known(), False, "no reason").refusals == ("CANCEL-REASON-01",)
+    assert ex.cancellation(_known("cancelled"), True, "reason").refusals == ("AMEND-CANCELLED-01", "CANCEL-ETAG-01")
+    failed = ex.amendment(_known(), False, "comment").judge(SimpleNamespace(status=500))
+    assert [v.requirements for v in failed] == [("AMEND-01",)]
+
+
+def test_a_refused_booking_that_left_a_slot_busy_breaks_atomicity():
+    found = ex.refused_booking_left([_slot("1"), _slot("2", 10)], {}, {"2"}, [], "GPC-ASSURE-x")
+    assert [v.requirements for v in found] == [("BOOK-ATOMIC-01",)]
+    assert ex.refused_booking_left([_slot("1")], {"1": "7"}, set(), [], "GPC-ASSURE-x") == []
