@@ -51,6 +51,8 @@ def start(settings: Settings, log_path: Path, faults: tuple[str, ...] | None = N
     """Start the reference provider with these faults; return once it answers on its service root."""
     faults = settings.reference_faults if faults is None else faults
     base_path = f"/{settings.provider_ods_code}/STU3/1/gpconnect"
+    if settings.reference_variety:
+        base_path = f"/gpc/{settings.provider_ods_code.lower()}/fhir/stu3"  # the variety's own service root
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(256)
@@ -60,6 +62,8 @@ def start(settings: Settings, log_path: Path, faults: tuple[str, ...] | None = N
     for fault in faults:
         cmd += ["--fault", fault]
     cmd += ["--practice", settings.reference_practice, "--latency-ms", str(settings.reference_latency_ms)]
+    if settings.reference_variety:
+        cmd.append("--variety")
     scheme = "http"
     if tls:
         scheme = "https"

@@ -220,6 +220,8 @@ def identity(settings: Settings, record: Record, selection: list[str], verdict: 
         root = f"{BUNDLED} ({', '.join(roots)})" if roots else f"{BUNDLED} (not started)"
         if settings.reference_faults:
             root += f" with faults {', '.join(settings.reference_faults)}"
+        if settings.reference_variety:
+            root += " in variety mode"
     else:
         root = settings.base_url + (f" via SSP {settings.ssp_url}" if settings.ssp_url else "")
     return Identity(

@@ -38,7 +38,7 @@ KNOWN_KEYS = frozenset({
     "GPC_TLS_VERIFY", "GPC_ALLOW_WRITES", "GPC_REFERENCE_FAULTS", "GPC_SCENARIO_TIMEOUT_S",
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
-    "GPC_SECOND_PATIENT_NHS_NUMBER",
+    "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER",
 })
 
 
@@ -93,6 +93,9 @@ class Settings:
     # Only for the bundled reference provider: which practice it plays and its fixed response delay.
     reference_practice: str = "small"
     reference_latency_ms: int = 0
+    # Only for the bundled reference provider: serve its conformant variety (UUID ids, shuffled
+    # entries, codings beside text, more actors, vendor extensions, gzip, another service root).
+    reference_variety: bool = False
     # NHS strictness: failures of advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)
     # make the run non-conformant too, as NHS's own provider assurance would.
     nhs_strict: bool = False
@@ -233,6 +236,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for fault in faults:
         if not re.fullmatch(r"[a-z0-9_]+", fault):
             raise ConfigError(f"GPC_REFERENCE_FAULTS: '{fault}' is not a fault name (lower-case letters, digits, _)")
+    variety = _bool(v, "GPC_REFERENCE_VARIETY", False)
+    if variety and base_url:
+        raise ConfigError("GPC_REFERENCE_VARIETY: only applies to the bundled reference provider (GPC_BASE_URL is set)")
 
     return Settings(
         env_name=env_name,
@@ -259,6 +265,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code", "INVALID_RESOURCE"),
         reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large"), "small"),
         reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
+        reference_variety=variety,
         nhs_strict=_bool(v, "GPC_NHS_STRICT", False),
         second_patient_nhs_number=second,
     )

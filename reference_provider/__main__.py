@@ -1,5 +1,5 @@
 """Run the reference provider: python -m reference_provider --port 8080 [--fault NAME ...]
-[--practice small|large] [--latency-ms N]."""
+[--practice small|large] [--latency-ms N] [--variety]."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from . import practice
 from .app import Config, create_app
 from .latency import with_latency
 from .store import Store
+from .variety import variety_base_path, with_variety
 
 DEFAULT_ODS = "A99901"
 DEFAULT_ASID = "918999199001"
@@ -43,6 +44,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="the practice served: small (about 1,000 free slots in 14 days) or large (about 6,000)")
     parser.add_argument("--latency-ms", type=int, default=0, metavar="N",
                         help="answer every request after N milliseconds (concurrent requests overlap)")
+    parser.add_argument("--variety", action="store_true",
+                        help="present the practice with conformant variety: UUID ids, shuffled entries, codings "
+                             "beside text, more actors, vendor extensions, gzip and chunked answers, another "
+                             "service root (reference_provider/variety.py)")
     parser.add_argument("--db", type=Path, help="SQLite file to create (default: a temporary one)")
     parser.add_argument("--certfile", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--keyfile", help="private key for --certfile")
@@ -69,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.latency_ms <= 60_000:
         print("reference_provider: --latency-ms must be 0 to 60000", file=sys.stderr)
         return 2
-    base_path = args.base_path if args.base_path is not None else f"/{args.ods_code}/STU3/1/gpconnect"
+    default_path = variety_base_path(args.ods_code) if args.variety else f"/{args.ods_code}/STU3/1/gpconnect"
+    base_path = args.base_path if args.base_path is not None else default_path
     base_path = base_path.rstrip("/")
 
     workdir = None
@@ -85,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     store.initialise(datetime.now(practice.UK).date())
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = with_latency(create_app(Config(args.ods_code, args.asid, base_path, store, faults)), args.latency_ms)
+    app = create_app(Config(args.ods_code, args.asid, base_path, store, faults))
+    if args.variety:
+        app = with_variety(app, base_path)
+    app = with_latency(app, args.latency_ms)
     tls = {}
     if args.certfile:
         import ssl

@@ -248,6 +248,13 @@ LARGE_SCHEDULES = (
     ),
 )
 
+# Variety mode (--variety): further practitioners acting on a schedule beside its own, by schedule id.
+# Schedules 33 and 43 keep a Location as their only actor.
+VARIETY_ACTORS = {
+    "30": ("23",),
+    "35": ("26",),
+}
+
 
 @dataclass(frozen=True)
 class Practice:

@@ -72,6 +72,15 @@ def test_faults_apply_only_to_the_bundled_provider():
         settings(GPC_BASE_URL="https://provider.example/A1/STU3/1/gpconnect", GPC_REFERENCE_FAULTS="slot_missing_type")
 
 
+def test_variety_is_off_by_default_and_applies_only_to_the_bundled_provider():
+    assert settings().reference_variety is False
+    assert settings(GPC_REFERENCE_VARIETY="true").reference_variety is True
+    with pytest.raises(ConfigError) as err:
+        settings(GPC_BASE_URL="https://provider.example/A1/STU3/1/gpconnect", GPC_REFERENCE_VARIETY="true")
+    assert str(err.value) == ("GPC_REFERENCE_VARIETY: only applies to the bundled reference provider "
+                              "(GPC_BASE_URL is set)")
+
+
 def test_verification_is_on_unless_turned_off_explicitly():
     assert settings().tls_verify is True
     assert settings(GPC_TLS_VERIFY="false").tls_verify is False
@@ -111,7 +120,8 @@ def test_an_unknown_key_far_from_any_known_one_points_at_the_template():
 
 
 @pytest.mark.parametrize("key", ["GPC_ENV", "GPC_REPORTS_DIR", "GPC_STATE_DIR", "GPC_REFERENCE_FAULTS",
-                                 "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS"])
+                                 "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS",
+                                 "GPC_REFERENCE_VARIETY"])
 def test_run_control_keys_read_outside_settings_are_known(key):
     from harness.settings import KNOWN_KEYS
 
