@@ -97,6 +97,43 @@ Feature: Book an appointment
       | reason    |
       | specialty |
 
+  @writes @req:BOOK-VALID-01 @req:BOOK-VALID-01-CODE @req:BOOK-ATOMIC-01 @req:ERR-OO-01 @req:ERR-OO-05
+  Scenario Outline: A booking request <defect> is refused and books nothing
+    Given a free slot
+    When the consumer sends a booking of those slots for the test patient <defect>
+    Then the provider refuses it with 422 INVALID_RESOURCE
+    And the test patient has no appointment on those slots and every one of them is still free
+
+    Examples:
+      | defect                                                       |
+      | without start                                                |
+      | without end                                                  |
+      | without status                                               |
+      | without slot                                                 |
+      | without the Patient participant                              |
+      | without any participant                                      |
+      | with participants without status                             |
+      | with an identifier without a value                           |
+      | with an element GP Connect does not define                   |
+      | as a Bundle instead of an Appointment                        |
+      | with a booking organisation without name                     |
+      | with a booking organisation without telecom                  |
+      | with its booking organisation referenced by an absolute URL  |
+
+  @writes @req:BOOK-SLOTREF-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01 @req:ERR-OO-05
+  Scenario Outline: A booking of the slot "<reference>", which is no slot of the provider, is refused and books nothing
+    Given a free slot
+    When the consumer books the slot "<reference>" for the test patient
+    Then the provider refuses it with HTTP 422
+    And the test patient has no appointment on those slots and every one of them is still free
+
+    Examples:
+      | reference                                                                   |
+      | Slot/45555g55555                                                            |
+      | Slot/45555555##                                                             |
+      | Slot/hello                                                                  |
+      | https://test1.supplier.thirdparty.nhs.uk/A11111/STU3/1/GPConnect/Slot/#12345 |
+
   @writes @req:BOOK-SCHEDTYPE-01 @req:BOOK-TYPE-01 @req:READ-TYPE-01 @req:RETR-TYPE-01
   Scenario: An appointment on a schedule without a schedule type has none, booked, read and retrieved
     Given an appointment this run booked for the test patient on a schedule without a schedule type

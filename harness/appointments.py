@@ -76,6 +76,49 @@ def appointment_body(slots: list[SlotInfo], patient_id: str, settings: Settings,
     }
 
 
+def _without_participant(kind: str) -> Callable[[dict], None]:
+    def edit(body: dict) -> None:
+        body["participant"] = [p for p in body["participant"]
+                               if not str((p.get("actor") or {}).get("reference", "")).startswith(f"{kind}/")]
+    return edit
+
+
+def _booking_org(body: dict) -> dict:
+    return next(c for c in body["contained"] if c.get("resourceType") == "Organization")
+
+
+def _as_bundle(body: dict) -> None:
+    appointment = dict(body)
+    body.clear()
+    body.update({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": appointment}]})
+
+
+# What each defect of a booking request does to a valid one; each makes it no GPConnect-Appointment-1
+# booking (BOOK-VALID-01). NHS's suite expects 422 INVALID_RESOURCE for each.
+BOOKING_DEFECTS: dict[str, Callable[[dict], None]] = {
+    "without start": lambda b: b.pop("start"),
+    "without end": lambda b: b.pop("end"),
+    "without status": lambda b: b.pop("status"),
+    "without slot": lambda b: b.pop("slot"),
+    "without the Patient participant": _without_participant("Patient"),
+    "without any participant": lambda b: b.pop("participant"),
+    "with participants without status": lambda b: [p.pop("status", None) for p in b["participant"]],
+    "with an identifier without a value": lambda b: b.__setitem__(
+        "identifier", [{"system": "https://consumer.example/Id/appointment"}]),
+    "with an element GP Connect does not define": lambda b: b.__setitem__("surgeryRoom", "Room 4"),
+    "as a Bundle instead of an Appointment": _as_bundle,
+    "with a booking organisation without name": lambda b: _booking_org(b).pop("name"),
+    "with a booking organisation without telecom": lambda b: _booking_org(b).pop("telecom"),
+    "with its booking organisation referenced by an absolute URL": lambda b: b["extension"][0].__setitem__(
+        "valueReference", {"reference": "https://consumer.example/STU3/1/gpconnect/Organization/1"}),
+}
+
+
+def slot_reference(reference: str) -> Callable[[dict], None]:
+    """An edit booking `reference` (as written) instead of the chosen slots."""
+    return lambda body: body.__setitem__("slot", [{"reference": reference}])
+
+
 @dataclass
 class Booking:
     """A booking request and the provider's answer."""

@@ -35,6 +35,7 @@ CODE_RULES = {
     "SLOT-PARAM-01": "SLOT-PARAM-01-CODE",
     "SLOT-PARAM-03": "SLOT-PARAM-03-CODE",
     "BOOK-NOREASON-01": "BOOK-NOREASON-01-CODE",
+    "BOOK-VALID-01": "BOOK-VALID-01-CODE",
 }
 # Requirements whose rule is "this request is refused": the requirement a refusal step checks
 # among a scenario's tags (the others are checked by other steps of the scenario).
@@ -42,7 +43,7 @@ REFUSAL_RULES = frozenset({
     "SLOT-PARAM-01", "SLOT-PARAM-02", "SLOT-PARAM-03", "SLOT-PARAM-04", "SLOT-PARAM-05", "SLOT-PARAM-06",
     "SLOT-PARAM-07",
     "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01",
-    "BOOK-STARTEND-01", "BOOK-DUP-01", "BOOK-NOREASON-01",
+    "BOOK-STARTEND-01", "BOOK-DUP-01", "BOOK-NOREASON-01", "BOOK-VALID-01", "BOOK-SLOTREF-01",
     "RETR-PARAM-01", "RETR-404-01", "READ-404-01",
     "AMEND-TYPES-01", "AMEND-ETAG-01", "AMEND-CANCELLED-01", "AMEND-OTHER-01",
     "CANCEL-REASON-01", "CANCEL-OTHER-01", "CANCEL-ETAG-01",

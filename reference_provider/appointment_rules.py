@@ -16,6 +16,8 @@ from .security import Refusal
 BOOK_ACCEPTS_GAP, BOOK_ACCEPTS_MIXED_SCHEDULES, BOOK_ACCEPTS_MIXED_CHANNELS, BOOK_ACCEPTS_MIXED_TYPES = \
     fault_registry.uses("book_accepts_gap", "book_accepts_mixed_schedules", "book_accepts_mixed_channels",
                         "book_accepts_mixed_types")
+BOOK_IDENTIFIER_UNCHECKED, BOOK_BAD_SLOT_REFERENCE_500 = fault_registry.uses(
+    "book_identifier_unchecked", "book_bad_slot_reference_500")
 
 
 def now() -> datetime:
@@ -38,14 +40,27 @@ def parse_body(raw: bytes) -> dict:
     return body
 
 
+def check_profile(body: dict, faults: frozenset[str]) -> None:
+    """What GPConnect-Appointment-1 requires beyond the STU3 model: identifiers with system and value."""
+    complete = [i for i in body.get("identifier") or [] if i.get("system") and i.get("value")]
+    if len(complete) == len(body.get("identifier") or []):
+        return
+    if BOOK_IDENTIFIER_UNCHECKED in faults:
+        body["identifier"] = complete  # accepted, the incomplete identifier silently dropped
+        return
+    raise Refusal(422, "INVALID_RESOURCE", "Appointment.identifier needs both system and value")
+
+
 def instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def slot_ids(body: dict) -> list[int]:
+def slot_ids(body: dict, faults: frozenset[str] = frozenset()) -> list[int]:
     ids = []
     for ref in body.get("slot") or []:
         match = re.fullmatch(r"Slot/(\d+)", (ref or {}).get("reference", ""))
+        if not match and BOOK_BAD_SLOT_REFERENCE_500 in faults:
+            raise Refusal(500, "INTERNAL_SERVER_ERROR", f"Slot reference {ref} could not be read")
         if not match:
             raise Refusal(422, "INVALID_RESOURCE", f"Slot reference {ref} is not a local Slot reference")
         ids.append(int(match.group(1)))

@@ -86,10 +86,11 @@ class AppointmentBook:
         if len(body["description"]) > 100 or len(body.get("comment") or "") > 500:
             raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
         rules.check_booking_organisation(body)
+        rules.check_profile(body, self.faults)
         patient_id = rules.patient_id(body)
         if patient_id not in {p[1] for p in practice.PATIENTS}:
             raise Refusal(422, "INVALID_RESOURCE", f"Patient/{patient_id} is not a patient of this practice")
-        slot_ids = rules.slot_ids(body)
+        slot_ids = rules.slot_ids(body, self.faults)
         if BOOK_RACE in self.faults:
             return self._book_without_lock(body, slot_ids, patient_id, base_url)
         with self.store.connect(write=True) as conn:

@@ -277,6 +277,15 @@ rule_off("book_ignores_start_end", "BOOK-STARTEND-01", "a booking whose start or
 behaviour("book_drops_booking_org", "BOOK-ORG-01", "the booking organisation is not stored")
 behaviour("book_truncates_comment", "BOOK-TEXT-01", "the comment is cut to 50 characters")
 rule_off("book_reason_accepted", "BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted")
+rule_off("book_identifier_unchecked", "BOOK-VALID-01",
+         "a booking with an identifier without a value is accepted, the identifier dropped")
+behaviour("book_bad_slot_reference_500", "BOOK-SLOTREF-01", "a slot reference that is no local Slot reference gives 500")
+
+
+@rewrite("book_invalid_wrong_code", "BOOK-VALID-01-CODE",
+         "a booking without a required element gives 400 BAD_REQUEST instead of 422 INVALID_RESOURCE", BOOK)
+def _(a: Answer) -> None:
+    _as_bad_request(a, " is required")
 
 
 @rewrite("book_reason_wrong_code", "BOOK-NOREASON-01-CODE",

@@ -86,6 +86,17 @@ def book_with_texts(gp_connect, settings, ledger, patient_id, chosen_slots, desc
     return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, edit=texts)
 
 
+@when(parsers.parse("the consumer sends a booking of those slots for the test patient {defect}"),
+      target_fixture="booking")
+def book_with_defect(gp_connect, settings, ledger, patient_id, chosen_slots, defect):
+    return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, edit=appts.BOOKING_DEFECTS[defect])
+
+
+@when(parsers.parse('the consumer books the slot "{reference}" for the test patient'), target_fixture="booking")
+def book_reference(gp_connect, settings, ledger, patient_id, chosen_slots, reference):
+    return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, edit=appts.slot_reference(reference))
+
+
 @when("the consumer books the first of those slots with the end of the second", target_fixture="booking")
 def book_with_wrong_end(gp_connect, settings, ledger, patient_id, chosen_slots):
     first, second = chosen_slots[:2]
