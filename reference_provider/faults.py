@@ -527,6 +527,12 @@ def _(a: Answer) -> None:
         a.body["entry"].append({"resource": other})
 
 
+@rewrite("read_slot_type_blank", "READ-TYPE-01", "a read appointment's slot type is only spaces", READ)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment["serviceType"] = [{"text": "  "}]
+
+
 @rewrite("book_slot_type_padded", "BOOK-TYPE-01", "the booked appointment's slot type has surrounding spaces", BOOK)
 def _(a: Answer) -> None:
     for appointment in a.of_type("Appointment"):
