@@ -13,8 +13,8 @@ ASGI layer around the provider. The provider inside is unchanged; the layer tran
   channel stays a code, because its extension's value is a `code` in the profile.
 - Schedules have further actors (`practice.VARIETY_ACTORS`), listed practitioners first, and the
   included Practitioners to match.
-- every resource carries an unknown vendor extension (a URL of the provider's own) and
-  `meta.lastUpdated`; both, and the codings, are taken off again when a consumer sends them back.
+- every resource carries an unknown vendor extension (a URL of the provider's own), `meta.lastUpdated`
+  and a generated narrative; these and the codings are taken off again when a consumer sends them back.
 - a booking's Location header is `[base]/Appointment/[id]`, without `_history`; Content-Type is
   `application/fhir+json; charset=UTF-8`, the same media type written otherwise.
 - answers are streamed (chunked transfer encoding) and, when the consumer accepts gzip, compressed.
@@ -117,6 +117,8 @@ def present(resource: dict, ids: Ids, now: str) -> dict:
         out["extension"] = [*(out.get("extension") or []), {"url": EXT_VENDOR, "valueString": "riverside-pas"}]
     if isinstance(out.get("meta"), dict):
         out["meta"] = {**out["meta"], "lastUpdated": now}
+    if rtype in TYPES and "text" not in out:
+        out["text"] = {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{rtype}</div>'}
     return out
 
 
@@ -193,6 +195,8 @@ def _without_ours(node: Any) -> Any:
                 continue
         if key == "meta" and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k != "lastUpdated"}
+        if key == "text" and isinstance(value, dict) and value.get("status") == "generated":
+            continue  # the narrative this layer generated
         out[key] = _without_ours(value)
     return out
 

@@ -58,6 +58,7 @@ def test_an_appointment_is_presented_with_uuids_codings_a_vendor_extension_and_l
     assert out["serviceCategory"]["text"] == "Morning GP Surgery"
     assert out["extension"][-1]["url"] == variety.EXT_VENDOR
     assert out["meta"] == {**resources.meta("Appointment", 2), "lastUpdated": NOW}
+    assert out["text"]["status"] == "generated" and out["text"]["div"].startswith("<div xmlns=")
     assert out["contained"][0]["id"] == "1", "a contained resource's local id is not a logical id"
     assert out["description"] == "  spaces kept  "
 
