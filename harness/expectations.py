@@ -12,7 +12,7 @@ the provider must accept it or refuse it, and which requirement a wrong answer b
 - a cancellation must succeed (200) when it changes only status and adds a reason, with the current
   ETag, of an appointment that is not yet cancelled;
 - a search offers no slot that an appointment of this run still holds;
-- a refusal changes nothing (RunModel.unchanged compares the appointment read afterwards).
+- a refusal changes nothing: the appointment read afterwards is as it was last seen before it.
 
 What every answer must show besides (types, slots, text, versions) is the model's own comparison
 (harness/run_model.py) and the rule registry (harness/rules.py), applied by the Oracle.
@@ -20,6 +20,7 @@ What every answer must show besides (types, slots, text, versions) is the model'
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -169,3 +170,32 @@ def refused_booking_left(slots: list[SlotInfo], holding: dict[str, str], offered
                                    f"Appointment {appointment.get('id')} was made by a refused booking "
                                    f"({', '.join(on) or 'its marker'})"))
     return found
+
+
+# What a refused amendment or cancellation must leave as it was.
+KEPT_ON_REFUSAL = ("status", "start", "end", "slot", "serviceType", "serviceCategory", "description", "comment",
+                   "extension")
+
+
+def unchanged_by_refusal(before: dict, after: dict, requirements: tuple[str, ...]) -> list[Violation]:
+    """A refused request changes nothing: the appointment read afterwards has the version and the fields it had
+    when last seen before the request; each difference breaks the refused request's `requirements`."""
+    label = f"Appointment {before.get('id')}"
+    found = []
+    was, now = (before.get("meta") or {}).get("versionId"), (after.get("meta") or {}).get("versionId")
+    if was != now:
+        found.append(violation(requirements, label, "meta.versionId", was, now,
+                               f"{label} is at version {now!r} after a refused request; it was at {was!r}"))
+    for key in KEPT_ON_REFUSAL:
+        if _same(before.get(key)) != _same(after.get(key)):
+            found.append(violation(requirements, label, f"Appointment.{key}", repr(before.get(key)),
+                                   repr(after.get(key)), f"{label} {key} changed by a refused request: was "
+                                   f"{before.get(key)!r}, now {after.get(key)!r}"[:400]))
+    return found
+
+
+def _same(value):
+    """A value as compared after a refusal: lists in any order (a provider may list extensions differently)."""
+    if isinstance(value, list):
+        return sorted(json.dumps(v, sort_keys=True) for v in value)
+    return json.dumps(value, sort_keys=True)

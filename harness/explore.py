@@ -101,6 +101,7 @@ class Step:
 class Failure:
     steps: list[Step]
     violations: list[tuple[str, Violation]]  # (request, violation)
+    found_at: int = 0  # the operations the exploration had spent when it first showed this failure
 
     @property
     def requirements(self) -> tuple[str, ...]:
@@ -141,6 +142,8 @@ class Session:
         self.limit = budget
         self.sequences = 0
         self.first_failure_at: int | None = None
+        self.reported: set[str] = set()  # requirements whose failures are recorded: the exploration goes on past them
+        self.shrinking = False
         self.failures: dict[tuple[str, ...], Failure] = {}
         self.exercised: set[str] = set()
         self.stopped = ""  # why the exploration ended early
@@ -167,12 +170,15 @@ class Session:
         self.operations += 1
 
     def record(self, steps: list[Step], found: list[tuple[str, Violation]]) -> None:
-        failure = Failure([Step(s.rule, dict(s.args), s.line) for s in steps], found)
+        failure = Failure([Step(s.rule, dict(s.args), s.line) for s in steps], found, self.operations)
         if self.first_failure_at is None:
             self.first_failure_at = self.operations
-            self.limit = self.operations + SHRINK_ALLOWANCE
+        if not self.shrinking:
+            self.shrinking = True
+            self.limit = max(self.limit, self.operations + SHRINK_ALLOWANCE)
         best = self.failures.get(failure.requirements)
         if best is None or len(failure.steps) < len(best.steps):
+            failure.found_at = best.found_at if best else failure.found_at
             self.failures[failure.requirements] = failure
 
     def find_patients(self) -> None:
@@ -231,6 +237,8 @@ class Explorer:
             self.session.broken = f"{rule} {args}: {type(exc).__name__}: {exc}"
             raise Stop() from None
         found = [*found, *self.oracle.take_violations()]
+        if found and all(set(v.requirements) <= self.session.reported for _, v in found):
+            return  # shown by an earlier sequence and reported: explore on past it
         if found:
             failure = Failure([Step(s.rule, dict(s.args), s.line) for s in self.steps], found)
             if self.record:
@@ -483,7 +491,7 @@ class Explorer:
                 after = appts.read(self.client, live.id)
             if after.status == 200:
                 found += [(after.short_request(), v)
-                          for v in self.model.unchanged(after.json(), live.id, expected.refusals)]
+                          for v in expectations.unchanged_by_refusal(live.body, after.json(), expected.refusals)]
         return found
 
 
@@ -609,16 +617,30 @@ def explore(session: Session) -> None:
     options = hsettings(max_examples=100_000, stateful_step_count=STEPS_PER_SEQUENCE, deadline=None, database=None,
                         phases=(Phase.generate, Phase.shrink), verbosity=Verbosity.quiet, print_blob=False,
                         report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
-    try:
-        run_state_machine_as_test(seeded(session.seed)(machine(session)), settings=options)
-    except Stop:
-        pass
-    except Exception as exc:
-        # The shrunk failure, recorded already; or Hypothesis's complaint that a sequence stopped (by Stop, for the
-        # budget or deadline) earlier than it did before, or that the live provider answered differently.
-        if not session.failures and not session.stopped:
-            session.broken = session.broken or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    if not session.stopped and not session.failures and not session.broken:
+    rounds = 0
+    while True:
+        before = set(session.failures)
+        session.shrinking, session.stopped = False, ""
+        try:
+            run_state_machine_as_test(seeded(session.seed + rounds)(machine(session)), settings=options)
+        except Stop:
+            pass
+        except Exception as exc:
+            # The shrunk failure, recorded already; or Hypothesis's complaint that a sequence stopped (by Stop, for
+            # the budget or deadline) earlier than it did before, or that the live provider answered differently.
+            if set(session.failures) == before and not session.stopped:
+                session.broken = session.broken or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        new = [k for k in session.failures if k not in before]
+        if not new or session.broken:
+            break
+        # A failure found: shrink it to the steps it needs, then explore on with what it shows reported.
+        minimise(session, new)
+        session.reported.update(r for k in new for r in k)
+        session.limit = session.budget
+        rounds += 1
+        if time.monotonic() > session.deadline:
+            break
+    if not session.stopped and not session.broken:
         session.stopped = "Hypothesis ran out of new sequences"
 
 
@@ -635,7 +657,7 @@ def replay(session: Session, steps: list[dict], record: bool = True) -> Failure 
     return None
 
 
-def minimise(session: Session) -> None:
+def minimise(session: Session, keys: list[tuple[str, ...]]) -> None:
     """Each failure's shortest sequence without the steps it does not need: first those that sent nothing (they
     change nothing), then each other step whose removal still shows a violation of the same requirements on a
     replay. Bounded by MINIMISE_ALLOWANCE operations and the deadline."""
@@ -644,7 +666,8 @@ def minimise(session: Session) -> None:
     def sent(steps: list[Step]) -> list[Step]:
         return [s for s in steps if not s.line.endswith(NOTHING_SENT)]
 
-    for key, failure in list(session.failures.items()):
+    for key in keys:
+        failure = session.failures[key]
         wanted = set(failure.requirements)
 
         def shows(steps: list[Step]) -> Failure | None:
@@ -654,7 +677,7 @@ def minimise(session: Session) -> None:
                 if shown is None:
                     return None
                 if wanted & set(shown.requirements):
-                    return Failure(sent(shown.steps), shown.violations)
+                    return Failure(sent(shown.steps), shown.violations, failure.found_at)
                 failing = len(shown.steps) - 1
                 if failing >= len(steps) - 1:
                     return None
@@ -818,8 +841,6 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
                 replay(session, steps)
             else:
                 explore(session)
-                if session.failures and not session.broken:
-                    minimise(session)
         except KeyboardInterrupt:
             interrupted = True
             session.stopped = "interrupted"
@@ -860,7 +881,7 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
           f"{results['operations_per_minute']} operations per minute, {session.sequences} sequences"
           + (f"; stopped: {session.stopped}" if session.stopped else ""))
     for n, failure in enumerate(session.failures.values(), 1):
-        print(f"\nViolation of {', '.join(failure.requirements)} (first violation after {session.first_failure_at} "
+        print(f"\nViolation of {', '.join(failure.requirements)} (first shown after {failure.found_at} "
               f"operations); the shortest sequence found, {len(failure.steps)} steps, seed {seed}:")
         print(failure.readable())
         print(f"Replay: gpc-assure explore --replay {folder / f'sequence-{n}.json'}   (the whole exploration: "

@@ -15,7 +15,6 @@ of surrounding spaces only is named as such.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from dataclasses import dataclass, field
@@ -274,22 +273,6 @@ class RunModel:
             else:
                 found += self._compare(appointment, known, RETRIEVE)
         return found
-
-    def unchanged(self, appointment: dict, appointment_id: str, requirements: tuple[str, ...]) -> list[Violation]:
-        """What a read after a refused request shows changed from the model: a refusal changes nothing, so each
-        difference (version, status, slots, types, text) breaks the refused request's `requirements`."""
-        with self._lock:
-            known = self.appointments.get(appointment_id)
-            if known is None:
-                return []
-            found = self._compare(appointment, known, READ)
-            version = (appointment.get("meta") or {}).get("versionId")
-            if known.version and version != known.version:
-                found.append(violation(requirements, f"Appointment {known.id}", "meta.versionId", known.version,
-                                       version, f"Appointment {known.id} is at version {version!r}; this run last "
-                                       f"saw it {known.history[-1]}"))
-        return [dataclasses.replace(v, requirements=requirements,
-                                    message=f"after a refused request: {v.message}") for v in found]
 
     # ------------------------------------------------------------ the comparison
 
