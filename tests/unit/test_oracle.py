@@ -1,0 +1,54 @@
+"""The oracle judges each exchange once, and never takes a new exchange for an earlier one.
+
+An exchange freed after it was judged may leave its id() to a new one. Against the variety provider
+(bigger answers, another allocation pattern) this showed as false alarms: a cancellation taken for an
+already judged exchange never reached the run model, so the next booking of the freed slot was called
+a double booking (BOOK-DUP-01) and every later retrieve a lost state (RETR-STATE-01)."""
+
+from __future__ import annotations
+
+import json
+import weakref
+
+from harness import interactions as ix
+from harness.client import FHIR_JSON, Exchange
+from harness.oracle import Oracle
+from harness.settings import load_settings
+
+SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+
+
+def search_exchange() -> Exchange:
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "Slot", "id": "b1f0",
+                      "meta": {"versionId": "1", "profile": [SD + "GPConnect-Slot-1"]},
+                      "serviceType": [{"text": "GP Appointment"}], "schedule": {"reference": "Schedule/c2"},
+                      "status": "free", "start": "2026-12-01T09:00:00+00:00", "end": "2026-12-01T09:10:00+00:00"}},
+        {"resource": {"resourceType": "Schedule", "id": "c2",
+                      "meta": {"versionId": "1", "profile": [SD + "GPConnect-Schedule-1"]},
+                      "actor": [{"reference": "Location/d3"}]}},
+    ]}
+    return Exchange(interaction=ix.SEARCH_SLOTS.name, method="GET", url="http://p/Slot?start=ge2026-12-01",
+                    request_headers={}, request_body=None, jwt_claims=None, status=200,
+                    response_headers={"Content-Type": FHIR_JSON, "Cache-Control": "no-store"},
+                    response_text=json.dumps(bundle))
+
+
+def test_a_new_exchange_given_a_judged_one_s_id_is_judged_itself():
+    oracle = Oracle(load_settings({"GPC_ENV": "reference"}))
+    earlier = search_exchange()
+    new = search_exchange()
+    # As if `earlier` had been judged, freed, and its id() given to `new`.
+    oracle._judged[id(new)] = (weakref.ref(earlier), [])
+    oracle(new)
+    assert "b1f0" in oracle.model.slots, "the new exchange reached the run model"
+    assert oracle.figures.exchanges == 1
+
+
+def test_the_same_exchange_is_judged_once():
+    oracle = Oracle(load_settings({"GPC_ENV": "reference"}))
+    exchange = search_exchange()
+    oracle(exchange)
+    oracle.model.slots.clear()
+    oracle(exchange)
+    assert oracle.figures.exchanges == 1 and not oracle.model.slots
