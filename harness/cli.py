@@ -315,6 +315,8 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--seed", type=int, default=None, help="Hypothesis's seed (default: a random one, printed)")
     x.add_argument("--replay", default=None, metavar="FILE|SEED",
                    help="run a recorded sequence (explore/sequence-<n>.json) again, or the exploration of a seed")
+    x.add_argument("--first", action="store_true",
+                   help="stop once the first failure is shrunk (default: explore on until the budget is spent)")
     return top
 
 
@@ -336,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "explore":
         from .explore import command
 
-        return command(args.budget, args.seed, args.replay)
+        return command(args.budget, args.seed, args.replay, args.first)
     return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
 
 

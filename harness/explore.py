@@ -142,6 +142,7 @@ class Session:
         self.limit = budget
         self.sequences = 0
         self.first_failure_at: int | None = None
+        self.first_only = False  # stop once the first failure is shrunk (quick checks, the fault matrix)
         self.reported: set[str] = set()  # requirements whose failures are recorded: the exploration goes on past them
         self.shrinking = False
         self.failures: dict[tuple[str, ...], Failure] = {}
@@ -637,6 +638,9 @@ def explore(session: Session) -> None:
         minimise(session, new)
         session.reported.update(r for k in new for r in k)
         session.limit = session.budget
+        if session.first_only:
+            session.stopped = "the first failure is shrunk (--first)"
+            break
         rounds += 1
         if time.monotonic() > session.deadline:
             break
@@ -768,7 +772,7 @@ def evidence_html(session: Session) -> str:
 
 # ---------------------------------------------------------------------- the command
 
-def command(budget: int, seed: int | None, replay_from: str | None) -> int:
+def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False) -> int:
     """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
     did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
     import shutil
@@ -797,14 +801,14 @@ def command(budget: int, seed: int | None, replay_from: str | None) -> int:
     out = reports_dir()
     try:
         with run.lock(out):
-            return _command_locked(settings, budget, seed, steps, out, replay_from)
+            return _command_locked(settings, budget, seed, steps, out, replay_from, first)
     except run.Busy as exc:
         cli._say(str(exc))
         return cli.BROKEN
 
 
 def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
-                    replay_from: str | None) -> int:
+                    replay_from: str | None, first: bool = False) -> int:
     import shutil
 
     from . import cli, junit, reference, run, verdicts
@@ -830,6 +834,7 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
             cli._say(refused)
             return cli.BROKEN
     session = Session(settings, base_url, budget, time.monotonic() + settings.run_timeout_s, seed)
+    session.first_only = first
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
