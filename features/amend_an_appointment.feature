@@ -57,7 +57,7 @@ Feature: Amend an appointment
   Scenario Outline: An amendment that also changes the <field> is refused and changes nothing
     Given an appointment this run booked for the test patient
     When the consumer amends its description and also its <field>
-    Then the provider refuses it with HTTP 422
+    Then the provider refuses it with 422 INVALID_RESOURCE
     And the appointment is unchanged
 
     Examples:

@@ -20,11 +20,11 @@ Feature: Cancel an appointment
     Then the provider refuses it with an error
     And the appointment is unchanged
 
-  @writes @req:CANCEL-OTHER-01 @req:ERR-OO-01
+  @writes @req:CANCEL-OTHER-01 @req:CANCEL-OTHER-01-CODE @req:ERR-OO-01
   Scenario Outline: A cancellation that also changes the <field> is refused
     Given an appointment this run booked for the test patient
     When the consumer cancels it and also changes its <field>
-    Then the provider refuses it with an error
+    Then the provider refuses it with 422 INVALID_RESOURCE
     And the appointment is unchanged
 
     Examples:
@@ -41,11 +41,11 @@ Feature: Cancel an appointment
       | booking organisation |
       | created              |
 
-  @writes @req:CANCEL-ETAG-01 @req:ERR-OO-01
+  @writes @req:CANCEL-ETAG-01 @req:CANCEL-ETAG-01-CODE @req:ERR-OO-01
   Scenario: A cancellation with a stale If-Match is refused
     Given an appointment this run booked for the test patient
     When the consumer cancels it with an If-Match of a version that has since changed
-    Then the provider refuses it with HTTP 409
+    Then the provider refuses it with 409 FHIR_CONSTRAINT_VIOLATION
 
   @writes @req:CANCEL-01 @req:READ-TYPE-01 @req:READ-STATE-01 @req:RETR-TYPE-01 @req:RETR-STATE-01
   @req:APPT-NOREASON-01

@@ -81,6 +81,44 @@ Feature: Foundations on every appointment interaction
       | amend an appointment              |
       | cancel an appointment             |
 
+  @req:FND-JWT-05 @req:ERR-OO-01
+  Scenario Outline: A request to <interaction> whose JWT lacks one of its claims is refused
+    Given a valid request to <interaction>
+    When the consumer sends it in each of these ways
+      | request                                   |
+      | without the iss claim                     |
+      | without the sub claim                     |
+      | without the aud claim                     |
+      | without the exp claim                     |
+      | without the iat claim                     |
+      | without the reason_for_request claim      |
+      | without the requested_scope claim         |
+      | without the requesting_device claim       |
+      | without the requesting_organization claim |
+      | without the requesting_practitioner claim |
+    Then the provider refuses each with 400 BAD_REQUEST
+
+    Examples:
+      | interaction                       |
+      | search for free slots             |
+      | book an appointment               |
+      | retrieve a patient's appointments |
+      | read an appointment               |
+      | amend an appointment              |
+      | cancel an appointment             |
+
+  @req:FND-JWT-06
+  Scenario Outline: A request to <interaction> whose JWT was issued 200 seconds ahead of the provider's clock is served
+    Given a valid request to <interaction>
+    When the consumer sends it with a JWT issued 200 seconds in the future
+    Then the provider answers with success
+
+    Examples:
+      | interaction                       |
+      | search for free slots             |
+      | retrieve a patient's appointments |
+      | read an appointment               |
+
   @req:FND-JWT-02 @req:ERR-OO-01
   Scenario Outline: A request to <interaction> whose JWT does not expire 300 seconds after it was issued is refused
     Given a valid request to <interaction>

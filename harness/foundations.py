@@ -59,6 +59,16 @@ def _claims(client: GpConnectClient, interaction: ix.Interaction, **changes: Any
     return claims
 
 
+JWT_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "reason_for_request", "requested_scope", "requesting_device",
+              "requesting_organization", "requesting_practitioner")
+
+
+def _without_claim(client: GpConnectClient, interaction: ix.Interaction, name: str) -> dict:
+    claims = client.claims_for(interaction)
+    claims.pop(name, None)
+    return claims
+
+
 def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> dict[str, Any]:
     """The send() overrides that make a request wrong in the named way."""
     now = int(time.time())
@@ -81,6 +91,10 @@ def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> 
         "with reason_for_request secondaryuses": lambda: {"claims": _claims(client, interaction,
                                                                              reason_for_request="secondaryuses")},
         "with an unsupported Accept": lambda: {"headers": {"Accept": "text/csv"}},
+        "with a JWT issued 200 seconds in the future":
+            lambda: {"claims": _claims(client, interaction, iat=now + 200, exp=now + 500)},
+        **{f"without the {claim} claim": (lambda c=claim: {"claims": _without_claim(client, interaction, c)})
+           for claim in JWT_CLAIMS},
     }
     if name not in table:
         raise KeyError(f"unknown request fault '{name}'")
@@ -99,7 +113,7 @@ VARIANTS = ("without Ssp-TraceID", "without Ssp-From", "without Ssp-To", "withou
 
 # Requirements whose rule is "this request is answered with success": the requirement the success
 # step checks among a scenario's tags; otherwise a valid request failing breaks its interaction's.
-SUCCESS_RULES = frozenset({"FND-PARAM-01", "FND-FMT-03"})
+SUCCESS_RULES = frozenset({"FND-PARAM-01", "FND-FMT-03", "FND-JWT-06"})
 
 
 def success_rule(scenario_requirements, exchange: Exchange) -> tuple[str, ...]:

@@ -342,6 +342,19 @@ rule_off("cancel_without_reason_allowed", "CANCEL-REASON-01", "a cancellation wi
 rule_off("cancel_accepts_other_changes", "CANCEL-OTHER-01", "a cancellation may change other fields too")
 rule_off("cancel_ignores_if_match", "CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied")
 
+
+@rewrite("cancel_other_wrong_code", "CANCEL-OTHER-01-CODE",
+         "a cancellation changing other fields gives 400 BAD_REQUEST instead of 422 INVALID_RESOURCE", CANCEL)
+def _(a: Answer) -> None:
+    _as_bad_request(a, "Only status and the cancellation reason may change")
+
+
+@rewrite("cancel_etag_wrong_code", "CANCEL-ETAG-01-CODE",
+         "a cancellation with a stale If-Match gives 409 with Spine code CONFLICTING_VALUES", CANCEL)
+def _(a: Answer) -> None:
+    if a.status == 409 and isinstance(a.body, dict) and a.body.get("resourceType") == "OperationOutcome":
+        a.body["issue"][0]["details"]["coding"][0].update(code="CONFLICTING_VALUES", display="Conflicting values")
+
 # ---------------------------------------------------------------- lifecycles: shown only by a sequence of operations
 # No scenario arranges these sequences; gpc-assure explore finds each (the fault matrix runs it for them).
 
@@ -365,6 +378,8 @@ rule_off("interaction_id_unchecked", "FND-HDR-03", "any known interaction ID is 
 rule_off("expired_jwt_accepted", "FND-JWT-01", "an expired JWT is accepted")
 rule_off("jwt_lifetime_unchecked", "FND-JWT-02", "a JWT whose exp is not iat + 300 is accepted")
 rule_off("scope_unchecked", "FND-JWT-03", "a JWT with the wrong requested_scope is accepted")
+rule_off("jwt_iss_unchecked", "FND-JWT-05", "a JWT without the iss claim is accepted")
+behaviour("future_iat_refused", "FND-JWT-06", "a JWT issued a few seconds ahead of the provider's clock is refused")
 rule_off("reason_unchecked", "FND-JWT-04", "a JWT whose reason_for_request is not directcare is accepted")
 rule_off("accept_unchecked", "FND-FMT-02", "an unsupported Accept is answered with JSON instead of 415")
 rule_off("format_param_ignored", "FND-FMT-03", "_format does not override Accept")

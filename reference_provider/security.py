@@ -12,6 +12,7 @@ from . import faults as fault_registry
  EXPIRED_JWT_ACCEPTED, REASON_UNCHECKED, SCOPE_UNCHECKED) = fault_registry.uses(
     "accept_unchecked", "missing_trace_id_accepted", "ssp_to_unchecked", "interaction_id_unchecked",
     "jwt_lifetime_unchecked", "expired_jwt_accepted", "reason_unchecked", "scope_unchecked")
+JWT_ISS_UNCHECKED, FUTURE_IAT_REFUSED = fault_registry.uses("jwt_iss_unchecked", "future_iat_refused")
 
 URN = "urn:nhs:names:services:gpconnect:fhir:"
 SCOPES = {
@@ -94,6 +95,8 @@ def check_jwt(authorization: str, interaction: str, now: float | None = None,
     if not isinstance(claims, dict):
         raise Refusal(400, "BAD_REQUEST", "JWT payload is not a JSON object")
     for name in REQUIRED_CLAIMS:
+        if name == "iss" and JWT_ISS_UNCHECKED in faults:
+            continue
         if claims.get(name) in (None, "", {}, []):
             raise Refusal(400, "BAD_REQUEST", f"JWT claim {name} is missing or empty")
     iat, exp = claims["iat"], claims["exp"]
@@ -103,7 +106,7 @@ def check_jwt(authorization: str, interaction: str, now: float | None = None,
         raise Refusal(400, "BAD_REQUEST", "JWT exp must be iat + 300")
     if exp < now and EXPIRED_JWT_ACCEPTED not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT has expired")
-    if iat > now + CLOCK_SKEW_S:
+    if iat > now + (0 if FUTURE_IAT_REFUSED in faults else CLOCK_SKEW_S):
         raise Refusal(400, "BAD_REQUEST", "JWT iat is in the future")
     if claims["reason_for_request"] != "directcare" and REASON_UNCHECKED not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT reason_for_request must be directcare")

@@ -85,6 +85,12 @@ def send_as_is(gp_connect, prepared):
     return prepared.send(gp_connect)
 
 
+@when("the consumer sends it with a JWT issued 200 seconds in the future", target_fixture="response")
+def send_future_iat(gp_connect, prepared):
+    return prepared.send(gp_connect, **fnd.variant(gp_connect, prepared.interaction,
+                                                    "with a JWT issued 200 seconds in the future"))
+
+
 @when("the consumer sends it with an unrecognised search parameter", target_fixture="response")
 def send_unknown_param(gp_connect, prepared):
     return prepared.send(gp_connect, extra_params=[("_gpc_assurance_unknown", "ignored")])

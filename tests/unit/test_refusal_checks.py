@@ -6,7 +6,8 @@ import pytest
 
 from harness import interactions
 from harness.gpconnect import SPINE_CODE_SYSTEM
-from harness.refusals import CODE_RULES, REFUSAL_RULES, outcome_violations, refusal_rule, refusal_violations
+from harness.refusals import (CODE_RULES, REFUSAL_RULES, SPINE_CODE_RULES, outcome_violations, refusal_rule,
+                              refusal_violations)
 from harness.requirements import catalogue
 from harness.settings import PROJECT_ROOT
 
@@ -113,9 +114,20 @@ def test_a_rule_without_an_nhs_code_row_keeps_its_own_code_failure(exchange_of):
 
 
 def test_every_nhs_code_row_is_an_nhs_expectation_beside_a_binding_refusal_rule():
-    for rule, code_row in CODE_RULES.items():
+    for rule, code_row in {**CODE_RULES, **SPINE_CODE_RULES}.items():
         assert catalogue()[code_row].level == "NHS expectation" and catalogue()[rule].level == "SHALL"
         assert rule in REFUSAL_RULES
+
+
+def test_a_wrong_status_breaks_the_rule_and_a_wrong_code_only_the_nhs_expectation_where_the_spec_names_the_status(
+        exchange_of):
+    stale = exchange_of(409, outcome("CONFLICTING_VALUES"), interaction=interactions.CANCEL_APPOINTMENT,
+                        path="Appointment/1")
+    assert only(refusal_violations(stale, "CANCEL-ETAG-01", 409, "FHIR_CONSTRAINT_VIOLATION")) == (
+        "expected Spine code FHIR_CONSTRAINT_VIOLATION, got CONFLICTING_VALUES", ("CANCEL-ETAG-01-CODE",))
+    wrong = exchange_of(400, outcome("BAD_REQUEST"), interaction=interactions.CANCEL_APPOINTMENT, path="Appointment/1")
+    assert only(refusal_violations(wrong, "CANCEL-ETAG-01", 409, "FHIR_CONSTRAINT_VIOLATION")) == (
+        "expected HTTP 409, got 400", ("CANCEL-ETAG-01",))
 
 
 def test_an_empty_refusal_is_accepted_only_where_the_body_is_optional(exchange_of):
