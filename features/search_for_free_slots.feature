@@ -53,6 +53,11 @@ Feature: Search for free slots
     And the consumer searches for free slots over the search window adding a searchFilter of an unknown system
     Then the same slots are offered with the unknown searchFilter as without it
 
+  @req:SLOT-EMPTY-01
+  Scenario: A search over a window no slot fits in is answered with an empty searchset
+    When the consumer searches for free slots between 03:00 and 03:01 tomorrow
+    Then the provider answers 200 with a searchset Bundle holding no Slot
+
   @req:SLOT-PARAM-01 @req:SLOT-PARAM-01-CODE @req:ERR-OO-01 @req:ERR-OO-05
   Scenario Outline: A search window of <days> days is refused
     When the consumer searches for free slots over a window of <days> days

@@ -94,6 +94,27 @@ def search_params(settings: Settings, window: Window, includes=EVERY_INCLUDE, fi
     return params
 
 
+def empty_window(today: date | None = None) -> Window:
+    """03:00 to 03:01 tomorrow: a window no practice's slot can lie inside."""
+    night = datetime.combine((today or uk_today()) + timedelta(days=1), time(3, 0), UK)
+    return Window.times(night, night + timedelta(minutes=1))
+
+
+def empty_search_violations(exchange: Exchange) -> list[Violation]:
+    """A search with nothing free is answered with 200 and a searchset Bundle holding no Slot (SLOT-EMPTY-01)."""
+    rule = "SLOT-EMPTY-01"
+    found = status_violations(exchange, 200, rule)
+    if found:
+        return found
+    bundle = parsed(exchange, "Bundle", rule)
+    found = bundle_type_violations(bundle.type, "searchset", "slot search", rule)
+    slots = [e for e in bundle.entry or [] if e.resource is not None and rtype(e.resource) == "Slot"]
+    if slots:
+        found.append(violation(rule, "Bundle", "Bundle.entry:Slot", "no Slot", len(slots),
+                               f"a window no slot fits in (03:00 to 03:01) returned {len(slots)} Slots"))
+    return found
+
+
 def replaced(params: list[tuple[str, str]], **values: str) -> list[tuple[str, str]]:
     """The parameters with each named one's value replaced, verbatim (prefix included), in place."""
     return [(k, values[k]) if k in values else (k, v) for k, v in params]

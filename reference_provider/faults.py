@@ -220,6 +220,18 @@ def _(a: Answer) -> None:
         a.media_type = "text/plain"
 
 
+@rewrite("empty_search_not_found", "SLOT-EMPTY-01", "a search with no free slot is answered 404 NO_RECORD_FOUND",
+         SEARCH)
+def _(a: Answer) -> None:
+    if a.status == 200 and isinstance(a.body, dict) and not a.of_type("Slot"):
+        a.status = 404
+        a.body = {"resourceType": "OperationOutcome",
+                  "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+                  "issue": [{"severity": "error", "code": "not-found", "diagnostics": "No free slots",
+                             "details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                                                     "code": "NO_RECORD_FOUND", "display": "No record found"}]}}]}
+
+
 behaviour("busy_slot_returned", "SLOT-FREE-01", "busy slots are returned as well as free ones")
 behaviour("slot_outside_window", "SLOT-WINDOW-01", "slots that only overlap the window are returned")
 behaviour("searchfilter_drops_open_slots", "SLOT-FILTER-01",

@@ -85,6 +85,16 @@ def search_backwards(gp_connect, settings):
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
 
 
+@when("the consumer searches for free slots between 03:00 and 03:01 tomorrow", target_fixture="response")
+def search_empty(gp_connect, settings):
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, ss.empty_window()))
+
+
+@then("the provider answers 200 with a searchset Bundle holding no Slot")
+def empty_searchset(response):
+    fail_if_any(ss.empty_search_violations(response), response.short_request())
+
+
 @when("the consumer searches for busy slots", target_fixture="response")
 def search_busy(gp_connect, settings):
     params = ss.search_params(settings, ss.default_window(settings), status="busy")

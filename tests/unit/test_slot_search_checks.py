@@ -192,3 +192,20 @@ def test_a_parameter_is_replaced_verbatim_in_place():
     params = [("start", "ge2026-12-01"), ("end", "le2026-12-03"), ("status", "free")]
     assert ss.replaced(params, start="lt2026-12-01", end="") == [
         ("start", "lt2026-12-01"), ("end", ""), ("status", "free")]
+
+
+def test_a_search_with_nothing_free_is_an_empty_searchset(exchange_of):
+    from harness import interactions
+
+    def answer(status, body):
+        return exchange_of(status, body, interaction=interactions.SEARCH_SLOTS, path="Slot")
+
+    assert ss.empty_search_violations(answer(200, {"resourceType": "Bundle", "type": "searchset"})) == []
+    slot = {"resourceType": "Slot", "id": "1", "schedule": {"reference": "Schedule/1"}, "status": "free",
+            "start": "2026-12-01T03:00:00+00:00", "end": "2026-12-01T03:10:00+00:00"}
+    found = ss.empty_search_violations(answer(200, {"resourceType": "Bundle", "type": "searchset",
+                                                    "entry": [{"resource": slot}]}))
+    assert [(v.message, v.requirements) for v in found] == [
+        ("a window no slot fits in (03:00 to 03:01) returned 1 Slots", ("SLOT-EMPTY-01",))]
+    refused = ss.empty_search_violations(answer(404, {"resourceType": "OperationOutcome", "issue": []}))
+    assert [v.requirements for v in refused] == [("SLOT-EMPTY-01",)]
