@@ -72,9 +72,10 @@ def build(results_dir: Path, html_dir: Path, history: Path, name: str) -> Path:
 
 # ---------------------------------------------------------------- evidence of an exchange
 
-# A response body up to this size is shown whole in its step; a larger one (a slot search of a
-# big practice is megabytes) is stored once per run under reports/evidence/ and summarised.
-INLINE_BODY_CHARS = 64 * 1024
+# A response body up to this size is shown whole in its step; a larger one (a slot search, or a
+# patient's appointments once a run has booked dozens) is stored once per run under
+# reports/evidence/ and summarised, so the single-file report stays small.
+INLINE_BODY_CHARS = 8 * 1024
 EVIDENCE_DIR = "evidence"
 SAMPLE_TYPES_SHOWN = 8
 
