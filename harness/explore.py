@@ -176,7 +176,7 @@ class Session:
             self.first_failure_at = self.operations
         if not self.shrinking:
             self.shrinking = True
-            self.limit = max(self.limit, self.operations + SHRINK_ALLOWANCE)
+            self.limit = self.operations + SHRINK_ALLOWANCE
         best = self.failures.get(failure.requirements)
         if best is None or len(failure.steps) < len(best.steps):
             failure.found_at = best.found_at if best else failure.found_at
