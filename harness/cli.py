@@ -141,7 +141,8 @@ def assure(pytest_args: list[str], selection: list[str] | None = None) -> int:
     settings = _settings_or_none()
     if settings is None:
         return CONFIGURATION
-    base = [sys.executable, "-m", "pytest", "steps"]
+    # pytest's cache beside the run's reports, so that --lf reruns what this folder's last run failed.
+    base = [sys.executable, "-m", "pytest", "steps", "-o", f"cache_dir={reports_dir() / '.pytest_cache'}"]
     if any(a in COLLECT_ONLY for a in pytest_args):
         # Lists what would run; writes nothing, so the last report stays as it was.
         code = _run_guarded(base + pytest_args, settings.run_timeout_s)

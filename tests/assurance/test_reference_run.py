@@ -122,3 +122,14 @@ def test_allure_history_accumulates_between_runs(run_suite):
     assert first.returncode == second.returncode == 0
     assert lines_after_first >= 1
     assert len(history.read_text().splitlines()) == lines_after_first + 1
+
+
+def test_lf_reruns_only_what_the_last_run_in_this_reports_folder_failed(run_suite):
+    command = (sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly")
+    first = run_suite(command=command + ("--req", "SLOT-TYPE-01,SLOT-PARAM-02"), GPC_REFERENCE_FAULTS="slot_type_blank")
+    failed = {o.name for o in first.by_outcome("failed")}
+    assert first.returncode == 1 and failed, first.explain()
+    assert first.by_outcome("passed"), "the first run holds scenarios that pass, which --lf must leave out"
+    again = run_suite(command=command + ("--lf",), GPC_REFERENCE_FAULTS="slot_type_blank")
+    assert {o.name for o in again.outcomes} == failed, again.explain()
+    assert again.returncode == 1
