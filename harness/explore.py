@@ -163,7 +163,7 @@ class Session:
         """Count one operation, or stop: the budget (plus a shrinking allowance once a failure is found)
         or the run deadline is reached."""
         if self.operations >= self.limit:
-            self.stopped = self.stopped or ("budget spent" if not self.failures else "shrinking allowance spent")
+            self.stopped = self.stopped or ("shrinking allowance spent" if self.shrinking else "budget spent")
             raise Stop()
         if time.monotonic() > self.deadline:
             self.stopped = f"run deadline reached (GPC_RUN_TIMEOUT_S={self.settings.run_timeout_s:g} s)"
