@@ -56,6 +56,15 @@ class Outcome:
         return self.outcome in ("failed", "error") and self.verdict != NONCONFORMANT
 
 
+def _first_line(message: str) -> str:
+    """The verdict line: pytest cuts a long message attribute and adds a line pointing to the element
+    text ("[truncated; full report in element text]"), which is not part of the verdict."""
+    lines = message.strip().splitlines()
+    if len(lines) > 1 and lines[-1].startswith("[") and lines[-1].endswith("full report in element text]"):
+        lines = lines[:-1]
+    return "\n".join(lines).strip()
+
+
 def outcomes(path: Path) -> list[Outcome]:
     root = ET.parse(path).getroot()
     result = []
@@ -65,7 +74,7 @@ def outcomes(path: Path) -> list[Outcome]:
             node = case.find(tag)
             if node is not None:
                 outcome = "failed" if tag == "failure" else ("error" if tag == "error" else "skipped")
-                message = (node.get("message") or "").strip()
+                message = _first_line(node.get("message") or "")
                 break
         props: dict[str, list[str]] = {}
         for prop in case.iter("property"):

@@ -81,14 +81,15 @@ class Rule:
     name: str
     requirements: tuple[str, ...]
     interactions: tuple[str, ...]  # interaction names; () for every interaction
-    when: str  # SUCCESS (2xx), REFUSAL (4xx/5xx) or ANY
+    when: str  # SUCCESS (2xx), REFUSAL (4xx and 5xx) or ANY (redirects and the like included)
     check: Callable[[Observed], list[Violation]]
 
     def applies(self, exchange) -> bool:
         if exchange.status is None or (self.interactions and exchange.interaction not in self.interactions):
             return False
-        success = 200 <= exchange.status < 300
-        return self.when == ANY or (self.when == SUCCESS) == success
+        if self.when == ANY:
+            return True
+        return 200 <= exchange.status < 300 if self.when == SUCCESS else exchange.status >= 400
 
 
 RULES: list[Rule] = []

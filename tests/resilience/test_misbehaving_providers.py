@@ -15,9 +15,11 @@ CASES = [
     ("reset", 2, "connection"),
     ("read-timeout", 2, "read timed out"),
     ("slow-drip", 2, r"response not complete within 2 s"),
-    ("html-500", 1, r"got (HTTP )?500|HTTP 500 response is text/html, not application/fhir\+json"),
+    ("html-500", 1, r"got (HTTP )?500|HTTP 500 response is text/html, not application/fhir\+json"
+                    r"|HTTP 500 to GET \S+: Content-Type is 'text/html'"),
     ("invalid-json", 1, r"response body is not valid JSON|got HTTP 200"),
-    ("wrong-content-type", 1, r"HTTP 200 response is text/plain, not application/fhir\+json|got HTTP 200"),
+    ("wrong-content-type", 1, r"HTTP 200 response is text/plain, not application/fhir\+json|got HTTP 200"
+                              r"|HTTP 200 to GET \S+: Content-Type is 'text/plain'"),
     ("truncated", 2, "provider broke the HTTP exchange"),
     ("huge", 2, r"response body larger than 10 MB"),
     ("redirect", 1, r"got (HTTP )?302"),

@@ -88,3 +88,11 @@ def test_a_scenario_breaking_a_shall_and_an_nhs_expectation_is_non_conformant(tm
 def test_a_violation_of_an_unknown_requirement_counts_as_a_shall(tmp_path):
     items = read(tmp_path, case("test_a", FAILURE.format("x"), verdict="nonconformant", violated="R-9"))
     assert junit.exit_code(items, {"R-1": "SHOULD"}) == 1
+
+
+def test_pytests_note_on_a_cut_message_is_not_part_of_the_verdict(tmp_path):
+    cut = "1 violation of SLOT-TYPE-01: " + "x" * 480 + "...&#10;[truncated; full report in element text]"
+    [o] = read(tmp_path, case("test_a", FAILURE.format(cut), verdict="nonconformant", violated="SLOT-TYPE-01"))
+    assert o.message == "1 violation of SLOT-TYPE-01: " + "x" * 480 + "..."
+    [kept] = read(tmp_path, case("test_b", FAILURE.format("first line&#10;second line"), verdict="broken"))
+    assert kept.message == "first line\nsecond line"
