@@ -175,7 +175,7 @@ def _(seen: Observed) -> list[Violation]:
 
 @rule("every returned Slot's Schedule is in the Bundle", "SLOT-SCHEDREF-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    if seen.index is None:
+    if seen.index is None or "Slot:schedule" not in seen.values("_include"):
         return []
     found = []
     for slot in _slots(seen):

@@ -265,6 +265,17 @@ rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not
 behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
 
+rule_off("search_schedule_include_optional", "SLOT-PARAM-05", "a search without _include=Slot:schedule is answered")
+behaviour("search_includes_everything", "SLOT-INCLUDE-02",
+          "Practitioners and Locations are returned whether or not their _include was sent")
+
+
+@rewrite("search_bundle_collection", "SLOT-SEARCH-01", "a slot search answers a Bundle of type collection", SEARCH)
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+        a.body["type"] = "collection"
+
+
 # ---------------------------------------------------------------- book an appointment
 
 
@@ -314,6 +325,13 @@ def _(a: Answer) -> None:
         appointment.pop("serviceType", None)
 
 
+@rewrite("retrieve_stale_text", "RETR-STATE-01", "retrieved appointments show a description other than the stored one",
+         RETRIEVE)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment["description"] = (appointment.get("description") or "") + " (as first booked)"
+
+
 @rewrite("retrieve_drops_cancelled", "RETR-CANCELLED-01", "cancelled appointments are left out", RETRIEVE)
 def _(a: Answer) -> None:
     if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
@@ -342,6 +360,14 @@ def _(a: Answer) -> None:
 behaviour("read_unknown_ok", "READ-404-01", "an unknown appointment id gives 200")
 
 # ---------------------------------------------------------------- amend and cancel
+
+
+@rewrite("etag_unweakened", "FND-ETAG-01", "book, amend and cancel answer the ETag \"<versionId>\" without W/",
+         BOOK, AMEND, CANCEL)
+def _(a: Answer) -> None:
+    if a.headers.get("ETag", "").startswith("W/"):
+        a.headers["ETag"] = a.headers["ETag"][2:]
+
 
 behaviour("amend_keeps_version", "AMEND-01", "an amendment keeps the old versionId")
 behaviour("amend_drops_category", "AMEND-01", "an amendment drops serviceCategory")

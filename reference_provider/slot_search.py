@@ -16,6 +16,8 @@ from .security import Refusal
     "busy_slot_returned", "slot_outside_window", "searchfilter_drops_open_slots", "search_window_unlimited",
     "search_end_before_start", "search_status_any", "search_missing_params", "search_wrong_error_code",
     "include_organization_refused", "unknown_searchfilter_refused", "unknown_param_refused")
+SEARCH_SCHEDULE_INCLUDE_OPTIONAL, SEARCH_INCLUDES_EVERYTHING = fault_registry.uses(
+    "search_schedule_include_optional", "search_includes_everything")
 SEARCH_PREFIX_UNCHECKED, SEARCH_BAD_DATE_IGNORED = fault_registry.uses("search_prefix_unchecked",
                                                                        "search_bad_date_ignored")
 
@@ -103,7 +105,7 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
     includes = frozenset(values.get("_include", []) + values.get("_include:recurse", []))
     if INCLUDE_ORGANIZATION in includes and INCLUDE_ORGANIZATION_REFUSED in faults:
         raise Refusal(422, "INVALID_PARAMETER", "_include:recurse=Location:managingOrganization is not supported")
-    if INCLUDE_SCHEDULE not in includes and not lenient:
+    if INCLUDE_SCHEDULE not in includes and not lenient and SEARCH_SCHEDULE_INCLUDE_OPTIONAL not in faults:
         raise Refusal(422, "INVALID_PARAMETER", "_include=Slot:schedule is required")
 
     org_code = org_type = None
@@ -142,10 +144,10 @@ def search(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> di
     used = sorted({r["schedule_id"] for r in rows})
     schedules = [resources.schedule(all_schedules[sid]) for sid in used]
     extra: list[dict] = []
-    if INCLUDE_PRACTITIONER in query.includes:
+    if INCLUDE_PRACTITIONER in query.includes or SEARCH_INCLUDES_EVERYTHING in faults:
         wanted = {all_schedules[sid]["practitioner_id"] for sid in used} - {None}
         extra += [resources.practitioner(p) for p in practice.PRACTITIONERS if p.id in wanted]
-    if INCLUDE_LOCATION in query.includes:
+    if INCLUDE_LOCATION in query.includes or SEARCH_INCLUDES_EVERYTHING in faults:
         wanted = {all_schedules[sid]["location_id"] for sid in used}
         extra += [resources.location(loc) for loc in practice.LOCATIONS if loc.id in wanted]
     # The Organization is always returned with any slot (appointments known issue).
