@@ -88,8 +88,9 @@ def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requiremen
             junit_path = Path(tmp) / "explore" / "junit.xml"
             outcomes = junit.outcomes(junit_path) if junit_path.exists() else []
             return Row(fault, outcomes, proc.returncode, proc.stdout + proc.stderr)
+        # --faults-checked: the fault names were checked once, when the matrix listed them.
         proc = subprocess.run([sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider",
-                               *(["--req", ",".join(selection)] if selection else []),
+                               "--faults-checked", *(["--req", ",".join(selection)] if selection else []),
                                "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],
                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
