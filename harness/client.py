@@ -131,7 +131,8 @@ class Exchange:
         if self.request_body:
             out += ["", _pretty(self.request_body)]
         if self.jwt_claims is not None:
-            out += ["", "Decoded JWT claims (bearer token redacted above):", pretty_json(self.jwt_claims)]
+            # One claim a line: the same requesting device, organisation and practitioner on every request.
+            out += ["", "Decoded JWT claims (bearer token redacted above):", pretty_json(self.jwt_claims, width=400)]
         out += ["", "-" * 60]
         if self.error:
             out.append(f"No response: {self.error}")

@@ -157,10 +157,16 @@ def tables(stats: RunStats) -> list[tuple[str, str]]:
 
 
 def scenario_csv(records: list[Record]) -> str:
-    """One scenario's exchanges, in order, as CSV."""
-    return _csv(["request", "status", "ms", "reused"],
-                [[r.request, r.status, "" if r.reused else _ms(r.elapsed_s), "yes" if r.reused else ""]
-                 for r in records])
+    """One scenario's requests per interaction, as CSV: sent, reused and the slowest answer (each
+    exchange itself is the scenario's evidence)."""
+    rows: dict[str, list] = {}
+    for r in records:
+        row = rows.setdefault(r.interaction, [r.interaction, 0, 0, None])
+        row[2 if r.reused else 1] += 1
+        if not r.reused and r.elapsed_s is not None:
+            row[3] = max(row[3] or 0.0, r.elapsed_s)
+    return _csv(["interaction", "sent", "reused", "slowest ms"],
+                [[name, sent, reused, _ms(slowest)] for name, sent, reused, slowest in rows.values()])
 
 
 def add_to_results(results_dir: Path, attachments: list[tuple[str, str]]) -> None:

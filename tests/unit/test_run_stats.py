@@ -71,6 +71,6 @@ def test_no_records_means_no_figures(tmp_path):
     assert not list(tmp_path.glob("*-globals.json"))
 
 
-def test_a_scenarios_exchanges_as_csv():
-    text = rs.scenario_csv([record(elapsed=0.25), record(reused=True)])
-    assert text.splitlines() == ["request,status,ms,reused", "GET .../Slot,200,250,", "GET .../Slot,200,,yes"]
+def test_a_scenarios_requests_per_interaction_as_csv():
+    text = rs.scenario_csv([record(elapsed=0.25), record(reused=True), record(elapsed=0.5)])
+    assert text.splitlines() == ["interaction,sent,reused,slowest ms", "search for free slots,2,1,500"]
