@@ -58,8 +58,7 @@ class Oracle:
 
     def take(self) -> Nonconformance | None:
         """The failure for what the exchanges since the last call showed wrong, or None."""
-        with self._lock:
-            pending, self._pending = self._pending, []
+        pending = self.take_violations()
         if not pending:
             return None
         where = pending[0][0] if len({w for w, _ in pending}) == 1 else f"{pending[0][0]} and others"
@@ -70,6 +69,12 @@ class Oracle:
         with self._lock:
             pending, self._pending = self._pending, []
         return pending
+
+    def summary(self) -> str:
+        f = self.figures
+        return (f"oracle: {f.exchanges} exchanges and {f.resources} resources judged by {len(rules.RULES)} response "
+                f"rules and the run model ({len(self.model.slots)} slots, {len(self.model.appointments)} appointments "
+                f"known); {f.violations} violations")
 
     def discard(self) -> None:
         with self._lock:

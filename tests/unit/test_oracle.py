@@ -52,3 +52,11 @@ def test_the_same_exchange_is_judged_once():
     oracle.model.slots.clear()
     oracle(exchange)
     assert oracle.figures.exchanges == 1 and not oracle.model.slots
+
+
+def test_the_summary_counts_exchanges_resources_and_what_the_model_knows():
+    oracle = Oracle(load_settings({"GPC_ENV": "reference"}))
+    oracle(search_exchange())
+    assert oracle.take() is None
+    assert oracle.summary().startswith("oracle: 1 exchanges and 2 resources judged by ")
+    assert oracle.summary().endswith("rules and the run model (1 slots, 0 appointments known); 0 violations")
