@@ -70,12 +70,6 @@ class Oracle:
             pending, self._pending = self._pending, []
         return pending
 
-    def summary(self) -> str:
-        f = self.figures
-        return (f"oracle: {f.exchanges} exchanges and {f.resources} resources judged by {len(rules.RULES)} response "
-                f"rules and the run model ({len(self.model.slots)} slots, {len(self.model.appointments)} appointments "
-                f"known); {f.violations} violations")
-
     def discard(self) -> None:
         with self._lock:
             self._pending = []

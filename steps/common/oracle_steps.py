@@ -13,7 +13,6 @@ def oracle(settings, gp_connect):
     gp_connect.add_listener(judge)
     yield judge
     gp_connect.remove_listener(judge)
-    print(f"\n{judge.summary()}")
 
 
 def pytest_bdd_before_scenario(request, feature, scenario):

@@ -53,10 +53,3 @@ def test_the_same_exchange_is_judged_once():
     oracle(exchange)
     assert oracle.figures.exchanges == 1 and not oracle.model.slots
 
-
-def test_the_summary_counts_exchanges_resources_and_what_the_model_knows():
-    oracle = Oracle(load_settings({"GPC_ENV": "reference"}))
-    oracle(search_exchange())  # a Bundle without the practice's Organization breaks SLOT-ORG-01
-    assert "SLOT-ORG-01" in oracle.take().requirements
-    assert oracle.summary().startswith("oracle: 1 exchanges and 2 resources judged by ")
-    assert oracle.summary().endswith("rules and the run model (1 slots, 0 appointments known); 1 violations")
