@@ -22,7 +22,6 @@ from .violations import Violation, failure
 @dataclass
 class Figures:
     exchanges: int = 0
-    resources: int = 0
     violations: int = 0
 
 
@@ -50,7 +49,6 @@ class Oracle:
             self._judged[id(original)] = (weakref.ref(original), verdict)
             with self._lock:
                 self.figures.exchanges += 1
-                self.figures.resources += _resource_count(original)
         if verdict:
             with self._lock:
                 self.figures.violations += len(verdict)
@@ -74,12 +72,3 @@ class Oracle:
         with self._lock:
             self._pending = []
 
-
-def _resource_count(exchange) -> int:
-    try:
-        body = exchange.json()
-    except Nonconformance:
-        return 0
-    if isinstance(body, dict) and body.get("resourceType") == "Bundle":
-        return len(body.get("entry") or [])
-    return 1 if isinstance(body, dict) else 0

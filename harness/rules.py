@@ -25,6 +25,7 @@ from . import refusals, slot_search
 from .errors import Nonconformance
 from .foundations import cache_control_violations, content_type_violations
 from .gpconnect import UK
+from .run_model import request_json
 from .profile_check import meta_violations, resource_violations, resources_in
 from .settings import Settings
 from .violations import Violation, violation
@@ -260,19 +261,11 @@ def _(seen: Observed) -> list[Violation]:
 
 @rule("a booking carrying reason or specialty is refused", "BOOK-NOREASON-01", (ix.BOOK_APPOINTMENT.name,))
 def _(seen: Observed) -> list[Violation]:
-    sent = _sent(seen.exchange)
+    sent = request_json(seen.exchange.request_body)
     carried = [element for element in ("reason", "specialty") if sent.get(element)]
     return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused", f"HTTP {seen.exchange.status}",
                       f"a booking carrying Appointment.{element} was accepted (HTTP {seen.exchange.status})")
             for element in carried]
-
-
-def _sent(exchange) -> dict:
-    try:
-        body = json.loads(exchange.request_body or "null")
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 @rule("every returned Appointment carries its slot type", tuple(sorted(set(TYPE_RULE.values()))),

@@ -83,11 +83,13 @@ class Known:
         return datetime.fromisoformat(self.slots[0].start).astimezone(UK).date()
 
 
-def _json(text: str | None) -> Any:
+def request_json(text: str | None) -> dict:
+    """A request body as a JSON object, or {} when it is absent or not a JSON object."""
     try:
-        return json.loads(text) if text else None
+        body = json.loads(text) if text else None
     except ValueError:
-        return None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _ext(resource: dict, url: str) -> list[dict]:
@@ -177,8 +179,8 @@ class RunModel:
         return found
 
     def _booked(self, exchange, appointment: dict) -> list[Violation]:
-        sent = _json(exchange.request_body)
-        if exchange.status != 201 or not isinstance(sent, dict) or not appointment.get("id"):
+        sent = request_json(exchange.request_body)
+        if exchange.status != 201 or not sent or not appointment.get("id"):
             return []
         refs = [fhir.ref_key((s or {}).get("reference")) for s in sent.get("slot") or []]
         slots = [self.slots.get(k[1]) for k in refs if k]
@@ -214,8 +216,8 @@ class RunModel:
 
     def _changed(self, exchange, appointment: dict) -> list[Violation]:
         known = self.appointments.get(str(appointment.get("id")))
-        sent = _json(exchange.request_body)
-        if known is None or exchange.status != 200 or not isinstance(sent, dict):
+        sent = request_json(exchange.request_body)
+        if known is None or exchange.status != 200 or not sent:
             return []
         interaction = exchange.interaction
         before = known.version
