@@ -5,13 +5,15 @@ Feature: Amend an appointment
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:AMEND-01 @req:AMEND-OTHER-01
+  @writes @req:AMEND-01 @req:AMEND-OTHER-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
+  @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario: Amending description and comment gives a new version and keeps both types
     Given an appointment this run booked for the test patient
     When the consumer amends its description and comment
     Then the provider answers 200 with a new version of the appointment
     And the description and comment are as the consumer sent them
     And the appointment carries the slot type and schedule type it was booked with
+    And each participant of the appointment reads back as its resource type
 
   @writes @req:AMEND-TYPES-01 @req:ERR-OO-01
   Scenario Outline: An amendment that changes the <type> is refused

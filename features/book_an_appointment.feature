@@ -8,7 +8,8 @@ Feature: Book an appointment
     Given the test patient is found by their NHS number
 
   @writes @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01 @req:BOOK-ORG-01 @req:BOOK-TEXT-01
-  @req:BOOK-FIELDS-01 @req:APPT-NOREASON-01
+  @req:BOOK-FIELDS-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
+  @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario: Booking a free slot gives an appointment with that slot's slot type and schedule type
     Given a free slot
     When the consumer books those slots for the test patient
@@ -16,6 +17,25 @@ Feature: Book an appointment
     And the appointment carries the booked slots' slot type and their schedule's schedule type
     And the appointment lists every booked slot and spans them
     And the booking organisation, description and comment are returned as the consumer sent them
+    And each participant of the appointment reads back as its resource type
+
+  @writes @req:BOOK-01 @req:BOOK-FIELDS-01 @req:APPT-NOREASON-01 @req:APPT-PARTICIPANT-01 @req:APPT-CREATED-01
+  Scenario Outline: A booking sent <organisation>, <channel> and <role> gives an appointment with its slot's channel and role
+    Given a free slot found by a search <organisation>
+    When the consumer books it for the test patient <organisation>, <channel> and <role>
+    Then the provider answers 201 with a Location and an ETag
+    And the appointment carries the booked slots' slot type and their schedule's schedule type
+
+    Examples:
+      | organisation                 | channel                          | role                                  |
+      | without an organisation type | without a delivery channel       | without a practitioner role           |
+      | without an organisation type | without a delivery channel       | with the schedule's practitioner role |
+      | without an organisation type | with the slot's delivery channel | without a practitioner role           |
+      | without an organisation type | with the slot's delivery channel | with the schedule's practitioner role |
+      | with its organisation type   | without a delivery channel       | without a practitioner role           |
+      | with its organisation type   | without a delivery channel       | with the schedule's practitioner role |
+      | with its organisation type   | with the slot's delivery channel | without a practitioner role           |
+      | with its organisation type   | with the slot's delivery channel | with the schedule's practitioner role |
 
   @writes @req:BOOK-MULTI-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
   Scenario Outline: Booking <count> adjacent slots that share schedule, delivery channel and slot type succeeds
@@ -78,12 +98,15 @@ Feature: Book an appointment
     When two consumers book those slots at the same moment
     Then exactly one booking succeeds and the other is refused with 409 DUPLICATE_REJECTED
 
-  @writes @req:BOOK-IGNORE-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
+  @writes @req:BOOK-IGNORE-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01 @req:APPT-NOREASON-01 @req:BOOK-FIELDS-01
+  @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
+  @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario: The slot type and schedule type a consumer sends are replaced by the provider's
     Given a free slot
     When the consumer books those slots for the test patient sending its own slot type and schedule type
     Then the provider answers 201 with a Location and an ETag
     And the appointment carries the booked slots' slot type and their schedule's schedule type
+    And each participant of the appointment reads back as its resource type
 
   @writes @req:BOOK-NOREASON-01 @req:BOOK-NOREASON-01-CODE @req:BOOK-ATOMIC-01 @req:ERR-OO-01
   Scenario Outline: A booking that carries a <element> is refused and books nothing

@@ -5,7 +5,8 @@ Feature: Cancel an appointment
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:CANCEL-01
+  @writes @req:CANCEL-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
+  @req:APPT-PARTICIPANT-01 @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario: Cancelling keeps the reason and both types
     Given an appointment this run booked for the test patient
     When the consumer cancels it with a reason

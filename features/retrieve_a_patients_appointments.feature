@@ -6,11 +6,14 @@ Feature: Retrieve a patient's appointments
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:RETR-DATES-01
+  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:RETR-DATES-01 @req:APPT-NOREASON-01
+  @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
+  @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario: The appointment this run booked is returned with the types of its slot
     Given an appointment this run booked for the test patient
     When the consumer retrieves the test patient's appointments over the search window
     Then the booked appointment is among them with the slot type and schedule type it was booked with
+    And each participant of every returned appointment reads back as its resource type
 
   @req:RETR-TYPE-01
   Scenario: Every returned appointment carries a slot type, and a schedule type as the practice has configured

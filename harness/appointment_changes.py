@@ -1,6 +1,6 @@
 """What the scenarios send to see that a provider keeps an appointment as the spec says: the changes
 an amendment or cancellation may not make, texts of chosen lengths, the slots an untyped schedule
-offers, and the check that a retrieve leaves out what lies outside its dates.
+offers, a booking's optional delivery channel and practitioner role, and the check that a retrieve leaves out what lies outside its dates.
 
 Every change is made on the appointment's raw JSON as the provider last returned it, so the body
 differs from what the provider holds only in the field named.
@@ -16,7 +16,7 @@ from typing import Callable
 from . import discovery
 from .appointments import booking_organisation
 from .discovery import SlotInfo
-from .gpconnect import UK
+from .gpconnect import DELIVERY_CHANNEL_URL, PRACTITIONER_ROLE_URL, UK
 from .refusals import refusal_violations
 from .violations import Violation, violation
 
@@ -103,6 +103,30 @@ def untyped_schedule_slot(slots: list[SlotInfo], window: str) -> SlotInfo:
     """A bookable free slot whose Schedule has no schedule type; MissingTestData when none is offered."""
     found = [run[0] for run in discovery.runs(slots, 1) if run[0].schedule_type is None]
     return discovery.require(found, "free slot on a schedule without a schedule type", window)[0]
+
+
+def slot_with_channel_and_role(slots: list[SlotInfo], window: str) -> SlotInfo:
+    """A bookable free slot with a delivery channel whose Schedule has a practitioner role; MissingTestData
+    when none is offered."""
+    found = [run[0] for run in discovery.runs(slots, 1) if run[0].channel and _roles(run[0])]
+    return discovery.require(found, "free slot with a delivery channel on a schedule with a practitioner role",
+                             window)[0]
+
+
+def _roles(slot: SlotInfo) -> list[dict]:
+    return [e for e in (slot.schedule_raw or {}).get("extension") or []
+            if isinstance(e, dict) and e.get("url") == PRACTITIONER_ROLE_URL]
+
+
+def optional_elements(slot: SlotInfo, channel: bool, role: bool) -> Callable[[dict], None]:
+    """A booking edit sending the slot's delivery channel and the schedule's practitioner role extensions,
+    as a consumer may (NHS's suite books with each combination)."""
+    def edit(body: dict) -> None:
+        if channel:
+            body["extension"].append({"url": DELIVERY_CHANNEL_URL, "valueCode": slot.channel})
+        if role:
+            body["extension"] += [json.loads(json.dumps(e)) for e in _roles(slot)]
+    return edit
 
 
 def outside_dates_violations(found: list[dict], appointment_id: str, first, last) -> list[Violation]:

@@ -20,7 +20,7 @@ import httpx
 
 from . import jwt_token, tls
 from .errors import HarnessError, Nonconformance
-from .interactions import FIND_PATIENT, SEARCH_SLOTS, Interaction
+from .interactions import FIND_PATIENT, READ_OF_TYPE, SEARCH_SLOTS, Interaction
 from .settings import Settings
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
@@ -34,7 +34,9 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 #   UNTIL_WRITE  the answer is reused only while this client has sent no write since (slot search).
 FOR_RUN = "for the run"
 UNTIL_WRITE = "until the next write"
-RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.interaction_id: UNTIL_WRITE}
+RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.interaction_id: UNTIL_WRITE,
+                             # an appointment's participants (and a Location's organisation) do not change with bookings
+                             **{i.interaction_id: FOR_RUN for i in READ_OF_TYPE.values()}}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_REUSABLE = 16
 

@@ -38,3 +38,4 @@ PROFILE_FOR = {
 BOOKING_ORG_URL = SD + "Extension-GPConnect-BookingOrganisation-1"
 CANCELLATION_REASON_URL = SD + "Extension-GPConnect-AppointmentCancellationReason-1"
 DELIVERY_CHANNEL_URL = SD + "Extension-GPConnect-DeliveryChannel-2"
+PRACTITIONER_ROLE_URL = SD + "Extension-GPConnect-PractitionerRole-1"

@@ -33,6 +33,17 @@ AMEND_APPOINTMENT = Interaction("amend an appointment", "PUT", URN_PREFIX + "res
                                 "patient/*.write", "AMEND-01")
 CANCEL_APPOINTMENT = Interaction("cancel an appointment", "PUT", URN_PREFIX + "rest:cancel:appointment-1",
                                  "patient/*.write", "CANCEL-01")
+# Reads of what an appointment's participants name, as NHS's suite reads each one back.
+READ_PATIENT = Interaction("read a patient", "GET", URN_PREFIX + "rest:read:patient-1", "patient/*.read",
+                           "APPT-READBACK-01")
+READ_PRACTITIONER = Interaction("read a practitioner", "GET", URN_PREFIX + "rest:read:practitioner-1",
+                                "organization/*.read", "APPT-READBACK-01")
+READ_LOCATION = Interaction("read a location", "GET", URN_PREFIX + "rest:read:location-1", "organization/*.read",
+                            "APPT-READBACK-01")
+READ_ORGANIZATION = Interaction("read an organisation", "GET", URN_PREFIX + "rest:read:organization-1",
+                                "organization/*.read", "APPT-READBACK-01")
+READ_OF_TYPE = {"Patient": READ_PATIENT, "Practitioner": READ_PRACTITIONER, "Location": READ_LOCATION,
+                "Organization": READ_ORGANIZATION}
 
 ALL = (
     METADATA,
@@ -43,6 +54,10 @@ ALL = (
     BOOK_APPOINTMENT,
     AMEND_APPOINTMENT,
     CANCEL_APPOINTMENT,
+    READ_PATIENT,
+    READ_PRACTITIONER,
+    READ_LOCATION,
+    READ_ORGANIZATION,
 )
 BY_NAME = {i.name: i for i in ALL}
 

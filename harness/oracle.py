@@ -3,7 +3,8 @@ applies (harness/rules.py) and by the model of what the run did (harness/run_mod
 
 It listens to the GP Connect client. What an exchange shows wrong waits, with the request that
 showed it, until the step that made the exchange ends; then that step's scenario fails with all of
-it, each violation naming its requirement.
+it, each violation naming its requirement. A violation of advisory requirements only fails just the
+scenarios tagged with one of them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import Iterable
 
 from . import rules
 from .errors import Nonconformance
+from .requirements import catalogue
 from .run_model import RunModel
 from .settings import Settings
 from .violations import Violation, failure
@@ -54,9 +57,14 @@ class Oracle:
                 self.figures.violations += len(verdict)
                 self._pending += [(exchange.short_request(), v) for v in verdict]
 
-    def take(self) -> Nonconformance | None:
-        """The failure for what the exchanges since the last call showed wrong, or None."""
+    def take(self, tagged: Iterable[str] | None = None) -> Nonconformance | None:
+        """The failure for what the exchanges since the last call showed wrong, or None. Given the
+        scenario's requirement tags, a violation of advisory requirements only (SHOULD, MAY, NHS
+        expectation) stands only where the scenario is tagged with one of them."""
         pending = self.take_violations()
+        if tagged is not None:
+            tags = set(tagged)
+            pending = [(w, v) for w, v in pending if _stands(v, tags)]
         if not pending:
             return None
         where = pending[0][0] if len({w for w, _ in pending}) == 1 else f"{pending[0][0]} and others"
@@ -72,3 +80,9 @@ class Oracle:
         with self._lock:
             self._pending = []
 
+
+def _stands(found: Violation, tagged: set[str]) -> bool:
+    """A violation fails a scenario when one of its requirements is a SHALL (or not catalogued) or
+    is among the scenario's tags."""
+    levels = catalogue()
+    return any(r in tagged or r not in levels or levels[r].level == "SHALL" for r in found.requirements)

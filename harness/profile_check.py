@@ -211,6 +211,18 @@ def meta_violations(resource: dict) -> list[Violation]:
     return found
 
 
+def single_profile_violations(resource: dict) -> list[Violation]:
+    """meta.profile holds exactly one profile, the resource's GP Connect profile (FND-META-02, NHS's
+    CheckForValidMetaDataInResource). A resource without its profile is FND-META-01's."""
+    rtype = resource.get("resourceType", "")
+    profiles = (resource.get("meta") or {}).get("profile") or []
+    if rtype not in PROFILE_FOR or PROFILE_FOR[rtype] not in profiles or len(profiles) == 1:
+        return []
+    label = f"{rtype} {resource.get('id', '(no id)')}"
+    return [violation("FND-META-02", label, f"{rtype}.meta.profile", [PROFILE_FOR[rtype]], profiles,
+                      f"{label}: meta.profile holds {len(profiles)} profiles, expected only {PROFILE_FOR[rtype]}")]
+
+
 def resources_in(body: Any) -> list[dict]:
     """The resource itself, or each entry of a Bundle."""
     if not isinstance(body, dict):

@@ -2,8 +2,9 @@
 
 A rule names the interactions whose answers it judges and whether it judges successes, refusals or
 both; the oracle (harness/oracle.py) applies every rule that applies to every exchange of a run,
-whatever the scenario's own focus. Only SHALL rules are here: a broken rule fails the step that made
-the exchange, and advisory rules (SHOULD, MAY) are judged only by the scenarios tagged with them.
+whatever the scenario's own focus. A broken rule fails the step that made the exchange; a rule whose
+requirement is advisory (SHOULD, MAY, NHS expectation) fails only the scenarios tagged with that
+requirement (the oracle leaves it out elsewhere), so one advisory finding does not fail a whole run.
 
 Rules read the exchange and, for a FHIR answer, its parsed body (parsed once, cached per resource).
 A body that is not FHIR JSON or does not parse is left to the scenario that made the request: its
@@ -21,12 +22,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import fhir
 from . import interactions as ix
-from . import refusals, slot_search
+from . import appointment_content, refusals, slot_search
 from .errors import Nonconformance
 from .foundations import cache_control_violations, content_type_violations
 from .gpconnect import UK
 from .run_model import request_json
-from .profile_check import meta_violations, resource_violations, resources_in
+from .profile_check import meta_violations, resource_violations, resources_in, single_profile_violations
 from .settings import Settings
 from .violations import Violation, violation
 
@@ -150,6 +151,11 @@ def _(seen: Observed) -> list[Violation]:
     return [v for resource in seen.resources for v in meta_violations(resource)]
 
 
+@rule("meta.profile holds only the resource's GP Connect profile", "FND-META-02", NOT_METADATA)
+def _(seen: Observed) -> list[Violation]:
+    return [v for resource in seen.resources for v in single_profile_violations(resource)]
+
+
 @rule("every returned resource meets its GP Connect profile, UK times and local references",
       ("FND-PROFILE-01", "FND-TIME-01", "FND-REF-01"), NOT_METADATA)
 def _(seen: Observed) -> list[Violation]:
@@ -257,6 +263,38 @@ def _(seen: Observed) -> list[Violation]:
     return [violation("APPT-NOREASON-01", f"Appointment {a.get('id')}", f"Appointment.{element}", "absent",
                       "populated", f"Appointment {a.get('id')} carries Appointment.{element}")
             for a in seen.appointments() for element in ("reason", "specialty") if a.get(element)]
+
+
+@rule("every returned Appointment has its id", "APPT-ID-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.id_violations(a)]
+
+
+@rule("every returned Appointment carries created", "APPT-CREATED-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.created_violations(a)]
+
+
+@rule("every returned Appointment starts today or later", "APPT-FUTURE-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.future_violations(a)]
+
+
+@rule("every returned Appointment's booking organisation has id, name and telecom", "APPT-ORG-01",
+      APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.booking_org_violations(a)]
+
+
+@rule("every returned Appointment has Patient and Location participants, relative actors, one type coding",
+      "APPT-PARTICIPANT-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.participant_violations(a)]
+
+
+@rule("every returned Appointment's priority is 0 to 9", "APPT-PRIORITY-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.priority_violations(a)]
 
 
 @rule("a booking carrying reason or specialty is refused", "BOOK-NOREASON-01", (ix.BOOK_APPOINTMENT.name,))

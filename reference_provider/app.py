@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from . import faults, practice, resources, security, slot_search
+from . import directory, faults, practice, resources, security, slot_search
 from .appointments import AppointmentBook
 from .security import Refusal
 from .store import Store
@@ -124,6 +124,14 @@ def retrieve_appointments(config: Config, call: Call) -> Result:
     return Result(200, _book(config).retrieve(call.path_params["id"], call.query()))
 
 
+def read_of(resource_type: str) -> Handler:
+    """The handler reading the practice's `resource_type` by logical id."""
+    def handler(config: Config, call: Call) -> Result:
+        resource = directory.read(resource_type, call.path_params["id"], config.ods_code)
+        return Result(200, resource, {"ETag": f'W/"{resource["meta"]["versionId"]}"'})
+    return handler
+
+
 def capability_statement() -> dict[str, Any]:
     search = [{"name": n, "type": t} for n, t in
               (("start", "date"), ("end", "date"), ("status", "token"), ("searchFilter", "token"))]
@@ -147,6 +155,7 @@ def capability_statement() -> dict[str, Any]:
                  "searchInclude": [slot_search.INCLUDE_SCHEDULE, slot_search.INCLUDE_PRACTITIONER,
                                    slot_search.INCLUDE_LOCATION, slot_search.INCLUDE_ORGANIZATION]},
                 {"type": "Appointment", "interaction": [{"code": c} for c in ("read", "create", "update", "search-type")]},
+                *({"type": t, "interaction": [{"code": "read"}]} for t in ("Practitioner", "Location", "Organization")),
             ],
         }],
     }
@@ -165,6 +174,10 @@ ROUTES: list[tuple[str, dict[str, tuple[tuple[str, ...], Handler]]]] = [
         "PUT": ((URN + "rest:update:appointment-1", URN + "rest:cancel:appointment-1"), update_appointment),
     }),
     ("/Patient/{id}/Appointment", {"GET": ((URN + "rest:search:patient_appointments-1",), retrieve_appointments)}),
+    ("/Patient/{id}", {"GET": ((URN + "rest:read:patient-1",), read_of("Patient"))}),
+    ("/Practitioner/{id}", {"GET": ((URN + "rest:read:practitioner-1",), read_of("Practitioner"))}),
+    ("/Location/{id}", {"GET": ((URN + "rest:read:location-1",), read_of("Location"))}),
+    ("/Organization/{id}", {"GET": ((URN + "rest:read:organization-1",), read_of("Organization"))}),
 ]
 
 

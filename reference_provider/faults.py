@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
@@ -29,6 +29,7 @@ READ = URN + "read:appointment-1"
 AMEND = URN + "update:appointment-1"
 CANCEL = URN + "cancel:appointment-1"
 RETRIEVE = URN + "search:patient_appointments-1"
+READ_LOCATION = URN + "read:location-1"
 EXT_DELIVERY_CHANNEL = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
 
 REWRITE, RULE_OFF, BEHAVIOUR = "rewrite", "rule-off", "behaviour"
@@ -385,6 +386,29 @@ rule_off("cancel_ignores_if_match", "CANCEL-ETAG-01", "a cancellation with a sta
          "a cancellation changing other fields gives 400 BAD_REQUEST instead of 422 INVALID_RESOURCE", CANCEL)
 def _(a: Answer) -> None:
     _as_bad_request(a, "Only status and the cancellation reason may change")
+
+
+@rewrite("cancel_reason_wrong_code", "CANCEL-REASON-01-CODE",
+         "a cancellation with an empty reason gives 400 BAD_REQUEST instead of 422 INVALID_PARAMETER", CANCEL)
+def _(a: Answer) -> None:
+    _as_bad_request(a, "A cancellation reason is required")
+
+
+@rewrite("cancel_participants_declined", "CANCEL-KEEP-01",
+         "a cancelled appointment is answered with every participant declined", CANCEL)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        for participant in appointment.get("participant") or []:
+            participant["status"] = "declined"
+
+
+@rewrite("cancel_created_changed", "CANCEL-KEEP-01", "a cancelled appointment is answered with created a year earlier",
+         CANCEL)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        if appointment.get("created"):
+            created = datetime.fromisoformat(appointment["created"])
+            appointment["created"] = (created.replace(year=created.year - 1)).isoformat(timespec="seconds")
 
 
 @rewrite("cancel_etag_wrong_code", "CANCEL-ETAG-01-CODE",

@@ -24,6 +24,10 @@ SCOPES = {
     URN + "rest:create:appointment-1": "patient/*.write",
     URN + "rest:update:appointment-1": "patient/*.write",
     URN + "rest:cancel:appointment-1": "patient/*.write",
+    URN + "rest:read:patient-1": "patient/*.read",
+    URN + "rest:read:practitioner-1": "organization/*.read",
+    URN + "rest:read:location-1": "organization/*.read",
+    URN + "rest:read:organization-1": "organization/*.read",
 }
 REQUIRED_CLAIMS = (
     "iss", "sub", "aud", "exp", "iat", "reason_for_request", "requested_scope",

@@ -216,12 +216,12 @@ def receive_body(raw: bytes, ids: Ids) -> bytes:
 
 
 def receive_path(path: str, base_path: str, ids: Ids) -> str:
-    """/.../Appointment/<uuid> and /.../Patient/<uuid>/Appointment in the provider's own ids."""
+    """/.../<Type>/<uuid> (a read) and /.../Patient/<uuid>/Appointment in the provider's own ids."""
     if not path.startswith(base_path + "/"):
         return path
     rest = path[len(base_path):]
-    m = re.fullmatch(r"/(Appointment|Patient)/([^/]+)(/Appointment)?", rest)
-    if not m or (m.group(1) == "Appointment" and m.group(3)):
+    m = re.fullmatch(r"/(Appointment|Patient|Practitioner|Location|Organization)/([^/]+)(/Appointment)?", rest)
+    if not m or (m.group(1) != "Patient" and m.group(3)):
         return path
     return f"{base_path}/{m.group(1)}/{ids.internal(m.group(1), m.group(2))}{m.group(3) or ''}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -10,6 +11,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness import discovery
+from harness.errors import MissingTestData
 from harness.refusals import refusal_rule, refusal_violations
 from harness.violations import fail_if_any
 from steps.common.appointment_steps import free_slots_now
@@ -51,6 +53,32 @@ def a_mixed_pair(gp_connect, settings, rule):
     slots, window = free_slots_now(gp_connect, settings)
     return list(discovery.require(discovery.pair_differing_in(slots, rule),
                                   f"two adjacent free slots with different {rule}", window))
+
+
+@given(parsers.re(r"a free slot found by a search (?P<organisation>with its organisation type|without an organisation "
+                  r"type)"), target_fixture="chosen_slots")
+def a_free_slot_by_organisation(gp_connect, settings, organisation):
+    searched = organisation_settings(settings, organisation)
+    slots, window = free_slots_now(gp_connect, searched)
+    return [changes.slot_with_channel_and_role(slots, window)]
+
+
+def organisation_settings(settings, organisation: str):
+    """The run's settings as a consumer sending, or not sending, its organisation type."""
+    if organisation.startswith("without"):
+        return dataclasses.replace(settings, consumer_org_type="")
+    if not settings.consumer_org_type:
+        raise MissingTestData("GPC_CONSUMER_ORG_TYPE is empty: this consumer sends no organisation type")
+    return settings
+
+
+@when(parsers.re(r"the consumer books it for the test patient (?P<organisation>with its organisation type|without an "
+                 r"organisation type), (?P<channel>with|without) (?:the slot's|a) delivery channel and "
+                 r"(?P<role>with|without) (?:the schedule's|a) practitioner role"), target_fixture="booking")
+def book_with_optional_elements(gp_connect, settings, ledger, patient_id, chosen_slots, organisation, channel, role):
+    edit = changes.optional_elements(chosen_slots[0], channel == "with", role == "with")
+    return appts.book(gp_connect, ledger, organisation_settings(settings, organisation), chosen_slots, patient_id,
+                      edit=edit)
 
 
 @when("the consumer books those slots for the test patient", target_fixture="booking")

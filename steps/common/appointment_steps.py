@@ -12,7 +12,7 @@ from pytest_bdd import given, parsers, then
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
-from harness import discovery
+from harness import discovery, readback
 from harness import slot_search as ss
 from harness.cleanup import clean_up
 from harness.errors import MissingTestData
@@ -134,6 +134,13 @@ def carries_booked_types(booked, response):
     fail_if_any(appts.type_violations(appointment, booked.booking.expected_slot_type,
                                       booked.booking.expected_schedule_type, appts.TYPES_KEPT[response.interaction]),
                 response.short_request())
+
+
+@then(parsers.re(r"each participant of (?:the appointment|every returned appointment) reads back as its resource type"))
+def participants_read_back(gp_connect, response):
+    """Read Patient, Practitioner and Location for every participant, Read Organisation for each Location's
+    managing organisation (APPT-READBACK-01); each reference is read once a run."""
+    fail_if_any(readback.read_back(gp_connect, readback.appointments_in(response.json())), response.short_request())
 
 
 @then("the appointment is unchanged")

@@ -21,7 +21,7 @@ def pytest_bdd_before_scenario(request, feature, scenario):
 
 @pytest.hookimpl(trylast=True)
 def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func_args):
-    found = request.getfixturevalue("oracle").take()
+    found = request.getfixturevalue("oracle").take(m.args[0] for m in request.node.iter_markers("req"))
     if found is not None:
         raise found
 
