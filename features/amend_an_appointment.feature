@@ -15,6 +15,17 @@ Feature: Amend an appointment
     And the appointment carries the slot type and schedule type it was booked with
     And each participant of the appointment reads back as its resource type
 
+  @writes @req:AMEND-COMPAT-01 @req:AMEND-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01
+  @req:APPT-FUTURE-01 @req:APPT-ORG-01 @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01
+  @req:FND-META-02
+  Scenario: An amendment that leaves out the slot type and schedule type, as consumers before 1.2.7 send it, keeps both
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description and comment leaving out the slot type and schedule type
+    Then the provider accepts the amendment without the types
+    And the description and comment are as the consumer sent them
+    And the appointment carries the slot type and schedule type it was booked with
+    And each participant of the appointment reads back as its resource type
+
   @writes @req:AMEND-TYPES-01 @req:ERR-OO-01
   Scenario Outline: An amendment that changes the <type> is refused
     Given an appointment this run booked for the test patient

@@ -34,6 +34,7 @@ from .security import Refusal
  RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
     "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
     "cancelled_amend_repeats_version", "retrieve_other_patients")
+(AMEND_REQUIRES_TYPES,) = fault_registry.uses("amend_requires_types")
 from .store import local_text, utc_text
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
@@ -296,6 +297,10 @@ class AppointmentBook:
         return {k: v for k, v in resource.items() if k not in drop + ("meta", "text")}
 
     def _amended(self, stored: dict, body: dict) -> dict:
+        if AMEND_REQUIRES_TYPES not in self.faults:
+            # A consumer before 1.2.7 sends no types: leaving them out changes nothing.
+            body = {**{k: stored[k] for k in ("serviceType", "serviceCategory") if k in stored and k not in body},
+                    **body}
         if AMEND_ACCEPTS_OTHER_CHANGES in self.faults:
             types = ("serviceType", "serviceCategory")
             if any(body.get(k) != stored.get(k) for k in types):

@@ -680,6 +680,8 @@ behaviour("cancel_store_drops_slot_type", "RETR-TYPE-01",
 behaviour("untyped_schedule_typed", "BOOK-SCHEDTYPE-01",
           "an appointment on a schedule without a schedule type is given one")
 behaviour("retrieve_ignores_dates", "RETR-DATES-01", "retrieve returns the patient's appointments on any date")
+behaviour("amend_requires_types", "AMEND-COMPAT-01",
+          "an amendment that leaves out the slot type and schedule type is refused as a change of type")
 rule_off("amend_accepts_other_changes", "AMEND-OTHER-01",
          "an amendment may change start, end, participant and other fields too")
 rule_off("cancel_accepts_comment_change", "CANCEL-OTHER-01", "a cancellation may change the comment too")
