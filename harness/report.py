@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import threading
+from base64 import b64encode
 from collections import Counter
 from pathlib import Path
 
@@ -41,6 +42,53 @@ def strip_analytics(html: str) -> str:
     return html
 
 
+# Allure's single-file page holds every data file (results, attachments, widgets) as its own base64
+# string, `d("data/...","<base64>")`, in one script that then sets `allureReportDataReady`; the app waits
+# for that flag and reads `window.allureReportData[name]`. The evidence is text that compresses tenfold,
+# so the page instead carries the same name-to-base64 map gzipped once, and unpacks it on opening with
+# the browser's own DecompressionStream before raising the flag: the app sees exactly the same data.
+DATA_SCRIPT = re.compile(r"<script defer>\s*Promise\.allSettled\(\[(.*?)\]\)\s*\.then\(function\(\)\{\s*"
+                         r"window\.allureReportDataReady = true;\s*\}\)\s*</script>", re.S)
+DATA_CALL = re.compile(r'd\("([^"\\]*)","([A-Za-z0-9+/=]*)"\),?')
+UNPACK = """<script>
+      (async function () {
+        try {
+          const packed = "%s";
+          const bytes = Uint8Array.from(atob(packed), function (c) { return c.charCodeAt(0); });
+          const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+          Object.assign(window.allureReportData, JSON.parse(await new Response(stream).text()));
+          window.allureReportDataReady = true;
+        } catch (error) {
+          document.body.textContent = "This report needs a browser that can read gzip data "
+            + "(DecompressionStream: Chrome or Edge 80+, Firefox 113+, Safari 16.4+): " + error;
+        }
+      })();
+    </script>"""
+
+
+def pack_data(html: str) -> str:
+    """The page with its data files gzipped into one string (see DATA_SCRIPT); unchanged if the page
+    does not hold the script in the shape this was written for."""
+    match = DATA_SCRIPT.search(html)
+    if match is None:
+        return html
+    calls = match.group(1)
+    files = dict(DATA_CALL.findall(calls))
+    if len(DATA_CALL.sub("", calls).strip()) or not files:
+        return html  # something other than plain d("name","base64") calls: leave the page as built
+    packed = b64encode(gzip.compress(json.dumps(files, separators=(",", ":")).encode("ascii"), 9, mtime=0))
+    return html[:match.start()] + UNPACK % packed.decode("ascii") + html[match.end():]
+
+
+def unpacked_data(html: str) -> dict[str, str]:
+    """The name-to-base64 map a packed page carries (for tests and tools)."""
+    found = re.search(r'const packed = "([A-Za-z0-9+/=]*)";', html)
+    if found is None:
+        return {}
+    from base64 import b64decode
+    return json.loads(gzip.decompress(b64decode(found.group(1))))
+
+
 def external_references(html: str) -> list[str]:
     """URLs of resources the page would load from anywhere but itself."""
     found = EXTERNAL_REF.findall(html)
@@ -62,7 +110,7 @@ def build(results_dir: Path, html_dir: Path, history: Path, name: str) -> Path:
     if proc.returncode != 0 or not index.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise HarnessError(f"Allure report generation failed (exit {proc.returncode}): {tail[0]}")
-    html = strip_analytics(index.read_text(encoding="utf-8"))
+    html = pack_data(strip_analytics(index.read_text(encoding="utf-8")))
     leftovers = external_references(html)
     if leftovers:
         raise HarnessError(f"report still refers off the machine: {leftovers[0]}")

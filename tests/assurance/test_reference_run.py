@@ -3,12 +3,15 @@
 import json
 import re
 import socket
+import subprocess
 import sys
+from base64 import b64decode
 from pathlib import Path
 
 import pytest
 
-from harness.report import external_references
+from harness.report import external_references, unpacked_data
+from harness.settings import PROJECT_ROOT
 
 GPC_ASSURE = str(Path(sys.executable).parent / "gpc-assure")
 
@@ -27,6 +30,16 @@ def test_assure_passes_against_the_clean_reference_provider_and_leaves_the_repor
     assert external_references(html) == []
     assert "Content-Security-Policy" in html
     assert (run.reports / "junit.xml").exists()
+
+    # The reviewer's page: at most 10 MB, its data (one file per scenario) packed, and it opens.
+    assert index.stat().st_size <= 10 * 1024 * 1024, f"HTML report of {index.stat().st_size:,} bytes"
+    data = {name: b64decode(value).decode("utf-8", errors="replace") for name, value in unpacked_data(html).items()}
+    assert sum(name.startswith("data/test-results/") for name in data) == len(run.outcomes)
+    opened = subprocess.run(["node", str(PROJECT_ROOT / "tools" / "open_report.js"), str(index), "120"],
+                            capture_output=True, text=True, timeout=300)
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    shown = json.loads(opened.stdout)["rendered"]
+    assert f"Passed{len(run.outcomes)}" in shown and "Overall verdictCONFORMANT" in shown, shown[:500]
 
     results = list((run.reports / "allure-results").iterdir())
     attachments = [p for p in results if p.name.endswith("-attachment.txt")]
@@ -52,6 +65,8 @@ def test_assure_passes_against_the_clean_reference_provider_and_leaves_the_repor
     for path in run.reports.rglob("*"):
         if path.is_file():
             assert token_header not in path.read_text(errors="replace"), f"token found in {path.name}"
+    for name, text in data.items():
+        assert token_header not in text, f"token found in the report's {name}"
 
 def test_a_bad_setting_stops_the_run_with_one_line(run_suite):
     run = run_suite(command=(sys.executable, "-m", "harness", "assure"), GPC_SEARCH_DAYS="99")

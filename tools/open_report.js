@@ -1,0 +1,36 @@
+// Opens a built Allure report the way a browser would (jsdom, its scripts run) and prints what its
+// overview page shows, so a test can check that the page really renders its data.
+// Usage: node tools/open_report.js reports/html/index.html [seconds to wait, default 30]
+"use strict";
+const fs = require("fs");
+const { JSDOM, VirtualConsole } = require("jsdom");
+
+const [file, wait = "30"] = process.argv.slice(2);
+const errors = [];
+const console_ = new VirtualConsole();
+console_.on("jsdomError", (e) => errors.push(String(e.message || e).split("\n")[0]));
+
+const dom = new JSDOM(fs.readFileSync(file, "utf8"), {
+  url: "http://localhost/report/index.html",
+  runScripts: "dangerously",
+  resources: "usable",
+  pretendToBeVisual: true,
+  virtualConsole: console_,
+  beforeParse(window) {
+    // What a browser has and jsdom lacks: the report reads its packed data with these.
+    Object.assign(window, { DecompressionStream, Blob, Response, fetch: (url) => fetch(url) });
+    window.matchMedia = () => ({ matches: false, addListener() {}, removeListener() {},
+      addEventListener() {}, removeEventListener() {} });
+  },
+});
+
+const started = Date.now();
+const timer = setInterval(() => {
+  const app = dom.window.document.getElementById("app");
+  const text = app ? app.textContent : "";
+  const late = Date.now() - started > Number(wait) * 1000;
+  if (!text && !late) return;
+  clearInterval(timer);
+  process.stdout.write(JSON.stringify({ rendered: text, errors }) + "\n");
+  process.exit(text ? 0 : 1);
+}, 250);
