@@ -100,3 +100,26 @@ Feature: Amend an appointment
       | description | comment |
       | 101         | 501     |
       | 1000        | 5000    |
+
+  @writes @req:FND-FMT-03 @req:AMEND-01 @req:FND-META-02
+  Scenario Outline: An amendment sending _format=application/fhir+json with Accept <accept> is answered in FHIR JSON like any amendment
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description and comment sending _format=application/fhir+json with Accept <accept>
+    Then the provider answers in FHIR JSON, as _format asked
+    And the provider answers 200 with a new version of the appointment
+    And the description and comment are as the consumer sent them
+    And the appointment carries the slot type and schedule type it was booked with
+
+    Examples:
+      | accept                |
+      | application/fhir+json |
+      | application/fhir+xml  |
+
+  @writes @req:FND-PREFER-02 @req:AMEND-01
+  Scenario: An amendment sending Prefer: return=representation is answered with the whole appointment
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description and comment sending Prefer: return=representation
+    Then the provider answers with the whole appointment, as Prefer asked
+    And the provider answers 200 with a new version of the appointment
+    And the description and comment are as the consumer sent them
+    And the appointment carries the slot type and schedule type it was booked with

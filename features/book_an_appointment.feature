@@ -179,3 +179,28 @@ Feature: Book an appointment
       | description | comment |
       | 101         | 501     |
       | 1000        | 5000    |
+
+  @writes @req:FND-FMT-03 @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01 @req:APPT-NOREASON-01
+  @req:FND-META-02 @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01
+  Scenario Outline: A booking sending _format=application/fhir+json with Accept <accept> is answered in FHIR JSON like any booking
+    Given a free slot
+    When the consumer books those slots for the test patient sending _format=application/fhir+json with Accept <accept>
+    Then the provider answers in FHIR JSON, as _format asked
+    And the provider answers 201 with a Location and an ETag
+    And the appointment carries the booked slots' slot type and their schedule's schedule type
+    And the appointment lists every booked slot and spans them
+    And each participant of the appointment reads back as its resource type
+
+    Examples:
+      | accept                |
+      | application/fhir+json |
+      | application/fhir+xml  |
+
+  @writes @req:FND-PREFER-02 @req:BOOK-01 @req:BOOK-TYPE-01 @req:BOOK-SCHEDTYPE-01
+  Scenario: A booking sending Prefer: return=representation is answered with the whole appointment
+    Given a free slot
+    When the consumer books those slots for the test patient sending Prefer: return=representation
+    Then the provider answers with the whole appointment, as Prefer asked
+    And the provider answers 201 with a Location and an ETag
+    And the appointment carries the booked slots' slot type and their schedule's schedule type
+    And the appointment lists every booked slot and spans them

@@ -62,3 +62,27 @@ Feature: Cancel an appointment
       | count |
       | 2     |
       | 3     |
+
+  @writes @req:FND-FMT-03 @req:CANCEL-01 @req:FND-META-02
+  Scenario Outline: A cancellation sending _format=application/fhir+json with Accept <accept> is answered in FHIR JSON like any cancellation
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with a reason sending _format=application/fhir+json with Accept <accept>
+    Then the provider answers in FHIR JSON, as _format asked
+    And the provider answers 200 with the appointment cancelled in a new version
+    And the cancellation reason is kept
+    And the appointment carries the slot type and schedule type it was booked with
+
+    Examples:
+      | accept                |
+      | application/fhir+json |
+      | application/fhir+xml  |
+
+  @writes @req:FND-PREFER-02 @req:CANCEL-01 @req:FND-META-02 @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01
+  Scenario: A cancellation sending Prefer: return=representation is answered with the whole appointment
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with a reason sending Prefer: return=representation
+    Then the provider answers with the whole appointment, as Prefer asked
+    And the provider answers 200 with the appointment cancelled in a new version
+    And the cancellation reason is kept
+    And the appointment carries the slot type and schedule type it was booked with
+    And each participant of the appointment reads back as its resource type

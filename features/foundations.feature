@@ -340,3 +340,25 @@ Feature: Foundations on every appointment interaction
     Then it is version 1.2.7 for FHIR 3.0.1
     And it lists the Slot search parameters start, end, status and searchFilter
     And it lists the Slot search includes of Schedule, Practitioner, Location and Organization
+
+  @req:FND-CAP-02
+  Scenario: The CapabilityStatement lists the Appointment resource with its read, create, update and search-type interactions
+    When the consumer reads the CapabilityStatement
+    Then it lists an Appointment resource with the read, create, update and search-type interactions
+
+  @req:FND-JWT-03 @req:ERR-OO-01
+  Scenario Outline: A request to <interaction> whose JWT asks for organization/*.write is refused
+    Given a valid request to <interaction>
+    When the consumer sends it in each of these ways
+      | request                                   |
+      | with requested_scope organization/*.write |
+    Then the provider refuses each with 400 BAD_REQUEST
+
+    Examples:
+      | interaction                       |
+      | search for free slots             |
+      | book an appointment               |
+      | retrieve a patient's appointments |
+      | read an appointment               |
+      | amend an appointment              |
+      | cancel an appointment             |

@@ -112,3 +112,15 @@ Feature: Retrieve a patient's appointments
     Given an appointment this run booked for the test patient
     When the consumer retrieves the test patient's appointments over dates after that appointment
     Then the booked appointment is not among them
+
+  @writes @req:FND-FMT-03 @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01
+  Scenario Outline: A retrieve sending _format=application/fhir+json with Accept <accept> is answered in FHIR JSON like any retrieve
+    Given an appointment this run booked for the test patient
+    When the consumer retrieves the test patient's appointments over the search window sending _format=application/fhir+json with Accept <accept>
+    Then the provider answers in FHIR JSON, as _format asked
+    And the booked appointment is among them with the slot type and schedule type it was booked with
+
+    Examples:
+      | accept                |
+      | application/fhir+json |
+      | application/fhir+xml  |

@@ -191,15 +191,25 @@ def ok_appointment(exchange: Exchange) -> dict:
     return parsed_appointment(exchange)
 
 
-def read(client: GpConnectClient, appointment_id: str) -> Exchange:
-    return client.send(READ_APPOINTMENT, f"Appointment/{appointment_id}")
+def _send(client: GpConnectClient, interaction, path: str, *, params: list[tuple[str, str]] | None = None,
+          body: dict | None = None, headers: dict[str, str] | None = None, send: dict | None = None) -> Exchange:
+    """client.send with `send` adding to the interaction's own request: more query parameters
+    (`params`, e.g. _format), more or other headers (`headers`, e.g. Accept or Prefer)."""
+    extra = dict(send or {})
+    params = list(params or []) + list(extra.pop("params", None) or [])
+    headers = {**(headers or {}), **(extra.pop("headers", None) or {})}
+    return client.send(interaction, path, params=params or None, body=body, headers=headers or None, **extra)
+
+
+def read(client: GpConnectClient, appointment_id: str, send: dict | None = None) -> Exchange:
+    return _send(client, READ_APPOINTMENT, f"Appointment/{appointment_id}", send=send)
 
 
 def retrieve(client: GpConnectClient, patient_id: str, first: date | str, last: date | str,
-             params: list[tuple[str, str]] | None = None) -> Exchange:
+             params: list[tuple[str, str]] | None = None, send: dict | None = None) -> Exchange:
     if params is None:
         params = [("start", f"ge{first}"), ("start", f"le{last}")]
-    return client.send(RETRIEVE_APPOINTMENTS, f"Patient/{patient_id}/Appointment", params=params)
+    return _send(client, RETRIEVE_APPOINTMENTS, f"Patient/{patient_id}/Appointment", params=params, send=send)
 
 
 _DATE_TOKEN = re.compile(r"\{today(?:\+(\d+))?(?::([^}]+))?\}")
@@ -231,15 +241,18 @@ def etag_of(exchange: Exchange) -> str:
     return exchange.header("ETag") or ""
 
 
-def amend(client: GpConnectClient, appointment: dict, etag: str, **changes: str | None) -> Exchange:
-    """PUT the appointment back with description/comment (or any field, to test refusals) changed."""
+def amend(client: GpConnectClient, appointment: dict, etag: str, send: dict | None = None,
+          **changes: str | None) -> Exchange:
+    """PUT the appointment back with description/comment (or any field, to test refusals) changed;
+    `send` adds to the request (see _send)."""
     body = copy.deepcopy(appointment)
     for key, value in changes.items():
         if value is None:
             body.pop(key, None)
         else:
             body[key] = value
-    return client.send(AMEND_APPOINTMENT, f"Appointment/{appointment['id']}", body=body, headers={"If-Match": etag})
+    return _send(client, AMEND_APPOINTMENT, f"Appointment/{appointment['id']}", body=body,
+                 headers={"If-Match": etag}, send=send)
 
 
 def cancellation(appointment: dict, reason: str | None) -> dict:
@@ -252,11 +265,12 @@ def cancellation(appointment: dict, reason: str | None) -> dict:
 
 
 def cancel(client: GpConnectClient, appointment: dict, etag: str, reason: str | None = "Cancelled by the assurance run",
-           edit: Callable[[dict], None] | None = None) -> Exchange:
+           edit: Callable[[dict], None] | None = None, send: dict | None = None) -> Exchange:
     body = cancellation(appointment, reason)
     if edit:
         edit(body)
-    return client.send(CANCEL_APPOINTMENT, f"Appointment/{appointment['id']}", body=body, headers={"If-Match": etag})
+    return _send(client, CANCEL_APPOINTMENT, f"Appointment/{appointment['id']}", body=body,
+                 headers={"If-Match": etag}, send=send)
 
 
 # ------------------------------------------------------------------ checks
@@ -412,6 +426,37 @@ def cancellation_reason_violations(appointment: dict, reason: str) -> list[Viola
         return []
     return [_on(appointment, "CANCEL-01", "Appointment.extension:cancellationReason", [reason], reasons or "missing",
                 f"cancellation reason is {reasons or 'missing'}, expected [{reason!r}]")]
+
+
+def claims_of_organisation(client: GpConnectClient, interaction, ods_code: str) -> dict:
+    """The JWT claims of `interaction` from a consumer of another organisation: its ODS code in
+    requesting_organization, all else as usual."""
+    claims = client.claims_for(interaction)
+    claims["requesting_organization"] = dict(claims["requesting_organization"], name="Another organisation",
+                                             identifier=[{"system": ODS_SYSTEM, "value": ods_code}])
+    return claims
+
+
+def _ods_codes(organisation: dict | None) -> list[str]:
+    return [i.get("value") for i in (organisation or {}).get("identifier") or []
+            if isinstance(i, dict) and i.get("system") == ODS_SYSTEM]
+
+
+def booking_organisation_read_violations(exchange: Exchange, sent: dict) -> list[Violation]:
+    """An appointment booked by another organisation is read with 200 and keeps the booking
+    organisation's ODS code as the booking sent it (READ-ORG-01)."""
+    rule = "READ-ORG-01"
+    if exchange.status != 200:
+        return [violation(rule, "response", "HTTP status", 200, exchange.status,
+                          f"the read of an appointment booked by another organisation was answered HTTP "
+                          f"{exchange.status}, expected 200")]
+    appointment = parsed_appointment(exchange)
+    expected, got = _ods_codes(booking_organisation(sent)), _ods_codes(booking_organisation(appointment))
+    if got == expected:
+        return []
+    return [_on(appointment, rule, "Appointment.contained.Organization.identifier(ODS code)", expected, got or "none",
+                f"booking organisation ODS code is {', '.join(map(str, got)) or 'missing'}, the booking sent "
+                f"{', '.join(map(str, expected))}")]
 
 
 def read_id_violations(appointment: dict, appointment_id: str) -> list[Violation]:

@@ -8,6 +8,7 @@ provider which wrongly accepts a faulty request still has its booking cleaned up
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -15,6 +16,7 @@ from typing import Any, Callable
 from . import appointments as appts
 from . import interactions as ix
 from .client import FHIR_JSON, Exchange, GpConnectClient
+from .errors import Nonconformance
 from .profile_check import meta_violations, resource_violations, resources_in
 from .refusals import refusal_violations
 from .violations import Violation, violation
@@ -90,6 +92,8 @@ def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> 
             lambda: {"claims": _claims(client, interaction, requested_scope=WRONG_SCOPE[interaction.scope])},
         "with reason_for_request secondaryuses": lambda: {"claims": _claims(client, interaction,
                                                                              reason_for_request="secondaryuses")},
+        "with requested_scope organization/*.write":
+            lambda: {"claims": _claims(client, interaction, requested_scope="organization/*.write")},
         "with an unsupported Accept": lambda: {"headers": {"Accept": "text/csv"}},
         "with a JWT issued 200 seconds in the future":
             lambda: {"claims": _claims(client, interaction, iat=now + 200, exp=now + 500)},
@@ -212,6 +216,99 @@ def slot_include_violations(capability: dict) -> list[Violation]:
     """The Slot resource lists the four search includes."""
     return _slot_lists(capability, "searchInclude", "searchInclude", SLOT_SEARCH_INCLUDES,
                        lambda slot: set(slot.get("searchInclude") or []))
+
+
+# ------------------------------------------------------------------ what a consumer may ask of any request
+
+FORMAT_JSON = "application/fhir+json"
+_FORMAT_ASKED = re.compile(r"sending _format=(?P<format>\S+) with Accept (?P<accept>\S+)")
+_PREFER_ASKED = re.compile(r"sending Prefer: return=(?P<prefer>representation|minimal)")
+
+
+def asking(phrase: str) -> dict[str, Any]:
+    """The client.send additions a step's phrase asks for: "sending _format=<type> with Accept <type>"
+    (a query parameter and a header) or "sending Prefer: return=representation" (a header)."""
+    found = _FORMAT_ASKED.fullmatch(phrase)
+    if found:
+        return {"params": [("_format", found["format"])], "headers": {"Accept": found["accept"]}}
+    found = _PREFER_ASKED.fullmatch(phrase)
+    if found:
+        return {"headers": {"Prefer": f"return={found['prefer']}"}}
+    raise KeyError(f"unknown request addition '{phrase}'")
+
+
+def _asked(exchange: Exchange, name: str) -> str:
+    return exchange.request_headers.get(name) or next(
+        (v for k, v in exchange.request_headers.items() if k.lower() == name.lower()), "")
+
+
+def format_answer_violations(exchange: Exchange) -> list[Violation]:
+    """A request with _format=application/fhir+json is served whatever FHIR Accept came with it, and
+    answered with a FHIR JSON resource (FND-FMT-03); the interaction's own checks judge the resource."""
+    rule, accept = "FND-FMT-03", _asked(exchange, "Accept")
+    asked = f"_format={FORMAT_JSON} with Accept {accept}"
+    if exchange.status is None or not 200 <= exchange.status < 300:
+        return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
+                          f"a request sending {asked} was answered HTTP {exchange.status}: _format must be "
+                          "supported and override Accept")]
+    ctype = (exchange.header("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype != FORMAT_JSON:
+        return [violation(rule, "response", "Content-Type", FORMAT_JSON, ctype or "none",
+                          f"a request sending {asked} was answered with Content-Type {ctype or 'none'}, "
+                          f"expected {FORMAT_JSON}")]
+    return _resource_violations(exchange, rule, f"a request sending {asked}")
+
+
+def _resource_violations(exchange: Exchange, rule: str, what: str) -> list[Violation]:
+    if not exchange.response_text.strip():
+        return [violation(rule, "response", "body", "a FHIR resource", "an empty body",
+                          f"{what} was answered HTTP {exchange.status} with an empty body")]
+    try:
+        body = exchange.json()
+    except Nonconformance as exc:
+        return [violation(rule, "response", "body", "a FHIR resource", "not FHIR JSON",
+                          f"{what} was answered with a body that is not FHIR JSON: {exc}")]
+    if not isinstance(body, dict) or not body.get("resourceType"):
+        return [violation(rule, "response", "body", "a FHIR resource", "no resourceType",
+                          f"{what} was answered with JSON that is no FHIR resource")]
+    return []
+
+
+def representation_violations(exchange: Exchange) -> list[Violation]:
+    """A create or update sending Prefer: return=representation is answered with success and the
+    whole Appointment (FND-PREFER-02); the interaction's own checks judge the Appointment."""
+    rule, what = "FND-PREFER-02", "a request sending Prefer: return=representation"
+    if exchange.status is None or not 200 <= exchange.status < 300:
+        return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
+                          f"{what} was answered HTTP {exchange.status}")]
+    found = _resource_violations(exchange, rule, what)
+    if found:
+        return found
+    got = exchange.json().get("resourceType")
+    return [] if got == "Appointment" else [
+        violation(rule, "response", "body", "the Appointment", got, f"{what} was answered with a {got}, not the "
+                                                                      "Appointment")]
+
+
+APPOINTMENT_INTERACTIONS = ("read", "create", "update", "search-type")
+
+
+def appointment_interaction_violations(capability: dict) -> list[Violation]:
+    """An Appointment resource with the read, create, update and search-type interactions, as the
+    spec's CapabilityStatement template lists them (FND-CAP-02)."""
+    rule = "FND-CAP-02"
+    appointment = next((r for rest in capability.get("rest") or [] for r in rest.get("resource") or []
+                        if r.get("type") == "Appointment"), None)
+    if appointment is None:
+        return [violation(rule, "CapabilityStatement", "CapabilityStatement.rest.resource", "an Appointment resource",
+                          "none", "CapabilityStatement lists no Appointment resource")]
+    listed = {i.get("code") for i in appointment.get("interaction") or []}
+    missing = [i for i in APPOINTMENT_INTERACTIONS if i not in listed]
+    if not missing:
+        return []
+    return [violation(rule, "CapabilityStatement", "CapabilityStatement.rest.resource:Appointment.interaction.code",
+                      ", ".join(APPOINTMENT_INTERACTIONS), ", ".join(sorted(c for c in listed if c)) or "none",
+                      f"Appointment interactions lack {', '.join(missing)}")]
 
 
 def booking_sender(client: GpConnectClient, ledger, settings, slots, patient_id) -> Callable[..., Exchange]:

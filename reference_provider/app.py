@@ -22,7 +22,8 @@ from .store import Store
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 log = logging.getLogger("reference_provider")
-(FORMAT_PARAM_IGNORED,) = faults.uses("format_param_ignored")
+(FORMAT_PARAM_IGNORED, REPRESENTATION_ANSWERED_EMPTY) = faults.uses("format_param_ignored",
+                                                                    "representation_answered_empty")
 
 
 @dataclass
@@ -107,11 +108,11 @@ def _book(config: Config) -> AppointmentBook:
 
 
 def book_appointment(config: Config, call: Call) -> Result:
-    return Result(*_book(config).book(call.body, _base_url(config, call)))
+    return Result(*_book(config).book(call.body, _base_url(config, call), call.claims))
 
 
 def read_appointment(config: Config, call: Call) -> Result:
-    return Result(*_book(config).read(call.path_params["id"], _base_url(config, call)))
+    return Result(*_book(config).read(call.path_params.get("id", ""), _base_url(config, call)))
 
 
 def update_appointment(config: Config, call: Call) -> Result:
@@ -173,6 +174,7 @@ ROUTES: list[tuple[str, dict[str, tuple[tuple[str, ...], Handler]]]] = [
         "GET": ((URN + "rest:read:appointment-1",), read_appointment),
         "PUT": ((URN + "rest:update:appointment-1", URN + "rest:cancel:appointment-1"), update_appointment),
     }),
+    ("/Appointment/", {"GET": ((URN + "rest:read:appointment-1",), read_appointment)}),
     ("/Patient/{id}/Appointment", {"GET": ((URN + "rest:search:patient_appointments-1",), retrieve_appointments)}),
     ("/Patient/{id}", {"GET": ((URN + "rest:read:patient-1",), read_of("Patient"))}),
     ("/Practitioner/{id}", {"GET": ((URN + "rest:read:practitioner-1",), read_of("Practitioner"))}),
@@ -198,6 +200,9 @@ def _dispatch(config: Config, routes) -> Callable:
             body = await request.body()
             call = Call(request, interaction, claims, body, dict(request.path_params))
             result = await run_in_threadpool(handler, config, call)
+            if (REPRESENTATION_ANSWERED_EMPTY in active and request.method in ("POST", "PUT")
+                    and "return=representation" in request.headers.get("Prefer", "") and 200 <= result.status < 300):
+                result.body = ""
         except Refusal as refusal:
             return refusal_response(refusal, config, interaction, query)
         except Exception:  # a provider bug must still answer with an OperationOutcome

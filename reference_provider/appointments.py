@@ -30,6 +30,8 @@ from .security import Refusal
  AMEND_ACCEPTS_OTHER_CHANGES, CANCEL_ACCEPTS_COMMENT_CHANGE, COMMENT_TRUNCATED_100) = fault_registry.uses(
     "amend_store_drops_schedule_type", "cancel_store_drops_slot_type", "untyped_schedule_typed",
     "retrieve_ignores_dates", "amend_accepts_other_changes", "cancel_accepts_comment_change", "comment_truncated_100")
+(READ_MALFORMED_ID_REFUSED, READ_EMPTY_ID_SEARCHED, BOOKING_ORG_FROM_JWT) = fault_registry.uses(
+    "read_malformed_id_refused", "read_empty_id_searched", "booking_org_from_jwt")
 (AMEND_TWICE_DROPS_SCHEDULE_TYPE, AMEND_MULTI_KEEPS_FIRST_SLOT, FREED_SLOT_CHANGES_TYPE, CANCELLED_AMEND_REPEATS_VERSION,
  RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
     "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
@@ -75,8 +77,10 @@ class AppointmentBook:
 
     # ------------------------------------------------------------ book
 
-    def book(self, raw: bytes, base_url: str) -> tuple:
+    def book(self, raw: bytes, base_url: str, claims: dict | None = None) -> tuple:
         body = rules.parse_body(raw)
+        if BOOKING_ORG_FROM_JWT in self.faults and claims:
+            self._booking_org_from(body, claims)
         if (body.get("reason") or body.get("specialty")) and BOOK_REASON_ACCEPTED not in self.faults:
             raise Refusal(422, "INVALID_RESOURCE", "reason and specialty must not be sent")
         if body.get("status") != "booked":
@@ -109,6 +113,14 @@ class AppointmentBook:
                 raise Refusal(409, "DUPLICATE_REJECTED", f"Slot/{busy[0]} is no longer free")
             stored = self._insert(conn, body, rows, patient_id)
         return self._response(201, stored, base_url, location=True)
+
+    @staticmethod
+    def _booking_org_from(body: dict, claims: dict) -> None:
+        """The 'booking_org_from_jwt' fault: the contained Organization takes the requester's identifiers."""
+        identifiers = (claims.get("requesting_organization") or {}).get("identifier")
+        for resource in body.get("contained") or []:
+            if isinstance(resource, dict) and resource.get("resourceType") == "Organization" and identifiers:
+                resource["identifier"] = copy.deepcopy(identifiers)
 
     def _slots(self, conn, slot_ids: list[int]):
         rows = []
@@ -189,6 +201,10 @@ class AppointmentBook:
     # ------------------------------------------------------------ read and retrieve
 
     def read(self, appointment_id: str, base_url: str) -> tuple:
+        if not appointment_id and READ_EMPTY_ID_SEARCHED in self.faults:
+            return 200, resources.bundle([]), {}
+        if READ_MALFORMED_ID_REFUSED in self.faults and not re.fullmatch(r"\d+", appointment_id):
+            raise Refusal(400, "BAD_REQUEST", f"Appointment id {appointment_id!r} is not a number")
         with self.store.connect() as conn:
             row = self._load(conn, appointment_id)
         if row is None:

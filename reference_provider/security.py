@@ -13,6 +13,7 @@ from . import faults as fault_registry
     "accept_unchecked", "missing_trace_id_accepted", "ssp_to_unchecked", "interaction_id_unchecked",
     "jwt_lifetime_unchecked", "expired_jwt_accepted", "reason_unchecked", "scope_unchecked")
 JWT_ISS_UNCHECKED, FUTURE_IAT_REFUSED = fault_registry.uses("jwt_iss_unchecked", "future_iat_refused")
+(SCOPE_KIND_UNCHECKED,) = fault_registry.uses("scope_kind_unchecked")
 
 URN = "urn:nhs:names:services:gpconnect:fhir:"
 SCOPES = {
@@ -115,7 +116,9 @@ def check_jwt(authorization: str, interaction: str, now: float | None = None,
     if claims["reason_for_request"] != "directcare" and REASON_UNCHECKED not in faults:
         raise Refusal(400, "BAD_REQUEST", "JWT reason_for_request must be directcare")
     if claims["requested_scope"] != SCOPES[interaction] and SCOPE_UNCHECKED not in faults:
-        raise Refusal(400, "BAD_REQUEST", f"JWT requested_scope must be {SCOPES[interaction]}")
+        access = str(claims["requested_scope"]).rsplit(".", 1)[-1] == SCOPES[interaction].rsplit(".", 1)[-1]
+        if not (SCOPE_KIND_UNCHECKED in faults and access):
+            raise Refusal(400, "BAD_REQUEST", f"JWT requested_scope must be {SCOPES[interaction]}")
     expected_types = {
         "requesting_device": "Device",
         "requesting_organization": "Organization",

@@ -8,6 +8,7 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
+from harness import foundations as fnd
 from harness.violations import fail_if_any, status_violations
 
 scenarios("amend_an_appointment.feature")
@@ -37,6 +38,12 @@ def amend_text_without_types(gp_connect, booked):
 def accepted_without_types(response):
     """Judged by its NHS-expectation row: the spec does not say a type left out is no change."""
     fail_if_any(status_violations(response, 200, "AMEND-COMPAT-01"), response.short_request())
+
+
+@when(parsers.re(r"the consumer amends its description and comment (?P<asking>sending .+)"), target_fixture="response")
+def amend_text_asking(gp_connect, booked, asking):
+    return appts.amend(gp_connect, booked.appointment, booked.etag, send=fnd.asking(asking),
+                       description=amended_description(booked), comment=AMENDED_COMMENT)
 
 
 @when(parsers.re(r"the consumer amends its (?P<kind>slot type|schedule type)"), target_fixture="response")

@@ -10,6 +10,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
+from harness import foundations as fnd
 from harness import discovery
 from harness.errors import MissingTestData
 from harness.refusals import refusal_rule, refusal_violations
@@ -84,6 +85,12 @@ def book_with_optional_elements(gp_connect, settings, ledger, patient_id, chosen
 @when("the consumer books those slots for the test patient", target_fixture="booking")
 def book_them(gp_connect, settings, ledger, patient_id, chosen_slots):
     return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id)
+
+
+@when(parsers.re(r"the consumer books those slots for the test patient (?P<asking>sending (?:_format|Prefer).+)"),
+      target_fixture="booking")
+def book_asking(gp_connect, settings, ledger, patient_id, chosen_slots, asking):
+    return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, send_overrides=fnd.asking(asking))
 
 
 @when("the consumer books those slots for the test patient sending its own slot type and schedule type",

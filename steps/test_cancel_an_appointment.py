@@ -6,6 +6,7 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
+from harness import foundations as fnd
 from harness.violations import fail_if_any
 
 scenarios("cancel_an_appointment.feature")
@@ -16,6 +17,11 @@ REASON = "Patient no longer needs the appointment (assurance run)"
 @when("the consumer cancels it with a reason", target_fixture="response")
 def cancel_it(gp_connect, booked):
     return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON)
+
+
+@when(parsers.re(r"the consumer cancels it with a reason (?P<asking>sending .+)"), target_fixture="response")
+def cancel_asking(gp_connect, booked, asking):
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON, send=fnd.asking(asking))
 
 
 @when("the consumer cancels it without a reason", target_fixture="response")

@@ -187,3 +187,9 @@ def capability_params(response):
 @then("it lists the Slot search includes of Schedule, Practitioner, Location and Organization")
 def capability_includes(response):
     fail_if_any(fnd.slot_include_violations(response.json()), response.short_request())
+
+
+
+@then("it lists an Appointment resource with the read, create, update and search-type interactions")
+def capability_appointment(response):
+    fail_if_any(fnd.appointment_interaction_violations(response.json()), response.short_request())

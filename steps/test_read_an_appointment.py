@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from pytest_bdd import scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness import appointments as appts
+from harness import discovery
+from harness import foundations as fnd
+from harness.errors import MissingTestData
+from harness.interactions import BOOK_APPOINTMENT
 from harness.violations import fail_if_any
+from steps.common.appointment_steps import free_slots_now
 
 scenarios("read_an_appointment.feature")
 
@@ -31,3 +36,34 @@ def answered(response, booked):
 def etag_is_version(response):
     appointment = appts.ok_appointment(response)
     fail_if_any(appts.etag_violations(response, appointment, "READ-ETAG-01"), response.short_request())
+
+
+
+@when(parsers.re(r"the consumer reads that appointment (?P<asking>sending .+)"), target_fixture="response")
+def read_asking(gp_connect, booked, asking):
+    return appts.read(gp_connect, booked.id, send=fnd.asking(asking))
+
+
+@when(parsers.re(r'the consumer reads the appointment id "(?P<appointment_id>[^"]*)"'), target_fixture="response")
+def read_id(gp_connect, appointment_id):
+    return appts.read(gp_connect, appointment_id)
+
+
+@given("an appointment this run booked for the test patient with the JWT of another organisation",
+       target_fixture="booked")
+def booked_by_other_organisation(gp_connect, settings, ledger, patient_id):
+    slots, window = free_slots_now(gp_connect, settings)
+    claims = appts.claims_of_organisation(gp_connect, BOOK_APPOINTMENT, settings.other_org_ods_code)
+    booking = appts.book(gp_connect, ledger, settings, [discovery.single(slots, window)], patient_id,
+                         send_overrides={"claims": claims})
+    if booking.exchange.status is not None and 400 <= booking.exchange.status < 500:
+        raise MissingTestData(f"the provider refused a booking whose JWT names organisation "
+                              f"{settings.other_org_ods_code} (HTTP {booking.exchange.status}); set "
+                              "GPC_OTHER_ORG_ODS_CODE to an organisation it accepts bookings from")
+    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+
+
+@then("the provider answers 200 with the booking organisation the booking sent")
+def booking_organisation_kept(response, booked):
+    fail_if_any(appts.booking_organisation_read_violations(response, booked.booking.request_body),
+                response.short_request())

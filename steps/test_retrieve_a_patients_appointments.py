@@ -9,6 +9,7 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
+from harness import foundations as fnd
 from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.violations import fail_if_any
@@ -20,6 +21,14 @@ scenarios("retrieve_a_patients_appointments.feature")
 def retrieve_window(gp_connect, settings, patient_id):
     today = ss.uk_today()
     return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
+
+
+@when(parsers.re(r"the consumer retrieves the test patient's appointments over the search window "
+                 r"(?P<asking>sending .+)"), target_fixture="response")
+def retrieve_window_asking(gp_connect, settings, patient_id, asking):
+    today = ss.uk_today()
+    return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days),
+                          send=fnd.asking(asking))
 
 
 @when(parsers.re(r"the consumer retrieves the test patient's appointments with a date range "

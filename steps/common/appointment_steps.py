@@ -12,6 +12,7 @@ from pytest_bdd import given, parsers, then
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
+from harness import foundations as fnd
 from harness import discovery, readback
 from harness import slot_search as ss
 from harness.cleanup import clean_up
@@ -148,3 +149,13 @@ def appointment_unchanged(gp_connect, booked, scenario_requirements):
     ex = appts.read(gp_connect, booked.id)
     now = appts.ok_appointment(ex)
     fail_if_any(appts.unchanged_violations(now, booked, refusal_rule(scenario_requirements)), ex.short_request())
+
+
+@then("the provider answers in FHIR JSON, as _format asked")
+def answered_as_format_asked(response):
+    fail_if_any(fnd.format_answer_violations(response), response.short_request())
+
+
+@then("the provider answers with the whole appointment, as Prefer asked")
+def answered_as_prefer_asked(response):
+    fail_if_any(fnd.representation_violations(response), response.short_request())

@@ -252,3 +252,32 @@ def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
     other = appts.type_violations(appointment(serviceType=[{"text": "Nurse"}]), "GP Appointment", None, BOOK_RULES,
                                   sent=sent)
     assert rules(other) == ["BOOK-TYPE-01"]
+
+
+
+def test_an_appointment_booked_by_another_organisation_keeps_the_booking_organisation_sent(exchange_of):
+    sent = appointment()
+    assert appts.booking_organisation_read_violations(exchange_of(200, appointment()), sent) == []
+    other = appointment(contained=[{"resourceType": "Organization", "id": "1", "name": "Consumer",
+                                    "identifier": [{"system": ODS_SYSTEM, "value": "X12345"}]}])
+    found = appts.booking_organisation_read_violations(exchange_of(200, other), sent)
+    assert [v.message for v in found] == ["Appointment 52 booking organisation ODS code is X12345, the booking sent A1"]
+    assert [v.requirements for v in found] == [("READ-ORG-01",)]
+    refused = appts.booking_organisation_read_violations(exchange_of(403, {"resourceType": "OperationOutcome"}), sent)
+    assert [v.message for v in refused] == ["the read of an appointment booked by another organisation was answered "
+                                            "HTTP 403, expected 200"]
+
+
+def test_claims_of_another_organisation_change_only_the_requesting_organisation(exchange_of):
+    from harness.client import GpConnectClient
+    from harness.settings import load_settings
+
+    client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), "https://provider.example/fhir")
+    try:
+        usual = client.claims_for(interactions.BOOK_APPOINTMENT)
+        other = appts.claims_of_organisation(client, interactions.BOOK_APPOINTMENT, "X12345")
+    finally:
+        client.close()
+    assert other["requesting_organization"]["identifier"] == [{"system": ODS_SYSTEM, "value": "X12345"}]
+    assert {k: v for k, v in other.items() if k not in ("requesting_organization", "iat", "exp")} == \
+        {k: v for k, v in usual.items() if k not in ("requesting_organization", "iat", "exp")}

@@ -97,3 +97,47 @@ def test_capability_statement_version_parameters_and_includes():
         "Slot searchInclude lacks Location:managingOrganization, Schedule:actor:Location, Schedule:actor:Practitioner"]
     none = fnd.slot_include_violations({**CAPABILITY, "rest": []})
     assert messages(none) == ["CapabilityStatement lists no Slot resource"] and rules(none) == ["FND-CAP-01"]
+
+
+
+def test_what_a_step_asks_of_a_request_becomes_parameters_and_headers():
+    assert fnd.asking("sending _format=application/fhir+json with Accept application/fhir+xml") == {
+        "params": [("_format", "application/fhir+json")], "headers": {"Accept": "application/fhir+xml"}}
+    assert fnd.asking("sending Prefer: return=representation") == {"headers": {"Prefer": "return=representation"}}
+
+
+def test_a_format_request_is_served_with_a_fhir_json_resource(exchange_of):
+    assert fnd.format_answer_violations(exchange_of(200, {"resourceType": "Appointment", "id": "52"})) == []
+    refused = fnd.format_answer_violations(exchange_of(415, ""))
+    assert messages(refused) == [f"a request sending _format=application/fhir+json with Accept {FHIR_JSON} was "
+                                 "answered HTTP 415: _format must be supported and override Accept"]
+    assert rules(refused) == ["FND-FMT-03"]
+    empty = fnd.format_answer_violations(exchange_of(200, ""))
+    assert messages(empty) == [f"a request sending _format=application/fhir+json with Accept {FHIR_JSON} was "
+                               "answered HTTP 200 with an empty body"]
+    xml = fnd.format_answer_violations(exchange_of(200, "<Appointment/>", {"Content-Type": "application/fhir+xml"}))
+    assert messages(xml) == [f"a request sending _format=application/fhir+json with Accept {FHIR_JSON} was answered "
+                             "with Content-Type application/fhir+xml, expected application/fhir+json"]
+
+
+def test_prefer_representation_is_answered_with_the_appointment(exchange_of):
+    assert fnd.representation_violations(exchange_of(201, {"resourceType": "Appointment", "id": "52"})) == []
+    empty = fnd.representation_violations(exchange_of(201, ""))
+    assert messages(empty) == ["a request sending Prefer: return=representation was answered HTTP 201 with an "
+                               "empty body"]
+    assert rules(empty) == ["FND-PREFER-02"]
+    outcome = fnd.representation_violations(exchange_of(200, {"resourceType": "OperationOutcome"}))
+    assert messages(outcome) == ["a request sending Prefer: return=representation was answered with a "
+                                 "OperationOutcome, not the Appointment"]
+
+
+def test_capability_statement_lists_the_appointment_interactions():
+    full = {"rest": [{"resource": [{"type": "Appointment", "interaction": [
+        {"code": c} for c in ("read", "create", "update", "search-type")]}]}]}
+    assert fnd.appointment_interaction_violations(full) == []
+    partial = {"rest": [{"resource": [{"type": "Appointment", "interaction": [{"code": "read"}]}]}]}
+    found = fnd.appointment_interaction_violations(partial)
+    assert messages(found) == ["Appointment interactions lack create, update, search-type"]
+    assert rules(found) == ["FND-CAP-02"]
+    assert messages(fnd.appointment_interaction_violations({"rest": []})) == [
+        "CapabilityStatement lists no Appointment resource"]

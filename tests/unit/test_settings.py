@@ -168,3 +168,15 @@ def test_an_unknown_fault_is_named_with_the_nearest_known_one():
         check_reference_faults(("slot_missing_typ",), ["slot_missing_type", "book_race"])
     assert str(err.value) == ("GPC_REFERENCE_FAULTS: unknown fault 'slot_missing_typ'; did you mean "
                               "slot_missing_type? (make faults lists them)")
+
+
+
+def test_another_organisation_defaults_and_must_differ_from_the_consumer():
+    assert settings().other_org_ods_code == "X12345"
+    assert settings(GPC_OTHER_ORG_ODS_CODE="B82617").other_org_ods_code == "B82617"
+    with pytest.raises(ConfigError) as err:
+        settings(GPC_OTHER_ORG_ODS_CODE="Y90001")
+    assert str(err.value) == "GPC_OTHER_ORG_ODS_CODE: the same as GPC_CONSUMER_ODS_CODE; name another organisation"
+    with pytest.raises(ConfigError) as err:
+        settings(GPC_OTHER_ORG_ODS_CODE="x1")
+    assert str(err.value) == "GPC_OTHER_ORG_ODS_CODE: 'x1' is not an ODS code (3-10 upper-case letters or digits)"
