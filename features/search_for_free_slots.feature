@@ -110,16 +110,17 @@ Feature: Search for free slots
       | end       | invalidEnddate   |
       | end       |                  |
 
-  @req:SLOT-PARAM-04 @req:ERR-OO-01
+  @req:SLOT-PARAM-04 @req:SLOT-PARAM-04-CODE @req:ERR-OO-01
   Scenario Outline: A search without its <parameter> parameter is refused
     When the consumer searches for free slots without the <parameter> parameter
-    Then the provider refuses it with an error
+    Then the provider refuses it with 400 BAD_REQUEST
 
     Examples:
-      | parameter |
-      | start     |
-      | end       |
-      | status    |
+      | parameter     |
+      | start and end |
+      | start         |
+      | end           |
+      | status        |
 
   @req:SLOT-PARAM-05 @req:ERR-OO-01
   Scenario: A search without the Slot:schedule include is refused
@@ -130,3 +131,102 @@ Feature: Search for free slots
   Scenario: Every free slot carries its slot type when only the schedule is included
     When the consumer searches for free slots over the search window with only the schedule include
     Then every returned Slot has a slot type
+
+  @req:SLOT-SEARCH-01
+  Scenario Outline: A search window of <days> days is answered with a searchset Bundle
+    When the consumer searches for free slots over a window of <days> days
+    Then the provider answers 200 with a searchset Bundle
+
+    Examples:
+      | days |
+      | 0    |
+      | 14   |
+
+  @req:SLOT-SEARCH-01
+  Scenario Outline: A search from <start> to <end> is answered with a searchset Bundle
+    When the consumer searches for free slots from now for 3 days with start as <start> and end as <end>
+    Then the provider answers 200 with a searchset Bundle
+
+    Examples:
+      | start                      | end                        |
+      | a date-time with offset    | a date                     |
+      | a date                     | a date-time with offset    |
+
+  @req:SLOT-PARAM-07 @req:ERR-OO-01
+  Scenario Outline: A search from <start> to <end> is refused
+    When the consumer searches for free slots from now for 3 days with start as <start> and end as <end>
+    Then the provider refuses it with 422 INVALID_PARAMETER
+
+    Examples:
+      | start                      | end                        |
+      | a date-time without offset | a date-time without offset |
+      | a date-time in UTC with Z  | a date-time without offset |
+      | a date-time without offset | a date-time in UTC with Z  |
+      | a year                     | a year and month           |
+      | a year and month           | a year                     |
+
+  @req:SLOT-SEARCH-01 @req:SLOT-SCHEDREF-01 @req:SLOT-SCHEDLOC-01 @req:SLOT-INCLUDE-02 @req:SLOT-INCLUDE-03
+  @req:SLOT-ID-01 @req:SLOT-IDENT-01 @req:SLOT-SCHEDROLE-01 @req:SLOT-PRACT-01 @req:SLOT-PRACT-02
+  @req:SLOT-LOC-01 @req:SLOT-LOC-02 @req:SLOT-ORG-02 @req:SLOT-ORG-03 @req:SLOT-TYPE-01 @req:SLOT-SCHEDTYPE-01
+  @req:SLOT-NOCOMMENT-01 @req:SLOT-NOSPECIALTY-01 @req:FND-META-02
+  Scenario Outline: Every resource of a slot search with <includes> is populated as GP Connect and NHS assurance expect
+    When the consumer searches for free slots over the search window with <includes>
+    Then the Bundle holds at least one Slot, each with its Schedule
+    And every returned resource is populated as the slot search requires
+    And every returned Slot has a slot type
+    And the returned Schedules carry schedule types as this environment declares
+    And no returned Slot or Schedule has a comment
+    And no returned Slot or Schedule has a specialty
+
+    Examples:
+      | includes                               |
+      | every include                          |
+      | only the schedule include              |
+      | the schedule and practitioner includes |
+      | the schedule and location includes     |
+
+  @req:SLOT-SEARCH-01 @req:SLOT-SCHEDREF-01 @req:FND-FMT-01 @req:FND-FMT-03
+  Scenario Outline: A slot search sent as <content type> accepting <accept> with _format <format> is answered in FHIR JSON
+    When the consumer searches for free slots over the search window sending Content-Type <content type>, Accept <accept> and _format <format>
+    Then the response is a searchset Bundle
+    And the Bundle holds at least one Slot, each with its Schedule
+
+    Examples:
+      | content type          | accept                | format                |
+      | application/fhir+json | application/fhir+json | none                  |
+      | application/fhir+xml  | application/fhir+json | none                  |
+      | application/fhir+json | application/fhir+json | application/fhir+json |
+      | application/fhir+xml  | application/fhir+json | application/fhir+json |
+      | application/fhir+json | application/fhir+xml  | application/fhir+json |
+      | application/fhir+xml  | application/fhir+xml  | application/fhir+json |
+
+  @req:SLOT-FILTER-01 @req:SLOT-FILTER-03 @req:SLOT-SEARCH-01 @req:SLOT-FREE-01 @req:SLOT-ID-01 @req:SLOT-IDENT-01
+  @req:SLOT-ORG-01 @req:SLOT-ORG-02 @req:SLOT-ORG-03 @req:FND-META-02
+  Scenario Outline: Over 14 days from today, a consumer of organisation type <type> and ODS code <code> is offered the slots open to it
+    When the consumer searches for free slots over 14 days from today as organisation type <type> and ODS code <code>
+    Then the response is a searchset Bundle
+    And every slot offered without a searchFilter is offered to this consumer too
+    And slots restricted to organisations this consumer is not are withheld
+
+    Examples:
+      | type        | code   |
+      | urgent-care | none   |
+      | gp-practice | none   |
+      | oncology    | none   |
+      | none        | A20047 |
+      | none        | B81016 |
+      | none        | M85015 |
+      | none        | RNR01  |
+      | none        | none   |
+      | urgent-care | A20047 |
+      | urgent-care | B81016 |
+      | urgent-care | M85015 |
+      | urgent-care | RNR01  |
+      | gp-practice | A20047 |
+      | gp-practice | B81016 |
+      | gp-practice | M85015 |
+      | gp-practice | RNR01  |
+      | oncology    | A20047 |
+      | oncology    | B81016 |
+      | oncology    | M85015 |
+      | oncology    | RNR01  |

@@ -15,6 +15,8 @@ ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 SDS_USER_SYSTEM = "https://fhir.nhs.uk/Id/sds-user-id"
 SDS_ROLE_PROFILE_SYSTEM = "https://fhir.nhs.uk/Id/sds-role-profile-id"
+ODS_SITE_SYSTEM = "https://fhir.nhs.uk/Id/ods-site-code"
+GMP_NUMBER_SYSTEM = "https://fhir.hl7.org.uk/Id/gmp-number"
 
 # Code systems
 CODE_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/"

@@ -184,14 +184,7 @@ def _(seen: Observed) -> list[Violation]:
 def _(seen: Observed) -> list[Violation]:
     if seen.index is None or "Slot:schedule" not in seen.values("_include"):
         return []
-    found = []
-    for slot in _slots(seen):
-        ref = slot.schedule.reference if slot.schedule else None
-        if seen.index.resolve(ref) is None:
-            found.append(violation("SLOT-SCHEDREF-01", f"Slot {slot.id}", "Slot.schedule.reference",
-                                   "a Schedule in the Bundle", ref or "none",
-                                   f"Slot {slot.id} references {ref or 'no Schedule'}, which is not in the Bundle"))
-    return found
+    return slot_search.missing_schedules(seen.index)
 
 
 @rule("returned slots are free", "SLOT-FREE-01", SEARCH)
@@ -253,6 +246,46 @@ def _(seen: Observed) -> list[Violation]:
                             "included", f"{rtype} {r.id} is returned though _include:recurse={include} was not sent")
                   for r in seen.index.of_type(rtype)]
     return found
+
+
+@rule("every Schedule's requested actors are in the Bundle", "SLOT-INCLUDE-03", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
+
+
+@rule("every returned Schedule references its Location", "SLOT-SCHEDLOC-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.schedule_location_violations(seen.resources)
+
+
+@rule("every resource of a slot search has its id", "SLOT-ID-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.missing_ids(seen.resources)
+
+
+@rule("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.identifier_count_violations(seen.resources)
+
+
+@rule("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.schedule_role_violations(seen.resources)
+
+
+@rule("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"), SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.practitioner_violations(seen.resources)
+
+
+@rule("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"), SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.location_violations(seen.resources)
+
+
+@rule("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"), SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.organization_content_violations(seen.resources)
 
 
 # ---------------------------------------------------------------- appointments, wherever they are returned

@@ -38,7 +38,8 @@ KNOWN_KEYS = frozenset({
     "GPC_TLS_VERIFY", "GPC_ALLOW_WRITES", "GPC_REFERENCE_FAULTS", "GPC_SCENARIO_TIMEOUT_S",
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
-    "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_OTHER_ORG_ODS_CODE",
+    "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_SEARCHFILTER_ORG_TYPES",
+    "GPC_SEARCHFILTER_ODS_CODES",
 })
 
 
@@ -101,9 +102,11 @@ class Settings:
     nhs_strict: bool = False
     # A second patient of the practice, for explorations that book for two patients ("" when there is none).
     second_patient_nhs_number: str = ""
-    # Another organisation's ODS code, sent as the JWT's requesting_organization to book an appointment
-    # the usual consumer then reads (NHS's suite: ORG3).
-    other_org_ods_code: str = "X12345"
+    # The organisation types and ODS codes a searchFilter sweep searches as, in the order of NHS's
+    # urgent-care, gp-practice, oncology and A20047, B81016, M85015, RNR01: the environment's own, to
+    # which the practice offers its unrestricted slots.
+    searchfilter_org_types: tuple[str, ...] = ("urgent-care", "gp-practice", "oncology")
+    searchfilter_ods_codes: tuple[str, ...] = ("A20047", "B81016", "M85015", "RNR01")
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -243,7 +246,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if variety and base_url:
         raise ConfigError("GPC_REFERENCE_VARIETY: only applies to the bundled reference provider (GPC_BASE_URL is set)")
 
-    loaded = Settings(
+    return Settings(
         env_name=env_name,
         base_url=base_url,
         ssp_url=_url(v, "GPC_SSP_URL", required=False),
@@ -271,12 +274,25 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reference_variety=variety,
         nhs_strict=_bool(v, "GPC_NHS_STRICT", False),
         second_patient_nhs_number=second,
-        other_org_ods_code=_match(v, "GPC_OTHER_ORG_ODS_CODE", r"[A-Z0-9]{3,10}",
-                                  "an ODS code (3-10 upper-case letters or digits)", "X12345"),
+        searchfilter_org_types=_listed(v, "GPC_SEARCHFILTER_ORG_TYPES", Settings.searchfilter_org_types,
+                                       r"[a-z0-9-]+", "an organisation type code (lower-case letters, digits, -)"),
+        searchfilter_ods_codes=_listed(v, "GPC_SEARCHFILTER_ODS_CODES", Settings.searchfilter_ods_codes,
+                                       r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
     )
-    if loaded.other_org_ods_code == loaded.consumer_ods_code:
-        raise ConfigError("GPC_OTHER_ORG_ODS_CODE: the same as GPC_CONSUMER_ODS_CODE; name another organisation")
-    return loaded
+
+
+def _listed(values: dict, key: str, default: tuple[str, ...], pattern: str, what: str) -> tuple[str, ...]:
+    """A comma-separated list of exactly as many entries as `default`, each matching `pattern`."""
+    raw = values.get(key, "").strip()
+    if not raw:
+        return default
+    items = tuple(i.strip() for i in raw.split(","))
+    if len(items) != len(default):
+        raise ConfigError(f"{key}: {len(items)} entries; list {len(default)}, in the order of NHS's {','.join(default)}")
+    for item in items:
+        if not re.fullmatch(pattern, item):
+            raise ConfigError(f"{key}: '{item}' is not {what}")
+    return items
 
 
 def check_reference_faults(faults: tuple[str, ...], known: list[str] | tuple[str, ...]) -> None:

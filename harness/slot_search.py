@@ -6,15 +6,20 @@ the rule; none depends on resource order, ids, fullUrl or a Practitioner being o
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 from . import fhir
 from .fhir import rtype
 from .client import Exchange, GpConnectClient
-from .gpconnect import ODS_SYSTEM, ORG_TYPE_SYSTEM, UK
+from .gpconnect import (GMP_NUMBER_SYSTEM, ODS_SITE_SYSTEM, ODS_SYSTEM, ORG_TYPE_SYSTEM, PRACTITIONER_ROLE_URL,
+                        SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM, UK)
 from .interactions import SEARCH_SLOTS
+from .profile_check import resources_in
 from .settings import Settings
 from .violations import Violation, bundle_type_violations, fail_if_any, parsed, status_violations, violation
 
@@ -115,6 +120,36 @@ def empty_search_violations(exchange: Exchange) -> list[Violation]:
     return found
 
 
+def searchset_violations(exchange: Exchange) -> list[Violation]:
+    """A search a provider must serve is answered with 200 and a searchset Bundle (SLOT-SEARCH-01)."""
+    rule = SEARCH_SLOTS.requirement
+    found = status_violations(exchange, 200, rule)
+    if found:
+        return found
+    return bundle_type_violations(parsed(exchange, "Bundle", rule).type, "searchset", "slot search", rule)
+
+
+# How NHS's suite writes a start or end ("yyyy-MM-ddTHH:mm:sszzz" and so on), by the name a scenario gives it.
+POINT_FORMATS = {
+    "a date": lambda t: t.date().isoformat(),
+    "a date-time with offset": lambda t: t.isoformat(timespec="seconds"),
+    "a date-time without offset": lambda t: t.strftime("%Y-%m-%dT%H:%M:%S"),
+    "a date-time in UTC with Z": lambda t: t.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "a year": lambda t: t.strftime("%Y"),
+    "a year and month": lambda t: t.strftime("%Y-%m"),
+}
+
+
+def formatted_params(settings: Settings, start_format: str, end_format: str, days: int = 3,
+                     now: datetime | None = None) -> list[tuple[str, str]]:
+    """From now (UK time) for `days` days, start and end written in the named formats, with the usual
+    status, includes and searchFilters."""
+    start = (now or datetime.now(UK)).astimezone(UK).replace(microsecond=0)
+    end = start + timedelta(days=days)
+    return replaced(search_params(settings, Window.times(start, end)),
+                    start="ge" + POINT_FORMATS[start_format](start), end="le" + POINT_FORMATS[end_format](end))
+
+
 def replaced(params: list[tuple[str, str]], **values: str) -> list[tuple[str, str]]:
     """The parameters with each named one's value replaced, verbatim (prefix included), in place."""
     return [(k, values[k]) if k in values else (k, v) for k, v in params]
@@ -127,6 +162,7 @@ class SlotSearch:
     exchange: Exchange
     window: Window
     includes: tuple = EVERY_INCLUDE
+    searched_as: tuple = (None, None)  # a sweep's organisation type and ODS code (None: not sent)
 
     @property
     def where(self) -> str:
@@ -214,6 +250,18 @@ def slots_outside(slots, window: Window) -> list[Violation]:
             for s in slots if not window.holds(s.start, s.end)]
 
 
+def missing_schedules(index: fhir.BundleIndex) -> list[Violation]:
+    """Every returned Slot's Schedule is in the Bundle (SLOT-SCHEDREF-01)."""
+    found = []
+    for slot in index.of_type("Slot"):
+        ref = slot.schedule.reference if slot.schedule else None
+        if index.resolve(ref) is None:
+            found.append(violation("SLOT-SCHEDREF-01", f"Slot {slot.id}", "Slot.schedule.reference",
+                                   "a Schedule in the Bundle", ref or "none",
+                                   f"Slot {slot.id} references {ref or 'no Schedule'}, which is not in the Bundle"))
+    return found
+
+
 def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> list[Violation]:
     """Resources in the Bundle that no returned slot leads to (Slot -> Schedule -> actors -> Organization).
 
@@ -280,6 +328,23 @@ def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
     return keys
 
 
+_KEYS: dict[int, tuple[weakref.ref, set]] = {}
+
+
+def offered_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
+    """slot_keys of a search, worked out once per answer: a reused answer (the client's, to an identical
+    request) shares its original's."""
+    original = search_result.exchange.reused_from or search_result.exchange
+    hit = _KEYS.get(id(original))
+    if hit is not None and hit[0]() is original:
+        return hit[1]
+    keys = slot_keys(search_result)
+    if len(_KEYS) > 1000:
+        _KEYS.clear()
+    _KEYS[id(original)] = (weakref.ref(original), keys)
+    return keys
+
+
 def _slot_line(key: tuple[str, str, str]) -> str:
     sch, start, end = key
     return f"slot on Schedule {sch} {start} to {end}"
@@ -300,3 +365,257 @@ def unknown_filter_differences(expected: set, got: set) -> list[Violation]:
             for k in sorted(expected - got)] + \
         [violation(rule, _slot_line(k), "Bundle.entry", "not offered", "offered",
                    f"{_slot_line(k)} is offered only with the unknown searchFilter") for k in sorted(got - expected)]
+
+
+# ------------------------------------------------------------------ what every returned resource holds
+# On the resources' JSON (harness/rules.py hands each search's Bundle entries), so a resource the STU3
+# models would not parse is still judged.
+
+ACTOR_INCLUDES = {"Location": "Schedule:actor:Location", "Practitioner": "Schedule:actor:Practitioner"}
+PRACTITIONER_SYSTEMS = (SDS_USER_SYSTEM, SDS_ROLE_PROFILE_SYSTEM, GMP_NUMBER_SYSTEM)
+PRACTITIONER_NOT_POPULATED = ("telecom", "address", "birthDate", "photo", "qualification")
+
+
+def _label(resource: dict) -> str:
+    return f"{resource.get('resourceType')} {resource.get('id') or '(no id)'}"
+
+
+def _of(resources: list[dict], rtype_: str) -> list[dict]:
+    return [r for r in resources if isinstance(r, dict) and r.get("resourceType") == rtype_]
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _reference(node) -> str | None:
+    ref = node.get("reference") if isinstance(node, dict) else None
+    return ref if isinstance(ref, str) and ref else None
+
+
+def _identifiers(resource: dict, system: str | None = None) -> list[dict]:
+    found = [i for i in _list(resource.get("identifier")) if isinstance(i, dict)]
+    return found if system is None else [i for i in found if i.get("system") == system]
+
+
+def missing_ids(resources: list[dict]) -> list[Violation]:
+    """Every resource of the Bundle has a logical id (SLOT-ID-01, NHS expectation)."""
+    return [violation("SLOT-ID-01", _label(r), f"{r.get('resourceType')}.id", "a logical id", "none",
+                      f"{_label(r)} has no logical id ({r.get('resourceType')}.id is empty)")
+            for r in resources if isinstance(r, dict) and not str(r.get("id") or "").strip()]
+
+
+def identifier_count_violations(resources: list[dict]) -> list[Violation]:
+    """Every Slot and Schedule has at most one identifier (SLOT-IDENT-01, NHS expectation)."""
+    return [violation("SLOT-IDENT-01", _label(r), f"{r['resourceType']}.identifier", "at most 1",
+                      len(_identifiers(r)), f"{_label(r)} has {len(_identifiers(r))} identifiers, at most one expected")
+            for r in _of(resources, "Slot") + _of(resources, "Schedule") if len(_identifiers(r)) > 1]
+
+
+def schedule_role_violations(resources: list[dict]) -> list[Violation]:
+    """Every Schedule carries exactly one practitioner role extension (SLOT-SCHEDROLE-01, NHS expectation),
+    whether or not a Practitioner acts on it."""
+    found = []
+    for schedule in _of(resources, "Schedule"):
+        roles = [e for e in _list(schedule.get("extension")) if isinstance(e, dict) and e.get("url") == PRACTITIONER_ROLE_URL]
+        if len(roles) != 1:
+            found.append(violation("SLOT-SCHEDROLE-01", _label(schedule), "Schedule.extension:practitionerRole",
+                                   "exactly 1", len(roles), f"{_label(schedule)} carries {len(roles)} practitioner "
+                                   "role extensions (Extension-GPConnect-PractitionerRole-1), exactly one expected"))
+    return found
+
+
+def _actor_keys(schedule: dict, rtype_: str) -> list[tuple[str, str]]:
+    keys = [fhir.ref_key(_reference(a)) for a in _list(schedule.get("actor"))]
+    return [k for k in keys if k and k[0] == rtype_]
+
+
+def schedule_location_violations(resources: list[dict]) -> list[Violation]:
+    """Every Schedule references a Location, its mandatory actor (SLOT-SCHEDLOC-01); a Practitioner is optional."""
+    return [violation("SLOT-SCHEDLOC-01", _label(s), "Schedule.actor", "a Location reference", "none",
+                      f"{_label(s)} references no Location among its actors")
+            for s in _of(resources, "Schedule") if not _actor_keys(s, "Location")]
+
+
+def included_actor_violations(resources: list[dict], includes) -> list[Violation]:
+    """With an actor's _include:recurse sent, every such actor of a returned Schedule is in the Bundle (SLOT-INCLUDE-03)."""
+    present = {(r.get("resourceType"), str(r.get("id"))) for r in resources if isinstance(r, dict)}
+    found = []
+    for rtype_, include in ACTOR_INCLUDES.items():
+        if include not in includes:
+            continue
+        for schedule in _of(resources, "Schedule"):
+            for key in _actor_keys(schedule, rtype_):
+                if key not in present:
+                    found.append(violation("SLOT-INCLUDE-03", _label(schedule), "Schedule.actor", f"{rtype_} in the Bundle",
+                                           f"{key[0]}/{key[1]} missing", f"{_label(schedule)} references {key[0]}/{key[1]}, "
+                                           f"which is not in the Bundle though _include:recurse={include} was sent"))
+    return found
+
+
+def _at_most_one(rule: str, resource: dict, system: str, what: str) -> list[Violation]:
+    matching = _identifiers(resource, system)
+    found = []
+    if len(matching) > 1:
+        found.append(violation(rule, _label(resource), f"{resource['resourceType']}.identifier", f"at most one {what}",
+                               len(matching), f"{_label(resource)} has {len(matching)} {what} identifiers ({system}), "
+                               "at most one allowed"))
+    found += [violation(rule, _label(resource), f"{resource['resourceType']}.identifier.value", "a value", "none",
+                        f"{_label(resource)} has a {what} identifier without a value")
+              for i in matching if not str(i.get("value") or "").strip()]
+    return found
+
+
+def _relative_reference(rule: str, resource: dict, element: str, target: str, required: bool) -> list[Violation]:
+    ref = _reference(resource.get(element))
+    key = fhir.ref_key(ref)
+    path = f"{resource['resourceType']}.{element}.reference"
+    if ref is None:
+        return [violation(rule, _label(resource), path, f"a relative {target} reference", "none",
+                          f"{_label(resource)} has no {element}")] if required else []
+    if key is None or not ref.startswith(f"{target}/"):
+        return [violation(rule, _label(resource), path, f"{target}/[id]", ref,
+                          f"{_label(resource)} {element} '{ref}' is not a relative {target} reference")]
+    return []
+
+
+def practitioner_violations(resources: list[dict]) -> list[Violation]:
+    """Practitioners as Read a practitioner populates them (SLOT-PRACT-01) and with only NHS's three
+    identifier systems (SLOT-PRACT-02, NHS expectation)."""
+    found = []
+    for p in _of(resources, "Practitioner"):
+        found += _at_most_one("SLOT-PRACT-01", p, SDS_USER_SYSTEM, "SDS user id")
+        found += [violation("SLOT-PRACT-01", _label(p), f"Practitioner.{element}", "absent", "populated",
+                            f"{_label(p)} carries Practitioner.{element}, which Read a practitioner SHALL NOT populate")
+                  for element in PRACTITIONER_NOT_POPULATED if p.get(element) not in (None, [], "")]
+        found += [violation("SLOT-PRACT-02", _label(p), "Practitioner.identifier.system", " or ".join(PRACTITIONER_SYSTEMS),
+                            i.get("system") or "none", f"{_label(p)} has an identifier of system "
+                            f"{i.get('system') or '(none)'}, not an SDS user id, SDS role profile id or GMP number")
+                  for i in _identifiers(p) if i.get("system") not in PRACTITIONER_SYSTEMS]
+    return found
+
+
+def location_violations(resources: list[dict]) -> list[Violation]:
+    """Locations with name and address, relative managingOrganization and partOf, one ODS site code and
+    no endpoint (SLOT-LOC-01); type and physicalType codings with system, code and display (SLOT-LOC-02,
+    NHS expectation). Whether managingOrganization is present and in the Bundle is SLOT-ORG-01's."""
+    found = []
+    for loc in _of(resources, "Location"):
+        found += [violation("SLOT-LOC-01", _label(loc), f"Location.{element}", "populated", "none",
+                            f"{_label(loc)} has no {element}") for element in ("name", "address")
+                  if loc.get(element) in (None, "", [], {})]
+        if _reference(loc.get("managingOrganization")):
+            found += _relative_reference("SLOT-LOC-01", loc, "managingOrganization", "Organization", True)
+        found += _relative_reference("SLOT-LOC-01", loc, "partOf", "Location", False)
+        found += _at_most_one("SLOT-LOC-01", loc, ODS_SITE_SYSTEM, "ODS site code")
+        if loc.get("endpoint") not in (None, []):
+            found.append(violation("SLOT-LOC-01", _label(loc), "Location.endpoint", "absent", "populated",
+                                   f"{_label(loc)} carries Location.endpoint, which Read a location SHALL NOT populate"))
+        for element in ("type", "physicalType"):
+            for coding in _list((loc.get(element) or {}).get("coding") if isinstance(loc.get(element), dict) else None):
+                missing = [k for k in ("system", "code", "display") if not (coding or {}).get(k)]
+                if missing:
+                    found.append(violation("SLOT-LOC-02", _label(loc), f"Location.{element}.coding", "system, code and display",
+                                           f"no {', '.join(missing)}", f"{_label(loc)} has a {element} coding without "
+                                           f"{' or '.join(missing)}"))
+    return found
+
+
+def organization_content_violations(resources: list[dict]) -> list[Violation]:
+    """Organizations as Read an organisation populates them (SLOT-ORG-02) with every identifier's system
+    and value (SLOT-ORG-03, NHS expectation)."""
+    found = []
+    for org in _of(resources, "Organization"):
+        found += _at_most_one("SLOT-ORG-02", org, ODS_SYSTEM, "ODS organisation code")
+        found += _relative_reference("SLOT-ORG-02", org, "partOf", "Organization", False)
+        found += [violation("SLOT-ORG-02", _label(org), f"Organization.{element}", "absent", "populated",
+                            f"{_label(org)} carries Organization.{element}, which Read an organisation SHALL NOT populate")
+                  for element in ("contact", "endpoint") if org.get(element) not in (None, [])]
+        found += [violation("SLOT-ORG-03", _label(org), "Organization.identifier", "a system and a value",
+                            f"system {i.get('system') or 'none'}, value {i.get('value') or 'none'}",
+                            f"{_label(org)} has an identifier without a {'system' if not i.get('system') else 'value'}")
+                  for i in _identifiers(org) if not i.get("system") or not str(i.get("value") or "").strip()]
+    return found
+
+
+# ------------------------------------------------------------------ searchFilter sweeps
+# NHS's suite searches 14 days from today with only the schedule include, as each of these
+# organisation types and ODS codes, alone and in pairs. A real environment maps them to its own
+# (GPC_SEARCHFILTER_ORG_TYPES, GPC_SEARCHFILTER_ODS_CODES, in the same order).
+NHS_FILTER_ORG_TYPES = ("urgent-care", "gp-practice", "oncology")
+NHS_FILTER_ODS_CODES = ("A20047", "B81016", "M85015", "RNR01")
+SWEEP_DAYS = 14
+
+
+def sweep_window(today: date | None = None) -> Window:
+    first = today or uk_today()
+    return Window.days(first, first + timedelta(days=SWEEP_DAYS))
+
+
+def filter_search(client: GpConnectClient, org_type: str | None, ods_code: str | None,
+                  today: date | None = None) -> SlotSearch:
+    """14 days from today with only the schedule include, as this organisation type and ODS code (either may
+    be None: no searchFilter of that system). Identical requests are answered once (client reuse)."""
+    window = sweep_window(today)
+    params = window.params() + [("status", "free"), INCLUDE_SCHEDULE]
+    if org_type:
+        params.append(("searchFilter", f"{ORG_TYPE_SYSTEM}|{org_type}"))
+    if ods_code:
+        params.append(("searchFilter", f"{ODS_SYSTEM}|{ods_code}"))
+    return SlotSearch(client.send(SEARCH_SLOTS, "Slot", params=params), window, (INCLUDE_SCHEDULE,),
+                      (org_type, ods_code))
+
+
+def restriction_violations(org_type: str | None, ods_code: str | None, got: set, open_slots: set,
+                           by_type: dict[str, set], by_code: dict[str, set],
+                           restrictable_types: tuple[str, ...]) -> list[Violation]:
+    """What the slot availability matching table says of a search as `org_type` and `ods_code`, judged
+    against searches as each organisation type alone (`by_type`), each ODS code alone (`by_code`) and
+    none (`open_slots`), all over the same window:
+
+    - a slot offered to a type alone but not without a searchFilter is restricted to that type (and to no
+      ODS code): withheld from a consumer naming an ODS code but no type; likewise a slot offered to an
+      ODS code alone is withheld from a consumer naming a type but no ODS code;
+    - no slot can be restricted to a type outside GPConnect-OrganisationType-1 (`restrictable_types`):
+      such a type alone is offered the open slots only, and with an ODS code what that code alone is;
+    - a consumer naming both is offered what either alone is.
+    """
+    rule, found = "SLOT-FILTER-03", []
+
+    def offered(keys, why: str) -> None:
+        found.extend(violation(rule, _slot_line(k), "Bundle.entry", "withheld", "offered", f"{_slot_line(k)} {why}")
+                     for k in sorted(keys))
+
+    if org_type and not ods_code:
+        for code, seen in by_code.items():
+            offered((seen - open_slots) & got, f"is restricted to ODS code {code} (offered to it alone, not without "
+                                               f"a searchFilter) but is offered to organisation type {org_type} "
+                                               "naming no ODS code")
+        if org_type not in restrictable_types:
+            offered(got - open_slots, f"is offered to organisation type {org_type}, which no slot can be restricted "
+                                      "to (not in GPConnect-OrganisationType-1), but not without a searchFilter")
+    elif ods_code and not org_type:
+        for type_, seen in by_type.items():
+            offered((seen - open_slots) & got, f"is restricted to organisation type {type_} (offered to it alone, "
+                                               f"not without a searchFilter) but is offered to ODS code {ods_code} "
+                                               "naming no organisation type")
+    elif org_type and ods_code:
+        alone = by_type.get(org_type, set()) | by_code.get(ods_code, set())
+        found += [violation(rule, _slot_line(k), "Bundle.entry", "offered", "withheld",
+                            f"{_slot_line(k)} is offered to organisation type {org_type} alone or to ODS code "
+                            f"{ods_code} alone, but not to both together") for k in sorted(alone - got)]
+        if org_type not in restrictable_types and ods_code in by_code:
+            offered(got - by_code[ods_code], f"is offered to organisation type {org_type} with ODS code {ods_code} "
+                                             f"but not to {ods_code} alone, though no slot can be restricted to "
+                                             f"{org_type} (not in GPConnect-OrganisationType-1)")
+    return found
+
+
+def content_violations(body, url: str) -> list[Violation]:
+    """Everything the slot search rules require of each returned resource, for a search sent to `url`."""
+    resources = resources_in(body)
+    includes = {v for k, v in parse_qsl(urlsplit(url).query) if k == "_include:recurse"}
+    return (included_actor_violations(resources, includes) + schedule_location_violations(resources)
+            + missing_ids(resources) + identifier_count_violations(resources) + schedule_role_violations(resources)
+            + practitioner_violations(resources) + location_violations(resources)
+            + organization_content_violations(resources))

@@ -241,6 +241,19 @@ rule_off("search_window_unlimited", "SLOT-PARAM-01", "a search window over 14 da
 rule_off("search_end_before_start", "SLOT-PARAM-02", "a window that ends before it starts is answered with slots")
 rule_off("search_status_any", "SLOT-PARAM-03", "a status other than free is accepted")
 rule_off("search_missing_params", "SLOT-PARAM-04", "a search without start, end or status is answered with slots")
+
+
+@rewrite("search_missing_param_wrong_code", "SLOT-PARAM-04-CODE",
+         "a search without start, end or status gives 422 INVALID_PARAMETER instead of 400 BAD_REQUEST", SEARCH)
+def _(a: Answer) -> None:
+    if a.status != 400 or not isinstance(a.body, dict) or a.body.get("resourceType") != "OperationOutcome":
+        return
+    issue = a.body["issue"][0]
+    if "Missing required search parameter" in (issue.get("diagnostics") or ""):
+        a.status = 422
+        issue["details"]["coding"][0].update(code="INVALID_PARAMETER", display="Submitted parameter is not valid.")
+
+
 behaviour("search_wrong_error_code", "SLOT-PARAM-01-CODE", "an over-long window gives 400 BAD_REQUEST instead of 422")
 
 
@@ -265,6 +278,8 @@ rule_off("search_prefix_unchecked", "SLOT-PARAM-06", "a start or end prefix othe
 rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not a date is read as the default window")
 behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
+behaviour("searchfilter_type_ignored", "SLOT-FILTER-03",
+          "slots restricted to an organisation type are offered to any consumer that sends a searchFilter")
 
 rule_off("search_schedule_include_optional", "SLOT-PARAM-05", "a search without _include=Slot:schedule is answered")
 behaviour("search_includes_everything", "SLOT-INCLUDE-02",
@@ -275,6 +290,87 @@ behaviour("search_includes_everything", "SLOT-INCLUDE-02",
 def _(a: Answer) -> None:
     if isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
         a.body["type"] = "collection"
+
+
+# What each returned resource holds.
+
+@rewrite("include_location_dropped", "SLOT-INCLUDE-03",
+         "with _include:recurse=Schedule:actor:Location the Locations are left out of the Bundle", SEARCH)
+def _(a: Answer) -> None:
+    if "Schedule:actor:Location" in a.includes() and isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+        a.body["entry"] = [e for e in a.body.get("entry") or [] if e["resource"].get("resourceType") != "Location"]
+
+
+@rewrite("schedule_without_location", "SLOT-SCHEDLOC-01",
+         "Schedules with a Practitioner reference no Location among their actors", SEARCH)
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        actors = [x for x in schedule.get("actor") or [] if not x.get("reference", "").startswith("Location/")]
+        if actors:
+            schedule["actor"] = actors
+
+
+@rewrite("organization_without_id", "SLOT-ID-01", "the Organization of a slot search has no logical id", SEARCH)
+def _(a: Answer) -> None:
+    for org in a.of_type("Organization"):
+        org.pop("id", None)
+
+
+@rewrite("slot_two_identifiers", "SLOT-IDENT-01", "every returned Slot carries a second identifier", SEARCH)
+def _(a: Answer) -> None:
+    for slot in a.of_type("Slot"):
+        slot.setdefault("identifier", []).append({"system": "https://riverside-practice.invalid/Id/slot-legacy",
+                                                  "value": f"L-{slot.get('id')}"})
+
+
+@rewrite("schedule_role_missing", "SLOT-SCHEDROLE-01",
+         "a Schedule no Practitioner acts on carries no practitioner role extension", SEARCH)
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        if not any(x.get("reference", "").startswith("Practitioner/") for x in schedule.get("actor") or []):
+            schedule["extension"] = [e for e in schedule.get("extension") or []
+                                     if not e.get("url", "").endswith("Extension-GPConnect-PractitionerRole-1")]
+
+
+@rewrite("practitioner_birth_date", "SLOT-PRACT-01", "every returned Practitioner carries a birthDate", SEARCH)
+def _(a: Answer) -> None:
+    for practitioner in a.of_type("Practitioner"):
+        practitioner["birthDate"] = "1975-06-01"
+
+
+@rewrite("practitioner_local_identifier", "SLOT-PRACT-02",
+         "every returned Practitioner carries an identifier of the practice's own system", SEARCH)
+def _(a: Answer) -> None:
+    for practitioner in a.of_type("Practitioner"):
+        practitioner.setdefault("identifier", []).append(
+            {"system": "https://riverside-practice.invalid/Id/staff", "value": f"STAFF-{practitioner.get('id')}"})
+
+
+@rewrite("location_without_address", "SLOT-LOC-01", "every returned Location has no address", SEARCH)
+def _(a: Answer) -> None:
+    for location in a.of_type("Location"):
+        location.pop("address", None)
+
+
+@rewrite("location_type_without_display", "SLOT-LOC-02",
+         "every returned Location carries a type coding without a display", SEARCH)
+def _(a: Answer) -> None:
+    for location in a.of_type("Location"):
+        location["type"] = {"coding": [{"system": "http://hl7.org/fhir/v3/RoleCode", "code": "GACH"}]}
+
+
+@rewrite("organization_two_ods_codes", "SLOT-ORG-02", "the Organization carries two ODS codes", SEARCH)
+def _(a: Answer) -> None:
+    for org in a.of_type("Organization"):
+        org.setdefault("identifier", []).append({"system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                                                 "value": "Y99999"})
+
+
+@rewrite("organization_identifier_without_system", "SLOT-ORG-03",
+         "the Organization carries an identifier without a system", SEARCH)
+def _(a: Answer) -> None:
+    for org in a.of_type("Organization"):
+        org.setdefault("identifier", []).append({"value": "RIVERSIDE-1"})
 
 
 # ---------------------------------------------------------------- book an appointment
@@ -359,12 +455,6 @@ def _(a: Answer) -> None:
 
 
 behaviour("read_unknown_ok", "READ-404-01", "an unknown appointment id gives 200")
-behaviour("read_malformed_id_refused", "READ-404-01",
-          "an appointment id that is not a number is refused with 400 BAD_REQUEST instead of 404")
-behaviour("read_empty_id_searched", "READ-404-02",
-          "a read without an id (GET Appointment/) is answered 200 with an empty searchset Bundle")
-behaviour("booking_org_from_jwt", "READ-ORG-01",
-          "the booking organisation is stored with the ODS code of the JWT's requesting_organization, not the one sent")
 
 # ---------------------------------------------------------------- amend and cancel
 
@@ -451,18 +541,6 @@ behaviour("future_iat_refused", "FND-JWT-06", "a JWT issued a few seconds ahead 
 rule_off("reason_unchecked", "FND-JWT-04", "a JWT whose reason_for_request is not directcare is accepted")
 rule_off("accept_unchecked", "FND-FMT-02", "an unsupported Accept is answered with JSON instead of 415")
 rule_off("format_param_ignored", "FND-FMT-03", "_format does not override Accept")
-
-
-@rewrite("format_param_empty_body", "FND-FMT-03", "a request carrying _format is answered with an empty body")
-def _(a: Answer) -> None:
-    if 200 <= a.status < 300 and any(k == "_format" for k, _ in a.query):
-        a.body = ""
-
-
-behaviour("representation_answered_empty", "FND-PREFER-02",
-          "a create or update sending Prefer: return=representation is answered with an empty body")
-rule_off("scope_kind_unchecked", "FND-JWT-03",
-         "only the read or write part of requested_scope is checked, not patient or organization")
 rule_off("unknown_param_refused", "FND-PARAM-01", "an unrecognised search parameter is refused")
 
 
@@ -566,16 +644,6 @@ def _(a: Answer) -> None:
 def _(a: Answer) -> None:
     if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
         a.body["version"] = "1.2.6"
-
-
-@rewrite("capability_appointment_no_update", "FND-CAP-02",
-         "the CapabilityStatement's Appointment resource lists no update interaction", METADATA)
-def _(a: Answer) -> None:
-    if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
-        for rest in a.body.get("rest") or []:
-            for resource in rest.get("resource") or []:
-                if resource.get("type") == "Appointment":
-                    resource["interaction"] = [i for i in resource.get("interaction") or [] if i.get("code") != "update"]
 
 # ---------------------------------------------------------------- what the run's model of its appointments sees
 

@@ -20,6 +20,7 @@ SEARCH_SCHEDULE_INCLUDE_OPTIONAL, SEARCH_INCLUDES_EVERYTHING = fault_registry.us
     "search_schedule_include_optional", "search_includes_everything")
 SEARCH_PREFIX_UNCHECKED, SEARCH_BAD_DATE_IGNORED = fault_registry.uses("search_prefix_unchecked",
                                                                        "search_bad_date_ignored")
+SEARCHFILTER_TYPE_IGNORED, = fault_registry.uses("searchfilter_type_ignored")
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
@@ -121,12 +122,14 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
     return SlotQuery(start, end, includes, org_code, org_type)
 
 
-def matches_filter(row, query: SlotQuery) -> bool:
+def matches_filter(row, query: SlotQuery, faults: frozenset[str] = frozenset()) -> bool:
     """The slot availability matching table (digest 2.1)."""
     codes = [c for c in row["org_codes"].split(",") if c]
     types = [t for t in row["org_types"].split(",") if t]
     code_ok = not codes or (query.org_code is not None and query.org_code in codes)
     type_ok = not types or (query.org_type is not None and query.org_type in types)
+    if SEARCHFILTER_TYPE_IGNORED in faults and (query.org_code or query.org_type):
+        type_ok = True
     return code_ok and type_ok
 
 
@@ -134,7 +137,7 @@ def search(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> di
     rows = store.slots_between(query.start, query.end, overlapping=SLOT_OUTSIDE_WINDOW in faults)
     if BUSY_SLOT_RETURNED not in faults:
         rows = [r for r in rows if r["status"] == "free"]
-    rows = [r for r in rows if matches_filter(r, query)]
+    rows = [r for r in rows if matches_filter(r, query, faults)]
     if SEARCHFILTER_DROPS_OPEN_SLOTS in faults and (query.org_code or query.org_type):
         restricting = {r["schedule_id"] for r in rows if r["org_codes"] or r["org_types"]}
         rows = [r for r in rows if r["schedule_id"] not in restricting or r["org_codes"] or r["org_types"]]

@@ -10,6 +10,7 @@ from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
+from harness.settings import ORG_TYPES
 from harness.violations import fail_if_any, status_violations
 
 scenarios("search_for_free_slots.feature")
@@ -17,7 +18,10 @@ scenarios("search_for_free_slots.feature")
 INCLUDE_SETS = {
     "every include": ss.EVERY_INCLUDE,
     "only the schedule include": (ss.INCLUDE_SCHEDULE,),
+    "the schedule and practitioner includes": (ss.INCLUDE_SCHEDULE, ss.INCLUDE_PRACTITIONER),
+    "the schedule and location includes": (ss.INCLUDE_SCHEDULE, ss.INCLUDE_LOCATION),
 }
+INCLUDE_NAMES = "|".join(INCLUDE_SETS)
 
 
 def _with_slots(result: ss.SlotSearch) -> ss.SlotSearch:
@@ -26,8 +30,7 @@ def _with_slots(result: ss.SlotSearch) -> ss.SlotSearch:
     return result
 
 
-@when(parsers.re(r"the consumer searches for free slots over the search window with "
-                 r"(?P<includes>every include|only the schedule include)"),
+@when(parsers.re(rf"the consumer searches for free slots over the search window with (?P<includes>{INCLUDE_NAMES})$"),
       target_fixture="slot_search")
 def search_window(gp_connect, settings, includes):
     return ss.search(gp_connect, settings, ss.default_window(settings), INCLUDE_SETS[includes])
@@ -101,10 +104,11 @@ def search_busy(gp_connect, settings):
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
 
 
-@when(parsers.re(r"the consumer searches for free slots without the (?P<parameter>start|end|status) parameter"),
-      target_fixture="response")
+@when(parsers.re(r"the consumer searches for free slots without the (?P<parameter>start and end|start|end|status) "
+                 r"parameter"), target_fixture="response")
 def search_without(gp_connect, settings, parameter):
-    params = [p for p in ss.search_params(settings, ss.default_window(settings)) if p[0] != parameter]
+    left_out = parameter.split(" and ")
+    params = [p for p in ss.search_params(settings, ss.default_window(settings)) if p[0] not in left_out]
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
 
 
@@ -173,3 +177,69 @@ def unknown_filter_ignored(slot_search, unknown_filter_search):
     fail_if_any(status_violations(unknown_filter_search.exchange, 200, "SLOT-FILTER-02"), unknown_filter_search.where)
     got = ss.slot_keys(unknown_filter_search)
     fail_if_any(ss.unknown_filter_differences(expected, got), unknown_filter_search.where)
+
+
+@then("the provider answers 200 with a searchset Bundle")
+def answered_searchset(response):
+    fail_if_any(ss.searchset_violations(response), response.short_request())
+
+
+@when(parsers.re(r"the consumer searches for free slots from now for 3 days with start as (?P<start>.+) "
+                 r"and end as (?P<end>.+)"), target_fixture="response")
+def search_formatted(gp_connect, settings, start, end):
+    return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.formatted_params(settings, start, end))
+
+
+@then("the Bundle holds at least one Slot, each with its Schedule")
+def slots_with_schedules(slot_search):
+    result = _with_slots(slot_search)
+    fail_if_any(ss.missing_schedules(result.index), result.where)
+
+
+@then("every returned resource is populated as the slot search requires")
+def resources_populated(slot_search):
+    result = _with_slots(slot_search)
+    fail_if_any(ss.content_violations(result.exchange.json(), result.exchange.url), result.where)
+
+
+@when(parsers.re(r"the consumer searches for free slots over the search window sending Content-Type (?P<content>\S+), "
+                 r"Accept (?P<accept>\S+) and _format (?P<fmt>\S+)"), target_fixture="slot_search")
+def search_with_formats(gp_connect, settings, content, accept, fmt):
+    window = ss.default_window(settings)
+    params = ss.search_params(settings, window) + ([("_format", fmt)] if fmt != "none" else [])
+    exchange = gp_connect.send(SEARCH_SLOTS, "Slot", params=params, headers={"Content-Type": content, "Accept": accept})
+    return ss.SlotSearch(exchange, window)
+
+
+def _mapped(value: str, nhs_values: tuple[str, ...], configured: tuple[str, ...]) -> str | None:
+    """NHS's organisation type or ODS code as this environment maps it; None for 'none'."""
+    return None if value == "none" else configured[nhs_values.index(value)]
+
+
+@when(parsers.re(r"the consumer searches for free slots over 14 days from today as organisation type (?P<org_type>\S+) "
+                 r"and ODS code (?P<ods_code>\S+)"), target_fixture="slot_search")
+def search_as(gp_connect, settings, org_type, ods_code):
+    org_type = _mapped(org_type, ss.NHS_FILTER_ORG_TYPES, settings.searchfilter_org_types)
+    ods_code = _mapped(ods_code, ss.NHS_FILTER_ODS_CODES, settings.searchfilter_ods_codes)
+    return ss.filter_search(gp_connect, org_type, ods_code)
+
+
+@then("every slot offered without a searchFilter is offered to this consumer too")
+def open_slots_offered(gp_connect, slot_search):
+    unfiltered = ss.filter_search(gp_connect, None, None)
+    open_slots = ss.offered_keys(unfiltered)
+    if not open_slots:
+        raise MissingTestData(f"no free slot open to every consumer {unfiltered.window.describe()}")
+    fail_if_any(ss.withheld_open_slots(open_slots, ss.offered_keys(slot_search)), slot_search.where)
+
+
+@then("slots restricted to organisations this consumer is not are withheld")
+def restricted_slots_withheld(gp_connect, settings, slot_search):
+    org_type, ods_code = slot_search.searched_as
+    types = set(ORG_TYPES) | ({org_type} if org_type and ods_code else set())
+    codes = {ods_code} if org_type and ods_code else set(settings.searchfilter_ods_codes) | {settings.consumer_ods_code}
+    by_type = {t: ss.offered_keys(ss.filter_search(gp_connect, t, None)) for t in sorted(types)} if ods_code else {}
+    by_code = {c: ss.offered_keys(ss.filter_search(gp_connect, None, c)) for c in sorted(codes)} if org_type else {}
+    open_slots = ss.offered_keys(ss.filter_search(gp_connect, None, None))
+    fail_if_any(ss.restriction_violations(org_type, ods_code, ss.offered_keys(slot_search), open_slots, by_type, by_code,
+                                          ORG_TYPES), slot_search.where)

@@ -30,12 +30,14 @@ def slot(sid="7", schedule="Schedule/3", start="2026-12-01T10:00:00+00:00", end=
 
 def schedule(sid="3", actors=("Location/2", "Practitioner/5"), **extra):
     return {"resourceType": "Schedule", "id": sid, "meta": meta("Schedule"),
+            "extension": [{"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-PractitionerRole-1",
+                           "valueCodeableConcept": {"coding": [{"code": "R0260"}]}}],
             "actor": [{"reference": a} for a in actors], "serviceCategory": {"text": "Morning surgery"}, **extra}
 
 
 def location(lid="2"):
     return {"resourceType": "Location", "id": lid, "meta": meta("Location"), "name": "Main surgery",
-            "managingOrganization": {"reference": "Organization/1"}}
+            "address": {"line": ["1 Riverside Way"]}, "managingOrganization": {"reference": "Organization/1"}}
 
 
 def practitioner(pid="5"):
@@ -108,7 +110,12 @@ def test_a_conformant_search_breaks_no_rule(judge):
     "only resources the returned slots lead to", "Practitioners and Locations only where their _include was sent",
     "no returned Appointment carries reason or specialty", "every returned Appointment carries its slot type",
     "a booking's Location header names the created appointment", "a read's ETag names the version it returns",
-    "retrieved appointments are the patient's and lie within the dates asked"])
+    "retrieved appointments are the patient's and lie within the dates asked",
+    "every Schedule's requested actors are in the Bundle", "every returned Schedule references its Location",
+    "every resource of a slot search has its id", "every returned Slot and Schedule has at most one identifier",
+    "every returned Schedule carries one practitioner role", "returned Practitioners as Read a practitioner populates them",
+    "returned Locations as Read a location populates them",
+    "returned Organizations as Read an organisation populates them"])
 def test_each_rule_pinned_here_is_registered(rule):
     assert rule in {r.name for r in rules.RULES}
 
@@ -252,3 +259,18 @@ def test_a_retrieved_appointment_of_another_patient_is_named(judge):
 
 def test_a_retrieved_appointment_of_the_patient_within_the_dates_is_conformant(judge):
     assert retrieved(judge, appointment()) == []
+
+
+def test_a_requested_actor_left_out_of_the_bundle_is_named(judge):
+    body = bundle(slot(), schedule(), location(), organization())
+    assert search(judge, body, "SLOT-INCLUDE-03") == [
+        "Schedule 3 references Practitioner/5, which is not in the Bundle though "
+        "_include:recurse=Schedule:actor:Practitioner was sent"]
+    assert search(judge, body, "SLOT-INCLUDE-03", WINDOW + [("_include:recurse", "Schedule:actor:Location")]) == []
+
+
+def test_a_location_without_address_is_named_on_a_search(judge):
+    bare = location()
+    del bare["address"]
+    assert search(judge, bundle(slot(), schedule(), bare, practitioner(), organization()), "SLOT-LOC-01") == [
+        "Location 2 has no address"]
