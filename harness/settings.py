@@ -38,8 +38,7 @@ KNOWN_KEYS = frozenset({
     "GPC_TLS_VERIFY", "GPC_ALLOW_WRITES", "GPC_REFERENCE_FAULTS", "GPC_SCENARIO_TIMEOUT_S",
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
-    "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_SEARCHFILTER_ORG_TYPES",
-    "GPC_SEARCHFILTER_ODS_CODES",
+    "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_OTHER_ORG_ODS_CODE",
 })
 
 
@@ -107,6 +106,9 @@ class Settings:
     # which the practice offers its unrestricted slots.
     searchfilter_org_types: tuple[str, ...] = ("urgent-care", "gp-practice", "oncology")
     searchfilter_ods_codes: tuple[str, ...] = ("A20047", "B81016", "M85015", "RNR01")
+    # Another organisation's ODS code, sent as the JWT's requesting_organization to book an appointment
+    # the usual consumer then reads (NHS's suite: ORG3).
+    other_org_ods_code: str = "X12345"
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -246,7 +248,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if variety and base_url:
         raise ConfigError("GPC_REFERENCE_VARIETY: only applies to the bundled reference provider (GPC_BASE_URL is set)")
 
-    return Settings(
+    loaded = Settings(
         env_name=env_name,
         base_url=base_url,
         ssp_url=_url(v, "GPC_SSP_URL", required=False),
@@ -278,7 +280,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                        r"[a-z0-9-]+", "an organisation type code (lower-case letters, digits, -)"),
         searchfilter_ods_codes=_listed(v, "GPC_SEARCHFILTER_ODS_CODES", Settings.searchfilter_ods_codes,
                                        r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
+        other_org_ods_code=_match(v, "GPC_OTHER_ORG_ODS_CODE", r"[A-Z0-9]{3,10}",
+                                  "an ODS code (3-10 upper-case letters or digits)", "X12345"),
     )
+    if loaded.other_org_ods_code == loaded.consumer_ods_code:
+        raise ConfigError("GPC_OTHER_ORG_ODS_CODE: the same as GPC_CONSUMER_ODS_CODE; name another organisation")
+    return loaded
 
 
 def _listed(values: dict, key: str, default: tuple[str, ...], pattern: str, what: str) -> tuple[str, ...]:

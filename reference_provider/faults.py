@@ -455,6 +455,12 @@ def _(a: Answer) -> None:
 
 
 behaviour("read_unknown_ok", "READ-404-01", "an unknown appointment id gives 200")
+behaviour("read_malformed_id_refused", "READ-404-01",
+          "an appointment id that is not a number is refused with 400 BAD_REQUEST instead of 404")
+behaviour("read_empty_id_searched", "READ-404-02",
+          "a read without an id (GET Appointment/) is answered 200 with an empty searchset Bundle")
+behaviour("booking_org_from_jwt", "READ-ORG-01",
+          "the booking organisation is stored with the ODS code of the JWT's requesting_organization, not the one sent")
 
 # ---------------------------------------------------------------- amend and cancel
 
@@ -541,6 +547,18 @@ behaviour("future_iat_refused", "FND-JWT-06", "a JWT issued a few seconds ahead 
 rule_off("reason_unchecked", "FND-JWT-04", "a JWT whose reason_for_request is not directcare is accepted")
 rule_off("accept_unchecked", "FND-FMT-02", "an unsupported Accept is answered with JSON instead of 415")
 rule_off("format_param_ignored", "FND-FMT-03", "_format does not override Accept")
+
+
+@rewrite("format_param_empty_body", "FND-FMT-03", "a request carrying _format is answered with an empty body")
+def _(a: Answer) -> None:
+    if 200 <= a.status < 300 and any(k == "_format" for k, _ in a.query):
+        a.body = ""
+
+
+behaviour("representation_answered_empty", "FND-PREFER-02",
+          "a create or update sending Prefer: return=representation is answered with an empty body")
+rule_off("scope_kind_unchecked", "FND-JWT-03",
+         "only the read or write part of requested_scope is checked, not patient or organization")
 rule_off("unknown_param_refused", "FND-PARAM-01", "an unrecognised search parameter is refused")
 
 
@@ -644,6 +662,16 @@ def _(a: Answer) -> None:
 def _(a: Answer) -> None:
     if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
         a.body["version"] = "1.2.6"
+
+
+@rewrite("capability_appointment_no_update", "FND-CAP-02",
+         "the CapabilityStatement's Appointment resource lists no update interaction", METADATA)
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("resourceType") == "CapabilityStatement":
+        for rest in a.body.get("rest") or []:
+            for resource in rest.get("resource") or []:
+                if resource.get("type") == "Appointment":
+                    resource["interaction"] = [i for i in resource.get("interaction") or [] if i.get("code") != "update"]
 
 # ---------------------------------------------------------------- what the run's model of its appointments sees
 
