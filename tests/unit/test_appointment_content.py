@@ -286,3 +286,17 @@ def test_the_appointments_of_a_bundle_or_a_resource():
     assert readback.appointments_in({"resourceType": "Bundle", "entry": [{"resource": a},
                                                                           {"resource": {"resourceType": "Patient"}}]}) == [a]
     assert readback.appointments_in({"resourceType": "OperationOutcome"}) == []
+
+
+def test_the_variety_provider_translates_a_read_s_id_back_and_no_other_sub_path():
+    from reference_provider.variety import NO_ROW, Ids, receive_path
+
+    ids = Ids()
+    base = "/gpc/a99901/fhir/stu3"
+    for rtype in ("Patient", "Practitioner", "Location", "Organization"):
+        public = ids.public(rtype, "20")
+        assert receive_path(f"{base}/{rtype}/{public}", base, ids) == f"{base}/{rtype}/20"
+    assert receive_path(f"{base}/Location/unknown", base, ids) == f"{base}/Location/{NO_ROW}"
+    assert receive_path(f"{base}/Location/{ids.public('Location', '10')}/Appointment", base, ids).endswith(
+        "/Appointment")
+    assert "/Location/10/" not in receive_path(f"{base}/Location/{ids.public('Location', '10')}/Appointment", base, ids)
