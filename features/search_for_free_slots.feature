@@ -167,12 +167,13 @@ Feature: Search for free slots
 
   @req:SLOT-SEARCH-01 @req:SLOT-SCHEDREF-01 @req:SLOT-SCHEDLOC-01 @req:SLOT-INCLUDE-02 @req:SLOT-INCLUDE-03
   @req:SLOT-ID-01 @req:SLOT-IDENT-01 @req:SLOT-SCHEDROLE-01 @req:SLOT-PRACT-01 @req:SLOT-PRACT-02
-  @req:SLOT-LOC-01 @req:SLOT-LOC-02 @req:SLOT-ORG-02 @req:SLOT-ORG-03 @req:SLOT-TYPE-01 @req:SLOT-SCHEDTYPE-01
+  @req:SLOT-LOC-01 @req:SLOT-LOC-02 @req:SLOT-LOC-03 @req:SLOT-ORG-02 @req:SLOT-ORG-03 @req:SLOT-TYPE-01 @req:SLOT-SCHEDTYPE-01
   @req:SLOT-NOCOMMENT-01 @req:SLOT-NOSPECIALTY-01 @req:FND-META-02
   Scenario Outline: Every resource of a slot search with <includes> is populated as GP Connect and NHS assurance expect
     When the consumer searches for free slots over the search window with <includes>
     Then the Bundle holds at least one Slot, each with its Schedule
     And every returned resource is populated as the slot search requires
+    And each returned Location's managing organisation reads back as an Organization
     And every returned Slot has a slot type
     And the returned Schedules carry schedule types as this environment declares
     And no returned Slot or Schedule has a comment

@@ -6,6 +6,7 @@ the rule; none depends on resource order, ids, fullUrl or a Practitioner being o
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,7 +14,7 @@ from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from . import fhir
+from . import fhir, readback
 from .fhir import rtype
 from .client import Exchange, GpConnectClient
 from .gpconnect import (GMP_NUMBER_SYSTEM, ODS_SITE_SYSTEM, ODS_SYSTEM, ORG_TYPE_SYSTEM, PRACTITIONER_ROLE_URL,
@@ -619,3 +620,19 @@ def content_violations(body, url: str) -> list[Violation]:
             + missing_ids(resources) + identifier_count_violations(resources) + schedule_role_violations(resources)
             + practitioner_violations(resources) + location_violations(resources)
             + organization_content_violations(resources))
+
+
+def managing_organizations_read_back(client: GpConnectClient, resources: list[dict]) -> list[Violation]:
+    """Each returned Location's managingOrganization read with Read Organisation, as NHS's suite reads it:
+    what does not read back as that Organization (SLOT-LOC-03, NHS expectation). A Location without one,
+    or with another kind of reference, is SLOT-ORG-01's and SLOT-LOC-01's."""
+    found, done = [], set()
+    for loc in _of(resources, "Location"):
+        ref = _reference(loc.get("managingOrganization"))
+        key = fhir.ref_key(ref)
+        if key is None or key[0] != "Organization" or key in done:
+            continue
+        done.add(key)
+        found += [dataclasses.replace(v, requirements=("SLOT-LOC-03",))
+                  for v in readback.read_one(client, key, f"{_label(loc)} managingOrganization {ref}")[1]]
+    return found

@@ -366,6 +366,18 @@ def _(a: Answer) -> None:
                                                  "value": "Y99999"})
 
 
+@rewrite("organization_read_not_found", "SLOT-LOC-03",
+         "Read Organisation answers 404 for the organisation managing the practice's locations", URN + "read:organization-1")
+def _(a: Answer) -> None:
+    if a.status == 200 and isinstance(a.body, dict) and a.body.get("resourceType") == "Organization":
+        a.status = 404
+        a.body = {"resourceType": "OperationOutcome",
+                  "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+                  "issue": [{"severity": "error", "code": "not-found", "diagnostics": "No Organization",
+                             "details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                                                     "code": "NO_RECORD_FOUND", "display": "No record found"}]}}]}
+
+
 @rewrite("organization_identifier_without_system", "SLOT-ORG-03",
          "the Organization carries an identifier without a system", SEARCH)
 def _(a: Answer) -> None:

@@ -10,6 +10,7 @@ from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
+from harness.profile_check import resources_in
 from harness.settings import ORG_TYPES
 from harness.violations import fail_if_any, status_violations
 
@@ -200,6 +201,12 @@ def slots_with_schedules(slot_search):
 def resources_populated(slot_search):
     result = _with_slots(slot_search)
     fail_if_any(ss.content_violations(result.exchange.json(), result.exchange.url), result.where)
+
+
+@then("each returned Location's managing organisation reads back as an Organization")
+def managing_organizations_read_back(gp_connect, slot_search):
+    result = _with_slots(slot_search)
+    fail_if_any(ss.managing_organizations_read_back(gp_connect, resources_in(result.exchange.json())), result.where)
 
 
 @when(parsers.re(r"the consumer searches for free slots over the search window sending Content-Type (?P<content>\S+), "

@@ -3,9 +3,12 @@ the sweep settings: each check fails when broken, with its exact wording, and ho
 
 from datetime import datetime
 
+import httpx
 import pytest
 
+from harness import interactions as ix
 from harness import slot_search as ss
+from harness.client import FHIR_JSON, RUN_REUSE, GpConnectClient
 from harness.gpconnect import ODS_SITE_SYSTEM, ODS_SYSTEM, PRACTITIONER_ROLE_URL, SDS_USER_SYSTEM, UK
 from harness.settings import ConfigError, load_settings
 
@@ -226,3 +229,33 @@ def test_sweep_values_default_to_nhs_and_map_in_order(monkeypatch):
         load_settings()
     assert str(err.value) == ("GPC_SEARCHFILTER_ORG_TYPES: 'GP' is not an organisation type code (lower-case "
                               "letters, digits, -)")
+
+
+# ---------------------------------------------------------------- a Location's organisation read back
+
+def organisation_reader(status: int, body: dict):
+    seen = []
+
+    def handler(request: httpx.Request):
+        seen.append((request.headers["Ssp-InteractionID"], request.url.path.rsplit("/", 2)[-2:]))
+        return httpx.Response(status, json=body, headers={"Content-Type": FHIR_JSON, "Cache-Control": "no-store"})
+
+    settings = load_settings({"GPC_ENV": "reference"})
+    client = GpConnectClient(settings, "https://provider.example/A11111/STU3/1/gpconnect",
+                             transport=httpx.MockTransport(handler), reuse=RUN_REUSE)
+    return client, seen
+
+
+def test_each_managing_organisation_is_read_back_once():
+    client, seen = organisation_reader(200, organization())
+    assert ss.managing_organizations_read_back(client, [location(), location("l-2"), organization()]) == []
+    assert seen == [(ix.READ_ORGANIZATION.interaction_id, ["Organization", "o-1"])]
+
+
+def test_a_managing_organisation_that_does_not_read_back_is_named():
+    client, _ = organisation_reader(404, {"resourceType": "OperationOutcome", "issue": []})
+    found = ss.managing_organizations_read_back(client, [location()])
+    assert messages(found) == ["Location l-1 managingOrganization Organization/o-1 does not read back: Read "
+                               "Organisation answered HTTP 404 with an OperationOutcome, not an Organization "
+                               "(GET .../Organization/o-1)"]
+    assert ids(found) == ["SLOT-LOC-03"]
