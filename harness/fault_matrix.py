@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,19 @@ class Row:
         return "\n".join(lines) or self.output[-1500:]
 
 
+def step_files(requirements) -> list[str]:
+    """The step modules whose feature files tag a scenario with any of `requirements` (all of steps/
+    when none does): a run collects only those, which is all `--req` would select from anyway."""
+    found = []
+    for feature in sorted((PROJECT_ROOT / "features").glob("*.feature")):
+        text = feature.read_text(encoding="utf-8")
+        if any(re.search(rf"@req:{re.escape(req)}(?![\w-])", text) for req in requirements):
+            module = Path("steps") / f"test_{feature.stem}.py"
+            if (PROJECT_ROOT / module).exists():
+                found.append(str(module))
+    return found or ["steps"]
+
+
 def faults() -> list[Fault]:
     """The reference provider's named faults, asked of the provider itself."""
     out = subprocess.run([sys.executable, "-m", "reference_provider", "--list-faults", "--json"], cwd=PROJECT_ROOT,
@@ -88,9 +102,11 @@ def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requiremen
             junit_path = Path(tmp) / "explore" / "junit.xml"
             outcomes = junit.outcomes(junit_path) if junit_path.exists() else []
             return Row(fault, outcomes, proc.returncode, proc.stdout + proc.stderr)
-        # --faults-checked: the fault names were checked once, when the matrix listed them.
-        proc = subprocess.run([sys.executable, "-m", "pytest", "steps", "-q", "-p", "no:cacheprovider",
-                               "--faults-checked", *(["--req", ",".join(selection)] if selection else []),
+        # --faults-checked: the fault names were checked once, when the matrix listed them. The
+        # scenarios need neither Hypothesis's plugin nor any step module but those of the requirement.
+        paths = step_files(selection) if selection else ["steps"]
+        proc = subprocess.run([sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
+                               "-p", "no:hypothesispytest", "--faults-checked", *(["--req", ",".join(selection)] if selection else []),
                                "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],
                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
