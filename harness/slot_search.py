@@ -375,6 +375,7 @@ def unknown_filter_differences(expected: set, got: set) -> list[Violation]:
 ACTOR_INCLUDES = {"Location": "Schedule:actor:Location", "Practitioner": "Schedule:actor:Practitioner"}
 PRACTITIONER_SYSTEMS = (SDS_USER_SYSTEM, SDS_ROLE_PROFILE_SYSTEM, GMP_NUMBER_SYSTEM)
 PRACTITIONER_NOT_POPULATED = ("telecom", "address", "birthDate", "photo", "qualification")
+NAME_USES = ("usual", "official", "temp", "nickname", "anonymous", "old", "maiden")  # required binding: NameUse
 
 
 def _label(resource: dict) -> str:
@@ -489,6 +490,9 @@ def practitioner_violations(resources: list[dict]) -> list[Violation]:
         found += [violation("SLOT-PRACT-01", _label(p), f"Practitioner.{element}", "absent", "populated",
                             f"{_label(p)} carries Practitioner.{element}, which Read a practitioner SHALL NOT populate")
                   for element in PRACTITIONER_NOT_POPULATED if p.get(element) not in (None, [], "")]
+        found += [violation("SLOT-PRACT-01", _label(p), "Practitioner.name.use", " or ".join(NAME_USES), n.get("use"),
+                            f"{_label(p)} has a name of use '{n.get('use')}', not a code of the required NameUse value set")
+                  for n in _list(p.get("name")) if isinstance(n, dict) and n.get("use") not in (None, *NAME_USES)]
         found += [violation("SLOT-PRACT-02", _label(p), "Practitioner.identifier.system", " or ".join(PRACTITIONER_SYSTEMS),
                             i.get("system") or "none", f"{_label(p)} has an identifier of system "
                             f"{i.get('system') or '(none)'}, not an SDS user id, SDS role profile id or GMP number")

@@ -108,6 +108,14 @@ def test_practitioners_as_read_a_practitioner_populates_them():
     assert ids(found) == ["SLOT-PRACT-01"]
 
 
+def test_a_practitioner_name_use_outside_name_use_is_named():
+    assert ss.practitioner_violations([practitioner(name=[{"family": "Okafor", "use": "official"}])]) == []
+    found = ss.practitioner_violations([practitioner(name=[{"family": "Okafor", "use": "professional"}])])
+    assert messages(found) == ["Practitioner p-1 has a name of use 'professional', not a code of the required "
+                               "NameUse value set"]
+    assert ids(found) == ["SLOT-PRACT-01"]
+
+
 def test_practitioner_identifiers_of_other_systems_are_an_nhs_expectation():
     found = ss.practitioner_violations([practitioner(identifiers=({"system": "urn:local", "value": "9"},))])
     assert messages(found) == ["Practitioner p-1 has an identifier of system urn:local, not an SDS user id, "
