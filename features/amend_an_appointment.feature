@@ -44,6 +44,13 @@ Feature: Amend an appointment
     When the consumer amends it with an If-Match of a version that has since changed
     Then the provider refuses it with HTTP 409
 
+  @writes @req:AMEND-ETAG-01 @req:ERR-OO-01
+  Scenario: An amendment with the If-Match "invalidEtag" is refused and changes nothing
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description and comment with the If-Match "invalidEtag"
+    Then the provider refuses it with HTTP 409
+    And the appointment is unchanged
+
   @writes @req:AMEND-CANCELLED-01 @req:ERR-OO-01
   Scenario: A cancelled appointment cannot be amended
     Given an appointment this run booked for the test patient and then cancelled
@@ -83,6 +90,12 @@ Feature: Amend an appointment
       | priority             |
       | booking organisation |
       | created              |
+      | status to noshow                                  |
+      | cancellation reason                               |
+      | booking organisation reference to an absolute URL |
+      | participants, adding three by absolute reference  |
+      | resource type                                     |
+      | whole body to an empty Appointment                |
 
   @writes @req:AMEND-01 @req:READ-STATE-01
   Scenario: A description of 100 and a comment of 500 characters are amended and read back intact

@@ -92,6 +92,13 @@ Feature: Book an appointment
     And the consumer books the same slots again
     Then the provider refuses it with 409 DUPLICATE_REJECTED
 
+  @writes @req:BOOK-DUP-01 @req:ERR-OO-01
+  Scenario: Booking a slot just booked for another patient is refused as a duplicate
+    Given a free slot
+    When the consumer books those slots for the test patient
+    And the consumer books the same slots for the second test patient
+    Then the provider refuses it with 409 DUPLICATE_REJECTED
+
   @writes @req:BOOK-RACE-01
   Scenario: Of two simultaneous bookings of one slot exactly one succeeds
     Given a free slot
@@ -142,6 +149,33 @@ Feature: Book an appointment
       | with a booking organisation without name                     |
       | with a booking organisation without telecom                  |
       | with its booking organisation referenced by an absolute URL  |
+      | as an empty Appointment                                      |
+
+  @writes @req:BOOK-LOCATION-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01
+  Scenario: A booking request without the Location participant is refused and books nothing
+    Given a free slot
+    When the consumer sends a booking of those slots for the test patient without the Location participant
+    Then the provider refuses it with 422 INVALID_RESOURCE
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-OPTIONAL-01 @req:BOOK-TEXT-01 @req:BOOK-ORG-01
+  Scenario Outline: A booking request <variant> is accepted
+    Given a free slot
+    When the consumer sends a booking of those slots for the test patient <variant>
+    Then the provider accepts the booking
+    And the booking organisation, description and comment are returned as the consumer sent them
+
+    Examples:
+      | variant                              |
+      | without the practitioner participant |
+      | without a comment                    |
+
+  @writes @req:BOOK-URL-01 @req:BOOK-ATOMIC-01
+  Scenario: A booking posted to a path that is no endpoint is refused with an OperationOutcome and books nothing
+    Given a free slot
+    When the consumer posts a booking of those slots for the test patient to "appointmentqq/!"
+    Then the provider refuses the request to that path with an OperationOutcome
+    And the test patient has no appointment on those slots and every one of them is still free
 
   @writes @req:BOOK-SLOTREF-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01 @req:ERR-OO-05
   Scenario Outline: A booking of the slot "<reference>", which is no slot of the provider, is refused and books nothing

@@ -5,7 +5,7 @@ Feature: Cancel an appointment
   Background:
     Given the test patient is found by their NHS number
 
-  @writes @req:CANCEL-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
+  @writes @req:CANCEL-01 @req:CANCEL-KEEP-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
   @req:APPT-PARTICIPANT-01 @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario: Cancelling keeps the reason and both types
     Given an appointment this run booked for the test patient
@@ -13,12 +13,20 @@ Feature: Cancel an appointment
     Then the provider answers 200 with the appointment cancelled in a new version
     And the cancellation reason is kept
     And the appointment carries the slot type and schedule type it was booked with
+    And everything but its status and cancellation reason is as it was booked
 
   @writes @req:CANCEL-REASON-01 @req:ERR-OO-01
   Scenario: A cancellation without a reason is refused
     Given an appointment this run booked for the test patient
     When the consumer cancels it without a reason
     Then the provider refuses it with an error
+    And the appointment is unchanged
+
+  @writes @req:CANCEL-REASON-01 @req:CANCEL-REASON-01-CODE @req:ERR-OO-01 @req:ERR-OO-05
+  Scenario: A cancellation whose reason is empty is refused
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with an empty reason
+    Then the provider refuses it with 422 INVALID_PARAMETER
     And the appointment is unchanged
 
   @writes @req:CANCEL-OTHER-01 @req:CANCEL-OTHER-01-CODE @req:ERR-OO-01
@@ -41,6 +49,12 @@ Feature: Cancel an appointment
       | priority             |
       | booking organisation |
       | created              |
+      | participants, adding three                        |
+      | participants, adding three by absolute reference  |
+      | appointment type text                             |
+      | booking organisation reference to an absolute URL |
+      | cancellation reason URL to an empty one           |
+      | cancellation reason URL to a misspelt one         |
 
   @writes @req:CANCEL-ETAG-01 @req:CANCEL-ETAG-01-CODE @req:ERR-OO-01
   Scenario: A cancellation with a stale If-Match is refused
@@ -48,7 +62,14 @@ Feature: Cancel an appointment
     When the consumer cancels it with an If-Match of a version that has since changed
     Then the provider refuses it with 409 FHIR_CONSTRAINT_VIOLATION
 
-  @writes @req:CANCEL-01 @req:READ-TYPE-01 @req:READ-STATE-01 @req:RETR-TYPE-01 @req:RETR-STATE-01
+  @writes @req:CANCEL-ETAG-01 @req:CANCEL-ETAG-01-CODE @req:ERR-OO-01
+  Scenario: A cancellation with the If-Match "invalidEtag" is refused and changes nothing
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with a reason and the If-Match "invalidEtag"
+    Then the provider refuses it with 409 FHIR_CONSTRAINT_VIOLATION
+    And the appointment is unchanged
+
+  @writes @req:CANCEL-01 @req:CANCEL-KEEP-01 @req:READ-TYPE-01 @req:READ-STATE-01 @req:RETR-TYPE-01 @req:RETR-STATE-01
   @req:APPT-NOREASON-01
   Scenario Outline: A cancelled appointment of <count> slots keeps its types, slots and span, read and retrieved afterwards
     Given an appointment this run booked for the test patient on <count> adjacent slots

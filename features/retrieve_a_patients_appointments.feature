@@ -113,6 +113,28 @@ Feature: Retrieve a patient's appointments
     When the consumer retrieves the test patient's appointments over dates after that appointment
     Then the booked appointment is not among them
 
+  @req:RETR-EMPTY-01
+  Scenario: A patient without appointments is answered with an empty searchset
+    When the consumer retrieves the second test patient's appointments for today and tomorrow
+    Then the provider answers 200 with a searchset holding no appointment
+
+  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:APPT-NOREASON-01
+  Scenario Outline: All <count> appointments this run booked are returned over the next 14 days
+    Given <count> appointments this run booked for the test patient
+    When the consumer retrieves the test patient's appointments over the next 14 days
+    Then at least <count> appointments are returned, among them each one this run booked with its types
+
+    Examples:
+      | count |
+      | 1     |
+      | 2     |
+      | 3     |
+
+  @req:FND-PARAM-01
+  Scenario: A retrieve that also asks _sort=date is answered with a searchset
+    When the consumer retrieves the test patient's appointments over the search window with _sort=date
+    Then the provider answers 200 with a searchset of appointments
+
   @writes @req:FND-FMT-03 @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01
   Scenario Outline: A retrieve sending _format=application/fhir+json with Accept <accept> is answered in FHIR JSON like any retrieve
     Given an appointment this run booked for the test patient

@@ -16,7 +16,7 @@ from typing import Callable
 from . import discovery
 from .appointments import booking_organisation
 from .discovery import SlotInfo
-from .gpconnect import DELIVERY_CHANNEL_URL, PRACTITIONER_ROLE_URL, UK
+from .gpconnect import BOOKING_ORG_URL, CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, PRACTITIONER_ROLE_URL, UK
 from .refusals import refusal_violations
 from .violations import Violation, violation
 
@@ -65,6 +65,37 @@ def _schedule_type(body: dict) -> None:
     body["serviceCategory"] = {"text": f"{(body.get('serviceCategory') or {}).get('text') or 'Schedule'} (changed)"}
 
 
+# Requests NHS's suite sends, each expected to be refused 422 INVALID_RESOURCE: its elsewhere-hosted
+# references, participants added by it, and the cancellation reason under a URL no one defines.
+NHS_ABSOLUTE_BASE = "https://test1.supplier.thirdparty.nhs.uk/A11111/STU3/1/GPConnect/"
+MISSPELT_REASON_URL = "http://fhir.nhs.uk/StructuraeDefinition/extension-gpconnect-appointment-cancellation-reason-1-010"
+
+
+def _added_participants(base: str, location: str = "Location") -> Callable[[dict], None]:
+    def change(body: dict) -> None:
+        body["participant"] = [*(body.get("participant") or []),
+                               *({"actor": {"reference": f"{base}{kind}/2"}, "status": "declined"}
+                                 for kind in (location, "Patient", "Practitioner"))]
+    return change
+
+
+def _absolute_booking_organisation(body: dict) -> None:
+    body["extension"] = [e for e in body.get("extension") or [] if e.get("url") != BOOKING_ORG_URL]
+    body["extension"].append({"url": BOOKING_ORG_URL, "valueReference": {"reference": f"{NHS_ABSOLUTE_BASE}#1"}})
+
+
+def _reason_under(url: str) -> Callable[[dict], None]:
+    def change(body: dict) -> None:
+        body["extension"] = [e for e in body.get("extension") or [] if e.get("url") != CANCELLATION_REASON_URL]
+        body["extension"].append({"url": url, "valueString": "Too busy"})
+    return change
+
+
+def _empty_appointment(body: dict) -> None:
+    body.clear()
+    body["resourceType"] = "Appointment"
+
+
 def _slot_type(body: dict) -> None:
     texts = [c.get("text") for c in body.get("serviceType") or [] if c.get("text")]
     body["serviceType"] = [{"text": f"{texts[0] if texts else 'Slot'} (changed)"}]
@@ -84,6 +115,17 @@ FORBIDDEN: dict[str, Callable[[dict], None]] = {
     "comment": _text("comment"),
     "slot type": _slot_type,
     "schedule type": _schedule_type,
+    "status to noshow": lambda body: body.__setitem__("status", "noshow"),
+    "cancellation reason": lambda body: body.setdefault("extension", []).append(
+        {"url": CANCELLATION_REASON_URL, "valueString": "double booked"}),
+    "booking organisation reference to an absolute URL": _absolute_booking_organisation,
+    "participants, adding three": _added_participants("", location="location"),
+    "participants, adding three by absolute reference": _added_participants(NHS_ABSOLUTE_BASE),
+    "appointment type text": lambda body: body.__setitem__("appointmentType", {"text": "RANDOM TYPE TEXT"}),
+    "resource type": lambda body: body.__setitem__("resourceType", "InvalidResourceType"),
+    "whole body to an empty Appointment": _empty_appointment,
+    "cancellation reason URL to an empty one": _reason_under(""),
+    "cancellation reason URL to a misspelt one": _reason_under(MISSPELT_REASON_URL),
 }
 
 

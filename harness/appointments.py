@@ -8,6 +8,7 @@ Violation naming the requirement it breaks; violations.fail_if_any turns it into
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -40,6 +41,13 @@ def find_patient_id(client: GpConnectClient, settings: Settings) -> str:
     if not patients:
         raise MissingTestData(f"test patient {settings.patient_nhs_number} is not found by Find patient")
     return patients[0].id
+
+
+def find_second_patient_id(client: GpConnectClient, settings: Settings) -> str:
+    """The second test patient's logical id (GPC_SECOND_PATIENT_NHS_NUMBER); MissingTestData where none is set."""
+    if not settings.second_patient_nhs_number:
+        raise MissingTestData("no second test patient (GPC_SECOND_PATIENT_NHS_NUMBER is empty)")
+    return find_patient_id(client, dataclasses.replace(settings, patient_nhs_number=settings.second_patient_nhs_number))
 
 
 def appointment_body(slots: list[SlotInfo], patient_id: str, settings: Settings, marker: str) -> dict:
@@ -111,6 +119,15 @@ BOOKING_DEFECTS: dict[str, Callable[[dict], None]] = {
     "with a booking organisation without telecom": lambda b: _booking_org(b).pop("telecom"),
     "with its booking organisation referenced by an absolute URL": lambda b: b["extension"][0].__setitem__(
         "valueReference", {"reference": "https://consumer.example/STU3/1/gpconnect/Organization/1"}),
+    "as an empty Appointment": lambda b: [b.clear(), b.__setitem__("resourceType", "Appointment")],
+}
+# Bookings that leave out what the spec asks a consumer to send (Location) or lets it leave out
+# (practitioner, SHOULD; comment, MAY): NHS's suite expects the first refused, the others accepted,
+# where the spec obliges a provider to neither (BOOK-LOCATION-01, BOOK-OPTIONAL-01).
+BOOKING_VARIANTS: dict[str, Callable[[dict], None]] = {
+    "without the Location participant": _without_participant("Location"),
+    "without the practitioner participant": _without_participant("Practitioner"),
+    "without a comment": lambda b: b.pop("comment", None),
 }
 
 
@@ -150,18 +167,19 @@ class Booking:
 
 
 def book(client: GpConnectClient, ledger: Ledger, settings: Settings, slots: list[SlotInfo], patient_id: str,
-         edit: Callable[[dict], None] | None = None, send_overrides: dict | None = None) -> Booking:
+         edit: Callable[[dict], None] | None = None, send_overrides: dict | None = None,
+         path: str = "Appointment") -> Booking:
     """Book once (never retried); the attempt is in the ledger before the request is sent.
 
     `send_overrides` go to GpConnectClient.send (headers, omitted headers, JWT claims) for
-    requests that are meant to be refused."""
+    requests that are meant to be refused; `path` another request path than [base]/Appointment."""
     marker = new_marker()
     body = appointment_body(slots, patient_id, settings, marker)
     if edit:
         edit(body)
     ledger.attempt(marker, patient_id, [s.id for s in slots], sorted({s.start.astimezone(UK).date().isoformat()
                                                                      for s in slots}))
-    exchange = client.send(BOOK_APPOINTMENT, "Appointment", body=body, **(send_overrides or {}))
+    exchange = client.send(BOOK_APPOINTMENT, path, body=body, **(send_overrides or {}))
     if exchange.status == 201:
         try:
             appointment_id = exchange.json().get("id")
@@ -476,6 +494,14 @@ def among_retrieved(found: list[dict], appointment_id: str, rule: str,
     return then(matches[0])
 
 
+def at_least_violations(found: list[dict], count: int, rule: str) -> list[Violation]:
+    """At least `count` Appointments are returned."""
+    if len(found) >= count:
+        return []
+    return [violation(rule, "Bundle", "Bundle.entry", f"at least {count} Appointments", len(found),
+                      f"expected at least {count} Appointments, got {len(found)}")]
+
+
 def retrieved_type_violations(found: list[dict], mode: str) -> list[Violation]:
     """Every retrieved appointment has a slot type, and a schedule type as the environment declares
     it configured (GPC_SCHEDULE_TYPES)."""
@@ -561,6 +587,72 @@ def after_refused_booking(client: GpConnectClient, settings: Settings, patient_i
     offered = {s.key for s in free_slots(search.exchange.json())}
     retrieved = retrieved_appointments(retrieve(client, patient_id, days[0], days[-1]))
     return booked_anyway_violations(booking, offered, retrieved)
+
+
+def unknown_path_violations(exchange: Exchange) -> list[Violation]:
+    """A booking posted to a path that is no endpoint is refused (any failure status) with an
+    OperationOutcome (BOOK-URL-01, NHS's suite)."""
+    rule = "BOOK-URL-01"
+    if exchange.status is None or exchange.status < 400:
+        return [violation(rule, "response", "HTTP status", "a failure status", exchange.status,
+                          f"a booking posted to a path that is no endpoint is answered HTTP {exchange.status}")]
+    try:
+        fhir.parse(exchange.json(), exchange.short_request(), expected_type="OperationOutcome")
+    except Nonconformance as exc:
+        return [violation(rule, "response", "body", "an OperationOutcome", "none",
+                          f"HTTP {exchange.status} to a booking posted to a path that is no endpoint carries no "
+                          f"OperationOutcome: {exc}")]
+    return []
+
+
+def empty_retrieve_violations(exchange: Exchange, rule: str = "RETR-EMPTY-01") -> list[Violation]:
+    """A retrieve is answered 200 with a searchset Bundle, also when it finds no Appointment
+    (RETR-EMPTY-01; the caller tells whether it holds any)."""
+    where = exchange.short_request()
+    found = status_violations(exchange, 200, rule)
+    if found:
+        return found
+    bundle = parsed(exchange, "Bundle", rule)
+    return bundle_type_violations(bundle.type, "searchset", f"retrieve appointments ({where})", rule)
+
+
+def _extensions_but_reason(appointment: dict) -> list[dict]:
+    return sorted((e for e in appointment.get("extension") or [] if e.get("url") != CANCELLATION_REASON_URL),
+                  key=lambda e: repr(sorted(e.items())))
+
+
+def cancel_kept_violations(cancelled: dict, before: dict) -> list[Violation]:
+    """A cancelled appointment is the one cancelled and keeps everything but status and reason: id, other
+    extensions, description, start, end, slots, participants (reference and status), created (CANCEL-KEEP-01)."""
+    rule = "CANCEL-KEEP-01"
+
+    def participants(a: dict) -> list:
+        return sorted((((p.get("actor") or {}).get("reference")), p.get("status")) for p in a.get("participant") or [])
+
+    def slots(a: dict) -> list:
+        return sorted((s or {}).get("reference") for s in a.get("slot") or [])
+
+    def instant(a: dict, key: str):
+        try:
+            return datetime.fromisoformat(a[key])
+        except (KeyError, TypeError, ValueError):
+            return a.get(key)
+
+    compared = {
+        "id": (str(before.get("id")), str(cancelled.get("id"))),
+        "extension": (_extensions_but_reason(before), _extensions_but_reason(cancelled)),
+        "description": (before.get("description"), cancelled.get("description")),
+        "start": (instant(before, "start"), instant(cancelled, "start")),
+        "end": (instant(before, "end"), instant(cancelled, "end")),
+        "slot": (slots(before), slots(cancelled)),
+        "participant": (participants(before), participants(cancelled)),
+        "created": (instant(before, "created"), instant(cancelled, "created")),
+    }
+    shown = {key: (before.get(key), cancelled.get(key)) for key in ("start", "end", "created")}
+    return [_on(cancelled, rule, f"Appointment.{key}", repr(was), repr(now),
+                f"{key} changed with its cancellation: was {shown.get(key, (was, now))[0]!r}, "
+                f"now {shown.get(key, (was, now))[1]!r}")
+            for key, (was, now) in compared.items() if was != now]
 
 
 def race_violations(race: list[Booking]) -> list[Violation]:

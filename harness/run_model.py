@@ -3,14 +3,19 @@
 The model is fed by the exchanges themselves, whatever step made them: each slot a search showed
 (its slot type, schedule, schedule type, delivery channel, practitioner role, start and end), each
 appointment this run booked (its slots, patient, the description and comment it sent), and each
-amendment and cancellation the provider accepted (the text sent, the reason, the new version).
+amendment and cancellation the provider accepted (the text sent, the reason, the new version), and
+the appointment as the provider last returned it.
 
 Every observation of a known appointment, from book, read, retrieve, amend or cancel, is compared
 with the model: the same slot type text and schedule type (none where the schedule has none), the
 slots booked, the start of the first and the end of the last, channel and role, status, text exactly
 as sent, and the version it holds. A retrieve must return every appointment the run booked for the
 patient within its dates. Texts are compared exactly, as the spec says "the same text"; a difference
-of surrounding spaces only is named as such.
+of surrounding spaces only is named as such. A cancellation changes nothing but status and the reason:
+its answer keeps the id it was sent to, the extensions other than the reason, the participants
+(reference and status) and created as the provider last returned them (CANCEL-KEEP-01), and every
+other difference a cancellation shows that the consumer did not send breaks CANCEL-KEEP-01 as well;
+one the consumer sent and the provider accepted breaks CANCEL-OTHER-01.
 """
 
 from __future__ import annotations
@@ -42,10 +47,18 @@ REQUIREMENT = {
                "fields": "RETR-STATE-01", "text": "RETR-STATE-01", "status": "RETR-STATE-01",
                "version": "RETR-STATE-01"},
     AMEND: {"slot type": "AMEND-01", "schedule type": "AMEND-01", "slots": "AMEND-OTHER-01",
-            "fields": "AMEND-OTHER-01", "text": "AMEND-01", "status": "AMEND-OTHER-01", "version": "AMEND-01"},
+            "fields": "AMEND-OTHER-01", "text": "AMEND-01", "status": "AMEND-OTHER-01", "version": "AMEND-01",
+            "id": "AMEND-01"},
     CANCEL: {"slot type": "CANCEL-01", "schedule type": "CANCEL-01", "slots": "CANCEL-OTHER-01",
-             "fields": "CANCEL-OTHER-01", "text": "CANCEL-OTHER-01", "status": "CANCEL-01", "version": "CANCEL-01"},
+             "fields": "CANCEL-OTHER-01", "text": "CANCEL-OTHER-01", "status": "CANCEL-01", "version": "CANCEL-01",
+             "id": "CANCEL-KEEP-01"},
 }
+# A cancellation's answer differing from the appointment as last returned: a change the consumer sent
+# and the provider accepted breaks CANCEL-OTHER-01, one it did not send CANCEL-KEEP-01. The elements
+# of the request that decide which, by kind of difference.
+CANCEL_KEEP = "CANCEL-KEEP-01"
+SENT_ELEMENTS = {"slots": ("slot", "start", "end"), "fields": ("extension", "participant"),
+                 "text": ("description", "comment")}
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Known:
     version: str | None = None
     reason: str | None = None
     history: list[str] = field(default_factory=list)
+    last: dict | None = None  # the appointment as the provider last returned it (book, amend, cancel)
     in_flight: tuple[float, float] = (0.0, 0.0)  # when the booking was sent and when its answer came
 
     @property
@@ -195,6 +209,7 @@ class RunModel:
         self.appointments[known.id] = known
         found += self._compare(appointment, known, BOOK, sent)
         known.version = (appointment.get("meta") or {}).get("versionId")
+        known.last = appointment
         known.history.append(f"booked (version {known.version})")
         return found
 
@@ -215,7 +230,8 @@ class RunModel:
         return found
 
     def _changed(self, exchange, appointment: dict) -> list[Violation]:
-        known = self.appointments.get(str(appointment.get("id")))
+        target = _id_in_path(exchange.url, "Appointment") or str(appointment.get("id"))
+        known = self.appointments.get(target)
         sent = request_json(exchange.request_body)
         if known is None or exchange.status != 200 or not sent:
             return []
@@ -226,6 +242,14 @@ class RunModel:
         else:
             known.status, known.reason = "cancelled", _reason(sent)
         found = self._compare(appointment, known, interaction, sent)
+        if str(appointment.get("id")) != known.id:
+            found.append(violation(REQUIREMENT[interaction]["id"], f"Appointment {known.id}", "Appointment.id", known.id,
+                                   appointment.get("id"), f"Appointment {known.id} "
+                                   f"{'amended' if interaction == AMEND else 'cancelled'} is answered as Appointment "
+                                   f"{appointment.get('id')}"))
+        if interaction == CANCEL:
+            found += _kept_violations(appointment, known, sent)
+        known.last = appointment
         version = (appointment.get("meta") or {}).get("versionId")
         if before and version == before:
             found.append(violation(REQUIREMENT[interaction]["version"], f"Appointment {known.id}", "meta.versionId",
@@ -289,6 +313,8 @@ class RunModel:
         def differs(kind: str, element: str, expected: Any, got: Any, message: str) -> None:
             ids = (req[kind],) + ((CONSUMER_TYPES[interaction],) if kind in _kept_from(sent, appointment)
                                   and interaction in CONSUMER_TYPES else ())
+            if interaction == CANCEL and kind in SENT_ELEMENTS and not _sent_change(sent, known.last, kind):
+                ids = (CANCEL_KEEP,)
             found.append(violation(ids, label, element, expected, got, f"{label} {message}"))
 
         first, last = known.slots[0], known.slots[-1]
@@ -358,6 +384,62 @@ class RunModel:
 
 
 CONSUMER_TYPES = {BOOK: "BOOK-IGNORE-01", AMEND: "AMEND-TYPES-01", CANCEL: "CANCEL-OTHER-01"}
+
+
+def _other_extensions(resource: dict | None) -> list[str]:
+    """Extensions other than the cancellation reason, each as canonical JSON, sorted."""
+    return sorted(json.dumps(e, sort_keys=True) for e in (resource or {}).get("extension") or []
+                  if isinstance(e, dict) and e.get("url") != CANCELLATION_REASON_URL)
+
+
+def _participants(resource: dict | None) -> list[str]:
+    """Each participant as "<reference> (<status>)", sorted."""
+    return sorted(f"{((p or {}).get('actor') or {}).get('reference')} ({(p or {}).get('status')})"
+                  for p in (resource or {}).get("participant") or [] if isinstance(p, dict))
+
+
+def _created(resource: dict | None) -> Any:
+    text = (resource or {}).get("created")
+    return _instant(text) or text
+
+
+def _sent_change(sent: dict | None, last: dict | None, kind: str) -> bool:
+    """Whether the request itself changed the elements of this kind of difference (True when unknown)."""
+    if not isinstance(sent, dict) or not isinstance(last, dict):
+        return True
+    keys = SENT_ELEMENTS[kind]
+    if "extension" in keys and _other_extensions(sent) != _other_extensions(last):
+        return True
+    return any(sent.get(k) != last.get(k) for k in keys if k != "extension")
+
+
+def _kept_violations(appointment: dict, known: Known, sent: dict) -> list[Violation]:
+    """A cancellation's answer keeps the extensions other than the reason, the participants (reference and
+    status) and created as the provider last returned them (CANCEL-KEEP-01; CANCEL-OTHER-01 where the
+    consumer itself sent the change)."""
+    if not known.last:
+        return []
+    label = f"Appointment {known.id}"
+    found = []
+    before, after = _other_extensions(known.last), _other_extensions(appointment)
+    if before != after:
+        lost = [json.loads(e).get("url") for e in before if e not in after]
+        gained = [json.loads(e).get("url") for e in after if e not in before]
+        ids = "CANCEL-OTHER-01" if _other_extensions(sent) == after else CANCEL_KEEP
+        found.append(violation(ids, label, "Appointment.extension", before, after,
+                               f"{label} extensions other than the cancellation reason changed with its cancellation: "
+                               f"lost {lost or 'none'}, gained {gained or 'none'}"))
+    before, after = _participants(known.last), _participants(appointment)
+    if before != after:
+        ids = "CANCEL-OTHER-01" if _participants(sent) == after else CANCEL_KEEP
+        found.append(violation(ids, label, "Appointment.participant", before, after,
+                               f"{label} participants changed with its cancellation: expected {before}, got {after}"))
+    if _created(known.last) != _created(appointment):
+        ids = "CANCEL-OTHER-01" if _created(sent) == _created(appointment) else CANCEL_KEEP
+        found.append(violation(ids, label, "Appointment.created", known.last.get("created"), appointment.get("created"),
+                               f"{label} created changed with its cancellation: expected "
+                               f"{known.last.get('created')!r}, got {appointment.get('created')!r}"))
+    return found
 
 
 def _kept_from(sent: dict | None, appointment: dict) -> set[str]:

@@ -214,15 +214,23 @@ def _dispatch(config: Config, routes) -> Callable:
     return endpoint
 
 
-async def not_found(request: Request) -> Response:
-    body = resources.operation_outcome("NO_RECORD_FOUND", f"No resource at {request.url.path}")
-    return Response(json.dumps(body), status_code=404, media_type=FHIR_JSON, headers={"Cache-Control": "no-store"})
+(UNKNOWN_PATH_PLAIN,) = faults.uses("unknown_path_plain")
+
+
+def _not_found(config: Config) -> Callable:
+    async def not_found(request: Request) -> Response:
+        if UNKNOWN_PATH_PLAIN in config.faults:
+            return Response(f"Not found: {request.url.path}", status_code=404, media_type="text/plain")
+        body = resources.operation_outcome("NO_RECORD_FOUND", f"No resource at {request.url.path}")
+        return Response(json.dumps(body), status_code=404, media_type=FHIR_JSON, headers={"Cache-Control": "no-store"})
+    return not_found
 
 
 def create_app(config: Config, extra_routes=()) -> Starlette:
     all_routes = ROUTES + list(extra_routes)
     inner = [Route(path, _dispatch(config, methods), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
              for path, methods in all_routes]
+    not_found = _not_found(config)
     inner.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
     routes = [Mount(config.base_path, routes=inner)] if config.base_path else inner
     routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))

@@ -40,6 +40,20 @@ def parse_body(raw: bytes) -> dict:
     return body
 
 
+def check_reason_not_empty(raw: bytes) -> None:
+    """A cancellation reason extension sent with an empty value is a missing reason (INVALID_PARAMETER,
+    as NHS's suite expects), not a resource that fails to parse."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return
+    extensions = body.get("extension") if isinstance(body, dict) else None
+    for ext in extensions if isinstance(extensions, list) else []:
+        if isinstance(ext, dict) and ext.get("url") == resources.EXT_CANCELLATION_REASON \
+                and not str(ext.get("valueString") or "").strip():
+            raise Refusal(422, "INVALID_PARAMETER", "A cancellation reason is required")
+
+
 def check_profile(body: dict, faults: frozenset[str]) -> None:
     """What GPConnect-Appointment-1 requires beyond the STU3 model: identifiers with system and value."""
     complete = [i for i in body.get("identifier") or [] if i.get("system") and i.get("value")]

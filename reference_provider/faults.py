@@ -412,6 +412,16 @@ rule_off("book_reason_accepted", "BOOK-NOREASON-01", "a booking carrying reason 
 rule_off("book_identifier_unchecked", "BOOK-VALID-01",
          "a booking with an identifier without a value is accepted, the identifier dropped")
 behaviour("book_bad_slot_reference_500", "BOOK-SLOTREF-01", "a slot reference that is no local Slot reference gives 500")
+rule_off("book_location_optional", "BOOK-LOCATION-01", "a booking without the Location participant is accepted")
+behaviour("book_requires_practitioner", "BOOK-OPTIONAL-01",
+          "a booking without a practitioner participant is refused with 422 INVALID_RESOURCE")
+behaviour("unknown_path_plain", "BOOK-URL-01", "a request to a path that is no endpoint gets a plain-text 404")
+
+
+@rewrite("book_default_comment", "BOOK-TEXT-01", "a booking sent without a comment is answered with one", BOOK)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.setdefault("comment", "No comment given")
 
 
 @rewrite("book_invalid_wrong_code", "BOOK-VALID-01-CODE",
@@ -448,6 +458,20 @@ def _(a: Answer) -> None:
 
 
 rule_off("retrieve_accepts_past", "RETR-PARAM-01", "a date range starting in the past is accepted")
+behaviour("retrieve_sort_refused", "FND-PARAM-01", "a retrieve that also sends _sort=date is refused")
+
+
+@rewrite("retrieve_empty_not_found", "RETR-EMPTY-01",
+         "a retrieve finding no appointment is answered 404 NO_RECORD_FOUND", RETRIEVE)
+def _(a: Answer) -> None:
+    if a.status == 200 and isinstance(a.body, dict) and not a.of_type("Appointment"):
+        a.status = 404
+        a.body = {"resourceType": "OperationOutcome",
+                  "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+                  "issue": [{"severity": "error", "code": "not-found", "diagnostics": "No appointments",
+                             "details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                                                     "code": "NO_RECORD_FOUND", "display": "No record found"}]}}]}
+
 behaviour("retrieve_unknown_patient_empty", "RETR-404-01", "an unknown patient gives an empty Bundle, not 404")
 
 # ---------------------------------------------------------------- read an appointment

@@ -9,6 +9,7 @@ from pytest_bdd import parsers, scenarios, then, when
 from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness import foundations as fnd
+from harness.interactions import AMEND_APPOINTMENT
 from harness.violations import fail_if_any, status_violations
 
 scenarios("amend_an_appointment.feature")
@@ -67,7 +68,15 @@ def amend_texts(gp_connect, booked, description, comment):
 def amend_and_change(gp_connect, booked, field):
     body = dict(copy.deepcopy(booked.appointment), description=amended_description(booked))
     changes.change(body, field)
-    return appts.amend(gp_connect, body, booked.etag)
+    # Sent to the booked appointment's own URL, whatever the changed body says of its id.
+    return gp_connect.send(AMEND_APPOINTMENT, f"Appointment/{booked.id}", body=body, headers={"If-Match": booked.etag})
+
+
+@when(parsers.parse('the consumer amends its description and comment with the If-Match "{etag}"'),
+      target_fixture="response")
+def amend_with_if_match(gp_connect, booked, etag):
+    return appts.amend(gp_connect, booked.appointment, etag, description=amended_description(booked),
+                       comment=AMENDED_COMMENT)
 
 
 @when("the consumer amends it with an If-Match of a version that has since changed", target_fixture="response")

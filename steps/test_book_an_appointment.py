@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from contextlib import contextmanager
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
@@ -14,7 +15,7 @@ from harness import foundations as fnd
 from harness import discovery
 from harness.errors import MissingTestData
 from harness.refusals import refusal_rule, refusal_violations
-from harness.violations import fail_if_any
+from harness.violations import fail_if_any, status_violations
 from steps.common.appointment_steps import free_slots_now
 
 scenarios("book_an_appointment.feature")
@@ -124,7 +125,26 @@ def book_with_texts(gp_connect, settings, ledger, patient_id, chosen_slots, desc
 @when(parsers.parse("the consumer sends a booking of those slots for the test patient {defect}"),
       target_fixture="booking")
 def book_with_defect(gp_connect, settings, ledger, patient_id, chosen_slots, defect):
-    return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, edit=appts.BOOKING_DEFECTS[defect])
+    edit = appts.BOOKING_DEFECTS.get(defect) or appts.BOOKING_VARIANTS[defect]
+    return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, edit=edit)
+
+
+@contextmanager
+def unjudged(gp_connect, oracle):
+    """Requests the oracle does not judge: a path that is no endpoint answers for no GP Connect
+    interaction, so its rules do not apply (BOOK-URL-01 judges the answer)."""
+    gp_connect.remove_listener(oracle)
+    try:
+        yield
+    finally:
+        gp_connect.add_listener(oracle)
+
+
+@when(parsers.parse('the consumer posts a booking of those slots for the test patient to "{path}"'),
+      target_fixture="booking")
+def book_at_path(gp_connect, settings, ledger, patient_id, chosen_slots, oracle, path):
+    with unjudged(gp_connect, oracle):
+        return appts.book(gp_connect, ledger, settings, chosen_slots, patient_id, path=path)
 
 
 @when(parsers.parse('the consumer books the slot "{reference}" for the test patient'), target_fixture="booking")
@@ -145,6 +165,13 @@ def book_with_wrong_end(gp_connect, settings, ledger, patient_id, chosen_slots):
 def book_again(gp_connect, settings, ledger, patient_id, booking):
     booking.appointment()
     return appts.book(gp_connect, ledger, settings, booking.slots, patient_id).exchange
+
+
+@when("the consumer books the same slots for the second test patient", target_fixture="response")
+def book_again_for_second(gp_connect, settings, ledger, booking):
+    second = appts.find_second_patient_id(gp_connect, settings)
+    booking.appointment()
+    return appts.book(gp_connect, ledger, settings, booking.slots, second).exchange
 
 
 @when("two consumers book those slots at the same moment", target_fixture="race")
@@ -174,6 +201,31 @@ def book_at_once(gp_connect, settings, ledger, patient_id, chosen_slots):
 def created(booking):
     booking.appointment()
     fail_if_any(appts.created_violations(booking.exchange), booking.exchange.short_request())
+
+
+@then("the provider accepts the booking")
+def accepted(booking):
+    fail_if_any(status_violations(booking.exchange, 201, "BOOK-OPTIONAL-01"), booking.exchange.short_request())
+
+
+@then("the provider refuses the request to that path with an OperationOutcome")
+def refused_path(booking):
+    fail_if_any(appts.unknown_path_violations(booking.exchange), booking.exchange.short_request())
+
+
+@then("the booking is answered 201 with a Location and an ETag")
+def created_without_body(booking):
+    fail_if_any(appts.answered_created_violations(booking.exchange), booking.exchange.short_request())
+
+
+@then("the appointment its Location names reads back booked on those slots")
+def location_reads_back(gp_connect, booking):
+    appointment_id = appts.created_id(booking.exchange)
+    ex = appts.read(gp_connect, appointment_id)
+    appointment = appts.ok_appointment(ex)
+    fail_if_any(appts.read_id_violations(appointment, appointment_id)
+                + appts.field_violations(appointment, {"status": "booked"}, "BOOK-01")
+                + appts.slot_violations(appointment, booking.slots), ex.short_request())
 
 
 @then("the appointment carries the booked slots' slot type and their schedule's schedule type")

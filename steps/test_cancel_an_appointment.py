@@ -24,6 +24,16 @@ def cancel_asking(gp_connect, booked, asking):
     return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON, send=fnd.asking(asking))
 
 
+@when("the consumer cancels it with an empty reason", target_fixture="response")
+def cancel_with_empty_reason(gp_connect, booked):
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, reason="")
+
+
+@when(parsers.parse('the consumer cancels it with a reason and the If-Match "{etag}"'), target_fixture="response")
+def cancel_with_if_match(gp_connect, booked, etag):
+    return appts.cancel(gp_connect, booked.appointment, etag, REASON)
+
+
 @when("the consumer cancels it without a reason", target_fixture="response")
 def cancel_without_reason(gp_connect, booked):
     return appts.cancel(gp_connect, booked.appointment, booked.etag, reason=None)
@@ -48,6 +58,20 @@ def cancelled(response, booked):
                 + appts.field_violations(appointment, {"status": "cancelled"}, "CANCEL-01")
                 + appts.new_version_violations(appointment, booked.version, "cancellation", "CANCEL-01"),
                 response.short_request())
+
+
+@then("everything but its status and cancellation reason is as it was booked")
+def kept_but_status(response, booked):
+    fail_if_any(appts.cancel_kept_violations(appts.ok_appointment(response), booked.appointment),
+                response.short_request())
+
+
+@then("reading it back shows it cancelled with the reason")
+def cancelled_read_back(gp_connect, booked):
+    ex = appts.read(gp_connect, booked.id)
+    appointment = appts.ok_appointment(ex)
+    fail_if_any(appts.field_violations(appointment, {"status": "cancelled"}, "CANCEL-01")
+                + appts.cancellation_reason_violations(appointment, REASON), ex.short_request())
 
 
 @then("the cancellation reason is kept")

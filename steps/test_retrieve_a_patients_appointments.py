@@ -78,6 +78,54 @@ def retrieve_after(gp_connect, patient_id, booked):
     return appts.retrieve(gp_connect, patient_id, *changes.days_after(booked.appointment))
 
 
+@when("the consumer retrieves the second test patient's appointments for today and tomorrow", target_fixture="response")
+def retrieve_second(gp_connect, settings):
+    second = appts.find_second_patient_id(gp_connect, settings)
+    today = ss.uk_today()
+    return appts.retrieve(gp_connect, second, today, today + timedelta(days=1))
+
+
+@when("the consumer retrieves the test patient's appointments over the next 14 days", target_fixture="response")
+def retrieve_fortnight(gp_connect, patient_id):
+    today = ss.uk_today()
+    return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=14))
+
+
+@when("the consumer retrieves the test patient's appointments over the search window with _sort=date",
+      target_fixture="response")
+def retrieve_sorted(gp_connect, settings, patient_id):
+    today = ss.uk_today()
+    last = today + timedelta(days=settings.search_days)
+    return appts.retrieve(gp_connect, patient_id, "", "",
+                          params=[("start", f"ge{today}"), ("start", f"le{last}"), ("_sort", "date")])
+
+
+@then("the provider answers 200 with a searchset holding no appointment")
+def empty_searchset(response):
+    fail_if_any(appts.empty_retrieve_violations(response), response.short_request())
+    held = [e for e in response.json().get("entry") or [] if (e.get("resource") or {}).get("resourceType") == "Appointment"]
+    if held:
+        raise MissingTestData(f"the second test patient has {len(held)} appointments today or tomorrow: no patient "
+                              "without appointments to see an empty searchset")
+
+
+@then("the provider answers 200 with a searchset of appointments")
+def searchset(response):
+    fail_if_any(appts.empty_retrieve_violations(response, "FND-PARAM-01"), response.short_request())
+
+
+@then(parsers.parse("at least {count:d} appointments are returned, among them each one this run booked with its types"))
+def all_returned(response, booked_many, count):
+    found = appts.retrieved_appointments(response)
+    violations = appts.at_least_violations(found, count, "RETR-BOOKED-01")
+    for known in booked_many:
+        def typed(appointment, known=known):
+            return appts.type_violations(appointment, known.booking.expected_slot_type,
+                                         known.booking.expected_schedule_type, appts.TYPES_KEPT[response.interaction])
+        violations += appts.among_retrieved(found, known.id, "RETR-BOOKED-01", typed)
+    fail_if_any(violations, response.short_request())
+
+
 @then("the booked appointment is not among them")
 def not_among(response, booked):
     found = appts.retrieved_appointments(response)

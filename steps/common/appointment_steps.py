@@ -81,6 +81,20 @@ def booked_appointment(gp_connect, settings, ledger, patient_id):
     return book_one(gp_connect, settings, ledger, patient_id)
 
 
+@given(parsers.parse("{count:d} appointments this run booked for the test patient"), target_fixture="booked_many")
+def booked_several(gp_connect, settings, ledger, patient_id, count):
+    slots, window = free_slots_now(gp_connect, settings)
+    chosen: list = []
+    for _ in range(count):
+        taken = {s.id for s in chosen}
+        chosen.append(discovery.single(slots, window, skip=lambda s: s.id in taken))
+    booked = []
+    for slot in chosen:
+        booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
+        booked.append(appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange)))
+    return booked
+
+
 @given(parsers.parse("an appointment this run booked for the test patient on {count:d} adjacent slots"),
        target_fixture="booked")
 def booked_on_run(gp_connect, settings, ledger, patient_id, count):

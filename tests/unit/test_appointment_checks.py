@@ -281,3 +281,53 @@ def test_claims_of_another_organisation_change_only_the_requesting_organisation(
     assert other["requesting_organization"]["identifier"] == [{"system": ODS_SYSTEM, "value": "X12345"}]
     assert {k: v for k, v in other.items() if k not in ("requesting_organization", "iat", "exp")} == \
         {k: v for k, v in usual.items() if k not in ("requesting_organization", "iat", "exp")}
+
+
+# ---------------------------------------------------------------- cancellation kept, unknown path, empty retrieve
+
+def test_a_cancellation_that_kept_everything_but_status_and_reason_shows_nothing():
+    cancelled = appointment(status="cancelled", meta={"versionId": "4"})
+    cancelled["extension"] = cancelled["extension"] + [{"url": CANCELLATION_REASON_URL, "valueString": "Too busy"}]
+    assert appts.cancel_kept_violations(cancelled, appointment()) == []
+
+
+def test_a_cancellation_that_changed_participants_created_and_the_id_names_each():
+    before = appointment(created="2026-11-20T09:00:00+00:00")
+    after = appointment(id="53", status="cancelled", created="2026-11-20T10:00:00+00:00",
+                        participant=[{"actor": {"reference": "Patient/1"}, "status": "declined"}])
+    found = appts.cancel_kept_violations(after, before)
+    assert [(v.requirements, v.message) for v in found] == [
+        (("CANCEL-KEEP-01",), "Appointment 53 id changed with its cancellation: was '52', now '53'"),
+        (("CANCEL-KEEP-01",), "Appointment 53 participant changed with its cancellation: was [('Patient/1', "
+                              "'accepted')], now [('Patient/1', 'declined')]"),
+        (("CANCEL-KEEP-01",), "Appointment 53 created changed with its cancellation: was "
+                              "'2026-11-20T09:00:00+00:00', now '2026-11-20T10:00:00+00:00'")]
+
+
+def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(exchange_of):
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+    assert appts.unknown_path_violations(exchange_of(404, outcome, interaction=interactions.BOOK_APPOINTMENT,
+                                                     path="appointmentqq/!")) == []
+    plain = appts.unknown_path_violations(exchange_of(404, "Not found", headers={"Content-Type": "text/plain"},
+                                                      interaction=interactions.BOOK_APPOINTMENT, path="appointmentqq/!"))
+    assert [v.requirements for v in plain] == [("BOOK-URL-01",)]
+    assert plain[0].message.startswith("HTTP 404 to a booking posted to a path that is no endpoint carries no "
+                                       "OperationOutcome")
+    booked = appts.unknown_path_violations(exchange_of(201, appointment(), interaction=interactions.BOOK_APPOINTMENT,
+                                                       path="appointmentqq/!"))
+    assert [v.message for v in booked] == ["a booking posted to a path that is no endpoint is answered HTTP 201"]
+
+
+def test_an_empty_retrieve_must_be_a_searchset_answered_200(exchange_of):
+    retrieve = interactions.RETRIEVE_APPOINTMENTS
+    empty = {"resourceType": "Bundle", "type": "searchset"}
+    assert appts.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve, path="Patient/41/Appointment")) == []
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+    found = appts.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve, path="Patient/41/Appointment"))
+    assert [v.requirements for v in found] == [("RETR-EMPTY-01",)]
+
+
+def test_fewer_appointments_than_booked_are_named():
+    assert appts.at_least_violations([appointment()], 1, "RETR-BOOKED-01") == []
+    assert [v.message for v in appts.at_least_violations([appointment()], 3, "RETR-BOOKED-01")] == [
+        "expected at least 3 Appointments, got 1"]

@@ -245,6 +245,48 @@ def test_a_cancellation_whose_reason_is_lost_is_named(run, booked):
         "Appointment 1 cancellation reason is None, sent 'No longer needed'"))]
 
 
+def test_a_cancellation_answered_with_participants_declined_and_created_changed_is_named(run, booked):
+    request = cancellation(dict(booked, created="2026-11-20T09:00:00+00:00"))
+    run.model.appointments["1"].last = dict(booked, created="2026-11-20T09:00:00+00:00")
+    body = dict(request, meta={"versionId": "2"}, created="2025-11-20T09:00:00+00:00",
+                participant=[dict(p, status="declined") for p in request["participant"]])
+    assert said(run.cancel(request, body)) == [
+        (("CANCEL-KEEP-01",), "Appointment 1 participants changed with its cancellation: expected ['Location/2 "
+                              "(accepted)', 'Patient/40 (accepted)', 'Practitioner/5 (accepted)'], got ['Location/2 "
+                              "(declined)', 'Patient/40 (declined)', 'Practitioner/5 (declined)']"),
+        (("CANCEL-KEEP-01",), "Appointment 1 created changed with its cancellation: expected "
+                              "'2026-11-20T09:00:00+00:00', got '2025-11-20T09:00:00+00:00'")]
+
+
+def test_a_cancellation_answered_without_an_extension_it_had_is_named(run, booked):
+    request = cancellation(booked)
+    body = dict(request, meta={"versionId": "2"}, extension=[ROLE, request["extension"][-1]])
+    assert said(run.cancel(request, body)) == [
+        (("CANCEL-KEEP-01",), "Appointment 1 delivery channel is missing, expected its slot's 'In-person'"),
+        (("CANCEL-KEEP-01",), "Appointment 1 extensions other than the cancellation reason changed with its "
+                              "cancellation: lost ['https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-"
+                              "DeliveryChannel-2'], gained none")]
+
+
+def test_a_cancellation_answered_as_another_appointment_is_named(run, booked):
+    request = cancellation(booked)
+    assert said(run.cancel(request, dict(request, id="2", meta={"versionId": "2"}))) == [
+        (("CANCEL-KEEP-01",), "Appointment 1 cancelled is answered as Appointment 2")]
+
+
+def test_a_description_a_cancellation_changed_unasked_is_named_as_kept_not_sent(run, booked):
+    request = cancellation(booked)
+    body = dict(request, meta={"versionId": "2"}, description="gpc-1 cancelled")
+    assert said(run.cancel(request, body)) == [(("CANCEL-KEEP-01",), (
+        "Appointment 1 description is 'gpc-1 cancelled', sent 'gpc-1 assurance booking'"))]
+
+
+def test_participants_a_cancellation_added_as_sent_are_named_as_an_accepted_change(run, booked):
+    request = cancellation(booked)
+    request["participant"] = request["participant"] + [{"actor": {"reference": "Patient/2"}, "status": "declined"}]
+    assert [r for r, _ in said(run.cancel(request, dict(request, meta={"versionId": "2"})))] == [("CANCEL-OTHER-01",)]
+
+
 def test_a_read_after_cancel_still_booked_is_named(run, booked):
     request = cancellation(booked)
     assert run.cancel(request, dict(request, meta={"versionId": "2"})) == []
