@@ -21,7 +21,7 @@ from .gpconnect import (GMP_NUMBER_SYSTEM, ODS_SITE_SYSTEM, ODS_SYSTEM, ORG_TYPE
                         SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM, UK)
 from .interactions import SEARCH_SLOTS
 from .profile_check import resources_in
-from .settings import Settings
+from .settings import ORG_TYPES, Settings
 from .violations import Violation, bundle_type_violations, fail_if_any, parsed, status_violations, violation
 
 INCLUDE_SCHEDULE = ("_include", "Slot:schedule")
@@ -569,6 +569,19 @@ def filter_search(client: GpConnectClient, org_type: str | None, ods_code: str |
         params.append(("searchFilter", f"{ODS_SYSTEM}|{ods_code}"))
     return SlotSearch(client.send(SEARCH_SLOTS, "Slot", params=params), window, (INCLUDE_SCHEDULE,),
                       (org_type, ods_code))
+
+
+def sweep_restriction_violations(client: GpConnectClient, result: SlotSearch, codes: tuple[str, ...]) -> list[Violation]:
+    """restriction_violations of a sweep's search, judged against the searches (sent once each, then reused)
+    as the organisation types a slot can be restricted to, as `codes` (the sweep's and the consumer's own
+    ODS codes) and as neither; with both named, against each alone."""
+    org_type, ods_code = result.searched_as
+    types = (org_type,) if org_type and ods_code else ORG_TYPES
+    codes = (ods_code,) if org_type and ods_code else tuple(dict.fromkeys(codes))
+    by_type = {t: offered_keys(filter_search(client, t, None)) for t in types} if ods_code else {}
+    by_code = {c: offered_keys(filter_search(client, None, c)) for c in codes} if org_type else {}
+    open_slots = offered_keys(filter_search(client, None, None))
+    return restriction_violations(org_type, ods_code, offered_keys(result), open_slots, by_type, by_code, ORG_TYPES)
 
 
 def restriction_violations(org_type: str | None, ods_code: str | None, got: set, open_slots: set,

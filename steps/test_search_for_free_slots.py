@@ -11,7 +11,6 @@ from harness.errors import MissingTestData
 from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
 from harness.profile_check import resources_in
-from harness.settings import ORG_TYPES
 from harness.violations import fail_if_any, status_violations
 
 scenarios("search_for_free_slots.feature")
@@ -242,11 +241,5 @@ def open_slots_offered(gp_connect, slot_search):
 
 @then("slots restricted to organisations this consumer is not are withheld")
 def restricted_slots_withheld(gp_connect, settings, slot_search):
-    org_type, ods_code = slot_search.searched_as
-    types = set(ORG_TYPES) | ({org_type} if org_type and ods_code else set())
-    codes = {ods_code} if org_type and ods_code else set(settings.searchfilter_ods_codes) | {settings.consumer_ods_code}
-    by_type = {t: ss.offered_keys(ss.filter_search(gp_connect, t, None)) for t in sorted(types)} if ods_code else {}
-    by_code = {c: ss.offered_keys(ss.filter_search(gp_connect, None, c)) for c in sorted(codes)} if org_type else {}
-    open_slots = ss.offered_keys(ss.filter_search(gp_connect, None, None))
-    fail_if_any(ss.restriction_violations(org_type, ods_code, ss.offered_keys(slot_search), open_slots, by_type, by_code,
-                                          ORG_TYPES), slot_search.where)
+    codes = (*settings.searchfilter_ods_codes, settings.consumer_ods_code)
+    fail_if_any(ss.sweep_restriction_violations(gp_connect, slot_search, codes), slot_search.where)
