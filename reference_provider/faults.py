@@ -809,6 +809,76 @@ def _(a: Answer) -> None:
         appointment["specialty"] = [{"text": "General practice"}]
 
 
+@rewrite("retrieved_appointment_without_id", "APPT-ID-01", "retrieved appointments have no logical id", RETRIEVE)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.pop("id", None)
+
+
+@rewrite("appointment_created_dropped", "APPT-CREATED-01", "read and retrieved appointments have no created",
+         READ, RETRIEVE)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.pop("created", None)
+
+
+@rewrite("read_appointment_last_week", "APPT-FUTURE-01", "a read answers with the appointment moved a week back",
+         READ)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        for element in ("start", "end"):
+            when = datetime.fromisoformat(appointment[element])
+            appointment[element] = (when - timedelta(days=7)).isoformat()
+
+
+@rewrite("booking_org_telecom_dropped", "APPT-ORG-01",
+         "read and retrieved appointments' booking organisation has no telecom", READ, RETRIEVE)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        for contained in appointment.get("contained") or []:
+            contained.pop("telecom", None)
+
+
+@rewrite("participant_type_two_codings", "APPT-PARTICIPANT-01",
+         "every returned appointment's patient participant has a type of two codings", BOOK, READ, RETRIEVE, AMEND,
+         CANCEL)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        for participant in appointment.get("participant") or []:
+            if str((participant.get("actor") or {}).get("reference", "")).startswith("Patient/"):
+                participant["type"] = [{"coding": [
+                    {"system": "http://hl7.org/fhir/v3/ParticipationType", "code": "PART", "display": "Participation"},
+                    {"system": "http://hl7.org/fhir/v3/ParticipationType", "code": "SBJ", "display": "subject"}]}]
+
+
+@rewrite("location_read_not_found", "APPT-READBACK-01", "Read Location answers 404 for the practice's locations",
+         READ_LOCATION)
+def _(a: Answer) -> None:
+    if a.status == 200:
+        a.status = 404
+        a.headers.pop("ETag", None)
+        a.body = {"resourceType": "OperationOutcome",
+                  "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+                  "issue": [{"severity": "error", "code": "not-found", "diagnostics": "No such location",
+                             "details": {"coding": [{
+                                 "system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                                 "code": "NO_RECORD_FOUND", "display": "No record found"}]}}]}
+
+
+@rewrite("read_priority_out_of_range", "APPT-PRIORITY-01", "a read appointment has priority 12", READ)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment["priority"] = 12
+
+
+@rewrite("appointment_two_profiles", "FND-META-02",
+         "read, amended and cancelled appointments name a second profile in meta.profile", READ, AMEND, CANCEL)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.setdefault("meta", {}).setdefault("profile", []).append(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Appointment-1")
+
+
 @rewrite("read_old_version_after_amend", "READ-ETAG-01",
          "a read after an amendment answers with the version before it, ETag and meta alike", READ)
 def _(a: Answer) -> None:
