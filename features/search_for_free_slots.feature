@@ -201,8 +201,7 @@ Feature: Search for free slots
       | application/fhir+json | application/fhir+xml  | application/fhir+json |
       | application/fhir+xml  | application/fhir+xml  | application/fhir+json |
 
-  @req:SLOT-FILTER-01 @req:SLOT-FILTER-03 @req:SLOT-SEARCH-01 @req:SLOT-FREE-01 @req:SLOT-ID-01 @req:SLOT-IDENT-01
-  @req:SLOT-ORG-01 @req:SLOT-ORG-02 @req:SLOT-ORG-03 @req:FND-META-02
+  @req:SLOT-FILTER-01 @req:SLOT-FILTER-03 @req:SLOT-ID-01 @req:SLOT-IDENT-01 @req:SLOT-ORG-03 @req:FND-META-02
   Scenario Outline: Over 14 days from today, a consumer of organisation type <type> and ODS code <code> is offered the slots open to it
     When the consumer searches for free slots over 14 days from today as organisation type <type> and ODS code <code>
     Then the response is a searchset Bundle
