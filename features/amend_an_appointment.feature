@@ -136,3 +136,10 @@ Feature: Amend an appointment
     And the provider answers 200 with a new version of the appointment
     And the description and comment are as the consumer sent them
     And the appointment carries the slot type and schedule type it was booked with
+
+  @writes @req:FND-PREFER-01 @req:AMEND-01
+  Scenario: An amendment sending Prefer: return=minimal is answered without a body, and the amendment is made
+    Given an appointment this run booked for the test patient
+    When the consumer amends its description and comment sending Prefer: return=minimal
+    Then the provider answers with no body, as Prefer asked
+    And reading it back shows the description and comment as the consumer sent them

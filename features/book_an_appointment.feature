@@ -238,3 +238,11 @@ Feature: Book an appointment
     And the provider answers 201 with a Location and an ETag
     And the appointment carries the booked slots' slot type and their schedule's schedule type
     And the appointment lists every booked slot and spans them
+
+  @writes @req:FND-PREFER-01 @req:BOOK-01
+  Scenario: A booking sending Prefer: return=minimal is answered 201 without a body, and the appointment it names is booked
+    Given a free slot
+    When the consumer books those slots for the test patient sending Prefer: return=minimal
+    Then the provider answers with no body, as Prefer asked
+    And the booking is answered 201 with a Location and an ETag
+    And the appointment its Location names reads back booked on those slots

@@ -107,3 +107,10 @@ Feature: Cancel an appointment
     And the cancellation reason is kept
     And the appointment carries the slot type and schedule type it was booked with
     And each participant of the appointment reads back as its resource type
+
+  @writes @req:FND-PREFER-01 @req:CANCEL-01
+  Scenario: A cancellation sending Prefer: return=minimal is answered without a body, and the appointment is cancelled
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with a reason sending Prefer: return=minimal
+    Then the provider answers with no body, as Prefer asked
+    And reading it back shows it cancelled with the reason

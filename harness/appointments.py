@@ -185,9 +185,17 @@ def book(client: GpConnectClient, ledger: Ledger, settings: Settings, slots: lis
             appointment_id = exchange.json().get("id")
         except Nonconformance:
             appointment_id = None
+        appointment_id = appointment_id or created_id(exchange)
         if appointment_id:
             ledger.booked(marker, str(appointment_id))
     return Booking(slots, marker, patient_id, exchange, body)
+
+
+def created_id(exchange: Exchange) -> str | None:
+    """The id of the appointment a 201's Location header names ([base]/Appointment/[id]/_history/[vid]),
+    for an answer without a body (Prefer: return=minimal)."""
+    key = fhir.ref_key(exchange.header("Location") or "")
+    return key[1] if key and key[0] == "Appointment" else None
 
 
 def created_appointment(exchange: Exchange) -> dict:
@@ -557,6 +565,12 @@ def created_violations(exchange: Exchange) -> list[Violation]:
         return []
     return [violation(BOOK_APPOINTMENT.requirement, "response", " and ".join(missing), "present", "missing",
                       f"booking answered 201 without {' and '.join(missing)} header")]
+
+
+def answered_created_violations(exchange: Exchange) -> list[Violation]:
+    """A booking is answered 201 with Location and ETag headers, with or without a body (BOOK-01)."""
+    found = status_violations(exchange, 201, BOOK_APPOINTMENT.requirement)
+    return found or created_violations(exchange)
 
 
 def booked_anyway_violations(booking: Booking, offered: set, retrieved: list[dict]) -> list[Violation]:

@@ -311,6 +311,23 @@ def appointment_interaction_violations(capability: dict) -> list[Violation]:
                       f"Appointment interactions lack {', '.join(missing)}")]
 
 
+def minimal_violations(exchange: Exchange) -> list[Violation]:
+    """A create or update sending Prefer: return=minimal is answered with success and no body
+    (FND-PREFER-01, a SHOULD); the interaction's own steps read back what it did."""
+    rule, what = "FND-PREFER-01", "a request sending Prefer: return=minimal"
+    if exchange.status is None or not 200 <= exchange.status < 300:
+        return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
+                          f"{what} was answered HTTP {exchange.status}")]
+    if not exchange.response_text.strip():
+        return []
+    try:
+        got = (exchange.json() or {}).get("resourceType") or "a body"
+    except (Nonconformance, AttributeError):
+        got = "a body"
+    return [violation(rule, "response", "body", "none", got,
+                      f"{what} was answered HTTP {exchange.status} with {got}, expected no body")]
+
+
 def booking_sender(client: GpConnectClient, ledger, settings, slots, patient_id) -> Callable[..., Exchange]:
     """Sends a fresh booking of these slots through the ledger, with send() overrides."""
 

@@ -154,6 +154,9 @@ class RunModel:
                    RETRIEVE: self._retrieved, AMEND: self._changed, CANCEL: self._changed}.get(exchange.interaction)
         if handler is None or not 200 <= exchange.status < 300:
             return []
+        if exchange.interaction in (AMEND, CANCEL) and not exchange.response_text.strip():
+            with self._lock:
+                return self._changed_unseen(exchange)
         try:
             body = exchange.json()
         except Nonconformance:
@@ -259,6 +262,21 @@ class RunModel:
         known.version = version
         known.history.append(f"{'amended' if interaction == AMEND else 'cancelled'} (version {version})")
         return found
+
+    def _changed_unseen(self, exchange) -> list[Violation]:
+        """An amendment or cancellation accepted without a body (Prefer: return=minimal): the model takes
+        what was sent as done; the new version is unknown until the appointment is next seen."""
+        known = self.appointments.get(_id_in_path(exchange.url, "Appointment") or "")
+        sent = request_json(exchange.request_body)
+        if known is None or not sent:
+            return []
+        if exchange.interaction == AMEND:
+            known.description, known.comment = sent.get("description"), sent.get("comment")
+        else:
+            known.status, known.reason = "cancelled", _reason(sent)
+        known.version = None
+        known.history.append(f"{'amended' if exchange.interaction == AMEND else 'cancelled'} (answered without a body)")
+        return []
 
     # ------------------------------------------------------------ later observations
 

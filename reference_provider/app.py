@@ -22,8 +22,8 @@ from .store import Store
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 log = logging.getLogger("reference_provider")
-(FORMAT_PARAM_IGNORED, REPRESENTATION_ANSWERED_EMPTY) = faults.uses("format_param_ignored",
-                                                                    "representation_answered_empty")
+(FORMAT_PARAM_IGNORED, REPRESENTATION_ANSWERED_EMPTY, PREFER_MINIMAL_IGNORED) = faults.uses(
+    "format_param_ignored", "representation_answered_empty", "prefer_minimal_ignored")
 
 
 @dataclass
@@ -200,9 +200,12 @@ def _dispatch(config: Config, routes) -> Callable:
             body = await request.body()
             call = Call(request, interaction, claims, body, dict(request.path_params))
             result = await run_in_threadpool(handler, config, call)
-            if (REPRESENTATION_ANSWERED_EMPTY in active and request.method in ("POST", "PUT")
-                    and "return=representation" in request.headers.get("Prefer", "") and 200 <= result.status < 300):
-                result.body = ""
+            if request.method in ("POST", "PUT") and 200 <= result.status < 300:
+                prefer = request.headers.get("Prefer", "")
+                # return=minimal is honoured (a SHOULD): the headers name the resource, the body is empty
+                if ("return=minimal" in prefer and PREFER_MINIMAL_IGNORED not in active) or (
+                        "return=representation" in prefer and REPRESENTATION_ANSWERED_EMPTY in active):
+                    result.body = ""
         except Refusal as refusal:
             return refusal_response(refusal, config, interaction, query)
         except Exception:  # a provider bug must still answer with an OperationOutcome

@@ -593,6 +593,8 @@ def _(a: Answer) -> None:
 
 behaviour("representation_answered_empty", "FND-PREFER-02",
           "a create or update sending Prefer: return=representation is answered with an empty body")
+behaviour("prefer_minimal_ignored", "FND-PREFER-01",
+          "a create or update sending Prefer: return=minimal is answered with the whole resource")
 rule_off("scope_kind_unchecked", "FND-JWT-03",
          "only the read or write part of requested_scope is checked, not patient or organization")
 rule_off("unknown_param_refused", "FND-PARAM-01", "an unrecognised search parameter is refused")

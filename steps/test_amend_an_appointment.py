@@ -94,6 +94,13 @@ def new_version(response, booked):
                 response.short_request())
 
 
+@then("reading it back shows the description and comment as the consumer sent them")
+def text_read_back(gp_connect, booked):
+    ex = appts.read(gp_connect, booked.id)
+    expected = {"description": amended_description(booked), "comment": AMENDED_COMMENT}
+    fail_if_any(appts.field_violations(appts.ok_appointment(ex), expected, "AMEND-01"), ex.short_request())
+
+
 @then("the description and comment are as the consumer sent them")
 def text_as_sent(response, booked):
     expected = {"description": amended_description(booked), "comment": AMENDED_COMMENT}

@@ -189,7 +189,6 @@ def capability_includes(response):
     fail_if_any(fnd.slot_include_violations(response.json()), response.short_request())
 
 
-
 @then("it lists an Appointment resource with the read, create, update and search-type interactions")
 def capability_appointment(response):
     fail_if_any(fnd.appointment_interaction_violations(response.json()), response.short_request())

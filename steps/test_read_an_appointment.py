@@ -38,7 +38,6 @@ def etag_is_version(response):
     fail_if_any(appts.etag_violations(response, appointment, "READ-ETAG-01"), response.short_request())
 
 
-
 @when(parsers.re(r"the consumer reads that appointment (?P<asking>sending .+)"), target_fixture="response")
 def read_asking(gp_connect, booked, asking):
     return appts.read(gp_connect, booked.id, send=fnd.asking(asking))

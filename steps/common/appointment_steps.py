@@ -173,3 +173,8 @@ def answered_as_format_asked(response):
 @then("the provider answers with the whole appointment, as Prefer asked")
 def answered_as_prefer_asked(response):
     fail_if_any(fnd.representation_violations(response), response.short_request())
+
+
+@then("the provider answers with no body, as Prefer asked")
+def answered_minimally(response):
+    fail_if_any(fnd.minimal_violations(response), response.short_request())

@@ -254,7 +254,6 @@ def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
     assert rules(other) == ["BOOK-TYPE-01"]
 
 
-
 def test_an_appointment_booked_by_another_organisation_keeps_the_booking_organisation_sent(exchange_of):
     sent = appointment()
     assert appts.booking_organisation_read_violations(exchange_of(200, appointment()), sent) == []
@@ -331,3 +330,14 @@ def test_fewer_appointments_than_booked_are_named():
     assert appts.at_least_violations([appointment()], 1, "RETR-BOOKED-01") == []
     assert [v.message for v in appts.at_least_violations([appointment()], 3, "RETR-BOOKED-01")] == [
         "expected at least 3 Appointments, got 1"]
+
+
+def test_a_booking_answered_without_a_body_is_named_by_its_location(exchange_of):
+    location = {"Location": "https://provider.example/A11111/STU3/1/gpconnect/Appointment/77/_history/1",
+                "ETag": 'W/"1"', "Cache-Control": "no-store"}
+    created = exchange_of(201, "", location, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
+    assert appts.created_id(created) == "77"
+    assert appts.answered_created_violations(created) == []
+    ok = exchange_of(200, "", location, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
+    assert [v.message for v in appts.answered_created_violations(ok)] == [
+        "book an appointment: expected HTTP 201, got 200"]

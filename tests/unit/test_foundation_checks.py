@@ -99,7 +99,6 @@ def test_capability_statement_version_parameters_and_includes():
     assert messages(none) == ["CapabilityStatement lists no Slot resource"] and rules(none) == ["FND-CAP-01"]
 
 
-
 def test_what_a_step_asks_of_a_request_becomes_parameters_and_headers():
     assert fnd.asking("sending _format=application/fhir+json with Accept application/fhir+xml") == {
         "params": [("_format", "application/fhir+json")], "headers": {"Accept": "application/fhir+xml"}}
@@ -141,3 +140,13 @@ def test_capability_statement_lists_the_appointment_interactions():
     assert rules(found) == ["FND-CAP-02"]
     assert messages(fnd.appointment_interaction_violations({"rest": []})) == [
         "CapabilityStatement lists no Appointment resource"]
+
+
+def test_prefer_minimal_is_answered_with_success_and_no_body(exchange_of):
+    assert fnd.minimal_violations(exchange_of(201, "")) == []
+    full = fnd.minimal_violations(exchange_of(201, {"resourceType": "Appointment", "id": "52"}))
+    assert messages(full) == ["a request sending Prefer: return=minimal was answered HTTP 201 with Appointment, "
+                              "expected no body"]
+    assert rules(full) == ["FND-PREFER-01"]
+    assert messages(fnd.minimal_violations(exchange_of(400, ""))) == [
+        "a request sending Prefer: return=minimal was answered HTTP 400"]

@@ -328,3 +328,14 @@ def test_a_slot_booked_twice_is_named(run, booked):
     body = answer(request, aid="2")
     assert said(run.book(request, body)) == [(("BOOK-DUP-01",), (
         "Appointment 2 was booked on Slot 8, which Appointment 1 of this run already holds"))]
+
+
+def test_an_amendment_and_a_cancellation_answered_without_a_body_are_taken_as_sent(run, booked):
+    amended = dict(booked, description="gpc-2 amended", comment="Amended without a body")
+    assert run.amend(amended, None) == []
+    assert run.read(dict(amended, meta={"versionId": "2"})) == []
+    assert said(run.read(dict(booked, meta={"versionId": "2"}))) == [
+        (("READ-STATE-01",), "Appointment 1 description is 'gpc-1 assurance booking', sent 'gpc-2 amended'"),
+        (("READ-STATE-01",), "Appointment 1 comment is 'Booked by the harness', sent 'Amended without a body'")]
+    assert run.cancel(cancellation(amended), None) == []
+    assert run.read(dict(cancellation(amended), meta={"versionId": "3"})) == []

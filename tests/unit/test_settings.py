@@ -170,7 +170,6 @@ def test_an_unknown_fault_is_named_with_the_nearest_known_one():
                               "slot_missing_type? (make faults lists them)")
 
 
-
 def test_another_organisation_defaults_and_must_differ_from_the_consumer():
     assert settings().other_org_ods_code == "X12345"
     assert settings(GPC_OTHER_ORG_ODS_CODE="B82617").other_org_ods_code == "B82617"
