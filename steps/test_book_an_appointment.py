@@ -228,21 +228,6 @@ def location_reads_back(gp_connect, booking):
                 + appts.slot_violations(appointment, booking.slots), ex.short_request())
 
 
-@then("the booking is answered 201 with a Location and an ETag")
-def created_without_body(booking):
-    fail_if_any(appts.answered_created_violations(booking.exchange), booking.exchange.short_request())
-
-
-@then("the appointment its Location names reads back booked on those slots")
-def location_reads_back(gp_connect, booking):
-    appointment_id = appts.created_id(booking.exchange)
-    ex = appts.read(gp_connect, appointment_id)
-    appointment = appts.ok_appointment(ex)
-    fail_if_any(appts.read_id_violations(appointment, appointment_id)
-                + appts.field_violations(appointment, {"status": "booked"}, "BOOK-01")
-                + appts.slot_violations(appointment, booking.slots), ex.short_request())
-
-
 @then("the appointment carries the booked slots' slot type and their schedule's schedule type")
 def carries_slot_types(booking):
     fail_if_any(appts.type_violations(booking.appointment(), booking.expected_slot_type,

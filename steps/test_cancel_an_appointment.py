@@ -74,14 +74,6 @@ def cancelled_read_back(gp_connect, booked):
                 + appts.cancellation_reason_violations(appointment, REASON), ex.short_request())
 
 
-@then("reading it back shows it cancelled with the reason")
-def cancelled_read_back(gp_connect, booked):
-    ex = appts.read(gp_connect, booked.id)
-    appointment = appts.ok_appointment(ex)
-    fail_if_any(appts.field_violations(appointment, {"status": "cancelled"}, "CANCEL-01")
-                + appts.cancellation_reason_violations(appointment, REASON), ex.short_request())
-
-
 @then("the cancellation reason is kept")
 def reason_kept(response):
     fail_if_any(appts.cancellation_reason_violations(appts.ok_appointment(response), REASON), response.short_request())
