@@ -15,6 +15,18 @@ Feature: Cancel an appointment
     And the appointment carries the slot type and schedule type it was booked with
     And everything but its status and cancellation reason is as it was booked
 
+  @writes @req:CANCEL-COMPAT-01 @req:CANCEL-01 @req:CANCEL-KEEP-01 @req:APPT-NOREASON-01 @req:APPT-ID-01
+  @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01 @req:APPT-PARTICIPANT-01 @req:APPT-PRIORITY-01
+  @req:FND-META-02
+  Scenario: A cancellation that leaves out the slot type and schedule type, as consumers before 1.2.7 send it, keeps both
+    Given an appointment this run booked for the test patient
+    When the consumer cancels it with a reason leaving out the slot type and schedule type
+    Then the provider accepts the cancellation without the types
+    And the provider answers 200 with the appointment cancelled in a new version
+    And the cancellation reason is kept
+    And the appointment carries the slot type and schedule type it was booked with
+    And everything but its status and cancellation reason is as it was booked
+
   @writes @req:CANCEL-REASON-01 @req:ERR-OO-01
   Scenario: A cancellation without a reason is refused
     Given an appointment this run booked for the test patient

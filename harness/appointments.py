@@ -644,7 +644,7 @@ def cancel_kept_violations(cancelled: dict, before: dict) -> list[Violation]:
         return sorted((((p.get("actor") or {}).get("reference")), p.get("status")) for p in a.get("participant") or [])
 
     def slots(a: dict) -> list:
-        return sorted((s or {}).get("reference") for s in a.get("slot") or [])
+        return sorted(((s or {}).get("reference"), (s or {}).get("display")) for s in a.get("slot") or [])
 
     def instant(a: dict, key: str):
         try:

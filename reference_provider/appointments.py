@@ -36,8 +36,9 @@ from .security import Refusal
  RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
     "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
     "cancelled_amend_repeats_version", "retrieve_other_patients")
-(BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED) = fault_registry.uses(
-    "book_location_optional", "book_requires_practitioner", "retrieve_sort_refused")
+(BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED, CANCEL_REQUIRES_TYPES) = \
+    fault_registry.uses("book_location_optional", "book_requires_practitioner", "retrieve_sort_refused",
+                        "cancel_requires_types")
 (AMEND_REQUIRES_TYPES,) = fault_registry.uses("amend_requires_types")
 from .store import local_text, utc_text
 
@@ -361,6 +362,10 @@ class AppointmentBook:
         url = resources.EXT_CANCELLATION_REASON
         reasons = [e for e in body.get("extension") or [] if e.get("url") == url]
         reason = (reasons[0].get("valueString") or "").strip() if reasons else ""
+        if CANCEL_REQUIRES_TYPES not in self.faults:
+            # A consumer before 1.2.7 sends no types: leaving them out changes nothing.
+            body = {**{k: stored[k] for k in ("serviceType", "serviceCategory") if k in stored and k not in body},
+                    **body}
         if body.get("status") != "cancelled":
             raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be cancelled")
 

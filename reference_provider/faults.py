@@ -518,6 +518,8 @@ behaviour("cancel_drops_types", "CANCEL-01", "a cancelled appointment loses its 
 rule_off("cancel_without_reason_allowed", "CANCEL-REASON-01", "a cancellation without a reason is accepted")
 rule_off("cancel_accepts_other_changes", "CANCEL-OTHER-01", "a cancellation may change other fields too")
 rule_off("cancel_ignores_if_match", "CANCEL-ETAG-01", "a cancellation with a stale If-Match is applied")
+behaviour("cancel_requires_types", "CANCEL-COMPAT-01",
+          "a cancellation that leaves out the slot type and schedule type is refused as a change of type")
 
 
 @rewrite("cancel_other_wrong_code", "CANCEL-OTHER-01-CODE",
