@@ -118,11 +118,14 @@ Feature: Retrieve a patient's appointments
     When the consumer retrieves the second test patient's appointments for today and tomorrow
     Then the provider answers 200 with a searchset holding no appointment
 
-  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:APPT-NOREASON-01
+  @writes @req:RETR-BOOKED-01 @req:RETR-TYPE-01 @req:RETR-STATE-01 @req:APPT-NOREASON-01 @req:APPT-ID-01
+  @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01 @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01
+  @req:APPT-PRIORITY-01 @req:FND-META-02
   Scenario Outline: All <count> appointments this run booked are returned over the next 14 days
     Given <count> appointments this run booked for the test patient
     When the consumer retrieves the test patient's appointments over the next 14 days
     Then at least <count> appointments are returned, among them each one this run booked with its types
+    And each participant of every returned appointment reads back as its resource type
 
     Examples:
       | count |
