@@ -318,6 +318,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run a recorded sequence (explore/sequence-<n>.json) again, or the exploration of a seed")
     x.add_argument("--first", action="store_true",
                    help="stop once the first failure is shrunk (default: explore on until the budget is spent)")
+    x.add_argument("--until", default="", metavar="REQ[,REQ]",
+                   help="stop once a failure showing one of these requirements is shrunk, exploring on past "
+                   "failures of others (the fault sweep, benchmarks/bench_explore_sweep.py)")
     return top
 
 
@@ -339,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "explore":
         from .explore import command
 
-        return command(args.budget, args.seed, args.replay, args.first)
+        return command(args.budget, args.seed, args.replay, args.first,
+                       tuple(r.strip() for r in args.until.split(",") if r.strip()))
     return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
 
 

@@ -44,7 +44,7 @@ from .ledger import Ledger, ledger_path, state_dir
 from .oracle import Oracle
 from .run_model import REQUIREMENT
 from .settings import Settings, reports_dir
-from .violations import Violation
+from .violations import Violation, violation
 
 DEFAULT_BUDGET = 1500  # a few minutes against the bundled provider
 STEPS_PER_SEQUENCE = 20
@@ -58,6 +58,16 @@ BOOK_KINDS = ("one slot", "two adjacent", "three adjacent", "gap", "schedule", "
               "one already booked")
 BREAKS = {"gap": expectations.GAP, "schedule": expectations.SCHEDULE, "channel": expectations.CHANNEL,
           "slot type": expectations.SLOT_TYPE}
+# The includes a search sends: every one mostly, sometimes one left out or all but the schedule's (which the
+# exploration needs to know each slot's schedule).
+SEARCH_INCLUDES = {"every include": ss.EVERY_INCLUDE,
+                   "the schedule include only": (ss.INCLUDE_SCHEDULE,),
+                   "no practitioner include": (ss.INCLUDE_SCHEDULE, ss.INCLUDE_LOCATION, ss.INCLUDE_ORGANIZATION),
+                   "no location include": (ss.INCLUDE_SCHEDULE, ss.INCLUDE_PRACTITIONER),
+                   "no organisation include": (ss.INCLUDE_SCHEDULE, ss.INCLUDE_PRACTITIONER, ss.INCLUDE_LOCATION)}
+INCLUDE_WEIGHTS = ("every include",) * 4 + tuple(k for k in SEARCH_INCLUDES if k != "every include")
+# A search covers whole days mostly, sometimes from and to a time inside a session (a slot may only overlap it).
+HOURS_WEIGHTS = ("whole days",) * 5 + ("09:05 to 16:55",)
 SEARCH_SPAN = 2  # days a search covers at most: narrow windows make operations meet on the same slots
 EXPLORED_DAYS = 3  # searches fall in the first days of the search window, so sequences meet on the same slots
 # How often each choice is drawn: the valid ones more than the refusals, so that lifecycles get long.
@@ -66,11 +76,17 @@ BOOK_WEIGHTS = ("one slot", "one slot", "two adjacent", "three adjacent", "gap",
 # The second patient (GPC_SECOND_PATIENT_NHS_NUMBER) is booked for one time in four; the test patient where none is set.
 PATIENT_WEIGHTS = ("the test patient",) * 3 + ("the second patient",)
 AMEND_WEIGHTS = ("description", "comment", "description and comment", "description", "comment", "slot type",
-                 "schedule type", "start")
-CANCEL_WEIGHTS = ("reason", "reason", "reason", "no reason", "description", "slot type")
+                 "schedule type", "start", "description, leaving out the types")
+CANCEL_WEIGHTS = ("reason", "reason", "reason", "reason", "no reason", "description", "comment", "slot type")
 STALE_WEIGHTS = (False, False, False, True)
-VARIANT_WEIGHTS = ("as is",) * 6 + tuple(v for v in expectations.BOOK_VARIANTS if v != "as is")
-READ_WEIGHTS = ("one of this run's",) * 5 + ("an unknown id",)
+VARIANT_WEIGHTS = ("as is",) * 12 + tuple(v for v in expectations.BOOK_VARIANTS if v != "as is")
+READ_WEIGHTS = ("one of this run's",) * 7 + ("an unknown id", "a malformed id", "an empty id")
+# What a read of an id no appointment has sends, and the requirement that refuses it with 404.
+BAD_READS = {"an unknown id": ("999999999", "READ-404-01", "which does not exist"),
+             "a malformed id": ("Invalid4321", "READ-404-01", "which no appointment has"),
+             "an empty id": ("", "READ-404-02", "an empty id")}
+NO_SUCH_SLOT = "Slot/hello"
+NO_SUCH_PATH = "appointmentqq/!"
 RETRIEVE_WEIGHTS = ("from today",) * 5 + ("from yesterday", "of an unknown patient")
 UNKNOWN_ID = "999999999"
 
@@ -126,6 +142,8 @@ class Live:
     body: dict
     etag: str
     older: list[str] = field(default_factory=list)
+    sent: dict = field(default_factory=dict)  # the booking as sent
+    other_organisation: bool = False  # booked with the JWT of another organisation
 
 
 class Session:
@@ -143,8 +161,10 @@ class Session:
         self.sequences = 0
         self.first_failure_at: int | None = None
         self.first_only = False  # stop once the first failure is shrunk (quick checks, the fault matrix)
+        self.until: frozenset[str] = frozenset()  # stop once a failure showing one of these is shrunk (the sweep)
         self.reported: set[str] = set()  # requirements whose failures are recorded: the exploration goes on past them
         self.shrinking = False
+        self.shrink_spent = 0  # operations spent shrinking and minimising failures, not exploring
         self.failures: dict[tuple[str, ...], Failure] = {}
         self.exercised: set[str] = set()
         self.stopped = ""  # why the exploration ended early
@@ -169,11 +189,17 @@ class Session:
             self.stopped = f"run deadline reached (GPC_RUN_TIMEOUT_S={self.settings.run_timeout_s:g} s)"
             raise Stop()
         self.operations += 1
+        self.shrink_spent += self.shrinking
+
+    @property
+    def explored(self) -> int:
+        """The operations spent exploring, not shrinking failures already found."""
+        return self.operations - self.shrink_spent
 
     def record(self, steps: list[Step], found: list[tuple[str, Violation]]) -> None:
-        failure = Failure([Step(s.rule, dict(s.args), s.line) for s in steps], found, self.operations)
+        failure = Failure([Step(s.rule, dict(s.args), s.line) for s in steps], found, self.explored)
         if self.first_failure_at is None:
-            self.first_failure_at = self.operations
+            self.first_failure_at = self.explored
         if not self.shrinking:
             self.shrinking = True
             self.limit = self.operations + SHRINK_ALLOWANCE
@@ -194,6 +220,22 @@ class Session:
             return "clean-up: nothing to do (writes not allowed)"
         with self.client.unobserved():
             return clean_up(self.client, self.ledger).line()
+
+
+# What the exploration holds of a search besides the rule registry: no slot this run holds is offered
+# (expectations.offered_while_held), a slot seen again keeps its slot type (the model), a valid search succeeds.
+SEARCH_CHECKS = ("SLOT-FREE-01", "SLOT-TYPE-01", "SLOT-INCLUDE-01", ix.SEARCH_SLOTS.requirement)
+
+
+def judged(interaction: str) -> set[str]:
+    """The requirements the exploration can find broken by the answers of one interaction: the rule registry's
+    rules for it, the model's comparisons of what it returns, and what the expectations hold of it."""
+    found = {r for rule in rules.RULES if not rule.interactions or interaction in rule.interactions
+             for r in rule.requirements}
+    found |= set(REQUIREMENT.get(interaction, {}).values())
+    if interaction == ix.SEARCH_SLOTS.name:
+        found |= set(SEARCH_CHECKS)
+    return found
 
 
 def _pick(items: list, index: int):
@@ -263,18 +305,30 @@ class Explorer:
 
     # ------------------------------------------------------------------ the operations
 
-    def _search(self, step: Step, first: int, days: int) -> list:
+    def _search(self, step: Step, first: int, days: int, includes: str = "every include",
+                hours: str = "whole days") -> list:
         tomorrow = ss.uk_today() + timedelta(days=1)
         span = max(self.settings.search_days, 1)
         start = tomorrow + timedelta(days=first % min(span, EXPLORED_DAYS))
         end = min(start + timedelta(days=(days - 1) % SEARCH_SPAN), tomorrow + timedelta(days=span - 1))
         window = ss.Window.days(start, end)
+        if hours != "whole days":
+            since, until = (datetime.strptime(t, "%H:%M").time() for t in hours.split(" to "))
+            window = ss.Window.times(datetime.combine(start, since, UK), datetime.combine(end, until, UK))
         expected = expectations.Expected(f"searching {window.describe()}", 200, ix.SEARCH_SLOTS.requirement)
         self._send(expected, ix.SEARCH_SLOTS)
-        ex = ss.search(self.client, self.settings, window).exchange
+        ex = ss.search(self.client, self.settings, window, SEARCH_INCLUDES[includes]).exchange
         found = [(ex.short_request(), v) for v in expected.judge(ex)]
+        if ex.status == 200:
+            found += [(ex.short_request(), v) for v in ss.searchset_violations(ex)]
+        if ex.status is not None and 400 <= ex.status < 500 and len(SEARCH_INCLUDES[includes]) > 1:
+            found.append((ex.short_request(), violation(
+                "SLOT-INCLUDE-01", "response", "HTTP status", "200", str(ex.status),
+                f"a search with {', '.join(v for _, v in SEARCH_INCLUDES[includes])} must be answered, got HTTP "
+                f"{ex.status}")))
         offered = discovery.free_slots(ex.json()) if ex.status == 200 else []
-        step.line = f"search {window.describe()}: HTTP {ex.status}, {len(offered)} free slots"
+        step.line = (f"search {window.describe()}" + ("" if includes == "every include" else f" with {includes}")
+                     + f": HTTP {ex.status}, {len(offered)} free slots")
         days_searched = {start + timedelta(days=i) for i in range((end - start).days + 1)}
         self.free = {k: s for k, s in self.free.items() if s.start.astimezone(UK).date() not in days_searched}
         holding = expectations.held(self.model)
@@ -321,15 +375,31 @@ class Explorer:
         patient = self._patient(who)
         expected = expectations.booking(chosen, expectations.held(self.model), patient, variant)
         self._send(expected, ix.BOOK_APPOINTMENT)
-        booking = appts.book(self.client, self.session.ledger, self.settings, chosen, patient, _EDITS[variant])
+        if variant == "to a path that is no endpoint":
+            with self.client.unobserved():  # no interaction's rules judge an answer from no endpoint
+                booking = appts.book(self.client, self.session.ledger, self.settings, chosen, patient,
+                                     path=NO_SUCH_PATH)
+        else:
+            other = variant == "with the JWT of another organisation"
+            claims = {"claims": appts.claims_of_organisation(self.client, ix.BOOK_APPOINTMENT,
+                                                             self.settings.other_org_ods_code)} if other else None
+            booking = appts.book(self.client, self.session.ledger, self.settings, chosen, patient, _EDITS[variant],
+                                 claims)
         ex = booking.exchange
         step.line = (f"book {kind} ({', '.join(s.describe() for s in chosen)}) for {who}"
                      f"{'' if variant == 'as is' else ' ' + variant}: {expected.describe()}; HTTP {ex.status}")
         found = [(ex.short_request(), v) for v in expected.judge(ex)]
+        if variant == "to a path that is no endpoint":
+            found += [(ex.short_request(), v) for v in appts.unknown_path_violations(ex)]
         if ex.status == 201:
             body = ex.json()
             self.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
-                                                 appts.etag_of(ex))
+                                                 appts.etag_of(ex), sent=booking.request_body,
+                                                 other_organisation=variant == "with the JWT of another organisation")
+            # The booking organisation as sent (the model judges the rest of what was sent).
+            found += [(ex.short_request(), v) for v in appts.as_sent_violations(body, booking.request_body)
+                      if "BOOK-ORG-01" in v.requirements]
+            found += [(ex.short_request(), v) for v in appts.etag_violations(ex, body, "FND-ETAG-01")]
             for s in chosen:
                 self.free.pop(s.id, None)
             step.line += f", Appointment {body.get('id')}"
@@ -379,12 +449,13 @@ class Explorer:
         return _pick(sorted(self.live.values(), key=lambda x: (len(x.id), x.id)), which)
 
     def _read(self, step: Step, which: int, what: str = "one of this run's") -> list:
-        if what == "an unknown id":
-            expected = expectations.Expected(f"reading Appointment {UNKNOWN_ID}, which does not exist", 200,
-                                             ix.READ_APPOINTMENT.requirement, ("READ-404-01",))
+        if what in BAD_READS:
+            sent, requirement, which_is = BAD_READS[what]
+            expected = expectations.Expected(f"reading Appointment/{sent}, {which_is}", 200,
+                                             ix.READ_APPOINTMENT.requirement, (requirement,))
             self._send(expected, ix.READ_APPOINTMENT)
-            ex = appts.read(self.client, UNKNOWN_ID)
-            step.line = f"read Appointment {UNKNOWN_ID}, which does not exist: {expected.describe()}; HTTP {ex.status}"
+            ex = appts.read(self.client, sent)
+            step.line = f"read Appointment/{sent}, {which_is}: {expected.describe()}; HTTP {ex.status}"
             return [(ex.short_request(), v) for v in expected.judge(ex)]
         live = self._choose(which)
         if live is None:
@@ -394,9 +465,12 @@ class Explorer:
         self._send(expected, ix.READ_APPOINTMENT)
         ex = appts.read(self.client, live.id)
         step.line = f"read Appointment {live.id}: HTTP {ex.status}"
+        found = [(ex.short_request(), v) for v in expected.judge(ex)]
         if ex.status == 200:
             self._saw(live, ex)
-        return [(ex.short_request(), v) for v in expected.judge(ex)]
+            if live.other_organisation:
+                found += [(ex.short_request(), v) for v in appts.booking_organisation_read_violations(ex, live.sent)]
+        return found
 
     def _saw(self, live: Live, ex) -> None:
         body = ex.json()
@@ -416,8 +490,11 @@ class Explorer:
             start, refusal = today - timedelta(days=1), ("RETR-PARAM-01",)
         if what == "of an unknown patient":
             patient, who, refusal = UNKNOWN_ID, f"Patient/{UNKNOWN_ID}, who does not exist,", ("RETR-404-01",)
+        # Where this run knows no appointment of the patient in the dates, the answer may hold none: it is still a
+        # 200 searchset (RETR-EMPTY-01).
+        known = any(a.patient == patient and start <= a.day <= end for a in self.model.appointments.values())
         expected = expectations.Expected(f"retrieving {who}'s appointments {start} to {end}", 200,
-                                         ix.RETRIEVE_APPOINTMENTS.requirement, refusal)
+                                         ix.RETRIEVE_APPOINTMENTS.requirement if known else "RETR-EMPTY-01", refusal)
         self._send(expected, ix.RETRIEVE_APPOINTMENTS)
         ex = appts.retrieve(self.client, patient, start, end)
         count = ""
@@ -455,6 +532,8 @@ class Explorer:
             fields["serviceCategory"] = {"text": "Changed by the consumer"}
         if change == "start":
             fields["start"] = (datetime.fromisoformat(live.body["start"]) + timedelta(minutes=5)).isoformat()
+        if change == "description, leaving out the types":
+            fields.update(serviceType=None, serviceCategory=None)
         self._send(expected, ix.AMEND_APPOINTMENT)
         ex = appts.amend(self.client, live.body, etag, **fields)
         return self._changed(step, live, ex, expected, f"amend the {change} of Appointment {live.id}", stale)
@@ -471,6 +550,8 @@ class Explorer:
         def edit(body: dict) -> None:
             if change == "description":
                 body["description"] = f"{live.marker} assurance booking, changed on cancel"
+            if change == "comment":
+                body["comment"] = "Changed on cancel by the assurance exploration"
             if change == "slot type":
                 body["serviceType"] = [{"text": "Changed by the consumer"}]
 
@@ -485,6 +566,7 @@ class Explorer:
                      f"HTTP {ex.status}")
         found = [(ex.short_request(), v) for v in expected.judge(ex)]
         if ex.status == 200:
+            found += [(ex.short_request(), v) for v in appts.etag_violations(ex, ex.json(), "FND-ETAG-01")]
             self._saw(live, ex)
         elif ex.status is not None and 400 <= ex.status < 500 and not expected.valid:
             # A refusal changes nothing: read it back, unobserved, and judge the difference by the refusal's rules.
@@ -509,8 +591,22 @@ def _with_other_end(body: dict) -> None:
     body["end"] = (datetime.fromisoformat(body["end"]) + timedelta(minutes=5)).isoformat()
 
 
+def _with_longest_text(body: dict) -> None:
+    """The longest description (100) and comment (500) a provider must keep whole (BOOK-TEXT-01)."""
+    body["description"] = (body["description"] + ", with the longest description a provider must keep" + "." * 100)[:100]
+    body["comment"] = ("A comment as long as a provider must keep it, from the assurance exploration. " * 10)[:500]
+
+
 _EDITS = {"as is": None, "with the consumer's own types": _with_consumer_types, "with a reason": _with_reason,
-          "with start and end not its slots'": _with_other_end}
+          "with start and end not its slots'": _with_other_end,
+          "with an identifier without a value": appts.BOOKING_DEFECTS["with an identifier without a value"],
+          "with a slot reference that is no slot": appts.slot_reference(NO_SUCH_SLOT),
+          "without the Location participant": appts.BOOKING_VARIANTS["without the Location participant"],
+          "without the practitioner participant": appts.BOOKING_VARIANTS["without the practitioner participant"],
+          "without a comment": appts.BOOKING_VARIANTS["without a comment"],
+          "with the longest description and comment": _with_longest_text,
+          "with the JWT of another organisation": None, "to a path that is no endpoint": None}
+assert set(_EDITS) == set(expectations.BOOK_VARIANTS)
 
 
 def _compatible(a: discovery.SlotInfo, b: discovery.SlotInfo) -> bool:
@@ -576,9 +672,10 @@ def machine(session: Session):
         def search_first(self, first, days):
             self.explorer.run("search", first=first, days=days)
 
-        @rule(first=st.integers(0, 13), days=st.integers(1, SEARCH_SPAN))
-        def search(self, first, days):
-            self.explorer.run("search", first=first, days=days)
+        @rule(first=st.integers(0, 13), days=st.integers(1, SEARCH_SPAN), includes=st.sampled_from(INCLUDE_WEIGHTS),
+              hours=st.sampled_from(HOURS_WEIGHTS))
+        def search(self, first, days, includes, hours):
+            self.explorer.run("search", first=first, days=days, includes=includes, hours=hours)
 
         @precondition(lambda self: writes)
         @rule(kind=st.sampled_from(BOOK_WEIGHTS), pick=index, who=st.sampled_from(PATIENT_WEIGHTS),
@@ -640,6 +737,9 @@ def explore(session: Session) -> None:
         session.limit = session.budget
         if session.first_only:
             session.stopped = "the first failure is shrunk (--first)"
+            break
+        if session.until & session.reported:
+            session.stopped = f"a failure of {', '.join(sorted(session.until & session.reported))} is shrunk (--until)"
             break
         rounds += 1
         if time.monotonic() > session.deadline:
@@ -713,7 +813,8 @@ def summary(session: Session, mode: str) -> dict:
         "operations_per_minute": round(session.operations / minutes, 1) if minutes else None,
         "first_violation_after_operations": session.first_failure_at, "stopped": session.stopped,
         "broken": session.broken, "writes": session.writes,
-        "failures": [{"requirements": list(f.requirements), "steps": [s.replayable() for s in f.steps],
+        "failures": [{"requirements": list(f.requirements), "found_after_operations": f.found_at,
+                      "steps": [s.replayable() for s in f.steps],
                       "readable": [s.line for s in f.steps],
                       "violations": [{"request": w, "requirements": list(v.requirements), "message": v.message}
                                      for w, v in f.violations]} for f in session.failures.values()],
@@ -772,7 +873,8 @@ def evidence_html(session: Session) -> str:
 
 # ---------------------------------------------------------------------- the command
 
-def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False) -> int:
+def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False,
+            until: tuple[str, ...] = ()) -> int:
     """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
     did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
     import shutil
@@ -801,14 +903,14 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
     out = reports_dir()
     try:
         with run.lock(out):
-            return _command_locked(settings, budget, seed, steps, out, replay_from, first)
+            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until)
     except run.Busy as exc:
         cli._say(str(exc))
         return cli.BROKEN
 
 
 def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
-                    replay_from: str | None, first: bool = False) -> int:
+                    replay_from: str | None, first: bool = False, until: tuple[str, ...] = ()) -> int:
     import shutil
 
     from . import cli, junit, reference, run, verdicts
@@ -835,6 +937,7 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
             return cli.BROKEN
     session = Session(settings, base_url, budget, time.monotonic() + settings.run_timeout_s, seed)
     session.first_only = first
+    session.until = frozenset(until)
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:

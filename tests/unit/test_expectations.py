@@ -54,3 +54,37 @@ def test_a_refused_booking_that_left_a_slot_busy_breaks_atomicity():
     found = ex.refused_booking_left([_slot("1"), _slot("2", 10)], {}, {"2"}, [], "GPC-ASSURE-x")
     assert [v.requirements for v in found] == [("BOOK-ATOMIC-01",)]
     assert ex.refused_booking_left([_slot("1")], {"1": "7"}, set(), [], "GPC-ASSURE-x") == []
+
+
+def test_a_refusal_with_another_4xx_than_only_nhs_s_suite_names_misses_only_that_expectation():
+    expected = ex.cancellation(_known(), False, "no reason")
+    assert expected.refusal_status == 422
+    assert [v.requirements for v in expected.judge(SimpleNamespace(status=400))] == [("CANCEL-REASON-01-CODE",)]
+    assert [v.requirements for v in expected.judge(SimpleNamespace(status=200))] == [("CANCEL-REASON-01",)]
+    # The spec names 409 for a stale ETag: another status breaks the rule itself.
+    stale = ex.cancellation(_known(), True, "reason")
+    assert [v.requirements for v in stale.judge(SimpleNamespace(status=422, response_text=""))] == [("CANCEL-ETAG-01",)]
+
+
+def test_a_stale_cancellation_carries_the_spine_code_nhs_s_suite_names():
+    stale = ex.cancellation(_known(), True, "reason")
+
+    def outcome(code):
+        return SimpleNamespace(status=409, response_text='{"resourceType": "OperationOutcome", "issue": [{"details": '
+                               '{"coding": [{"code": "%s"}]}}]}' % code)
+
+    assert stale.judge(outcome("FHIR_CONSTRAINT_VIOLATION")) == []
+    assert [v.requirements for v in stale.judge(outcome("CONFLICTING_VALUES"))] == [("CANCEL-ETAG-01-CODE",)]
+
+
+def test_booking_variants_name_the_requirement_that_refuses_or_accepts_them():
+    assert ex.booking([_slot("1")], {}, "40", "with a slot reference that is no slot").refusals == ("BOOK-SLOTREF-01",)
+    assert ex.booking([_slot("1")], {}, "40", "to a path that is no endpoint").refusal_status is None
+    optional = ex.booking([_slot("1")], {}, "40", "without the practitioner participant")
+    assert optional.valid and [v.requirements for v in optional.judge(SimpleNamespace(status=422))] == \
+        [("BOOK-OPTIONAL-01",)]
+    other = ex.booking([_slot("1")], {}, "40", "with the JWT of another organisation")
+    assert other.judge(SimpleNamespace(status=403)) == [] and other.judge(SimpleNamespace(status=500))
+    compat = ex.amendment(_known(), False, "description, leaving out the types")
+    assert [v.requirements for v in compat.judge(SimpleNamespace(status=422))] == [("AMEND-COMPAT-01",)]
+    assert ex.cancellation(_known(), False, "comment").refusals == ("CANCEL-OTHER-01",)
