@@ -44,7 +44,8 @@ AMEND_CHANGES = {"description": None, "comment": None, "description and comment"
 # out both types, as a consumer before 1.2.7 sends it, is accepted (AMEND-COMPAT-01, NHS expectation).
 AMEND_SUCCESS = {"description, leaving out the types": "AMEND-COMPAT-01"}
 CANCEL_CHANGES = {"reason": None, "no reason": "CANCEL-REASON-01", "description": "CANCEL-OTHER-01",
-                  "comment": "CANCEL-OTHER-01", "slot type": "CANCEL-OTHER-01"}
+                  "comment": "CANCEL-OTHER-01", "slot type": "CANCEL-OTHER-01", "reason, leaving out the types": None}
+CANCEL_SUCCESS = {"reason, leaving out the types": "CANCEL-COMPAT-01"}
 # The status a refusal must carry where its requirement names one (the others: any 4xx).
 REFUSAL_STATUS = {DUPLICATE: 409, "AMEND-ETAG-01": 409, "CANCEL-ETAG-01": 409, "AMEND-TYPES-01": 422,
                   "AMEND-CANCELLED-01": 422, "CANCEL-REASON-01": 422, "CANCEL-OTHER-01": 422}
@@ -181,9 +182,10 @@ def cancellation(known: Known, stale: bool, change: str) -> Expected:
     reasons = [r for r in (CANCELLED if known.status == "cancelled" else None, "CANCEL-ETAG-01" if stale else None,
                            CANCEL_CHANGES[change]) if r]
     what = (f"cancelling Appointment {known.id} ({known.status})"
-            + ("" if change == "reason" else f" with {change}" if change == "no reason" else f" changing its {change}")
+            + ("" if change == "reason" else f" with {change}" if change in ("no reason", "reason, leaving out the types")
+               else f" changing its {change}")
             + (" with a stale ETag" if stale else ""))
-    return Expected(what, 200, "CANCEL-01", tuple(dict.fromkeys(reasons)))
+    return Expected(what, 200, CANCEL_SUCCESS.get(change, "CANCEL-01"), tuple(dict.fromkeys(reasons)))
 
 
 def offered_while_held(offered: Iterable[SlotInfo], holding: dict[str, str]) -> list[Violation]:

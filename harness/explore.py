@@ -77,7 +77,8 @@ BOOK_WEIGHTS = ("one slot", "one slot", "two adjacent", "three adjacent", "gap",
 PATIENT_WEIGHTS = ("the test patient",) * 3 + ("the second patient",)
 AMEND_WEIGHTS = ("description", "comment", "description and comment", "description", "comment", "slot type",
                  "schedule type", "start", "description, leaving out the types")
-CANCEL_WEIGHTS = ("reason", "reason", "reason", "reason", "no reason", "description", "comment", "slot type")
+CANCEL_WEIGHTS = ("reason", "reason", "reason", "reason", "no reason", "description", "comment", "slot type",
+                  "reason, leaving out the types")
 STALE_WEIGHTS = (False, False, False, True)
 VARIANT_WEIGHTS = ("as is",) * 12 + tuple(v for v in expectations.BOOK_VARIANTS if v != "as is")
 READ_WEIGHTS = ("one of this run's",) * 7 + ("an unknown id", "a malformed id", "an empty id")
@@ -554,6 +555,9 @@ class Explorer:
                 body["comment"] = "Changed on cancel by the assurance exploration"
             if change == "slot type":
                 body["serviceType"] = [{"text": "Changed by the consumer"}]
+            if change == "reason, leaving out the types":
+                body.pop("serviceType", None)
+                body.pop("serviceCategory", None)
 
         self._send(expected, ix.CANCEL_APPOINTMENT)
         reason = None if change == "no reason" else "Cancelled by the assurance exploration"
