@@ -278,6 +278,9 @@ rule_off("search_prefix_unchecked", "SLOT-PARAM-06", "a start or end prefix othe
 rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not a date is read as the default window")
 behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
+behaviour("search_fourteen_days_refused", "SLOT-SEARCH-01", "a window of exactly 14 days is refused as too long")
+behaviour("search_mixed_formats_refused", "SLOT-SEARCH-01",
+          "a start and an end written in different formats (a date and a date-time) are refused")
 behaviour("searchfilter_type_ignored", "SLOT-FILTER-03",
           "slots restricted to an organisation type are offered to any consumer that sends a searchFilter")
 

@@ -21,6 +21,8 @@ SEARCH_SCHEDULE_INCLUDE_OPTIONAL, SEARCH_INCLUDES_EVERYTHING = fault_registry.us
 SEARCH_PREFIX_UNCHECKED, SEARCH_BAD_DATE_IGNORED = fault_registry.uses("search_prefix_unchecked",
                                                                        "search_bad_date_ignored")
 SEARCHFILTER_TYPE_IGNORED, = fault_registry.uses("searchfilter_type_ignored")
+SEARCH_FOURTEEN_DAYS_REFUSED, SEARCH_MIXED_FORMATS_REFUSED = fault_registry.uses("search_fourteen_days_refused",
+                                                                                 "search_mixed_formats_refused")
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
@@ -92,8 +94,12 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
     if status != "free" and SEARCH_STATUS_ANY not in faults:
         raise Refusal(422, "INVALID_PARAMETER", f"status must be free, got {status}")
 
-    start, _ = parse_point(start_raw, "ge", "start")
+    start, start_is_date = parse_point(start_raw, "ge", "start")
     end, end_is_date = parse_point(end_raw, "le", "end")
+    if start_is_date != end_is_date and SEARCH_MIXED_FORMATS_REFUSED in faults:
+        raise Refusal(422, "INVALID_PARAMETER", "start and end must be written in the same format")
+    if end - start == MAX_WINDOW and SEARCH_FOURTEEN_DAYS_REFUSED in faults:
+        raise Refusal(422, "INVALID_PARAMETER", "The search window must be shorter than 14 days")
     if end < start and SEARCH_END_BEFORE_START not in faults:
         raise Refusal(422, "INVALID_PARAMETER", "end is before start")
     if end - start > MAX_WINDOW and SEARCH_WINDOW_UNLIMITED not in faults:
