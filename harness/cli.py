@@ -320,7 +320,8 @@ def parser() -> argparse.ArgumentParser:
                    help="stop once the first failure is shrunk (default: explore on until the budget is spent)")
     x.add_argument("--until", default="", metavar="REQ[,REQ]",
                    help="stop once a failure showing one of these requirements is shrunk, exploring on past "
-                   "failures of others (the fault sweep, benchmarks/bench_explore_sweep.py)")
+                   "failures of others, kept as found but not shrunk (the fault sweep, "
+                   "benchmarks/bench_explore_sweep.py)")
     return top
 
 

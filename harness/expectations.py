@@ -73,7 +73,7 @@ BOOK_SUCCESS = {"without the practitioner participant": "BOOK-OPTIONAL-01", "wit
 BOOK_MAY_REFUSE = frozenset({"with the JWT of another organisation"})
 REFUSAL_STATUS.update({"BOOK-NOREASON-01": 422, "BOOK-STARTEND-01": 422, "READ-404-01": 404, "RETR-404-01": 404,
                        "RETR-PARAM-01": 422, "BOOK-VALID-01": 422, "BOOK-SLOTREF-01": 422, "BOOK-LOCATION-01": 422,
-                       "READ-404-02": 404})
+                       "READ-404-02": 404, "SLOT-PARAM-02": 422})
 
 
 @dataclass(frozen=True)

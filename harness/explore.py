@@ -67,7 +67,9 @@ SEARCH_INCLUDES = {"every include": ss.EVERY_INCLUDE,
                    "no organisation include": (ss.INCLUDE_SCHEDULE, ss.INCLUDE_PRACTITIONER, ss.INCLUDE_LOCATION)}
 INCLUDE_WEIGHTS = ("every include",) * 4 + tuple(k for k in SEARCH_INCLUDES if k != "every include")
 # A search covers whole days mostly, sometimes from and to a time inside a session (a slot may only overlap it).
-HOURS_WEIGHTS = ("whole days",) * 5 + ("09:05 to 16:55",)
+# A search that ends before it starts must be refused (SLOT-PARAM-02).
+HOURS_WEIGHTS = ("whole days",) * 6 + ("09:05 to 16:55", "12:00 back to 09:00")
+BACKWARDS = "12:00 back to 09:00"
 SEARCH_SPAN = 2  # days a search covers at most: narrow windows make operations meet on the same slots
 EXPLORED_DAYS = 3  # searches fall in the first days of the search window, so sequences meet on the same slots
 # How often each choice is drawn: the valid ones more than the refusals, so that lifecycles get long.
@@ -80,7 +82,11 @@ AMEND_WEIGHTS = ("description", "comment", "description and comment", "descripti
 CANCEL_WEIGHTS = ("reason", "reason", "reason", "reason", "no reason", "description", "comment", "slot type",
                   "reason, leaving out the types")
 STALE_WEIGHTS = (False, False, False, True)
-VARIANT_WEIGHTS = ("as is",) * 12 + tuple(v for v in expectations.BOOK_VARIANTS if v != "as is")
+# Bookings as they are mostly; each other variant of the request has a rule of its own (book_variant), so that
+# the variants do not thin out the plain bookings that make lifecycles, nor each other.
+VARIANT_WEIGHTS = ("as is",) * 6 + ("with the consumer's own types",)
+OTHER_VARIANTS = tuple(v for v in expectations.BOOK_VARIANTS if v != "as is")
+VARIANT_KINDS = ("one slot", "one slot", "two adjacent")
 READ_WEIGHTS = ("one of this run's",) * 7 + ("an unknown id", "a malformed id", "an empty id")
 # What a read of an id no appointment has sends, and the requirement that refuses it with 404.
 BAD_READS = {"an unknown id": ("999999999", "READ-404-01", "which does not exist"),
@@ -163,6 +169,7 @@ class Session:
         self.first_failure_at: int | None = None
         self.first_only = False  # stop once the first failure is shrunk (quick checks, the fault matrix)
         self.until: frozenset[str] = frozenset()  # stop once a failure showing one of these is shrunk (the sweep)
+        self.wanted = False  # a failure showing one of `until` is being shrunk
         self.reported: set[str] = set()  # requirements whose failures are recorded: the exploration goes on past them
         self.shrinking = False
         self.shrink_spent = 0  # operations spent shrinking and minimising failures, not exploring
@@ -208,6 +215,11 @@ class Session:
         if best is None or len(failure.steps) < len(best.steps):
             failure.found_at = best.found_at if best else failure.found_at
             self.failures[failure.requirements] = failure
+        if self.until:
+            if self.until & set(failure.requirements):
+                self.wanted = True
+            elif not self.wanted:
+                raise Stop()  # --until: a failure of other requirements is kept as found, not shrunk
 
     def find_patients(self) -> None:
         self.patients["the test patient"] = appts.find_patient_id(self.client, self.settings)
@@ -225,7 +237,7 @@ class Session:
 
 # What the exploration holds of a search besides the rule registry: no slot this run holds is offered
 # (expectations.offered_while_held), a slot seen again keeps its slot type (the model), a valid search succeeds.
-SEARCH_CHECKS = ("SLOT-FREE-01", "SLOT-TYPE-01", "SLOT-INCLUDE-01", ix.SEARCH_SLOTS.requirement)
+SEARCH_CHECKS = ("SLOT-FREE-01", "SLOT-TYPE-01", "SLOT-INCLUDE-01", "SLOT-PARAM-02", ix.SEARCH_SLOTS.requirement)
 
 
 def judged(interaction: str) -> set[str]:
@@ -314,15 +326,17 @@ class Explorer:
         end = min(start + timedelta(days=(days - 1) % SEARCH_SPAN), tomorrow + timedelta(days=span - 1))
         window = ss.Window.days(start, end)
         if hours != "whole days":
-            since, until = (datetime.strptime(t, "%H:%M").time() for t in hours.split(" to "))
-            window = ss.Window.times(datetime.combine(start, since, UK), datetime.combine(end, until, UK))
-        expected = expectations.Expected(f"searching {window.describe()}", 200, ix.SEARCH_SLOTS.requirement)
+            since, until = (datetime.strptime(t, "%H:%M").time() for t in hours.replace(" back", "").split(" to "))
+            window = ss.Window.times(datetime.combine(start, since, UK),
+                                     datetime.combine(start if hours == BACKWARDS else end, until, UK))
+        expected = expectations.Expected(f"searching {window.describe()}", 200, ix.SEARCH_SLOTS.requirement,
+                                         ("SLOT-PARAM-02",) if hours == BACKWARDS else ())
         self._send(expected, ix.SEARCH_SLOTS)
         ex = ss.search(self.client, self.settings, window, SEARCH_INCLUDES[includes]).exchange
         found = [(ex.short_request(), v) for v in expected.judge(ex)]
-        if ex.status == 200:
+        if ex.status == 200 and expected.valid:
             found += [(ex.short_request(), v) for v in ss.searchset_violations(ex)]
-        if ex.status is not None and 400 <= ex.status < 500 and len(SEARCH_INCLUDES[includes]) > 1:
+        if ex.status is not None and 400 <= ex.status < 500 and len(SEARCH_INCLUDES[includes]) > 1 and expected.valid:
             found.append((ex.short_request(), violation(
                 "SLOT-INCLUDE-01", "response", "HTTP status", "200", str(ex.status),
                 f"a search with {', '.join(v for _, v in SEARCH_INCLUDES[includes])} must be answered, got HTTP "
@@ -330,6 +344,9 @@ class Explorer:
         offered = discovery.free_slots(ex.json()) if ex.status == 200 else []
         step.line = (f"search {window.describe()}" + ("" if includes == "every include" else f" with {includes}")
                      + f": HTTP {ex.status}, {len(offered)} free slots")
+        if not expected.valid:
+            step.line = f"search {window.describe()}, which ends before it starts: {expected.describe()}; HTTP {ex.status}"
+            return found
         days_searched = {start + timedelta(days=i) for i in range((end - start).days + 1)}
         self.free = {k: s for k, s in self.free.items() if s.start.astimezone(UK).date() not in days_searched}
         holding = expectations.held(self.model)
@@ -687,6 +704,11 @@ def machine(session: Session):
         def book(self, kind, pick, who, variant):
             self.explorer.run("book", kind=kind, pick=pick, who=who, variant=variant)
 
+        @precondition(lambda self: writes)
+        @rule(kind=st.sampled_from(VARIANT_KINDS), pick=index, variant=st.sampled_from(OTHER_VARIANTS))
+        def book_variant(self, kind, pick, variant):
+            self.explorer.run("book", kind=kind, pick=pick, who="the test patient", variant=variant)
+
         @rule(which=index, what=st.sampled_from(READ_WEIGHTS))
         def read(self, which, what):
             self.explorer.run("read", which=which, what=what)
@@ -736,7 +758,7 @@ def explore(session: Session) -> None:
         if not new or session.broken:
             break
         # A failure found: shrink it to the steps it needs, then explore on with what it shows reported.
-        minimise(session, new)
+        minimise(session, [k for k in new if not session.until or session.until & set(k)])
         session.reported.update(r for k in new for r in k)
         session.limit = session.budget
         if session.first_only:
