@@ -68,8 +68,22 @@ SEARCH_INCLUDES = {"every include": ss.EVERY_INCLUDE,
 INCLUDE_WEIGHTS = ("every include",) * 4 + tuple(k for k in SEARCH_INCLUDES if k != "every include")
 # A search covers whole days mostly, sometimes from and to a time inside a session (a slot may only overlap it).
 # A search that ends before it starts must be refused (SLOT-PARAM-02).
-HOURS_WEIGHTS = ("whole days",) * 6 + ("09:05 to 16:55", "12:00 back to 09:00")
+# Two more a provider must answer: exactly 14 days (the longest window), and a date start with a date-time end
+# (each format the spec allows); their slots are judged but not booked, so that sequences keep meeting.
+HOURS_WEIGHTS = ("whole days",) * 8 + ("09:05 to 16:55", "12:00 back to 09:00", "exactly 14 days",
+                                      "from a date to a date-time")
 BACKWARDS = "12:00 back to 09:00"
+PROBES = ("exactly 14 days", "from a date to a date-time")
+
+
+class _MixedWindow(ss.Window):
+    """A window whose start is a date and whose end a date-time."""
+
+    def params(self) -> list[tuple[str, str]]:
+        return [("start", "ge" + self.start.date().isoformat()), ("end", "le" + self.end.isoformat(timespec="seconds"))]
+
+    def describe(self) -> str:
+        return f"{self.start.date().isoformat()} to {self.end.isoformat(timespec='seconds')}"
 SEARCH_SPAN = 2  # days a search covers at most: narrow windows make operations meet on the same slots
 EXPLORED_DAYS = 3  # searches fall in the first days of the search window, so sequences meet on the same slots
 # How often each choice is drawn: the valid ones more than the refusals, so that lifecycles get long.
@@ -325,7 +339,13 @@ class Explorer:
         start = tomorrow + timedelta(days=first % min(span, EXPLORED_DAYS))
         end = min(start + timedelta(days=(days - 1) % SEARCH_SPAN), tomorrow + timedelta(days=span - 1))
         window = ss.Window.days(start, end)
-        if hours != "whole days":
+        if hours == "exactly 14 days":
+            window = ss.Window.times(datetime.combine(start, datetime.min.time(), UK),
+                                     datetime.combine(start + timedelta(days=14), datetime.min.time(), UK))
+        elif hours == "from a date to a date-time":
+            window = _MixedWindow.times(datetime.combine(start, datetime.min.time(), UK),
+                                        datetime.combine(end, datetime.strptime("17:00", "%H:%M").time(), UK))
+        elif hours != "whole days":
             since, until = (datetime.strptime(t, "%H:%M").time() for t in hours.replace(" back", "").split(" to "))
             window = ss.Window.times(datetime.combine(start, since, UK),
                                      datetime.combine(start if hours == BACKWARDS else end, until, UK))
@@ -347,6 +367,9 @@ class Explorer:
         if not expected.valid:
             step.line = f"search {window.describe()}, which ends before it starts: {expected.describe()}; HTTP {ex.status}"
             return found
+        if hours in PROBES:
+            return found + [(ex.short_request(), v)
+                            for v in expectations.offered_while_held(offered, expectations.held(self.model))]
         days_searched = {start + timedelta(days=i) for i in range((end - start).days + 1)}
         self.free = {k: s for k, s in self.free.items() if s.start.astimezone(UK).date() not in days_searched}
         holding = expectations.held(self.model)
@@ -799,6 +822,7 @@ def minimise(session: Session, keys: list[tuple[str, ...]]) -> None:
     for key in keys:
         failure = session.failures[key]
         wanted = set(failure.requirements)
+        must = session.until & wanted  # --until: the shorter sequence must still show the requirement asked for
 
         def shows(steps: list[Step]) -> Failure | None:
             # A step that fails on something else first (what earlier sequences left at the provider) is left out.
@@ -806,7 +830,7 @@ def minimise(session: Session, keys: list[tuple[str, ...]]) -> None:
                 shown = replay(session, [s.replayable() for s in steps], record=False)
                 if shown is None:
                     return None
-                if wanted & set(shown.requirements):
+                if (must <= set(shown.requirements)) if must else (wanted & set(shown.requirements)):
                     return Failure(sent(shown.steps), shown.violations, failure.found_at)
                 failing = len(shown.steps) - 1
                 if failing >= len(steps) - 1:
