@@ -58,7 +58,7 @@ CANCELLED = "AMEND-CANCELLED-01"
 # the consumer's own types must be ignored, which the model judges in the answer, as it judges the text).
 BOOK_VARIANTS = {"as is": None, "with the consumer's own types": None, "with a reason": "BOOK-NOREASON-01",
                  "with start and end not its slots'": "BOOK-STARTEND-01",
-                 "with an identifier without a value": "BOOK-VALID-01",
+                 "with an identifier without a value": "BOOK-VALID-01", "without status": "BOOK-VALID-01",
                  "with a slot reference that is no slot": "BOOK-SLOTREF-01",
                  "without the Location participant": "BOOK-LOCATION-01",
                  "without the practitioner participant": None, "without a comment": None,
@@ -164,7 +164,7 @@ def booking(slots: list[SlotInfo], holding: dict[str, str], patient: str, varian
         breaks.append(BOOK_VARIANTS[variant])
     what = (f"booking Slot {', '.join(s.id for s in slots)}"
             + (f" ({'; '.join(MULTI_SLOT_RULES[r] for r in breaks if r in MULTI_SLOT_RULES)})"
-               if set(breaks) - {DUPLICATE} else "")
+               if set(breaks) & set(MULTI_SLOT_RULES) else "")
             + (f" (Slot {', '.join(busy)} held by Appointment {holding[busy[0]]})" if busy else "")
             + f" for Patient/{patient}" + ("" if variant == "as is" else f" {variant}"))
     success = BOOK_SUCCESS.get(variant) or ("BOOK-MULTI-01" if len(slots) > 1 else ix.BOOK_APPOINTMENT.requirement)

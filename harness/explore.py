@@ -644,6 +644,7 @@ def _with_longest_text(body: dict) -> None:
 _EDITS = {"as is": None, "with the consumer's own types": _with_consumer_types, "with a reason": _with_reason,
           "with start and end not its slots'": _with_other_end,
           "with an identifier without a value": appts.BOOKING_DEFECTS["with an identifier without a value"],
+          "without status": appts.BOOKING_DEFECTS["without status"],
           "with a slot reference that is no slot": appts.slot_reference(NO_SUCH_SLOT),
           "without the Location participant": appts.BOOKING_VARIANTS["without the Location participant"],
           "without the practitioner participant": appts.BOOKING_VARIANTS["without the practitioner participant"],
