@@ -39,6 +39,9 @@ RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.
                              **{i.interaction_id: FOR_RUN for i in READ_OF_TYPE.values()}}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_REUSABLE = 16
+# Kept answers hold their parsed JSON too (about four times the text): bound them by size as well, so a
+# practice whose every slot search is megabytes keeps about ten (some 200 MB), not sixteen.
+MAX_REUSABLE_CHARS = 40 * 2**20
 
 
 @dataclass
@@ -325,9 +328,12 @@ class GpConnectClient:
             # A write sent while this request was in flight may have changed the answer: keep it only if none was.
             if self._reuse[key[0]] == UNTIL_WRITE and self._writes != writes_before:
                 return
-            if len(self._answers) >= MAX_REUSABLE:
-                self._answers.pop(next(iter(self._answers)))
+            self._answers.pop(key, None)
             self._answers[key] = exchange
+            while len(self._answers) > 1 and (
+                    len(self._answers) > MAX_REUSABLE
+                    or sum(len(e.response_text) for e in self._answers.values()) > MAX_REUSABLE_CHARS):
+                self._answers.pop(next(iter(self._answers)))
 
     def _read_body(self, response: httpx.Response, deadline: float) -> str:
         """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""

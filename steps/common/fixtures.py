@@ -126,3 +126,43 @@ def _allure_bdd_listener(config):
         found = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PytestBDDListener)), None)
     config._gpc_allure_bdd_listener = found
     return found
+
+
+
+def _injected(fixturedef) -> bool:
+    return getattr(fixturedef.func, "__qualname__", "").startswith("inject_fixture.")
+
+
+def drop_injected_fixtures(item, fixturemanager) -> int:
+    """Unregister the fixtures pytest-bdd registered for this scenario's `target_fixture` values; how many.
+
+    pytest-bdd registers each value a step returns as a fixture of the scenario's node (`lambda: value`)
+    and never unregisters it, so a run would keep every scenario's search results and answers alive to
+    its end: over 1 GB against a practice of 6,000 free slots. pytest keeps them by name, then by the
+    node (or, for older plugins, the node id) they belong to."""
+    dropped = 0
+    for by_owner in (getattr(fixturemanager, "_arg2node2fixturedefs", {}),
+                     getattr(fixturemanager, "_arg2nodeid2fixturedefs", {})):
+        for name in list(by_owner):
+            owners = by_owner[name]
+            for owner in (item, item.nodeid):
+                defs = owners.get(owner)
+                if not defs:
+                    continue
+                kept = [d for d in defs if not _injected(d)]
+                dropped += len(defs) - len(kept)
+                if kept:
+                    owners[owner] = kept
+                else:
+                    del owners[owner]
+            if not owners:
+                del by_owner[name]
+    return dropped
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        drop_injected_fixtures(item, item.session._fixturemanager)

@@ -2,6 +2,7 @@
 
 import httpx
 
+from harness import client as client_module
 from harness import interactions as ix
 from harness.client import RUN_REUSE, GpConnectClient
 from harness.settings import load_settings
@@ -87,3 +88,16 @@ def test_an_exchange_repr_is_one_short_line_whatever_the_body():
     exchange = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
     exchange.response_text = "x" * 1_000_000
     assert len(repr(exchange)) < 300 and "HTTP 200" in repr(exchange)
+
+
+def test_kept_answers_are_bounded_by_their_size_the_oldest_dropped_first(monkeypatch):
+    monkeypatch.setattr(client_module, "MAX_REUSABLE_CHARS", 120)
+    client, seen = make_client()
+    windows = [SEARCH[:1] + [("end", f"le2026-12-0{day}"), ("status", "free")] for day in (2, 3, 4, 5)]
+    sizes = [len(client.send(ix.SEARCH_SLOTS, "Slot", params=w).response_text) for w in windows]
+    assert sum(sizes[-3:]) > 120 >= sum(sizes[-2:]), "each answer is 50 characters"
+    client.send(ix.SEARCH_SLOTS, "Slot", params=windows[-1])
+    client.send(ix.SEARCH_SLOTS, "Slot", params=windows[-2])
+    assert len(seen) == 4, "the last two answers are kept"
+    client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0])
+    assert len(seen) == 5, "the oldest was dropped"
