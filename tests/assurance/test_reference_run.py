@@ -148,3 +148,20 @@ def test_lf_reruns_only_what_the_last_run_in_this_reports_folder_failed(run_suit
     again = run_suite(command=command + ("--lf",), GPC_REFERENCE_FAULTS="slot_type_blank")
     assert {o.name for o in again.outcomes} == failed, again.explain()
     assert again.returncode == 1
+
+
+def test_advisory_findings_pass_the_run_and_fail_it_only_under_nhs_strictness(run_suite):
+    """A provider that does not enforce requested_scope (a MAY), answers 400 to an over-long window (the
+    spec names no code; 422 is NHS's expectation) and sends fullUrl (a SHOULD NOT) is conformant, with
+    advisory findings; under GPC_NHS_STRICT those findings make it non-conformant."""
+    faults = "scope_unchecked,search_wrong_error_code,fullurl_populated"
+    command = (sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly",
+               "--req", "FND-JWT-03,SLOT-PARAM-01-CODE,FND-FULLURL-01")
+    lenient = run_suite(command=command, GPC_REFERENCE_FAULTS=faults)
+    assert lenient.returncode == 0, lenient.stdout[-3000:] + lenient.stderr[-2000:]
+    assert "Overall verdict: CONFORMANT" in lenient.stdout
+    for requirement in ("FND-JWT-03", "SLOT-PARAM-01-CODE", "FND-FULLURL-01"):
+        assert requirement in lenient.stdout, f"{requirement} is reported as an advisory finding"
+    strict = run_suite(command=command, GPC_REFERENCE_FAULTS=faults, GPC_NHS_STRICT="true")
+    assert strict.returncode == 1, strict.stdout[-3000:] + strict.stderr[-2000:]
+    assert "Overall verdict: NON-CONFORMANT" in strict.stdout
