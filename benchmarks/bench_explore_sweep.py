@@ -10,8 +10,9 @@ showing the fault's own requirement is shrunk. Each run has its own reports fold
 (GPC_RUN_TIMEOUT_S, so the exploration stops itself and cancels its bookings).
 
 Which faults, derived from the fault registry:
-- lifecycle: a rewrite of the answers of book, read, retrieve, amend or cancel (or of every answer), and a
-  switched-off rule or behaviour whose requirement belongs to one of those use cases (spec/requirements.csv);
+- lifecycle: a rewrite of the answers of book, read, retrieve, amend or cancel, and a switched-off rule or
+  behaviour whose requirement belongs to one of those use cases (spec/requirements.csv); a rewrite of every
+  answer whose requirement the exploration judges on every answer (rules of no one interaction);
 - slot search: a search fault whose requirement the exploration judges on its searches (the rule registry's
   rules for a search, and what the model and the expectations hold of one: harness/explore.py `judged`);
 - out of reach, listed with why: faults of requests no exploration step varies (headers, JWT, Accept,
@@ -81,13 +82,19 @@ def use_case(requirement: str) -> str:
 def targets() -> list[Target]:
     """Every fault of the registry, each with whether the sweep runs it and why."""
     on_search = explore.judged(ix.SEARCH_SLOTS.name)
+    on_any = set().union(*(explore.judged(i.name) for i in (ix.SEARCH_SLOTS, ix.BOOK_APPOINTMENT, ix.READ_APPOINTMENT,
+                                                           ix.RETRIEVE_APPOINTMENTS, ix.AMEND_APPOINTMENT,
+                                                           ix.CANCEL_APPOINTMENT)))
     found = []
     for fault in registry.FAULTS.values():
         uc = use_case(fault.requirement)
         if fault.kind == registry.REWRITE:
             touched = set(fault.interactions)
             if not touched:
-                found.append(Target(fault, "rewrites every answer, lifecycle ones too", True))
+                found.append(Target(fault, "rewrites every answer; its requirement is judged on every answer"
+                                    if fault.requirement in on_any else "rewrites every answer, but only of requests no "
+                                    "step sends (its requirement is judged by scenarios only)",
+                                    fault.requirement in on_any))
             elif touched & LIFECYCLE:
                 found.append(Target(fault, "rewrites answers of " + ", ".join(
                     sorted(i.split(":rest:")[-1] for i in touched & LIFECYCLE)), True))

@@ -1003,7 +1003,13 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
         except KeyboardInterrupt:
             interrupted = True
             session.stopped = "interrupted"
-        except (HarnessError, MissingTestData, Nonconformance) as exc:
+        except Nonconformance as exc:
+            # The provider broke a rule before any sequence, as the test patients were looked up: a failure the
+            # lookup shows again (no step needed), not a broken run.
+            failure = Failure([], [("the test patients' lookup", v) for v in _as_violations(exc)], session.explored)
+            session.failures[failure.requirements] = failure
+            session.stopped = "the provider broke a rule as the test patients were looked up"
+        except (HarnessError, MissingTestData) as exc:
             session.broken = str(exc)
         finally:
             print(session.clean(), flush=True)
