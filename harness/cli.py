@@ -142,7 +142,10 @@ def assure(pytest_args: list[str], selection: list[str] | None = None) -> int:
     if settings is None:
         return CONFIGURATION
     # pytest's cache beside the run's reports, so that --lf reruns what this folder's last run failed.
-    base = [sys.executable, "-m", "pytest", "steps", "-o", f"cache_dir={reports_dir() / '.pytest_cache'}"]
+    # (Not when the cache is switched off: pytest would call the option unknown.)
+    no_cache = any(a.replace(" ", "") in ("no:cacheprovider", "-pno:cacheprovider") for a in pytest_args)
+    base = [sys.executable, "-m", "pytest", "steps",
+            *([] if no_cache else ["-o", f"cache_dir={reports_dir() / '.pytest_cache'}"])]
     if any(a in COLLECT_ONLY for a in pytest_args):
         # Lists what would run; writes nothing, so the last report stays as it was.
         code = _run_guarded(base + pytest_args, settings.run_timeout_s)

@@ -92,6 +92,15 @@ def test_collect_only_lists_scenarios_and_leaves_the_last_report_alone(tmp_path)
     assert (reports / "junit.xml").read_text() == "last junit"
 
 
+def test_pytest_cache_switched_off_is_a_run_like_any_other(tmp_path):
+    """The run keeps pytest's cache beside its reports (for --lf); with the cache switched off that
+    option must not be passed, or pytest stops on an unknown option."""
+    proc = gpc_assure(tmp_path, "--feature", "read_an_appointment", "--collect-only", "-q", "-p", "no:cacheprovider")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr
+    assert "steps/test_read_an_appointment.py::" in proc.stdout
+
+
 def test_nothing_selected_is_exit_5_and_leaves_the_last_report_alone(tmp_path):
     reports = _last_report(tmp_path)
     proc = gpc_assure(tmp_path, "--req", "FND-SSP-01", "-q")  # a requirement no scenario can test
