@@ -96,6 +96,8 @@ def find_patient(config: Config, call: Call) -> Result:
 
 def search_slots(config: Config, call: Call) -> Result:
     query = slot_search.parse_query(call.query(), config.faults)
+    if not config.faults:  # no rewrite can apply: the Bundle as text, each Slot serialised once
+        return Result(200, slot_search.search_text(config.store, query, config.ods_code))
     return Result(200, slot_search.search(config.store, query, config.ods_code, config.faults))
 
 

@@ -121,3 +121,22 @@ def test_concurrent_requests_wait_side_by_side():
 
     asyncio.run(both())
     assert most[0] == 2
+
+
+@pytest.mark.parametrize("searched_as", [(), (("searchFilter", "https://fhir.nhs.uk/Id/ods-organization-code|Y90001"),)])
+def test_a_search_without_faults_answered_as_text_is_the_same_bundle(tmp_path, searched_as):
+    """The provider serialises each Slot once (search_text) where no fault can rewrite the answer."""
+    import json
+
+    from reference_provider import slot_search
+    from reference_provider.store import Store
+
+    store = Store(tmp_path / "practice.sqlite")
+    store.initialise(TODAY)
+    items = [("start", f"ge{TODAY}"), ("end", f"le{TODAY + timedelta(days=14)}"), ("status", "free"),
+             ("_include", "Slot:schedule"), ("_include:recurse", "Schedule:actor:Practitioner"), *searched_as]
+    query = slot_search.parse_query(items, frozenset())
+    expected = slot_search.search(store, query, "A99901", frozenset())
+    assert len(expected["entry"]) > 500
+    for _ in range(2):  # built, then from the serialised slots
+        assert json.loads(slot_search.search_text(store, query, "A99901")) == expected
