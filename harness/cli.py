@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "cleanup":
         return cleanup()
     if args.command == "explore":
-        from .explore import command
+        from .explore_command import command
 
         return command(args.budget, args.seed, args.replay, args.first,
                        tuple(r.strip() for r in args.until.split(",") if r.strip()))

@@ -1,0 +1,227 @@
+"""gpc-assure explore, the command: start the provider, run the exploration (harness/explore.py), and
+write what it found: explore.json, a sequence-<n>.json per failure for --replay, junit.xml read like an
+assurance run's, and the requirement page with each failure's sequence as evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import time
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from .errors import HarnessError, MissingTestData, Nonconformance
+from .explore import Failure, Session, _as_violations, explore, replay
+from .settings import Settings, reports_dir
+
+
+# ---------------------------------------------------------------------- results
+
+def summary(session: Session, mode: str) -> dict:
+    minutes = (time.monotonic() - session.started) / 60
+    return {
+        "mode": mode, "seed": session.seed, "budget": session.budget, "operations": session.operations,
+        "requests": session.requests, "sequences": session.sequences, "minutes": round(minutes, 2),
+        "operations_per_minute": round(session.operations / minutes, 1) if minutes else None,
+        "first_violation_after_operations": session.first_failure_at, "stopped": session.stopped,
+        "broken": session.broken, "writes": session.writes,
+        "failures": [{"requirements": list(f.requirements), "found_after_operations": f.found_at,
+                      "steps": [s.replayable() for s in f.steps],
+                      "readable": [s.line for s in f.steps],
+                      "violations": [{"request": w, "requirements": list(v.requirements), "message": v.message}
+                                     for w, v in f.violations]} for f in session.failures.values()],
+    }
+
+
+def outcomes(session: Session):
+    """The exploration as outcomes the requirement page and the exit code read (harness/junit.py)."""
+    from .junit import BROKEN, NONCONFORMANT, Outcome
+
+    found = []
+    failed = {r for f in session.failures.values() for r in f.requirements}
+    for n, failure in enumerate(session.failures.values(), 1):
+        first = failure.violations[0][1].message
+        found.append(Outcome(f"explore_sequence_{n}", "failed", f"{first} (sequence of {len(failure.steps)} steps: "
+                             f"explore/sequence-{n}.json)", failure.requirements, NONCONFORMANT, failure.requirements,
+                             f"Exploration: a sequence of {len(failure.steps)} steps", "explore"))
+    if session.broken:
+        found.append(Outcome("explore_broken", "error", session.broken, (), BROKEN, (), "Exploration", "explore"))
+    for req in sorted(session.exercised - failed):
+        found.append(Outcome(f"explore_{req}", "passed", "", (req,), "", (),
+                             f"Exploration: {session.operations} operations", "explore"))
+    return found
+
+
+def write_junit(path: Path, items) -> None:
+    cases = []
+    for o in items:
+        props = [("req", r) for r in o.requirements] + [("scenario", o.scenario), ("feature", o.feature)]
+        if o.verdict:
+            props.append(("verdict", o.verdict))
+        props += [("violated", r) for r in o.violated]
+        body = "<properties>" + "".join(f"<property name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in props) \
+            + "</properties>"
+        if o.outcome in ("failed", "error"):
+            tag = "failure" if o.outcome == "failed" else "error"
+            body += f"<{tag} message={quoteattr(o.message)}/>"
+        cases.append(f"<testcase classname=\"explore\" name={quoteattr(o.name)}>{body}</testcase>")
+    path.write_text("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"explore\" "
+                    f"tests=\"{len(items)}\">{''.join(cases)}</testsuite></testsuites>\n", encoding="utf-8")
+
+
+def evidence_html(session: Session) -> str:
+    """The sequences as evidence, for the requirement page."""
+    import html
+
+    if not session.failures:
+        return ""
+    parts = ["<h2>Sequences that showed each failure (shortest found)</h2>"]
+    for n, failure in enumerate(session.failures.values(), 1):
+        parts.append(f"<h3>Sequence {n}: {html.escape(', '.join(failure.requirements))}</h3>"
+                     f"<p class='small'>seed {session.seed}; replay with <code>gpc-assure explore --replay "
+                     f"explore/sequence-{n}.json</code></p><pre>{html.escape(failure.readable())}</pre>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------- the command
+
+def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False,
+            until: tuple[str, ...] = ()) -> int:
+    """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
+    did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
+    import shutil
+
+    from . import cli, junit, reference, run, verdicts
+    from .requirements import catalogue
+
+    settings = cli._settings_or_none()
+    if settings is None:
+        return cli.CONFIGURATION
+    steps = None
+    if replay_from is not None:
+        if replay_from.strip().isdigit():
+            seed = int(replay_from)
+        else:
+            try:
+                recorded = json.loads(Path(replay_from).read_text(encoding="utf-8"))
+                seed, steps = int(recorded["seed"]), list(recorded["steps"])
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                cli._say(f"configuration: --replay {replay_from}: not a seed or a recorded sequence ({exc})")
+                return cli.CONFIGURATION
+    if budget < 1:
+        cli._say("configuration: --budget must be at least 1")
+        return cli.CONFIGURATION
+    seed = random.SystemRandom().randrange(2 ** 31) if seed is None else seed
+    out = reports_dir()
+    try:
+        with run.lock(out):
+            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until)
+    except run.Busy as exc:
+        cli._say(str(exc))
+        return cli.BROKEN
+
+
+def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
+                    replay_from: str | None, first: bool = False, until: tuple[str, ...] = ()) -> int:
+    import shutil
+
+    from . import cli, junit, reference, run, verdicts
+    from .requirements import catalogue
+
+    started = run.now()
+    provider = None
+    target = settings.base_url or run.BUNDLED
+    mode = f"replay of {replay_from}" if steps is not None else f"exploration, seed {seed}, budget {budget} operations"
+    print(f"Exploring {target} (environment '{settings.env_name}'): {mode}; writes "
+          f"{'allowed' if settings.allow_writes else 'not allowed (search and retrieve only)'}", flush=True)
+    if settings.uses_reference_provider:
+        try:
+            provider = reference.start(settings, out / "reference-provider-explore.log")
+        except HarnessError as exc:
+            cli._say(f"cannot start the reference provider: {exc}")
+            return cli.NO_REPORT
+        base_url = provider.base_url
+    else:
+        base_url = settings.base_url
+        refused = run.preflight(settings, base_url)
+        if refused:
+            cli._say(refused)
+            return cli.BROKEN
+    session = Session(settings, base_url, budget, time.monotonic() + settings.run_timeout_s, seed)
+    session.first_only = first
+    session.until = frozenset(until)
+    interrupted = False
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            if settings.allow_writes:
+                session.clean()  # what an earlier, killed run left
+            session.find_patients()
+            if steps is not None:
+                replay(session, steps)
+            else:
+                explore(session)
+        except KeyboardInterrupt:
+            interrupted = True
+            session.stopped = "interrupted"
+        except Nonconformance as exc:
+            # The provider broke a rule before any sequence, as the test patients were looked up: a failure the
+            # lookup shows again (no step needed), not a broken run.
+            failure = Failure([], [("the test patients' lookup", v) for v in _as_violations(exc)], session.explored)
+            session.failures[failure.requirements] = failure
+            session.stopped = "the provider broke a rule as the test patients were looked up"
+        except (HarnessError, MissingTestData) as exc:
+            session.broken = str(exc)
+        finally:
+            print(session.clean(), flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        session.client.close()
+        if provider is not None:
+            provider.stop()
+
+    items = outcomes(session)
+    results = summary(session, mode)
+    folder = out / "explore"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "explore.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    for n, failure in enumerate(session.failures.values(), 1):
+        (folder / f"sequence-{n}.json").write_text(json.dumps(
+            {"seed": seed, "requirements": list(failure.requirements), "steps": [s.replayable() for s in failure.steps],
+             "readable": [s.line for s in failure.steps]}, indent=2), encoding="utf-8")
+    write_junit(folder / "junit.xml", items)
+
+    levels = verdicts.levels_of(catalogue())
+    overall = verdicts.overall(items, levels)
+    if interrupted or session.broken:
+        overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
+    record = run.Record(started=started, ended=run.now(), service_roots=[base_url])
+    ident = run.identity(settings, record, [f"explore: {mode}"], overall)
+    page = verdicts.page(verdicts.verdicts(catalogue(), items, suite={}), ident.rows(), overall, {},
+                         title=f"Exploration verdicts: {settings.env_name}")
+    (folder / "requirements.html").write_text(page.replace("</body>", evidence_html(session) + "</body>"),
+                                              encoding="utf-8")
+
+    print(f"{session.operations} operations ({session.requests} requests) in {results['minutes']} min, "
+          f"{results['operations_per_minute']} operations per minute, {session.sequences} sequences"
+          + (f"; stopped: {session.stopped}" if session.stopped else ""))
+    for n, failure in enumerate(session.failures.values(), 1):
+        print(f"\nViolation of {', '.join(failure.requirements)} (first shown after {failure.found_at} "
+              f"operations); the shortest sequence found, {len(failure.steps)} steps, seed {seed}:")
+        print(failure.readable())
+        print(f"Replay: gpc-assure explore --replay {folder / f'sequence-{n}.json'}   (the whole exploration: "
+              f"--replay {seed})")
+    if session.broken:
+        cli._say(f"explore: could not finish: {session.broken}")
+    print(f"\nOverall verdict: {overall}: {verdicts.MEANING[overall]}")
+    print(f"Requirement view: {folder / 'requirements.html'}")
+    if interrupted:
+        return cli.INTERRUPTED
+    return junit.exit_code(items, levels)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
