@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import threading
-from base64 import b64encode
+from base64 import b64decode, b64encode
 from collections import Counter
 from pathlib import Path
 
@@ -85,7 +85,6 @@ def unpacked_data(html: str) -> dict[str, str]:
     found = re.search(r'const packed = "([A-Za-z0-9+/=]*)";', html)
     if found is None:
         return {}
-    from base64 import b64decode
     return json.loads(gzip.decompress(b64decode(found.group(1))))
 
 
