@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import junit
+from . import junit, warm_pytest
 from .settings import PROJECT_ROOT
 
 RUN_TIMEOUT_S = 900
@@ -105,13 +105,13 @@ def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requiremen
         # --faults-checked: the fault names were checked once, when the matrix listed them. The
         # scenarios need neither Hypothesis's plugin nor any step module but those of the requirement.
         paths = step_files(selection) if selection else ["steps"]
-        proc = subprocess.run([sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
-                               "-p", "no:hypothesispytest", "--faults-checked", *(["--req", ",".join(selection)] if selection else []),
-                               "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],
-                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
-                              stdin=subprocess.DEVNULL)
+        done = warm_pytest.run([*paths, "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--faults-checked",
+                                *(["--req", ",".join(selection)] if selection else []),
+                                "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],
+                               env, PROJECT_ROOT, RUN_TIMEOUT_S)
         outcomes = junit.outcomes(junit_path) if junit_path.exists() else []
-    return Row(fault, outcomes, proc.returncode, proc.stdout + proc.stderr)
+    stopped = f"\nstopped after {RUN_TIMEOUT_S} s" if done.timed_out else ""
+    return Row(fault, outcomes, done.returncode, done.stdout + done.stderr + stopped)
 
 
 def matrix(selected: list[Fault], jobs: int = 2, every: bool = True) -> list[Row]:

@@ -95,6 +95,6 @@ def _wait_until_ready(provider: RunningProvider, tls: dict[str, str] | None) -> 
             httpx.get(f"{provider.base_url}/metadata", timeout=2.0, verify=context)
             return
         except httpx.HTTPError:
-            time.sleep(0.1)
+            time.sleep(0.02)
     provider.stop()
     raise HarnessError(f"reference provider did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail(provider.log_path)}")

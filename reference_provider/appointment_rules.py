@@ -6,9 +6,6 @@ import json
 import re
 from datetime import datetime
 
-from fhir.resources.STU3.appointment import Appointment
-from pydantic import ValidationError
-
 from . import faults as fault_registry
 from . import practice, resources
 from .security import Refusal
@@ -31,6 +28,11 @@ def parse_body(raw: bytes) -> dict:
         raise Refusal(400, "BAD_REQUEST", "Request body is not valid JSON") from None
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise Refusal(422, "INVALID_RESOURCE", "Request body must be an Appointment")
+    # Imported on the first booking, not at start: the FHIR models take a tenth of a second to load,
+    # and most runs of the fault matrix start a provider that is never asked to book.
+    from fhir.resources.STU3.appointment import Appointment
+    from pydantic import ValidationError
+
     try:
         Appointment.model_validate(body)
     except ValidationError as exc:

@@ -1,0 +1,94 @@
+"""Runs of pytest in child processes forked from a warm one.
+
+A run of the suite in a fresh interpreter spends most of a second importing pytest, the libraries its
+plugins use, the FHIR models and the harness before it collects anything, and the fault matrix makes
+one run per named fault. Here each run is a child forked from a multiprocessing fork server that has
+imported those modules once. The child is otherwise a fresh process: its own environment, working
+directory, temporary directory, standard streams (to files) and exit code, and it is stopped past its
+time limit as a subprocess would be (SIGTERM first, so that its bookings are still cancelled).
+
+pytest's plugin packages themselves (pytest_bdd, allure_pytest_bdd, xdist, pytest_timeout, hypothesis,
+anyio) are left for the child to import: pytest marks them for assertion rewriting and warns, an error
+under this project's `filterwarnings = error`, when one is imported already.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+PRELOAD = (
+    "pytest", "_pytest.python", "_pytest.fixtures", "_pytest.junitxml", "_pytest.terminal", "_pytest.pytester",
+    "_pytest.doctest", "_pytest.legacypath", "_pytest.assertion.rewrite", "pdb",
+    "gherkin", "gherkin.parser", "mako.lookup", "mako.exceptions", "parse", "parse_type",
+    "allure_commons", "allure_commons.lifecycle", "allure_commons.logger", "allure_commons.model2",
+    "xml.etree.ElementTree", "asyncio", "httpx", "jwt", "dotenv",
+    "fhir.resources.STU3.bundle", "fhir.resources.STU3.appointment", "fhir.resources.STU3.slot",
+    "fhir.resources.STU3.schedule", "fhir.resources.STU3.operationoutcome",
+    "harness.settings", "harness.client", "harness.oracle", "harness.run", "harness.slot_search",
+)
+
+_lock = threading.Lock()
+_context = None
+
+
+@dataclass
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+def _fork_server():
+    global _context
+    with _lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(PRELOAD))
+            _context = context
+        return _context
+
+
+def _child(args: list[str], env: dict[str, str], cwd: str, out_path: str, err_path: str) -> None:
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    tempfile.tempdir = None  # the fork server's was computed from its own TMPDIR
+    for fd, path in ((1, out_path), (2, err_path)):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(target, fd)
+        os.close(target)
+    sys.argv = [sys.executable, "-m", "pytest", *args]
+    import pytest
+
+    code = pytest.main(list(args))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(int(code))
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path, timeout_s: float) -> Completed:
+    """`python -m pytest *args` with exactly this environment, in a child of the warm fork server."""
+    with tempfile.TemporaryDirectory(prefix="gpc-warm-") as tmp:
+        out_path, err_path = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
+        process = _fork_server().Process(target=_child, args=(list(args), dict(env), str(cwd), out_path, err_path))
+        process.start()
+        process.join(timeout_s)
+        timed_out = process.is_alive()
+        if timed_out:
+            process.terminate()
+            process.join(120)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        code = process.exitcode if process.exitcode is not None else -9
+        read = lambda path: Path(path).read_text(encoding="utf-8", errors="replace") if os.path.exists(path) else ""
+        return Completed(code, read(out_path), read(err_path), timed_out)
