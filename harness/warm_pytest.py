@@ -8,8 +8,8 @@ directory, temporary directory, standard streams (to files) and exit code, and i
 time limit as a subprocess would be (SIGTERM first, so that its bookings are still cancelled).
 
 pytest's plugin packages themselves (pytest_bdd, allure_pytest_bdd, xdist, pytest_timeout, hypothesis,
-anyio) are left for the child to import: pytest marks them for assertion rewriting and warns, an error
-under this project's `filterwarnings = error`, when one is imported already.
+anyio, and httpcore, which imports anyio) are left for the child to import: pytest marks them for assertion
+rewriting and warns, an error under this project's `filterwarnings = error`, when one is imported already.
 """
 
 from __future__ import annotations
@@ -24,13 +24,22 @@ from pathlib import Path
 
 PRELOAD = (
     "pytest", "_pytest.python", "_pytest.fixtures", "_pytest.junitxml", "_pytest.terminal", "_pytest.pytester",
-    "_pytest.doctest", "_pytest.legacypath", "_pytest.assertion.rewrite", "pdb",
-    "gherkin", "gherkin.parser", "mako.lookup", "mako.exceptions", "parse", "parse_type",
+    "_pytest.doctest", "_pytest.legacypath", "_pytest.assertion.rewrite", "_pytest.faulthandler",
+    "_pytest.helpconfig", "_pytest.pastebin", "_pytest.setuponly", "_pytest.setupplan", "_pytest.skipping",
+    "_pytest.threadexception", "_pytest.tracemalloc", "_pytest.unittest", "_pytest.unraisableexception",
+    "_pytest.warnings", "_pytest._argcomplete", "pdb", "readline", "faulthandler", "unittest", "tomllib",
+    "packaging.version", "execnet", "gzip", "queue", "six", "certifi", "encodings.idna",
+    "gherkin", "gherkin.parser", "mako.lookup", "mako.exceptions", "parse", "parse_type", "parse_type.cfparse",
     "allure_commons", "allure_commons.lifecycle", "allure_commons.logger", "allure_commons.model2",
     "xml.etree.ElementTree", "asyncio", "httpx", "jwt", "dotenv",
     "fhir.resources.STU3.bundle", "fhir.resources.STU3.appointment", "fhir.resources.STU3.slot",
-    "fhir.resources.STU3.schedule", "fhir.resources.STU3.operationoutcome",
+    "fhir.resources.STU3.schedule", "fhir.resources.STU3.operationoutcome", "fhir.resources.STU3.location",
+    "fhir.resources.STU3.organization", "fhir.resources.STU3.practitioner", "fhir.resources.STU3.patient",
+    *(f"fhir.resources.STU3.{name}" for name in ("address", "codeableconcept", "coding", "contactpoint", "extension",
+                                                "humanname", "identifier", "meta", "period", "reference")),
     "harness.settings", "harness.client", "harness.oracle", "harness.run", "harness.slot_search",
+    "harness.appointment_changes", "harness.cleanup", "harness.junit", "harness.reference", "harness.report",
+    "harness.run_stats",
 )
 
 _lock = threading.Lock()
