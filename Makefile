@@ -52,7 +52,7 @@ assure: setup
 	$(GPC_ASSURE) assure $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
 
 test: setup
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --maxschedchunk=2 --durations=15 $(ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --durations=15 $(ARGS)
 
 cleanup: setup
 	$(GPC_ASSURE) cleanup

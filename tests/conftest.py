@@ -71,19 +71,3 @@ def suite_environment():
     """suite_env(reports, **GPC_settings): the environment a child assurance run gets."""
     return suite_env
 
-
-# The project's own tests that run the whole assurance suite, longest first. With `make test`, xdist hands
-# out tests two at a time (--maxschedchunk=2), so a long one started first overlaps everything else
-# instead of running alone at the end.
-LONGEST_FIRST = ("tests/assurance/test_variety.py::test_every_scenario",
-                 "tests/assurance/test_reference_run.py::test_assure_passes",
-                 "tests/resilience/test_parallel_runs.py::", "tests/assurance/test_fault_detection.py::test_the_matrix",
-                 "tests/assurance/test_reference_run.py::", "tests/assurance/test_fault_detection.py::",
-                 "tests/assurance/", "tests/resilience/")
-
-
-def pytest_collection_modifyitems(items):
-    def rank(item):
-        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
-
-    items.sort(key=rank)  # stable: the order within each rank is kept
