@@ -12,7 +12,8 @@ GPC_ASSURE := $(VENV)/bin/gpc-assure
 PY_STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 WORKERS ?=
-# The project's own tests run two at a time by default (each starts its own providers).
+# The project's own tests run two at a time by default (each starts its own providers); a worker that runs
+# out of tests takes some of the other's (worksteal), so a long one queued last does not run alone.
 TEST_WORKERS ?= 2
 ARGS ?=
 
@@ -52,7 +53,7 @@ assure: setup
 	$(GPC_ASSURE) assure $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
 
 test: setup
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --durations=15 $(ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist worksteal --durations=15 $(ARGS)
 
 cleanup: setup
 	$(GPC_ASSURE) cleanup
