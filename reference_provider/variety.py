@@ -13,8 +13,9 @@ ASGI layer around the provider. The provider inside is unchanged; the layer tran
   channel stays a code, because its extension's value is a `code` in the profile.
 - Schedules have further actors (`practice.VARIETY_ACTORS`), listed practitioners first, and the
   included Practitioners to match.
-- every resource carries an unknown vendor extension (a URL of the provider's own), `meta.lastUpdated`
-  and a generated narrative; these and the codings are taken off again when a consumer sends them back.
+- every resource carries an unknown vendor extension (a URL of the provider's own), `meta.lastUpdated` (when it
+  was first shown with that content) and a generated narrative; these and the codings are taken off again when a
+  consumer sends them back.
 - a booking's Location header is `[base]/Appointment/[id]`, without `_history`; Content-Type is
   `application/fhir+json; charset=UTF-8`, the same media type written otherwise.
 - answers are streamed (chunked transfer encoding) and, when the consumer accepts gzip, compressed.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import random
 import re
 import uuid
@@ -60,10 +62,20 @@ def code_of(text: str) -> str:
 
 
 class Ids:
-    """Internal ids <-> UUIDs. A UUID is known once it has been given out."""
+    """Internal ids <-> UUIDs. A UUID is known once it has been given out. Also when each resource, as
+    shown, last changed: its `meta.lastUpdated` is the time this layer first showed it with this content,
+    as a system that records its changes would give it (not the time of each answer)."""
 
     def __init__(self):
         self._internal: dict[str, tuple[str, str]] = {}
+        self._changed: dict[bytes, str] = {}
+
+    def last_updated(self, shown: dict, now: str) -> str:
+        try:
+            encoded = marshal.dumps(shown, 2)
+        except ValueError:
+            return now
+        return self._changed.setdefault(hashlib.blake2b(encoded, digest_size=16).digest(), now)
 
     def public(self, rtype: str, internal: str) -> str:
         value = str(uuid.uuid5(NAMESPACE, f"{rtype}/{internal}"))
@@ -115,10 +127,10 @@ def present(resource: dict, ids: Ids, now: str) -> dict:
         out["actor"] = _actors(resource, ids)
     if rtype != "OperationOutcome":
         out["extension"] = [*(out.get("extension") or []), {"url": EXT_VENDOR, "valueString": "riverside-pas"}]
-    if isinstance(out.get("meta"), dict):
-        out["meta"] = {**out["meta"], "lastUpdated": now}
     if rtype in TYPES and "text" not in out:
         out["text"] = {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{rtype}</div>'}
+    if isinstance(out.get("meta"), dict):
+        out["meta"] = {**out["meta"], "lastUpdated": ids.last_updated(out, now)}
     return out
 
 
