@@ -64,22 +64,38 @@ def code_of(text: str) -> str:
 class Ids:
     """Internal ids <-> UUIDs. A UUID is known once it has been given out. Also when each resource, as
     shown, last changed: its `meta.lastUpdated` is the time this layer first showed it with this content,
-    as a system that records its changes would give it (not the time of each answer)."""
+    as a system that records its changes would give it (not the time of each answer); a resource seen
+    again with the same content is shown as it was the first time."""
+
+    MAX_SHOWN = 50_000
 
     def __init__(self):
         self._internal: dict[str, tuple[str, str]] = {}
+        self._public: dict[tuple[str, str], str] = {}
         self._changed: dict[bytes, str] = {}
+        self._shown: dict[bytes, dict] = {}
 
     def last_updated(self, shown: dict, now: str) -> str:
-        try:
-            encoded = marshal.dumps(shown, 2)
-        except ValueError:
-            return now
-        return self._changed.setdefault(hashlib.blake2b(encoded, digest_size=16).digest(), now)
+        key = _digest(shown)
+        return now if key is None else self._changed.setdefault(key, now)
+
+    def shown(self, resource: dict, show) -> dict:
+        """`show(resource)`, once for each distinct content (the result is not to be changed)."""
+        key = _digest(resource)
+        if key is None:
+            return show(resource)
+        out = self._shown.get(key)
+        if out is None:
+            if len(self._shown) >= self.MAX_SHOWN:
+                self._shown.clear()
+            out = self._shown[key] = show(resource)
+        return out
 
     def public(self, rtype: str, internal: str) -> str:
-        value = str(uuid.uuid5(NAMESPACE, f"{rtype}/{internal}"))
-        self._internal[value] = (rtype, internal)
+        value = self._public.get((rtype, internal))
+        if value is None:
+            value = self._public[(rtype, internal)] = str(uuid.uuid5(NAMESPACE, f"{rtype}/{internal}"))
+            self._internal[value] = (rtype, internal)
         return value
 
     def internal(self, rtype: str, public: str) -> str:
@@ -113,8 +129,19 @@ def _with_coding(concept: Any, system: str) -> Any:
     return {"coding": coding, **{k: v for k, v in concept.items() if k != "coding"}}
 
 
+def _digest(resource: dict) -> bytes | None:
+    try:
+        return hashlib.blake2b(marshal.dumps(resource, 2), digest_size=16).digest()
+    except ValueError:
+        return None
+
+
 def present(resource: dict, ids: Ids, now: str) -> dict:
     """One resource as the variety provider shows it."""
+    return ids.shown(resource, lambda r: _present(r, ids, now))
+
+
+def _present(resource: dict, ids: Ids, now: str) -> dict:
     rtype = resource.get("resourceType")
     out = _references(resource, ids.public)
     if rtype in TYPES and out.get("id"):
@@ -171,7 +198,7 @@ def present_body(body: Any, ids: Ids, query: list[tuple[str, str]], now: str, ma
                for e in body.get("entry") or []]
     if matched:
         body["total"] = sum(e["search"]["mode"] == "match" for e in entries)
-    seed = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).digest()
+    seed = hashlib.sha256(marshal.dumps(entries, 2)).digest()  # deterministic for a given answer
     random.Random(seed).shuffle(entries)
     if entries:
         body["entry"] = entries
