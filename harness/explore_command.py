@@ -5,15 +5,20 @@ assurance run's, and the requirement page with each failure's sequence as eviden
 
 from __future__ import annotations
 
+import html
 import json
 import random
+import shutil
 import signal
 import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from . import cli, junit, reference, run, verdicts
 from .errors import HarnessError, MissingTestData, Nonconformance
+from .junit import BROKEN, NONCONFORMANT, Outcome
 from .explore import Failure, Session, _as_violations, explore, replay
+from .requirements import catalogue
 from .settings import Settings, reports_dir
 
 
@@ -37,8 +42,6 @@ def summary(session: Session, mode: str) -> dict:
 
 def outcomes(session: Session):
     """The exploration as outcomes the requirement page and the exit code read (harness/junit.py)."""
-    from .junit import BROKEN, NONCONFORMANT, Outcome
-
     found = []
     failed = {r for f in session.failures.values() for r in f.requirements}
     for n, failure in enumerate(session.failures.values(), 1):
@@ -73,8 +76,6 @@ def write_junit(path: Path, items) -> None:
 
 def evidence_html(session: Session) -> str:
     """The sequences as evidence, for the requirement page."""
-    import html
-
     if not session.failures:
         return ""
     parts = ["<h2>Sequences that showed each failure (shortest found)</h2>"]
@@ -91,11 +92,6 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
             until: tuple[str, ...] = ()) -> int:
     """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
     did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
-    import shutil
-
-    from . import cli, junit, reference, run, verdicts
-    from .requirements import catalogue
-
     settings = cli._settings_or_none()
     if settings is None:
         return cli.CONFIGURATION
@@ -125,11 +121,6 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
 
 def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
                     replay_from: str | None, first: bool = False, until: tuple[str, ...] = ()) -> int:
-    import shutil
-
-    from . import cli, junit, reference, run, verdicts
-    from .requirements import catalogue
-
     started = run.now()
     provider = None
     target = settings.base_url or run.BUNDLED

@@ -122,7 +122,8 @@ def _run(fault: Fault | None, extra_env: dict[str, str] | None, requirements: tu
         # --tb=line: one line per failure (where, and the message the verdict is read from) instead of a
         # traceback with source, which costs pytest a fifth of a second for each failing scenario.
         paths = step_files(selection) if selection else ["steps"]
-        done = warm_pytest.run([*paths, "-q", "--tb=line", *options, "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--faults-checked",
+        done = warm_pytest.run([*paths, "-q", "--tb=line", *options, "-p", "no:cacheprovider",
+                                "-p", "no:hypothesispytest", "--faults-checked",
                                 *(["--req", ",".join(selection)] if selection else []),
                                 "--junitxml", str(junit_path), "-o", "junit_family=xunit2"],
                                env, PROJECT_ROOT, RUN_TIMEOUT_S)

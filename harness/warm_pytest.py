@@ -69,9 +69,9 @@ def _child(args: list[str], env: dict[str, str], cwd: str, out_path: str, err_pa
     os.environ.clear()
     os.environ.update(env)
     tempfile.tempdir = None  # the fork server's was computed from its own TMPDIR
+    sys.stdout.flush()
+    sys.stderr.flush()
     for fd, path in ((1, out_path), (2, err_path)):
-        sys.stdout.flush()
-        sys.stderr.flush()
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, fd)
         os.close(target)
@@ -82,6 +82,10 @@ def _child(args: list[str], env: dict[str, str], cwd: str, out_path: str, err_pa
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(int(code))
+
+
+def _text(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8", errors="replace") if os.path.exists(path) else ""
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path, timeout_s: float) -> Completed:
@@ -98,6 +102,4 @@ def run(args: list[str], env: dict[str, str], cwd: Path, timeout_s: float) -> Co
             if process.is_alive():
                 process.kill()
                 process.join()
-        code = process.exitcode if process.exitcode is not None else -9
-        read = lambda path: Path(path).read_text(encoding="utf-8", errors="replace") if os.path.exists(path) else ""
-        return Completed(code, read(out_path), read(err_path), timed_out)
+        return Completed(process.exitcode, _text(out_path), _text(err_path), timed_out)

@@ -106,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C shuts uvicorn down gracefully; SIGTERM (the harness stopping its provider) ends the process
     # at once, after removing the temporary database. Exiting normally also removes it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    remove_workdir = (lambda: shutil.rmtree(workdir, ignore_errors=True)) if workdir is not None else (lambda: None)
+
+    def remove_workdir() -> None:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
     try:
         if args.fd is not None:
             # uvicorn's own fd option takes the socket for a Unix one, so asyncio never sets TCP_NODELAY

@@ -62,22 +62,17 @@ def code_of(text: str) -> str:
 
 
 class Ids:
-    """Internal ids <-> UUIDs. A UUID is known once it has been given out. Also when each resource, as
-    shown, last changed: its `meta.lastUpdated` is the time this layer first showed it with this content,
-    as a system that records its changes would give it (not the time of each answer); a resource seen
-    again with the same content is shown as it was the first time."""
+    """Internal ids <-> UUIDs. A UUID is known once it has been given out. Also each resource as it was
+    first shown: the same content is shown the same way again, its `meta.lastUpdated` included, which is
+    so the time this layer first showed it with this content, as a system that records its changes would
+    give it (not the time of each answer)."""
 
     MAX_SHOWN = 50_000
 
     def __init__(self):
         self._internal: dict[str, tuple[str, str]] = {}
         self._public: dict[tuple[str, str], str] = {}
-        self._changed: dict[bytes, str] = {}
         self._shown: dict[bytes, dict] = {}
-
-    def last_updated(self, shown: dict, now: str) -> str:
-        key = _digest(shown)
-        return now if key is None else self._changed.setdefault(key, now)
 
     def shown(self, resource: dict, show) -> dict:
         """`show(resource)`, once for each distinct content (the result is not to be changed)."""
@@ -154,10 +149,10 @@ def _present(resource: dict, ids: Ids, now: str) -> dict:
         out["actor"] = _actors(resource, ids)
     if rtype != "OperationOutcome":
         out["extension"] = [*(out.get("extension") or []), {"url": EXT_VENDOR, "valueString": "riverside-pas"}]
+    if isinstance(out.get("meta"), dict):
+        out["meta"] = {**out["meta"], "lastUpdated": now}
     if rtype in TYPES and "text" not in out:
         out["text"] = {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{rtype}</div>'}
-    if isinstance(out.get("meta"), dict):
-        out["meta"] = {**out["meta"], "lastUpdated": ids.last_updated(out, now)}
     return out
 
 

@@ -128,7 +128,6 @@ def _allure_bdd_listener(config):
     return found
 
 
-
 def _injected(fixturedef) -> bool:
     return getattr(fixturedef.func, "__qualname__", "").startswith("inject_fixture.")
 

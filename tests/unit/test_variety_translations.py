@@ -63,6 +63,15 @@ def test_an_appointment_is_presented_with_uuids_codings_a_vendor_extension_and_l
     assert out["description"] == "  spaces kept  "
 
 
+def test_last_updated_is_when_the_resource_was_first_shown_with_its_content():
+    ids = variety.Ids()
+    later = "2026-12-01T09:05:00+00:00"
+    assert variety.present(appointment(), ids, NOW)["meta"]["lastUpdated"] == NOW
+    assert variety.present(appointment(), ids, later)["meta"]["lastUpdated"] == NOW, "unchanged: shown as before"
+    amended = {**appointment(), "meta": resources.meta("Appointment", 3), "description": "amended"}
+    assert variety.present(amended, ids, later)["meta"]["lastUpdated"] == later
+
+
 def test_what_a_consumer_sends_back_is_the_provider_own_resource_again():
     ids = variety.Ids()
     shown = variety.present(appointment(), ids, NOW)

@@ -30,8 +30,10 @@ def _env(tmp_path, **extra):
 
 
 def test_a_run_has_its_own_environment_directory_temporary_directory_streams_and_exit_code(tmp_path):
+    """Under -W error, as this project's pytest.ini has it: a plugin package among the preloaded modules
+    would stop the run with "Module already imported so cannot be rewritten"."""
     (tmp_path / "test_probe.py").write_text(PROBE.format(value="first", other=2))
-    done = warm_pytest.run(["-q", "-s", "-p", "no:cacheprovider", "test_probe.py"],
+    done = warm_pytest.run(["-q", "-s", "-W", "error", "-p", "no:cacheprovider", "test_probe.py"],
                            _env(tmp_path, WARM_PROBE="first"), tmp_path, 120)
     assert done.returncode == 1 and not done.timed_out, done.stdout + done.stderr
     assert f"MARKER first {tmp_path} {tmp_path / 'scratch'}" in done.stdout
@@ -62,16 +64,16 @@ def test_first_catch_mode_runs_whole_only_when_the_first_failure_did_not_catch_t
     fault = fault_matrix.Fault("f", "R-1", "breaks R-1")
     calls = []
 
-    def fake(f, extra_env, requirements, options, caught_first):
-        calls.append(options)
-        return _row(f, caught=caught_first if options else True)
+    def runs(first_failure_catches: bool):
+        def fake(f, extra_env, requirements, options):
+            calls.append(options)
+            return _row(f, caught=first_failure_catches or options != ("-x",))
+        monkeypatch.setattr(fault_matrix, "_run", fake)
+        calls.clear()
 
-    monkeypatch.setattr(fault_matrix, "_run", lambda f, e, r, o: fake(f, e, r, o, caught_first=True))
+    runs(first_failure_catches=True)
     assert fault_matrix.run(fault, first=True).ok and calls == [("-x",)]
-
-    calls.clear()
-    monkeypatch.setattr(fault_matrix, "_run", lambda f, e, r, o: fake(f, e, r, o, caught_first=False))
+    runs(first_failure_catches=False)
     assert fault_matrix.run(fault, first=True).ok and calls == [("-x",), ()]
-
-    calls.clear()
+    runs(first_failure_catches=False)
     assert fault_matrix.run(fault).ok and calls == [()]
