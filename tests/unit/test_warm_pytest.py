@@ -30,8 +30,8 @@ def _env(tmp_path, **extra):
 
 
 def test_a_run_has_its_own_environment_directory_temporary_directory_streams_and_exit_code(tmp_path):
-    """Under -W error, as this project's pytest.ini has it: a plugin package among the preloaded modules
-    would stop the run with "Module already imported so cannot be rewritten"."""
+    """Under -W error, as this project's pytest.ini has it: were a run's asserts rewritten, the plugin
+    packages among the preloaded modules would stop it with "Module already imported so cannot be rewritten"."""
     (tmp_path / "test_probe.py").write_text(PROBE.format(value="first", other=2))
     done = warm_pytest.run(["-q", "-s", "-W", "error", "-p", "no:cacheprovider", "test_probe.py"],
                            _env(tmp_path, WARM_PROBE="first"), tmp_path, 120)
