@@ -321,7 +321,10 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--replay", default=None, metavar="FILE|SEED",
                    help="run a recorded sequence (explore/sequence-<n>.json) again, or the exploration of a seed")
     x.add_argument("--first", action="store_true",
-                   help="stop once the first failure is shrunk (default: explore on until the budget is spent)")
+                   help="stop at the first failure, once it is shrunk (default: explore on until the budget is spent)")
+    x.add_argument("--no-shrink", action="store_true",
+                   help="report each failure with the sequence that first showed it, unshortened (quicker; "
+                   "the fault matrix)")
     x.add_argument("--until", default="", metavar="REQ[,REQ]",
                    help="stop once a failure showing one of these requirements is shrunk, exploring on past "
                    "failures of others, kept as found but not shrunk (the fault sweep, "
@@ -348,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         from .explore_command import command
 
         return command(args.budget, args.seed, args.replay, args.first,
-                       tuple(r.strip() for r in args.until.split(",") if r.strip()))
+                       tuple(r.strip() for r in args.until.split(",") if r.strip()), shrink=not args.no_shrink)
     return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
 
 

@@ -177,6 +177,7 @@ class Session:
         self.sequences = 0
         self.first_failure_at: int | None = None
         self.first_only = False  # stop once the first failure is shrunk (quick checks, the fault matrix)
+        self.shrink = True  # False: each failure is kept as the sequence that first showed it (the fault matrix)
         self.until: frozenset[str] = frozenset()  # stop once a failure showing one of these is shrunk (the sweep)
         self.wanted = False  # a failure showing one of `until` is being shrunk
         self.reported: set[str] = set()  # requirements whose failures are recorded: the exploration goes on past them
@@ -758,7 +759,7 @@ def explore(session: Session) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
     options = hsettings(max_examples=100_000, stateful_step_count=STEPS_PER_SEQUENCE, deadline=None, database=None,
-                        phases=(Phase.generate, Phase.shrink), verbosity=Verbosity.quiet, print_blob=False,
+                        phases=(Phase.generate, Phase.shrink) if session.shrink else (Phase.generate,), verbosity=Verbosity.quiet, print_blob=False,
                         report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
     rounds = 0
     while True:
@@ -777,11 +778,12 @@ def explore(session: Session) -> None:
         if not new or session.broken:
             break
         # A failure found: shrink it to the steps it needs, then explore on with what it shows reported.
-        minimise(session, [k for k in new if not session.until or session.until & set(k)])
+        if session.shrink:
+            minimise(session, [k for k in new if not session.until or session.until & set(k)])
         session.reported.update(r for k in new for r in k)
         session.limit = session.budget
         if session.first_only:
-            session.stopped = "the first failure is shrunk (--first)"
+            session.stopped = "the first failure is shrunk (--first)" if session.shrink else "the first failure is found (--first)"
             break
         if session.until & session.reported:
             session.stopped = f"a failure of {', '.join(sorted(session.until & session.reported))} is shrunk (--until)"

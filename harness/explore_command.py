@@ -89,7 +89,7 @@ def evidence_html(session: Session) -> str:
 # ---------------------------------------------------------------------- the command
 
 def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False,
-            until: tuple[str, ...] = ()) -> int:
+            until: tuple[str, ...] = (), shrink: bool = True) -> int:
     """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
     did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
     settings = cli._settings_or_none()
@@ -113,14 +113,15 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
     out = reports_dir()
     try:
         with run.lock(out):
-            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until)
+            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until, shrink)
     except run.Busy as exc:
         cli._say(str(exc))
         return cli.BROKEN
 
 
 def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
-                    replay_from: str | None, first: bool = False, until: tuple[str, ...] = ()) -> int:
+                    replay_from: str | None, first: bool = False, until: tuple[str, ...] = (),
+                    shrink: bool = True) -> int:
     started = run.now()
     provider = None
     target = settings.base_url or run.BUNDLED
@@ -142,6 +143,7 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
             return cli.BROKEN
     session = Session(settings, base_url, budget, time.monotonic() + settings.run_timeout_s, seed)
     session.first_only = first
+    session.shrink = shrink
     session.until = frozenset(until)
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -201,7 +203,8 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
           + (f"; stopped: {session.stopped}" if session.stopped else ""))
     for n, failure in enumerate(session.failures.values(), 1):
         print(f"\nViolation of {', '.join(failure.requirements)} (first shown after {failure.found_at} "
-              f"operations); the shortest sequence found, {len(failure.steps)} steps, seed {seed}:")
+              f"operations); {'the shortest sequence found' if shrink else 'the sequence that showed it'}, "
+              f"{len(failure.steps)} steps, seed {seed}:")
         print(failure.readable())
         print(f"Replay: gpc-assure explore --replay {folder / f'sequence-{n}.json'}   (the whole exploration: "
               f"--replay {seed})")
