@@ -10,7 +10,6 @@ entry for the thousands of slots it shares with the last one, not a new model pa
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import threading
 from dataclasses import dataclass
@@ -55,18 +54,18 @@ MAX_CACHED_MODELS = 50_000
 
 
 def digest(resource: dict) -> bytes:
-    """A digest of a resource's JSON value: equal digests mean equal resources."""
+    """A key for a resource's JSON value: equal keys mean equal resources."""
     return _digest(resource)
 
 
 def _digest(resource: dict) -> bytes:
     # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
-    # three times quicker than json.dumps: equal bytes mean equal resources.
+    # three times quicker than json.dumps: equal bytes mean equal resources. The bytes are the key
+    # themselves (a few hundred each): hashing them down first cost more than the dictionary's own hash.
     try:
-        encoded = marshal.dumps(resource, 2)
+        return marshal.dumps(resource, 2)
     except ValueError:  # not plain JSON data: never equal to anything cached
-        encoded = repr(id(resource)).encode()
-    return hashlib.blake2b(encoded, digest_size=16).digest()
+        return repr(id(resource)).encode() + b"\0unmarshallable"
 
 
 def _model_class(rtype: str):
@@ -174,10 +173,13 @@ class BundleIndex:
 
     def __post_init__(self):
         self.entries = [e.resource for e in (self.bundle.entry or []) if e.resource is not None]
-        self._by_key = {(rtype(r), r.id): r for r in self.entries if r.id}
+        self._by_type: dict[str, list] = {}
+        for r in self.entries:
+            self._by_type.setdefault(rtype(r), []).append(r)
+        self._by_key = {(kind, r.id): r for kind, found in self._by_type.items() for r in found if r.id}
 
     def of_type(self, wanted: str) -> list:
-        return [r for r in self.entries if rtype(r) == wanted]
+        return list(self._by_type.get(wanted, ()))
 
     def resolve(self, reference: str | None):
         key = ref_key(reference)
