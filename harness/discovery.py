@@ -10,7 +10,7 @@ provider sent (instants keep their original text).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Callable, Iterable
 
 from . import fhir
@@ -155,6 +155,30 @@ def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInf
     return [s for s in slots if s.start.astimezone(UK).date().toordinal() % workers == worker]
 
 
+def worker_days(first: date, last: date, worker: int, workers: int) -> list[date]:
+    """The days from `first` to `last` whose slots are this worker's share (see for_worker)."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [d for d in days if workers <= 1 or d.toordinal() % workers == worker]
+
+
+class DayOrder:
+    """The order in which to search a worker's days, one at a time, for a kind of test data: from the day
+    that kind was last found on, so a run's bookings fill a day before moving to the next."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, date] = {}
+
+    def order(self, kind: str, days: list[date]) -> list[date]:
+        last = self._last.get(kind)
+        if last not in days:
+            return list(days)
+        i = days.index(last)
+        return days[i:] + days[:i]
+
+    def found(self, kind: str, day: date) -> None:
+        self._last[kind] = day
+
+
 def require(found, what: str, window: str):
     if not found:
         raise MissingTestData(f"no {what} offered {window}")
@@ -163,3 +187,18 @@ def require(found, what: str, window: str):
 
 def single(slots: list[SlotInfo], window: str, skip: Callable[[SlotInfo], bool] = lambda s: False) -> SlotInfo:
     return require(next((s for s in slots if _bookable(s) and not skip(s)), None), "free slot with a slot type", window)
+
+
+def several(slots: list[SlotInfo], window: str, count: int) -> list[SlotInfo]:
+    """`count` different bookable free slots."""
+    chosen: list[SlotInfo] = []
+    for _ in range(count):
+        taken = {s.id for s in chosen}
+        chosen.append(single(slots, window, skip=lambda s: s.id in taken))
+    return chosen
+
+
+def run_of(slots: list[SlotInfo], count: int, window: str) -> list[SlotInfo]:
+    """The first `count` adjacent free slots sharing schedule, delivery channel and slot type."""
+    return require(runs(slots, count), f"{count} adjacent free slots sharing schedule, delivery channel and slot type",
+                   window)[0]

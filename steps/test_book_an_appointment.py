@@ -16,7 +16,7 @@ from harness import discovery
 from harness.errors import MissingTestData
 from harness.refusals import refusal_rule, refusal_violations
 from harness.violations import fail_if_any, status_violations
-from steps.common.appointment_steps import free_slots_now
+from steps.common.appointment_steps import choose_free
 
 scenarios("book_an_appointment.feature")
 
@@ -28,41 +28,39 @@ def response(booking):
 
 @given("a free slot", target_fixture="chosen_slots")
 def a_free_slot(gp_connect, settings):
-    slots, window = free_slots_now(gp_connect, settings)
-    return [discovery.single(slots, window)]
+    return [choose_free(gp_connect, settings, "single", discovery.single)]
 
 
 @given(parsers.re(r"a run of (?P<count>\d+) adjacent free slots that share schedule, delivery channel and slot type"),
        converters={"count": int},
        target_fixture="chosen_slots")
 def a_run(gp_connect, settings, count):
-    slots, window = free_slots_now(gp_connect, settings)
-    found = discovery.require(discovery.runs(slots, count), f"{count} adjacent free slots sharing schedule, "
-                              "delivery channel and slot type", window)
-    return found[0]
+    return choose_free(gp_connect, settings, f"run of {count}",
+                       lambda slots, window: discovery.run_of(slots, count, window))
 
 
 @given("two free slots of one schedule with a gap between them", target_fixture="chosen_slots")
 def a_gap_pair(gp_connect, settings):
-    slots, window = free_slots_now(gp_connect, settings)
-    return list(discovery.require(discovery.pair_with_gap(slots), "two free slots of one schedule, channel "
-                                  "and slot type with a gap between them", window))
+    def choose(slots, window):
+        return list(discovery.require(discovery.pair_with_gap(slots), "two free slots of one schedule, channel "
+                                      "and slot type with a gap between them", window))
+    return choose_free(gp_connect, settings, "gap pair", choose)
 
 
 @given(parsers.re(r"two adjacent free slots that differ in (?P<rule>schedule|channel|slot type)"),
        target_fixture="chosen_slots")
 def a_mixed_pair(gp_connect, settings, rule):
-    slots, window = free_slots_now(gp_connect, settings)
-    return list(discovery.require(discovery.pair_differing_in(slots, rule),
-                                  f"two adjacent free slots with different {rule}", window))
+    def choose(slots, window):
+        return list(discovery.require(discovery.pair_differing_in(slots, rule),
+                                      f"two adjacent free slots with different {rule}", window))
+    return choose_free(gp_connect, settings, f"pair differing in {rule}", choose)
 
 
 @given(parsers.re(r"a free slot found by a search (?P<organisation>with its organisation type|without an organisation "
                   r"type)"), target_fixture="chosen_slots")
 def a_free_slot_by_organisation(gp_connect, settings, organisation):
     searched = organisation_settings(settings, organisation)
-    slots, window = free_slots_now(gp_connect, searched)
-    return [changes.slot_with_channel_and_role(slots, window)]
+    return [choose_free(gp_connect, searched, "channel and role", changes.slot_with_channel_and_role)]
 
 
 def organisation_settings(settings, organisation: str):

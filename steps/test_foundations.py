@@ -15,7 +15,7 @@ from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.refusals import refusal_rule
 from harness.violations import fail_if_any, success_violations
-from steps.common.appointment_steps import book_one, free_slots_now
+from steps.common.appointment_steps import book_one, choose_free
 
 scenarios("foundations.feature")
 
@@ -50,8 +50,7 @@ def valid_request(gp_connect, settings, ledger, patient_id, interaction):
         return fnd.Prepared(ix.RETRIEVE_APPOINTMENTS, f"Patient/{patient_id}/Appointment",
                             params=[("start", f"ge{today}"), ("start", f"le{today + timedelta(days=7)}")])
     if interaction == "book an appointment":
-        slots, window = free_slots_now(gp_connect, settings)
-        slot = discovery.single(slots, window)
+        slot = choose_free(gp_connect, settings, "single", discovery.single)
         return fnd.Prepared(ix.BOOK_APPOINTMENT, "Appointment",
                             book=fnd.booking_sender(gp_connect, ledger, settings, [slot], patient_id))
     appointment, etag = _existing_appointment(gp_connect, settings, ledger, patient_id)

@@ -12,7 +12,7 @@ from harness import foundations as fnd
 from harness.errors import MissingTestData
 from harness.interactions import BOOK_APPOINTMENT
 from harness.violations import fail_if_any
-from steps.common.appointment_steps import free_slots_now
+from steps.common.appointment_steps import choose_free
 
 scenarios("read_an_appointment.feature")
 
@@ -51,9 +51,9 @@ def read_id(gp_connect, appointment_id):
 @given("an appointment this run booked for the test patient with the JWT of another organisation",
        target_fixture="booked")
 def booked_by_other_organisation(gp_connect, settings, ledger, patient_id):
-    slots, window = free_slots_now(gp_connect, settings)
+    slot = choose_free(gp_connect, settings, "single", discovery.single)
     claims = appts.claims_of_organisation(gp_connect, BOOK_APPOINTMENT, settings.other_org_ods_code)
-    booking = appts.book(gp_connect, ledger, settings, [discovery.single(slots, window)], patient_id,
+    booking = appts.book(gp_connect, ledger, settings, [slot], patient_id,
                          send_overrides={"claims": claims})
     if booking.exchange.status is not None and 400 <= booking.exchange.status < 500:
         raise MissingTestData(f"the provider refused a booking whose JWT names organisation "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Callable, TypeVar
 
 import pytest
 from pytest_bdd import given, parsers, then
@@ -21,6 +22,8 @@ from harness.ledger import Ledger, ledger_path, state_dir
 from harness.refusals import refusal_rule
 from harness.settings import reports_dir
 from harness.violations import fail_if_any
+
+T = TypeVar("T")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -38,12 +41,31 @@ def worker_share() -> tuple[int, int]:
     return int(worker.removeprefix("gw") or 0), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 
 
-def free_slots_now(gp_connect, settings) -> tuple[list[discovery.SlotInfo], str]:
-    """This worker's free slots from a fresh search over the search window, and the window's description."""
-    result = ss.search(gp_connect, settings, ss.default_window(settings))
+DAYS = discovery.DayOrder()
+
+
+def choose_free(gp_connect, settings, kind: str, choose: Callable[[list[discovery.SlotInfo], str], T]) -> T:
+    """What `choose(slots, window)` picks from this worker's free slots in a fresh search: a search of one of
+    the worker's days of the search window at a time, from the day this kind was last found on, and of the
+    whole window if no one day offers it. `choose` raises MissingTestData when the slots lack what it needs.
+
+    A day's search answers a booking as well as the whole window's would: a large practice offers
+    thousands of slots in the window, and each search's answer is checked whole."""
+    worker, workers = worker_share()
+    whole = ss.default_window(settings)
+    for day in DAYS.order(kind, discovery.worker_days(whole.start.date(), whole.end.date(), worker, workers)):
+        result = ss.search(gp_connect, settings, ss.Window.days(day, day))
+        result.require_searchset()
+        try:
+            chosen = choose(discovery.free_slots(result.exchange.json()), result.window.describe())
+        except MissingTestData:
+            continue
+        DAYS.found(kind, day)
+        return chosen
+    result = ss.search(gp_connect, settings, whole)
     result.require_searchset()
-    slots = discovery.free_slots(result.exchange.json())
-    return discovery.for_worker(slots, *worker_share()), result.window.describe()
+    slots = discovery.for_worker(discovery.free_slots(result.exchange.json()), worker, workers)
+    return choose(slots, result.window.describe())
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +92,7 @@ def test_patient(gp_connect, settings):
 
 
 def book_one(gp_connect, settings, ledger, patient_id) -> appts.KnownAppointment:
-    slots, window = free_slots_now(gp_connect, settings)
-    slot = discovery.single(slots, window)
+    slot = choose_free(gp_connect, settings, "single", discovery.single)
     booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
     return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
 
@@ -83,11 +104,8 @@ def booked_appointment(gp_connect, settings, ledger, patient_id):
 
 @given(parsers.parse("{count:d} appointments this run booked for the test patient"), target_fixture="booked_many")
 def booked_several(gp_connect, settings, ledger, patient_id, count):
-    slots, window = free_slots_now(gp_connect, settings)
-    chosen: list = []
-    for _ in range(count):
-        taken = {s.id for s in chosen}
-        chosen.append(discovery.single(slots, window, skip=lambda s: s.id in taken))
+    chosen = choose_free(gp_connect, settings, f"{count} single",
+                         lambda slots, window: discovery.several(slots, window, count))
     booked = []
     for slot in chosen:
         booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
@@ -98,9 +116,8 @@ def booked_several(gp_connect, settings, ledger, patient_id, count):
 @given(parsers.parse("an appointment this run booked for the test patient on {count:d} adjacent slots"),
        target_fixture="booked")
 def booked_on_run(gp_connect, settings, ledger, patient_id, count):
-    slots, window = free_slots_now(gp_connect, settings)
-    run = discovery.require(discovery.runs(slots, count), f"{count} adjacent free slots sharing schedule, "
-                            "delivery channel and slot type", window)[0]
+    run = choose_free(gp_connect, settings, f"run of {count}",
+                      lambda slots, window: discovery.run_of(slots, count, window))
     booking = appts.book(gp_connect, ledger, settings, run, patient_id)
     return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
 
@@ -108,8 +125,8 @@ def booked_on_run(gp_connect, settings, ledger, patient_id, count):
 @given("an appointment this run booked for the test patient on a schedule without a schedule type",
        target_fixture="booked")
 def booked_untyped(gp_connect, settings, ledger, patient_id):
-    slots, window = free_slots_now(gp_connect, settings)
-    booking = appts.book(gp_connect, ledger, settings, [changes.untyped_schedule_slot(slots, window)], patient_id)
+    slot = choose_free(gp_connect, settings, "untyped schedule", changes.untyped_schedule_slot)
+    booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
     return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
 
 

@@ -86,3 +86,31 @@ def test_missing_test_data_in_a_scenario_is_a_skip_saying_not_assured(tmp_path):
                          text=True, timeout=120)
     assert "1 skipped" in run.stdout, run.stdout + run.stderr
     assert "not assured: no free slots offered 2026-12-01 to 2026-12-14" in run.stdout
+
+
+def test_a_workers_days_are_its_share_of_the_window():
+    first = datetime(2026, 12, 1).date()
+    last = first + timedelta(days=6)
+    every = discovery.worker_days(first, last, 0, 1)
+    assert every == [first + timedelta(days=i) for i in range(7)]
+    shares = [discovery.worker_days(first, last, w, 4) for w in range(4)]
+    assert sorted(d for share in shares for d in share) == every
+    assert all(d.toordinal() % 4 == w for w, share in enumerate(shares) for d in share)
+
+
+def test_each_kind_of_choice_is_searched_for_from_the_day_it_was_last_found_on():
+    days = [datetime(2026, 12, d).date() for d in (1, 2, 3, 4)]
+    order = discovery.DayOrder()
+    assert order.order("single", days) == days
+    order.found("single", days[2])
+    assert order.order("single", days) == [days[2], days[3], days[0], days[1]]
+    assert order.order("run of 2", days) == days
+    assert order.order("single", days[:2]) == days[:2]  # a day outside the window: from its start
+
+
+def test_several_slots_are_different_and_a_run_is_named_when_missing():
+    slots = discovery.free_slots(bundle(slot("1", 0), slot("2", 10), slot("3", 30)))
+    chosen = discovery.several(slots, "w", 3)
+    assert len({s.id for s in chosen}) == 3
+    with pytest.raises(MissingTestData, match="no 4 adjacent free slots sharing schedule"):
+        discovery.run_of(slots, 4, "w")
