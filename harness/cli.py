@@ -303,7 +303,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Run the suite against the clean reference provider and against each of its "
                        "named faults; write reports/fault-matrix.md. Exit 1 when a fault is not caught.")
     f.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
-    f.add_argument("--only", default="", help="comma-separated fault names (default: all); the clean run then holds only their requirements' scenarios")
+    f.add_argument("--only", default="", help="comma-separated fault names (default: all); the clean run then "
+                   "holds only their requirements' scenarios")
     from .explore import DEFAULT_BUDGET
 
     x = sub.add_parser("explore", help="explore the provider with stateful sequences of operations",

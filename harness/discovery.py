@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 from . import fhir
+from . import slot_search as ss
+from .client import GpConnectClient
 from .errors import MissingTestData
 from .gpconnect import DELIVERY_CHANNEL_URL, UK
+from .settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -150,20 +155,24 @@ def pair_with_gap(slots: list[SlotInfo]) -> Pair | None:
 def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInfo]:
     """This worker's share of the slots, whole days at a time, so parallel workers never book the same
     slot and each keeps every kind of adjacent pair a day offers."""
-    if workers <= 1:
-        return slots
-    return [s for s in slots if s.start.astimezone(UK).date().toordinal() % workers == worker]
+    return [s for s in slots if _workers_day(s.start.astimezone(UK).date(), worker, workers)]
+
+
+def _workers_day(day: date, worker: int, workers: int) -> bool:
+    return workers <= 1 or day.toordinal() % workers == worker
 
 
 def worker_days(first: date, last: date, worker: int, workers: int) -> list[date]:
     """The days from `first` to `last` whose slots are this worker's share (see for_worker)."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [d for d in days if workers <= 1 or d.toordinal() % workers == worker]
+    return [d for d in days if _workers_day(d, worker, workers)]
 
 
-class DayOrder:
-    """The order in which to search a worker's days, one at a time, for a kind of test data: from the day
-    that kind was last found on, so a run's bookings fill a day before moving to the next."""
+class SlotChooser:
+    """Test data for a booking from a fresh search just before it: one of the worker's days of the search
+    window at a time, from the day that kind of choice was last made on (so a run's bookings fill a day
+    before moving on), and the whole window if no one day offers it. A day's answer is a fraction of the
+    window's (a large practice offers thousands of slots in it), and each answer is checked whole."""
 
     def __init__(self) -> None:
         self._last: dict[str, date] = {}
@@ -175,8 +184,23 @@ class DayOrder:
         i = days.index(last)
         return days[i:] + days[:i]
 
-    def found(self, kind: str, day: date) -> None:
-        self._last[kind] = day
+    def choose(self, client: GpConnectClient, settings: Settings, kind: str,
+               pick: Callable[[list[SlotInfo], str], T], worker: int = 0, workers: int = 1) -> T:
+        """What `pick(slots, window)` picks from this worker's free slots; `pick` raises MissingTestData
+        when the slots lack what it needs, and so does this when the whole window lacks it."""
+        whole = ss.default_window(settings)
+        for day in self.order(kind, worker_days(whole.start.date(), whole.end.date(), worker, workers)):
+            result = ss.search(client, settings, ss.Window.days(day, day))
+            result.require_searchset()
+            try:
+                chosen = pick(free_slots(result.exchange.json()), result.window.describe())
+            except MissingTestData:
+                continue
+            self._last[kind] = day
+            return chosen
+        result = ss.search(client, settings, whole)
+        result.require_searchset()
+        return pick(for_worker(free_slots(result.exchange.json()), worker, workers), result.window.describe())
 
 
 def require(found, what: str, window: str):

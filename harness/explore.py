@@ -759,8 +759,9 @@ def explore(session: Session) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
     options = hsettings(max_examples=100_000, stateful_step_count=STEPS_PER_SEQUENCE, deadline=None, database=None,
-                        phases=(Phase.generate, Phase.shrink) if session.shrink else (Phase.generate,), verbosity=Verbosity.quiet, print_blob=False,
-                        report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
+                        phases=(Phase.generate, Phase.shrink) if session.shrink else (Phase.generate,),
+                        verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False,
+                        suppress_health_check=list(HealthCheck))
     rounds = 0
     while True:
         before = set(session.failures)
@@ -783,7 +784,7 @@ def explore(session: Session) -> None:
         session.reported.update(r for k in new for r in k)
         session.limit = session.budget
         if session.first_only:
-            session.stopped = "the first failure is shrunk (--first)" if session.shrink else "the first failure is found (--first)"
+            session.stopped = f"the first failure is {'shrunk' if session.shrink else 'found'} (--first)"
             break
         if session.until & session.reported:
             session.stopped = f"a failure of {', '.join(sorted(session.until & session.reported))} is shrunk (--until)"

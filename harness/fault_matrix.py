@@ -111,8 +111,9 @@ def _run(fault: Fault | None, extra_env: dict[str, str] | None, requirements: tu
         selection = [fault.requirement] if fault else list(requirements)
         if fault is not None and fault.shown_by == "explore":
             # Shown only by a sequence of operations: the exploration's own results, read like a run's.
-            proc = subprocess.run([sys.executable, "-m", "harness", "explore", "--seed", "1", "--first", "--no-shrink"], cwd=PROJECT_ROOT,
-                                  env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+            # --no-shrink: a catch needs the violation, not the shortest sequence that shows it.
+            proc = subprocess.run([sys.executable, "-m", "harness", "explore", "--seed", "1", "--first", "--no-shrink"],
+                                  cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                                   stdin=subprocess.DEVNULL)
             junit_path = Path(tmp) / "explore" / "junit.xml"
             outcomes = junit.outcomes(junit_path) if junit_path.exists() else []

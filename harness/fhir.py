@@ -53,19 +53,16 @@ _MODELS_LOCK = threading.Lock()
 MAX_CACHED_MODELS = 50_000
 
 
-def digest(resource: dict) -> bytes:
-    """A key for a resource's JSON value: equal keys mean equal resources."""
-    return _digest(resource)
-
-
-def _digest(resource: dict) -> bytes:
+def digest(resource: dict) -> bytes | None:
+    """A key for a resource's JSON value: equal keys mean equal resources; None for what is not plain
+    JSON data, which is never cached."""
     # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
     # three times quicker than json.dumps: equal bytes mean equal resources. The bytes are the key
     # themselves (a few hundred each): hashing them down first cost more than the dictionary's own hash.
     try:
         return marshal.dumps(resource, 2)
-    except ValueError:  # not plain JSON data: never equal to anything cached
-        return repr(id(resource)).encode() + b"\0unmarshallable"
+    except ValueError:
+        return None
 
 
 def _model_class(rtype: str):
@@ -77,10 +74,12 @@ def _model_class(rtype: str):
 
 def _validated(resource: dict, model_class) -> Any:
     """The model of a resource, validated once per distinct JSON; ValidationError as the model raises it."""
-    key = _digest(resource)
-    model = _MODELS.get(key)
+    key = digest(resource)
+    model = _MODELS.get(key) if key is not None else None
     if model is None:
         model = model_class.model_validate(resource)
+        if key is None:
+            return model
         with _MODELS_LOCK:
             if len(_MODELS) >= MAX_CACHED_MODELS:
                 _MODELS.clear()

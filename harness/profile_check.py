@@ -155,7 +155,10 @@ def resource_violations(resource: dict, label: str | None = None,
     (UK_TIME) or the local relative reference rule (REFERENCES)."""
     if label is not None or not isinstance(resource, dict):
         return _resource_violations(resource, label, rules)
-    key = (fhir.digest(resource), tuple(rules))
+    content = fhir.digest(resource)
+    if content is None:
+        return _resource_violations(resource, None, rules)
+    key = (content, tuple(rules))
     found = _JUDGED.get(key)
     if found is None:
         found = tuple(_resource_violations(resource, None, rules))

@@ -103,7 +103,7 @@ def run(args: list[str], env: dict[str, str], cwd: Path, timeout_s: float) -> Co
     args = ["--assert=plain", *args]
     with tempfile.TemporaryDirectory(prefix="gpc-warm-") as tmp:
         out_path, err_path = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
-        process = _fork_server().Process(target=_child, args=(list(args), dict(env), str(cwd), out_path, err_path))
+        process = _fork_server().Process(target=_child, args=(args, dict(env), str(cwd), out_path, err_path))
         process.start()
         process.join(timeout_s)
         timed_out = process.is_alive()

@@ -70,4 +70,3 @@ def run_suite(tmp_path):
 def suite_environment():
     """suite_env(reports, **GPC_settings): the environment a child assurance run gets."""
     return suite_env
-

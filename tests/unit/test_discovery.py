@@ -1,15 +1,21 @@
-"""Test-data discovery from a searchset Bundle's raw JSON, and what is missing named for the skip."""
+"""Test-data discovery from a searchset Bundle's raw JSON, what is missing named for the skip, and the
+searches a day at a time that a booking's slots are chosen from."""
 
+import json
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
 from harness import discovery
+from harness import slot_search as ss
+from harness.client import GpConnectClient
 from harness.errors import MissingTestData
 from harness.gpconnect import DELIVERY_CHANNEL_URL, UK
-from harness.settings import PROJECT_ROOT
+from harness.settings import PROJECT_ROOT, load_settings
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
 
@@ -76,16 +82,19 @@ def test_what_is_missing_is_named():
         discovery.single(untyped, "2026-12-01")
 
 
-def test_missing_test_data_in_a_scenario_is_a_skip_saying_not_assured(tmp_path):
-    (tmp_path / "test_missing.py").write_text(
-        "from harness.errors import MissingTestData\n\n"
-        "def test_needs_data():\n    raise MissingTestData('no free slots offered 2026-12-01 to 2026-12-14')\n")
-    run = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-q", "-rs", "-p", "no:cacheprovider",
+def test_missing_test_data_in_a_scenario_is_a_skip_saying_not_assured_and_elsewhere_a_failure(tmp_path):
+    (tmp_path / "steps").mkdir()
+    code = ("from harness.errors import MissingTestData\n\n"
+            "def test_needs_data():\n    raise MissingTestData('no free slots offered 2026-12-01 to 2026-12-14')\n")
+    (tmp_path / "steps" / "test_missing.py").write_text(code)
+    (tmp_path / "test_elsewhere.py").write_text(code.replace("test_needs_data", "test_of_the_project"))
+    run = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-q", "-rfs", "-p", "no:cacheprovider",
                           "-p", "steps.common.appointment_steps", "--rootdir", str(tmp_path)],
                          cwd=tmp_path, env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": ""}, capture_output=True,
                          text=True, timeout=120)
-    assert "1 skipped" in run.stdout, run.stdout + run.stderr
+    assert "1 failed, 1 skipped" in run.stdout, run.stdout + run.stderr
     assert "not assured: no free slots offered 2026-12-01 to 2026-12-14" in run.stdout
+    assert "FAILED test_elsewhere.py::test_of_the_project" in run.stdout
 
 
 def test_a_workers_days_are_its_share_of_the_window():
@@ -98,14 +107,62 @@ def test_a_workers_days_are_its_share_of_the_window():
     assert all(d.toordinal() % 4 == w for w, share in enumerate(shares) for d in share)
 
 
-def test_each_kind_of_choice_is_searched_for_from_the_day_it_was_last_found_on():
-    days = [datetime(2026, 12, d).date() for d in (1, 2, 3, 4)]
-    order = discovery.DayOrder()
-    assert order.order("single", days) == days
-    order.found("single", days[2])
-    assert order.order("single", days) == [days[2], days[3], days[0], days[1]]
-    assert order.order("run of 2", days) == days
-    assert order.order("single", days[:2]) == days[:2]  # a day outside the window: from its start
+def _searching_client(offered, one_day_empty: bool = False):
+    """A client on a MockTransport answering each slot search with the slots of `offered` (day -> slot dicts)
+    that fall in its window (none for a one-day window with `one_day_empty`); the (start, end) of each search."""
+    seen = []
+
+    def handler(request: httpx.Request):
+        params = parse_qs(request.url.query.decode())
+        first, last = (date.fromisoformat(params[k][0][2:]) for k in ("start", "end"))
+        seen.append((first, last))
+        found = [r for day, rs in offered.items() if first <= day <= last and not (one_day_empty and first == last)
+                 for r in rs]
+        return httpx.Response(200, content=json.dumps(bundle(*found)).encode(),
+                              headers={"Content-Type": "application/fhir+json", "Cache-Control": "no-store"})
+
+    settings = load_settings({"GPC_ENV": "reference", "GPC_SEARCH_DAYS": "4"})
+    return GpConnectClient(settings, "https://provider.example/fhir", transport=httpx.MockTransport(handler)), \
+        settings, seen
+
+
+def _on(day: date, sid: str, minutes: int, **kw):
+    r = slot(sid, minutes, **kw)
+    start = datetime.combine(day, datetime.min.time(), UK) + timedelta(hours=9, minutes=minutes)
+    return {**r, "start": start.isoformat(), "end": (start + timedelta(minutes=10)).isoformat()}
+
+
+def _pair(slots, window):
+    return discovery.run_of(slots, 2, window)
+
+
+def test_a_choice_is_searched_for_a_day_at_a_time_from_the_day_it_was_last_found_on():
+    chooser = discovery.SlotChooser()
+    first = ss.default_window(load_settings({"GPC_ENV": "reference"})).start.date()
+    days = [first + timedelta(days=i) for i in range(4)]
+    offered = {days[0]: [_on(days[0], "a", 0)], days[2]: [_on(days[2], "b", 0), _on(days[2], "c", 10)]}
+    client, settings, seen = _searching_client(offered)
+    assert chooser.choose(client, settings, "single", discovery.single).id == "a"
+    assert seen == [(days[0], days[0])]
+    seen.clear()
+    assert [s.id for s in chooser.choose(client, settings, "pair", _pair)] == ["b", "c"]
+    assert seen == [(d, d) for d in days[:3]], "a day without the pair is passed over"
+    seen.clear()
+    chooser.choose(client, settings, "pair", _pair)
+    assert seen == [(days[2], days[2])], "from the day the pair was last found on"
+    assert chooser.order("single", days) == days and chooser.order("pair", days) == [*days[2:], *days[:2]]
+
+
+def test_a_choice_no_one_day_offers_is_looked_for_in_the_whole_window_then_named_missing():
+    chooser = discovery.SlotChooser()
+    first = ss.default_window(load_settings({"GPC_ENV": "reference"})).start.date()
+    days = [first + timedelta(days=i) for i in range(4)]
+    # A provider that answers a one-day window with nothing still serves a booking from the whole window.
+    client, settings, seen = _searching_client({days[1]: [_on(days[1], "a", 0)]}, one_day_empty=True)
+    assert chooser.choose(client, settings, "single", discovery.single).id == "a"
+    assert seen[-1] == (days[0], days[-1]) and len(seen) == 5
+    with pytest.raises(MissingTestData, match=rf"^no 2 adjacent free slots .* offered {days[0]} to {days[-1]}$"):
+        chooser.choose(client, settings, "pair", _pair)
 
 
 def test_several_slots_are_different_and_a_run_is_named_when_missing():
