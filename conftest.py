@@ -9,6 +9,7 @@ from pathlib import Path
 import allure
 import pytest
 
+from harness import gc_policy
 from harness.errors import Nonconformance
 from harness.junit import BROKEN, NONCONFORMANT
 from harness.requirements import catalogue
@@ -55,6 +56,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "req(id): the spec requirement a scenario verifies")
     config.addinivalue_line("markers", "writes: the scenario books, amends or cancels appointments")
     config._gpc_record = Record(started=now())
+    gc_policy.collect_less()
     # A run stopped with SIGTERM (a CI timeout) tears down like Ctrl-C, so its bookings are cancelled.
     signal.signal(signal.SIGTERM, _interrupt)
 
@@ -115,6 +117,10 @@ def pytest_collection_modifyitems(session, config, items):
         item.add_marker(guard)
         # Skipped when the scenario starts, not here, so that the report still lists it (see below).
         item.stash[_writes_refused] = not settings.allow_writes and item.get_closest_marker("writes") is not None
+
+
+def pytest_collection_finish(session):
+    gc_policy.freeze_what_is_loaded()
 
 
 def _wanted(config, option: str) -> set[str]:

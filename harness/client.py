@@ -14,7 +14,7 @@ import uuid
 from urllib.parse import unquote
 from dataclasses import dataclass, field
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 
 import httpx
 
@@ -65,6 +65,9 @@ class Exchange:
     shown_body: str | None = field(default=None, repr=False)  # the response body as evidence shows it, once made
     _json: Any = field(default=None, repr=False)
     _json_parsed: bool = field(default=False, repr=False)
+    # What is worked out from the answer (its STU3 models, its slots' keys), once per answer: shared with
+    # the answers reused from this one, never with any other copy.
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
         # Short on purpose: reports record step arguments with repr(), and a body can be megabytes.
@@ -78,8 +81,20 @@ class Exchange:
 
     def reuse(self) -> "Exchange":
         """A copy of this exchange standing for a request that was not sent again: same answer, its own
-        JSON parse (so no caller can change another's), marked as reused."""
-        return dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
+        JSON parse (so no caller can change another's), marked as reused. What is derived from the answer
+        (`derived`) is shared: nothing changes it."""
+        copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
+        copy._derived = self._derived
+        return copy
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once per answer: the answers reused from this one get the same value.
+        For values no caller changes (parsed models, frozen sets); an exception is raised again each time."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = make()
+            return value
 
     @property
     def request_line(self) -> str:
@@ -266,7 +281,9 @@ class GpConnectClient:
                 and claims is None and interaction.interaction_id in self._reuse):
             key = (interaction.interaction_id, path, tuple(params or ()))
             with self._lock:
-                earlier = self._answers.get(key)
+                earlier = self._answers.pop(key, None)
+                if earlier is not None:
+                    self._answers[key] = earlier  # the answers used last are the ones kept longest
             if earlier is not None:
                 exchange = earlier.reuse()
                 self._notify(exchange)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import marshal
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator
 
 from fhir.resources.STU3 import get_fhir_model_class
@@ -143,8 +144,29 @@ def parse(data: Any, where: str, expected_type: str | None = None):
         raise Nonconformance(_describe_errors(exc, data, where)) from None
 
 
+def answer_model(exchange, expected_type: str | None = None):
+    """An exchange's response body parsed with its STU3 model (as `parse`), once per answer: an answer
+    reused from an identical request shares it (harness.client.Exchange.derived)."""
+    return exchange.derived(("model", expected_type),
+                            lambda: parse(exchange.json(), exchange.short_request(), expected_type))
+
+
+def answer_index(exchange) -> "BundleIndex":
+    """The BundleIndex of an exchange's Bundle, once per answer; Nonconformance as `parse` raises it."""
+    return exchange.derived("bundle index", lambda: BundleIndex(answer_model(exchange, "Bundle")))
+
+
 def ref_key(reference: str | None) -> tuple[str, str] | None:
     """('Slot', '12') for 'Slot/12', '.../Slot/12' or '.../Slot/12/_history/3'; None if unusable."""
+    return _ref_key(reference) if type(reference) is str else _parts_key(reference)
+
+
+@lru_cache(maxsize=1 << 16)  # a search's thousands of slots reference a few dozen Schedules
+def _ref_key(reference: str) -> tuple[str, str] | None:
+    return _parts_key(reference)
+
+
+def _parts_key(reference) -> tuple[str, str] | None:
     if not reference or reference.startswith("#"):
         return None
     parts = reference.rstrip("/").split("/")

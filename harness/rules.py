@@ -66,7 +66,7 @@ class Observed:
         if not isinstance(self.body, dict) or self.body.get("resourceType") != "Bundle":
             return None
         try:
-            return fhir.BundleIndex(fhir.parse(self.body, self.exchange.short_request(), expected_type="Bundle"))
+            return fhir.answer_index(self.exchange)
         except Nonconformance:
             return None
 

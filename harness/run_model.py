@@ -115,6 +115,14 @@ def _codes(extensions: list[dict]) -> frozenset[str]:
                      if c.get("code"))
 
 
+def _schedule_seen(schedule: dict) -> tuple[str | None, frozenset[str], frozenset[str]]:
+    """A Schedule's schedule type (None when absent or blank), practitioner role codes and actors."""
+    category = (schedule.get("serviceCategory") or {}).get("text")
+    actors = frozenset(f"{k[0]}/{k[1]}" for k in (fhir.ref_key((a or {}).get("reference"))
+                                                   for a in schedule.get("actor") or []) if k)
+    return (category if (category or "").strip() else None), _codes(_ext(schedule, PRACTITIONER_ROLE_URL)), actors
+
+
 def _texts(concepts) -> tuple[str, ...]:
     return tuple(c.get("text") for c in concepts or [] if isinstance(c, dict) and (c.get("text") or "").strip())
 
@@ -170,21 +178,17 @@ class RunModel:
 
     def _searched(self, exchange, bundle: dict) -> list[Violation]:
         entries = [e.get("resource") or {} for e in bundle.get("entry") or [] if isinstance(e, dict)]
-        schedules = {r.get("id"): r for r in entries if r.get("resourceType") == "Schedule"}
+        # What a slot takes from its Schedule, worked out once per Schedule (a search holds thousands of slots).
+        schedules = {r.get("id"): _schedule_seen(r) for r in entries if r.get("resourceType") == "Schedule"}
         found: list[Violation] = []
         for r in entries:
             key = fhir.ref_key((r.get("schedule") or {}).get("reference")) if r.get("resourceType") == "Slot" else None
             if not key or not r.get("id") or key[1] not in schedules:
                 continue
-            schedule = schedules[key[1]]
-            category = (schedule.get("serviceCategory") or {}).get("text")
+            category, roles, actors = schedules[key[1]]
             channel = _ext(r, DELIVERY_CHANNEL_URL)
-            actors = {f"{k[0]}/{k[1]}" for k in (fhir.ref_key((a or {}).get("reference"))
-                                                 for a in schedule.get("actor") or []) if k}
-            seen = SlotSeen(
-                str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
-                category if (category or "").strip() else None, channel[0].get("valueCode") if channel else None,
-                _codes(_ext(schedule, PRACTITIONER_ROLE_URL)), frozenset(actors))
+            seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
+                            category, channel[0].get("valueCode") if channel else None, roles, actors)
             earlier = self.slots.get(seen.id)
             if earlier and earlier.slot_types and seen.slot_types and earlier.slot_types != seen.slot_types:
                 # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.

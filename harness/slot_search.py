@@ -7,7 +7,6 @@ the rule; none depends on resource order, ids, fullUrl or a Practitioner being o
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -179,7 +178,7 @@ class SlotSearch:
         bundle = parsed(ex, "Bundle", SEARCH_SLOTS.requirement)
         fail_if_any(bundle_type_violations(bundle.type, "searchset", "slot search", SEARCH_SLOTS.requirement),
                     self.where)
-        return fhir.BundleIndex(bundle)
+        return fhir.answer_index(ex)
 
     def require_searchset(self) -> fhir.BundleIndex:
         """The parsed Bundle; raises Nonconformance unless HTTP 200 with a searchset Bundle."""
@@ -329,21 +328,10 @@ def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
     return keys
 
 
-_KEYS: dict[int, tuple[weakref.ref, set]] = {}
-
-
-def offered_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
+def offered_keys(search_result: SlotSearch) -> frozenset[tuple[str, str, str]]:
     """slot_keys of a search, worked out once per answer: a reused answer (the client's, to an identical
     request) shares its original's."""
-    original = search_result.exchange.reused_from or search_result.exchange
-    hit = _KEYS.get(id(original))
-    if hit is not None and hit[0]() is original:
-        return hit[1]
-    keys = slot_keys(search_result)
-    if len(_KEYS) > 1000:
-        _KEYS.clear()
-    _KEYS[id(original)] = (weakref.ref(original), keys)
-    return keys
+    return search_result.exchange.derived("slot keys", lambda: frozenset(slot_keys(search_result)))
 
 
 def _slot_line(key: tuple[str, str, str]) -> str:

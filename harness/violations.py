@@ -139,4 +139,4 @@ def parsed(exchange: "Exchange", expected_type: str, requirements: Requirements)
     where = exchange.short_request()
     fail_if_any(media_type_violations(exchange), where)
     with breaking(requirements):
-        return fhir.parse(exchange.json(), where, expected_type=expected_type)
+        return fhir.answer_model(exchange, expected_type)

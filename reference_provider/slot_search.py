@@ -169,9 +169,8 @@ def search_text(store, query: SlotQuery, ods_code: str) -> str:
 
 def _found(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> tuple[list, list[dict]]:
     """The slot rows a search returns and the other resources of its Bundle, in order."""
-    rows = store.slots_between(query.start, query.end, overlapping=SLOT_OUTSIDE_WINDOW in faults)
-    if BUSY_SLOT_RETURNED not in faults:
-        rows = [r for r in rows if r["status"] == "free"]
+    rows = store.slots_between(query.start, query.end, overlapping=SLOT_OUTSIDE_WINDOW in faults,
+                               status=None if BUSY_SLOT_RETURNED in faults else "free")
     rows = [r for r in rows if matches_filter(r, query, faults)]
     if SEARCHFILTER_DROPS_OPEN_SLOTS in faults and (query.org_code or query.org_type):
         restricting = {r["schedule_id"] for r in rows if r["org_codes"] or r["org_types"]}

@@ -1,12 +1,13 @@
 """The reference provider's state in SQLite: slots, schedules and appointments.
 
-One connection per call, so the threadpool that serves requests never shares one. Writes that
-must be atomic (booking several slots) run inside BEGIN IMMEDIATE.
+One connection per serving thread, opened on its first call and kept, so threads never share one.
+Writes that must be atomic (booking several slots) run inside BEGIN IMMEDIATE.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -50,24 +51,24 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = path
+        self._local = threading.local()  # one connection per serving thread, opened once
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+        if not write:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            if write:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            else:
-                yield conn
-        finally:
-            conn.close()
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def initialise(self, today: date) -> None:
         with self.connect() as conn:
@@ -93,11 +94,12 @@ class Store:
         with self.connect() as conn:
             return {row["id"]: row for row in conn.execute("SELECT * FROM schedule")}
 
-    def slots_between(self, start: datetime, end: datetime, *, overlapping: bool = False) -> list[sqlite3.Row]:
-        """GP Connect bookable slots of any status lying fully inside [start, end] (or overlapping it)."""
-        if overlapping:
-            sql = "SELECT * FROM slot WHERE end_utc > ? AND start_utc < ? ORDER BY start_utc, schedule_id"
-        else:
-            sql = "SELECT * FROM slot WHERE start_utc >= ? AND end_utc <= ? ORDER BY start_utc, schedule_id"
+    def slots_between(self, start: datetime, end: datetime, *, overlapping: bool = False,
+                      status: str | None = None) -> list[sqlite3.Row]:
+        """GP Connect bookable slots lying fully inside [start, end] (or overlapping it), of any status or
+        of `status`."""
+        where = "end_utc > ? AND start_utc < ?" if overlapping else "start_utc >= ? AND end_utc <= ?"
+        sql = f"SELECT * FROM slot WHERE {where} AND bookable{' AND status = ?' if status else ''} " \
+              "ORDER BY start_utc, schedule_id"
         with self.connect() as conn:
-            return [r for r in conn.execute(sql, (utc_text(start), utc_text(end))) if r["bookable"]]
+            return conn.execute(sql, (utc_text(start), utc_text(end), *([status] if status else []))).fetchall()

@@ -1,5 +1,7 @@
 """Reusing answers: Find patient for the run, a slot search until the next write, nothing else."""
 
+import dataclasses
+
 import httpx
 
 from harness import client as client_module
@@ -101,3 +103,30 @@ def test_kept_answers_are_bounded_by_their_size_the_oldest_dropped_first(monkeyp
     assert len(seen) == 4, "the last two answers are kept"
     client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0])
     assert len(seen) == 5, "the oldest was dropped"
+
+
+def test_an_answer_used_again_is_kept_longer_than_one_sent_after_it(monkeypatch):
+    monkeypatch.setattr(client_module, "MAX_REUSABLE_CHARS", 120)
+    client, seen = make_client()
+    windows = [SEARCH[:1] + [("end", f"le2026-12-0{day}"), ("status", "free")] for day in (2, 3, 4)]
+    client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0])
+    client.send(ix.SEARCH_SLOTS, "Slot", params=windows[1])
+    assert client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0]).reused
+    client.send(ix.SEARCH_SLOTS, "Slot", params=windows[2])  # room for two answers: the least used last goes
+    assert client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0]).reused
+    assert not client.send(ix.SEARCH_SLOTS, "Slot", params=windows[1]).reused
+    assert len(seen) == 4
+
+
+def test_what_is_derived_from_an_answer_is_worked_out_once_and_shared_only_with_its_reuses():
+    client, _ = make_client()
+    first = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    again = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    made = []
+    value = first.derived("n", lambda: made.append(1) or first.json()["n"])
+    assert again.derived("n", lambda: made.append(1) or -1) == value == 1 and made == [1]
+    other = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH + [("searchFilter", "x|y")])
+    assert other.derived("n", lambda: other.json()["n"]) == 2
+    changed = dataclasses.replace(first, response_text='{"resourceType": "Bundle", "n": 9}', _json=None,
+                                  _json_parsed=False)
+    assert changed.derived("n", lambda: changed.json()["n"]) == 9, "a copy made otherwise derives afresh"
