@@ -56,14 +56,27 @@ MAX_CACHED_MODELS = 50_000
 
 def digest(resource: dict) -> bytes | None:
     """A key for a resource's JSON value: equal keys mean equal resources; None for what is not plain
-    JSON data, which is never cached."""
+    JSON data, which is never cached. The model parse and the profile check of an answer key the same
+    resources: the last ones keyed are remembered by identity (JSON parsed from an answer is never
+    changed in place; what builds a request from it copies it first)."""
+    hit = _RECENT.get(id(resource))
+    if hit is not None and hit[0] is resource:
+        return hit[1]
     # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
     # three times quicker than json.dumps: equal bytes mean equal resources. The bytes are the key
     # themselves (a few hundred each): hashing them down first cost more than the dictionary's own hash.
     try:
-        return marshal.dumps(resource, 2)
+        key = marshal.dumps(resource, 2)
     except ValueError:
-        return None
+        key = None
+    if len(_RECENT) >= MAX_RECENT:
+        _RECENT.clear()
+    _RECENT[id(resource)] = (resource, key)  # holding the resource keeps its id from being reused
+    return key
+
+
+_RECENT: dict[int, tuple[Any, bytes | None]] = {}
+MAX_RECENT = 20_000  # the resources of two or three of a large practice's 14-day searches
 
 
 def _model_class(rtype: str):
@@ -73,9 +86,10 @@ def _model_class(rtype: str):
         return None
 
 
-def _validated(resource: dict, model_class) -> Any:
-    """The model of a resource, validated once per distinct JSON; ValidationError as the model raises it."""
-    key = digest(resource)
+def _validated(resource: dict, model_class, key: bytes | None = None) -> Any:
+    """The model of a resource, validated once per distinct JSON (`key`, its digest by default);
+    ValidationError as the model raises it."""
+    key = key if key is not None else digest(resource)
     model = _MODELS.get(key) if key is not None else None
     if model is None:
         model = model_class.model_validate(resource)
@@ -103,6 +117,9 @@ def _entry_error(exc: ValidationError, resource: dict, index: int, where: str) -
     return f"{label} does not parse as FHIR STU3: {_path(loc)}: {first['msg']}{more} ({where})"
 
 
+ENTRY_OF_RESOURCE = b"E"  # marks an entry's key made from its resource's (a marshalled value never starts so)
+
+
 def _bundle_around_models(data: dict, where: str) -> dict:
     """The Bundle's JSON with each entry replaced by its validated BundleEntry model."""
     entries = data.get("entry")
@@ -119,8 +136,10 @@ def _bundle_around_models(data: dict, where: str) -> dict:
         if model_class is None:
             raise Nonconformance(f"{resource['resourceType']} {resource.get('id', '(no id)')} (entry[{i}]) has "
                                  f"unknown resourceType '{resource['resourceType']}' ({where})")
+        # An entry of nothing but its resource is keyed by the resource's digest, which the profile check shares.
+        resource_key = digest(resource) if len(entry) == 1 else None
         try:
-            out.append(_validated(entry, entry_class))
+            out.append(_validated(entry, entry_class, ENTRY_OF_RESOURCE + resource_key if resource_key else None))
         except ValidationError as exc:
             raise Nonconformance(_entry_error(exc, resource, i, where)) from None
     return {**data, "entry": out}

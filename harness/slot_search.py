@@ -56,7 +56,7 @@ class Window:
     def params(self) -> list[tuple[str, str]]:
         return [("start", "ge" + self._text(self.start)), ("end", "le" + self._text(self.end))]
 
-    @property
+    @cached_property
     def last_instant(self) -> datetime:
         return datetime.combine(self.end.date() + timedelta(days=1), time(0), UK) if self.date_only else self.end
 

@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS appointment_slot (
 """
 
 
+MAX_SELECTED = 16
+
+
 def utc_text(value: datetime) -> str:
     """Sortable UTC text, so SQLite compares instants correctly across GMT and BST."""
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -52,6 +55,11 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         self._local = threading.local()  # one connection per serving thread, opened once
+        # Slots selected since the last write, by query: the searches of one window with different
+        # searchFilters, includes or formats select the same rows.
+        self._version = 0
+        self._selected: dict[tuple, tuple[sqlite3.Row, ...]] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -64,11 +72,16 @@ class Store:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:  # once the write has ended (a fault may commit part of it): forget what was selected before
+            with self._lock:
+                self._version += 1
+                self._selected.clear()
 
     def initialise(self, today: date) -> None:
         with self.connect() as conn:
@@ -101,5 +114,15 @@ class Store:
         where = "end_utc > ? AND start_utc < ?" if overlapping else "start_utc >= ? AND end_utc <= ?"
         sql = f"SELECT * FROM slot WHERE {where} AND bookable{' AND status = ?' if status else ''} " \
               "ORDER BY start_utc, schedule_id"
-        with self.connect() as conn:
-            return conn.execute(sql, (utc_text(start), utc_text(end), *([status] if status else []))).fetchall()
+        args = (utc_text(start), utc_text(end), *([status] if status else []))
+        with self._lock:
+            version, hit = self._version, self._selected.get((sql, args))
+        if hit is None:
+            with self.connect() as conn:
+                hit = tuple(conn.execute(sql, args).fetchall())
+            with self._lock:
+                if version == self._version:
+                    while len(self._selected) >= MAX_SELECTED:
+                        self._selected.pop(next(iter(self._selected)))
+                    self._selected[(sql, args)] = hit
+        return list(hit)

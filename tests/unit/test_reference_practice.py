@@ -140,3 +140,25 @@ def test_a_search_without_faults_answered_as_text_is_the_same_bundle(tmp_path, s
     assert len(expected["entry"]) > 500
     for _ in range(2):  # built, then from the serialised slots
         assert json.loads(slot_search.search_text(store, query, "A99901")) == expected
+
+
+def test_slots_selected_again_are_the_same_until_a_write_even_one_that_fails_after_committing_part(tmp_path):
+    from datetime import datetime
+
+    from reference_provider.store import Store
+
+    store = Store(tmp_path / "practice.sqlite")
+    store.initialise(TODAY)
+    start = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), practice.UK)
+    end = start + timedelta(days=14)
+    free = store.slots_between(start, end, status="free")
+    assert store.slots_between(start, end, status="free") == free and len(free) > 100
+    with store.connect(write=True) as conn:
+        conn.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (free[0]["id"],))
+    assert free[0]["id"] not in {r["id"] for r in store.slots_between(start, end, status="free")}
+    with pytest.raises(RuntimeError), store.connect(write=True) as conn:
+        conn.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (free[1]["id"],))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        raise RuntimeError("refused after committing part of the write")
+    assert free[1]["id"] not in {r["id"] for r in store.slots_between(start, end, status="free")}
