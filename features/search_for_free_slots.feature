@@ -188,7 +188,7 @@ Feature: Search for free slots
 
   @req:SLOT-SEARCH-01 @req:SLOT-SCHEDREF-01 @req:FND-FMT-01 @req:FND-FMT-03
   Scenario Outline: A slot search sent as <content type> accepting <accept> with _format <format> is answered in FHIR JSON
-    When the consumer searches for free slots over the search window sending Content-Type <content type>, Accept <accept> and _format <format>
+    When the consumer searches for free slots over a day offering some, sending Content-Type <content type>, Accept <accept> and _format <format>
     Then the response is a searchset Bundle
     And the Bundle holds at least one Slot, each with its Schedule
 

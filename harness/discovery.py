@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from . import fhir
 from . import slot_search as ss
@@ -168,6 +168,9 @@ def worker_days(first: date, last: date, worker: int, workers: int) -> list[date
     return [d for d in days if _workers_day(d, worker, workers)]
 
 
+ANY_FREE_SLOT = "any free slot"
+
+
 class SlotChooser:
     """Test data for a booking from a fresh search just before it: one of the worker's days of the search
     window at a time, from the day that kind of choice was last made on (so a run's bookings fill a day
@@ -188,19 +191,42 @@ class SlotChooser:
                pick: Callable[[list[SlotInfo], str], T], worker: int = 0, workers: int = 1) -> T:
         """What `pick(slots, window)` picks from this worker's free slots; `pick` raises MissingTestData
         when the slots lack what it needs, and so does this when the whole window lacks it."""
+        for day, window, slots in self._searched(client, settings, kind, worker, workers):
+            try:
+                chosen = pick(slots, window.describe())
+            except MissingTestData:
+                if day is None:
+                    raise
+                continue
+            if day is not None:
+                self._last[kind] = day
+            return chosen
+        raise AssertionError("the whole window is always searched last")
+
+    def window_offering(self, client: GpConnectClient, settings: Settings, worker: int = 0,
+                        workers: int = 1) -> ss.Window:
+        """One of this worker's days of the search window on which a fresh search offers free slots (from
+        the day one was last found on), for a check that needs an answer with slots but not the whole
+        window's; the whole window if no one day offers any."""
+        for day, window, slots in self._searched(client, settings, ANY_FREE_SLOT, worker, workers):
+            if slots or day is None:
+                if day is not None:
+                    self._last[ANY_FREE_SLOT] = day
+                return window
+        raise AssertionError("the whole window is always searched last")
+
+    def _searched(self, client: GpConnectClient, settings: Settings, kind: str, worker: int,
+                  workers: int) -> Iterator[tuple[date | None, ss.Window, list[SlotInfo]]]:
+        """(day, window, the worker's free slots) of fresh searches of one day at a time, then (None, ...)
+        of the whole window."""
         whole = ss.default_window(settings)
         for day in self.order(kind, worker_days(whole.start.date(), whole.end.date(), worker, workers)):
             result = ss.search(client, settings, ss.Window.days(day, day))
             result.require_searchset()
-            try:
-                chosen = pick(free_slots(result.exchange.json()), result.window.describe())
-            except MissingTestData:
-                continue
-            self._last[kind] = day
-            return chosen
+            yield day, result.window, free_slots(result.exchange.json())
         result = ss.search(client, settings, whole)
         result.require_searchset()
-        return pick(for_worker(free_slots(result.exchange.json()), worker, workers), result.window.describe())
+        yield None, whole, for_worker(free_slots(result.exchange.json()), worker, workers)
 
 
 def require(found, what: str, window: str):

@@ -97,6 +97,9 @@ class Known:
         return datetime.fromisoformat(self.slots[0].start).astimezone(UK).date()
 
 
+MAX_MADE = 50_000
+
+
 def request_json(text: str | None) -> dict:
     """A request body as a JSON object, or {} when it is absent or not a JSON object."""
     try:
@@ -154,6 +157,8 @@ class RunModel:
         self.slots: dict[str, SlotSeen] = {}
         self.appointments: dict[str, Known] = {}
         self._lock = threading.Lock()
+        # Each distinct Slot seen with its Schedule's details, made once: searches repeat thousands of them.
+        self._made: dict[tuple, SlotSeen] = {}
 
     def observe(self, exchange) -> list[Violation]:
         if exchange.status is None or exchange.reused:
@@ -185,10 +190,18 @@ class RunModel:
             key = fhir.ref_key((r.get("schedule") or {}).get("reference")) if r.get("resourceType") == "Slot" else None
             if not key or not r.get("id") or key[1] not in schedules:
                 continue
-            category, roles, actors = schedules[key[1]]
-            channel = _ext(r, DELIVERY_CHANNEL_URL)
-            seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
-                            category, channel[0].get("valueCode") if channel else None, roles, actors)
+            content = fhir.digest(r)
+            made = (content, key[1], schedules[key[1]]) if content is not None else None
+            seen = self._made.get(made) if made else None
+            if seen is None:
+                category, roles, actors = schedules[key[1]]
+                channel = _ext(r, DELIVERY_CHANNEL_URL)
+                seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
+                                category, channel[0].get("valueCode") if channel else None, roles, actors)
+                if made:
+                    if len(self._made) >= MAX_MADE:
+                        self._made.clear()
+                    self._made[made] = seen
             earlier = self.slots.get(seen.id)
             if earlier and earlier.slot_types and seen.slot_types and earlier.slot_types != seen.slot_types:
                 # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.

@@ -131,6 +131,8 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
 
 def matches_filter(row, query: SlotQuery, faults: frozenset[str] = frozenset()) -> bool:
     """The slot availability matching table (digest 2.1)."""
+    if not row["org_codes"] and not row["org_types"]:
+        return True  # open to every consumer: most slots
     codes = [c for c in row["org_codes"].split(",") if c]
     types = [t for t in row["org_types"].split(",") if t]
     code_ok = not codes or (query.org_code is not None and query.org_code in codes)

@@ -15,7 +15,7 @@ from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.refusals import refusal_rule
 from harness.violations import fail_if_any, success_violations
-from steps.common.appointment_steps import book_one, choose_free
+from steps.common.appointment_steps import book_one, choose_free, window_offering
 
 scenarios("foundations.feature")
 
@@ -45,7 +45,9 @@ def valid_request(gp_connect, settings, ledger, patient_id, interaction):
     if interaction in WRITES:
         _require_writes(settings, interaction)
     if interaction == "search for free slots":
-        return fnd.Prepared(ix.SEARCH_SLOTS, "Slot", params=ss.search_params(settings, ss.default_window(settings)))
+        # What is checked is how the request is answered: a day of the window that offers slots is enough.
+        window = window_offering(gp_connect, settings)
+        return fnd.Prepared(ix.SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
     if interaction == "retrieve a patient's appointments":
         return fnd.Prepared(ix.RETRIEVE_APPOINTMENTS, f"Patient/{patient_id}/Appointment",
                             params=[("start", f"ge{today}"), ("start", f"le{today + timedelta(days=7)}")])

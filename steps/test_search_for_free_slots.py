@@ -12,6 +12,7 @@ from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
 from harness.profile_check import resources_in
 from harness.violations import fail_if_any, status_violations
+from steps.common.appointment_steps import window_offering
 
 scenarios("search_for_free_slots.feature")
 
@@ -208,10 +209,10 @@ def managing_organizations_read_back(gp_connect, slot_search):
     fail_if_any(ss.managing_organizations_read_back(gp_connect, resources_in(result.exchange.json())), result.where)
 
 
-@when(parsers.re(r"the consumer searches for free slots over the search window sending Content-Type (?P<content>\S+), "
+@when(parsers.re(r"the consumer searches for free slots over a day offering some, sending Content-Type (?P<content>\S+), "
                  r"Accept (?P<accept>\S+) and _format (?P<fmt>\S+)"), target_fixture="slot_search")
 def search_with_formats(gp_connect, settings, content, accept, fmt):
-    window = ss.default_window(settings)
+    window = window_offering(gp_connect, settings)  # what is checked is the format, of an answer with slots
     params = ss.search_params(settings, window) + ([("_format", fmt)] if fmt != "none" else [])
     exchange = gp_connect.send(SEARCH_SLOTS, "Slot", params=params, headers={"Content-Type": content, "Accept": accept})
     return ss.SlotSearch(exchange, window)

@@ -52,6 +52,12 @@ def choose_free(gp_connect, settings, kind: str, pick: Callable[[list[discovery.
     return CHOOSER.choose(gp_connect, settings, kind, pick, *worker_share())
 
 
+def window_offering(gp_connect, settings) -> ss.Window:
+    """One of this worker's days of the search window on which a fresh search offers free slots
+    (SlotChooser.window_offering)."""
+    return CHOOSER.window_offering(gp_connect, settings, *worker_share())
+
+
 @pytest.fixture(scope="session")
 def ledger(settings, provider_base_url, gp_connect):
     """The booking ledger; what earlier runs left is cleaned first, and what this one made at the end."""

@@ -171,3 +171,17 @@ def test_several_slots_are_different_and_a_run_is_named_when_missing():
     assert len({s.id for s in chosen}) == 3
     with pytest.raises(MissingTestData, match="no 4 adjacent free slots sharing schedule"):
         discovery.run_of(slots, 4, "w")
+
+
+def test_a_window_offering_free_slots_is_the_first_day_found_with_some_then_remembered_else_the_whole_window():
+    chooser = discovery.SlotChooser()
+    first = ss.default_window(load_settings({"GPC_ENV": "reference"})).start.date()
+    days = [first + timedelta(days=i) for i in range(4)]
+    client, settings, seen = _searching_client({days[1]: [_on(days[1], "a", 0)]})
+    assert chooser.window_offering(client, settings) == ss.Window.days(days[1], days[1])
+    assert seen == [(days[0], days[0]), (days[1], days[1])], "a day without free slots is passed over"
+    seen.clear()
+    assert chooser.window_offering(client, settings) == ss.Window.days(days[1], days[1])
+    assert seen == [(days[1], days[1])], "from the day free slots were last found on"
+    client, settings, seen = _searching_client({days[1]: [_on(days[1], "a", 0)]}, one_day_empty=True)
+    assert discovery.SlotChooser().window_offering(client, settings) == ss.default_window(settings)
