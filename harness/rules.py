@@ -84,7 +84,8 @@ class Rule:
     requirements: tuple[str, ...]
     interactions: tuple[str, ...]  # interaction names; () for every interaction
     when: str  # SUCCESS (2xx), REFUSAL (4xx and 5xx) or ANY (redirects and the like included)
-    check: Callable[[Observed], list[Violation]]
+    check: Callable[[Any], list[Violation]]  # of the Observed exchange; of one returned resource if `each`
+    each: bool = False  # judges each returned resource alone: once per distinct resource in a run
 
     def applies(self, exchange) -> bool:
         if exchange.status is None or (self.interactions and exchange.interaction not in self.interactions):
@@ -97,14 +98,16 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(name: str, requirements: str | tuple[str, ...], interactions: tuple[str, ...] = (), when: str = SUCCESS):
-    """Register the decorated check as a rule on every exchange it applies to."""
+def rule(name: str, requirements: str | tuple[str, ...], interactions: tuple[str, ...] = (), when: str = SUCCESS,
+         each: bool = False):
+    """Register the decorated check as a rule on every exchange it applies to. With `each`, the check
+    takes one returned resource (its JSON) and its verdict depends on nothing else."""
     reqs = (requirements,) if isinstance(requirements, str) else tuple(requirements)
 
-    def register(check: Callable[[Observed], list[Violation]]) -> Callable[[Observed], list[Violation]]:
+    def register(check: Callable[[Any], list[Violation]]) -> Callable[[Any], list[Violation]]:
         if any(r.name == name for r in RULES):
             raise ValueError(f"rule '{name}' is registered twice")
-        RULES.append(Rule(name, reqs, tuple(interactions), when, check))
+        RULES.append(Rule(name, reqs, tuple(interactions), when, check, each))
         return check
 
     return register
@@ -113,7 +116,32 @@ def rule(name: str, requirements: str | tuple[str, ...], interactions: tuple[str
 def check(exchange, settings: Settings) -> list[Violation]:
     """Every registered rule that applies to this exchange."""
     seen = Observed(exchange, settings)
-    return [v for r in RULES if r.applies(exchange) for v in r.check(seen)]
+    applying = [r for r in RULES if r.applies(exchange)]
+    found = [v for r in applying if not r.each for v in r.check(seen)]
+    each = tuple(r for r in applying if r.each)
+    return found + _each_resource(seen.resources, each) if each else found
+
+
+# The verdicts of the `each` rules on a resource, by its JSON and the rules: a large practice's searches
+# return the same thousands of slots again and again.
+_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
+MAX_JUDGED = 100_000
+
+
+def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violation]:
+    names = tuple(r.name for r in each)
+    found: list[Violation] = []
+    for resource in resources:
+        content = fhir.digest(resource)
+        verdict = _JUDGED.get((content, names)) if content is not None else None
+        if verdict is None:
+            verdict = tuple(v for r in each for v in r.check(resource))
+            if content is not None:
+                if len(_JUDGED) >= MAX_JUDGED:
+                    _JUDGED.clear()
+                _JUDGED[(content, names)] = verdict
+        found += verdict
+    return found
 
 
 # ---------------------------------------------------------------- every response
@@ -146,20 +174,20 @@ def _(seen: Observed) -> list[Violation]:
     return refusals.outcome_violations(body, seen.exchange.status)
 
 
-@rule("meta.profile and meta.versionId on every returned resource", "FND-META-01", NOT_METADATA)
-def _(seen: Observed) -> list[Violation]:
-    return [v for resource in seen.resources for v in meta_violations(resource)]
+@rule("meta.profile and meta.versionId on every returned resource", "FND-META-01", NOT_METADATA, each=True)
+def _(resource: dict) -> list[Violation]:
+    return meta_violations(resource)
 
 
-@rule("meta.profile holds only the resource's GP Connect profile", "FND-META-02", NOT_METADATA)
-def _(seen: Observed) -> list[Violation]:
-    return [v for resource in seen.resources for v in single_profile_violations(resource)]
+@rule("meta.profile holds only the resource's GP Connect profile", "FND-META-02", NOT_METADATA, each=True)
+def _(resource: dict) -> list[Violation]:
+    return single_profile_violations(resource)
 
 
 @rule("every returned resource meets its GP Connect profile, UK times and local references",
-      ("FND-PROFILE-01", "FND-TIME-01", "FND-REF-01"), NOT_METADATA)
-def _(seen: Observed) -> list[Violation]:
-    return [v for resource in seen.resources for v in resource_violations(resource)]
+      ("FND-PROFILE-01", "FND-TIME-01", "FND-REF-01"), NOT_METADATA, each=True)
+def _(resource: dict) -> list[Violation]:
+    return resource_violations(resource)
 
 
 # ---------------------------------------------------------------- search for free slots
@@ -253,39 +281,39 @@ def _(seen: Observed) -> list[Violation]:
     return slot_search.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
-@rule("every returned Schedule references its Location", "SLOT-SCHEDLOC-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.schedule_location_violations(seen.resources)
+@rule("every returned Schedule references its Location", "SLOT-SCHEDLOC-01", SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.schedule_location_violations([resource])
 
 
-@rule("every resource of a slot search has its id", "SLOT-ID-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.missing_ids(seen.resources)
+@rule("every resource of a slot search has its id", "SLOT-ID-01", SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.missing_ids([resource])
 
 
-@rule("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.identifier_count_violations(seen.resources)
+@rule("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01", SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.identifier_count_violations([resource])
 
 
-@rule("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.schedule_role_violations(seen.resources)
+@rule("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01", SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.schedule_role_violations([resource])
 
 
-@rule("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"), SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.practitioner_violations(seen.resources)
+@rule("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"), SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.practitioner_violations([resource])
 
 
-@rule("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"), SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.location_violations(seen.resources)
+@rule("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"), SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.location_violations([resource])
 
 
-@rule("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"), SEARCH)
-def _(seen: Observed) -> list[Violation]:
-    return slot_search.organization_content_violations(seen.resources)
+@rule("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"), SEARCH, each=True)
+def _(resource: dict) -> list[Violation]:
+    return slot_search.organization_content_violations([resource])
 
 
 # ---------------------------------------------------------------- appointments, wherever they are returned

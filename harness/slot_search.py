@@ -323,9 +323,20 @@ def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
     """Identity of each slot independent of id formatting: schedule, start and end instants."""
     keys = set()
     for s in search_result.slots:
-        sched = fhir.ref_key(s.schedule.reference) if s.schedule else None
-        keys.add((sched[1] if sched else "", s.start.isoformat(), s.end.isoformat()))
+        # A Slot's model is shared by every answer carrying the same JSON (harness/fhir.py): its key is made once.
+        hit = _SLOT_KEY.get(id(s))
+        if hit is None or hit[0] is not s:
+            sched = fhir.ref_key(s.schedule.reference) if s.schedule else None
+            hit = (s, (sched[1] if sched else "", s.start.isoformat(), s.end.isoformat()))
+            if len(_SLOT_KEY) >= MAX_SLOT_KEYS:
+                _SLOT_KEY.clear()
+            _SLOT_KEY[id(s)] = hit  # holding the model keeps its id from being reused
+        keys.add(hit[1])
     return keys
+
+
+_SLOT_KEY: dict[int, tuple] = {}
+MAX_SLOT_KEYS = 50_000
 
 
 def offered_keys(search_result: SlotSearch) -> frozenset[tuple[str, str, str]]:

@@ -2,6 +2,7 @@
 exact wording when broken, silence when kept, and a registry whose every requirement is catalogued."""
 
 import csv
+import dataclasses
 
 import pytest
 
@@ -274,3 +275,18 @@ def test_a_location_without_address_is_named_on_a_search(judge):
     del bare["address"]
     assert search(judge, bundle(slot(), schedule(), bare, practitioner(), organization()), "SLOT-LOC-01") == [
         "Location 2 has no address"]
+
+
+
+def test_a_rule_on_each_resource_judges_a_resource_seen_again_once_and_names_it_on_every_answer(judge, monkeypatch):
+    judged = []
+    counted = [dataclasses.replace(r, check=lambda res, check=r.check: judged.append(res.get("id")) or check(res))
+               if r.each and "SLOT-IDENT-01" in r.requirements else r for r in rules.RULES]
+    monkeypatch.setattr(rules, "RULES", counted)
+    monkeypatch.setattr(rules, "_JUDGED", {})
+    twice = slot("8", identifier=[{"system": "a", "value": "1"}, {"system": "b", "value": "2"}])
+    for other in ("9", "10"):
+        found = search(judge, complete(slot(other), twice), "SLOT-IDENT-01")
+        assert found == ["Slot 8 has 2 identifiers, at most one expected"], "named on every answer"
+    assert judged.count("8") == 1, "the same Slot is judged once"
+    assert judged.count("9") == judged.count("10") == 1
