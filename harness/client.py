@@ -18,7 +18,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Sequenc
 
 import httpx
 
-from . import jwt_token, tls
+from . import json_entries, jwt_token, tls
 from .errors import HarnessError, Nonconformance
 from .interactions import FIND_PATIENT, READ_OF_TYPE, SEARCH_SLOTS, Interaction
 from .settings import Settings
@@ -81,8 +81,8 @@ class Exchange:
 
     def reuse(self) -> "Exchange":
         """A copy of this exchange standing for a request that was not sent again: same answer, its own
-        JSON parse (so no caller can change another's), marked as reused. What is derived from the answer
-        (`derived`) is shared: nothing changes it."""
+        JSON parse (a large Bundle's entries shared, see json_entries), marked as reused. What is derived
+        from the answer (`derived`) is shared: nothing changes it."""
         copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
         copy._derived = self._derived
         return copy
@@ -122,7 +122,7 @@ class Exchange:
                 raise Nonconformance(f"HTTP {self.status} response is {ctype or 'without a Content-Type'}, not "
                                      f"application/fhir+json; starts {snippet!r} ({self.short_request()})")
             try:
-                self._json = json.loads(self.response_text)
+                self._json = json_entries.loads(self.response_text)
             except ValueError as exc:
                 snippet = self.response_text[:80].replace("\n", " ")
                 raise Nonconformance(
