@@ -38,9 +38,9 @@ RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.
                              # an appointment's participants (and a Location's organisation) do not change with bookings
                              **{i.interaction_id: FOR_RUN for i in READ_OF_TYPE.values()}}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-MAX_REUSABLE = 16
-# Kept answers hold their parsed JSON too (about four times the text): bound them by size as well, so a
-# practice whose every slot search is megabytes keeps about ten (some 200 MB), not sixteen.
+MAX_REUSABLE = 64
+# Kept answers hold their parsed JSON too: bound them by size as well, so that a practice whose every slot
+# search is megabytes keeps about ten of those (beside the small answers, which cost little to keep).
 MAX_REUSABLE_CHARS = 40 * 2**20
 
 
@@ -347,10 +347,14 @@ class GpConnectClient:
                 return
             self._answers.pop(key, None)
             self._answers[key] = exchange
-            while len(self._answers) > 1 and (
-                    len(self._answers) > MAX_REUSABLE
-                    or sum(len(e.response_text) for e in self._answers.values()) > MAX_REUSABLE_CHARS):
+            while len(self._answers) > MAX_REUSABLE:
                 self._answers.pop(next(iter(self._answers)))
+            while (len(self._answers) > 1
+                   and sum(len(e.response_text) for e in self._answers.values()) > MAX_REUSABLE_CHARS):
+                # The least recently used large answer goes: a small one (Find patient, a read) frees little.
+                large = (k for k, e in self._answers.items()
+                         if len(e.response_text) > MAX_REUSABLE_CHARS // MAX_REUSABLE)
+                self._answers.pop(next(large, next(iter(self._answers))))
 
     def _read_body(self, response: httpx.Response, deadline: float) -> str:
         """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""

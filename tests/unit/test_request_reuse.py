@@ -130,3 +130,27 @@ def test_what_is_derived_from_an_answer_is_worked_out_once_and_shared_only_with_
     changed = dataclasses.replace(first, response_text='{"resourceType": "Bundle", "n": 9}', _json=None,
                                   _json_parsed=False)
     assert changed.derived("n", lambda: changed.json()["n"]) == 9, "a copy made otherwise derives afresh"
+
+
+
+def test_a_small_answer_is_kept_while_large_ones_make_room_for_each_other(monkeypatch):
+    monkeypatch.setattr(client_module, "MAX_REUSABLE_CHARS", 1000)
+    monkeypatch.setattr(client_module, "MAX_REUSABLE", 10)  # an answer over 1000 // 10 characters is large
+    seen = []
+
+    def handler(request: httpx.Request):
+        seen.append(request)
+        padding = "x" * 400 if request.url.path.endswith("/Slot") else ""
+        return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset", "p": padding},
+                              headers={"Content-Type": "application/fhir+json;charset=utf-8"})
+
+    client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), ROOT, transport=httpx.MockTransport(handler),
+                             reuse=RUN_REUSE)
+    patient = [("identifier", "https://fhir.nhs.uk/Id/nhs-number|9000000009")]
+    client.send(ix.FIND_PATIENT, "Patient", params=patient)
+    windows = [SEARCH + [("searchFilter", f"x|{n}")] for n in range(3)]
+    for params in windows:  # room for two of them beside the small answer
+        client.send(ix.SEARCH_SLOTS, "Slot", params=params)
+    assert client.send(ix.FIND_PATIENT, "Patient", params=patient).reused, "the small answer stays"
+    assert client.send(ix.SEARCH_SLOTS, "Slot", params=windows[2]).reused
+    assert not client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0]).reused, "the least recently used large one went"
