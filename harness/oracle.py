@@ -4,11 +4,13 @@ applies (harness/rules.py) and by the model of what the run did (harness/run_mod
 It listens to the GP Connect client. What an exchange shows wrong waits, with the request that
 showed it, until the step that made the exchange ends; then that step's scenario fails with all of
 it, each violation naming its requirement. A violation of advisory requirements only fails just the
-scenarios tagged with one of them.
+scenarios tagged with one of them. A large answer the rules judged before (the same request and
+the same answer, sent again after a write that did not change it) is not judged by them again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ class Oracle:
         self.figures = Figures()
         self._pending: list[tuple[str, Violation]] = []
         self._judged: dict[int, tuple[weakref.ref, list[Violation]]] = {}
+        self._by_answer: dict[tuple, tuple[Violation, ...]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -48,7 +51,7 @@ class Oracle:
         judged = self._judged.get(id(original))
         verdict = judged[1] if judged is not None and judged[0]() is original else None
         if verdict is None:
-            verdict = rules.check(original, self.settings) + self.model.observe(original)
+            verdict = self._rules_verdict(original) + self.model.observe(original)
             self._judged[id(original)] = (weakref.ref(original), verdict)
             with self._lock:
                 self.figures.exchanges += 1
@@ -56,6 +59,22 @@ class Oracle:
             with self._lock:
                 self.figures.violations += len(verdict)
                 self._pending += [(exchange.short_request(), v) for v in verdict]
+
+    def _rules_verdict(self, exchange) -> list[Violation]:
+        """rules.check, once per distinct large answer: a request sent again after a write that did not change
+        its answer (a search of a day the write did not touch) gets the same answer, and the same verdict."""
+        key = same_answer_key(exchange)
+        if key is None:
+            return rules.check(exchange, self.settings)
+        with self._lock:
+            hit = self._by_answer.get(key)
+        if hit is None:
+            hit = tuple(rules.check(exchange, self.settings))
+            with self._lock:
+                while len(self._by_answer) >= MAX_ANSWERS_JUDGED:
+                    self._by_answer.pop(next(iter(self._by_answer)))
+                self._by_answer[key] = hit
+        return list(hit)
 
     def take(self, tagged: Iterable[str] | None = None) -> Nonconformance | None:
         """The failure for what the exchanges since the last call showed wrong, or None. Given the
@@ -79,6 +98,22 @@ class Oracle:
     def discard(self) -> None:
         with self._lock:
             self._pending = []
+
+
+# A large answer (a slot search) is judged by the rules once per distinct exchange as the rules read it.
+SAME_ANSWER_FROM_CHARS = 64 * 1024
+MAX_ANSWERS_JUDGED = 256
+
+
+def same_answer_key(exchange) -> tuple | None:
+    """What the rules read of an exchange (the request and the answer, every response header but Date), with
+    the answer's text as its digest; None for a small answer or a transport failure."""
+    if exchange.error is not None or len(exchange.response_text) < SAME_ANSWER_FROM_CHARS:
+        return None
+    headers = tuple(sorted((k.lower(), v) for k, v in exchange.response_headers.items() if k.lower() != "date"))
+    text = hashlib.blake2b(exchange.response_text.encode("utf-8", errors="surrogatepass"), digest_size=20).digest()
+    return (exchange.interaction, exchange.method, exchange.base_url, exchange.url, exchange.request_body,
+            exchange.status, headers, text)
 
 
 def _stands(found: Violation, tagged: set[str]) -> bool:

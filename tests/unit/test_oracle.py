@@ -53,3 +53,24 @@ def test_the_same_exchange_is_judged_once():
     oracle(exchange)
     assert oracle.figures.exchanges == 1 and not oracle.model.slots
 
+
+
+def test_an_identical_large_answer_is_judged_by_the_rules_once_and_its_violations_stand_each_time(monkeypatch):
+    from harness import oracle as oracle_module
+    from harness import rules
+
+    checked = []
+    original = rules.check
+    monkeypatch.setattr(oracle_module.rules, "check", lambda ex, s: checked.append(ex) or original(ex, s))
+    monkeypatch.setattr(oracle_module, "SAME_ANSWER_FROM_CHARS", 100)
+    oracle = Oracle(load_settings({"GPC_ENV": "reference"}))
+    first, again, other = search_exchange(), search_exchange(), search_exchange()
+    for exchange in (first, again, other):
+        exchange.response_text = exchange.response_text.replace('"GP Appointment"', '" "')  # no slot type
+    other.response_headers = {**other.response_headers, "Cache-Control": "private"}
+    for exchange in (first, again, other):
+        oracle(exchange)
+    assert checked == [first, other], "the same answer to the same request is judged by the rules once"
+    assert oracle.figures.exchanges == 3, "each exchange still reaches the run model"
+    failures = [v for _, v in oracle.take_violations() if "SLOT-TYPE-01" in v.requirements]
+    assert len(failures) == 3, "the violation stands for every exchange that showed it"
