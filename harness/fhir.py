@@ -221,6 +221,10 @@ class BundleIndex:
     def of_type(self, wanted: str) -> list:
         return list(self._by_type.get(wanted, ()))
 
+    def other_than(self, unwanted: str) -> list:
+        """The resources of every other type, grouped by type in the order each type first appears."""
+        return [r for kind, found in self._by_type.items() if kind != unwanted for r in found]
+
     def resolve(self, reference: str | None):
         key = ref_key(reference)
         return self._by_key.get(key) if key else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -244,18 +244,21 @@ def non_free_slots(slots) -> list[Violation]:
 
 
 def slots_outside(slots, window: Window) -> list[Violation]:
+    first, last = window.start.astimezone(timezone.utc), window.last_instant.astimezone(timezone.utc)
     return [violation("SLOT-WINDOW-01", f"Slot {s.id}", "Slot.start, Slot.end", window.describe(),
                       f"{s.start.isoformat()} to {s.end.isoformat()}",
                       f"Slot {s.id} runs {s.start.isoformat()} to {s.end.isoformat()}, outside {window.describe()}")
-            for s in slots if not window.holds(s.start, s.end)]
+            for s in slots if not (first <= s.start and s.end <= last)]
 
 
 def missing_schedules(index: fhir.BundleIndex) -> list[Violation]:
     """Every returned Slot's Schedule is in the Bundle (SLOT-SCHEDREF-01)."""
-    found = []
+    found, resolved = [], {}
     for slot in index.of_type("Slot"):
         ref = slot.schedule.reference if slot.schedule else None
-        if index.resolve(ref) is None:
+        if ref not in resolved:  # thousands of slots reference a few dozen Schedules
+            resolved[ref] = index.resolve(ref) is not None
+        if not resolved[ref]:
             found.append(violation("SLOT-SCHEDREF-01", f"Slot {slot.id}", "Slot.schedule.reference",
                                    "a Schedule in the Bundle", ref or "none",
                                    f"Slot {slot.id} references {ref or 'no Schedule'}, which is not in the Bundle"))
@@ -268,11 +271,8 @@ def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> l
     The practice's own Organization is allowed without a Location leading to it: the spec's known
     issue makes providers return it with every slot, with or without its _include.
     """
-    wanted: set[tuple[str, str]] = set()
-    for slot in index.of_type("Slot"):
-        key = fhir.ref_key(slot.schedule.reference if slot.schedule else None)
-        if key:
-            wanted.add(key)
+    references = {slot.schedule.reference if slot.schedule else None for slot in index.of_type("Slot")}
+    wanted: set[tuple[str, str]] = {key for key in map(fhir.ref_key, references) if key}
     schedules = [s for s in index.of_type("Schedule") if ("Schedule", s.id) in wanted]
     for schedule in schedules:
         for actor in schedule.actor or []:
@@ -285,8 +285,8 @@ def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> l
             if key:
                 wanted.add(key)
     found = []
-    for res in index:
-        if rtype(res) == "Slot" or (rtype(res), res.id) in wanted:
+    for res in index.other_than("Slot"):
+        if (rtype(res), res.id) in wanted:
             continue
         if rtype(res) == "Organization" and provider_ods_code in ods_codes(res):
             continue
@@ -440,7 +440,8 @@ def schedule_location_violations(resources: list[dict]) -> list[Violation]:
 
 def included_actor_violations(resources: list[dict], includes) -> list[Violation]:
     """With an actor's _include:recurse sent, every such actor of a returned Schedule is in the Bundle (SLOT-INCLUDE-03)."""
-    present = {(r.get("resourceType"), str(r.get("id"))) for r in resources if isinstance(r, dict)}
+    present = {(r.get("resourceType"), str(r.get("id"))) for r in resources
+               if isinstance(r, dict) and r.get("resourceType") != "Slot"}  # actors are never Slots
     found = []
     for rtype_, include in ACTOR_INCLUDES.items():
         if include not in includes:
