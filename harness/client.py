@@ -7,6 +7,7 @@ redacted in every Exchange, and client certificate and key are held by httpx as 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import threading
 import time
@@ -96,6 +97,10 @@ class Exchange:
             value = self._derived[key] = make()
             return value
 
+    def body_digest(self) -> str:
+        """text_digest of the response body, worked out once per answer."""
+        return self.derived("body digest", lambda: text_digest(self.response_text))
+
     @property
     def request_line(self) -> str:
         return f"{self.method} {self.url}"
@@ -168,6 +173,11 @@ def _pretty(text: str) -> str:
         return pretty_json(json.loads(text))
     except ValueError:
         return text
+
+
+def text_digest(text: str) -> str:
+    """A short digest of a text (blake2b): equal digests mean equal texts."""
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=10).hexdigest()
 
 
 def pretty_json(value: Any, width: int = 120, indent: str = "") -> str:

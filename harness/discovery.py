@@ -80,22 +80,16 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
         if not key or not r.get("start") or not r.get("end"):
             continue
         schedule = schedules.get(key[1])
-        # A large Bundle's entries seen before are the objects read before (harness/json_entries.py).
-        made = _MADE.get((id(r), id(schedule)))
-        if made is None or made[0] is not r or made[1] is not schedule:
-            made = (r, schedule, SlotInfo(
-                id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]),
-                end=datetime.fromisoformat(r["end"]), channel=_channel(r), slot_type=_slot_type(r), raw=r,
-                schedule_raw=schedule))
-            if len(_MADE) >= MAX_MADE:
-                _MADE.clear()
-            _MADE[(id(r), id(schedule))] = made  # holding both keeps their ids from being reused
-        slots.append(made[2])
+        slots.append(_MADE.get(r, lambda slot: SlotInfo(
+            id=slot["id"], schedule=key[1], start=datetime.fromisoformat(slot["start"]),
+            end=datetime.fromisoformat(slot["end"]), channel=_channel(slot), slot_type=_slot_type(slot), raw=slot,
+            schedule_raw=schedule), still=lambda info: info.schedule_raw is schedule))
     return sorted(slots, key=lambda s: (s.start, s.schedule, s.id))
 
 
-_MADE: dict[tuple[int, int], tuple[dict, dict | None, SlotInfo]] = {}
-MAX_MADE = 20_000
+# A large Bundle's entries seen before are the objects read before (harness/json_entries.py): a Slot seen
+# with the same Schedule is made once.
+_MADE = fhir.ByIdentity(20_000)
 
 
 def _bookable(slot: SlotInfo) -> bool:

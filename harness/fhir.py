@@ -54,29 +54,46 @@ _MODELS_LOCK = threading.Lock()
 MAX_CACHED_MODELS = 50_000
 
 
-def digest(resource: dict) -> bytes | None:
-    """A key for a resource's JSON value: equal keys mean equal resources; None for what is not plain
-    JSON data, which is never cached. The model parse and the profile check of an answer key the same
-    resources: the last ones keyed are remembered by identity (JSON parsed from an answer is never
-    changed in place; what builds a request from it copies it first)."""
-    hit = _RECENT.get(id(resource))
-    if hit is not None and hit[0] is resource:
-        return hit[1]
+class ByIdentity:
+    """Values worked out from objects nothing changes (JSON read from an answer, parsed models), remembered
+    by the object's identity. The object is held with its value, so its id is never given to another
+    while remembered; past `limit` objects, everything is forgotten and worked out again as needed."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._held: dict[int, tuple[Any, Any]] = {}
+
+    def get(self, obj: Any, make, still=lambda value: True) -> Any:
+        """make(obj), once per object while it is remembered, as long as `still(value)` holds."""
+        hit = self._held.get(id(obj))
+        if hit is not None and hit[0] is obj and still(hit[1]):
+            return hit[1]
+        value = make(obj)
+        if len(self._held) >= self.limit:
+            self._held.clear()
+        self._held[id(obj)] = (obj, value)
+        return value
+
+
+def _marshalled(resource) -> bytes | None:
     # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
     # three times quicker than json.dumps: equal bytes mean equal resources. The bytes are the key
     # themselves (a few hundred each): hashing them down first cost more than the dictionary's own hash.
     try:
-        key = marshal.dumps(resource, 2)
+        return marshal.dumps(resource, 2)
     except ValueError:
-        key = None
-    if len(_RECENT) >= MAX_RECENT:
-        _RECENT.clear()
-    _RECENT[id(resource)] = (resource, key)  # holding the resource keeps its id from being reused
-    return key
+        return None
 
 
-_RECENT: dict[int, tuple[Any, bytes | None]] = {}
-MAX_RECENT = 20_000  # the resources of two or three of a large practice's 14-day searches
+# The model parse and the profile check of an answer key the same resources: the last ones keyed are
+# remembered (JSON read from an answer is never changed in place; what builds a request copies it first).
+_DIGESTS = ByIdentity(20_000)  # the resources of two or three of a large practice's 14-day searches
+
+
+def digest(resource: dict) -> bytes | None:
+    """A key for a resource's JSON value: equal keys mean equal resources; None for what is not plain
+    JSON data, which is never cached."""
+    return _DIGESTS.get(resource, _marshalled)
 
 
 def _model_class(rtype: str):

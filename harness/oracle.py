@@ -10,7 +10,6 @@ the same answer, sent again after a write that did not change it) is not judged 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
@@ -111,9 +110,8 @@ def same_answer_key(exchange) -> tuple | None:
     if exchange.error is not None or len(exchange.response_text) < SAME_ANSWER_FROM_CHARS:
         return None
     headers = tuple(sorted((k.lower(), v) for k, v in exchange.response_headers.items() if k.lower() != "date"))
-    text = hashlib.blake2b(exchange.response_text.encode("utf-8", errors="surrogatepass"), digest_size=20).digest()
     return (exchange.interaction, exchange.method, exchange.base_url, exchange.url, exchange.request_body,
-            exchange.status, headers, text)
+            exchange.status, headers, exchange.body_digest())
 
 
 def _stands(found: Violation, tagged: set[str]) -> bool:

@@ -5,7 +5,6 @@ evidence of each exchange, bounded so that a practice with thousands of slots st
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -16,7 +15,7 @@ from base64 import b64decode, b64encode
 from collections import Counter
 from pathlib import Path
 
-from .client import pretty_json
+from .client import pretty_json, text_digest
 from .errors import HarnessError, Nonconformance
 from .settings import PROJECT_ROOT
 
@@ -127,10 +126,6 @@ EVIDENCE_DIR = "evidence"
 SAMPLE_TYPES_SHOWN = 8
 
 
-def body_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=10).hexdigest()
-
-
 def pretty(text: str) -> str:
     """JSON indented for reading (small objects kept on one line); other text as it is."""
     try:
@@ -139,10 +134,11 @@ def pretty(text: str) -> str:
         return text
 
 
-def store_body(text: str, directory: Path) -> Path:
+def store_body(text: str, directory: Path, digest: str | None = None) -> Path:
     """Write the body exactly as received to evidence/<digest>.json.gz, once per distinct body in a run.
-    (Byte for byte what the provider sent; `zcat <file> | python -m json.tool` shows it indented.)"""
-    path = directory / f"{body_digest(text)}.json.gz"
+    (Byte for byte what the provider sent; `zcat <file> | python -m json.tool` shows it indented.)
+    `digest` is the body's text_digest when already worked out."""
+    path = directory / f"{digest or text_digest(text)}.json.gz"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -194,5 +190,5 @@ def _shown_body(exchange, reports: Path) -> str:
         data = exchange.json()  # parsed once: the steps that read it later get this parse
     except Nonconformance:
         data = None
-    stored = store_body(text, reports / EVIDENCE_DIR)
+    stored = store_body(text, reports / EVIDENCE_DIR, exchange.body_digest())
     return summarise_body(text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder")

@@ -119,7 +119,7 @@ def check(exchange, settings: Settings) -> list[Violation]:
     applying = [r for r in RULES if r.applies(exchange)]
     found = [v for r in applying if not r.each for v in r.check(seen)]
     each = tuple(r for r in applying if r.each)
-    return found + _each_resource(seen.resources, each) if each else found
+    return (found + _each_resource(seen.resources, each)) if each else found
 
 
 # The verdicts of the `each` rules on a resource, by its JSON and the rules: a large practice's searches
@@ -281,39 +281,22 @@ def _(seen: Observed) -> list[Violation]:
     return slot_search.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
-@rule("every returned Schedule references its Location", "SLOT-SCHEDLOC-01", SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.schedule_location_violations([resource])
-
-
-@rule("every resource of a slot search has its id", "SLOT-ID-01", SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.missing_ids([resource])
-
-
-@rule("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01", SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.identifier_count_violations([resource])
-
-
-@rule("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01", SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.schedule_role_violations([resource])
-
-
-@rule("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"), SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.practitioner_violations([resource])
-
-
-@rule("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"), SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.location_violations([resource])
-
-
-@rule("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"), SEARCH, each=True)
-def _(resource: dict) -> list[Violation]:
-    return slot_search.organization_content_violations([resource])
+# Slot search rules on each returned resource alone, each a slot_search check of a list of resources.
+for _name, _requirements, _check in (
+        ("every returned Schedule references its Location", "SLOT-SCHEDLOC-01",
+         slot_search.schedule_location_violations),
+        ("every resource of a slot search has its id", "SLOT-ID-01", slot_search.missing_ids),
+        ("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01",
+         slot_search.identifier_count_violations),
+        ("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01",
+         slot_search.schedule_role_violations),
+        ("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"),
+         slot_search.practitioner_violations),
+        ("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"),
+         slot_search.location_violations),
+        ("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"),
+         slot_search.organization_content_violations)):
+    rule(_name, _requirements, SEARCH, each=True)(lambda resource, check=_check: check([resource]))
 
 
 # ---------------------------------------------------------------- appointments, wherever they are returned
