@@ -15,6 +15,8 @@ WORKERS ?=
 # The project's own tests run two at a time by default (each starts its own providers); a worker that runs
 # out of tests takes some of the other's (worksteal), so a long one queued last does not run alone.
 TEST_WORKERS ?= 2
+# The project's own tests' results, read back by the clock check.
+SELF_TEST := reports/self-test
 ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -24,7 +26,7 @@ help:
 	@echo "make setup          create .venv (pinned packages, the gpc-assure command) and the report generator"
 	@echo "make assure         assure the configured provider (GPC_ENV, default: reference) and build the reports"
 	@echo "                    ARGS=\"--req SLOT-TYPE-01\" or ARGS=\"--feature book_an_appointment\" selects; WORKERS=4 in parallel"
-	@echo "make test           run the project's own tests"
+	@echo "make test           run the project's own tests, then the unit tests again with the clock moved"
 	@echo "make cleanup        cancel the appointments an earlier, killed run left on the configured provider"
 	@echo "make faults         list the bundled reference provider's named faults"
 	@echo "make fault-matrix   prove each named fault is caught; writes reports/fault-matrix.md"
@@ -52,8 +54,13 @@ $(NODE_STAMP): package.json package-lock.json
 assure: setup
 	$(GPC_ASSURE) assure $(if $(WORKERS),-n $(WORKERS)) $(ARGS)
 
+# Then the unit tests again with the machine's clock moved to 30 June 2027 and to the night the UK's clocks
+# go forward: each must end as it did today (tools/clock_check.py).
 test: setup
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist worksteal --durations=15 $(ARGS)
+	@mkdir -p $(SELF_TEST)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist worksteal --durations=15 \
+		--junitxml $(SELF_TEST)/junit.xml -o junit_family=xunit2 $(ARGS)
+	$(PY) tools/clock_check.py $(SELF_TEST)/junit.xml -n $(TEST_WORKERS)
 
 cleanup: setup
 	$(GPC_ASSURE) cleanup
@@ -68,4 +75,4 @@ explore: setup
 	$(GPC_ASSURE) explore $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml reports/run.json reports/.run
+	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml reports/run.json reports/.run $(SELF_TEST)

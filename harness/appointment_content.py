@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from . import fhir
+from . import clock, fhir
 from .gpconnect import UK
 from .violations import Violation, violation
 
@@ -89,7 +89,7 @@ def future_violations(appointment: dict, today: date | None = None, now: datetim
         return []
     if start.tzinfo is None:
         return []
-    earliest = today or ((now or datetime.now(UK)).astimezone(UK) - CLOCK_TOLERANCE).date()
+    earliest = today or ((now or clock.now()).astimezone(UK) - CLOCK_TOLERANCE).date()
     if start.astimezone(UK).date() >= earliest:
         return []
     label = label_of(appointment)

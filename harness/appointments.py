@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 
-from . import fhir
+from . import clock, fhir
 from . import slot_search as ss
 from .client import Exchange, GpConnectClient
 from .discovery import SlotInfo, free_slots
@@ -77,7 +77,7 @@ def appointment_body(slots: list[SlotInfo], patient_id: str, settings: Settings,
         "start": slots[0].raw["start"],
         "end": slots[-1].raw["end"],
         "slot": [{"reference": f"Slot/{s.id}"} for s in slots],
-        "created": datetime.now(UK).isoformat(timespec="seconds"),
+        "created": clock.now().isoformat(timespec="seconds"),
         "description": f"{marker} assurance booking",
         "comment": "Booked by the GP Connect assurance harness; it cancels this booking when its run ends.",
         "participant": participants,

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import appointments as appts
+from . import clock
 from .client import GpConnectClient
 from .errors import HarnessError, Nonconformance
 from .ledger import Attempt, Ledger
-from .slot_search import uk_today
 
 REASON = "Cancelled by the GP Connect assurance harness clean-up"
 HOST = socket.gethostname()
@@ -81,7 +81,7 @@ def _by_id(client: GpConnectClient, attempt: Attempt, report: CleanupReport) -> 
 def _by_marker(client: GpConnectClient, attempts: list[Attempt], report: CleanupReport) -> set[str]:
     """Sweep each patient's appointments on the attempts' days for their markers; return closed markers."""
     closed: set[str] = set()
-    today = uk_today().isoformat()
+    today = clock.today().isoformat()
     by_patient: dict[str, list[Attempt]] = {}
     for attempt in attempts:
         by_patient.setdefault(attempt.patient_id, []).append(attempt)

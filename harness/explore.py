@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import appointments as appts
-from . import discovery, expectations, rules
+from . import clock, discovery, expectations, rules
 from . import interactions as ix
 from . import slot_search as ss
 from .cleanup import clean_up
@@ -330,7 +330,7 @@ class Explorer:
 
     def _search(self, step: Step, first: int, days: int, includes: str = "every include",
                 hours: str = "whole days") -> list:
-        tomorrow = ss.uk_today() + timedelta(days=1)
+        tomorrow = clock.today() + timedelta(days=1)
         span = max(self.settings.search_days, 1)
         start = tomorrow + timedelta(days=first % min(span, EXPLORED_DAYS))
         end = min(start + timedelta(days=(days - 1) % SEARCH_SPAN), tomorrow + timedelta(days=span - 1))
@@ -519,7 +519,7 @@ class Explorer:
     def _retrieve(self, step: Step, who: str, first: int, days: int, what: str = "from today") -> list:
         if who not in self.session.patients:
             who = "the test patient"
-        today = ss.uk_today()
+        today = clock.today()
         start = today + timedelta(days=first % 14)
         end = min(start + timedelta(days=days % 14), today + timedelta(days=14))
         patient, refusal = self._patient(who), ()

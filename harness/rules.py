@@ -13,7 +13,6 @@ own step names that failure.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property

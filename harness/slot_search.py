@@ -13,7 +13,7 @@ from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from . import fhir, readback
+from . import clock, fhir, readback
 from .fhir import rtype
 from .client import Exchange, GpConnectClient
 from .gpconnect import (GMP_NUMBER_SYSTEM, ODS_SITE_SYSTEM, ODS_SYSTEM, ORG_TYPE_SYSTEM, PRACTITIONER_ROLE_URL,
@@ -28,10 +28,6 @@ INCLUDE_PRACTITIONER = ("_include:recurse", "Schedule:actor:Practitioner")
 INCLUDE_LOCATION = ("_include:recurse", "Schedule:actor:Location")
 INCLUDE_ORGANIZATION = ("_include:recurse", "Location:managingOrganization")
 EVERY_INCLUDE = (INCLUDE_SCHEDULE, INCLUDE_PRACTITIONER, INCLUDE_LOCATION, INCLUDE_ORGANIZATION)
-
-
-def uk_today() -> date:
-    return datetime.now(UK).date()
 
 
 @dataclass(frozen=True)
@@ -75,13 +71,13 @@ class Window:
 
 def default_window(settings: Settings, today: date | None = None) -> Window:
     """From tomorrow, GPC_SEARCH_DAYS days of slots."""
-    first = (today or uk_today()) + timedelta(days=1)
+    first = (today or clock.today()) + timedelta(days=1)
     return Window.days(first, first + timedelta(days=settings.search_days - 1))
 
 
 def cutting_window(settings: Settings, today: date | None = None) -> Window:
     """A date-time window whose ends fall inside typical sessions (10:05 to 15:55), so slots straddle them."""
-    first = (today or uk_today()) + timedelta(days=1)
+    first = (today or clock.today()) + timedelta(days=1)
     last = first + timedelta(days=max(settings.search_days - 1, 1))
     return Window.times(datetime.combine(first, time(10, 5), UK), datetime.combine(last, time(15, 55), UK))
 
@@ -107,7 +103,7 @@ def search_params(settings: Settings, window: Window, includes=EVERY_INCLUDE, fi
 
 def empty_window(today: date | None = None) -> Window:
     """03:00 to 03:01 tomorrow: a window no practice's slot can lie inside."""
-    night = datetime.combine((today or uk_today()) + timedelta(days=1), time(3, 0), UK)
+    night = datetime.combine((today or clock.today()) + timedelta(days=1), time(3, 0), UK)
     return Window.times(night, night + timedelta(minutes=1))
 
 
@@ -150,7 +146,7 @@ def formatted_params(settings: Settings, start_format: str, end_format: str, day
                      now: datetime | None = None) -> list[tuple[str, str]]:
     """From now (UK time) for `days` days, start and end written in the named formats, with the usual
     status, includes and searchFilters."""
-    start = (now or datetime.now(UK)).astimezone(UK).replace(microsecond=0)
+    start = (now or clock.now()).astimezone(UK).replace(microsecond=0)
     end = start + timedelta(days=days)
     return replaced(search_params(settings, Window.times(start, end)),
                     start="ge" + POINT_FORMATS[start_format](start), end="le" + POINT_FORMATS[end_format](end))
@@ -552,7 +548,7 @@ SWEEP_DAYS = 14
 
 
 def sweep_window(today: date | None = None) -> Window:
-    first = today or uk_today()
+    first = today or clock.today()
     return Window.days(first, first + timedelta(days=SWEEP_DAYS))
 
 

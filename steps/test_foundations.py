@@ -7,6 +7,7 @@ from datetime import timedelta
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness import appointments as appts
+from harness import clock
 from harness import discovery
 from harness import foundations as fnd
 from harness import interactions as ix
@@ -32,7 +33,7 @@ def _existing_appointment(gp_connect, settings, ledger, patient_id) -> tuple[dic
     if settings.allow_writes:
         known = book_one(gp_connect, settings, ledger, patient_id)
         return known.appointment, known.etag
-    today = ss.uk_today()
+    today = clock.today()
     found = appts.retrieved_appointments(appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=14)))
     if not found:
         raise MissingTestData("no appointment to read for the test patient, and writes are not allowed")
@@ -41,7 +42,7 @@ def _existing_appointment(gp_connect, settings, ledger, patient_id) -> tuple[dic
 
 @given(parsers.re(r"a valid request to (?P<interaction>.+)"), target_fixture="prepared")
 def valid_request(gp_connect, settings, ledger, patient_id, interaction):
-    today = ss.uk_today()
+    today = clock.today()
     if interaction in WRITES:
         _require_writes(settings, interaction)
     if interaction == "search for free slots":

@@ -9,8 +9,8 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from harness import appointment_changes as changes
 from harness import appointments as appts
+from harness import clock
 from harness import foundations as fnd
-from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.violations import fail_if_any
 
@@ -19,14 +19,14 @@ scenarios("retrieve_a_patients_appointments.feature")
 
 @when("the consumer retrieves the test patient's appointments over the search window", target_fixture="response")
 def retrieve_window(gp_connect, settings, patient_id):
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
 
 
 @when(parsers.re(r"the consumer retrieves the test patient's appointments over the search window "
                  r"(?P<asking>sending .+)"), target_fixture="response")
 def retrieve_window_asking(gp_connect, settings, patient_id, asking):
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days),
                           send=fnd.asking(asking))
 
@@ -35,7 +35,7 @@ def retrieve_window_asking(gp_connect, settings, patient_id, asking):
                  r"(?P<kind>starting in the past|with a time part|with only one start|that ends before it starts)"),
       target_fixture="response")
 def retrieve_invalid(gp_connect, patient_id, kind):
-    today = ss.uk_today()
+    today = clock.today()
     params = {
         "starting in the past": [("start", f"ge{today - timedelta(days=7)}"), ("start", f"le{today + timedelta(days=7)}")],
         "with a time part": [("start", f"ge{today + timedelta(days=1)}T09:00:00+00:00"),
@@ -49,7 +49,7 @@ def retrieve_invalid(gp_connect, patient_id, kind):
 @when(parsers.parse('the consumer retrieves the test patient\'s appointments with start "{first}" and start "{second}"'),
       target_fixture="response")
 def retrieve_with_values(gp_connect, patient_id, first, second):
-    today = ss.uk_today()
+    today = clock.today()
     params = [("start", appts.date_value(first, today)), ("start", appts.date_value(second, today))]
     return appts.retrieve(gp_connect, patient_id, "", "", params=params)
 
@@ -57,18 +57,18 @@ def retrieve_with_values(gp_connect, patient_id, first, second):
 @when(parsers.parse('the consumer retrieves the test patient\'s appointments with start "{start}" alone'),
       target_fixture="response")
 def retrieve_with_one(gp_connect, patient_id, start):
-    return appts.retrieve(gp_connect, patient_id, "", "", params=[("start", appts.date_value(start, ss.uk_today()))])
+    return appts.retrieve(gp_connect, patient_id, "", "", params=[("start", appts.date_value(start, clock.today()))])
 
 
 @when(parsers.parse('the consumer retrieves the appointments of the patient id "{patient}"'), target_fixture="response")
 def retrieve_of(gp_connect, patient):
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieve(gp_connect, patient, today, today + timedelta(days=7))
 
 
 @when("the consumer retrieves the appointments of a patient id that does not exist", target_fixture="response")
 def retrieve_unknown(gp_connect):
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieve(gp_connect, f"no-such-patient-{uuid.uuid4().hex[:12]}", today, today + timedelta(days=7))
 
 
@@ -81,20 +81,20 @@ def retrieve_after(gp_connect, patient_id, booked):
 @when("the consumer retrieves the second test patient's appointments for today and tomorrow", target_fixture="response")
 def retrieve_second(gp_connect, settings):
     second = appts.find_second_patient_id(gp_connect, settings)
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieve(gp_connect, second, today, today + timedelta(days=1))
 
 
 @when("the consumer retrieves the test patient's appointments over the next 14 days", target_fixture="response")
 def retrieve_fortnight(gp_connect, patient_id):
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=14))
 
 
 @when("the consumer retrieves the test patient's appointments over the search window with _sort=date",
       target_fixture="response")
 def retrieve_sorted(gp_connect, settings, patient_id):
-    today = ss.uk_today()
+    today = clock.today()
     last = today + timedelta(days=settings.search_days)
     return appts.retrieve(gp_connect, patient_id, "", "",
                           params=[("start", f"ge{today}"), ("start", f"le{last}"), ("_sort", "date")])

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
+from harness import clock
 from harness import slot_search as ss
 from harness.errors import MissingTestData
 from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
@@ -58,7 +59,7 @@ def search_cutting(gp_connect, settings):
 
 @when(parsers.parse("the consumer searches for free slots over a window of {days:d} days"), target_fixture="response")
 def search_too_long(gp_connect, settings, days):
-    first = ss.uk_today() + timedelta(days=1)
+    first = clock.today() + timedelta(days=1)
     window = ss.Window.days(first, first + timedelta(days=days))
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
 
@@ -66,7 +67,7 @@ def search_too_long(gp_connect, settings, days):
 @when(parsers.re(r"the consumer searches for free slots over 3 days from today with start prefix (?P<start>[a-z]{2}) "
                  r"and end prefix (?P<end>[a-z]{2})"), target_fixture="response")
 def search_with_prefixes(gp_connect, settings, start, end):
-    today = ss.uk_today()
+    today = clock.today()
     params = ss.replaced(ss.search_params(settings, ss.Window.days(today, today + timedelta(days=3))),
                          start=f"{start}{today}", end=f"{end}{today + timedelta(days=3)}")
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
@@ -75,7 +76,7 @@ def search_with_prefixes(gp_connect, settings, start, end):
 @when(parsers.re(r'the consumer searches for free slots over 3 days with (?P<parameter>start|end) set to "(?P<value>[^"]*)"'),
       target_fixture="response")
 def search_with_value(gp_connect, settings, parameter, value):
-    today = ss.uk_today()
+    today = clock.today()
     params = ss.replaced(ss.search_params(settings, ss.Window.days(today, today + timedelta(days=3))),
                          **{parameter: value})
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
@@ -84,7 +85,7 @@ def search_with_value(gp_connect, settings, parameter, value):
 @when("the consumer searches for free slots over a window that ends the day before it starts",
       target_fixture="response")
 def search_backwards(gp_connect, settings):
-    first = ss.uk_today() + timedelta(days=2)
+    first = clock.today() + timedelta(days=2)
     window = ss.Window.days(first, first - timedelta(days=1))
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, window))
 

@@ -1,4 +1,5 @@
-"""Helpers for the project's own tests: run the assurance suite in a child process."""
+"""Helpers for the project's own tests: run the assurance suite in a child process; `--clock-at` to run
+them with the machine's clock moved (tools/clock_check.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,29 @@ from harness import junit
 from harness.settings import PROJECT_ROOT
 
 SUITE_TIMEOUT_S = 600
+
+
+def pytest_addoption(parser):
+    parser.addoption("--clock-at", metavar="INSTANT", default=None,
+                     help="move this process's clock (and each worker's) to INSTANT, an ISO 8601 date-time with "
+                          "offset, and let it run on from there")
+
+
+def pytest_configure(config):
+    at = config.getoption("--clock-at")
+    if not at:
+        return
+    import time_machine
+
+    try:
+        instant = datetime.fromisoformat(at)
+    except ValueError:
+        raise pytest.UsageError(f"--clock-at: {at!r} is not an ISO 8601 date-time") from None
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"--clock-at: {at!r} has no offset; write it as 2027-06-30T12:00:00+01:00")
+    traveller = time_machine.travel(instant, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
 
 
 @dataclass

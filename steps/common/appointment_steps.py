@@ -14,7 +14,7 @@ from pytest_bdd import given, parsers, then
 from harness import appointment_changes as changes
 from harness import appointments as appts
 from harness import foundations as fnd
-from harness import discovery, readback
+from harness import clock, discovery, readback
 from harness import slot_search as ss
 from harness.cleanup import clean_up
 from harness.errors import MissingTestData
@@ -129,7 +129,7 @@ def read_back(gp_connect, booked):
 @then("retrieving the test patient's appointments shows it as this run last left it")
 def retrieve_back(gp_connect, settings, patient_id, booked):
     """Judged by the oracle as well; here only that it is returned at all."""
-    today = ss.uk_today()
+    today = clock.today()
     ex = appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
     fail_if_any(appts.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"), ex.short_request())
 

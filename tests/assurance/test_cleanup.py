@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from harness import appointments as appts
+from harness import clock
 from harness import reference
 from harness import slot_search as ss
 from harness import discovery as td
@@ -42,7 +43,7 @@ def _patient(client):
 
 def _appointments(client):
     c, _ = client
-    today = ss.uk_today()
+    today = clock.today()
     return appts.retrieved_appointments(appts.retrieve(c, _patient(client), today, today + timedelta(days=14)))
 
 

@@ -4,15 +4,29 @@ with the given status, body and headers."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import httpx
 import pytest
 
-from harness import interactions
+from harness import clock, interactions
 from harness.client import FHIR_JSON, GpConnectClient
+from harness.gpconnect import UK
 from harness.settings import load_settings
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
+
+# The instant the unit tests' resources were written for: their Slots and Appointments start on 1 December
+# 2026 and after. `make test` runs these tests again with the machine's clock moved (tests/conftest.py,
+# --clock-at), so a rule that reads the real clock instead of the harness's one shows there.
+TEST_NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UK)
+
+
+@pytest.fixture(autouse=True)
+def harness_clock():
+    """The harness's clock, standing at TEST_NOW for the test."""
+    with clock.set_to(TEST_NOW) as now:
+        yield now
 
 
 @pytest.fixture
