@@ -20,7 +20,7 @@ pytest_plugins = [
     "steps.common.fixtures",
     "steps.common.refusal_steps",
     "steps.common.appointment_steps",
-    "steps.common.oracle_steps",
+    "steps.common.judging",
 ]
 
 WRITES_REFUSED = "not assured: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)"

@@ -16,10 +16,11 @@
 `gpc-assure --req SLOT-TYPE-01` is short for `gpc-assure assure --req SLOT-TYPE-01`.
 `python -m harness ...` is the same command.
 
-Exit codes of assure: 0 conformant (skips, "not assured", allowed), 1 the provider is
-non-conformant (a SHALL failed), 2 environment unreachable or harness error, 3 the report could not
-be built or the bundled provider did not start, 4 configuration error, 5 no scenario selected,
-130 interrupted.
+Exit codes of assure: 0 conformant, or no SHALL failed though some were not assured (writes off,
+test data missing), 1 the provider is non-conformant (a SHALL failed), 2 environment unreachable or
+harness error, 3 the report could not be built or the bundled provider did not start, 4
+configuration error, 5 no scenario selected, 6 (with --sign-off) no SHALL failed but not every one
+was assured, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -135,9 +136,10 @@ def _publish(staging: Path, out: Path) -> None:
             shutil.move(str(staging / name), str(target))
 
 
-def assure(pytest_args: list[str], selection: list[str] | None = None) -> int:
+def assure(pytest_args: list[str], selection: list[str] | None = None, sign_off: bool = False) -> int:
     """Run the suite with these pytest arguments; `selection` is how the run was asked for, as shown
-    in its identity (default: the pytest arguments)."""
+    in its identity (default: the pytest arguments). A sign-off run exits 6 when no SHALL failed but not
+    every one was assured."""
     settings = _settings_or_none()
     if settings is None:
         return CONFIGURATION
@@ -154,7 +156,7 @@ def assure(pytest_args: list[str], selection: list[str] | None = None) -> int:
     try:
         with run.lock(out):
             return _assure_locked(settings, pytest_args, base, out,
-                                  pytest_args if selection is None else selection)
+                                  pytest_args if selection is None else selection, sign_off)
     except run.Busy as exc:
         _say(str(exc))
         return BROKEN
@@ -162,7 +164,8 @@ def assure(pytest_args: list[str], selection: list[str] | None = None) -> int:
         return INTERRUPTED
 
 
-def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path, selection: list[str]) -> int:
+def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path, selection: list[str],
+                   sign_off: bool) -> int:
     target = settings.base_url or run.BUNDLED
     print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
     staging = out / ".run"
@@ -191,30 +194,27 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
             _say("no scenario selected; the last report is left as it was")
         return code
 
-    levels = verdicts.levels_of(catalogue())
-    strict = settings.nhs_strict
-    overall = verdicts.overall(outcomes, levels, strict)
-    findings = len(verdicts.advisory_findings(outcomes, levels))
-    if record.stop_code or interrupted:
-        overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
+    items = verdicts.verdicts(catalogue(), outcomes)
+    decision = verdicts.decide(outcomes, items, verdicts.levels_of(catalogue()), settings.nhs_strict,
+                               stopped=bool(record.stop_code or interrupted), sign_off=sign_off)
+    overall = decision.verdict
     ident = run.identity(settings, record, selection, overall)
     (results / "environment.properties").write_text(ident.properties(), encoding="utf-8")
     _publish(staging, out)
     shutil.rmtree(staging, ignore_errors=True)
     run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
 
-    report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall}")
-    items = verdicts.verdicts(catalogue(), outcomes)
+    report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall} "
+                                    f"({decision.assured} of {decision.assessable} SHALL requirements assured)")
     page = out / "html" / "requirements.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(verdicts.page(items, ident.rows(), overall, allure_links(out / "allure-results"),
-                                  title=f"Requirement verdicts: {settings.env_name}", findings=findings,
-                                  nhs_strict=strict), encoding="utf-8")
-    print(verdicts.terminal(items, ident.terminal(), overall, findings, strict))
+    page.write_text(verdicts.page(items, ident.rows(), decision, allure_links(out / "allure-results"),
+                                  title=f"Requirement verdicts: {settings.env_name}"), encoding="utf-8")
+    print(verdicts.terminal(items, ident.terminal(), decision))
     print(f"Requirement view: {page}")
-    print(f"Summary: {junit.summary_line(outcomes, levels, strict)}")
+    print(f"Summary: {junit.summary_line(outcomes, verdicts.levels_of(catalogue()), settings.nhs_strict)}")
     if code is None:
-        code = junit.exit_code(outcomes, levels, strict)
+        code = decision.exit_code
     return code or report_code
 
 
@@ -284,15 +284,19 @@ def parser() -> argparse.ArgumentParser:
                        description="Run the assurance suite against the configured provider (GPC_ENV, default "
                        "reference), then build reports/html/index.html and reports/html/requirements.html. "
                        "Options not listed here go to pytest (e.g. -k, -x, -q, -n 4, --collect-only).",
-                       epilog="Exit codes: 0 conformant, 1 non-conformant (a SHALL failed), 2 environment "
-                       "unreachable or harness error, 3 report not built or bundled provider did not start, "
-                       "4 configuration error, 5 no scenario selected, 130 interrupted.")
+                       epilog="Exit codes: 0 conformant, or no SHALL failed (NO SHALL FAILED: some not assured), "
+                       "1 non-conformant (a SHALL failed), 2 environment unreachable or harness error, 3 report not "
+                       "built or bundled provider did not start, 4 configuration error, 5 no scenario selected, "
+                       "6 with --sign-off: no SHALL failed but not every one was assured, 130 interrupted.")
     a.add_argument("--req", action="append", default=[], metavar="ID[,ID]",
                    help="only scenarios tagged with these requirement ids, e.g. SLOT-TYPE-01 (repeatable)")
     a.add_argument("--feature", action="append", default=[], metavar="NAME[,NAME]",
                    help="only the scenarios of these feature files, e.g. book_an_appointment (repeatable)")
     a.add_argument("--no-preflight", action="store_true",
                    help="do not check that the provider answers its CapabilityStatement before any scenario")
+    a.add_argument("--sign-off", action="store_true",
+                   help=f"a sign-off run: exit {verdicts.EXIT_NOT_ALL_ASSURED} when no SHALL failed but not every "
+                   "SHALL requirement the run set out to judge was assured (default: exit 0, for nightly gating)")
     sub.add_parser("report", help="rebuild the HTML report from reports/allure-results",
                    description="Rebuild reports/html/index.html from reports/allure-results.")
     sub.add_parser("cleanup", help="cancel the appointments earlier runs left behind",
@@ -341,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "assure":
         forwarded = [f"--req={r}" for r in args.req] + [f"--feature-name={f}" for f in args.feature]
         forwarded += ["--no-preflight"] if args.no_preflight else []
-        return assure(forwarded + rest, argv[1:])
+        return assure(forwarded + rest, argv[1:], sign_off=args.sign_off)
     if rest:
         parser().parse_args(argv)  # unknown options of the other commands: argparse's usage error
     if args.command == "fault-matrix":

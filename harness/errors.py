@@ -12,11 +12,14 @@ from typing import Iterable
 
 
 class Nonconformance(AssertionError):
-    """The provider broke a requirement; str() is the verdict line."""
+    """The provider broke a requirement; str() is the verdict line. `violations` are the checks' own
+    findings when it was made from them, `sources` the exchanges that showed them (for evidence)."""
 
-    def __init__(self, message: str, requirements: Iterable[str] = ()):
+    def __init__(self, message: str, requirements: Iterable[str] = (), violations: Iterable = ()):
         super().__init__(message)
         self.requirements: tuple[str, ...] = tuple(dict.fromkeys(requirements))
+        self.violations: tuple = tuple(violations)
+        self.sources: list = []
 
 
 class HarnessError(Exception):

@@ -302,7 +302,7 @@ class Explorer:
         except Exception as exc:  # a harness bug: stop rather than shrink it
             self.session.broken = f"{rule} {args}: {type(exc).__name__}: {exc}"
             raise Stop() from None
-        found = [*found, *self.oracle.take_violations()]
+        found = [*found, *((x.short_request(), v) for x, v in self.oracle.take_violations())]
         if found and all(set(v.requirements) <= self.session.reported for _, v in found):
             return  # shown by an earlier sequence and reported: explore on past it
         if found:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from . import cli, junit, reference, run, verdicts
+from . import cli, reference, run, verdicts
 from .errors import HarnessError, MissingTestData, Nonconformance
 from .junit import BROKEN, NONCONFORMANT, Outcome
 from .explore import Failure, Session, _as_violations, explore, replay
@@ -187,14 +187,13 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
              "readable": [s.line for s in failure.steps]}, indent=2), encoding="utf-8")
     write_junit(folder / "junit.xml", items)
 
-    levels = verdicts.levels_of(catalogue())
-    overall = verdicts.overall(items, levels)
-    if interrupted or session.broken:
-        overall = verdicts.INCOMPLETE if overall != verdicts.NON_CONFORMANT else overall
+    judged = verdicts.verdicts(catalogue(), items, suite={})
+    decision = verdicts.decide(items, judged, verdicts.levels_of(catalogue()), settings.nhs_strict,
+                               stopped=bool(interrupted or session.broken))
+    overall = decision.verdict
     record = run.Record(started=started, ended=run.now(), service_roots=[base_url])
     ident = run.identity(settings, record, [f"explore: {mode}"], overall)
-    page = verdicts.page(verdicts.verdicts(catalogue(), items, suite={}), ident.rows(), overall, {},
-                         title=f"Exploration verdicts: {settings.env_name}")
+    page = verdicts.page(judged, ident.rows(), decision, {}, title=f"Exploration verdicts: {settings.env_name}")
     (folder / "requirements.html").write_text(page.replace("</body>", evidence_html(session) + "</body>"),
                                               encoding="utf-8")
 
@@ -210,11 +209,11 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
               f"--replay {seed})")
     if session.broken:
         cli._say(f"explore: could not finish: {session.broken}")
-    print(f"\nOverall verdict: {overall}: {verdicts.MEANING[overall]}")
+    print(f"\nOverall verdict: {decision.line()}")
     print(f"Requirement view: {folder / 'requirements.html'}")
     if interrupted:
         return cli.INTERRUPTED
-    return junit.exit_code(items, levels)
+    return decision.exit_code
 
 
 def _interrupt(signum, frame):

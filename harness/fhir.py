@@ -222,6 +222,19 @@ def resource_label(resource) -> str:
     return f"{rtype(resource)} {resource.id or '(no id)'}"
 
 
+def find_labelled(data: Any, label: str) -> dict | None:
+    """The resource a violation's label names ("Slot 414": its type and id) in an answer's JSON: the answer
+    itself or an entry of its Bundle; None when the label names no one resource or none matches."""
+    kind, _, rid = label.partition(" ")
+    if not kind[:1].isupper() or not rid or " " in rid:
+        return None
+    candidates = [data] if isinstance(data, dict) else []
+    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        candidates += [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)]
+    return next((r for r in candidates if isinstance(r, dict) and r.get("resourceType") == kind
+                 and str(r.get("id")) == rid), None)
+
+
 @dataclass
 class BundleIndex:
     """The resources of a Bundle, by type and id, in Bundle order."""

@@ -1,4 +1,4 @@
-"""Reading a run's JUnit XML: per-scenario outcomes, the exit code and the summary line.
+"""Reading a run's JUnit XML: per-scenario outcomes and the summary line (the verdict and exit code: verdicts.decide).
 
 The split between a verdict on the provider and a run that could not reach one is decided while
 the run is going, by the root conftest's `pytest_runtest_makereport` hook, from the exception a
@@ -9,6 +9,9 @@ check raised; it lands in the JUnit XML as test-case properties, which this modu
              harness: unreachable, timed out, bad set-up; no verdict on the provider)
   violated   a requirement the failure broke, one property each (only with verdict nonconformant)
   scenario   the scenario's title;  feature   the feature file's stem
+  violation  a requirement a failed check broke and its message, one property each (harness/findings.py)
+  completed  "true" when every step of a failed scenario ran (its other requirements' checks all ran)
+  stopped    why a failed scenario stopped before its last step;  stop_kind  failed step, skipped or broken
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+
+from .findings import BROKEN as STOP_BROKEN, parse_violation
 
 NONCONFORMANT, BROKEN = "nonconformant", "broken"
 # Requirement levels (spec/requirements.csv). Only a binding level makes a run non-conformant; the
@@ -41,6 +46,10 @@ class Outcome:
     scenario: str = ""
     feature: str = ""
     nodeid: str = ""
+    violations: tuple[tuple[str, str], ...] = ()  # (requirement, message) of each failed check
+    completed: bool = False  # a failed scenario ran every step
+    stopped: str = ""
+    stop_kind: str = ""
 
     @property
     def title(self) -> str:
@@ -53,7 +62,18 @@ class Outcome:
 
     @property
     def broken(self) -> bool:
-        return self.outcome in ("failed", "error") and self.verdict != NONCONFORMANT
+        """No verdict on the provider (environment or harness), or one reached before the run broke."""
+        return self.outcome in ("failed", "error") and (self.verdict != NONCONFORMANT or self.stop_kind == STOP_BROKEN)
+
+    @property
+    def ran_every_step(self) -> bool:
+        """Every check of the scenario ran: it passed, or it failed after running every step (so a
+        requirement it is tagged with and did not violate was judged, and held)."""
+        return self.outcome == "passed" or (self.nonconformant and self.completed)
+
+    def message_for(self, requirement: str) -> str:
+        """The message of the first check of this requirement that failed here, else the scenario's."""
+        return next((m for r, m in self.violations if r == requirement), "") or self.message
 
 
 def _first_line(message: str) -> str:
@@ -88,6 +108,9 @@ def outcomes(path: Path) -> list[Outcome]:
             violated=tuple(dict.fromkeys(props.get("violated", []))),
             scenario=(props.get("scenario") or [""])[0], feature=(props.get("feature") or [""])[0],
             nodeid=nodeid,
+            violations=tuple(dict.fromkeys(parse_violation(v) for v in props.get("violation", []))),
+            completed=(props.get("completed") or ["false"])[-1] == "true",
+            stopped=(props.get("stopped") or [""])[-1], stop_kind=(props.get("stop_kind") or [""])[-1],
         ))
     return result
 
@@ -110,17 +133,6 @@ def binding(outcome: Outcome, levels: Mapping[str, str] | None = None, nhs_stric
 def advisory(outcome: Outcome, levels: Mapping[str, str]) -> bool:
     """A non-conformance that breaks only advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)."""
     return outcome.nonconformant and not binding(outcome, levels)
-
-
-def exit_code(items: list[Outcome], levels: Mapping[str, str] | None = None, nhs_strict: bool = False) -> int:
-    """0 no SHALL broken and every scenario reached a verdict (skips and advisory findings allowed);
-    1 the provider broke a SHALL (or, under NHS strictness, any requirement); 2 no SHALL broken, but
-    some scenario could not reach a verdict (environment or harness)."""
-    if any(binding(o, levels, nhs_strict) for o in items):
-        return 1
-    if any(o.broken for o in items):
-        return 2
-    return 0
 
 
 def summary_line(items: list[Outcome], levels: Mapping[str, str] | None = None, nhs_strict: bool = False) -> str:

@@ -1,11 +1,12 @@
 """The oracle every scenario feeds: each exchange of the run is judged by every response rule that
 applies (harness/rules.py) and by the model of what the run did (harness/run_model.py).
 
-It listens to the GP Connect client. What an exchange shows wrong waits, with the request that
-showed it, until the step that made the exchange ends; then that step's scenario fails with all of
-it, each violation naming its requirement. A violation of advisory requirements only fails just the
-scenarios tagged with one of them. A large answer the rules judged before (the same request and
-the same answer, sent again after a write that did not change it) is not judged by them again.
+It listens to the GP Connect client. What an exchange shows wrong waits, with the exchange that
+showed it, until the step that made the exchange ends; then it is that step's failure, each
+violation naming its requirement, and the scenario goes on (harness/findings.py). A violation of
+advisory requirements only counts just in the scenarios tagged with one of them. A large answer the
+rules judged before (the same request and the same answer, sent again after a write that did not
+change it) is not judged by them again.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Oracle:
         self.settings = settings
         self.model = RunModel()
         self.figures = Figures()
-        self._pending: list[tuple[str, Violation]] = []
+        self._pending: list[tuple[object, Violation]] = []
         self._judged: dict[int, tuple[weakref.ref, list[Violation]]] = {}
         self._by_answer: dict[tuple, tuple[Violation, ...]] = {}
         self._lock = threading.Lock()
@@ -57,7 +58,7 @@ class Oracle:
         if verdict:
             with self._lock:
                 self.figures.violations += len(verdict)
-                self._pending += [(exchange.short_request(), v) for v in verdict]
+                self._pending += [(exchange, v) for v in verdict]
 
     def _rules_verdict(self, exchange) -> list[Violation]:
         """rules.check, once per distinct large answer: a request sent again after a write that did not change
@@ -82,14 +83,20 @@ class Oracle:
         pending = self.take_violations()
         if tagged is not None:
             tags = set(tagged)
-            pending = [(w, v) for w, v in pending if _stands(v, tags)]
+            pending = [(x, v) for x, v in pending if _stands(v, tags)]
         if not pending:
             return None
-        where = pending[0][0] if len({w for w, _ in pending}) == 1 else f"{pending[0][0]} and others"
-        return failure([v for _, v in pending], where)
+        requests = list(dict.fromkeys(x.short_request() for x, _ in pending))
+        where = requests[0] if len(requests) == 1 else f"{requests[0]} and others"
+        found = failure([v for _, v in pending], where)
+        sources: dict[int, tuple[object, list[Violation]]] = {}
+        for x, v in pending:
+            sources.setdefault(id(x), (x, []))[1].append(v)
+        found.sources = list(sources.values())
+        return found
 
-    def take_violations(self) -> list[tuple[str, Violation]]:
-        """What the exchanges since the last call showed wrong, each with the request that showed it."""
+    def take_violations(self) -> list[tuple[object, Violation]]:
+        """What the exchanges since the last call showed wrong, each with the exchange that showed it."""
         with self._lock:
             pending, self._pending = self._pending, []
         return pending

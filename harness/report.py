@@ -15,6 +15,7 @@ from base64 import b64decode, b64encode
 from collections import Counter
 from pathlib import Path
 
+from . import fhir
 from .client import pretty_json, text_digest
 from .errors import HarnessError, Nonconformance
 from .settings import PROJECT_ROOT
@@ -192,3 +193,53 @@ def _shown_body(exchange, reports: Path) -> str:
         data = None
     stored = store_body(text, reports / EVIDENCE_DIR, exchange.body_digest())
     return summarise_body(text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder")
+
+
+# ---------------------------------------------------------------- evidence of a failure
+
+MAX_OFFENDERS_SHOWN = 5
+
+
+class FailureEvidence:
+    """What a failed step carries for a reviewer: the request that showed the failure, each offending
+    resource whole as returned, and the whole answer. A large answer is attached whole once per process
+    (the first failing step that showed it); passing exchanges keep their summaries."""
+
+    def __init__(self):
+        self._whole_shown: set[str] = set()
+        self._lock = threading.Lock()
+
+    def of(self, exchange, violations) -> list[tuple[str, str]]:
+        """(attachment name, text) pairs for the violations this exchange showed."""
+        out = []
+        try:
+            data = exchange.json() if exchange.error is None else None
+        except Nonconformance:
+            data = None
+        labels = list(dict.fromkeys(v.resource for v in violations))
+        for label in labels[:MAX_OFFENDERS_SHOWN]:
+            found = fhir.find_labelled(data, label)
+            if found is not None:
+                out.append((f"{label} as returned", pretty_json(found)))
+        source = exchange.reused_from or exchange
+        text = source.response_text
+        if exchange.error is not None or len(text) <= INLINE_BODY_CHARS:
+            out.append((f"Request that showed it: {exchange.short_request()}", evidence_text(exchange)))
+            return out
+        digest = source.body_digest()
+        with self._lock:
+            first = digest not in self._whole_shown
+            self._whole_shown.add(digest)
+        note = (f"(the whole answer, {len(text):,} characters, is attached below)" if first else
+                f"(the whole answer, {len(text):,} characters, is attached to the first failing step that "
+                "showed it in this run)")
+        out.append((f"Request that showed it: {exchange.short_request()}", exchange.render(response_body=note)))
+        if first:
+            out.append((f"Whole answer, {len(text):,} characters, as received", text))
+        return out
+
+
+def evidence_text(exchange) -> str:
+    """A small answer's evidence, body whole."""
+    return exchange.render(response_body=pretty(exchange.response_text)) if exchange.error is None \
+        else exchange.render()

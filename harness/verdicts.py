@@ -1,26 +1,21 @@
 """Per-requirement verdicts and the run's overall verdict: the page an assurance reviewer signs off.
 
-A requirement is
-  failed        where a check of that requirement failed: a scenario's failure recorded it as
-                violated (harness/junit.py), not merely because a scenario tagged with it failed
+A requirement is judged by its own checks, whatever else its scenarios found:
+  failed        where a check of that requirement found a violation, in any scenario (recorded as
+                violated, harness/junit.py), not merely because a scenario tagged with it failed
   NHS expectation not met / advisory: not met
                 the same for a requirement of an advisory level: an NHS assurance expectation
                 (a status or code NHS's suite expects where the spec names none), or a SHOULD,
                 SHOULD NOT or MAY; these make the run non-conformant only under NHS strictness
   not assured   where it has no scenario (not tested: needs manual evidence, with the reason), or
-                one of its scenarios was skipped, could not reach a verdict (environment or
-                harness), or stopped at a failure of another requirement
+                one of its scenarios did not run its checks: skipped (writes off, test data
+                missing), could not reach a verdict (environment or harness), or stopped early
+                at a failed Given or When step
   not assessed  where this run's selection (--req, --feature, -k) left some of its scenarios out
-  assured       only when every one of its scenarios ran and passed
+  assured       every one of its scenarios ran every step and none of its checks found a
+                violation (a scenario that failed on another requirement still judged this one)
 
-The run's overall verdict (also the exit code, README "Exit codes"):
-  NON-CONFORMANT  a SHALL requirement failed (exit 1)
-  INCOMPLETE      no SHALL failed, but some scenario could not reach a verdict (exit 2), or the
-                  run was stopped (exit 130)
-  NO VERDICT      no scenario reached a verdict: none ran, or every one was skipped
-  CONFORMANT      scenarios passed, none could not reach a verdict and no SHALL failed; failures
-                  of advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation) are listed
-                  apart as advisory findings
+The run's overall verdict and exit code come from one place, `decide` (README "Exit codes").
 Under NHS strictness (GPC_NHS_STRICT=true) a failure of any level counts as a SHALL's would.
 """
 
@@ -42,8 +37,10 @@ NHS_NOT_MET, NOT_MET = "NHS expectation not met", "advisory: not met"
 ORDER = (FAILED, NHS_NOT_MET, NOT_MET, NOT_ASSURED, NOT_ASSESSED, ASSURED)  # failures first
 LEVELS = ("SHALL", "SHALL NOT", "SHOULD", "SHOULD NOT", "MAY", NHS_EXPECTATION)
 CONFORMANT, NON_CONFORMANT, INCOMPLETE, NO_VERDICT = "CONFORMANT", "NON-CONFORMANT", "INCOMPLETE", "NO VERDICT"
+NO_SHALL_FAILED = "NO SHALL FAILED"
 MEANING = {
-    CONFORMANT: "every scenario that ran reached a verdict and no SHALL requirement failed",
+    CONFORMANT: "every SHALL requirement this run set out to judge was assured and none failed",
+    NO_SHALL_FAILED: "no SHALL requirement failed, but not every one this run set out to judge was assured",
     NON_CONFORMANT: "the provider broke at least one SHALL requirement",
     INCOMPLETE: "no SHALL requirement failed, but the run did not finish what it selected: some scenarios "
                 "could not reach a verdict (environment unreachable or harness error), or the run was stopped",
@@ -59,6 +56,7 @@ class Verdict:
     verdict: str
     why: str
     scenarios: tuple[Outcome, ...]
+    causes: tuple[str, ...] = ()  # not assured: why its scenarios did not judge it (cause())
 
     @property
     def needs_manual_evidence(self) -> bool:
@@ -93,32 +91,68 @@ def _plural(n: int, noun: str) -> str:
 def verdicts(catalogue: Mapping[str, Requirement], outcomes: list[Outcome],
              suite: Mapping[str, Iterable[Scenario]] | None = None) -> list[Verdict]:
     """One Verdict per catalogued requirement, in catalogue order. `suite` maps each requirement to
-    all of its scenarios (default: read from features/); without it, nothing is 'not assessed'."""
+    all of its scenarios (default: read from features/); without it, nothing is 'not assessed'.
+
+    A requirement is judged by its own checks: failed where one of them found a violation (in any
+    scenario, tagged with it or not), held in a scenario tagged with it that ran every step (even if
+    that scenario failed on another requirement), not run where that scenario stopped early or was
+    skipped."""
     suite = suite_scenarios() if suite is None else suite
     result = []
     for req in catalogue.values():
         mine = tuple(o for o in outcomes if req.id in o.requirements)
         expected = set(suite.get(req.id, ()))
         ran = {(o.feature, o.scenario) for o in mine}
-        violations = [o for o in mine if o.nonconformant and req.id in (o.violated or o.requirements)]
-        unfinished = [o for o in mine if o.outcome != "passed" and o not in violations]
+        violations = [o for o in outcomes if o.nonconformant and _violates(o, req.id)]
+        held = [o for o in mine if o not in violations and o.ran_every_step]
+        not_run = [o for o in mine if o not in violations and not o.ran_every_step]
+        shown = tuple(dict.fromkeys((*violations, *mine)))
         if violations:
-            why = _first_line(violations[0].message).removeprefix("harness.errors.Nonconformance: ")
-            verdict = Verdict(req, failed_verdict(req.level), why or violations[0].title, mine)
+            why = _first_line(violations[0].message_for(req.id)).removeprefix("harness.errors.Nonconformance: ")
+            verdict = Verdict(req, failed_verdict(req.level), why or violations[0].title, shown)
         elif req.not_tested_reason and not mine:
             verdict = Verdict(req, NOT_ASSURED, f"not tested: {req.not_tested_reason}", mine)
         elif not mine:
             verdict = Verdict(req, NOT_ASSESSED, "no scenario of it in this run's selection", mine)
-        elif unfinished:
-            verdict = Verdict(req, NOT_ASSURED, _unfinished(unfinished, len(mine)), mine)
+        elif not_run:
+            verdict = Verdict(req, NOT_ASSURED, _unfinished(not_run, len(mine), len(held)), mine,
+                              tuple(dict.fromkeys(cause(o) for o in not_run)))
         elif expected - ran:
             left_out = len(expected - ran)
-            verdict = Verdict(req, NOT_ASSESSED, f"{_plural(len(ran), 'scenario')} passed; the selection left out "
+            verdict = Verdict(req, NOT_ASSESSED, f"{_held(held)}; the selection left out "
                               f"{left_out} of its {len(expected)}", mine)
         else:
-            verdict = Verdict(req, ASSURED, f"{_plural(len(mine), 'scenario')} passed", mine)
+            verdict = Verdict(req, ASSURED, _held(held), mine)
         result.append(verdict)
     return result
+
+
+def _violates(outcome: Outcome, requirement: str) -> bool:
+    """A failed check of the requirement in this scenario (a failure naming none stands for its tags)."""
+    return requirement in (outcome.violated or outcome.requirements)
+
+
+def _held(held: list[Outcome]) -> str:
+    """How many scenarios judged a requirement and found it kept."""
+    passed = sum(o.outcome == "passed" for o in held)
+    if passed == len(held):
+        return f"{_plural(len(held), 'scenario')} passed"
+    return (f"held in {_plural(len(held), 'scenario')} that ran every step ({len(held) - passed} of them "
+            "failed on other requirements)")
+
+
+WRITES_OFF, TEST_DATA, NO_VERDICT_REACHED, STOPPED_EARLY = (
+    "writes off", "test data missing", "could not reach a verdict", "stopped at a failed step")
+
+
+def cause(outcome: Outcome) -> str:
+    """Why a scenario did not judge its requirements, in a few words (for the overall verdict)."""
+    if outcome.outcome == "skipped" or outcome.stop_kind == "skipped":
+        text = outcome.message if outcome.outcome == "skipped" else outcome.stopped
+        return WRITES_OFF if "writes are not allowed" in text or "GPC_ALLOW_WRITES" in text else TEST_DATA
+    if outcome.broken:
+        return NO_VERDICT_REACHED
+    return STOPPED_EARLY
 
 
 def failed_verdict(level: str) -> str:
@@ -128,24 +162,31 @@ def failed_verdict(level: str) -> str:
     return NOT_MET if level in ADVISORY_LEVELS else FAILED
 
 
-def _unfinished(unfinished: list[Outcome], total: int) -> str:
-    """Why a requirement's scenarios did not all reach a verdict, from the first of each kind."""
-    skipped = [o for o in unfinished if o.outcome == "skipped"]
-    broken = [o for o in unfinished if o.broken]
-    other = [o for o in unfinished if o.nonconformant]
-    parts = []
+def _unfinished(not_run: list[Outcome], total: int, held: int) -> str:
+    """How many of a requirement's scenarios judged it, and why the others did not, from the first of each kind."""
+    skipped = [o for o in not_run if o.outcome == "skipped"]
+    broken = [o for o in not_run if o.broken]
+    stopped = [o for o in not_run if o not in skipped and o not in broken]
+
+    def of(part: list) -> str:
+        return f"{len(part)}" if held else f"{len(part)} of {total}"
+
+    parts = [f"held in {held} of {total}"] if held else []
     if broken:
-        parts.append(f"{len(broken)} of {total} could not reach a verdict ({broken[0].title}: "
-                     f"{_first_line(broken[0].message)})")
-    if other:
-        parts.append(f"{len(other)} of {total} stopped at a failure of another requirement ({other[0].title})")
+        parts.append(f"{of(broken)} could not reach a verdict ({broken[0].title}: "
+                     f"{_first_line(broken[0].stopped or broken[0].message)})")
+    if stopped:
+        first = stopped[0]
+        parts.append(f"{of(stopped)} stopped before its checks ran ({first.title}: "
+                     f"{_first_line(first.stopped) or 'at a failure of another requirement'})")
     if skipped:
-        parts.append(f"{len(skipped)} of {total} skipped: {_first_line(skipped[0].message).removeprefix('not assured: ')}")
+        parts.append(f"{of(skipped)} not run: {_first_line(skipped[0].message).removeprefix('not assured: ')}")
     return "; ".join(parts)
 
 
 def overall(outcomes: list[Outcome], levels: Mapping[str, str], nhs_strict: bool = False) -> str:
-    """CONFORMANT, NON-CONFORMANT, INCOMPLETE or NO VERDICT (see the module docstring)."""
+    """What the scenarios alone say: CONFORMANT, NON-CONFORMANT, INCOMPLETE or NO VERDICT (`decide` then
+    weighs the requirements)."""
     if any(binding(o, levels, nhs_strict) for o in outcomes):
         return NON_CONFORMANT
     if any(o.broken for o in outcomes):
@@ -155,19 +196,82 @@ def overall(outcomes: list[Outcome], levels: Mapping[str, str], nhs_strict: bool
     return CONFORMANT
 
 
+# Exit codes of a run (README, "Exit codes"); a stopped run's own code (130, 2, 3) is decided by cli.stop_code.
+EXIT_OK, EXIT_NONCONFORMANT, EXIT_INCOMPLETE, EXIT_NOT_ALL_ASSURED = 0, 1, 2, 6
+SHALL_LEVELS = ("SHALL", "SHALL NOT")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The run's overall verdict, its exit code, and how much of the spec's SHALLs it rests on."""
+
+    verdict: str
+    exit_code: int
+    assured: int = 0  # SHALL requirements assured
+    assessable: int = 0  # SHALL requirements this run set out to judge (not manual evidence, not left out)
+    causes: tuple[tuple[str, int], ...] = ()  # why the others were not assured, and how many each
+    manual: int = 0  # SHALL requirements that need manual evidence
+    findings: int = 0  # scenarios that failed on advisory requirements only
+    nhs_strict: bool = False
+    sign_off: bool = False
+
+    def meaning(self) -> str:
+        """What the verdict says, with the SHALLs it rests on."""
+        counted = f"{self.assured} of {self.assessable} SHALL requirements assured"
+        missing = ", ".join(f"{why} ({n})" for why, n in self.causes)
+        rest = self.assessable - self.assured
+        if self.verdict == CONFORMANT:
+            text = f"every SHALL requirement this run set out to judge was assured ({counted}) and none failed"
+        elif self.verdict == NO_SHALL_FAILED:
+            text = f"no SHALL requirement failed, but only {counted}; {rest} not assured: {missing}"
+        else:
+            text = MEANING[self.verdict] + (f" ({counted}" + (f"; not assured: {missing}" if missing else "") + ")"
+                                            if self.assessable else "")
+        if self.manual:
+            text += f"; {self.manual} more need manual evidence"
+        return text
+
+    def line(self) -> str:
+        """The overall verdict with its meaning, the advisory findings, strictness and sign-off."""
+        line = f"{self.verdict}: {self.meaning()}"
+        if self.findings:
+            line += (f"; {_plural(self.findings, 'scenario')} failed on advisory requirements only (SHOULD, MAY or "
+                     f"NHS expectation not met){', counted under NHS strictness' if self.nhs_strict else ', allowed'}")
+        if self.nhs_strict:
+            line += " [NHS strictness (GPC_NHS_STRICT=true): a failure of any level counts, NHS expectations included]"
+        if self.sign_off and self.exit_code == EXIT_NOT_ALL_ASSURED:
+            line += f" [sign-off run: exit {EXIT_NOT_ALL_ASSURED}, not every SHALL requirement was assured]"
+        return line
+
+
+def decide(outcomes: list[Outcome], items: list[Verdict], levels: Mapping[str, str], nhs_strict: bool = False,
+           stopped: bool = False, sign_off: bool = False) -> Decision:
+    """The one place outcomes become the overall verdict and its exit code.
+
+    NON-CONFORMANT (1) a SHALL failed (any requirement under NHS strictness); INCOMPLETE (2) none did, but a
+    scenario could not reach a verdict or the run was stopped; CONFORMANT (0) every SHALL the run set out to
+    judge was assured; NO SHALL FAILED (0, or 6 for a sign-off run) none failed but some were not assured
+    (writes off, test data missing, stopped early); NO VERDICT (0, or 6 for a sign-off run) nothing ran."""
+    verdict = overall(outcomes, levels, nhs_strict)
+    if stopped and verdict != NON_CONFORMANT:
+        verdict = INCOMPLETE
+    shalls = [v for v in items if v.requirement.level in SHALL_LEVELS]
+    judged = [v for v in shalls if not v.needs_manual_evidence and v.verdict != NOT_ASSESSED]
+    not_assured = [v for v in judged if v.verdict == NOT_ASSURED]
+    if verdict == CONFORMANT and not_assured:
+        verdict = NO_SHALL_FAILED
+    causes = Counter(v.causes[0] if v.causes else "not run" for v in not_assured)
+    code = {NON_CONFORMANT: EXIT_NONCONFORMANT, INCOMPLETE: EXIT_INCOMPLETE}.get(verdict, EXIT_OK)
+    if sign_off and verdict in (NO_SHALL_FAILED, NO_VERDICT):
+        code = EXIT_NOT_ALL_ASSURED
+    return Decision(verdict, code, sum(v.verdict == ASSURED for v in judged), len(judged),
+                    tuple(causes.most_common()), sum(v.needs_manual_evidence for v in shalls),
+                    len(advisory_findings(outcomes, levels)), nhs_strict, sign_off)
+
+
 def advisory_findings(outcomes: list[Outcome], levels: Mapping[str, str]) -> list[Outcome]:
     """Scenarios that failed only on advisory requirements (SHOULD, SHOULD NOT, MAY, NHS expectation)."""
     return [o for o in outcomes if advisory(o, levels)]
-
-
-def verdict_line(verdict: str, findings: int = 0, nhs_strict: bool = False) -> str:
-    """The overall verdict with its meaning, the advisory findings and whether NHS strictness applied."""
-    line = f"{verdict}: {MEANING[verdict]}"
-    if findings:
-        line += (f"; {_plural(findings, 'scenario')} failed on advisory requirements only (SHOULD, MAY or "
-                 f"NHS expectation not met){', counted under NHS strictness' if nhs_strict else ', allowed'}")
-    return line + ("" if not nhs_strict else " [NHS strictness (GPC_NHS_STRICT=true): a failure of any level "
-                                             "counts, NHS expectations included]")
 
 
 def levels_of(catalogue: Mapping[str, Requirement]) -> dict[str, str]:
@@ -208,8 +312,7 @@ def counts_by_level(items: list[Verdict]) -> dict[str, Counter]:
 ADVISORY_VERDICTS = (NHS_NOT_MET, NOT_MET)
 
 
-def terminal(items: list[Verdict], identity_text: str = "", verdict: str = "", findings: int = 0,
-             nhs_strict: bool = False) -> str:
+def terminal(items: list[Verdict], identity_text: str = "", decision: Decision | None = None) -> str:
     """Failed, advisory and not assured requirements one per line; the rest as counts (requirements.html has all)."""
     lines = ["", "Requirement verdicts (failures first)", "-" * 37]
     for v in ordered(items):
@@ -228,8 +331,8 @@ def terminal(items: list[Verdict], identity_text: str = "", verdict: str = "", f
                      f"{c[NOT_ASSESSED]:>13}")
     if identity_text:
         lines += ["", "Run", "---", identity_text]
-    if verdict:
-        lines += ["", f"Overall verdict: {verdict_line(verdict, findings, nhs_strict)}"]
+    if decision is not None:
+        lines += ["", f"Overall verdict: {decision.line()}"]
     return "\n".join(lines)
 
 
@@ -246,7 +349,7 @@ code{font-size:.9em;overflow-wrap:anywhere}
 .NHSexpectationnotmet,.advisorynotmet{background:#fdeedd}
 .verdict{font-size:1.2rem;padding:.5rem .8rem;border:2px solid #444;margin:.8rem 0;display:inline-block}
 .verdict.NON-CONFORMANT{border-color:#b00;background:#fde2e1}.verdict.CONFORMANT{border-color:#070;background:#e3f6e5}
-.verdict.INCOMPLETE,.verdict.NO-VERDICT{border-color:#a70;background:#fff6d9}
+.verdict.INCOMPLETE,.verdict.NO-VERDICT,.verdict.NO-SHALL-FAILED{border-color:#a70;background:#fff6d9}
 .identity th{width:32%}.counts td,.counts th{text-align:right}.counts td:first-child,.counts th:first-child{text-align:left}
 .req col.id{width:17%}.req col.level{width:8%}.req col.text{width:30%}.req col.verdict{width:25%}.req col.scen{width:20%}
 ul.scen{margin:0;padding-left:1rem}.small{font-size:.85em;color:#444}
@@ -256,9 +359,9 @@ ul.scen{margin:0;padding-left:1rem}.small{font-size:.85em;color:#444}
 """
 
 
-def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = None, verdict: str = "",
-         links: Mapping[str, str] | None = None, title: str = "Requirement verdicts", findings: int = 0,
-         nhs_strict: bool = False) -> str:
+def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = None,
+         decision: Decision | None = None, links: Mapping[str, str] | None = None,
+         title: str = "Requirement verdicts") -> str:
     """The printable requirement view. `links` maps an outcome's nodeid to its place in the Allure report."""
     e = html.escape
     links = links or {}
@@ -298,8 +401,9 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
     if identity_rows:
         ident = "<h2>Run</h2><table class='identity'>" + "".join(
             f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in identity_rows) + "</table>"
-    verdict_box = (f"<div class='verdict {e(verdict.replace(' ', '-'))}'><b>{e(verdict)}</b>: {e(verdict_line(verdict, findings, nhs_strict).split(': ', 1)[1])}"
-                   f"</div>") if verdict else ""
+    verdict = decision.verdict if decision is not None else ""
+    verdict_box = (f"<div class='verdict {e(verdict.replace(' ', '-'))}'><b>{e(verdict)}</b>: "
+                   f"{e(decision.line().split(': ', 1)[1])}</div>") if decision is not None else ""
     failed = [v for v in ordered(items) if v.verdict in (FAILED, *ADVISORY_VERDICTS)]
     advisory = [v for v in failed if v.verdict in ADVISORY_VERDICTS]
     manual = [v for v in items if v.needs_manual_evidence]

@@ -74,7 +74,10 @@ def failure(violations: list[Violation], where: str) -> Nonconformance:
     shown = "; ".join(v.message for v in violations[:MAX_LISTED])
     more = f"; and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
     noun = "violation" if count == 1 else "violations"
-    return Nonconformance(f"{count} {noun} of {', '.join(ids)}: {shown}{more} ({where})", requirements=ids)
+    found = Nonconformance(f"{count} {noun} of {', '.join(ids)}: {shown}{more} ({where})", requirements=ids,
+                           violations=violations)
+    found.where = where
+    return found
 
 
 def fail_if_any(violations: Iterable[Violation], where: str) -> None:

@@ -100,7 +100,7 @@ def _requests_of_scenario(request):
 @pytest.hookimpl(trylast=True)
 def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, step_func_args):
     """Keep only short values parsed from the step's text among the step's report parameters."""
-    listener = _allure_bdd_listener(request.config)
+    listener = allure_bdd_listener(request.config)
     if listener is None:
         return
     from allure_pytest_bdd.steps import get_step_uuid
@@ -113,7 +113,7 @@ def pytest_bdd_before_step_call(request, feature, scenario, step, step_func, ste
         step_result.parameters = [p for p in step_result.parameters if p.name in shown]
 
 
-def _allure_bdd_listener(config):
+def allure_bdd_listener(config):
     cached = getattr(config, "_gpc_allure_bdd_listener", False)
     if cached is not False:
         return cached

@@ -124,8 +124,24 @@ def test_without_write_permission_no_booking_is_made_and_write_scenarios_are_not
     assert len(refused) == sum("GPC_ALLOW_WRITES=false" in o.message for o in skipped)
     assert all(r["status"] == "skipped" for r in refused)
     page = (run.reports / "html" / "requirements.html").read_text(encoding="utf-8")
-    assert "skipped: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)" in page
+    assert "not run: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)" in page
     assert "Writes allowed" in page and "no (book, amend and cancel not assured)" in page
+    # Not called conformant: the verdict says how many SHALLs were assured and why the rest were not.
+    body = page[page.index("<body>"):]
+    assert "CONFORMANT" not in body.replace("NON-CONFORMANT", "")
+    banner = re.search(r"Overall verdict: NO SHALL FAILED: no SHALL requirement failed, but only (\d+) of (\d+) "
+                       r"SHALL requirements assured; (\d+) not assured: writes off \((\d+)\)", run.stdout)
+    assert banner, run.stdout[-3000:]
+    assured, judged, not_assured, writes_off = map(int, banner.groups())
+    assert assured + not_assured == judged and writes_off == not_assured > 0
+    assert "<div class='verdict NO-SHALL-FAILED'><b>NO SHALL FAILED</b>" in page
+
+
+def test_a_sign_off_run_without_write_permission_exits_6(run_suite):
+    run = run_suite(command=(GPC_ASSURE, "--feature", "read_an_appointment", "--sign-off", "-q",
+                             "-p", "no:randomly"), GPC_ALLOW_WRITES="false")
+    assert run.returncode == 6, run.explain()
+    assert "[sign-off run: exit 6, not every SHALL requirement was assured]" in run.stdout
 
 
 def test_allure_history_accumulates_between_runs(run_suite):

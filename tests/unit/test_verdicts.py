@@ -15,9 +15,9 @@ SUITE = {"A-1": {("f", "one"), ("f", "two")}, "B-1": {("f", "one")}, "C-1": {("f
          "D-1": {("f", "four")}, "F-1": {("f", "five"), ("f", "six")}, "G-1": {("f", "seven")}}
 
 
-def out(title, outcome="passed", reqs=(), verdict="", violated=(), message=""):
+def out(title, outcome="passed", reqs=(), verdict="", violated=(), message="", **more):
     return Outcome(f"test_{title}", outcome, message, tuple(reqs), verdict, tuple(violated), title, "f",
-                   f"steps/test_f.py::test_{title}")
+                   f"steps/test_f.py::test_{title}", **more)
 
 
 def by_id(outcomes, suite=SUITE):
@@ -29,7 +29,34 @@ def test_only_the_violated_requirement_fails_not_every_tag_of_the_scenario():
                  out("two", reqs=("A-1",))])
     assert got["B-1"].verdict == v.FAILED and got["B-1"].why == "B broken: Slot 1"
     assert got["A-1"].verdict == v.NOT_ASSURED
-    assert "stopped at a failure of another requirement (one)" in got["A-1"].why
+    assert got["A-1"].why == ("held in 1 of 2; 1 stopped before its checks ran (one: at a failure of another "
+                              "requirement)")
+    assert got["A-1"].causes == (v.STOPPED_EARLY,)
+
+
+def test_a_scenario_that_ran_every_step_judged_each_of_its_requirements_on_its_own():
+    got = by_id([out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "2 checks failed",
+                     violations=(("B-1", "B broken: Slot 1"),), completed=True),
+                 out("two", reqs=("A-1",))])
+    assert got["B-1"].verdict == v.FAILED and got["B-1"].why == "B broken: Slot 1"
+    assert (got["A-1"].verdict, got["A-1"].why) == (
+        v.ASSURED, "held in 2 scenarios that ran every step (1 of them failed on other requirements)")
+
+
+def test_a_violation_found_where_no_scenario_of_it_looked_still_fails_the_requirement():
+    got = by_id([out("one", "failed", ("A-1",), "nonconformant", ("B-1",), "B broken", completed=True),
+                 out("two", reqs=("A-1",))], suite={"A-1": {("f", "one"), ("f", "two")}})
+    assert got["B-1"].verdict == v.FAILED and got["A-1"].verdict == v.ASSURED
+
+
+def test_a_scenario_stopped_after_a_finding_leaves_its_other_requirements_not_assured_with_why():
+    got = by_id([out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken",
+                     stopped="stopped at 'Given a free slot': test data missing: no free slot", stop_kind="skipped"),
+                 out("two", reqs=("A-1",))])
+    assert got["B-1"].verdict == v.FAILED
+    assert got["A-1"].why == ("held in 1 of 2; 1 stopped before its checks ran (one: stopped at 'Given a free slot': "
+                              "test data missing: no free slot)")
+    assert got["A-1"].causes == (v.TEST_DATA,)
 
 
 def test_an_unreachable_provider_fails_no_requirement():
@@ -41,7 +68,7 @@ def test_an_unreachable_provider_fails_no_requirement():
 
 def test_skipped_scenarios_leave_a_requirement_not_assured_with_the_reason():
     got = by_id([out("four", "skipped", ("D-1",), message="not assured: writes are not allowed")])
-    assert (got["D-1"].verdict, got["D-1"].why) == (v.NOT_ASSURED, "1 of 1 skipped: writes are not allowed")
+    assert (got["D-1"].verdict, got["D-1"].why) == (v.NOT_ASSURED, "1 of 1 not run: writes are not allowed")
 
 
 def test_a_selection_that_left_scenarios_out_is_not_assessed():
@@ -86,12 +113,43 @@ def test_an_advisory_failure_is_its_own_verdict_named_by_its_level():
 
 
 def test_the_verdict_line_names_advisory_findings_and_strictness():
-    assert v.verdict_line(v.CONFORMANT, 2) == (
-        "CONFORMANT: every scenario that ran reached a verdict and no SHALL requirement failed; 2 scenarios failed "
-        "on advisory requirements only (SHOULD, MAY or NHS expectation not met), allowed")
-    assert v.verdict_line(v.NON_CONFORMANT, 1, nhs_strict=True).endswith(
+    levels = {r.id: r.level for r in CAT.values()}
+    should = out("three", "failed", ("C-1",), "nonconformant", ("C-1",))
+    passed = [out(t, reqs=(r,)) for t, r in (("one", "A-1"), ("two", "A-1"), ("one", "B-1"), ("four", "D-1"),
+                                             ("five", "F-1"), ("six", "F-1"), ("seven", "G-1"))]
+    outcomes = [should, *passed]
+    decision = v.decide(outcomes, v.verdicts(CAT, outcomes, SUITE), levels)
+    assert decision.line() == (
+        "CONFORMANT: every SHALL requirement this run set out to judge was assured (5 of 5 SHALL requirements "
+        "assured) and none failed; 1 more need manual evidence; 1 scenario failed on advisory requirements only "
+        "(SHOULD, MAY or NHS expectation not met), allowed")
+    strict = v.decide(outcomes, v.verdicts(CAT, outcomes, SUITE), levels, nhs_strict=True)
+    assert strict.verdict == v.NON_CONFORMANT and strict.exit_code == 1
+    assert strict.line().endswith(
         "counted under NHS strictness [NHS strictness (GPC_NHS_STRICT=true): a failure of any level counts, "
         "NHS expectations included]")
+
+
+def test_no_shall_failed_is_not_conformant_and_says_how_many_were_assured_and_why():
+    levels = {r.id: r.level for r in CAT.values()}
+    outcomes = [out("one", reqs=("A-1", "B-1")), out("two", reqs=("A-1",)),
+                out("four", "skipped", ("D-1",),
+                    message="not assured: writes are not allowed (GPC_ALLOW_WRITES=false)"),
+                out("five", "skipped", ("F-1",), message="not assured: no second test patient"),
+                out("six", reqs=("F-1",)), out("seven", reqs=("G-1",))]
+    items = v.verdicts(CAT, outcomes, SUITE)
+    nightly = v.decide(outcomes, items, levels)
+    assert (nightly.verdict, nightly.exit_code) == (v.NO_SHALL_FAILED, 0)
+    assert nightly.line() == ("NO SHALL FAILED: no SHALL requirement failed, but only 3 of 5 SHALL requirements "
+                              "assured; 2 not assured: writes off (1), test data missing (1); 1 more need manual "
+                              "evidence")
+    sign_off = v.decide(outcomes, items, levels, sign_off=True)
+    assert sign_off.exit_code == v.EXIT_NOT_ALL_ASSURED == 6
+    assert sign_off.line().endswith("[sign-off run: exit 6, not every SHALL requirement was assured]")
+    # A stopped run is incomplete whatever was assured; a SHALL failure outranks both.
+    assert v.decide(outcomes, items, levels, stopped=True).verdict == v.INCOMPLETE
+    broke = [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",)), *outcomes[1:]]
+    assert v.decide(broke, v.verdicts(CAT, broke, SUITE), levels, sign_off=True).exit_code == 1
 
 
 def test_counts_by_level_keep_advisory_requirements_apart():
@@ -107,7 +165,7 @@ def test_the_page_puts_failures_first_with_titles_links_identity_and_manual_evid
                              out("four", "skipped", ("D-1",), message="not assured: no data"),
                              out("five", reqs=("F-1",)), out("six", reqs=("F-1",))], SUITE)
     html = v.page(items, [("Provider service root", "https://provider.example/A1/STU3/1/gpconnect")],
-                  v.NON_CONFORMANT, {"steps/test_f.py::test_one": "index.html#/abc"})
+                  v.Decision(v.NON_CONFORMANT, 1), {"steps/test_f.py::test_one": "index.html#/abc"})
     table = html[html.index("All requirements, failures first"):]
     assert table.index("<code>B-1</code>") < table.index("<code>A-1</code>") < table.index("<code>F-1</code>")
     # Among the not assured, what this run could not finish comes before what no run can test.
@@ -122,7 +180,7 @@ def test_the_page_puts_failures_first_with_titles_links_identity_and_manual_evid
 
 def test_the_terminal_lists_failures_and_counts_the_rest():
     items = v.verdicts(CAT, [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken")], SUITE)
-    text = v.terminal(items, "Environment: reference", v.NON_CONFORMANT)
+    text = v.terminal(items, "Environment: reference", v.Decision(v.NON_CONFORMANT, 1))
     lines = text.splitlines()
     assert lines[3].startswith("B-1") and "failed" in lines[3]
     assert "0 assured; 1 need manual evidence (not testable here); 4 not assessed (left out by the selection)" in text
