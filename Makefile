@@ -11,6 +11,10 @@ PY := $(VENV)/bin/python
 GPC_ASSURE := $(VENV)/bin/gpc-assure
 PY_STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
+# make test prints the sign-off page in Chromium to count its A4 pages: Debian's package, installed when
+# missing (as root); elsewhere set CHROMIUM to a Chromium or Chrome binary.
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
+export CHROMIUM
 WORKERS ?=
 # The project's own tests run two at a time by default (each starts its own providers); a worker that runs
 # out of tests takes some of the other's (worksteal), so a long one queued last does not run alone.
@@ -20,7 +24,7 @@ SELF_TEST := reports/self-test
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup assure test cleanup faults fault-matrix explore clean
+.PHONY: help setup assure test chromium cleanup faults fault-matrix explore clean
 
 help:
 	@echo "make setup          create .venv (pinned packages, the gpc-assure command) and the report generator"
@@ -56,11 +60,20 @@ assure: setup
 
 # Then the unit tests again with the machine's clock moved to 30 June 2027 and to the night the UK's clocks
 # go forward: each must end as it did today (tools/clock_check.py).
-test: setup
+test: setup chromium
 	@mkdir -p $(SELF_TEST)
 	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist worksteal --durations=15 \
 		--junitxml $(SELF_TEST)/junit.xml -o junit_family=xunit2 $(ARGS)
 	$(PY) tools/clock_check.py $(SELF_TEST)/junit.xml -n $(TEST_WORKERS)
+
+chromium:
+ifeq ($(strip $(CHROMIUM)),)
+	@echo "installing Debian's chromium (make test prints the sign-off page with it)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null) || \
+	  (echo "make test needs Chromium: install Debian's chromium, or set CHROMIUM=/path/to/chrome" >&2; exit 1)
+endif
 
 cleanup: setup
 	$(GPC_ASSURE) cleanup

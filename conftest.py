@@ -10,8 +10,7 @@ import allure
 import pytest
 
 from harness import gc_policy
-from harness.errors import Nonconformance
-from harness.junit import BROKEN, NONCONFORMANT
+from harness.errors import BROKEN, NONCONFORMANT, Nonconformance, outcome_of
 from harness.requirements import catalogue
 from harness.run import Record, now, preflight
 from harness.settings import ConfigError, check_reference_faults, load_settings
@@ -92,6 +91,14 @@ def _scenario_of(item) -> tuple[str, str]:
     return template.name, Path(template.feature.filename).stem
 
 
+def _example_title(item, title: str) -> str:
+    """A Scenario Outline's title with its example's values in place of its <placeholders>."""
+    example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example") or {}
+    for name, value in example.items():
+        title = title.replace(f"<{name}>", str(value))
+    return title
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Select by requirement and feature, record each scenario's title and requirements, and stop
     with one line on a bad setting."""
@@ -100,6 +107,8 @@ def pytest_collection_modifyitems(session, config, items):
     for item in assurance:
         title, feature = _scenario_of(item)
         item.user_properties += [("scenario", title), ("feature", feature)]
+        if _example_title(item, title) != title:
+            item.user_properties.append(("example", _example_title(item, title)))
         for mark in item.iter_markers("req"):
             item.user_properties.append(("req", mark.args[0]))
     if not assurance:
@@ -185,7 +194,7 @@ def classify(excinfo, tags: tuple[str, ...], when: str) -> tuple[str, tuple[str,
     raised by the scenario is a verdict on the provider (its own requirements, or the scenario's
     tags when it names none); anything else, or any failure outside the scenario's body, is broken."""
     exc = excinfo.value if excinfo is not None else None
-    if when == "call" and isinstance(exc, AssertionError):
+    if when == "call" and outcome_of(exc) == NONCONFORMANT:
         named = exc.requirements if isinstance(exc, Nonconformance) else ()
         return NONCONFORMANT, tuple(named) or tags
     return BROKEN, ()

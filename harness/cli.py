@@ -35,7 +35,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import junit, report, run, run_stats, verdicts
+from . import junit, report, requirement_view, run, run_stats, verdicts
 from .errors import HarnessError
 from .requirements import catalogue
 from .settings import PROJECT_ROOT, ConfigError, check_reference_faults, load_settings, reports_dir
@@ -208,9 +208,9 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
                                     f"({decision.assured} of {decision.assessable} SHALL requirements assured)")
     page = out / "html" / "requirements.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(verdicts.page(items, ident.rows(), decision, allure_links(out / "allure-results"),
+    page.write_text(requirement_view.page(items, ident.rows(), decision, allure_links(out / "allure-results"),
                                   title=f"Requirement verdicts: {settings.env_name}"), encoding="utf-8")
-    print(verdicts.terminal(items, ident.terminal(), decision))
+    print(requirement_view.terminal(items, ident.terminal(), decision))
     print(f"Requirement view: {page}")
     print(f"Summary: {junit.summary_line(outcomes, verdicts.levels_of(catalogue()), settings.nhs_strict)}")
     if code is None:

@@ -1,14 +1,27 @@
-"""The two ways a check can end other than passing.
+"""The ways a check can end other than passing, each with the outcome it means (`outcome_of`).
 
-Nonconformance: the provider answered and broke a rule (a verdict on the provider). It carries
-the requirement ids it breaks; with none, the scenario's own @req tags stand for it.
-HarnessError: the run could not reach a verdict (unreachable provider, bad set-up).
-MissingTestData: the environment lacks what a scenario needs (a skip: not assured).
+Nonconformance: the provider answered and broke a rule (a verdict on the provider: nonconformant).
+It carries the requirement ids it breaks; with none, the scenario's own @req tags stand for it. A
+plain AssertionError means the same.
+HarnessError: the run could not reach a verdict (unreachable provider, bad set-up: broken).
+MissingTestData: the environment lacks what a scenario needs (skipped: not assured).
+Anything else is a harness fault: broken.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
+
+NONCONFORMANT, BROKEN, SKIPPED = "nonconformant", "broken", "skipped"
+
+
+def outcome_of(exc: BaseException | None) -> str:
+    """What an exception raised by a scenario's body means: NONCONFORMANT, SKIPPED or BROKEN."""
+    if isinstance(exc, AssertionError):
+        return NONCONFORMANT
+    if isinstance(exc, MissingTestData) or type(exc).__name__ == "Skipped":  # pytest.skip's, without pytest here
+        return SKIPPED
+    return BROKEN
 
 
 class Nonconformance(AssertionError):

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from . import cli, reference, run, verdicts
+from . import cli, reference, requirement_view, run, verdicts
 from .errors import HarnessError, MissingTestData, Nonconformance
-from .junit import BROKEN, NONCONFORMANT, Outcome
+from .errors import BROKEN, NONCONFORMANT
+from .junit import Outcome
 from .explore import Failure, Session, _as_violations, explore, replay
 from .requirements import catalogue
 from .settings import Settings, reports_dir
@@ -193,7 +194,8 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
     overall = decision.verdict
     record = run.Record(started=started, ended=run.now(), service_roots=[base_url])
     ident = run.identity(settings, record, [f"explore: {mode}"], overall)
-    page = verdicts.page(judged, ident.rows(), decision, {}, title=f"Exploration verdicts: {settings.env_name}")
+    page = requirement_view.page(judged, ident.rows(), decision, {},
+                                 title=f"Exploration verdicts: {settings.env_name}")
     (folder / "requirements.html").write_text(page.replace("</body>", evidence_html(session) + "</body>"),
                                               encoding="utf-8")
 

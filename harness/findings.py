@@ -18,9 +18,9 @@ from typing import Iterable
 
 from .errors import Nonconformance
 
-# How a scenario that stopped early is counted: a Given or When step failed, test data was missing, or
-# the run broke (environment or harness: the run cannot be called complete).
-FAILED_STEP, SKIPPED, BROKEN = "failed step", "skipped", "broken"
+# How a scenario that stopped early is counted: a Given or When step failed (FAILED_STEP), test data was
+# missing (errors.SKIPPED), or the run broke (errors.BROKEN: the run cannot be called complete).
+FAILED_STEP = "failed step"
 MAX_MESSAGE_CHARS = 400
 MAX_RECORDED = 40  # violations recorded as properties per scenario: the first of each requirement, then more
 

@@ -9,6 +9,7 @@ check raised; it lands in the JUnit XML as test-case properties, which this modu
              harness: unreachable, timed out, bad set-up; no verdict on the provider)
   violated   a requirement the failure broke, one property each (only with verdict nonconformant)
   scenario   the scenario's title;  feature   the feature file's stem
+  example    a Scenario Outline's title with its example's values
   violation  a requirement a failed check broke and its message, one property each (harness/findings.py)
   completed  "true" when every step of a failed scenario ran (its other requirements' checks all ran)
   stopped    why a failed scenario stopped before its last step;  stop_kind  failed step, skipped or broken
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from .findings import BROKEN as STOP_BROKEN, parse_violation
+from .errors import BROKEN, NONCONFORMANT
+from .findings import parse_violation
 
-NONCONFORMANT, BROKEN = "nonconformant", "broken"
 # Requirement levels (spec/requirements.csv). Only a binding level makes a run non-conformant; the
 # advisory ones (SHOULD, SHOULD NOT, MAY, and an NHS assurance expectation: a status or code NHS's
 # suite expects where the spec names none) do so only under NHS strictness (GPC_NHS_STRICT=true).
@@ -51,10 +52,13 @@ class Outcome:
     stopped: str = ""
     stop_kind: str = ""
 
+    example: str = ""  # a Scenario Outline's title with its example's values
+
     @property
     def title(self) -> str:
-        """The scenario's title, or the test name when the run did not record one."""
-        return self.scenario or self.name.removeprefix("test_").replace("_", " ")
+        """The scenario's title (an outline's with its example's values), or the test name when the run
+        did not record one."""
+        return self.example or self.scenario or self.name.removeprefix("test_").replace("_", " ")
 
     @property
     def nonconformant(self) -> bool:
@@ -63,7 +67,7 @@ class Outcome:
     @property
     def broken(self) -> bool:
         """No verdict on the provider (environment or harness), or one reached before the run broke."""
-        return self.outcome in ("failed", "error") and (self.verdict != NONCONFORMANT or self.stop_kind == STOP_BROKEN)
+        return self.outcome in ("failed", "error") and (self.verdict != NONCONFORMANT or self.stop_kind == BROKEN)
 
     @property
     def ran_every_step(self) -> bool:
@@ -111,6 +115,7 @@ def outcomes(path: Path) -> list[Outcome]:
             violations=tuple(dict.fromkeys(parse_violation(v) for v in props.get("violation", []))),
             completed=(props.get("completed") or ["false"])[-1] == "true",
             stopped=(props.get("stopped") or [""])[-1], stop_kind=(props.get("stop_kind") or [""])[-1],
+            example=(props.get("example") or [""])[0],
         ))
     return result
 

@@ -4,6 +4,8 @@ them with the machine's clock moved (tools/clock_check.py)."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -95,3 +97,30 @@ def run_suite(tmp_path):
 def suite_environment():
     """suite_env(reports, **GPC_settings): the environment a child assurance run gets."""
     return suite_env
+
+
+def chromium() -> str:
+    """The Chromium binary make test installs (or CHROMIUM names); a failure, not a skip, without one."""
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") \
+        or shutil.which("google-chrome")
+    if not found:
+        pytest.fail("Chromium is needed to print the sign-off page: run make test (it installs Debian's chromium) "
+                    "or set CHROMIUM to a Chromium or Chrome binary")
+    return found
+
+
+@pytest.fixture
+def a4_pages(tmp_path):
+    """a4_pages(html_file) -> how many A4 pages Chromium prints it on (the page's own @page rules apply)."""
+
+    def pages(page: Path) -> int:
+        pdf = tmp_path / f"{page.stem}.pdf"
+        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+                       capture_output=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+        assert pdf.exists(), f"Chromium printed no PDF of {page}"
+        return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf.read_bytes()))
+
+    return pages

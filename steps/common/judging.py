@@ -19,8 +19,8 @@ import importlib
 import allure
 import pytest
 
-from harness.errors import HarnessError, MissingTestData, Nonconformance
-from harness.findings import BROKEN, FAILED_STEP, SKIPPED, Findings
+from harness.errors import BROKEN, SKIPPED, HarnessError, MissingTestData, Nonconformance, outcome_of
+from harness.findings import FAILED_STEP, Findings
 from harness.oracle import Oracle
 from harness.report import FailureEvidence
 from steps.common.fixtures import allure_bdd_listener
@@ -105,11 +105,11 @@ def _sources_of(found: Nonconformance) -> list:
 
 
 def _why(exc: BaseException) -> tuple[str, str]:
-    """How a stop is counted, and why, in one line."""
+    """How a stop is counted (its exception's outcome), and why, in one line."""
     if isinstance(exc, MissingTestData):
         return SKIPPED, f"test data missing: {exc}"
-    if isinstance(exc, pytest.skip.Exception):
-        return SKIPPED, str(exc.msg if hasattr(exc, "msg") else exc)
+    if outcome_of(exc) == SKIPPED:
+        return SKIPPED, str(getattr(exc, "msg", exc))
     kind = "" if isinstance(exc, HarnessError) else f"{type(exc).__name__}: "
     return BROKEN, f"could not reach a verdict: {kind}{exc}"
 

@@ -25,14 +25,18 @@ def shall_verdicts(run) -> dict[str, str]:
             if v.requirement.level in SHALL and not v.needs_manual_evidence}
 
 
+CLASSES = {"failed": verdicts.FAILED, "notassured": verdicts.NOT_ASSURED, "notassessed": verdicts.NOT_ASSESSED,
+           "assured": verdicts.ASSURED, "NHSexpectationnotmet": verdicts.NHS_NOT_MET,
+           "advisorynotmet": verdicts.NOT_MET}
+
+
 def page_rows(run) -> dict[str, str]:
-    """Requirement id -> its verdict in the full table of requirements.html."""
+    """Requirement id -> its verdict as the rows of requirements.html show it."""
     page = (run.reports / "html" / "requirements.html").read_text(encoding="utf-8")
-    table = page[page.index("<h2>All requirements"):]
-    return dict(re.findall(r"<tr class='[^']*'><td><code>([A-Z0-9-]+)</code>.*?<td><b>([^<]+)</b>", table))
+    return {rid: CLASSES[kind] for kind, rid in re.findall(r"<tr class='([^']*)'><td><code>([A-Z0-9-]+)</code>", page)}
 
 
-def test_one_defect_fails_its_requirement_and_every_other_shall_stays_assured(run_suite):
+def test_one_defect_fails_its_requirement_and_every_other_shall_stays_assured(run_suite, a4_pages):
     run = assure(run_suite, "slot_missing_type")
     assert run.returncode == 1, run.explain()
     got = shall_verdicts(run)
@@ -42,6 +46,13 @@ def test_one_defect_fails_its_requirement_and_every_other_shall_stays_assured(ru
     assert rows["SLOT-TYPE-01"] == verdicts.FAILED
     assert all(rows[r] == verdicts.ASSURED for r in TESTABLE_SHALLS - {"SLOT-TYPE-01"})
     assert f"({len(TESTABLE_SHALLS) - 1} of {len(TESTABLE_SHALLS)} SHALL requirements assured)" in run.stdout
+    # The sign-off page: the failure first, its scenarios named (an outline by its example's values) and
+    # linked into the report, the whole within 20 A4 pages.
+    page = (run.reports / "html" / "requirements.html").read_text(encoding="utf-8")
+    failed = page[page.index("<h2>Failed requirements"):page.index("<h2>Not assured")]
+    assert "<a href='index.html#/" in failed and "&lt;" not in failed
+    assert re.search(r"<li class='small'>and \d+ more \(\d+ failed\)</li>", failed)
+    assert a4_pages(run.reports / "html" / "requirements.html") <= 20
 
     # In the report, the step whose exchange showed the violation is the failed one, with the violation as
     # its message and the offending Slot attached whole; the steps after it ran.

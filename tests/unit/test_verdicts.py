@@ -1,5 +1,6 @@
 """Requirement verdicts mean what they say; the overall verdict; the printable page."""
 
+from harness import requirement_view as view
 from harness import verdicts as v
 from harness.junit import Outcome
 from harness.requirements import Requirement, catalogue
@@ -164,23 +165,39 @@ def test_the_page_puts_failures_first_with_titles_links_identity_and_manual_evid
     items = v.verdicts(CAT, [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken"),
                              out("four", "skipped", ("D-1",), message="not assured: no data"),
                              out("five", reqs=("F-1",)), out("six", reqs=("F-1",))], SUITE)
-    html = v.page(items, [("Provider service root", "https://provider.example/A1/STU3/1/gpconnect")],
-                  v.Decision(v.NON_CONFORMANT, 1), {"steps/test_f.py::test_one": "index.html#/abc"})
-    table = html[html.index("All requirements, failures first"):]
-    assert table.index("<code>B-1</code>") < table.index("<code>A-1</code>") < table.index("<code>F-1</code>")
-    # Among the not assured, what this run could not finish comes before what no run can test.
-    assert table.index("<code>D-1</code>") < table.index("<code>E-1</code>") < table.index("<code>G-1</code>")
-    assert "<a href='index.html#/abc'>one</a>" in html and "test_one" not in html
-    assert "https://provider.example/A1/STU3/1/gpconnect" in html and "NON-CONFORMANT" in html
+    html = view.page(items, [("Provider service root", "https://provider.example/A1/STU3/1/gpconnect")],
+                     v.Decision(v.NON_CONFORMANT, 1), {"steps/test_f.py::test_one": "index.html#/abc"})
+    sections = html.split("<h2>")
+    heading = {part.split("<", 1)[0]: part for part in sections}
+    failed = heading["Failed requirements (1, of which 0 advisory)"]
+    assert "<code>B-1</code>" in failed and "<a href='index.html#/abc'>one</a>" in failed
+    # Not assured: what this run could not finish, with why; what no run can test is listed once, at the end.
+    not_assured = heading["Not assured (2)"]
+    assert not_assured.index("<code>A-1</code>") < not_assured.index("<code>D-1</code>")
+    assert "1 of 1 not run: no data" in not_assured and "E-1" not in not_assured
+    assert "<code>G-1</code>" in heading["Not assessed (2): the selection left some of their scenarios out"]
+    assured = heading["Assured (1)"]
+    assert "<code>F-1</code>" in assured and "2 scenarios passed" in assured and "<a " not in assured
+    assert html.count("<code>E-1</code>") == 1
+    assert "Cannot be observed from outside" in heading["Needs manual evidence (1)"]
+    assert "test_one" not in html and "NON-CONFORMANT" in html
+    assert "https://provider.example/A1/STU3/1/gpconnect" in html
     assert "@page{size:A4" in html and "overflow-wrap:anywhere" in html
-    manual = html[html.index("Needs manual evidence (1)"):]
-    assert "<code>E-1</code>" in manual and "Cannot be observed from outside" in manual
-    assert "Failed requirements (1, of which 0 advisory)" in html
+
+
+def test_a_requirement_with_many_scenarios_lists_the_telling_ones_and_counts_the_rest():
+    many = [out(f"s{i}", reqs=("A-1",)) for i in range(30)] + [
+        out("bad", "failed", ("A-1",), "nonconformant", ("A-1",), "A broken")]
+    items = v.verdicts(CAT, many, {"A-1": {("f", f"s{i}") for i in range(30)} | {("f", "bad")}})
+    html = view.page(items)
+    failed = html[html.index("<h2>Failed requirements"):html.index("<h2>Not assured")]
+    assert failed.index(">bad <") < failed.index(">s0 <"), "the scenario that broke it comes first"
+    assert failed.count("<li>") == view.SCENARIOS_LISTED and "and 26 more (26 passed)" in failed
 
 
 def test_the_terminal_lists_failures_and_counts_the_rest():
     items = v.verdicts(CAT, [out("one", "failed", ("A-1", "B-1"), "nonconformant", ("B-1",), "B broken")], SUITE)
-    text = v.terminal(items, "Environment: reference", v.Decision(v.NON_CONFORMANT, 1))
+    text = view.terminal(items, "Environment: reference", v.Decision(v.NON_CONFORMANT, 1))
     lines = text.splitlines()
     assert lines[3].startswith("B-1") and "failed" in lines[3]
     assert "0 assured; 1 need manual evidence (not testable here); 4 not assessed (left out by the selection)" in text
