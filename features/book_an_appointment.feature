@@ -78,6 +78,47 @@ Feature: Book an appointment
     Then the provider refuses the multi-slot booking
     And the test patient has no appointment on those slots and every one of them is still free
 
+  @writes @req:BOOK-MULTI-ADJ-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking three slots whose third follows a gap is refused and books nothing
+    Given two adjacent free slots that share schedule, delivery channel and slot type, and a third after a gap
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-MULTI-SCHED-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking three adjacent slots whose third is of another schedule is refused and books nothing
+    Given two adjacent free slots that share schedule, delivery channel and slot type, and an adjacent third of another schedule
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-MULTI-CHANNEL-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking three adjacent slots whose third is of another delivery channel is refused and books nothing
+    Given two adjacent free slots that share schedule, delivery channel and slot type, and an adjacent third of another channel
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-MULTI-TYPE-01 @req:BOOK-ATOMIC-01
+  Scenario: Booking three adjacent slots whose third is of another slot type is refused and books nothing
+    Given two adjacent free slots that share schedule, delivery channel and slot type, and an adjacent third of another slot type
+    When the consumer books those slots for the test patient
+    Then the provider refuses the multi-slot booking
+    And the test patient has no appointment on those slots and every one of them is still free
+
+  @writes @req:BOOK-DUP-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01
+  Scenario Outline: Booking 3 adjacent slots whose <position> was just booked is refused as a duplicate and books nothing
+    Given a run of 3 adjacent free slots that share schedule, delivery channel and slot type
+    And the <position> of those slots was just booked for the test patient
+    When the consumer books those slots for the test patient
+    Then the provider refuses it with 409 DUPLICATE_REJECTED
+    And the test patient has no appointment on those slots but the one just booked, and the others are still free
+
+    Examples:
+      | position |
+      | second   |
+      | third    |
+
   @writes @req:BOOK-STARTEND-01 @req:BOOK-ATOMIC-01 @req:ERR-OO-01
   Scenario: A booking whose end is not its last slot's end is refused and books nothing
     Given a run of 2 adjacent free slots that share schedule, delivery channel and slot type

@@ -247,7 +247,7 @@ def cleanup() -> int:
     return NONCONFORMANT if outcome.problems else OK
 
 
-def run_fault_matrix(jobs: int, only: str) -> int:
+def run_fault_matrix(jobs: int, only: str, whole: bool = False) -> int:
     from . import fault_matrix
 
     every = fault_matrix.faults()
@@ -258,8 +258,8 @@ def run_fault_matrix(jobs: int, only: str) -> int:
         return CONFIGURATION
     # With --only, the clean provider runs the scenarios of the selected faults' requirements, not the whole suite.
     print(f"Running the clean provider and {len(wanted)} faults, {jobs} at a time...", flush=True)
-    rows = fault_matrix.matrix(wanted, jobs, every=not only)
-    text = fault_matrix.markdown(rows)
+    rows = fault_matrix.matrix(wanted, jobs, every=not only, whole=whole)
+    text = fault_matrix.markdown(rows, whole)
     out = reports_dir() / "fault-matrix.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -309,6 +309,9 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
     f.add_argument("--only", default="", help="comma-separated fault names (default: all); the clean run then "
                    "holds only their requirements' scenarios")
+    f.add_argument("--whole", action="store_true",
+                   help="run the whole suite against each fault, and count the SHALL requirements each fault's run "
+                   "failed and those it left not assured that the clean run assures (slower: minutes per fault)")
     from .explore import DEFAULT_BUDGET
 
     x = sub.add_parser("explore", help="explore the provider with stateful sequences of operations",
@@ -317,9 +320,10 @@ def parser() -> argparse.ArgumentParser:
                        "second patient, read, retrieve, amend or cancel with a fresh or stale ETag), each answer "
                        "checked against the model of the run. A failure is shrunk to its shortest sequence, printed "
                        "and written to reports/explore/sequence-<n>.json. Every booking is cancelled.",
-                       epilog="Exit codes: 0 no violation, 1 non-conformant (a SHALL failed), 2 environment "
-                       "unreachable or harness error, 3 bundled provider did not start, 4 configuration error, "
-                       "130 interrupted.")
+                       epilog="Exit codes: 0 no violation (or no SHALL failed, some not assured: writes off), "
+                       "1 non-conformant (a SHALL failed), 2 environment unreachable or harness error, 3 bundled "
+                       "provider did not start, 4 configuration error, 6 with --sign-off: not every SHALL it judges "
+                       "was assured, 130 interrupted.")
     x.add_argument("--budget", type=int, default=DEFAULT_BUDGET,
                    help=f"operations at most (default {DEFAULT_BUDGET}, a few minutes against the bundled provider)")
     x.add_argument("--seed", type=int, default=None, help="Hypothesis's seed (default: a random one, printed)")
@@ -330,6 +334,9 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--no-shrink", action="store_true",
                    help="report each failure with the sequence that first showed it, unshortened (quicker; "
                    "the fault matrix)")
+    x.add_argument("--sign-off", action="store_true",
+                   help=f"exit {verdicts.EXIT_NOT_ALL_ASSURED} when no SHALL failed but not every one the exploration "
+                   "judges was assured (writes off)")
     x.add_argument("--until", default="", metavar="REQ[,REQ]",
                    help="stop once a failure showing one of these requirements is shrunk, exploring on past "
                    "failures of others, kept as found but not shrunk (the fault sweep, "
@@ -349,14 +356,15 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser().parse_args(argv)  # unknown options of the other commands: argparse's usage error
     if args.command == "fault-matrix":
-        return run_fault_matrix(args.jobs, args.only)
+        return run_fault_matrix(args.jobs, args.only, args.whole)
     if args.command == "cleanup":
         return cleanup()
     if args.command == "explore":
         from .explore_command import command
 
         return command(args.budget, args.seed, args.replay, args.first,
-                       tuple(r.strip() for r in args.until.split(",") if r.strip()), shrink=not args.no_shrink)
+                       tuple(r.strip() for r in args.until.split(",") if r.strip()), shrink=not args.no_shrink,
+                       sign_off=args.sign_off)
     return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
 
 

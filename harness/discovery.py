@@ -158,6 +158,46 @@ def pair_with_gap(slots: list[SlotInfo]) -> Pair | None:
     return None
 
 
+Triple = tuple[SlotInfo, SlotInfo, SlotInfo]
+# What a third slot may break of the multi-slot rules while the first two keep them all.
+THIRD_BREAKS = ("a gap", "schedule", "channel", "slot type")
+
+
+def triple_with_third_differing(slots: list[SlotInfo], rule: str) -> Triple | None:
+    """Two adjacent slots that share schedule, delivery channel and slot type, and a third after the second that
+    keeps every multi-slot rule with it but `rule` (a gap before it, or another schedule, channel or slot type):
+    a provider that checks only the first two slots books it. Where possible the third breaks that rule alone."""
+    if rule not in THIRD_BREAKS:
+        raise ValueError(f"a third slot breaks one of {THIRD_BREAKS}, not {rule!r}")
+    bookable = [s for s in slots if _bookable(s)]
+    by_start: dict[datetime, list[SlotInfo]] = {}
+    for s in bookable:
+        by_start.setdefault(s.start, []).append(s)
+    keeps = {
+        "a gap": lambda b, c: c.schedule == b.schedule and c.channel == b.channel and c.slot_type == b.slot_type,
+        "schedule": lambda b, c: c.channel == b.channel and c.slot_type == b.slot_type,
+        "channel": lambda b, c: c.schedule == b.schedule and c.slot_type == b.slot_type,
+        "slot type": lambda b, c: c.schedule == b.schedule and c.channel == b.channel,
+    }[rule]
+    breaks = {
+        "a gap": lambda b, c: c.start > b.end and c.start.date() == b.start.date(),
+        "schedule": lambda b, c: c.start == b.end and c.schedule != b.schedule,
+        "channel": lambda b, c: c.start == b.end and c.channel != b.channel,
+        "slot type": lambda b, c: c.start == b.end and c.slot_type != b.slot_type,
+    }[rule]
+    loose = None
+    for a, b in (tuple(chain) for chain in runs(slots, 2)):
+        candidates = by_start.get(b.end, []) if rule != "a gap" else \
+            sorted((c for c in bookable if c.start > b.end and c.schedule == b.schedule), key=lambda c: c.start)[:1]
+        for c in candidates:
+            if c in (a, b) or not breaks(b, c):
+                continue
+            if keeps(b, c):
+                return a, b, c
+            loose = loose or (a, b, c)
+    return loose
+
+
 def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInfo]:
     """This worker's share of the slots, whole days at a time, so parallel workers never book the same
     slot and each keeps every kind of adjacent pair a day offers."""

@@ -15,10 +15,10 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from . import cli, reference, requirement_view, run, verdicts
-from .errors import HarnessError, MissingTestData, Nonconformance
-from .errors import BROKEN, NONCONFORMANT
+from . import interactions as ix
+from .errors import BROKEN, NONCONFORMANT, HarnessError, MissingTestData, Nonconformance
+from .explore import Failure, Session, _as_violations, explore, judged, replay
 from .junit import Outcome
-from .explore import Failure, Session, _as_violations, explore, replay
 from .requirements import catalogue
 from .settings import Settings, reports_dir
 
@@ -41,8 +41,12 @@ def summary(session: Session, mode: str) -> dict:
     }
 
 
-def outcomes(session: Session):
-    """The exploration as outcomes the requirement page and the exit code read (harness/junit.py)."""
+WRITES_OFF = "not assured: writes are not allowed in this environment (GPC_ALLOW_WRITES=false)"
+
+
+def outcomes(session: Session, writes_allowed: bool = True):
+    """The exploration as outcomes the requirement page and the exit code read (harness/junit.py). Without
+    write permission, what only booking, amending and cancelling can show is not assured, and says why."""
     found = []
     failed = {r for f in session.failures.values() for r in f.requirements}
     for n, failure in enumerate(session.failures.values(), 1):
@@ -55,6 +59,12 @@ def outcomes(session: Session):
     for req in sorted(session.exercised - failed):
         found.append(Outcome(f"explore_{req}", "passed", "", (req,), "", (),
                              f"Exploration: {session.operations} operations", "explore"))
+    if not writes_allowed:
+        writes = set().union(*(judged(i.name) for i in (ix.BOOK_APPOINTMENT, ix.AMEND_APPOINTMENT,
+                                                         ix.CANCEL_APPOINTMENT)))
+        for req in sorted(writes - session.exercised - failed):
+            found.append(Outcome(f"explore_{req}", "skipped", WRITES_OFF, (req,), "", (),
+                                 "Exploration: book, amend and cancel", "explore"))
     return found
 
 
@@ -90,9 +100,10 @@ def evidence_html(session: Session) -> str:
 # ---------------------------------------------------------------------- the command
 
 def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False,
-            until: tuple[str, ...] = (), shrink: bool = True) -> int:
-    """gpc-assure explore: exit 0 clean, 1 non-conformant, 2 environment or harness, 3 the bundled provider
-    did not start, 4 configuration, 130 interrupted (see harness/cli.py)."""
+            until: tuple[str, ...] = (), shrink: bool = True, sign_off: bool = False) -> int:
+    """gpc-assure explore: exit 0 clean (or no SHALL failed), 1 non-conformant, 2 environment or harness, 3 the
+    bundled provider did not start, 4 configuration, 6 with sign_off: not every SHALL it judges was assured,
+    130 interrupted (see harness/cli.py)."""
     settings = cli._settings_or_none()
     if settings is None:
         return cli.CONFIGURATION
@@ -114,7 +125,7 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
     out = reports_dir()
     try:
         with run.lock(out):
-            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until, shrink)
+            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until, shrink, sign_off)
     except run.Busy as exc:
         cli._say(str(exc))
         return cli.BROKEN
@@ -122,7 +133,7 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
 
 def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
                     replay_from: str | None, first: bool = False, until: tuple[str, ...] = (),
-                    shrink: bool = True) -> int:
+                    shrink: bool = True, sign_off: bool = False) -> int:
     started = run.now()
     provider = None
     target = settings.base_url or run.BUNDLED
@@ -176,7 +187,7 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
         if provider is not None:
             provider.stop()
 
-    items = outcomes(session)
+    items = outcomes(session, settings.allow_writes)
     results = summary(session, mode)
     folder = out / "explore"
     shutil.rmtree(folder, ignore_errors=True)
@@ -188,13 +199,13 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
              "readable": [s.line for s in failure.steps]}, indent=2), encoding="utf-8")
     write_junit(folder / "junit.xml", items)
 
-    judged = verdicts.verdicts(catalogue(), items, suite={})
-    decision = verdicts.decide(items, judged, verdicts.levels_of(catalogue()), settings.nhs_strict,
-                               stopped=bool(interrupted or session.broken))
+    requirement_verdicts = verdicts.verdicts(catalogue(), items, suite={})
+    decision = verdicts.decide(items, requirement_verdicts, verdicts.levels_of(catalogue()), settings.nhs_strict,
+                               stopped=bool(interrupted or session.broken), sign_off=sign_off)
     overall = decision.verdict
     record = run.Record(started=started, ended=run.now(), service_roots=[base_url])
     ident = run.identity(settings, record, [f"explore: {mode}"], overall)
-    page = requirement_view.page(judged, ident.rows(), decision, {},
+    page = requirement_view.page(requirement_verdicts, ident.rows(), decision, {},
                                  title=f"Exploration verdicts: {settings.env_name}")
     (folder / "requirements.html").write_text(page.replace("</body>", evidence_html(session) + "</body>"),
                                               encoding="utf-8")

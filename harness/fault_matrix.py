@@ -6,6 +6,10 @@ requirement fails as non-conformant with a violation of that requirement. A faul
 the scenarios tagged with its requirement (`--req`),
 which is all that can catch it; the clean run holds the scenarios of every requirement the
 selected faults break, so that each of them is also shown passing against the clean provider.
+
+With `whole` (`gpc-assure fault-matrix --whole`), every run is the whole suite, and each fault's row
+also counts the SHALL requirements it failed and those the clean run assures that it left not
+assured: one finding must not hide another, so the second count should be 0.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import junit, warm_pytest
+from . import junit, verdicts, warm_pytest
+from .requirements import catalogue
 from .settings import PROJECT_ROOT
 
 RUN_TIMEOUT_S = 900
@@ -85,7 +90,7 @@ def faults() -> list[Fault]:
 
 
 def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requirements: tuple[str, ...] = (),
-        first: bool = False) -> Row:
+        first: bool = False, whole: bool = False) -> Row:
     """The scenarios of the fault's requirement against the bundled provider with the fault switched on;
     with no fault, the clean provider against the scenarios of `requirements` (all when empty).
 
@@ -97,18 +102,18 @@ def run(fault: Fault | None, extra_env: dict[str, str] | None = None, requiremen
         row = _run(fault, extra_env, requirements, ("-x",))
         if row.ok:
             return row
-    return _run(fault, extra_env, requirements, ())
+    return _run(fault, extra_env, requirements, (), whole)
 
 
 def _run(fault: Fault | None, extra_env: dict[str, str] | None, requirements: tuple[str, ...],
-         options: tuple[str, ...]) -> Row:
+         options: tuple[str, ...], whole: bool = False) -> Row:
     with tempfile.TemporaryDirectory(prefix="gpc-fault-") as tmp:
         junit_path = Path(tmp) / "junit.xml"
         env = {k: v for k, v in os.environ.items() if not k.startswith("GPC_") and not k.startswith("PYTEST_")}
         env.update({"GPC_ENV": "reference", "GPC_REPORTS_DIR": tmp, "TMPDIR": tmp,
                     "GPC_REFERENCE_FAULTS": fault.name if fault else ""})
         env.update(extra_env or {})
-        selection = [fault.requirement] if fault else list(requirements)
+        selection = [] if whole else [fault.requirement] if fault else list(requirements)
         if fault is not None and fault.shown_by == "explore":
             # Shown only by a sequence of operations: the exploration's own results, read like a run's.
             # --no-shrink: a catch needs the violation, not the shortest sequence that shows it.
@@ -133,30 +138,64 @@ def _run(fault: Fault | None, extra_env: dict[str, str] | None, requirements: tu
     return Row(fault, outcomes, done.returncode, done.stdout + done.stderr + stopped)
 
 
-def matrix(selected: list[Fault], jobs: int = 2, every: bool = True) -> list[Row]:
-    """The clean run first, then one row per fault. With `every`, the clean run is the whole suite;
-    otherwise only the scenarios of the requirements the selected faults break."""
-    scope = () if every else tuple(sorted({f.requirement for f in selected}))
+def matrix(selected: list[Fault], jobs: int = 2, every: bool = True, whole: bool = False) -> list[Row]:
+    """The clean run first, then one row per fault. With `every` (or `whole`), the clean run is the whole
+    suite; otherwise only the scenarios of the requirements the selected faults break. With `whole`, each
+    fault's run is the whole suite too."""
+    scope = () if every or whole else tuple(sorted({f.requirement for f in selected}))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         clean = pool.submit(run, None, None, scope)
-        rows = list(pool.map(run, selected))
+        rows = list(pool.map(lambda fault: run(fault, whole=whole), selected))
     return [clean.result(), *rows]
 
 
-def markdown(rows: list[Row]) -> str:
+def shall_verdicts(row: Row) -> dict[str, str]:
+    """Each testable SHALL requirement's verdict in a run."""
+    return {v.requirement.id: v.verdict for v in verdicts.verdicts(catalogue(), row.outcomes, {})
+            if v.requirement.level in verdicts.SHALL_LEVELS and not v.needs_manual_evidence}
+
+
+def hidden(clean: Row, row: Row) -> tuple[list[str], list[str]]:
+    """(SHALLs this fault's run failed, SHALLs the clean run assures that it left not assured)."""
+    assured = {r for r, v in shall_verdicts(clean).items() if v == verdicts.ASSURED}
+    mine = shall_verdicts(row)
+    return (sorted(r for r, v in mine.items() if v == verdicts.FAILED),
+            sorted(r for r in assured if mine.get(r) not in (verdicts.ASSURED, verdicts.FAILED)))
+
+
+def markdown(rows: list[Row], whole: bool = False) -> str:
     lines = ["# Fault-detection matrix", "",
              "Each named fault of the reference provider breaks one requirement. A fault is caught when a",
-             "scenario tagged with that requirement fails; the clean provider must pass everything.", "",
-             "| fault | breaks | requirement | scenarios that failed | verdict |", "|---|---|---|---|---|"]
+             "scenario tagged with that requirement fails; the clean provider must pass everything.", ""]
+    if whole:
+        lines += ["Every run is the whole suite. *SHALLs failed*: the SHALL requirements the fault's run failed;",
+                  "*hidden*: those the clean run assures that the fault's run left not assured.", "",
+                  "| fault | breaks | requirement | scenarios failed | SHALLs failed | hidden | verdict |",
+                  "|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["| fault | breaks | requirement | scenarios that failed | verdict |", "|---|---|---|---|---|"]
+    hidden_total = 0
     for row in rows:
         failed = ", ".join(o.name.removeprefix("test_") for o in row.failed) or "none"
         if row.fault is None:
             verdict = "clean: all passed" if row.ok else "CLEAN RUN NOT GREEN"
-            lines.append(f"| (none) | nothing | | {failed} | {verdict} |")
+            lines.append(f"| (none) | nothing | | {len(row.failed) if whole else failed} |"
+                         + (" | |" if whole else "") + f" {verdict} |")
+            continue
+        verdict = "caught" if row.ok else "NOT CAUGHT"
+        if whole and row.fault.shown_by != "explore":
+            broke, left = hidden(rows[0], row)
+            hidden_total += len(left)
+            lines.append(f"| {row.fault.name} | {row.fault.breaks} | {row.fault.requirement} | {len(row.failed)} | "
+                         f"{', '.join(broke) or 'none'} | {len(left)}{': ' + ', '.join(left) if left else ''} | "
+                         f"{verdict} |")
+        elif whole:
+            lines.append(f"| {row.fault.name} | {row.fault.breaks} | {row.fault.requirement} | (exploration) | | | "
+                         f"{verdict} |")
         else:
-            verdict = "caught" if row.ok else "NOT CAUGHT"
             lines.append(f"| {row.fault.name} | {row.fault.breaks} | {row.fault.requirement} | {failed} | {verdict} |")
     faulted = [r for r in rows if r.fault]
     caught = sum(r.ok for r in faulted)
-    lines += ["", f"{caught} of {len(faulted)} faults caught; clean run {'green' if rows[0].ok else 'NOT green'}."]
+    lines += ["", f"{caught} of {len(faulted)} faults caught; clean run {'green' if rows[0].ok else 'NOT green'}."
+              + (f" SHALLs hidden by a fault, over every fault's run: {hidden_total}." if whole else "")]
     return "\n".join(lines) + "\n"

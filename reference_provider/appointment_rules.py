@@ -13,8 +13,8 @@ from .security import Refusal
 BOOK_ACCEPTS_GAP, BOOK_ACCEPTS_MIXED_SCHEDULES, BOOK_ACCEPTS_MIXED_CHANNELS, BOOK_ACCEPTS_MIXED_TYPES = \
     fault_registry.uses("book_accepts_gap", "book_accepts_mixed_schedules", "book_accepts_mixed_channels",
                         "book_accepts_mixed_types")
-BOOK_IDENTIFIER_UNCHECKED, BOOK_BAD_SLOT_REFERENCE_500 = fault_registry.uses(
-    "book_identifier_unchecked", "book_bad_slot_reference_500")
+BOOK_IDENTIFIER_UNCHECKED, BOOK_BAD_SLOT_REFERENCE_500, BOOK_MULTI_RULES_FIRST_PAIR_ONLY = fault_registry.uses(
+    "book_identifier_unchecked", "book_bad_slot_reference_500", "book_multi_rules_first_pair_only")
 
 
 def now() -> datetime:
@@ -106,7 +106,8 @@ def check_booking_organisation(body: dict) -> None:
 
 def check_multislot(rows, faults: frozenset[str]) -> None:
     """Adjacent, one schedule, one delivery channel, one slot type (1.2.7)."""
-    for prev, nxt in zip(rows, rows[1:]):
+    checked = rows[:2] if BOOK_MULTI_RULES_FIRST_PAIR_ONLY in faults else rows
+    for prev, nxt in zip(checked, checked[1:]):
         if nxt["start_utc"] != prev["end_utc"] and BOOK_ACCEPTS_GAP not in faults:
             raise Refusal(422, "INVALID_RESOURCE", "Multiple slots were requested but they are not adjacent")
         if nxt["schedule_id"] != prev["schedule_id"] and BOOK_ACCEPTS_MIXED_SCHEDULES not in faults:

@@ -30,8 +30,10 @@ from .security import Refusal
  AMEND_ACCEPTS_OTHER_CHANGES, CANCEL_ACCEPTS_COMMENT_CHANGE, COMMENT_TRUNCATED_100) = fault_registry.uses(
     "amend_store_drops_schedule_type", "cancel_store_drops_slot_type", "untyped_schedule_typed",
     "retrieve_ignores_dates", "amend_accepts_other_changes", "cancel_accepts_comment_change", "comment_truncated_100")
-(READ_MALFORMED_ID_REFUSED, READ_EMPTY_ID_SEARCHED, BOOKING_ORG_FROM_JWT) = fault_registry.uses(
-    "read_malformed_id_refused", "read_empty_id_searched", "booking_org_from_jwt")
+(READ_MALFORMED_ID_REFUSED, READ_EMPTY_ID_SEARCHED, BOOKING_ORG_FROM_JWT,
+ CANCEL_REASON_SUFFIXED, BOOK_FREE_CHECK_FIRST_SLOT_ONLY) = fault_registry.uses(
+    "read_malformed_id_refused", "read_empty_id_searched", "booking_org_from_jwt", "cancel_reason_suffixed",
+    "book_free_check_first_slot_only")
 (AMEND_TWICE_DROPS_SCHEDULE_TYPE, AMEND_MULTI_KEEPS_FIRST_SLOT, FREED_SLOT_CHANGES_TYPE, CANCELLED_AMEND_REPEATS_VERSION,
  RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
     "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
@@ -116,7 +118,8 @@ class AppointmentBook:
                     conn.execute("COMMIT")
                     conn.execute("BEGIN IMMEDIATE")
                 raise
-            busy = [r["id"] for r in rows if r["status"] != "free"]
+            busy = [r["id"] for r in (rows[:1] if BOOK_FREE_CHECK_FIRST_SLOT_ONLY in self.faults else rows)
+                    if r["status"] != "free"]
             if busy and BOOK_DUPLICATE_ALLOWED not in self.faults:
                 raise Refusal(409, "DUPLICATE_REJECTED", f"Slot/{busy[0]} is no longer free")
             stored = self._insert(conn, body, rows, patient_id)
@@ -389,7 +392,9 @@ class AppointmentBook:
             updated.update({k: body[k] for k in ("comment",) if k in body})
         updated["extension"] = [e for e in updated.get("extension") or [] if e.get("url") != url]
         if reason and CANCEL_DROPS_REASON not in self.faults:
-            updated["extension"].append({"url": url, "valueString": reason})
+            # Cut short when stored is allowed; a reason stored otherwise than sent is not.
+            stored_reason = f"{reason} [cancelled online]" if CANCEL_REASON_SUFFIXED in self.faults else reason
+            updated["extension"].append({"url": url, "valueString": stored_reason})
         if CANCEL_DROPS_TYPES in self.faults:
             updated.pop("serviceType", None)
         return updated

@@ -407,6 +407,11 @@ rule_off("book_accepts_mixed_channels", "BOOK-MULTI-CHANNEL-01",
 rule_off("book_accepts_mixed_types", "BOOK-MULTI-TYPE-01", "adjacent slots of different slot types are booked together")
 behaviour("book_half_refused", "BOOK-ATOMIC-01", "a refused multi-slot booking still makes its first slot busy")
 rule_off("book_duplicate_allowed", "BOOK-DUP-01", "a slot already booked is booked again")
+behaviour("book_free_check_first_slot_only", "BOOK-DUP-01",
+          "only a booking's first slot is checked for being free: a busy second or third slot is booked again")
+behaviour("book_multi_rules_first_pair_only", "BOOK-MULTI-ADJ-01",
+          "the multi-slot rules are checked only between the first two slots: a third after a gap, or of another "
+          "schedule, channel or slot type, is booked with them")
 behaviour("book_race", "BOOK-RACE-01", "two simultaneous bookings of one slot both succeed")
 rule_off("book_ignores_start_end", "BOOK-STARTEND-01", "a booking whose start or end differs from its slots is accepted")
 behaviour("book_drops_booking_org", "BOOK-ORG-01", "the booking organisation is not stored")
@@ -517,6 +522,8 @@ rule_off("amend_accepts_type_change", "AMEND-TYPES-01", "an amendment may change
 rule_off("amend_ignores_if_match", "AMEND-ETAG-01", "an amendment with a stale If-Match is applied")
 rule_off("amend_cancelled_allowed", "AMEND-CANCELLED-01", "a cancelled appointment can be amended")
 behaviour("cancel_drops_reason", "CANCEL-01", "the cancellation reason is not kept")
+behaviour("cancel_reason_suffixed", "CANCEL-01",
+          "the cancellation reason is stored with a note appended (longer, so not merely cut short)")
 behaviour("cancel_drops_types", "CANCEL-01", "a cancelled appointment loses its serviceType")
 rule_off("cancel_without_reason_allowed", "CANCEL-REASON-01", "a cancellation without a reason is accepted")
 rule_off("cancel_accepts_other_changes", "CANCEL-OTHER-01", "a cancellation may change other fields too")

@@ -19,6 +19,8 @@ ASGI layer around the provider. The provider inside is unchanged; the layer tran
 - a booking's Location header is `[base]/Appointment/[id]`, without `_history`; Content-Type is
   `application/fhir+json; charset=UTF-8`, the same media type written otherwise.
 - answers are streamed (chunked transfer encoding) and, when the consumer accepts gzip, compressed.
+- a cancellation reason is stored cut to its first 20 characters, as the cancel page allows ("may be
+  truncated when stored in the provider system due to character limits").
 
 The service root path differs too (`variety_base_path`), chosen where the provider starts.
 """
@@ -49,6 +51,7 @@ TYPES = ("Slot", "Schedule", "Appointment", "Practitioner", "Location", "Organiz
 REFERENCE = re.compile(r"(%s)/([^/]+)" % "|".join(TYPES))
 NO_ROW = "0"  # no row of any type has this internal id
 CHUNK = 4096
+REASON_STORED_CHARS = 20  # a cancellation reason is stored cut to this length
 FHIR_JSON = b"application/fhir+json;charset=utf-8"
 
 
@@ -246,6 +249,11 @@ def receive_body(raw: bytes, ids: Ids) -> bytes:
     body = _references(_without_ours(body), ids.internal)
     if body.get("resourceType") in TYPES and isinstance(body.get("id"), str):
         body["id"] = ids.internal(body["resourceType"], body["id"])
+    if body.get("resourceType") == "Appointment":
+        for ext in body.get("extension") or []:
+            if isinstance(ext, dict) and ext.get("url") == resources.EXT_CANCELLATION_REASON \
+                    and isinstance(ext.get("valueString"), str):
+                ext["valueString"] = ext["valueString"][:REASON_STORED_CHARS]
     return json.dumps(body).encode()
 
 

@@ -56,6 +56,27 @@ def a_mixed_pair(gp_connect, settings, rule):
     return choose_free(gp_connect, settings, f"pair differing in {rule}", choose)
 
 
+@given(parsers.re(r"two adjacent free slots that share schedule, delivery channel and slot type, and (?:a third after "
+                  r"(?P<gap>a gap)|an adjacent third of another (?P<rule>schedule|channel|slot type))"),
+       target_fixture="chosen_slots")
+def a_triple(gp_connect, settings, gap, rule):
+    breaks = gap or rule
+
+    def choose(slots, window):
+        return list(discovery.require(discovery.triple_with_third_differing(slots, breaks),
+                                      f"two adjacent free slots sharing schedule, channel and slot type and a third "
+                                      f"after them breaking only {breaks}", window))
+    return choose_free(gp_connect, settings, f"triple, third breaking {breaks}", choose)
+
+
+@given(parsers.re(r"the (?P<position>second|third) of those slots was just booked for the test patient"),
+       target_fixture="taken")
+def one_of_them_booked(gp_connect, settings, ledger, patient_id, chosen_slots, position):
+    taken = chosen_slots[{"second": 1, "third": 2}[position]]
+    appts.book(gp_connect, ledger, settings, [taken], patient_id).appointment()
+    return taken
+
+
 @given(parsers.re(r"a free slot found by a search (?P<organisation>with its organisation type|without an organisation "
                   r"type)"), target_fixture="chosen_slots")
 def a_free_slot_by_organisation(gp_connect, settings, organisation):
@@ -255,6 +276,12 @@ def refused_multislot(booking, settings, scenario_requirements):
 @then("the test patient has no appointment on those slots and every one of them is still free")
 def nothing_booked(gp_connect, settings, patient_id, booking):
     violations = appts.after_refused_booking(gp_connect, settings, patient_id, booking)
+    fail_if_any(violations, f"after refused {booking.exchange.short_request()}")
+
+
+@then("the test patient has no appointment on those slots but the one just booked, and the others are still free")
+def nothing_else_booked(gp_connect, settings, patient_id, booking, taken):
+    violations = appts.after_refused_booking(gp_connect, settings, patient_id, booking, frozenset({taken.id}))
     fail_if_any(violations, f"after refused {booking.exchange.short_request()}")
 
 

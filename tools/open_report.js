@@ -1,17 +1,18 @@
 // Opens a built Allure report the way a browser would (jsdom, its scripts run) and prints what its
-// overview page shows, so a test can check that the page really renders its data.
-// Usage: node tools/open_report.js reports/html/index.html [seconds to wait, default 30]
+// overview page shows, so a test can check that the page really renders its data. With a route (the
+// part after #, e.g. "/<result id>"), prints that page once what it shows stops changing.
+// Usage: node tools/open_report.js reports/html/index.html [seconds to wait, default 30] [route]
 "use strict";
 const fs = require("fs");
 const { JSDOM, VirtualConsole } = require("jsdom");
 
-const [file, wait = "30"] = process.argv.slice(2);
+const [file, wait = "30", route = ""] = process.argv.slice(2);
 const errors = [];
 const console_ = new VirtualConsole();
 console_.on("jsdomError", (e) => errors.push(String(e.message || e).split("\n")[0]));
 
 const dom = new JSDOM(fs.readFileSync(file, "utf8"), {
-  url: "http://localhost/report/index.html",
+  url: "http://localhost/report/index.html" + (route ? "#" + route : ""),
   runScripts: "dangerously",
   resources: "usable",
   pretendToBeVisual: true,
@@ -25,11 +26,16 @@ const dom = new JSDOM(fs.readFileSync(file, "utf8"), {
 });
 
 const started = Date.now();
+let before = null;
+let unchanged = 0;
 const timer = setInterval(() => {
   const app = dom.window.document.getElementById("app");
   const text = app ? app.textContent : "";
   const late = Date.now() - started > Number(wait) * 1000;
-  if (!text && !late) return;
+  unchanged = text && text === before ? unchanged + 1 : 0;
+  before = text;
+  const settled = route ? unchanged >= 4 : text;
+  if (!settled && !late) return;
   clearInterval(timer);
   process.stdout.write(JSON.stringify({ rendered: text, errors }) + "\n");
   process.exit(text ? 0 : 1);

@@ -36,6 +36,15 @@ def test_a_clean_exploration_passes_and_cancels_every_booking(tmp_path):
     assert "CONFORMANT" in (reports / "explore" / "requirements.html").read_text()
 
 
+def test_an_exploration_without_write_permission_is_not_called_conformant(tmp_path):
+    proc, results, reports = _explore(tmp_path, "--budget", "20", "--seed", "3", GPC_ALLOW_WRITES="false")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "Overall verdict: NO SHALL FAILED: no SHALL requirement failed, but only " in proc.stdout
+    assert "not assured: writes off (" in proc.stdout
+    lines = [line for path in (reports / "ledger").glob("ledger-*.jsonl") for line in path.read_text().splitlines()]
+    assert not [line for line in lines if '"attempt"' in line], "an exploration without write permission booked"
+
+
 def test_a_lifecycle_fault_is_found_shrunk_and_replayed(tmp_path):
     proc, results, reports = _explore(tmp_path, "--budget", "150", "--seed", "1",
                                       GPC_REFERENCE_FAULTS="amend_twice_drops_schedule_type")

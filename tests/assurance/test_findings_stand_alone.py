@@ -1,13 +1,16 @@
 """One finding never hides another: against the reference provider with faults, each requirement is
 judged by its own checks, whatever else its scenarios found, and each failure is shown at its step."""
 
+import hashlib
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 from harness import verdicts
 from harness.requirements import catalogue
+from harness.settings import PROJECT_ROOT
 
 GPC_ASSURE = str(Path(sys.executable).parent / "gpc-assure")
 SHALL = ("SHALL", "SHALL NOT")
@@ -67,12 +70,21 @@ def test_one_defect_fails_its_requirement_and_every_other_shall_stays_assured(ru
         assert not step["statusDetails"].get("trace"), "a non-conformance carries no harness traceback"
         assert "pluggy" not in json.dumps(step)
         assert all(s["status"] in ("passed", "failed") for s in steps[first + 1:]), "the scenario went on"
-    step = next(s for r in failed for s in r["steps"] if s["status"] == "failed"
-                and any(a["name"].endswith("as returned") for a in s["attachments"]))
+    result, step = next((r, s) for r in failed for s in r["steps"] if s["status"] == "failed"
+                        and any(a["name"].endswith("as returned") for a in s["attachments"]))
     shown = next(a for a in step["attachments"] if a["name"].endswith("as returned"))
     slot = json.loads((run.reports / "allure-results" / shown["source"]).read_text())
     assert slot["resourceType"] == "Slot" and "serviceType" not in slot
     assert f"Slot {slot['id']} has no slot type" in step["statusDetails"]["message"]
+
+    # The same scenario opened in the single-file report, as a reviewer's browser shows it (jsdom).
+    route = "/" + hashlib.md5(result["uuid"].encode()).hexdigest()
+    opened = subprocess.run(["node", str(PROJECT_ROOT / "tools" / "open_report.js"),
+                             str(run.reports / "html" / "index.html"), "120", route],
+                            capture_output=True, text=True, timeout=300)
+    shown_page = json.loads(opened.stdout)["rendered"]
+    assert result["name"] in shown_page and f"Slot {slot['id']} as returned" in shown_page, shown_page[:800]
+    assert f"Slot {slot['id']} has no slot type" in shown_page and "pluggy" not in shown_page
 
 
 def test_an_advisory_finding_leaves_every_shall_assured_and_the_run_conformant(run_suite):

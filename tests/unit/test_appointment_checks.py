@@ -130,9 +130,15 @@ def test_new_version_fields_and_cancellation_reason():
     assert messages(appts.field_violations(appointment(), {"status": "cancelled"}, "CANCEL-01")) == [
         "Appointment 52 status is 'booked', expected 'cancelled'"]
     assert messages(appts.cancellation_reason_violations(appointment(), "Not needed")) == [
-        "Appointment 52 cancellation reason is missing, expected ['Not needed']"]
+        "Appointment 52 cancellation reason is missing, expected ['Not needed'] or a prefix of it"]
     kept = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": "Not needed"}])
     assert appts.cancellation_reason_violations(kept, "Not needed") == []
+    # The cancel page lets a provider truncate the reason when stored; anything else is a violation.
+    cut = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": "Not ne"}])
+    assert appts.cancellation_reason_violations(cut, "Not needed") == []
+    for other in ("Not needed!", "needed", ""):
+        changed = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": other}])
+        assert appts.cancellation_reason_violations(changed, "Not needed"), other
 
 
 def test_read_returns_the_appointment_asked_for():

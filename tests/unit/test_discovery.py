@@ -67,6 +67,22 @@ def test_a_gap_pair_is_one_schedule_on_one_day():
     assert discovery.pair_with_gap(slots[:2]) is None
 
 
+def test_a_triple_keeps_the_rules_between_its_first_two_and_breaks_one_only_with_its_third():
+    slots = discovery.free_slots(bundle(
+        slot("1", 0), slot("2", 10), slot("3", 20, slot_type="Nurse"), slot("4", 20, schedule="s-2"),
+        slot("5", 20, channel="Video"), slot("6", 50)))
+    found = {rule: [s.id for s in discovery.triple_with_third_differing(slots, rule)]
+             for rule in discovery.THIRD_BREAKS}
+    assert found == {"a gap": ["1", "2", "6"], "schedule": ["1", "2", "4"], "channel": ["1", "2", "5"],
+                     "slot type": ["1", "2", "3"]}
+    # Where no third breaks that rule alone, one breaking it and more is taken; with none at all, nothing.
+    loose = discovery.free_slots(bundle(slot("1", 0), slot("2", 10), slot("7", 20, schedule="s-2", slot_type="Nurse")))
+    assert [s.id for s in discovery.triple_with_third_differing(loose, "schedule")] == ["1", "2", "7"]
+    assert discovery.triple_with_third_differing(loose, "channel") is None
+    with pytest.raises(ValueError):
+        discovery.triple_with_third_differing(slots, "status")
+
+
 def test_workers_take_whole_days():
     slots = discovery.free_slots(bundle(slot("1", 0), slot("2", 10), slot("3", 24 * 60)))
     shares = [[s.id for s in discovery.for_worker(slots, w, 2)] for w in range(2)]

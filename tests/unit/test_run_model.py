@@ -120,6 +120,10 @@ def booked(run):
     return answer(request)
 
 
+def reason(text: str) -> dict:
+    return {"url": CANCELLATION_REASON_URL, "valueString": text}
+
+
 def cancellation(appointment: dict, reason: str = "No longer needed") -> dict:
     body = copy.deepcopy(appointment)
     body["status"] = "cancelled"
@@ -242,7 +246,18 @@ def test_a_cancellation_whose_reason_is_lost_is_named(run, booked):
     request = cancellation(booked)
     body = dict(request, meta={"versionId": "2"}, extension=[CHANNEL, ROLE])
     assert said(run.cancel(request, body)) == [(("CANCEL-01",), (
-        "Appointment 1 cancellation reason is None, sent 'No longer needed'"))]
+        "Appointment 1 cancellation reason is None, sent 'No longer needed' (a stored reason may only be cut short)"))]
+
+
+def test_a_cancellation_reason_cut_short_when_stored_is_allowed_and_any_other_change_named(run, booked):
+    request = cancellation(booked)
+    cut = dict(request, meta={"versionId": "2"}, extension=[CHANNEL, ROLE, reason("No longer")])
+    assert run.cancel(request, cut) == []
+    assert run.read(dict(cut, meta={"versionId": "2"})) == []
+    changed = dict(cut, extension=[CHANNEL, ROLE, reason("No longer wanted")])
+    assert said(run.read(changed)) == [(("READ-STATE-01",), (
+        "Appointment 1 cancellation reason is 'No longer wanted', sent 'No longer needed' (a stored reason may "
+        "only be cut short)"))]
 
 
 def test_a_cancellation_answered_with_participants_declined_and_created_changed_is_named(run, booked):
@@ -292,7 +307,7 @@ def test_a_read_after_cancel_still_booked_is_named(run, booked):
     assert run.cancel(request, dict(request, meta={"versionId": "2"})) == []
     assert said(run.read(dict(booked, meta={"versionId": "2"}))) == [
         (("READ-STATE-01",), "Appointment 1 status is 'booked', expected 'cancelled'"),
-        (("READ-STATE-01",), "Appointment 1 cancellation reason is None, sent 'No longer needed'")]
+        (("READ-STATE-01",), "Appointment 1 cancellation reason is None, sent 'No longer needed' (a stored reason may only be cut short)")]
 
 
 def test_a_read_of_the_version_before_an_amendment_is_named(run, booked):

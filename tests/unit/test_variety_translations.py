@@ -92,6 +92,15 @@ def test_a_change_the_consumer_makes_survives_the_way_in():
                                     "text": "Nurse Appointment"}]
 
 
+def test_a_cancellation_reason_is_stored_cut_short_as_the_cancel_page_allows():
+    ids = variety.Ids()
+    reason = {"url": resources.EXT_CANCELLATION_REASON, "valueString": "Patient no longer needs the appointment"}
+    body = {"resourceType": "Appointment", "status": "cancelled", "extension": [reason]}
+    back = json.loads(variety.receive_body(json.dumps(body).encode(), ids))
+    assert back["extension"] == [dict(reason, valueString="Patient no longer ne")]
+    assert len("Patient no longer ne") == variety.REASON_STORED_CHARS
+
+
 def test_unknown_ids_on_the_way_in_name_no_row():
     ids = variety.Ids()
     body = {"resourceType": "Appointment", "id": "7", "slot": [{"reference": "Slot/12"}]}

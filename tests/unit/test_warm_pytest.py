@@ -8,6 +8,7 @@ import os
 import tempfile
 
 from harness import fault_matrix, junit, warm_pytest
+from harness.requirements import Requirement
 
 PROBE = '''
 import os, tempfile, sys
@@ -65,7 +66,7 @@ def test_first_catch_mode_runs_whole_only_when_the_first_failure_did_not_catch_t
     calls = []
 
     def runs(first_failure_catches: bool):
-        def fake(f, extra_env, requirements, options):
+        def fake(f, extra_env, requirements, options, whole=False):
             calls.append(options)
             return _row(f, caught=first_failure_catches or options != ("-x",))
         monkeypatch.setattr(fault_matrix, "_run", fake)
@@ -77,3 +78,25 @@ def test_first_catch_mode_runs_whole_only_when_the_first_failure_did_not_catch_t
     assert fault_matrix.run(fault, first=True).ok and calls == [("-x",), ()]
     runs(first_failure_catches=False)
     assert fault_matrix.run(fault).ok and calls == [()]
+
+
+def test_the_whole_matrix_counts_the_shalls_each_fault_failed_and_those_it_hid(monkeypatch):
+    cat = {"R-1": ("SHALL", ""), "R-2": ("SHALL", ""), "R-3": ("SHALL", ""), "R-9": ("SHALL", "not testable")}
+    monkeypatch.setattr(fault_matrix, "catalogue", lambda: {
+        rid: Requirement(rid, "search_for_free_slots", level, f"rule {rid}", "pages/x.md", reason, "")
+        for rid, (level, reason) in cat.items()})
+
+    def outcome(name, reqs, violated=(), completed=True, outcome="failed"):
+        return junit.Outcome(name, outcome if violated or outcome != "failed" else "passed", "x", tuple(reqs),
+                             "nonconformant" if violated else "", tuple(violated), completed=completed)
+
+    clean = fault_matrix.Row(None, [outcome("a", ("R-1", "R-2")), outcome("b", ("R-3",))], 0, "")
+    fault = fault_matrix.Fault("f", "R-1", "breaks R-1")
+    went_on = fault_matrix.Row(fault, [outcome("a", ("R-1", "R-2"), ("R-1",)), outcome("b", ("R-3",))], 1, "")
+    stopped = fault_matrix.Row(fault, [outcome("a", ("R-1", "R-2"), ("R-1",), completed=False),
+                                       outcome("b", ("R-3",))], 1, "")
+    assert fault_matrix.hidden(clean, went_on) == (["R-1"], [])
+    assert fault_matrix.hidden(clean, stopped) == (["R-1"], ["R-2"])
+    text = fault_matrix.markdown([clean, stopped], whole=True)
+    assert "| f | breaks R-1 | R-1 | 1 | R-1 | 1: R-2 | caught |" in text
+    assert text.rstrip().endswith("SHALLs hidden by a fault, over every fault's run: 1.")
