@@ -26,7 +26,7 @@ from .interactions import (AMEND_APPOINTMENT, BOOK_APPOINTMENT, CANCEL_APPOINTME
 from .ledger import Ledger, new_marker
 from .refusals import refusal_violations
 from .settings import Settings
-from .texts import reason_expected, reason_kept
+from .texts import reason_expected, reason_kept, type_text, type_texts
 from .violations import Violation, bundle_type_violations, fail_if_any, parsed, status_violations, violation
 
 APPOINTMENT_PROFILE = PROFILE_FOR["Appointment"]
@@ -324,11 +324,13 @@ def _on(appointment: dict, requirements, element: str, expected: object, got: ob
 
 
 def slot_type_texts(appointment: dict) -> list[str]:
-    return [t for t in ((c or {}).get("text", "").strip() for c in appointment.get("serviceType") or []) if t]
+    """The appointment's slot type texts, exactly as given (texts.type_texts)."""
+    return list(type_texts(appointment.get("serviceType")))
 
 
 def schedule_type_text(appointment: dict) -> str:
-    return ((appointment.get("serviceCategory") or {}).get("text") or "").strip()
+    """The appointment's schedule type exactly as given, '' for none."""
+    return type_text(appointment.get("serviceCategory")) or ""
 
 
 def _no_slot_type(appointment: dict, rule: str) -> Violation:

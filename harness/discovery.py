@@ -19,6 +19,7 @@ from .client import GpConnectClient
 from .errors import MissingTestData
 from .gpconnect import DELIVERY_CHANNEL_URL, UK
 from .settings import Settings
+from .texts import type_text, type_texts
 
 T = TypeVar("T")
 
@@ -42,8 +43,8 @@ class SlotInfo:
 
     @property
     def schedule_type(self) -> str | None:
-        text = ((self.schedule_raw or {}).get("serviceCategory") or {}).get("text") or ""
-        return text.strip() or None
+        """Its schedule's schedule type, exactly as given (texts.type_text)."""
+        return type_text((self.schedule_raw or {}).get("serviceCategory"))
 
     def actor(self, resource_type: str) -> str | None:
         for actor in (self.schedule_raw or {}).get("actor") or []:
@@ -57,8 +58,8 @@ class SlotInfo:
 
 
 def _slot_type(raw: dict) -> str:
-    texts = [(c or {}).get("text", "").strip() for c in raw.get("serviceType") or []]
-    return next((t for t in texts if t), "")
+    """The slot type exactly as given ('' for none): slots of one slot type have the same text (texts.py)."""
+    return next(iter(type_texts(raw.get("serviceType"))), "")
 
 
 def _channel(raw: dict) -> str | None:

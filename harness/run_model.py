@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import fhir
 from . import interactions as ix
 from .errors import Nonconformance
-from .texts import reason_expected, reason_kept
+from .texts import reason_expected, reason_kept, type_text, type_texts
 from .gpconnect import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, SD, UK
 from .violations import Violation, violation
 
@@ -121,14 +121,9 @@ def _codes(extensions: list[dict]) -> frozenset[str]:
 
 def _schedule_seen(schedule: dict) -> tuple[str | None, frozenset[str], frozenset[str]]:
     """A Schedule's schedule type (None when absent or blank), practitioner role codes and actors."""
-    category = (schedule.get("serviceCategory") or {}).get("text")
     actors = frozenset(f"{k[0]}/{k[1]}" for k in (fhir.ref_key((a or {}).get("reference"))
                                                    for a in schedule.get("actor") or []) if k)
-    return (category if (category or "").strip() else None), _codes(_ext(schedule, PRACTITIONER_ROLE_URL)), actors
-
-
-def _texts(concepts) -> tuple[str, ...]:
-    return tuple(c.get("text") for c in concepts or [] if isinstance(c, dict) and (c.get("text") or "").strip())
+    return type_text(schedule.get("serviceCategory")), _codes(_ext(schedule, PRACTITIONER_ROLE_URL)), actors
 
 
 def _reason(appointment: dict) -> str | None:
@@ -197,7 +192,7 @@ class RunModel:
             if seen is None:
                 category, roles, actors = schedules[key[1]]
                 channel = _ext(r, DELIVERY_CHANNEL_URL)
-                seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), _texts(r.get("serviceType")),
+                seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), type_texts(r.get("serviceType")),
                                 category, channel[0].get("valueCode") if channel else None, roles, actors)
                 if made:
                     if len(self._made) >= MAX_MADE:
@@ -354,7 +349,7 @@ class RunModel:
             found.append(violation(ids, label, element, expected, got, f"{label} {message}"))
 
         first, last = known.slots[0], known.slots[-1]
-        got_types = _texts(appointment.get("serviceType"))
+        got_types = type_texts(appointment.get("serviceType"))
         if got_types and got_types != first.slot_types:
             trimmed = tuple(t.strip() for t in got_types) == tuple(t.strip() for t in first.slot_types)
             differs("slot type", "Appointment.serviceType[*].text", first.slot_types, got_types,
@@ -485,7 +480,7 @@ def _kept_from(sent: dict | None, appointment: dict) -> set[str]:
     if not isinstance(sent, dict):
         return set()
     kept = set()
-    if sent.get("serviceType") and _texts(sent.get("serviceType")) == _texts(appointment.get("serviceType")):
+    if sent.get("serviceType") and type_texts(sent.get("serviceType")) == type_texts(appointment.get("serviceType")):
         kept.add("slot type")
     sent_category = (sent.get("serviceCategory") or {}).get("text")
     if sent_category and sent_category == (appointment.get("serviceCategory") or {}).get("text"):

@@ -11,6 +11,8 @@ ASGI layer around the provider. The provider inside is unchanged; the layer tran
 - slot type (Slot.serviceType, Appointment.serviceType) and schedule type (Schedule.serviceCategory,
   Appointment.serviceCategory) carry a coding of the provider's own beside the text; the delivery
   channel stays a code, because its extension's value is a `code` in the profile.
+- a slot type's text ends with a space, on every Slot and Appointment alike (the same text throughout, so
+  still the same slot type; the space is taken off again on the way in).
 - Schedules have further actors (`practice.VARIETY_ACTORS`), listed practitioners first, and the
   included Practitioners to match.
 - every resource carries an unknown vendor extension (a URL of the provider's own), `meta.lastUpdated` (when it
@@ -52,6 +54,7 @@ REFERENCE = re.compile(r"(%s)/([^/]+)" % "|".join(TYPES))
 NO_ROW = "0"  # no row of any type has this internal id
 CHUNK = 4096
 REASON_STORED_CHARS = 20  # a cancellation reason is stored cut to this length
+TYPE_PAD = " "  # written after every slot type's text
 FHIR_JSON = b"application/fhir+json;charset=utf-8"
 
 
@@ -127,6 +130,21 @@ def _with_coding(concept: Any, system: str) -> Any:
     return {"coding": coding, **{k: v for k, v in concept.items() if k != "coding"}}
 
 
+def _padded(concept: Any) -> Any:
+    """A slot type as this provider writes it: its text with a trailing space."""
+    if not isinstance(concept, dict) or not isinstance(concept.get("text"), str) or not concept["text"].strip():
+        return concept
+    return {**concept, "text": concept["text"] + TYPE_PAD}
+
+
+def _unpadded(concepts: Any) -> Any:
+    """Slot types sent back with this provider's trailing space, without it."""
+    if not isinstance(concepts, list):
+        return concepts
+    return [{**c, "text": c["text"][:-len(TYPE_PAD)]} if isinstance(c, dict) and isinstance(c.get("text"), str)
+            and c["text"].endswith(TYPE_PAD) and c["text"].strip() else c for c in concepts]
+
+
 def _digest(resource: dict) -> bytes | None:
     try:
         return hashlib.blake2b(marshal.dumps(resource, 2), digest_size=16).digest()
@@ -145,7 +163,7 @@ def _present(resource: dict, ids: Ids, now: str) -> dict:
     if rtype in TYPES and out.get("id"):
         out["id"] = ids.public(rtype, out["id"])
     if rtype in ("Slot", "Appointment") and isinstance(out.get("serviceType"), list):
-        out["serviceType"] = [_with_coding(c, SLOT_TYPE_SYSTEM) for c in out["serviceType"]]
+        out["serviceType"] = [_padded(_with_coding(c, SLOT_TYPE_SYSTEM)) for c in out["serviceType"]]
     if rtype in ("Schedule", "Appointment") and "serviceCategory" in out:
         out["serviceCategory"] = _with_coding(out["serviceCategory"], SCHEDULE_TYPE_SYSTEM)
     if rtype == "Schedule":
@@ -234,6 +252,8 @@ def _without_ours(node: Any) -> Any:
             value = {k: v for k, v in value.items() if k != "lastUpdated"}
         if key == "text" and isinstance(value, dict) and value.get("status") == "generated":
             continue  # the narrative this layer generated
+        if key == "serviceType":
+            value = _unpadded(value)
         out[key] = _without_ours(value)
     return out
 

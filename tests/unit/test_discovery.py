@@ -83,6 +83,13 @@ def test_a_triple_keeps_the_rules_between_its_first_two_and_breaks_one_only_with
         discovery.triple_with_third_differing(slots, "status")
 
 
+def test_discovery_calls_two_texts_that_differ_by_a_trailing_space_two_slot_types_as_the_checks_do():
+    slots = discovery.free_slots(bundle(slot("1", 0, slot_type="GP"), slot("2", 10, slot_type="GP ")))
+    assert discovery.runs(slots, 2) == []
+    assert [s.id for s in discovery.pair_differing_in(slots, "slot type")] == ["1", "2"]
+    assert [s.slot_type for s in slots] == ["GP", "GP "]
+
+
 def test_workers_take_whole_days():
     slots = discovery.free_slots(bundle(slot("1", 0), slot("2", 10), slot("3", 24 * 60)))
     shares = [[s.id for s in discovery.for_worker(slots, w, 2)] for w in range(2)]

@@ -52,7 +52,7 @@ def test_an_appointment_is_presented_with_uuids_codings_a_vendor_extension_and_l
                                                       f"Slot/{ids.public('Slot', '13')}"]
     assert out["participant"][0]["actor"]["reference"] == f"Patient/{ids.public('Patient', '40')}"
     assert out["serviceType"] == [{"coding": [{"system": variety.SLOT_TYPE_SYSTEM, "code": "gp-appointment",
-                                               "display": "GP Appointment"}], "text": "GP Appointment"}]
+                                               "display": "GP Appointment"}], "text": "GP Appointment "}]
     assert out["serviceCategory"]["coding"][0] == {"system": variety.SCHEDULE_TYPE_SYSTEM,
                                                    "code": "morning-gp-surgery", "display": "Morning GP Surgery"}
     assert out["serviceCategory"]["text"] == "Morning GP Surgery"
