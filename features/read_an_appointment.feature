@@ -6,7 +6,7 @@ Feature: Read an appointment
     Given the test patient is found by their NHS number
 
   @writes @req:READ-TYPE-01 @req:READ-STATE-01 @req:APPT-NOREASON-01 @req:APPT-ID-01 @req:APPT-CREATED-01 @req:APPT-FUTURE-01 @req:APPT-ORG-01
-  @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01 @req:FND-META-02
+  @req:APPT-PARTICIPANT-01 @req:APPT-READBACK-01 @req:APPT-PRIORITY-01 @req:FND-META-02 @req:READ-IDENT-01
   Scenario: A read appointment carries the slot type and schedule type it was booked with
     Given an appointment this run booked for the test patient
     When the consumer reads that appointment

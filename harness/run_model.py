@@ -7,7 +7,9 @@ amendment and cancellation the provider accepted (the text sent, the reason, the
 the appointment as the provider last returned it.
 
 Every observation of a known appointment, from book, read, retrieve, amend or cancel, is compared
-with the model: the same slot type text and schedule type (none where the schedule has none), the
+with the model, and then whole with the appointment as the provider last returned it (every element
+not compared on its own: an identifier or priority gone or changed on read breaks the read's rule,
+READ-IDENT-01 for identifiers): the same slot type text and schedule type (none where the schedule has none), the
 slots booked, the start of the first and the end of the last, channel and role, status, text exactly
 as sent, and the version it holds. A retrieve must return every appointment the run booked for the
 patient within its dates. Texts are compared exactly, as the spec says "the same text"; a difference
@@ -413,10 +415,62 @@ class RunModel:
             differs("status", "Appointment.extension(cancellationReason)", reason_expected(known.reason),
                     _reason(appointment), f"cancellation reason is {_reason(appointment)!r}, sent {known.reason!r} "
                     "(a stored reason may only be cut short)")
-        return found
+        return found + _whole_violations(appointment, known, interaction, sent,
+                                          {v.element.split("(")[0].split("[")[0] for v in found})
 
 
 CONSUMER_TYPES = {BOOK: "BOOK-IGNORE-01", AMEND: "AMEND-TYPES-01", CANCEL: "CANCEL-OTHER-01"}
+
+# The appointment compared whole with what the provider last returned of it: every element but those
+# compared one by one above (types, slots, times, texts, status), its meta and narrative, and on amend
+# and cancel the participants and extensions, which their own rules judge (CANCEL-KEEP-01, AMEND-OTHER-01
+# through the comparisons above). What was there and is gone, or changed, breaks the interaction's rule;
+# a read that loses a business identifier breaks READ-IDENT-01.
+COMPARED_ALONE = frozenset({"resourceType", "id", "meta", "text", "serviceType", "serviceCategory", "slot", "start",
+                            "end", "description", "comment", "status"})
+JUDGED_ON_CHANGE = {AMEND: frozenset({"extension", "participant"}),
+                    CANCEL: frozenset({"extension", "participant", "created"})}
+WHOLE = {READ: "READ-STATE-01", RETRIEVE: "RETR-STATE-01", AMEND: "AMEND-OTHER-01", CANCEL: CANCEL_KEEP}
+IDENTIFIERS = {READ: "READ-IDENT-01"}
+
+
+def _whole_violations(appointment: dict, known: Known, interaction: str, sent: dict | None,
+                      named: set[str] = frozenset()) -> list[Violation]:
+    """Each element of `appointment` that differs from the appointment as the provider last returned it, but
+    those compared alone or that the interaction's own rules judge (see COMPARED_ALONE), and those whose
+    difference is `named` already ("Appointment.participant")."""
+    last = known.last
+    if last is None or interaction not in WHOLE:
+        return []
+    label = f"Appointment {known.id}"
+    skipped = COMPARED_ALONE | JUDGED_ON_CHANGE.get(interaction, frozenset()) | \
+        {n.removeprefix("Appointment.") for n in named}
+    found = []
+    for key in sorted((set(last) | set(appointment)) - skipped):
+        was, now = last.get(key), appointment.get(key)
+        if key == "extension":
+            was, now = _other_extensions(last), _other_extensions(appointment)
+        elif key == "participant":
+            was, now = sorted(map(_canonical, was or [])), sorted(map(_canonical, now or []))
+        elif key == "created" and _created(last) == _created(appointment):
+            continue  # the same instant, written another way
+        if _canonical(was) == _canonical(now):
+            continue
+        rule = IDENTIFIERS.get(interaction, WHOLE[interaction]) if key == "identifier" else WHOLE[interaction]
+        if interaction == CANCEL and sent is not None and _canonical(sent.get(key)) == _canonical(now):
+            rule = "CANCEL-OTHER-01"  # the consumer sent it and the provider took it
+        gone = now is None or now == []
+        found.append(violation(rule, label, f"Appointment.{key}", _short(was), _short(now),
+                               f"{label} {key} {'is gone' if gone else 'changed'} on {_SEEN[interaction]}: it was "
+                               f"{_short(was)}" + ("" if gone else f", now {_short(now)}")))
+    return found
+
+
+_SEEN = {READ: "read", RETRIEVE: "retrieve", AMEND: "amendment", CANCEL: "cancellation"}
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _other_extensions(resource: dict | None) -> list[str]:

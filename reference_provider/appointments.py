@@ -161,6 +161,9 @@ class AppointmentBook:
             "INSERT INTO appointment (patient_id, version, status, start_utc, body, last_modified) VALUES (?,?,?,?,?,?)",
             (patient_id, 1, "booked", rows[0]["start_utc"], "{}", utc_text(rules.now())))
         stored["id"] = str(cursor.lastrowid)
+        # The practice's own business identifier, beside any the consumer sent.
+        stored["identifier"] = [*(stored.get("identifier") or []),
+                                {"system": resources.LOCAL_ID_SYSTEM + "appointment", "value": f"APT-{stored['id']}"}]
         conn.execute("UPDATE appointment SET body = ? WHERE id = ?", (json.dumps(stored), cursor.lastrowid))
         conn.executemany("INSERT INTO appointment_slot VALUES (?, ?)", [(cursor.lastrowid, r["id"]) for r in rows])
         return stored

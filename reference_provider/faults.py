@@ -552,6 +552,12 @@ def _(a: Answer) -> None:
             participant["status"] = "declined"
 
 
+@rewrite("read_drops_identifiers", "READ-IDENT-01", "a read appointment has lost its business identifiers", READ)
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.pop("identifier", None)
+
+
 @rewrite("cancel_created_changed", "CANCEL-KEEP-01", "a cancelled appointment is answered with created a year earlier",
          CANCEL)
 def _(a: Answer) -> None:

@@ -307,7 +307,8 @@ def test_a_read_after_cancel_still_booked_is_named(run, booked):
     assert run.cancel(request, dict(request, meta={"versionId": "2"})) == []
     assert said(run.read(dict(booked, meta={"versionId": "2"}))) == [
         (("READ-STATE-01",), "Appointment 1 status is 'booked', expected 'cancelled'"),
-        (("READ-STATE-01",), "Appointment 1 cancellation reason is None, sent 'No longer needed' (a stored reason may only be cut short)")]
+        (('READ-STATE-01',), "Appointment 1 cancellation reason is None, sent 'No longer needed' (a stored reason "
+                             "may only be cut short)")]
 
 
 def test_a_read_of_the_version_before_an_amendment_is_named(run, booked):
@@ -354,3 +355,43 @@ def test_an_amendment_and_a_cancellation_answered_without_a_body_are_taken_as_se
         (("READ-STATE-01",), "Appointment 1 comment is 'Booked by the harness', sent 'Amended without a body'")]
     assert run.cancel(cancellation(amended), None) == []
     assert run.read(dict(cancellation(amended), meta={"versionId": "3"})) == []
+
+
+# ---------------------------------------------------------------- the appointment compared whole
+
+IDENTIFIER = {"system": "https://practice.example/Id/appointment", "value": "APT-1"}
+
+
+@pytest.fixture
+def identified(run):
+    """A booked appointment the provider answered with a business identifier and a priority."""
+    request = sent("7", "8")
+    body = dict(answer(request), identifier=[IDENTIFIER], priority=5)
+    assert run.book(request, body) == []
+    return body
+
+
+def test_a_read_that_loses_a_business_identifier_the_booking_showed_breaks_read_ident(run, identified):
+    assert said(run.read(dict(identified, identifier=[]))) == [(("READ-IDENT-01",), (
+        "Appointment 1 identifier is gone on read: it was [{'system': 'https://practice.example/Id/appointment', "
+        "'value': 'APT-1'}]"))]
+    assert run.read(identified) == []
+
+
+def test_any_other_element_changed_or_gone_breaks_the_interactions_own_rule(run, identified):
+    assert said(run.retrieve(dict(identified, priority=9))) == [(("RETR-STATE-01",), (
+        "Appointment 1 priority changed on retrieve: it was 5, now 9"))]
+    changed = dict(identified, description="gpc-1 amended")
+    amended = {k: v for k, v in changed.items() if k != "priority"}
+    assert said(run.amend(changed, dict(amended, meta={"versionId": "2"}))) == [(("AMEND-OTHER-01",), (
+        "Appointment 1 priority is gone on amendment: it was 5"))]
+
+
+def test_a_cancellation_that_drops_an_identifier_breaks_cancel_keep_and_the_same_instant_written_otherwise_is_kept(
+        run, identified):
+    request = cancellation(dict(identified, created="2026-11-30T09:00:00+00:00"))
+    run.model.appointments["1"].last = dict(identified, created="2026-11-30T09:00:00+00:00")
+    answer_ = dict(request, meta={"versionId": "2"}, created="2026-11-30T09:00:00Z", identifier=[])
+    assert said(run.cancel(request, answer_)) == [(("CANCEL-KEEP-01",), (
+        "Appointment 1 identifier is gone on cancellation: it was [{'system': "
+        "'https://practice.example/Id/appointment', 'value': 'APT-1'}]"))]
