@@ -268,6 +268,16 @@ def run_fault_matrix(jobs: int, only: str, whole: bool = False) -> int:
     return OK if all(r.ok for r in rows) else NONCONFORMANT
 
 
+def _positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--minutes must be a number of minutes above 0, got {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """A usage error is a configuration error (exit 4), not argparse's 2, which means 'environment'."""
 
@@ -312,7 +322,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--whole", action="store_true",
                    help="run the whole suite against each fault, and count the SHALL requirements each fault's run "
                    "failed and those it left not assured that the clean run assures (slower: minutes per fault)")
-    from .explore import DEFAULT_BUDGET
+    from .explore import DEFAULT_BUDGET, DEFAULT_MINUTES
 
     x = sub.add_parser("explore", help="explore the provider with stateful sequences of operations",
                        description="Explore the configured provider with sequences of operations chosen by "
@@ -334,6 +344,9 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--no-shrink", action="store_true",
                    help="report each failure with the sequence that first showed it, unshortened (quicker; "
                    "the fault matrix)")
+    x.add_argument("--minutes", type=_positive_minutes, default=DEFAULT_MINUTES,
+                   help=f"wall time for exploring and shrinking alike (default {DEFAULT_MINUTES:g}); a run that "
+                   "reaches it reports what it found so far, unshrunk, and stops")
     x.add_argument("--sign-off", action="store_true",
                    help=f"exit {verdicts.EXIT_NOT_ALL_ASSURED} when no SHALL failed but not every one the exploration "
                    "judges was assured (writes off)")
@@ -364,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return command(args.budget, args.seed, args.replay, args.first,
                        tuple(r.strip() for r in args.until.split(",") if r.strip()), shrink=not args.no_shrink,
-                       sign_off=args.sign_off)
+                       sign_off=args.sign_off, minutes=args.minutes)
     return build_report(reports_dir(), "GP Connect 1.2.7 appointments assurance")
 
 

@@ -42,6 +42,7 @@ from .settings import Settings, reports_dir
 from .violations import Violation, violation
 
 DEFAULT_BUDGET = 1500  # a few minutes against the bundled provider
+DEFAULT_MINUTES = 5.0  # wall time for exploring and shrinking alike (--minutes)
 STEPS_PER_SEQUENCE = 20
 # Hypothesis's shrinking of a failure may spend this many more operations than the budget; then the shortest
 # sequence found loses its steps that sent nothing, and each other step it can do without (replayed to make
@@ -165,8 +166,10 @@ class Live:
 class Session:
     """What lasts for the whole exploration: the client, the ledger, the budget and what was found."""
 
-    def __init__(self, settings: Settings, base_url: str, budget: int, deadline: float, seed: int):
+    def __init__(self, settings: Settings, base_url: str, budget: int, deadline: float, seed: int,
+                 deadline_reason: str = ""):
         self.settings, self.base_url, self.budget, self.deadline, self.seed = settings, base_url, budget, deadline, seed
+        self.deadline_reason = deadline_reason or f"run deadline reached (GPC_RUN_TIMEOUT_S={settings.run_timeout_s:g} s)"
         self.client = GpConnectClient(settings, base_url)
         self.requests = 0
         self.client.add_counter(self._count)
@@ -204,7 +207,7 @@ class Session:
             self.stopped = self.stopped or ("shrinking allowance spent" if self.shrinking else "budget spent")
             raise Stop()
         if time.monotonic() > self.deadline:
-            self.stopped = f"run deadline reached (GPC_RUN_TIMEOUT_S={self.settings.run_timeout_s:g} s)"
+            self.stopped = self.stopped or self.deadline_reason
             raise Stop()
         self.operations += 1
         self.shrink_spent += self.shrinking

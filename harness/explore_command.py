@@ -17,7 +17,7 @@ from xml.sax.saxutils import quoteattr
 from . import cli, reference, requirement_view, run, verdicts
 from . import interactions as ix
 from .errors import BROKEN, NONCONFORMANT, HarnessError, MissingTestData, Nonconformance
-from .explore import Failure, Session, _as_violations, explore, judged, replay
+from .explore import DEFAULT_MINUTES, Failure, Session, _as_violations, explore, judged, replay
 from .junit import Outcome
 from .requirements import catalogue
 from .settings import Settings, reports_dir
@@ -100,7 +100,8 @@ def evidence_html(session: Session) -> str:
 # ---------------------------------------------------------------------- the command
 
 def command(budget: int, seed: int | None, replay_from: str | None, first: bool = False,
-            until: tuple[str, ...] = (), shrink: bool = True, sign_off: bool = False) -> int:
+            until: tuple[str, ...] = (), shrink: bool = True, sign_off: bool = False,
+            minutes: float = DEFAULT_MINUTES) -> int:
     """gpc-assure explore: exit 0 clean (or no SHALL failed), 1 non-conformant, 2 environment or harness, 3 the
     bundled provider did not start, 4 configuration, 6 with sign_off: not every SHALL it judges was assured,
     130 interrupted (see harness/cli.py)."""
@@ -125,7 +126,8 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
     out = reports_dir()
     try:
         with run.lock(out):
-            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until, shrink, sign_off)
+            return _command_locked(settings, budget, seed, steps, out, replay_from, first, until, shrink, sign_off,
+                                   minutes)
     except run.Busy as exc:
         cli._say(str(exc))
         return cli.BROKEN
@@ -133,7 +135,7 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
 
 def _command_locked(settings: Settings, budget: int, seed: int, steps: list | None, out: Path,
                     replay_from: str | None, first: bool = False, until: tuple[str, ...] = (),
-                    shrink: bool = True, sign_off: bool = False) -> int:
+                    shrink: bool = True, sign_off: bool = False, minutes: float = DEFAULT_MINUTES) -> int:
     started = run.now()
     provider = None
     target = settings.base_url or run.BUNDLED
@@ -153,7 +155,10 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
         if refused:
             cli._say(refused)
             return cli.BROKEN
-    session = Session(settings, base_url, budget, time.monotonic() + settings.run_timeout_s, seed)
+    limit_s = min(settings.run_timeout_s, minutes * 60)
+    reason = (f"time limit reached (--minutes {minutes:g}); what was found so far is reported"
+              + (", as found, not shrunk further" if shrink else "")) if limit_s < settings.run_timeout_s else ""
+    session = Session(settings, base_url, budget, time.monotonic() + limit_s, seed, reason)
     session.first_only = first
     session.shrink = shrink
     session.until = frozenset(until)

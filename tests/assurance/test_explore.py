@@ -45,6 +45,18 @@ def test_an_exploration_without_write_permission_is_not_called_conformant(tmp_pa
     assert not [line for line in lines if '"attempt"' in line], "an exploration without write permission booked"
 
 
+def test_an_exploration_ends_at_its_time_limit_whatever_its_budget(tmp_path):
+    proc, results, reports = _explore(tmp_path, "--budget", "1000000", "--minutes", "0.05", "--seed", "3")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "stopped: time limit reached (--minutes 0.05); what was found so far is reported" in proc.stdout
+    assert 0 < results["operations"] < 1000000
+    booked, closed = _every_booking_closed(reports)
+    assert closed, "a booking of the exploration was left open"
+    refused = subprocess.run([sys.executable, "-m", "harness", "explore", "--minutes", "0"], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 4 and "--minutes must be a number of minutes above 0, got '0'" in refused.stderr
+
+
 def test_a_lifecycle_fault_is_found_shrunk_and_replayed(tmp_path):
     proc, results, reports = _explore(tmp_path, "--budget", "150", "--seed", "1",
                                       GPC_REFERENCE_FAULTS="amend_twice_drops_schedule_type")
