@@ -30,6 +30,16 @@ Feature: Search for free slots
     Then every returned Slot is free
     And every returned Slot lies fully inside the search window
 
+  @req:SLOT-COMPLETE-01
+  Scenario: A search of the whole window offers every free slot that searches of each of its days offer
+    When the consumer searches each of its days of the search window, then the whole window, then each day again
+    Then the whole window offers every slot inside it that both searches of its day offered
+
+  @req:SLOT-COMPLETE-01 @req:SLOT-WINDOW-01
+  Scenario: A search between two times inside a day offers every free slot of that day between them, and no other
+    When the consumer searches a day that offers free slots, then between two times in it, then the day again
+    Then the search between those times offers every slot inside it that both searches of the day offered
+
   @req:SLOT-BUNDLE-01 @req:SLOT-ORG-01 @req:SLOT-INCLUDE-02
   Scenario Outline: The Bundle holds only what the returned slots reference, with <includes>
     When the consumer searches for free slots over the search window with <includes>

@@ -280,18 +280,20 @@ class GpConnectClient:
         headers: Mapping[str, str] | None = None,
         omit_headers: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
+        fresh: bool = False,
     ) -> Exchange:
         """Send one request. `headers` add to or replace the defaults; `claims` replace the JWT's.
 
         Transport failures raise HarnessError with a one-line cause after listeners saw the exchange.
-        A default GET of an interaction this client may reuse returns the earlier identical answer.
+        A default GET of an interaction this client may reuse returns the earlier identical answer, unless
+        `fresh` asks for the provider's answer now (the answer is then kept for reuse as any other).
         """
         key = None
         if (interaction.method == "GET" and body is None and not headers and not list(omit_headers)
                 and claims is None and interaction.interaction_id in self._reuse):
             key = (interaction.interaction_id, path, tuple(params or ()))
             with self._lock:
-                earlier = self._answers.pop(key, None)
+                earlier = None if fresh else self._answers.pop(key, None)
                 if earlier is not None:
                     self._answers[key] = earlier  # the answers used last are the ones kept longest
             if earlier is not None:

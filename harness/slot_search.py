@@ -196,9 +196,10 @@ class SlotSearch:
 
 
 def search(client: GpConnectClient, settings: Settings, window: Window, includes=EVERY_INCLUDE,
-           filters: bool = True) -> SlotSearch:
+           filters: bool = True, fresh: bool = False) -> SlotSearch:
+    """Search the window; `fresh`: sent even where an identical search earlier in the run could be reused."""
     params = search_params(settings, window, includes, filters)
-    return SlotSearch(client.send(SEARCH_SLOTS, "Slot", params=params), window, tuple(includes))
+    return SlotSearch(client.send(SEARCH_SLOTS, "Slot", params=params, fresh=fresh), window, tuple(includes))
 
 
 # ------------------------------------------------------------------ checks

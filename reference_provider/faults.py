@@ -234,6 +234,12 @@ def _(a: Answer) -> None:
 
 
 behaviour("busy_slot_returned", "SLOT-FREE-01", "busy slots are returned as well as free ones")
+behaviour("search_start_rounded_up", "SLOT-COMPLETE-01",
+          "a date-time start is read as the next whole hour: the slots between it and that hour are left out")
+behaviour("search_drops_last_day", "SLOT-COMPLETE-01",
+          "a search of more than a day leaves out its last day, which a search of that day alone offers")
+behaviour("search_start_floored", "SLOT-WINDOW-01",
+          "a date-time start is read as midnight of its day: a day's slots before it are returned too")
 behaviour("slot_outside_window", "SLOT-WINDOW-01", "slots that only overlap the window are returned")
 behaviour("searchfilter_drops_open_slots", "SLOT-FILTER-01",
           "with a searchFilter, open slots of a schedule that also has restricted slots are withheld")

@@ -17,6 +17,8 @@ from .security import Refusal
     "busy_slot_returned", "slot_outside_window", "searchfilter_drops_open_slots", "search_window_unlimited",
     "search_end_before_start", "search_status_any", "search_missing_params", "search_wrong_error_code",
     "include_organization_refused", "unknown_searchfilter_refused", "unknown_param_refused")
+SEARCH_START_FLOORED, SEARCH_START_ROUNDED_UP, SEARCH_DROPS_LAST_DAY = fault_registry.uses(
+    "search_start_floored", "search_start_rounded_up", "search_drops_last_day")
 SEARCH_SCHEDULE_INCLUDE_OPTIONAL, SEARCH_INCLUDES_EVERYTHING = fault_registry.uses(
     "search_schedule_include_optional", "search_includes_everything")
 SEARCH_PREFIX_UNCHECKED, SEARCH_BAD_DATE_IGNORED = fault_registry.uses("search_prefix_unchecked",
@@ -109,6 +111,12 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
         raise Refusal(422, "INVALID_PARAMETER", "The search window must not be longer than 14 days")
     if end_is_date:
         end = end + timedelta(days=1)
+    if SEARCH_START_FLOORED in faults and not start_is_date:
+        start = datetime.combine(start.astimezone(practice.UK).date(), time(0), practice.UK)
+    if SEARCH_START_ROUNDED_UP in faults and not start_is_date and (start.minute or start.second):
+        start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if SEARCH_DROPS_LAST_DAY in faults and end - start > timedelta(days=1):
+        end = end - timedelta(days=1)
 
     includes = frozenset(values.get("_include", []) + values.get("_include:recurse", []))
     if INCLUDE_ORGANIZATION in includes and INCLUDE_ORGANIZATION_REFUSED in faults:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from harness import clock
+from harness import clock, discovery
+from harness import search_relations as relations
 from harness import slot_search as ss
+from harness.gpconnect import UK
 from harness.errors import MissingTestData
 from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
 from harness.profile_check import resources_in
 from harness.violations import fail_if_any, status_violations
-from steps.common.appointment_steps import window_offering
+from steps.common.appointment_steps import window_offering, worker_share
 
 scenarios("search_for_free_slots.feature")
 
@@ -55,6 +57,47 @@ def search_unknown_filter(gp_connect, settings):
 @when("the consumer searches for free slots between times that fall inside sessions", target_fixture="slot_search")
 def search_cutting(gp_connect, settings):
     return ss.search(gp_connect, settings, ss.cutting_window(settings))
+
+
+@when("the consumer searches each of its days of the search window, then the whole window, then each day again",
+      target_fixture="nested_searches")
+def search_days_and_window(gp_connect, settings):
+    window = ss.default_window(settings)
+    days = discovery.worker_days(window.start.date(), window.end.date(), *worker_share())
+    before = [ss.search(gp_connect, settings, ss.Window.days(d, d)) for d in days]
+    wide = ss.search(gp_connect, settings, window, fresh=True)
+    after = [ss.search(gp_connect, settings, ss.Window.days(d, d), fresh=True) for d in days]
+    return wide, list(zip(days, before, after))
+
+
+@when("the consumer searches a day that offers free slots, then between two times in it, then the day again",
+      target_fixture="nested_searches")
+def search_day_and_times_in_it(gp_connect, settings):
+    day = window_offering(gp_connect, settings)
+    before = ss.search(gp_connect, settings, day)
+    slots = sorted(discovery.free_slots(before.exchange.json()), key=lambda s: (s.start, s.end))
+    if len(slots) < 3:
+        raise MissingTestData(f"a day with three free slots or more to search between two times in it; "
+                              f"{day.describe()} offers {len(slots)}")
+    # After the day's first slot starts and before its last ends: a window whose ends fall inside the day.
+    start = slots[len(slots) // 3].start - timedelta(minutes=1)
+    end = slots[2 * len(slots) // 3].end + timedelta(minutes=1)
+    between = ss.Window.times(max(start, slots[0].start + timedelta(minutes=1)), end)
+    inside = ss.search(gp_connect, settings, between, fresh=True)
+    after = ss.search(gp_connect, settings, day, fresh=True)
+    return inside, [(day.start.date(), before, after)]
+
+
+@then(parsers.re(r"the (?:whole window|search between those times) offers every slot inside it that both searches "
+                 r"of (?:its|the) day offered"))
+def wider_offers_every_slot(nested_searches):
+    wider, days = nested_searches
+    offered = discovery.free_slots(wider.exchange.json())
+    found = []
+    for day, before, after in days:
+        found += relations.missing_from(offered, wider.window, discovery.free_slots(before.exchange.json()),
+                                        discovery.free_slots(after.exchange.json()), f"the search of {day}")
+    fail_if_any(found, wider.exchange.short_request())
 
 
 @when(parsers.parse("the consumer searches for free slots over a window of {days:d} days"), target_fixture="response")
