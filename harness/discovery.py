@@ -133,8 +133,9 @@ def _pairs(slots: list[SlotInfo], test: Callable[[SlotInfo, SlotInfo], bool]) ->
                 yield a, b
 
 
-def pair_differing_in(slots: list[SlotInfo], rule: str) -> Pair | None:
-    """Two adjacent slots that break exactly one multi-slot rule where possible, else break at least it."""
+def pair_differing_in(slots: list[SlotInfo], rule: str, alone: bool = False) -> Pair | None:
+    """Two adjacent slots that break exactly one multi-slot rule where possible, else break at least it
+    (with `alone`, only a pair that breaks that rule alone)."""
     same = {
         "schedule": lambda a, b: a.channel == b.channel and a.slot_type == b.slot_type,
         "channel": lambda a, b: a.schedule == b.schedule and a.slot_type == b.slot_type,
@@ -146,7 +147,7 @@ def pair_differing_in(slots: list[SlotInfo], rule: str) -> Pair | None:
         "slot type": lambda a, b: a.slot_type != b.slot_type,
     }[rule]
     isolated = next(_pairs(slots, lambda a, b: differs(a, b) and same(a, b)), None)
-    return isolated or next(_pairs(slots, differs), None)
+    return isolated if isolated or alone else next(_pairs(slots, differs), None)
 
 
 def pair_with_gap(slots: list[SlotInfo]) -> Pair | None:
@@ -164,10 +165,11 @@ Triple = tuple[SlotInfo, SlotInfo, SlotInfo]
 THIRD_BREAKS = ("a gap", "schedule", "channel", "slot type")
 
 
-def triple_with_third_differing(slots: list[SlotInfo], rule: str) -> Triple | None:
+def triple_with_third_differing(slots: list[SlotInfo], rule: str, alone: bool = False) -> Triple | None:
     """Two adjacent slots that share schedule, delivery channel and slot type, and a third after the second that
     keeps every multi-slot rule with it but `rule` (a gap before it, or another schedule, channel or slot type):
-    a provider that checks only the first two slots books it. Where possible the third breaks that rule alone."""
+    a provider that checks only the first two slots books it. Where possible the third breaks that rule alone
+    (with `alone`, only then)."""
     if rule not in THIRD_BREAKS:
         raise ValueError(f"a third slot breaks one of {THIRD_BREAKS}, not {rule!r}")
     bookable = [s for s in slots if _bookable(s)]
@@ -196,7 +198,7 @@ def triple_with_third_differing(slots: list[SlotInfo], rule: str) -> Triple | No
             if keeps(b, c):
                 return a, b, c
             loose = loose or (a, b, c)
-    return loose
+    return None if alone else loose
 
 
 def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInfo]:

@@ -50,10 +50,22 @@ def a_gap_pair(gp_connect, settings):
 @given(parsers.re(r"two adjacent free slots that differ in (?P<rule>schedule|channel|slot type)"),
        target_fixture="chosen_slots")
 def a_mixed_pair(gp_connect, settings, rule):
-    def choose(slots, window):
-        return list(discovery.require(discovery.pair_differing_in(slots, rule),
-                                      f"two adjacent free slots with different {rule}", window))
-    return choose_free(gp_connect, settings, f"pair differing in {rule}", choose)
+    def choose(alone: bool):
+        def pick(slots, window):
+            return list(discovery.require(discovery.pair_differing_in(slots, rule, alone),
+                                          f"two adjacent free slots with different {rule}"
+                                          + (" and nothing else different" if alone else ""), window))
+        return pick
+    return _alone_first(gp_connect, settings, f"pair differing in {rule}", choose)
+
+
+def _alone_first(gp_connect, settings, kind: str, choose):
+    """Slots that break one multi-slot rule alone, searched for over the whole window before any that break
+    it with others: a provider that checks only one of the rules they break would still refuse the latter."""
+    try:
+        return choose_free(gp_connect, settings, f"{kind} alone", choose(True))
+    except MissingTestData:
+        return choose_free(gp_connect, settings, kind, choose(False))
 
 
 @given(parsers.re(r"two adjacent free slots that share schedule, delivery channel and slot type, and (?:a third after "
@@ -62,11 +74,13 @@ def a_mixed_pair(gp_connect, settings, rule):
 def a_triple(gp_connect, settings, gap, rule):
     breaks = gap or rule
 
-    def choose(slots, window):
-        return list(discovery.require(discovery.triple_with_third_differing(slots, breaks),
-                                      f"two adjacent free slots sharing schedule, channel and slot type and a third "
-                                      f"after them breaking only {breaks}", window))
-    return choose_free(gp_connect, settings, f"triple, third breaking {breaks}", choose)
+    def choose(alone: bool):
+        def pick(slots, window):
+            return list(discovery.require(discovery.triple_with_third_differing(slots, breaks, alone),
+                                          f"two adjacent free slots sharing schedule, channel and slot type and a "
+                                          f"third after them breaking {'only ' if alone else ''}{breaks}", window))
+        return pick
+    return _alone_first(gp_connect, settings, f"triple, third breaking {breaks}", choose)
 
 
 @given(parsers.re(r"the (?P<position>second|third) of those slots was just booked for the test patient"),

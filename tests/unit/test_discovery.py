@@ -79,6 +79,10 @@ def test_a_triple_keeps_the_rules_between_its_first_two_and_breaks_one_only_with
     loose = discovery.free_slots(bundle(slot("1", 0), slot("2", 10), slot("7", 20, schedule="s-2", slot_type="Nurse")))
     assert [s.id for s in discovery.triple_with_third_differing(loose, "schedule")] == ["1", "2", "7"]
     assert discovery.triple_with_third_differing(loose, "channel") is None
+    assert discovery.triple_with_third_differing(loose, "schedule", alone=True) is None
+    mixed = discovery.free_slots(bundle(slot("1", 0), slot("2", 10, schedule="s-2", slot_type="Nurse")))
+    assert [s.id for s in discovery.pair_differing_in(mixed, "slot type")] == ["1", "2"]
+    assert discovery.pair_differing_in(mixed, "slot type", alone=True) is None
     with pytest.raises(ValueError):
         discovery.triple_with_third_differing(slots, "status")
 
