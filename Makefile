@@ -5,8 +5,13 @@
 # with its own exit code 2, so the assurance exit codes (README, "Exit codes") reach the shell only
 # as the command's own.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# Python 3.11, 3.12 or 3.13; the first of them found, unless PYTHON names one.
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+# A supported interpreter of version $(1) on PATH or installed by pyenv, or nothing.
+find_python = $(firstword $(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null) \
+	$(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(1).*/bin/python$(1)))
+PYTHON ?= $(or $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(call find_python,$(v)))),$(shell command -v python3))
+VENV ?= .venv
 PY := $(VENV)/bin/python
 GPC_ASSURE := $(VENV)/bin/gpc-assure
 PY_STAMP := $(VENV)/.installed-stamp
@@ -24,13 +29,14 @@ SELF_TEST := reports/self-test
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup assure test chromium cleanup faults fault-matrix explore clean
+.PHONY: help setup assure test test-pythons chromium cleanup faults fault-matrix explore clean
 
 help:
 	@echo "make setup          create .venv (pinned packages, the gpc-assure command) and the report generator"
 	@echo "make assure         assure the configured provider (GPC_ENV, default: reference) and build the reports"
 	@echo "                    ARGS=\"--req SLOT-TYPE-01\" or ARGS=\"--feature book_an_appointment\" selects; WORKERS=4 in parallel"
-	@echo "make test           run the project's own tests, then the unit tests again with the clock moved"
+	@echo "make test           run the project's own tests, then the unit tests again with the clock moved,"
+	@echo "                    and the unit tests and reference runs under the other Pythons present (3.11-3.13)"
 	@echo "make cleanup        cancel the appointments an earlier, killed run left on the configured provider"
 	@echo "make faults         list the bundled reference provider's named faults"
 	@echo "make fault-matrix   prove each named fault is caught; writes reports/fault-matrix.md"
@@ -45,7 +51,7 @@ help:
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 $(PY_STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "Python 3.11, 3.12 or 3.13 is required, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
@@ -65,6 +71,20 @@ test: setup chromium
 	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist worksteal --durations=15 \
 		--junitxml $(SELF_TEST)/junit.xml -o junit_family=xunit2 $(ARGS)
 	$(PY) tools/clock_check.py $(SELF_TEST)/junit.xml -n $(TEST_WORKERS)
+	@$(MAKE) --no-print-directory test-pythons
+
+# The other supported interpreters present on this machine: each gets its own .venv-<version> and runs the
+# unit tests and the end-to-end reference runs (make test PYTHON=... VENV=... runs everything under one).
+OTHER_PYTHONS = $(strip $(foreach v,$(SUPPORTED_PYTHONS),$(if $(filter $(v),$(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')),,$(call find_python,$(v)))))
+test-pythons: setup
+	@for py in $(OTHER_PYTHONS); do \
+	  v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); venv=.venv-$$v; \
+	  echo "Python $$v ($$py): unit tests and the reference runs in $$venv"; \
+	  [ -x $$venv/bin/python ] || $$py -m venv $$venv || exit 1; \
+	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1; \
+	  $$venv/bin/python -m pytest tests/unit tests/assurance/test_reference_run.py -n $(TEST_WORKERS) -q \
+	    -p no:cacheprovider || exit 1; \
+	done
 
 chromium:
 ifeq ($(strip $(CHROMIUM)),)
@@ -88,4 +108,4 @@ explore: setup
 	$(GPC_ASSURE) explore $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/junit.xml reports/run.json reports/.run $(SELF_TEST)
+	rm -rf $(VENV) .venv-3.* node_modules reports/allure-results reports/html reports/junit.xml reports/run.json reports/.run $(SELF_TEST)

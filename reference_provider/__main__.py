@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     def remove_workdir() -> None:
+        store.close()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -55,6 +55,7 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         self._local = threading.local()  # one connection per serving thread, opened once
+        self._opened: list[sqlite3.Connection] = []  # every thread's, closed together by close()
         # Slots selected since the last write, by query: the searches of one window with different
         # searchFilters, includes or formats select the same rows.
         self._version = 0
@@ -65,8 +66,12 @@ class Store:
     def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # Used only by the thread that opened it; check_same_thread off so that close() may close it.
+            conn = self._local.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                                      check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            with self._lock:
+                self._opened.append(conn)
         if not write:
             yield conn
             return
@@ -82,6 +87,14 @@ class Store:
             with self._lock:
                 self._version += 1
                 self._selected.clear()
+
+    def close(self) -> None:
+        """Close every thread's connection (the store is not used afterwards)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
 
     def initialise(self, today: date) -> None:
         with self.connect() as conn:

@@ -52,3 +52,13 @@ def exchange_of():
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def practice_store(tmp_path):
+    """The reference practice's SQLite store in tmp_path, not yet initialised; every connection closed after."""
+    from reference_provider.store import Store
+
+    store = Store(tmp_path / "practice.sqlite")
+    yield store
+    store.close()

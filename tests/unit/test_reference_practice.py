@@ -124,14 +124,13 @@ def test_concurrent_requests_wait_side_by_side():
 
 
 @pytest.mark.parametrize("searched_as", [(), (("searchFilter", "https://fhir.nhs.uk/Id/ods-organization-code|Y90001"),)])
-def test_a_search_without_faults_answered_as_text_is_the_same_bundle(tmp_path, searched_as):
+def test_a_search_without_faults_answered_as_text_is_the_same_bundle(practice_store, searched_as):
     """The provider serialises each Slot once (search_text) where no fault can rewrite the answer."""
     import json
 
     from reference_provider import slot_search
-    from reference_provider.store import Store
 
-    store = Store(tmp_path / "practice.sqlite")
+    store = practice_store
     store.initialise(TODAY)
     items = [("start", f"ge{TODAY}"), ("end", f"le{TODAY + timedelta(days=14)}"), ("status", "free"),
              ("_include", "Slot:schedule"), ("_include:recurse", "Schedule:actor:Practitioner"), *searched_as]
@@ -142,12 +141,10 @@ def test_a_search_without_faults_answered_as_text_is_the_same_bundle(tmp_path, s
         assert json.loads(slot_search.search_text(store, query, "A99901")) == expected
 
 
-def test_slots_selected_again_are_the_same_until_a_write_even_one_that_fails_after_committing_part(tmp_path):
+def test_slots_selected_again_are_the_same_until_a_write_even_one_that_fails_after_committing_part(practice_store):
     from datetime import datetime
 
-    from reference_provider.store import Store
-
-    store = Store(tmp_path / "practice.sqlite")
+    store = practice_store
     store.initialise(TODAY)
     start = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), practice.UK)
     end = start + timedelta(days=14)

@@ -186,7 +186,8 @@ def get(tmp_path: Path):
             await response.aread()
             return response
 
-    return lambda path, headers: asyncio.run(fetch(path, headers))
+    yield lambda path, headers: asyncio.run(fetch(path, headers))
+    store.close()
 
 
 def test_the_layer_compresses_for_a_consumer_that_accepts_gzip_and_writes_the_media_type_otherwise(get):
