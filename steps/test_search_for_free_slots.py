@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
@@ -15,7 +15,7 @@ from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
 from harness.profile_check import resources_in
 from harness.violations import fail_if_any, status_violations
-from steps.common.appointment_steps import window_offering, worker_share
+from steps.common.appointment_steps import choose_free, window_offering, worker_share
 
 scenarios("search_for_free_slots.feature")
 
@@ -73,7 +73,15 @@ def search_days_and_window(gp_connect, settings):
 @when("the consumer searches a day that offers free slots, then between two times in it, then the day again",
       target_fixture="nested_searches")
 def search_day_and_times_in_it(gp_connect, settings):
-    day = window_offering(gp_connect, settings)
+    def day_of_three(slots, window):
+        days: dict = {}
+        for slot in slots:
+            days.setdefault(slot.start.astimezone(UK).date(), []).append(slot)
+        found = next((d for d, mine in sorted(days.items()) if len(mine) >= 3), None)
+        return discovery.require(found, "a day with three free slots or more", window)
+
+    chosen = choose_free(gp_connect, settings, "a day of three free slots", day_of_three)
+    day = ss.Window.days(chosen, chosen)
     before = ss.search(gp_connect, settings, day)
     slots = sorted(discovery.free_slots(before.exchange.json()), key=lambda s: (s.start, s.end))
     if len(slots) < 3:
