@@ -211,6 +211,11 @@ Feature: Search for free slots
       | application/fhir+json | application/fhir+xml  | application/fhir+json |
       | application/fhir+xml  | application/fhir+xml  | application/fhir+json |
 
+  @req:SLOT-FILTER-03
+  Scenario: No slot the practice declares restricted is offered to a consumer it is not open to
+    When the consumer searches for free slots over 14 days from today without a searchFilter, then as each organisation type and each ODS code of the sweep
+    Then no slot the practice declares restricted is offered to a consumer it is not open to
+
   @req:SLOT-FILTER-01 @req:SLOT-FILTER-03 @req:SLOT-ID-01 @req:SLOT-IDENT-01 @req:SLOT-ORG-03 @req:FND-META-02
   Scenario Outline: Over 14 days from today, a consumer of organisation type <type> and ODS code <code> is offered the slots open to it
     When the consumer searches for free slots over 14 days from today as organisation type <type> and ODS code <code>

@@ -39,7 +39,7 @@ KNOWN_KEYS = frozenset({
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
     "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_SEARCHFILTER_ORG_TYPES",
-    "GPC_SEARCHFILTER_ODS_CODES", "GPC_OTHER_ORG_ODS_CODE",
+    "GPC_SEARCHFILTER_ODS_CODES", "GPC_OTHER_ORG_ODS_CODE", "GPC_RESTRICTED_SLOTS",
 })
 
 
@@ -62,6 +62,41 @@ def nhs_number_is_valid(value: str) -> bool:
     if check == 11:
         check = 0
     return check != 10 and check == int(value[9])
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A declared restriction: the slots of one schedule starting at one local time each day are open only
+    to one organisation type or one ODS code. `schedule` names the Schedule by its logical id, one of its
+    identifier values or its schedule type text."""
+
+    schedule: str
+    time: str  # HH:MM, UK local time
+    kind: str  # "type" or "ods"
+    code: str
+
+    def open_to(self, org_type: str | None, ods_code: str | None) -> bool:
+        return (org_type if self.kind == "type" else ods_code) == self.code
+
+    def describe(self) -> str:
+        what = "organisation type" if self.kind == "type" else "ODS code"
+        return f"{self.schedule} at {self.time}, {what} {self.code}"
+
+
+RESTRICTION_FORMAT = "<schedule id, identifier or schedule type>,<HH:MM>,<type|ods>:<code>, entries separated by ;"
+
+
+def _restrictions(values: dict) -> tuple[Restriction, ...]:
+    raw = values.get("GPC_RESTRICTED_SLOTS", "").strip()
+    found = []
+    for entry in (e.strip() for e in raw.split(";") if e.strip()):
+        parts = [p.strip() for p in entry.split(",")]
+        kind, _, code = (parts[2].partition(":") if len(parts) == 3 else ("", "", ""))
+        if len(parts) != 3 or not parts[0] or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", parts[1]) \
+                or kind.strip() not in ("type", "ods") or not code.strip():
+            raise ConfigError(f"GPC_RESTRICTED_SLOTS: {entry!r} is not {RESTRICTION_FORMAT}")
+        found.append(Restriction(parts[0], parts[1], kind.strip(), code.strip()))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,9 @@ class Settings:
     # Another organisation's ODS code, sent as the JWT's requesting_organization to book an appointment
     # the usual consumer then reads (NHS's suite: ORG3).
     other_org_ods_code: str = "X12345"
+
+    # The slots the practice restricts, as only it knows them (GPC_RESTRICTED_SLOTS): each a Restriction.
+    restricted_slots: tuple["Restriction", ...] = ()
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -283,6 +321,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                        r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
         other_org_ods_code=_match(v, "GPC_OTHER_ORG_ODS_CODE", r"[A-Z0-9]{3,10}",
                                   "an ODS code (3-10 upper-case letters or digits)", "X12345"),
+        restricted_slots=_restrictions(v),
     )
     if loaded.other_org_ods_code == loaded.consumer_ods_code:
         raise ConfigError("GPC_OTHER_ORG_ODS_CODE: the same as GPC_CONSUMER_ODS_CODE; name another organisation")

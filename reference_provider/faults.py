@@ -287,6 +287,9 @@ behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of a
 behaviour("search_fourteen_days_refused", "SLOT-SEARCH-01", "a window of exactly 14 days is refused as too long")
 behaviour("search_mixed_formats_refused", "SLOT-SEARCH-01",
           "a start and an end written in different formats (a date and a date-time) are refused")
+behaviour("searchfilter_restrictions_ignored", "SLOT-FILTER-03",
+          "restricted slots are offered to every consumer, with a searchFilter or without: only the practice's "
+          "declaration of its restricted slots shows it")
 behaviour("searchfilter_type_ignored", "SLOT-FILTER-03",
           "slots restricted to an organisation type are offered to any consumer that sends a searchFilter")
 

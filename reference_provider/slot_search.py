@@ -23,7 +23,8 @@ SEARCH_SCHEDULE_INCLUDE_OPTIONAL, SEARCH_INCLUDES_EVERYTHING = fault_registry.us
     "search_schedule_include_optional", "search_includes_everything")
 SEARCH_PREFIX_UNCHECKED, SEARCH_BAD_DATE_IGNORED = fault_registry.uses("search_prefix_unchecked",
                                                                        "search_bad_date_ignored")
-SEARCHFILTER_TYPE_IGNORED, = fault_registry.uses("searchfilter_type_ignored")
+SEARCHFILTER_TYPE_IGNORED, SEARCHFILTER_RESTRICTIONS_IGNORED = fault_registry.uses(
+    "searchfilter_type_ignored", "searchfilter_restrictions_ignored")
 SEARCH_FOURTEEN_DAYS_REFUSED, SEARCH_MIXED_FORMATS_REFUSED = fault_registry.uses("search_fourteen_days_refused",
                                                                                  "search_mixed_formats_refused")
 
@@ -139,7 +140,7 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
 
 def matches_filter(row, query: SlotQuery, faults: frozenset[str] = frozenset()) -> bool:
     """The slot availability matching table (digest 2.1)."""
-    if not row["org_codes"] and not row["org_types"]:
+    if not row["org_codes"] and not row["org_types"] or SEARCHFILTER_RESTRICTIONS_IGNORED in faults:
         return True  # open to every consumer: most slots
     codes = [c for c in row["org_codes"].split(",") if c]
     types = [t for t in row["org_types"].split(",") if t]

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from harness import clock, discovery
+from harness import clock, discovery, restrictions
 from harness import search_relations as relations
 from harness import slot_search as ss
 from harness.gpconnect import UK
 from harness.errors import MissingTestData
 from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
 from harness.interactions import SEARCH_SLOTS
+from harness.settings import ORG_TYPES
 from harness.profile_check import resources_in
 from harness.violations import fail_if_any, status_violations
 from steps.common.appointment_steps import choose_free, window_offering, worker_share
@@ -296,6 +297,26 @@ def open_slots_offered(gp_connect, slot_search):
         raise MissingTestData(f"no free slot open to every consumer on this worker's days "
                               f"{unfiltered.window.describe()}")
     fail_if_any(ss.withheld_open_slots(open_slots, own(ss.offered_keys(slot_search))), slot_search.where)
+
+
+@when("the consumer searches for free slots over 14 days from today without a searchFilter, then as each "
+      "organisation type and each ODS code of the sweep", target_fixture="sweep_searches")
+def sweep(gp_connect, settings):
+    if not settings.restricted_slots:
+        raise MissingTestData("declare the slots the practice restricts in GPC_RESTRICTED_SLOTS (README, "
+                              "\"Pointing it at a real provider\"); without them a leak cannot be told from none")
+    codes = tuple(dict.fromkeys((*settings.searchfilter_ods_codes, settings.consumer_ods_code)))
+    return ([ss.filter_search(gp_connect, None, None)] + [ss.filter_search(gp_connect, t, None) for t in ORG_TYPES]
+            + [ss.filter_search(gp_connect, None, c) for c in codes])
+
+
+@then("no slot the practice declares restricted is offered to a consumer it is not open to")
+def declared_restrictions_kept(settings, sweep_searches):
+    found, seen = restrictions.leaks(sweep_searches, settings.restricted_slots)
+    if not seen and not found:
+        raise MissingTestData("none of the slots GPC_RESTRICTED_SLOTS declares is offered to any consumer searched as "
+                              f"({len(settings.restricted_slots)} declared)")
+    fail_if_any(found, sweep_searches[0].where)
 
 
 @then("slots restricted to organisations this consumer is not are withheld")

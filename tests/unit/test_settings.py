@@ -30,6 +30,12 @@ def test_unknown_environment_names_the_missing_file():
 
 @pytest.mark.parametrize("key,value,message", [
     ("GPC_SEARCH_DAYS", "15", "GPC_SEARCH_DAYS: 15 is outside 1 to 14"),
+    ("GPC_RESTRICTED_SLOTS", "SCH-32,11:00,ods:Y90001; SCH-32,11:60,type:urgent-care",
+     "GPC_RESTRICTED_SLOTS: 'SCH-32,11:60,type:urgent-care' is not <schedule id, identifier or schedule type>,"
+     "<HH:MM>,<type|ods>:<code>, entries separated by ;"),
+    ("GPC_RESTRICTED_SLOTS", "SCH-32,11:00,site:Y90001",
+     "GPC_RESTRICTED_SLOTS: 'SCH-32,11:00,site:Y90001' is not <schedule id, identifier or schedule type>,"
+     "<HH:MM>,<type|ods>:<code>, entries separated by ;"),
     ("GPC_SEARCH_DAYS", "seven", "GPC_SEARCH_DAYS: 'seven' is not a whole number"),
     ("GPC_TIMEOUT_S", "0", "GPC_TIMEOUT_S: 0 is outside 0.1 to 600"),
     ("GPC_BASE_URL", "ftp://x", "GPC_BASE_URL: 'ftp://x' is not an http(s) URL with a host"),
