@@ -18,6 +18,11 @@ Feature: Search for free slots
     When the consumer searches for free slots over the search window with every include
     Then the returned Schedules carry schedule types as this environment declares
 
+  @req:SLOT-SCHEDTYPE-01
+  Scenario: Every schedule the practice declares typed carries its schedule type
+    When the consumer searches for free slots over the search window with every include
+    Then every schedule the practice declares typed is returned, each with its schedule type
+
   @req:SLOT-NOCOMMENT-01 @req:SLOT-NOSPECIALTY-01
   Scenario: No slot or schedule carries a comment or a specialty
     When the consumer searches for free slots over the search window with every include

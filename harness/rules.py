@@ -249,7 +249,8 @@ def _(seen: Observed) -> list[Violation]:
 def _(seen: Observed) -> list[Violation]:
     # "some" is judged over the whole practice by its own scenario: one narrow search may see no typed schedule.
     mode = seen.settings.schedule_types
-    return slot_search.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []
+    return (slot_search.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []) + \
+        slot_search.declared_type_violations(_schedules(seen), seen.settings.typed_schedules)
 
 
 @rule("only resources the returned slots lead to", "SLOT-BUNDLE-01", SEARCH)

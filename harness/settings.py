@@ -39,7 +39,7 @@ KNOWN_KEYS = frozenset({
     "GPC_RUN_TIMEOUT_S", "GPC_MULTISLOT_REFUSAL_STATUS", "GPC_MULTISLOT_REFUSAL_CODE",
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
     "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_SEARCHFILTER_ORG_TYPES",
-    "GPC_SEARCHFILTER_ODS_CODES", "GPC_OTHER_ORG_ODS_CODE", "GPC_RESTRICTED_SLOTS",
+    "GPC_SEARCHFILTER_ODS_CODES", "GPC_OTHER_ORG_ODS_CODE", "GPC_RESTRICTED_SLOTS", "GPC_TYPED_SCHEDULES",
 })
 
 
@@ -148,6 +148,8 @@ class Settings:
 
     # The slots the practice restricts, as only it knows them (GPC_RESTRICTED_SLOTS): each a Restriction.
     restricted_slots: tuple["Restriction", ...] = ()
+    # The schedules the practice has given a schedule type, by logical id or identifier value (GPC_TYPED_SCHEDULES).
+    typed_schedules: tuple[str, ...] = ()
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -322,7 +324,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         other_org_ods_code=_match(v, "GPC_OTHER_ORG_ODS_CODE", r"[A-Z0-9]{3,10}",
                                   "an ODS code (3-10 upper-case letters or digits)", "X12345"),
         restricted_slots=_restrictions(v),
+        typed_schedules=tuple(dict.fromkeys(n.strip() for n in v.get("GPC_TYPED_SCHEDULES", "").split(",")
+                                            if n.strip())),
     )
+    if loaded.typed_schedules and loaded.schedule_types == "none":
+        raise ConfigError("GPC_TYPED_SCHEDULES: declares typed schedules, but GPC_SCHEDULE_TYPES=none says there are "
+                          "none")
     if loaded.other_org_ods_code == loaded.consumer_ods_code:
         raise ConfigError("GPC_OTHER_ORG_ODS_CODE: the same as GPC_CONSUMER_ODS_CODE; name another organisation")
     return loaded

@@ -235,6 +235,19 @@ def schedule_type_violations(schedules, mode: str) -> list[Violation]:
                       "has none configured (GPC_SCHEDULE_TYPES=none)") for s in typed]
 
 
+def schedule_names(schedule) -> set[str]:
+    """What a declaration may name a Schedule by: its logical id and its identifier values."""
+    return {str(schedule.id), *(str(i.value) for i in schedule.identifier or [] if i.value)}
+
+
+def declared_type_violations(schedules, declared: tuple[str, ...]) -> list[Violation]:
+    """Each returned Schedule the environment declares typed (GPC_TYPED_SCHEDULES) carries a schedule type."""
+    return [violation("SLOT-SCHEDTYPE-01", f"Schedule {s.id}", "Schedule.serviceCategory.text", "a schedule type",
+                      "empty", f"Schedule {s.id} has no schedule type (Schedule.serviceCategory.text is empty), though "
+                      "this practice declares it typed (GPC_TYPED_SCHEDULES)")
+            for s in schedules if schedule_names(s) & set(declared) and not fhir.text_of(s.serviceCategory)]
+
+
 def forbidden_element_violations(resources, element: str) -> list[Violation]:
     return [violation(FORBIDDEN_ELEMENT_RULE[element], fhir.resource_label(r), f"{rtype(r)}.{element}", "absent",
                       "populated", f"{fhir.resource_label(r)} carries {rtype(r)}.{element}")

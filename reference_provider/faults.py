@@ -163,6 +163,14 @@ def _(a: Answer) -> None:
         schedule.pop("serviceCategory", None)
 
 
+@rewrite("schedule_type_dropped_from_one", "SLOT-SCHEDTYPE-01",
+         "the Pharmacy Clinic's Schedule carries no serviceCategory; the others keep theirs", SEARCH)
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        if (schedule.get("serviceCategory") or {}).get("text") == "Pharmacy Clinic":
+            schedule.pop("serviceCategory", None)
+
+
 @rewrite("schedule_comment", "SLOT-NOCOMMENT-01", "every Schedule carries a comment", SEARCH)
 def _(a: Answer) -> None:
     for schedule in a.of_type("Schedule"):

@@ -189,6 +189,21 @@ def schedules_typed(slot_search, settings):
     fail_if_any(ss.schedule_type_violations(result.schedules, settings.schedule_types), result.where)
 
 
+@then("every schedule the practice declares typed is returned, each with its schedule type")
+def declared_typed(slot_search, settings):
+    if not settings.typed_schedules:
+        raise MissingTestData("declare the schedules the practice has given a schedule type in GPC_TYPED_SCHEDULES "
+                              "(README, \"Pointing it at a real provider\"); without them a schedule type withheld "
+                              "from one schedule cannot be told from one never given")
+    result = _with_slots(slot_search)
+    returned = set().union(*(ss.schedule_names(s) for s in result.schedules))
+    missing = [n for n in settings.typed_schedules if n not in returned]
+    if missing:
+        raise MissingTestData(f"no free slot of the declared typed schedule{'s' * (len(missing) > 1)} "
+                              f"{', '.join(missing)} is offered {result.window.describe()}")
+    fail_if_any(ss.declared_type_violations(result.schedules, settings.typed_schedules), result.where)
+
+
 @then(parsers.re(r"no returned Slot or Schedule has a (?P<element>comment|specialty)"))
 def no_element(slot_search, element):
     result = _with_slots(slot_search)

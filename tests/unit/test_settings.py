@@ -11,6 +11,13 @@ def settings(**overrides):
     return load_settings({**BASE, **overrides})
 
 
+def test_typed_schedules_are_listed_once_and_refused_where_the_practice_has_none():
+    assert settings(GPC_TYPED_SCHEDULES=" SCH-30, 31,SCH-30 ,").typed_schedules == ("SCH-30", "31")
+    with pytest.raises(ConfigError, match="^GPC_TYPED_SCHEDULES: declares typed schedules, but GPC_SCHEDULE_TYPES=none "
+                                          "says there are none$"):
+        settings(GPC_TYPED_SCHEDULES="SCH-30", GPC_SCHEDULE_TYPES="none")
+
+
 def test_reference_environment_loads_with_the_bundled_provider():
     s = settings()
     assert s.uses_reference_provider

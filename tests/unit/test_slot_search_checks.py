@@ -94,6 +94,17 @@ def test_schedule_types_are_judged_by_the_declared_mode(mode, categories, bad):
     assert all(v.requirements == ("SLOT-SCHEDTYPE-01",) for v in found)
 
 
+def test_a_schedule_declared_typed_without_its_schedule_type_is_named_by_id_or_identifier():
+    typed = fhir.parse(schedule("s0", identifier=[{"system": "https://p.example/Id", "value": "SCH-30"}]), "t")
+    bare = fhir.parse(schedule("s1", category=None, identifier=[{"system": "https://p.example/Id", "value": "SCH-34"}]),
+                      "t")
+    assert ss.declared_type_violations([typed, bare], ("SCH-30",)) == []
+    for declared in (("SCH-34",), ("s1",)):
+        assert messages(ss.declared_type_violations([typed, bare], declared)) == [
+            "Schedule s1 has no schedule type (Schedule.serviceCategory.text is empty), though this practice declares "
+            "it typed (GPC_TYPED_SCHEDULES)"]
+
+
 def test_comment_and_specialty_are_found():
     sch = fhir.parse(schedule("s-1", comment="hello"), "t")
     sl = fhir.parse(slot("a", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00",
