@@ -211,12 +211,6 @@ def _workers_day(day: date, worker: int, workers: int) -> bool:
     return workers <= 1 or day.toordinal() % workers == worker
 
 
-def on_workers_days(keys: Iterable[tuple[str, str, str]], worker: int, workers: int) -> set[tuple[str, str, str]]:
-    """The slot keys (schedule, start, end) on this worker's days: slots no other parallel worker books, so
-    two searches of this worker moments apart may be held against each other there."""
-    return {k for k in keys if _workers_day(datetime.fromisoformat(k[1]).astimezone(UK).date(), worker, workers)}
-
-
 def worker_days(first: date, last: date, worker: int, workers: int) -> list[date]:
     """The days from `first` to `last` whose slots are this worker's share (see for_worker)."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -6,8 +6,8 @@ the organisation which have a status of free, and fall fully within the requeste
 bookable ..., and which match the search filter parameters". So a slot that a narrower search (one day,
 or the rest of a day from a time in it) offers, with the same consumer's filters, must be offered by a
 wider one whose window holds it. The narrower search is sent before and again after the wider one,
-fresh, and only slots both offered count: a slot someone booked or freed in between is not held against
-the provider. Under parallel workers only the worker's own days are compared: no other worker books there.
+fresh, and only slots both offered count: a slot someone booked or freed in between (another parallel
+worker, another user of a shared environment) is not held against the provider.
 """
 
 from __future__ import annotations

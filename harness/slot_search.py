@@ -152,6 +152,14 @@ def formatted_params(settings: Settings, start_format: str, end_format: str, day
                     start="ge" + POINT_FORMATS[start_format](start), end="le" + POINT_FORMATS[end_format](end))
 
 
+def again(client: GpConnectClient, search: "SlotSearch") -> "SlotSearch":
+    """The same search sent once more, fresh: two searches of one consumer bracketing another are held
+    against it only where they agree, so a booking made by anyone in between is never blamed on the provider."""
+    params = parse_qsl(urlsplit(search.exchange.url).query, keep_blank_values=True)
+    return SlotSearch(client.send(SEARCH_SLOTS, "Slot", params=params, fresh=True), search.window, search.includes,
+                      search.searched_as)
+
+
 def replaced(params: list[tuple[str, str]], **values: str) -> list[tuple[str, str]]:
     """The parameters with each named one's value replaced, verbatim (prefix included), in place."""
     return [(k, values[k]) if k in values else (k, v) for k, v in params]
@@ -583,14 +591,25 @@ def filter_search(client: GpConnectClient, org_type: str | None, ods_code: str |
 def sweep_restriction_violations(client: GpConnectClient, result: SlotSearch, codes: tuple[str, ...]) -> list[Violation]:
     """restriction_violations of a sweep's search, judged against the searches (sent once each, then reused)
     as the organisation types a slot can be restricted to, as `codes` (the sweep's and the consumer's own
-    ODS codes) and as neither; with both named, against each alone."""
+    ODS codes) and as neither; with both named, against each alone. Only slots every search answered the
+    same twice over are judged (see `again`)."""
     org_type, ods_code = result.searched_as
     types = (org_type,) if org_type and ods_code else ORG_TYPES
     codes = (ods_code,) if org_type and ods_code else tuple(dict.fromkeys(codes))
-    by_type = {t: offered_keys(filter_search(client, t, None)) for t in types} if ods_code else {}
-    by_code = {c: offered_keys(filter_search(client, None, c)) for c in codes} if org_type else {}
-    open_slots = offered_keys(filter_search(client, None, None))
-    return restriction_violations(org_type, ods_code, offered_keys(result), open_slots, by_type, by_code, ORG_TYPES)
+    searches = {"result": result, "open": filter_search(client, None, None)}
+    if ods_code:
+        searches.update({("type", t): filter_search(client, t, None) for t in types})
+    if org_type:
+        searches.update({("code", c): filter_search(client, None, c) for c in codes})
+    # Each search sent again, fresh, after all of them: a slot two answers of one search disagree on was booked
+    # or freed by someone in between (another parallel worker, another user) and is judged in none of them.
+    before = {k: offered_keys(s) for k, s in searches.items()}
+    after = {k: offered_keys(again(client, s)) for k, s in searches.items()}
+    unstable = set().union(*(before[k] ^ after[k] for k in searches))
+    stable = {k: before[k] - unstable for k in searches}
+    by_type = {k[1]: v for k, v in stable.items() if k[0] == "type"}
+    by_code = {k[1]: v for k, v in stable.items() if k[0] == "code"}
+    return restriction_violations(org_type, ods_code, stable["result"], stable["open"], by_type, by_code, ORG_TYPES)
 
 
 def restriction_violations(org_type: str | None, ods_code: str | None, got: set, open_slots: set,

@@ -1,6 +1,7 @@
 """`make assure WORKERS=4` gives the same verdicts as a serial run; workers share the ledger safely."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -38,6 +39,34 @@ def test_a_run_with_a_fault_fails_the_same_scenarios_in_parallel(run_suite):
     parallel = run_suite(command=args + ("-n", "4"), GPC_REFERENCE_FAULTS="book_accepts_mixed_types")
     assert serial.returncode == parallel.returncode == 1
     assert serial.by_outcome("failed") and serial.by_outcome("passed"), serial.explain()
+    assert _verdicts(parallel) == _verdicts(serial)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_four_workers_sharing_one_slow_provider_reach_the_verdicts_of_one(run_suite, tmp_path):
+    """Searches held against each other survive other workers' bookings between them: the workers share one
+    provider at 200 ms a request, as they would a supplier's test environment."""
+    port = _free_port()
+    provider = subprocess.Popen([sys.executable, "-m", "reference_provider", "--port", str(port), "--latency-ms", "200"],
+                                cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        root = provider.stdout.readline().split("service root ", 1)[1].strip()
+        args = (sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", "--req",
+                "SLOT-FILTER-01,SLOT-FILTER-02,SLOT-COMPLETE-01,BOOK-MULTI-ADJ-01,BOOK-DUP-01")
+        shared = {"GPC_BASE_URL": root, "GPC_STATE_DIR": str(tmp_path / "state")}
+        serial = run_suite(command=args, **shared)
+        parallel = run_suite(command=args + ("-n", "4"), **shared)
+    finally:
+        provider.terminate()
+        provider.wait(timeout=30)
+        provider.stdout.close()
+    assert serial.returncode == parallel.returncode == 0, serial.explain() + parallel.explain()
+    assert len(serial.outcomes) >= 10 and not serial.by_outcome("skipped"), serial.explain()
     assert _verdicts(parallel) == _verdicts(serial)
 
 
