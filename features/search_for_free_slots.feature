@@ -37,13 +37,13 @@ Feature: Search for free slots
 
   @req:SLOT-COMPLETE-01
   Scenario: A search of the whole window offers every free slot that searches of each of its days offer
-    When the consumer searches each of its days of the search window, then the whole window, then each day again
-    Then the whole window offers every slot inside it that both searches of its day offered
+    When the consumer searches each day of the search window alone, then the whole window
+    Then the whole window offers every slot inside it that the search of its day offers before and after it
 
   @req:SLOT-COMPLETE-01 @req:SLOT-WINDOW-01
   Scenario: A search between two times inside a day offers every free slot of that day between them, and no other
-    When the consumer searches a day that offers free slots, then between two times in it, then the day again
-    Then the search between those times offers every slot inside it that both searches of the day offered
+    When the consumer searches a day that offers free slots, then between two times in it
+    Then the search between those times offers every slot inside it that the search of the day offers before and after it
 
   @req:SLOT-BUNDLE-01 @req:SLOT-ORG-01 @req:SLOT-INCLUDE-02
   Scenario Outline: The Bundle holds only what the returned slots reference, with <includes>

@@ -5,9 +5,10 @@ The search page: the provider "SHALL return a Bundle of type searchset containin
 the organisation which have a status of free, and fall fully within the requested date range, and are
 bookable ..., and which match the search filter parameters". So a slot that a narrower search (one day,
 or the rest of a day from a time in it) offers, with the same consumer's filters, must be offered by a
-wider one whose window holds it. The narrower search is sent before and again after the wider one,
-fresh, and only slots both offered count: a slot someone booked or freed in between (another parallel
-worker, another user of a shared environment) is not held against the provider.
+wider one whose window holds it. The narrower search is sent before the wider one; a slot it offered
+that the wider one did not is confirmed by sending it again, fresh, and only slots both of its answers
+offer count: a slot someone booked or freed in between (another parallel worker, another user of a
+shared environment) is not held against the provider, and a provider that looks right costs no more.
 """
 
 from __future__ import annotations

@@ -591,8 +591,8 @@ def filter_search(client: GpConnectClient, org_type: str | None, ods_code: str |
 def sweep_restriction_violations(client: GpConnectClient, result: SlotSearch, codes: tuple[str, ...]) -> list[Violation]:
     """restriction_violations of a sweep's search, judged against the searches (sent once each, then reused)
     as the organisation types a slot can be restricted to, as `codes` (the sweep's and the consumer's own
-    ODS codes) and as neither; with both named, against each alone. Only slots every search answered the
-    same twice over are judged (see `again`)."""
+    ODS codes) and as neither; with both named, against each alone. What looks wrong is judged again on
+    only the slots every search answers the same when sent once more (see `again`)."""
     org_type, ods_code = result.searched_as
     types = (org_type,) if org_type and ods_code else ORG_TYPES
     codes = (ods_code,) if org_type and ods_code else tuple(dict.fromkeys(codes))
@@ -601,15 +601,21 @@ def sweep_restriction_violations(client: GpConnectClient, result: SlotSearch, co
         searches.update({("type", t): filter_search(client, t, None) for t in types})
     if org_type:
         searches.update({("code", c): filter_search(client, None, c) for c in codes})
-    # Each search sent again, fresh, after all of them: a slot two answers of one search disagree on was booked
-    # or freed by someone in between (another parallel worker, another user) and is judged in none of them.
+    def judged(offered: dict) -> list[Violation]:
+        by_type = {k[1]: v for k, v in offered.items() if k[0] == "type"}
+        by_code = {k[1]: v for k, v in offered.items() if k[0] == "code"}
+        return restriction_violations(org_type, ods_code, offered["result"], offered["open"], by_type, by_code,
+                                      ORG_TYPES)
+
     before = {k: offered_keys(s) for k, s in searches.items()}
+    if not judged(before):
+        return []
+    # A suspicion is confirmed first: each search is sent again, fresh; a slot two answers of one search
+    # disagree on was booked or freed by someone in between (another parallel worker, another user of the
+    # environment) and is judged in none of them.
     after = {k: offered_keys(again(client, s)) for k, s in searches.items()}
     unstable = set().union(*(before[k] ^ after[k] for k in searches))
-    stable = {k: before[k] - unstable for k in searches}
-    by_type = {k[1]: v for k, v in stable.items() if k[0] == "type"}
-    by_code = {k[1]: v for k, v in stable.items() if k[0] == "code"}
-    return restriction_violations(org_type, ods_code, stable["result"], stable["open"], by_type, by_code, ORG_TYPES)
+    return judged({k: before[k] - unstable for k in searches})
 
 
 def restriction_violations(org_type: str | None, ods_code: str | None, got: set, open_slots: set,
