@@ -107,8 +107,9 @@ def pytest_collection_modifyitems(session, config, items):
     for item in assurance:
         title, feature = _scenario_of(item)
         item.user_properties += [("scenario", title), ("feature", feature)]
-        if _example_title(item, title) != title:
-            item.user_properties.append(("example", _example_title(item, title)))
+        example = _example_title(item, title)
+        if example != title:
+            item.user_properties.append(("example", example))
         for mark in item.iter_markers("req"):
             item.user_properties.append(("req", mark.args[0]))
     if not assurance:

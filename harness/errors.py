@@ -26,12 +26,14 @@ def outcome_of(exc: BaseException | None) -> str:
 
 class Nonconformance(AssertionError):
     """The provider broke a requirement; str() is the verdict line. `violations` are the checks' own
-    findings when it was made from them, `sources` the exchanges that showed them (for evidence)."""
+    findings when it was made from them, `where` the request that showed them, `sources` the exchanges
+    that showed them (for evidence)."""
 
-    def __init__(self, message: str, requirements: Iterable[str] = (), violations: Iterable = ()):
+    def __init__(self, message: str, requirements: Iterable[str] = (), violations: Iterable = (), where: str = ""):
         super().__init__(message)
         self.requirements: tuple[str, ...] = tuple(dict.fromkeys(requirements))
         self.violations: tuple = tuple(violations)
+        self.where = where  # the request line that showed the violations, when made from them
         self.sources: list = []
 
 

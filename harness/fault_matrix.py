@@ -152,7 +152,7 @@ def matrix(selected: list[Fault], jobs: int = 2, every: bool = True, whole: bool
 def shall_verdicts(row: Row) -> dict[str, str]:
     """Each testable SHALL requirement's verdict in a run."""
     return {v.requirement.id: v.verdict for v in verdicts.verdicts(catalogue(), row.outcomes, {})
-            if v.requirement.level in verdicts.SHALL_LEVELS and not v.needs_manual_evidence}
+            if v.requirement.level in junit.BINDING_LEVELS and not v.needs_manual_evidence}
 
 
 def hidden(clean: Row, row: Row) -> tuple[list[str], list[str]]:

@@ -14,8 +14,6 @@ and the message that broke it), `completed` (every step ran) and `stopped` (why 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
-
 from .errors import Nonconformance
 
 # How a scenario that stopped early is counted: a Given or When step failed (FAILED_STEP), test data was
@@ -72,7 +70,7 @@ class Findings:
         showed it, or a failure's whole message where it lists no violations."""
         found = []
         for f in self.found:
-            where = getattr(f.failure, "where", "")
+            where = f.failure.where
             listed = [v for v in f.failure.violations if v.requirements]
             if not listed:
                 found += [(req, f.message) for req in f.requirements]
@@ -92,9 +90,7 @@ class Findings:
             message = f"{len(self.found)} checks failed, of {', '.join(self.requirements)}: " + "; ".join(parts)
         if self.stopped:
             message += f"; then {self.stopped}"
-        found = Nonconformance(message, requirements=self.requirements)
-        found.findings = tuple(self.found)
-        return found
+        return Nonconformance(message, requirements=self.requirements)
 
     def properties(self) -> list[tuple[str, str]]:
         """JUnit test-case properties: each violated requirement with the message of its first failure,
@@ -120,8 +116,3 @@ def parse_violation(value: str) -> tuple[str, str]:
     """A `violation` property's requirement id and message."""
     req, _, message = value.partition(" ")
     return req, message
-
-
-def first_message(violations: Iterable[tuple[str, str]], requirement: str) -> str:
-    """The message of the first recorded violation of this requirement, or ''."""
-    return next((m for r, m in violations if r == requirement), "")

@@ -1,4 +1,5 @@
-"""Reading a run's JUnit XML: per-scenario outcomes and the summary line (the verdict and exit code: verdicts.decide).
+"""Reading a run's JUnit XML: per-scenario outcomes and the summary line (verdicts.decide gives the
+overall verdict and exit code).
 
 The split between a verdict on the provider and a run that could not reach one is decided while
 the run is going, by the root conftest's `pytest_runtest_makereport` hook, from the exception a

@@ -209,8 +209,9 @@ class FailureEvidence:
         self._whole_shown: set[str] = set()
         self._lock = threading.Lock()
 
-    def of(self, exchange, violations) -> list[tuple[str, str]]:
-        """(attachment name, text) pairs for the violations this exchange showed."""
+    def of(self, exchange, violations, reports: Path) -> list[tuple[str, str]]:
+        """(attachment name, text) pairs for the violations this exchange showed; a small answer's evidence is
+        the one its own step shows (`evidence`, made once)."""
         out = []
         try:
             data = exchange.json() if exchange.error is None else None
@@ -224,7 +225,7 @@ class FailureEvidence:
         source = exchange.reused_from or exchange
         text = source.response_text
         if exchange.error is not None or len(text) <= INLINE_BODY_CHARS:
-            out.append((f"Request that showed it: {exchange.short_request()}", evidence_text(exchange)))
+            out.append((f"Request that showed it: {exchange.short_request()}", evidence(exchange, reports)))
             return out
         digest = source.body_digest()
         with self._lock:
@@ -237,9 +238,3 @@ class FailureEvidence:
         if first:
             out.append((f"Whole answer, {len(text):,} characters, as received", text))
         return out
-
-
-def evidence_text(exchange) -> str:
-    """A small answer's evidence, body whole."""
-    return exchange.render(response_body=pretty(exchange.response_text)) if exchange.error is None \
-        else exchange.render()

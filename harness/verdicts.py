@@ -27,7 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .junit import ADVISORY_LEVELS, NHS_EXPECTATION, Outcome, advisory, binding
+from .errors import SKIPPED
+from .junit import ADVISORY_LEVELS, BINDING_LEVELS, NHS_EXPECTATION, Outcome, advisory, binding
 from .requirements import Requirement
 from .settings import PROJECT_ROOT
 
@@ -146,7 +147,7 @@ WRITES_OFF, TEST_DATA, NO_VERDICT_REACHED, STOPPED_EARLY = (
 
 def cause(outcome: Outcome) -> str:
     """Why a scenario did not judge its requirements, in a few words (for the overall verdict)."""
-    if outcome.outcome == "skipped" or outcome.stop_kind == "skipped":
+    if outcome.outcome == SKIPPED or outcome.stop_kind == SKIPPED:
         text = outcome.message if outcome.outcome == "skipped" else outcome.stopped
         return WRITES_OFF if "writes are not allowed" in text or "GPC_ALLOW_WRITES" in text else TEST_DATA
     if outcome.broken:
@@ -197,7 +198,6 @@ def overall(outcomes: list[Outcome], levels: Mapping[str, str], nhs_strict: bool
 
 # Exit codes of a run (README, "Exit codes"); a stopped run's own code (130, 2, 3) is decided by cli.stop_code.
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_INCOMPLETE, EXIT_NOT_ALL_ASSURED = 0, 1, 2, 6
-SHALL_LEVELS = ("SHALL", "SHALL NOT")
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def decide(outcomes: list[Outcome], items: list[Verdict], levels: Mapping[str, s
     verdict = overall(outcomes, levels, nhs_strict)
     if stopped and verdict != NON_CONFORMANT:
         verdict = INCOMPLETE
-    shalls = [v for v in items if v.requirement.level in SHALL_LEVELS]
+    shalls = [v for v in items if v.requirement.level in BINDING_LEVELS]
     judged = [v for v in shalls if not v.needs_manual_evidence and v.verdict != NOT_ASSESSED]
     not_assured = [v for v in judged if v.verdict == NOT_ASSURED]
     if verdict == CONFORMANT and not_assured:

@@ -74,10 +74,8 @@ def failure(violations: list[Violation], where: str) -> Nonconformance:
     shown = "; ".join(v.message for v in violations[:MAX_LISTED])
     more = f"; and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
     noun = "violation" if count == 1 else "violations"
-    found = Nonconformance(f"{count} {noun} of {', '.join(ids)}: {shown}{more} ({where})", requirements=ids,
-                           violations=violations)
-    found.where = where
-    return found
+    return Nonconformance(f"{count} {noun} of {', '.join(ids)}: {shown}{more} ({where})", requirements=ids,
+                          violations=violations, where=where)
 
 
 def fail_if_any(violations: Iterable[Violation], where: str) -> None:

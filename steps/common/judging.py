@@ -19,10 +19,11 @@ import importlib
 import allure
 import pytest
 
-from harness.errors import BROKEN, SKIPPED, HarnessError, MissingTestData, Nonconformance, outcome_of
+from harness.errors import BROKEN, NONCONFORMANT, SKIPPED, HarnessError, MissingTestData, Nonconformance, outcome_of
 from harness.findings import FAILED_STEP, Findings
 from harness.oracle import Oracle
 from harness.report import FailureEvidence
+from harness.settings import reports_dir
 from steps.common.fixtures import allure_bdd_listener
 
 # The module, not the `scenario` function pytest_bdd exports under the same name.
@@ -82,25 +83,25 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
     if found is not None and findings is not None:
         findings.add(step_text(step), found)
         _attach(found)
-    if isinstance(exception, Nonconformance):
-        _attach(exception)
+    if outcome_of(exception) == NONCONFORMANT:
+        if isinstance(exception, Nonconformance):
+            _attach(exception)
         exception.__traceback__ = None
 
 
 def _attach(found: Nonconformance) -> None:
     sources = found.sources or _sources_of(found)
     for exchange, violations in sources:
-        for name, text in EVIDENCE.of(exchange, violations):
+        for name, text in EVIDENCE.of(exchange, violations, reports_dir()):
             kind = allure.attachment_type.JSON if name.endswith("as returned") else allure.attachment_type.TEXT
             allure.attach(text, name=name, attachment_type=kind)
 
 
 def _sources_of(found: Nonconformance) -> list:
     """The exchange of this scenario that a step's own failure names (its request line), latest first."""
-    where = getattr(found, "where", None)
-    if not where or not found.violations:
+    if not found.where or not found.violations:
         return []
-    exchange = next((x for x in reversed(_exchanges) if x.short_request() == where), None)
+    exchange = next((x for x in reversed(_exchanges) if x.short_request() == found.where), None)
     return [(exchange, list(found.violations))] if exchange is not None else []
 
 
@@ -123,8 +124,8 @@ def _judged_step(request, scenario, step, context):
         return _run_step(request, scenario, step, context)
     try:
         _run_step(request, scenario, step, context)
-    except Nonconformance as exc:
-        findings.add(step_text(step), exc)
+    except AssertionError as exc:  # a Nonconformance, or a plain assert standing for the scenario's tags
+        findings.add(step_text(step), exc if isinstance(exc, Nonconformance) else Nonconformance(str(exc)))
         if step.type != THEN:
             findings.stop(step_text(step), FAILED_STEP, "the answer the later steps need broke a rule")
             raise findings.failure() from None
