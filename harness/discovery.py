@@ -17,6 +17,7 @@ from . import fhir
 from . import slot_search as ss
 from .client import GpConnectClient
 from .errors import MissingTestData
+from .claims import Claims
 from .gpconnect import DELIVERY_CHANNEL_URL, UK
 from .settings import Settings
 from .texts import type_text, type_texts
@@ -220,11 +221,21 @@ def worker_days(first: date, last: date, worker: int, workers: int) -> list[date
 ANY_FREE_SLOT = "any free slot"
 
 
+def _slot_ids(chosen) -> list[str]:
+    """The ids of the slots in a pick's result (a slot, or tuples and lists holding slots)."""
+    if isinstance(chosen, SlotInfo):
+        return [chosen.id]
+    if isinstance(chosen, (list, tuple)):
+        return [i for part in chosen for i in _slot_ids(part)]
+    return []
+
+
 class SlotChooser:
     """Test data for a booking from a fresh search just before it: one of the worker's days of the search
     window at a time, from the day that kind of choice was last made on (so a run's bookings fill a day
     before moving on), and the whole window if no one day offers it. A day's answer is a fraction of the
-    window's (a large practice offers thousands of slots in it), and each answer is checked whole."""
+    window's (a large practice offers thousands of slots in it), and each answer is checked whole. With
+    parallel workers the whole window is every worker's, and `claims` keep their choices apart."""
 
     def __init__(self) -> None:
         self._last: dict[str, date] = {}
@@ -237,12 +248,13 @@ class SlotChooser:
         return days[i:] + days[:i]
 
     def choose(self, client: GpConnectClient, settings: Settings, kind: str,
-               pick: Callable[[list[SlotInfo], str], T], worker: int = 0, workers: int = 1) -> T:
+               pick: Callable[[list[SlotInfo], str], T], worker: int = 0, workers: int = 1,
+               claims: Claims | None = None) -> T:
         """What `pick(slots, window)` picks from this worker's free slots; `pick` raises MissingTestData
         when the slots lack what it needs, and so does this when the whole window lacks it."""
         for day, window, slots in self._searched(client, settings, kind, worker, workers):
             try:
-                chosen = pick(slots, window.describe())
+                chosen = self._pick_unclaimed(slots, window, pick, claims)
             except MissingTestData:
                 if day is None:
                     raise
@@ -251,6 +263,16 @@ class SlotChooser:
                 self._last[kind] = day
             return chosen
         raise AssertionError("the whole window is always searched last")
+
+    @staticmethod
+    def _pick_unclaimed(slots: list[SlotInfo], window: ss.Window, pick: Callable[[list[SlotInfo], str], T],
+                        claims: Claims | None) -> T:
+        while True:
+            held = claims.held() if claims else set()
+            chosen = pick([s for s in slots if s.id not in held], window.describe())
+            if not claims or not claims.take(_slot_ids(chosen)):
+                return chosen
+            # another worker took one of them since `held` was read: choose again without it
 
     def window_offering(self, client: GpConnectClient, settings: Settings, worker: int = 0,
                         workers: int = 1) -> ss.Window:
@@ -266,7 +288,7 @@ class SlotChooser:
 
     def _searched(self, client: GpConnectClient, settings: Settings, kind: str, worker: int,
                   workers: int) -> Iterator[tuple[date | None, ss.Window, list[SlotInfo]]]:
-        """(day, window, the worker's free slots) of fresh searches of one day at a time, then (None, ...)
+        """(day, window, free slots) of fresh searches of the worker's days one at a time, then (None, ...)
         of the whole window."""
         whole = ss.default_window(settings)
         for day in self.order(kind, worker_days(whole.start.date(), whole.end.date(), worker, workers)):
@@ -275,7 +297,7 @@ class SlotChooser:
             yield day, result.window, free_slots(result.exchange.json())
         result = ss.search(client, settings, whole)
         result.require_searchset()
-        yield None, whole, for_worker(free_slots(result.exchange.json()), worker, workers)
+        yield None, whole, free_slots(result.exchange.json())
 
 
 def require(found, what: str, window: str):

@@ -362,6 +362,14 @@ def offered_keys(search_result: SlotSearch) -> frozenset[tuple[str, str, str]]:
     return search_result.exchange.derived("slot keys", lambda: frozenset(slot_keys(search_result)))
 
 
+def keys_of_ids(searches: "Iterable[SlotSearch]", ids: set[str]) -> set[tuple[str, str, str]]:
+    """slot_keys of the slots with these logical ids in any of the searches' answers (the slots other
+    parallel workers hold, which may be booked or freed between any two searches)."""
+    if not ids:
+        return set()
+    return {_SLOT_KEYS.get(s, _slot_key) for search in searches for s in search.slots if s.id in ids}
+
+
 def _slot_line(key: tuple[str, str, str]) -> str:
     sch, start, end = key
     return f"slot on Schedule {sch} {start} to {end}"

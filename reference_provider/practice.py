@@ -6,10 +6,12 @@ adjacent pairs that differ only in schedule, only in delivery channel or only in
 pairs with a gap, slots already booked, slots not bookable by GP Connect, and slots restricted
 by organisation code or organisation type.
 
-Two practices are declared: ``small`` (the default, about 1,000 free slots in 14 days) and
+Three practices are declared: ``small`` (the default, about 1,000 free slots in 14 days),
 ``large`` (about 6,000: the small practice plus an extended-access hub, two more branch sites and
 more clinicians, with the same variety of slot types, channels, an untyped schedule and
-restrictions). ``use(name)`` chooses one once, at start-up, before the store is filled.
+restrictions) and ``few-days`` (the small practice's sessions on three days only, tomorrow and the
+two after it, so that parallel consumers share days). ``use(name)`` chooses one once, at start-up,
+before the store is filled.
 """
 
 from __future__ import annotations
@@ -261,20 +263,24 @@ class Practice:
     locations: tuple[Location, ...]
     practitioners: tuple[Practitioner, ...]
     schedules: tuple[ScheduleDef, ...]
+    # The days, counted from today, on which the sessions run.
+    days: tuple[int, ...] = tuple(range(DAYS_AHEAD + 1))
 
 
 SMALL = Practice(LOCATIONS, PRACTITIONERS, SCHEDULES)
 PRACTICES = {
     "small": SMALL,
     "large": Practice(LOCATIONS + LARGE_LOCATIONS, PRACTITIONERS + LARGE_PRACTITIONERS, SCHEDULES + LARGE_SCHEDULES),
+    "few-days": Practice(LOCATIONS, PRACTITIONERS, SCHEDULES, days=(1, 2, 3)),
 }
+DAYS = SMALL.days
 
 
 def use(name: str) -> None:
     """Serve the named practice: called once at start-up, before the store is filled."""
-    global LOCATIONS, PRACTITIONERS, SCHEDULES
+    global LOCATIONS, PRACTITIONERS, SCHEDULES, DAYS
     chosen = PRACTICES[name]
-    LOCATIONS, PRACTITIONERS, SCHEDULES = chosen.locations, chosen.practitioners, chosen.schedules
+    LOCATIONS, PRACTITIONERS, SCHEDULES, DAYS = chosen.locations, chosen.practitioners, chosen.schedules, chosen.days
 
 
 PATIENTS = (
@@ -324,6 +330,6 @@ def slots_for_day(day: date) -> list[SlotRow]:
 
 
 def generate_slots(today: date) -> list[SlotRow]:
-    """All slots from today to DAYS_AHEAD days on, in start order."""
-    rows = [row for offset in range(DAYS_AHEAD + 1) for row in slots_for_day(today + timedelta(days=offset))]
+    """All slots of the practice's days from today to DAYS_AHEAD days on, in start order."""
+    rows = [row for offset in DAYS for row in slots_for_day(today + timedelta(days=offset))]
     return sorted(rows, key=lambda r: (r.start, r.schedule_id))

@@ -16,7 +16,7 @@ from harness.interactions import SEARCH_SLOTS
 from harness.settings import ORG_TYPES
 from harness.profile_check import resources_in
 from harness.violations import fail_if_any, status_violations
-from steps.common.appointment_steps import choose_free, window_offering
+from steps.common.appointment_steps import choose_free, held_by_other_workers, window_offering
 
 scenarios("search_for_free_slots.feature")
 
@@ -95,12 +95,13 @@ def search_day_and_times_in_it(gp_connect, settings):
 
 @then(parsers.re(r"the (?:whole window|search between those times) offers every slot inside it that the search of "
                  r"(?:its|the) day offers before and after it"))
-def wider_offers_every_slot(gp_connect, nested_searches):
+def wider_offers_every_slot(gp_connect, settings, nested_searches):
     wider, days = nested_searches
     offered = discovery.free_slots(wider.exchange.json())
+    theirs = held_by_other_workers(gp_connect, settings)
     found = []
     for day, before in days:
-        earlier = discovery.free_slots(before.exchange.json())
+        earlier = [s for s in discovery.free_slots(before.exchange.json()) if s.id not in theirs]
         if relations.missing_from(offered, wider.window, earlier, earlier, f"the search of {day}"):
             # A slot missing is confirmed: the day is searched again, fresh, and only slots both answers offer count.
             later = discovery.free_slots(ss.again(gp_connect, before).exchange.json())
@@ -234,26 +235,37 @@ def organization_present(slot_search):
 
 
 # Two searches compared moments apart: a slot anyone books or frees in between (another parallel worker,
-# another user of a shared environment) must not be blamed on the provider. What looks wrong is confirmed:
-# the first search is sent again after the second (ss.again), and only what both of its answers agree on
-# is held against it. A provider that looks right costs no extra request.
+# another user of a shared environment) must not be blamed on the provider. The slots the run's other
+# workers hold are left out of every comparison. What still looks wrong is confirmed: the first search is
+# sent again after the second (ss.again), and only what both of its answers agree on is held against it.
+# A provider that looks right costs no extra request.
+
+def _theirs(gp_connect, settings, *searches) -> set:
+    """The keys of the slots in these answers that the run's other parallel workers hold."""
+    return ss.keys_of_ids(searches, held_by_other_workers(gp_connect, settings))
+
 
 @then("every slot offered without a searchFilter is offered with one too")
-def filter_keeps_open_slots(gp_connect, unfiltered_search, slot_search):
-    open_slots, offered = ss.slot_keys(_with_slots(unfiltered_search)), ss.slot_keys(slot_search)
+def filter_keeps_open_slots(gp_connect, settings, unfiltered_search, slot_search):
+    open_slots = ss.slot_keys(_with_slots(unfiltered_search)) - _theirs(gp_connect, settings, unfiltered_search)
+    offered = ss.slot_keys(slot_search)
     if ss.withheld_open_slots(open_slots, offered):
-        open_slots &= ss.slot_keys(_with_slots(ss.again(gp_connect, unfiltered_search)))
+        again = _with_slots(ss.again(gp_connect, unfiltered_search))
+        open_slots &= ss.slot_keys(again)
+        open_slots -= _theirs(gp_connect, settings, unfiltered_search, slot_search, again)
     fail_if_any(ss.withheld_open_slots(open_slots, offered), slot_search.where)
 
 
 @then("the same slots are offered with the unknown searchFilter as without it")
-def unknown_filter_ignored(gp_connect, slot_search, unknown_filter_search):
-    before = ss.slot_keys(_with_slots(slot_search))
+def unknown_filter_ignored(gp_connect, settings, slot_search, unknown_filter_search):
     fail_if_any(status_violations(unknown_filter_search.exchange, 200, "SLOT-FILTER-02"), unknown_filter_search.where)
-    got = ss.slot_keys(unknown_filter_search)
+    theirs = _theirs(gp_connect, settings, _with_slots(slot_search), unknown_filter_search)
+    before, got = ss.slot_keys(slot_search) - theirs, ss.slot_keys(unknown_filter_search) - theirs
     if not ss.unknown_filter_differences(before, got):
         return
-    after = ss.slot_keys(_with_slots(ss.again(gp_connect, slot_search)))
+    again = _with_slots(ss.again(gp_connect, slot_search))
+    theirs |= _theirs(gp_connect, settings, slot_search, unknown_filter_search, again)
+    before, got, after = before - theirs, got - theirs, ss.slot_keys(again) - theirs
     missing = [v for v in ss.unknown_filter_differences(before & after, got) if v.expected == "offered"]
     extra = [v for v in ss.unknown_filter_differences(before | after, got) if v.expected == "not offered"]
     fail_if_any(missing + extra, unknown_filter_search.where)
@@ -311,14 +323,17 @@ def search_as(gp_connect, settings, org_type, ods_code):
 
 
 @then("every slot offered without a searchFilter is offered to this consumer too")
-def open_slots_offered(gp_connect, slot_search):
+def open_slots_offered(gp_connect, settings, slot_search):
     unfiltered = ss.filter_search(gp_connect, None, None)
     open_slots = ss.offered_keys(unfiltered)
     if not open_slots:
         raise MissingTestData(f"no free slot open to every consumer {unfiltered.window.describe()}")
+    open_slots = open_slots - _theirs(gp_connect, settings, unfiltered, slot_search)
     offered = ss.offered_keys(slot_search)
     if ss.withheld_open_slots(open_slots, offered):
-        offered = offered | ss.offered_keys(ss.again(gp_connect, slot_search))
+        again = ss.again(gp_connect, slot_search)
+        offered = offered | ss.offered_keys(again)
+        open_slots = open_slots - _theirs(gp_connect, settings, unfiltered, slot_search, again)
     fail_if_any(ss.withheld_open_slots(open_slots, offered), slot_search.where)
 
 

@@ -5,7 +5,9 @@ ledger, and checks on an appointment's types."""
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import pytest
@@ -16,6 +18,7 @@ from harness import appointments as appts
 from harness import foundations as fnd
 from harness import clock, discovery, readback
 from harness import slot_search as ss
+from harness.claims import Claims
 from harness.cleanup import clean_up
 from harness.errors import MissingTestData
 from harness.ledger import Ledger, ledger_path, state_dir
@@ -48,8 +51,39 @@ CHOOSER = discovery.SlotChooser()  # this process's: which day each kind of slot
 
 
 def choose_free(gp_connect, settings, kind: str, pick: Callable[[list[discovery.SlotInfo], str], T]) -> T:
-    """What `pick(slots, window)` picks from this worker's free slots in a fresh search (SlotChooser)."""
-    return CHOOSER.choose(gp_connect, settings, kind, pick, *worker_share())
+    """What `pick(slots, window)` picks from this worker's free slots in a fresh search (SlotChooser); with
+    parallel workers, from slots no other worker of the run has taken (Claims in the ledger they share)."""
+    return CHOOSER.choose(gp_connect, settings, kind, pick, *worker_share(), _claims(gp_connect, settings))
+
+
+def _claims(gp_connect, settings) -> Claims | None:
+    """This parallel run's claims on the provider (harness/claims.py); None in a serial run."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    if worker_share()[1] <= 1 or not run:
+        return None
+    return Claims(ledger_dir(settings), run, gp_connect.base_url)
+
+
+def held_by_other_workers(gp_connect, settings) -> set[str]:
+    """The ids of the slots the run's other parallel workers have taken: they may be booked or freed between
+    any two searches, so no comparison of searches counts them."""
+    claims = _claims(gp_connect, settings)
+    return claims.held() if claims else set()
+
+
+def pytest_configure(config):
+    """A parallel run's id, known to the controller as well as to its workers, so that it can remove the
+    run's claims (harness/claims.py) when the run ends."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput") \
+            and not getattr(config.option, "testrunuid", None):
+        config.option.testrunuid = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session):
+    run = getattr(session.config.option, "testrunuid", None)
+    if run and not hasattr(session.config, "workerinput"):
+        for directory in (reports_dir() / "ledger", state_dir()):
+            Claims.remove_run(directory, run)
 
 
 def window_offering(gp_connect, settings) -> ss.Window:
@@ -58,11 +92,15 @@ def window_offering(gp_connect, settings) -> ss.Window:
     return CHOOSER.window_offering(gp_connect, settings, *worker_share())
 
 
+def ledger_dir(settings) -> Path:
+    """Where the booking ledgers and the parallel workers' claims are kept."""
+    return reports_dir() / "ledger" if settings.uses_reference_provider else state_dir()
+
+
 @pytest.fixture(scope="session")
 def ledger(settings, provider_base_url, gp_connect):
     """The booking ledger; what earlier runs left is cleaned first, and what this one made at the end."""
-    directory = reports_dir() / "ledger" if settings.uses_reference_provider else state_dir()
-    book = Ledger(ledger_path(provider_base_url, directory), provider_base_url)
+    book = Ledger(ledger_path(provider_base_url, ledger_dir(settings)), provider_base_url)
     if settings.allow_writes:
         with gp_connect.unobserved():
             clean_up(gp_connect, book)

@@ -50,9 +50,11 @@ def _free_port() -> int:
 
 def test_four_workers_sharing_one_slow_provider_reach_the_verdicts_of_one(run_suite, tmp_path):
     """Searches held against each other survive other workers' bookings between them: the workers share one
-    provider at 200 ms a request, as they would a supplier's test environment."""
+    provider at 200 ms a request, as they would a supplier's test environment, and a practice with free slots
+    on three days only, so that they share days too (harness/claims.py keeps their choices apart)."""
     port = _free_port()
-    provider = subprocess.Popen([sys.executable, "-m", "reference_provider", "--port", str(port), "--latency-ms", "200"],
+    provider = subprocess.Popen([sys.executable, "-m", "reference_provider", "--port", str(port), "--latency-ms", "200",
+                                 "--practice", "few-days"],
                                 cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         root = provider.stdout.readline().split("service root ", 1)[1].strip()
