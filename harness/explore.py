@@ -31,6 +31,7 @@ from . import appointments as appts
 from . import clock, discovery, expectations, rules
 from . import interactions as ix
 from . import slot_search as ss
+from . import search_relations as relations
 from .cleanup import clean_up
 from .client import GpConnectClient
 from .errors import HarnessError, MissingTestData, Nonconformance
@@ -374,6 +375,31 @@ class Explorer:
         holding = expectations.held(self.model)
         self.free.update({s.id: s for s in offered if s.id not in holding and discovery._bookable(s)})
         return found + [(ex.short_request(), v) for v in expectations.offered_while_held(offered, holding)]
+
+    def _nested_search(self, step: Step, first: int, days: int, position: int) -> list:
+        """A day searched, then a window of `days` days holding it (the day at `position` in it), then the day
+        again: the wider search offers every slot both searches of the day offer (SLOT-COMPLETE-01)."""
+        tomorrow = clock.today() + timedelta(days=1)
+        last = tomorrow + timedelta(days=max(self.settings.search_days, 1) - 1)
+        start = tomorrow + timedelta(days=first % max(min(self.settings.search_days, EXPLORED_DAYS), 1))
+        end = min(start + timedelta(days=days - 1), last)
+        day = start + timedelta(days=position % ((end - start).days + 1))
+        narrow, wide = ss.Window.days(day, day), ss.Window.days(start, end)
+        answers = []
+        for window in (narrow, wide, narrow):
+            expected = expectations.Expected(f"searching {window.describe()}", 200, ix.SEARCH_SLOTS.requirement)
+            self._send(expected, ix.SEARCH_SLOTS)
+            self.session.exercised.add(relations.RULE)
+            ex = ss.search(self.client, self.settings, window).exchange
+            if ex.status != 200:
+                step.line = f"search {day}, then {wide.describe()}: HTTP {ex.status} {window.describe()}"
+                return [(ex.short_request(), v) for v in expected.judge(ex)]
+            answers.append((ex, discovery.free_slots(ex.json())))
+        (_, before), (wider, offered), (_, after) = answers
+        step.line = (f"search {day} ({len(before)} free slots), then {wide.describe()} ({len(offered)}), "
+                     f"then {day} again ({len(after)})")
+        return [(wider.short_request(), v)
+                for v in relations.missing_from(offered, wide, before, after, f"the search of {day}")]
 
     def _candidates(self, kind: str) -> list[list[discovery.SlotInfo]]:
         free = sorted(self.free.values(), key=lambda s: (s.start, s.schedule, s.id))
@@ -720,6 +746,10 @@ def machine(session: Session):
               hours=st.sampled_from(HOURS_WEIGHTS))
         def search(self, first, days, includes, hours):
             self.explorer.run("search", first=first, days=days, includes=includes, hours=hours)
+
+        @rule(first=st.integers(0, 13), days=st.integers(2, 4), position=st.integers(0, 3))
+        def nested_search(self, first, days, position):
+            self.explorer.run("nested search", first=first, days=days, position=position)
 
         @precondition(lambda self: writes)
         @rule(kind=st.sampled_from(BOOK_WEIGHTS), pick=index, who=st.sampled_from(PATIENT_WEIGHTS),

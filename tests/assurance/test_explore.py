@@ -58,12 +58,12 @@ def test_an_exploration_ends_at_its_time_limit_whatever_its_budget(tmp_path):
 
 
 def test_a_lifecycle_fault_is_found_shrunk_and_replayed(tmp_path):
-    proc, results, reports = _explore(tmp_path, "--budget", "150", "--seed", "1",
+    proc, results, reports = _explore(tmp_path, "--budget", "150", "--seed", "6",
                                       GPC_REFERENCE_FAULTS="amend_twice_drops_schedule_type")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     failure = next(f for f in results["failures"] if "AMEND-01" in f["requirements"])
     assert len(failure["steps"]) <= 6, failure["readable"]
-    assert "Violation of AMEND-01" in proc.stdout and "seed 1" in proc.stdout
+    assert "Violation of AMEND-01" in proc.stdout and "seed 6" in proc.stdout
     assert [s["rule"] for s in failure["steps"]].count("amend") >= 2, failure["readable"]
     assert _every_booking_closed(reports)[1]
     page = (reports / "explore" / "requirements.html").read_text()
@@ -75,3 +75,10 @@ def test_a_lifecycle_fault_is_found_shrunk_and_replayed(tmp_path):
     again, replayed, _ = _explore(tmp_path, "--replay", str(saved),
                                   GPC_REFERENCE_FAULTS="amend_twice_drops_schedule_type")
     assert again.returncode == 1 and any("AMEND-01" in f["requirements"] for f in replayed["failures"])
+
+
+def test_a_wider_search_missing_what_a_day_inside_it_offers_is_found(tmp_path):
+    proc, results, _ = _explore(tmp_path, "--budget", "150", "--seed", "1", GPC_REFERENCE_FAULTS="search_drops_last_day")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    failure = next(f for f in results["failures"] if "SLOT-COMPLETE-01" in f["requirements"])
+    assert [s["rule"] for s in failure["steps"]] == ["nested search"], failure["readable"]
