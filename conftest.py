@@ -1,5 +1,5 @@
 """Root pytest configuration: shared steps, @req tags, selection, start-up validation, the
-preflight, and the verdict each failed scenario records (read back by harness/junit.py)."""
+preflight, and the verdict each failed scenario records (read back by harness/outcome/outcomes.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from harness import gc_policy
 from harness.errors import BROKEN, NONCONFORMANT, Nonconformance, outcome_of
-from harness.requirements import catalogue
-from harness.run import Record, now, preflight
+from harness.outcome.record import Record, now, preflight
 from harness.settings import ConfigError, check_reference_faults, load_settings
+from harness.spec.requirements import catalogue
 
 pytest_plugins = [
     "steps.common.fixtures",
@@ -117,7 +117,7 @@ def pytest_collection_modifyitems(session, config, items):
     try:
         settings = load_settings()
         if settings.reference_faults and not _is_worker(config) and not config.getoption("faults_checked"):
-            from harness.fault_matrix import faults
+            from harness.cli.fault_matrix import faults
 
             check_reference_faults(settings.reference_faults, [f.name for f in faults()])
     except ConfigError as exc:

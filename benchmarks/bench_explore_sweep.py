@@ -14,7 +14,7 @@ Which faults, derived from the fault registry:
   behaviour whose requirement belongs to one of those use cases (spec/requirements.csv); a rewrite of every
   answer whose requirement the exploration judges on every answer (rules of no one interaction);
 - slot search: a search fault whose requirement the exploration judges on its searches (the rule registry's
-  rules for a search, and what the model and the expectations hold of one: harness/explore.py `judged`);
+  rules for a search, and what the model and the expectations hold of one: harness/explore/exploration.py `judged`);
 - out of reach, listed with why: faults of requests no exploration step varies (headers, JWT, Accept,
   _format, search parameters, searchFilter) and of interactions it never calls (metadata, Read Location).
 
@@ -42,11 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import explore  # noqa: E402
-from harness import interactions as ix  # noqa: E402
-from harness.requirements import catalogue  # noqa: E402
-from reference_provider import faults as registry  # noqa: E402
 import reference_provider.app  # noqa: E402,F401  (claims the rule-off and behaviour faults)
+from harness.explore import exploration as explore  # noqa: E402
+from harness.spec import interactions as ix  # noqa: E402
+from harness.spec.requirements import catalogue  # noqa: E402
+from reference_provider import faults as registry  # noqa: E402
 
 LIFECYCLE_USE_CASES = ("book_an_appointment", "read_an_appointment", "retrieve_a_patients_appointments",
                        "amend_an_appointment", "cancel_an_appointment")

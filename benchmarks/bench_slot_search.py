@@ -23,8 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import discovery, fhir, profile_check, report, slot_search as ss  # noqa: E402
-from harness.gpconnect import ODS_SYSTEM, SD, UK  # noqa: E402
+from harness.checks import profiles as profile_check
+from harness.consumer import discovery
+from harness.consumer import slot_search as ss  # noqa: E402
+from harness.report import allure as report
+from harness.spec.constants import ODS_SYSTEM, SD, UK  # noqa: E402
+from harness.transport import fhir
 
 
 def bundle(n_slots: int) -> dict:
@@ -54,7 +58,7 @@ def evidence_seconds(text: str, repeat: int) -> float:
     """Evidence of one exchange carrying this body, stored in a fresh folder each time."""
     import tempfile
 
-    from harness.client import Exchange
+    from harness.transport.client import Exchange
 
     def once():
         exchange = Exchange("search for free slots", "GET", "http://x/Slot", {}, None, None, status=200,

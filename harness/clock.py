@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 
-from .gpconnect import UK
+from harness.spec.constants import UK
 
 _fixed: datetime | None = None
 

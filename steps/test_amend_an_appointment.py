@@ -6,11 +6,11 @@ import copy
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from harness import appointment_changes as changes
-from harness import appointments as appts
-from harness import foundations as fnd
-from harness.interactions import AMEND_APPOINTMENT
-from harness.violations import fail_if_any, status_violations
+from harness.checks.violations import fail_if_any, status_violations
+from harness.consumer import appointments as appts
+from harness.consumer import changes
+from harness.consumer import foundations as fnd
+from harness.spec.interactions import AMEND_APPOINTMENT
 
 scenarios("amend_an_appointment.feature")
 

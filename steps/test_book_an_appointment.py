@@ -9,13 +9,12 @@ from contextlib import contextmanager
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from harness import appointment_changes as changes
-from harness import appointments as appts
-from harness import foundations as fnd
-from harness import discovery
+from harness.checks.refusals import refusal_rule, refusal_violations
+from harness.checks.violations import fail_if_any, status_violations
+from harness.consumer import appointments as appts
+from harness.consumer import changes, discovery
+from harness.consumer import foundations as fnd
 from harness.errors import MissingTestData
-from harness.refusals import refusal_rule, refusal_violations
-from harness.violations import fail_if_any, status_violations
 from steps.common.appointment_steps import choose_free
 
 scenarios("book_an_appointment.feature")

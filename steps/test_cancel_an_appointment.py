@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from harness import appointment_changes as changes
-from harness import appointments as appts
-from harness import foundations as fnd
-from harness.violations import fail_if_any, status_violations
+from harness.checks.violations import fail_if_any, status_violations
+from harness.consumer import appointments as appts
+from harness.consumer import changes
+from harness.consumer import foundations as fnd
 
 scenarios("cancel_an_appointment.feature")
 

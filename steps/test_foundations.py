@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from harness import appointments as appts
 from harness import clock
-from harness import discovery
-from harness import foundations as fnd
-from harness import interactions as ix
-from harness import profile_check as pc
-from harness import slot_search as ss
+from harness.checks import profiles as pc
+from harness.checks.refusals import refusal_rule
+from harness.checks.violations import fail_if_any, success_violations
+from harness.consumer import appointments as appts
+from harness.consumer import discovery
+from harness.consumer import foundations as fnd
+from harness.consumer import slot_search as ss
 from harness.errors import MissingTestData
-from harness.refusals import refusal_rule
-from harness.violations import fail_if_any, success_violations
+from harness.spec import interactions as ix
 from steps.common.appointment_steps import book_one, choose_free, window_offering
 
 scenarios("foundations.feature")

@@ -6,12 +6,12 @@ import uuid
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from harness import appointments as appts
-from harness import discovery
-from harness import foundations as fnd
+from harness.checks.violations import fail_if_any
+from harness.consumer import appointments as appts
+from harness.consumer import discovery
+from harness.consumer import foundations as fnd
 from harness.errors import MissingTestData
-from harness.interactions import BOOK_APPOINTMENT
-from harness.violations import fail_if_any
+from harness.spec.interactions import BOOK_APPOINTMENT
 from steps.common.appointment_steps import choose_free
 
 scenarios("read_an_appointment.feature")

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from harness import appointment_changes as changes
-from harness import appointments as appts
 from harness import clock
-from harness import foundations as fnd
+from harness.checks.violations import fail_if_any
+from harness.consumer import appointments as appts
+from harness.consumer import changes
+from harness.consumer import foundations as fnd
 from harness.errors import MissingTestData
-from harness.violations import fail_if_any
 
 scenarios("retrieve_a_patients_appointments.feature")
 

@@ -6,16 +6,17 @@ from datetime import timedelta
 
 from pytest_bdd import parsers, scenarios, then, when
 
-from harness import clock, discovery, restrictions
-from harness import search_relations as relations
-from harness import slot_search as ss
-from harness.gpconnect import UK
+from harness import clock
+from harness.checks.profiles import resources_in
+from harness.checks.violations import fail_if_any, status_violations
+from harness.consumer import discovery
+from harness.consumer import slot_search as ss
 from harness.errors import MissingTestData
-from harness.gpconnect import UNKNOWN_FILTER_SYSTEM
-from harness.interactions import SEARCH_SLOTS
+from harness.judge import restrictions
+from harness.judge import search_relations as relations
 from harness.settings import ORG_TYPES
-from harness.profile_check import resources_in
-from harness.violations import fail_if_any, status_violations
+from harness.spec.constants import UK, UNKNOWN_FILTER_SYSTEM
+from harness.spec.interactions import SEARCH_SLOTS
 from steps.common.appointment_steps import choose_free, held_by_other_workers, window_offering
 
 scenarios("search_for_free_slots.feature")

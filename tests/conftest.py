@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import junit
+from harness.outcome import outcomes as junit
 from harness.settings import PROJECT_ROOT
 
 SUITE_TIMEOUT_S = 600

@@ -1,4 +1,4 @@
-"""Generate harness/profiles/gpconnect-1.2.7.json from the GP Connect FHIR profiles.
+"""Generate harness/spec/profiles/gpconnect-1.2.7.json from the GP Connect FHIR profiles.
 
     python tools/generate_profile_constraints.py [--source DIR] [--out FILE]
 
@@ -20,7 +20,7 @@ from pathlib import Path
 NS = {"f": "http://hl7.org/fhir"}
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "gpconnect-1.2.7" / "fhir-profiles"
-DEFAULT_OUT = ROOT / "harness" / "profiles" / "gpconnect-1.2.7.json"
+DEFAULT_OUT = ROOT / "harness" / "spec" / "profiles" / "gpconnect-1.2.7.json"
 SOURCE = {
     "repository": "nhsconnect/gpconnect-fhir",
     "branch": "release/1.2.7",

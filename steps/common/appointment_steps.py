@@ -13,18 +13,18 @@ from typing import Callable, TypeVar
 import pytest
 from pytest_bdd import given, parsers, then
 
-from harness import appointment_changes as changes
-from harness import appointments as appts
-from harness import foundations as fnd
-from harness import clock, discovery, readback
-from harness import slot_search as ss
-from harness.claims import Claims
-from harness.cleanup import clean_up
+from harness import clock
+from harness.checks.refusals import refusal_rule
+from harness.checks.violations import fail_if_any
+from harness.consumer import appointments as appts
+from harness.consumer import changes, discovery, readback
+from harness.consumer import foundations as fnd
+from harness.consumer import slot_search as ss
+from harness.consumer.claims import Claims
+from harness.consumer.cleanup import clean_up
+from harness.consumer.ledger import Ledger, ledger_path, state_dir
 from harness.errors import MissingTestData
-from harness.ledger import Ledger, ledger_path, state_dir
-from harness.refusals import refusal_rule
 from harness.settings import reports_dir
-from harness.violations import fail_if_any
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ def choose_free(gp_connect, settings, kind: str, pick: Callable[[list[discovery.
 
 
 def _claims(gp_connect, settings) -> Claims | None:
-    """This parallel run's claims on the provider (harness/claims.py); None in a serial run."""
+    """This parallel run's claims on the provider (harness/consumer/claims.py); None in a serial run."""
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
     if worker_share()[1] <= 1 or not run:
         return None
@@ -73,7 +73,7 @@ def held_by_other_workers(gp_connect, settings) -> set[str]:
 
 def pytest_configure(config):
     """A parallel run's id, known to the controller as well as to its workers, so that it can remove the
-    run's claims (harness/claims.py) when the run ends."""
+    run's claims (harness/consumer/claims.py) when the run ends."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput") \
             and not getattr(config.option, "testrunuid", None):
         config.option.testrunuid = uuid.uuid4().hex

@@ -9,11 +9,12 @@ from pathlib import Path
 import allure
 import pytest
 
-from harness import reference, run_stats
-from harness.client import RUN_REUSE, Exchange, GpConnectClient
+from harness.cli import bundled_provider as reference
 from harness.errors import HarnessError
-from harness.report import EVIDENCE_DIR, evidence
+from harness.outcome import stats as run_stats
+from harness.report.allure import EVIDENCE_DIR, evidence
 from harness.settings import load_settings, reports_dir
+from harness.transport.client import RUN_REUSE, Exchange, GpConnectClient
 
 # Every exchange this process (one xdist worker, or the whole serial run) sends or reuses.
 RECORDER = run_stats.Recorder()
@@ -68,7 +69,7 @@ def attach_exchange(exchange: Exchange) -> None:
 @pytest.fixture(scope="session")
 def gp_connect(settings, provider_base_url, request, worker_id):
     """The client; Find patient and slot searches answered earlier in this process are reused (see
-    harness.client.RUN_REUSE), a slot search only until the next write."""
+    harness.transport.client.RUN_REUSE), a slot search only until the next write."""
     client = GpConnectClient(settings, provider_base_url, reuse=RUN_REUSE)
     if _results_dir(request.config):  # evidence only where a report is written (not in the fault matrix's runs)
         client.add_listener(attach_exchange)

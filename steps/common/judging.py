@@ -1,11 +1,11 @@
 """Judge and go on: the oracle on every exchange, and every failed check recorded against its step.
 
-- What a step's exchanges show wrong (harness/oracle.py) is that step's failure in the report, with the
+- What a step's exchanges show wrong (harness/judge/oracle.py) is that step's failure in the report, with the
   offending resources and the request attached, and the scenario goes on.
 - A Then step whose check fails is the failed step; the scenario goes on to its next check.
 - A Given or When step that fails stops the scenario: the answer later steps need is unusable.
 - At its end (or where it stopped) the scenario fails once, listing every failed check with its step
-  (harness/findings.py); the JUnit XML carries each violation, and whether every step ran.
+  (harness/outcome/findings.py); the JUnit XML carries each violation, and whether every step ran.
 
 pytest-bdd runs each step through `pytest_bdd.scenario._execute_step_function`; this plugin wraps it
 (pytest-bdd is pinned, and tests/unit/test_judging.py holds the wrapper in place), because a hook
@@ -20,9 +20,9 @@ import allure
 import pytest
 
 from harness.errors import BROKEN, NONCONFORMANT, SKIPPED, HarnessError, MissingTestData, Nonconformance, outcome_of
-from harness.findings import FAILED_STEP, Findings
-from harness.oracle import Oracle
-from harness.report import FailureEvidence
+from harness.judge.oracle import Oracle
+from harness.outcome.findings import FAILED_STEP, Findings
+from harness.report.allure import FailureEvidence
 from harness.settings import reports_dir
 from steps.common.fixtures import allure_bdd_listener
 

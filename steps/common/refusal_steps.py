@@ -3,8 +3,8 @@
 import pytest
 from pytest_bdd import parsers, then
 
-from harness.refusals import refusal_rule, refusal_violations
-from harness.violations import fail_if_any
+from harness.checks.refusals import refusal_rule, refusal_violations
+from harness.checks.violations import fail_if_any
 
 
 @pytest.fixture

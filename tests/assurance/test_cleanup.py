@@ -10,14 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from harness import appointments as appts
 from harness import clock
-from harness import reference
-from harness import slot_search as ss
-from harness import discovery as td
-from harness.client import GpConnectClient
-from harness.ledger import MARKER_PREFIX
+from harness.cli import bundled_provider as reference
+from harness.consumer import appointments as appts
+from harness.consumer import discovery as td
+from harness.consumer import slot_search as ss
+from harness.consumer.ledger import MARKER_PREFIX
 from harness.settings import PROJECT_ROOT, load_settings
+from harness.transport.client import GpConnectClient
 
 
 @pytest.fixture

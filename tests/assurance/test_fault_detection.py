@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from harness import fault_matrix
-from harness.requirements import catalogue
+from harness.cli import fault_matrix
 from harness.settings import PROJECT_ROOT
+from harness.spec.requirements import catalogue
 
 FAULTS = fault_matrix.faults()
 USE_CASES = ("search_for_free_slots", "book_an_appointment", "retrieve_a_patients_appointments",

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import verdicts
-from harness.requirements import catalogue
+from harness.outcome import verdicts
 from harness.settings import PROJECT_ROOT
+from harness.spec.requirements import catalogue
 
 GPC_ASSURE = str(Path(sys.executable).parent / "gpc-assure")
 SHALL = ("SHALL", "SHALL NOT")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import external_references, unpacked_data
+from harness.report.allure import external_references, unpacked_data
 from harness.settings import PROJECT_ROOT
 
 GPC_ASSURE = str(Path(sys.executable).parent / "gpc-assure")

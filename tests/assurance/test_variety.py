@@ -12,10 +12,10 @@ import sys
 
 import httpx
 
-from harness import reference
-from harness import slot_search as ss
-from harness.client import GpConnectClient
+from harness.cli import bundled_provider as reference
+from harness.consumer import slot_search as ss
 from harness.settings import load_settings
+from harness.transport.client import GpConnectClient
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -5,9 +5,9 @@ import socket
 import subprocess
 import sys
 
-from harness import discovery
-from harness.gpconnect import UK
+from harness.consumer import discovery
 from harness.settings import PROJECT_ROOT
+from harness.spec.constants import UK
 
 
 def _verdicts(run):
@@ -51,7 +51,7 @@ def _free_port() -> int:
 def test_four_workers_sharing_one_slow_provider_reach_the_verdicts_of_one(run_suite, tmp_path):
     """Searches held against each other survive other workers' bookings between them: the workers share one
     provider at 200 ms a request, as they would a supplier's test environment, and a practice with free slots
-    on three days only, so that they share days too (harness/claims.py keeps their choices apart)."""
+    on three days only, so that they share days too (harness/consumer/claims.py keeps their choices apart)."""
     port = _free_port()
     provider = subprocess.Popen([sys.executable, "-m", "reference_provider", "--port", str(port), "--latency-ms", "200",
                                  "--practice", "few-days"],

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import trustme
 
-from harness import reference
+from harness.cli import bundled_provider as reference
 from harness.settings import load_settings
 
 SUBSET = "every_free_slot_carries or longer_than_14_days or appointment_this_run_booked_is_returned"

@@ -9,10 +9,11 @@ from datetime import datetime
 import httpx
 import pytest
 
-from harness import clock, interactions
-from harness.client import FHIR_JSON, GpConnectClient
-from harness.gpconnect import UK
+from harness import clock
 from harness.settings import load_settings
+from harness.spec import interactions
+from harness.spec.constants import UK
+from harness.transport.client import FHIR_JSON, GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
 

@@ -6,11 +6,10 @@ from datetime import date
 
 import pytest
 
-from harness import appointment_changes as changes
-from harness import discovery
-from harness import interactions as ix
+from harness.consumer import changes, discovery
 from harness.errors import MissingTestData
-from harness.gpconnect import BOOKING_ORG_URL
+from harness.spec import interactions as ix
+from harness.spec.constants import BOOKING_ORG_URL
 
 APPOINTMENT = {
     "resourceType": "Appointment", "id": "52", "status": "booked", "priority": 0,

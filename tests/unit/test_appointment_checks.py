@@ -4,9 +4,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from harness import appointments as appts
-from harness import discovery, interactions
-from harness.gpconnect import BOOKING_ORG_URL, CANCELLATION_REASON_URL, ODS_SYSTEM, UK
+from harness.consumer import appointments as appts
+from harness.consumer import discovery
+from harness.spec import interactions
+from harness.spec.constants import BOOKING_ORG_URL, CANCELLATION_REASON_URL, ODS_SYSTEM, UK
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UK)
 
@@ -274,8 +275,8 @@ def test_an_appointment_booked_by_another_organisation_keeps_the_booking_organis
 
 
 def test_claims_of_another_organisation_change_only_the_requesting_organisation(exchange_of):
-    from harness.client import GpConnectClient
     from harness.settings import load_settings
+    from harness.transport.client import GpConnectClient
 
     client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), "https://provider.example/fhir")
     try:

@@ -1,7 +1,7 @@
-"""What every returned Appointment holds (harness/appointment_content.py), each check's exact wording
+"""What every returned Appointment holds (harness/checks/appointment_content.py), each check's exact wording
 when broken and silence when kept; the rules that apply them to every appointment interaction; the
 single-profile meta check; the oracle leaving advisory findings to the scenarios tagged with them;
-and the read-back of an appointment's participants (harness/readback.py), each reference read once."""
+and the read-back of an appointment's participants (harness/consumer/readback.py), each reference read once."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from harness import appointment_content as content
-from harness import interactions as ix
-from harness import readback, rules
-from harness.client import FHIR_JSON, RUN_REUSE, Exchange, GpConnectClient
-from harness.gpconnect import PROFILE_FOR, UK
-from harness.oracle import Oracle
-from harness.profile_check import resource_violations, single_profile_violations
+from harness.checks import appointment_content as content
+from harness.checks.profiles import resource_violations, single_profile_violations
+from harness.consumer import readback
+from harness.judge import rules
+from harness.judge.oracle import Oracle
 from harness.settings import load_settings
+from harness.spec import interactions as ix
+from harness.spec.constants import PROFILE_FOR, UK
+from harness.transport.client import FHIR_JSON, RUN_REUSE, Exchange, GpConnectClient
 
 SETTINGS = load_settings({"GPC_ENV": "reference"})
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"

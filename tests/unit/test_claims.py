@@ -1,4 +1,4 @@
-"""Parallel workers sharing days never take the same slot (harness/claims.py, SlotChooser with claims)."""
+"""Parallel workers sharing days never take the same slot (harness/consumer/claims.py, SlotChooser with claims)."""
 
 import fcntl
 import json
@@ -7,9 +7,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from harness import discovery
-from harness import slot_search as ss
-from harness.claims import Claims
+from harness.consumer import discovery
+from harness.consumer import slot_search as ss
+from harness.consumer.claims import Claims
 from harness.settings import load_settings
 from tests.unit.test_discovery import _on, _searching_client
 

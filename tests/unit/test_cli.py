@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import run
+from harness.outcome import record as run
 from harness.settings import PROJECT_ROOT
 
 GPC_ASSURE = str(Path(sys.executable).parent / "gpc-assure")
@@ -136,6 +136,6 @@ def test_make_help_lists_the_targets():
     (5, run.Record(), 5),
 ])
 def test_how_a_run_ended_decides_its_code_before_the_verdicts(pytest_code, record, expected):
-    from harness.cli import stop_code
+    from harness.cli.main import stop_code
 
     assert stop_code(pytest_code, record) == expected

@@ -7,10 +7,10 @@ import httpx
 import jwt
 import pytest
 
-from harness import interactions
-from harness.client import REDACTED, GpConnectClient
 from harness.errors import HarnessError, Nonconformance
 from harness.settings import load_settings
+from harness.spec import interactions
+from harness.transport.client import REDACTED, GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
 
@@ -83,7 +83,7 @@ def test_each_request_gets_a_fresh_token(monkeypatch):
         def time():
             return next(times)
 
-    monkeypatch.setattr("harness.jwt_token.time", Clock)
+    monkeypatch.setattr("harness.transport.jwt.time", Clock)
     client.send(interactions.METADATA, "metadata")
     client.send(interactions.METADATA, "metadata")
     assert seen[0].headers["Authorization"] != seen[1].headers["Authorization"]

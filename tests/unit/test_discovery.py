@@ -10,12 +10,12 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from harness import discovery
-from harness import slot_search as ss
-from harness.client import GpConnectClient
+from harness.consumer import discovery
+from harness.consumer import slot_search as ss
 from harness.errors import MissingTestData
-from harness.gpconnect import DELIVERY_CHANNEL_URL, UK
 from harness.settings import PROJECT_ROOT, load_settings
+from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
+from harness.transport.client import GpConnectClient
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
 

@@ -5,12 +5,12 @@ import json
 
 import httpx
 
-from harness import fhir
-from harness import interactions as ix
-from harness.client import GpConnectClient
 from harness.errors import Nonconformance
-from harness.report import INLINE_BODY_CHARS, evidence
+from harness.report.allure import INLINE_BODY_CHARS, evidence
 from harness.settings import load_settings
+from harness.spec import interactions as ix
+from harness.transport import fhir
+from harness.transport.client import GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
 SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
@@ -99,7 +99,7 @@ def test_a_reused_answer_shows_its_originals_body_and_says_it_was_not_sent(tmp_p
 
 
 def test_pretty_json_keeps_small_objects_on_one_line_and_the_value_intact():
-    from harness.client import pretty_json
+    from harness.transport.client import pretty_json
 
     value = bundle(3)
     text = pretty_json(value, width=80)

@@ -1,12 +1,12 @@
-"""What the model says a provider must answer next (harness/expectations.py)."""
+"""What the model says a provider must answer next (harness/explore/expectations.py)."""
 
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from harness import expectations as ex
-from harness.discovery import SlotInfo
-from harness.gpconnect import UK
-from harness.run_model import Known, SlotSeen
+from harness.consumer.discovery import SlotInfo
+from harness.explore import expectations as ex
+from harness.judge.run_model import Known, SlotSeen
+from harness.spec.constants import UK
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
 

@@ -1,6 +1,6 @@
 """fhir.ByIdentity: values of objects nothing changes, remembered by identity."""
 
-from harness import fhir
+from harness.transport import fhir
 
 
 def test_a_value_is_made_once_per_object_and_again_for_an_equal_other_or_when_no_longer_valid():

@@ -1,9 +1,8 @@
 """Judge and go on: a scenario's failed checks, kept step by step, fail it once at its end."""
 
-from harness.errors import Nonconformance
-from harness.errors import BROKEN
-from harness.findings import FAILED_STEP, Findings, parse_violation
-from harness.violations import failure, violation
+from harness.checks.violations import failure, violation
+from harness.errors import BROKEN, Nonconformance
+from harness.outcome.findings import FAILED_STEP, Findings, parse_violation
 
 
 def slot_type(slot: str):

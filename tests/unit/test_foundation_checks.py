@@ -1,10 +1,10 @@
 """Checks on every response (headers, meta, profiles, fullUrl) and on the CapabilityStatement."""
 
-from harness import foundations as fnd
-from harness import interactions
-from harness import profile_check as pc
-from harness.client import FHIR_JSON
-from harness.gpconnect import PROFILE_FOR
+from harness.checks import profiles as pc
+from harness.consumer import foundations as fnd
+from harness.spec import interactions
+from harness.spec.constants import PROFILE_FOR
+from harness.transport.client import FHIR_JSON
 
 
 def messages(violations):

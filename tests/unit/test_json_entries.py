@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from harness import json_entries
+from harness.transport import json_entries
 
 
 def bundle_text(*ids, pad=json_entries.SHARED_FROM_CHARS, **top):

@@ -4,9 +4,10 @@ import importlib
 import json
 from importlib.metadata import version
 
-from harness import fhir, interactions
-from harness.report import INLINE_BODY_CHARS, FailureEvidence, evidence
-from harness.violations import violation
+from harness.checks.violations import violation
+from harness.report.allure import INLINE_BODY_CHARS, FailureEvidence, evidence
+from harness.spec import interactions
+from harness.transport import fhir
 
 
 def test_pytest_bdd_runs_every_step_through_the_judging_wrapper():

@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness import junit, verdicts
+from harness.outcome import outcomes as junit
+from harness.outcome import verdicts
 
 HEAD = '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">'
 TAIL = "</testsuite></testsuites>"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness import nhs_coverage as nc
+from harness.report import nhs_coverage as nc
 
 # NHS's release/1.2.7 Appointment Management features: test cases (each Scenario, each Examples row of a
 # Scenario Outline) and scenarios, in file order.

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import weakref
 
-from harness import interactions as ix
-from harness.client import FHIR_JSON, Exchange
-from harness.oracle import Oracle
+from harness.judge.oracle import Oracle
 from harness.settings import load_settings
+from harness.spec import interactions as ix
+from harness.transport.client import FHIR_JSON, Exchange
 
 SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
 
@@ -56,8 +56,8 @@ def test_the_same_exchange_is_judged_once():
 
 
 def test_an_identical_large_answer_is_judged_by_the_rules_once_and_its_violations_stand_each_time(monkeypatch):
-    from harness import oracle as oracle_module
-    from harness import rules
+    from harness.judge import oracle as oracle_module
+    from harness.judge import rules
 
     checked = []
     original = rules.check

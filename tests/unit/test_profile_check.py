@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness import profile_check as pc
+from harness.checks import profiles as pc
 
 
 def messages(violations):

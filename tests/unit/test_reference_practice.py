@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from harness import reference
+from harness.cli import bundled_provider as reference
 from harness.settings import load_settings
 from reference_provider import practice
 from reference_provider.__main__ import parse_args

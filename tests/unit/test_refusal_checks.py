@@ -4,13 +4,18 @@ import re
 
 import pytest
 
-from harness import interactions
-from harness.gpconnect import SPINE_CODE_SYSTEM
-from harness.refusals import (CODE_RULES, REFUSAL_RULES, SPINE_CODE_RULES, outcome_violations, refusal_rule,
-                              refusal_violations)
-from harness.requirements import catalogue
+from harness.checks.refusals import (
+    CODE_RULES,
+    REFUSAL_RULES,
+    SPINE_CODE_RULES,
+    outcome_violations,
+    refusal_rule,
+    refusal_violations,
+)
 from harness.settings import PROJECT_ROOT
-
+from harness.spec import interactions
+from harness.spec.constants import SPINE_CODE_SYSTEM
+from harness.spec.requirements import catalogue
 
 OO_PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"
 

@@ -8,7 +8,7 @@ from base64 import b64encode
 
 import pytest
 
-from harness.report import CSP, external_references, pack_data, strip_analytics, unpacked_data
+from harness.report.allure import CSP, external_references, pack_data, strip_analytics, unpacked_data
 
 GENERATED = """<!DOCTYPE html><html><head><meta charset="utf-8">
 <script src="data:text/javascript;base64,AAAA"></script>

@@ -4,10 +4,10 @@ import dataclasses
 
 import httpx
 
-from harness import client as client_module
-from harness import interactions as ix
-from harness.client import RUN_REUSE, GpConnectClient
 from harness.settings import load_settings
+from harness.spec import interactions as ix
+from harness.transport import client as client_module
+from harness.transport.client import RUN_REUSE, GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
 SEARCH = [("start", "ge2026-12-01"), ("end", "le2026-12-07"), ("status", "free")]

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from harness.requirements import catalogue
 from harness.settings import PROJECT_ROOT
+from harness.spec.requirements import catalogue
 
 USE_CASES = {"search_for_free_slots", "book_an_appointment", "retrieve_a_patients_appointments",
              "read_an_appointment", "amend_an_appointment", "cancel_an_appointment"}

@@ -4,12 +4,12 @@ from datetime import date
 
 import httpx
 
-from harness import interactions as ix
-from harness import restrictions
-from harness.client import FHIR_JSON, GpConnectClient
-from harness.gpconnect import DELIVERY_CHANNEL_URL
+from harness.consumer.slot_search import SlotSearch, Window
+from harness.judge import restrictions
 from harness.settings import Restriction, load_settings
-from harness.slot_search import SlotSearch, Window
+from harness.spec import interactions as ix
+from harness.spec.constants import DELIVERY_CHANNEL_URL
+from harness.transport.client import FHIR_JSON, GpConnectClient
 
 SCHEDULE = {"resourceType": "Schedule", "id": "7f3c",
             "identifier": [{"system": "https://p.example/Id", "value": "SCH-32"}],

@@ -1,4 +1,4 @@
-"""The response rules (harness/rules.py) on real exchanges built with httpx.MockTransport: each rule's
+"""The response rules (harness/judge/rules.py) on real exchanges built with httpx.MockTransport: each rule's
 exact wording when broken, silence when kept, and a registry whose every requirement is catalogued."""
 
 import csv
@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from harness import interactions as ix
-from harness import rules
-from harness.gpconnect import PROFILE_FOR
+from harness.judge import rules
 from harness.settings import PROJECT_ROOT, load_settings
+from harness.spec import interactions as ix
+from harness.spec.constants import PROFILE_FOR
 
 SETTINGS = load_settings({"GPC_ENV": "reference"})
 SEARCH_PATH = "Slot"

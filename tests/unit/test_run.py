@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from harness import run
 from harness.errors import HarnessError, Nonconformance
+from harness.outcome import record as run
 from harness.settings import PROJECT_ROOT, load_settings
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"

@@ -1,4 +1,4 @@
-"""The model of the run (harness/run_model.py) fed with real exchanges over httpx.MockTransport: a
+"""The model of the run (harness/judge/run_model.py) fed with real exchanges over httpx.MockTransport: a
 search, a booking, then reads, retrieves, amendments and cancellations, each later observation
 compared with what the run did. Pins each comparison's wording and the requirement it names."""
 
@@ -7,11 +7,11 @@ import copy
 import httpx
 import pytest
 
-from harness import interactions as ix
-from harness.client import FHIR_JSON, GpConnectClient
-from harness.gpconnect import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL
-from harness.run_model import PRACTITIONER_ROLE_URL, RunModel
+from harness.judge.run_model import PRACTITIONER_ROLE_URL, RunModel
 from harness.settings import load_settings
+from harness.spec import interactions as ix
+from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL
+from harness.transport.client import FHIR_JSON, GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
 ROLE = {"url": PRACTITIONER_ROLE_URL, "valueCodeableConcept": {"coding": [

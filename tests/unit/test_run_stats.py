@@ -2,7 +2,7 @@
 
 import json
 
-from harness import run_stats as rs
+from harness.outcome import stats as rs
 
 
 def record(interaction="search for free slots", elapsed=0.1, reused=False, scenario="s1", status=200):

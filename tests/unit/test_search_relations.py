@@ -2,10 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from harness import discovery
-from harness import search_relations as relations
-from harness import slot_search as ss
-from harness.gpconnect import DELIVERY_CHANNEL_URL, UK
+from harness.consumer import discovery
+from harness.consumer import slot_search as ss
+from harness.judge import search_relations as relations
+from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
 

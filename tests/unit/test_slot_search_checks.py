@@ -4,11 +4,11 @@ from datetime import date, datetime, time
 
 import pytest
 
-from harness import fhir
-from harness import slot_search as ss
+from harness.checks.violations import fail_if_any
+from harness.consumer import slot_search as ss
 from harness.errors import Nonconformance
-from harness.gpconnect import ODS_SYSTEM, UK
-from harness.violations import fail_if_any
+from harness.spec.constants import ODS_SYSTEM, UK
+from harness.transport import fhir
 
 
 def messages(violations):
@@ -206,7 +206,7 @@ def test_a_parameter_is_replaced_verbatim_in_place():
 
 
 def test_a_search_with_nothing_free_is_an_empty_searchset(exchange_of):
-    from harness import interactions
+    from harness.spec import interactions
 
     def answer(status, body):
         return exchange_of(status, body, interaction=interactions.SEARCH_SLOTS, path="Slot")

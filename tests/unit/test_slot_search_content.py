@@ -6,11 +6,11 @@ from datetime import datetime
 import httpx
 import pytest
 
-from harness import interactions as ix
-from harness import slot_search as ss
-from harness.client import FHIR_JSON, RUN_REUSE, GpConnectClient
-from harness.gpconnect import ODS_SITE_SYSTEM, ODS_SYSTEM, PRACTITIONER_ROLE_URL, SDS_USER_SYSTEM, UK
+from harness.consumer import slot_search as ss
 from harness.settings import ConfigError, load_settings
+from harness.spec import interactions as ix
+from harness.spec.constants import ODS_SITE_SYSTEM, ODS_SYSTEM, PRACTITIONER_ROLE_URL, SDS_USER_SYSTEM, UK
+from harness.transport.client import FHIR_JSON, RUN_REUSE, GpConnectClient
 
 ROLE = {"url": PRACTITIONER_ROLE_URL, "valueCodeableConcept": {"coding": [{"code": "R0260"}]}}
 

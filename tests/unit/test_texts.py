@@ -1,6 +1,6 @@
 """Texts compared as the spec says: types exactly, a stored cancellation reason as sent or cut short."""
 
-from harness import texts
+from harness.spec import texts
 
 
 def test_a_type_is_its_text_exactly_and_a_blank_text_is_none():

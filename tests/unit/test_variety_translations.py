@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import re
 from pathlib import Path
-
-import asyncio
 
 import httpx
 import pytest

@@ -1,9 +1,9 @@
 """Requirement verdicts mean what they say; the overall verdict; the printable page."""
 
-from harness import requirement_view as view
-from harness import verdicts as v
-from harness.junit import Outcome
-from harness.requirements import Requirement, catalogue
+from harness.outcome import verdicts as v
+from harness.outcome.outcomes import Outcome
+from harness.report import requirements_page as view
+from harness.spec.requirements import Requirement, catalogue
 
 
 def req(rid, level="SHALL", reason="", use_case="search_for_free_slots", change=""):

@@ -4,11 +4,21 @@ import re
 
 import pytest
 
-from harness import interactions
+from harness.checks.violations import (
+    Violation,
+    breaking,
+    bundle_type_violations,
+    fail_if_any,
+    failure,
+    media_type_violations,
+    parsed,
+    status_violations,
+    success_violations,
+    violation,
+)
 from harness.errors import Nonconformance
-from harness.requirements import catalogue
-from harness.violations import (Violation, breaking, bundle_type_violations, fail_if_any, failure,
-                                media_type_violations, parsed, status_violations, success_violations, violation)
+from harness.spec import interactions
+from harness.spec.requirements import catalogue
 
 
 def slot_without_type(sid, rule="SLOT-TYPE-01"):
@@ -96,7 +106,7 @@ REQ_ID = re.compile(r"""["']([A-Z]+(?:-[A-Z]+)*-\d\d)["']""")
 def test_every_requirement_the_harness_and_steps_name_is_in_the_catalogue():
     from harness.settings import PROJECT_ROOT
 
-    sources = [*(PROJECT_ROOT / "harness").glob("*.py"), *(PROJECT_ROOT / "steps").rglob("*.py")]
+    sources = [*(PROJECT_ROOT / "harness").rglob("*.py"), *(PROJECT_ROOT / "steps").rglob("*.py")]
     named = {m for path in sources for m in REQ_ID.findall(path.read_text())}
     named |= {i.requirement for i in interactions.ALL}
     assert len(named) > 50

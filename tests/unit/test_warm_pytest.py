@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import tempfile
 
-from harness import fault_matrix, junit, warm_pytest
-from harness.requirements import Requirement
+from harness.cli import fault_matrix, warm_pytest
+from harness.outcome import outcomes as junit
+from harness.spec.requirements import Requirement
 
 PROBE = '''
 import os, tempfile, sys

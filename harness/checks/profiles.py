@@ -1,0 +1,235 @@
+"""Conformance of returned resources to their GP Connect 1.2.7 profiles.
+
+Driven by harness/spec/profiles/gpconnect-1.2.7.json, generated from the StructureDefinitions by
+tools/generate_profile_constraints.py: forbidden elements (max 0), required elements (min),
+cardinalities, fixed values, extension URLs, and codes bound to value sets. Plus two rules the
+spec states in prose: UK local date-times with offset, and local relative references only.
+Every check returns Violations (FND-PROFILE-01, FND-TIME-01, FND-REF-01, FND-META-01) whose
+message names the resource, its id, the element path and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+from harness.checks.violations import Violation, violation
+from harness.spec.constants import PROFILE_FOR
+from harness.transport import fhir
+
+DATA = Path(__file__).resolve().parent.parent / "spec" / "profiles" / "gpconnect-1.2.7.json"
+PROFILE, UK_TIME, REFERENCES = "profile", "uk time", "references"
+ALL_RULES = (PROFILE, UK_TIME, REFERENCES)
+REQUIREMENT_OF = {PROFILE: "FND-PROFILE-01", UK_TIME: "FND-TIME-01", REFERENCES: "FND-REF-01"}
+META = "FND-META-01"
+UK_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+0[01]:00")
+UK_TIME_FIELDS = {"Slot": ("start", "end"), "Appointment": ("start", "end", "created"),
+                  "Schedule": ("planningHorizon.start", "planningHorizon.end")}
+
+
+@lru_cache(maxsize=1)
+def constraints() -> dict:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+def _children(node: Any, name: str) -> list:
+    if not isinstance(node, dict) or name not in node or node[name] is None:
+        return []
+    value = node[name]
+    return value if isinstance(value, list) else [value]
+
+
+def _nodes(resource: dict, parts: list[str]) -> list:
+    nodes = [resource]
+    for part in parts:
+        nodes = [child for node in nodes for child in _children(node, part)]
+    return nodes
+
+
+def _codes(value_set: str) -> dict[str, set[str]]:
+    return {system: set(codes) for system, codes in constraints()["value_sets"].get(value_set, {}).items()}
+
+
+def _profile(label: str, element: str, expected: object, got: object, message: str) -> Violation:
+    return violation(REQUIREMENT_OF[PROFILE], label, element, expected, got, f"{label}: {message}")
+
+
+def _binding_violations(label: str, element: str, value: Any, binding: dict) -> list[Violation]:
+    codes = _codes(binding["valueSet"])
+    if not codes:
+        return []  # a base FHIR value set the profiles do not carry: the STU3 model checks these
+    rule = f"{binding['strength']} binding to {binding['valueSet']}"
+    if isinstance(value, str):
+        allowed = set().union(*codes.values())
+        return [] if value in allowed else [_profile(label, element, f"a code in {binding['valueSet']}", value,
+                                                      f"{element} code '{value}' is not in the {rule}")]
+    codings = value.get("coding") or [] if isinstance(value, dict) and "coding" in value else [value]
+    found = []
+    for coding in codings:
+        if not isinstance(coding, dict):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        if system in codes:
+            if code not in codes[system]:
+                found.append(_profile(label, element, f"a code in {binding['valueSet']}", code,
+                                      f"{element} code '{code}' of {system} is not in the {rule}"))
+        elif binding["strength"] == "required":
+            found.append(_profile(label, element, f"a system of {binding['valueSet']}", system,
+                                  f"{element} coding system '{system}' is not allowed by the {rule}"))
+    return found
+
+
+def _element_violations(resource: dict, label: str, element: dict) -> list[Violation]:
+    parts = element["path"].split(".")[1:]
+    found = []
+    for parent in _nodes(resource, parts[:-1]):
+        if not isinstance(parent, dict):
+            continue
+        name = parts[-1]
+        values = _children(parent, name)
+        if "extension" in element:
+            values = [v for v in values if isinstance(v, dict) and v.get("url") == element["extension"]]
+        path = element["path"] + (f":{element['slice']}" if "slice" in element else "")
+        if len(values) < element["min"]:
+            found.append(_profile(label, path, f"at least {element['min']}", len(values),
+                                  f"{path} is required (min {element['min']}) but missing"))
+        if element["max"] == "0" and values:
+            found.append(_profile(label, path, "absent", "populated", f"{path} must not be populated (max 0)"))
+        elif element["max"] not in ("*", "0") and len(values) > int(element["max"]):
+            found.append(_profile(label, path, f"at most {element['max']}", len(values),
+                                  f"{path} has {len(values)} values, at most {element['max']} allowed"))
+        fixed = element.get("fixed")
+        for value in values if fixed else []:
+            if value != fixed["value"]:
+                found.append(_profile(label, path, fixed["value"], value,
+                                      f"{path} is '{value}', fixed value is '{fixed['value']}'"))
+        for value in values if element.get("binding") else []:
+            found += _binding_violations(label, path, value, element["binding"])
+    return found
+
+
+def _extension_violations(resource: dict, label: str, profile: dict) -> list[Violation]:
+    """Extensions at the resource's top level: known URL for this profile, and bound values in range."""
+    allowed = {e["extension"] for e in profile["elements"]
+               if e.get("extension") and e["path"].count(".") == 1}
+    found = []
+    for ext in _children(resource, "extension"):
+        url = ext.get("url") if isinstance(ext, dict) else None
+        if not url:
+            found.append(_profile(label, "extension.url", "a url", "none", "extension has no url"))
+            continue
+        if url.startswith("https://fhir.nhs.uk/") and url not in allowed:
+            found.append(_profile(label, "extension.url", "a URL its profile defines", url,
+                                  f"extension URL '{url}' is not defined by its profile"))
+        binding = (constraints()["extensions"].get(url) or {}).get("binding")
+        if binding and binding["value"] in ext:
+            found += _binding_violations(label, f"extension {url.rsplit('/', 1)[-1]}.{binding['value']}",
+                                         ext[binding["value"]], binding)
+    return found
+
+
+def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield path, value
+            elif key != "contained":
+                yield from _references(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item, path)
+
+
+# Each distinct resource is judged once per run: a large practice's searches repeat thousands of
+# the same slots, and the verdict depends on the resource's JSON alone.
+_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
+MAX_JUDGED = 50_000
+
+
+def resource_violations(resource: dict, label: str | None = None,
+                        rules: tuple[str, ...] = ALL_RULES) -> list[Violation]:
+    """What about this resource breaks its GP Connect profile (PROFILE), the UK local time rule
+    (UK_TIME) or the local relative reference rule (REFERENCES)."""
+    if label is not None or not isinstance(resource, dict):
+        return _resource_violations(resource, label, rules)
+    content = fhir.digest(resource)
+    if content is None:
+        return _resource_violations(resource, None, rules)
+    key = (content, tuple(rules))
+    found = _JUDGED.get(key)
+    if found is None:
+        found = tuple(_resource_violations(resource, None, rules))
+        if len(_JUDGED) >= MAX_JUDGED:
+            _JUDGED.clear()
+        _JUDGED[key] = found
+    return list(found)
+
+
+def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ...]) -> list[Violation]:
+    rtype = resource.get("resourceType", "")
+    label = label or f"{rtype} {resource.get('id', '(no id)')}"
+    url = PROFILE_FOR.get(rtype)
+    if not url:
+        return []
+    profile = constraints()["profiles"][url]
+    found = []
+    if PROFILE in rules:
+        for element in profile["elements"]:
+            found += _element_violations(resource, label, element)
+        found += _extension_violations(resource, label, profile)
+    for field in UK_TIME_FIELDS.get(rtype, ()) if UK_TIME in rules else ():
+        for value in _nodes(resource, field.split(".")):
+            if isinstance(value, str) and not UK_DATETIME.fullmatch(value):
+                found.append(violation(REQUIREMENT_OF[UK_TIME], label, f"{rtype}.{field}",
+                                       "UK local time with offset +00:00 or +01:00", value,
+                                       f"{label}: {rtype}.{field} '{value}' is not UK local time with offset "
+                                       "+00:00 or +01:00"))
+    for path, ref in _references(resource) if REFERENCES in rules else ():
+        if re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.I):
+            found.append(violation(REQUIREMENT_OF[REFERENCES], label, f"{rtype}.{path}.reference",
+                                   "a local relative reference", ref,
+                                   f"{label}: {rtype}.{path}.reference '{ref}' is not a local relative reference"))
+    for contained in _children(resource, "contained"):
+        if isinstance(contained, dict):
+            found += resource_violations(contained, f"{label} contained {contained.get('resourceType')} "
+                                                    f"#{contained.get('id')}", rules)
+    return found
+
+
+def meta_violations(resource: dict) -> list[Violation]:
+    """meta.profile names the resource's GP Connect profile, and meta.versionId is present."""
+    rtype = resource.get("resourceType", "")
+    label = f"{rtype} {resource.get('id', '(no id)')}"
+    meta = resource.get("meta") or {}
+    found = []
+    if rtype in PROFILE_FOR and rtype != "OperationOutcome" and PROFILE_FOR[rtype] not in (meta.get("profile") or []):
+        found.append(violation(META, label, f"{rtype}.meta.profile", PROFILE_FOR[rtype], meta.get("profile"),
+                               f"{label}: meta.profile does not name {PROFILE_FOR[rtype]}"))
+    if rtype not in ("OperationOutcome", "Bundle") and not meta.get("versionId"):
+        found.append(violation(META, label, f"{rtype}.meta.versionId", "a version", "none",
+                               f"{label}: meta.versionId is missing"))
+    return found
+
+
+def single_profile_violations(resource: dict) -> list[Violation]:
+    """meta.profile holds exactly one profile, the resource's GP Connect profile (FND-META-02, NHS's
+    CheckForValidMetaDataInResource). A resource without its profile is FND-META-01's."""
+    rtype = resource.get("resourceType", "")
+    profiles = (resource.get("meta") or {}).get("profile") or []
+    if rtype not in PROFILE_FOR or PROFILE_FOR[rtype] not in profiles or len(profiles) == 1:
+        return []
+    label = f"{rtype} {resource.get('id', '(no id)')}"
+    return [violation("FND-META-02", label, f"{rtype}.meta.profile", [PROFILE_FOR[rtype]], profiles,
+                      f"{label}: meta.profile holds {len(profiles)} profiles, expected only {PROFILE_FOR[rtype]}")]
+
+
+def resources_in(body: Any) -> list[dict]:
+    """The resource itself, or each entry of a Bundle."""
+    if not isinstance(body, dict):
+        return []
+    if body.get("resourceType") == "Bundle":
+        return [e.get("resource") for e in body.get("entry") or [] if isinstance(e, dict) and e.get("resource")]
+    return [body]

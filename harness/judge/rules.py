@@ -1,0 +1,420 @@
+"""Rules that hold for every response: one registry, each rule with the requirement it checks.
+
+A rule names the interactions whose answers it judges and whether it judges successes, refusals or
+both; the oracle (harness/judge/oracle.py) applies every rule that applies to every exchange of a run,
+whatever the scenario's own focus. A broken rule fails the step that made the exchange; a rule whose
+requirement is advisory (SHOULD, MAY, NHS expectation) fails only the scenarios tagged with that
+requirement (the oracle leaves it out elsewhere), so one advisory finding does not fail a whole run.
+
+Rules read the exchange and, for a FHIR answer, its parsed body (parsed once, cached per resource).
+A body that is not FHIR JSON or does not parse is left to the scenario that made the request: its
+own step names that failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+from harness.checks import appointment_content, refusals
+from harness.checks.profiles import meta_violations, resource_violations, resources_in, single_profile_violations
+from harness.checks.violations import Violation, violation
+from harness.consumer import slot_search
+from harness.consumer.foundations import cache_control_violations, content_type_violations
+from harness.errors import Nonconformance
+from harness.judge.run_model import request_json
+from harness.settings import Settings
+from harness.spec import interactions as ix
+from harness.spec.constants import UK
+from harness.transport import fhir
+
+SUCCESS, REFUSAL, ANY = "success", "refusal", "any"
+TYPE_RULE = {ix.BOOK_APPOINTMENT.name: "BOOK-TYPE-01", ix.READ_APPOINTMENT.name: "READ-TYPE-01",
+             ix.RETRIEVE_APPOINTMENTS.name: "RETR-TYPE-01", ix.AMEND_APPOINTMENT.name: "AMEND-01",
+             ix.CANCEL_APPOINTMENT.name: "CANCEL-01"}
+APPOINTMENT_INTERACTIONS = tuple(TYPE_RULE)
+NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)
+
+
+@dataclass
+class Observed:
+    """One exchange as the rules see it."""
+
+    exchange: Any
+    settings: Settings
+
+    @cached_property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.exchange.url).query, keep_blank_values=True)
+
+    def values(self, name: str) -> list[str]:
+        return [v for k, v in self.query if k == name]
+
+    @cached_property
+    def body(self) -> Any:
+        try:
+            return self.exchange.json()
+        except Nonconformance:
+            return None
+
+    @cached_property
+    def index(self) -> fhir.BundleIndex | None:
+        """The parsed searchset Bundle, or None when the body is no parseable Bundle."""
+        if not isinstance(self.body, dict) or self.body.get("resourceType") != "Bundle":
+            return None
+        try:
+            return fhir.answer_index(self.exchange)
+        except Nonconformance:
+            return None
+
+    @cached_property
+    def resources(self) -> list[dict]:
+        return resources_in(self.body)
+
+    def appointments(self) -> list[dict]:
+        return [r for r in self.resources if r.get("resourceType") == "Appointment"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    requirements: tuple[str, ...]
+    interactions: tuple[str, ...]  # interaction names; () for every interaction
+    when: str  # SUCCESS (2xx), REFUSAL (4xx and 5xx) or ANY (redirects and the like included)
+    check: Callable[[Any], list[Violation]]  # of the Observed exchange; of one returned resource if `each`
+    each: bool = False  # judges each returned resource alone: once per distinct resource in a run
+
+    def applies(self, exchange) -> bool:
+        if exchange.status is None or (self.interactions and exchange.interaction not in self.interactions):
+            return False
+        if self.when == ANY:
+            return True
+        return 200 <= exchange.status < 300 if self.when == SUCCESS else exchange.status >= 400
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, requirements: str | tuple[str, ...], interactions: tuple[str, ...] = (), when: str = SUCCESS,
+         each: bool = False):
+    """Register the decorated check as a rule on every exchange it applies to. With `each`, the check
+    takes one returned resource (its JSON) and its verdict depends on nothing else."""
+    reqs = (requirements,) if isinstance(requirements, str) else tuple(requirements)
+
+    def register(check: Callable[[Any], list[Violation]]) -> Callable[[Any], list[Violation]]:
+        if any(r.name == name for r in RULES):
+            raise ValueError(f"rule '{name}' is registered twice")
+        RULES.append(Rule(name, reqs, tuple(interactions), when, check, each))
+        return check
+
+    return register
+
+
+def check(exchange, settings: Settings) -> list[Violation]:
+    """Every registered rule that applies to this exchange."""
+    seen = Observed(exchange, settings)
+    applying = [r for r in RULES if r.applies(exchange)]
+    found = [v for r in applying if not r.each for v in r.check(seen)]
+    each = tuple(r for r in applying if r.each)
+    return (found + _each_resource(seen.resources, each)) if each else found
+
+
+# The verdicts of the `each` rules on a resource, by its JSON and the rules: a large practice's searches
+# return the same thousands of slots again and again.
+_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
+MAX_JUDGED = 100_000
+
+
+def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violation]:
+    names = tuple(r.name for r in each)
+    found: list[Violation] = []
+    for resource in resources:
+        content = fhir.digest(resource)
+        verdict = _JUDGED.get((content, names)) if content is not None else None
+        if verdict is None:
+            verdict = tuple(v for r in each for v in r.check(resource))
+            if content is not None:
+                if len(_JUDGED) >= MAX_JUDGED:
+                    _JUDGED.clear()
+                _JUDGED[(content, names)] = verdict
+        found += verdict
+    return found
+
+
+# ---------------------------------------------------------------- every response
+
+@rule("no-store on every response", "FND-CACHE-01", when=ANY)
+def _(seen: Observed) -> list[Violation]:
+    return cache_control_violations(seen.exchange)
+
+
+@rule("FHIR JSON on every response", "FND-FMT-01", when=ANY)
+def _(seen: Observed) -> list[Violation]:
+    return content_type_violations(seen.exchange)
+
+
+@rule("every refusal carries an OperationOutcome", "ERR-OO-01", NOT_METADATA, when=REFUSAL)
+def _(seen: Observed) -> list[Violation]:
+    if isinstance(seen.body, dict) and seen.body.get("resourceType") == "OperationOutcome":
+        return []
+    got = seen.body.get("resourceType") if isinstance(seen.body, dict) else "a body that is not FHIR JSON"
+    return [violation("ERR-OO-01", "response", "body", "OperationOutcome", got,
+                      f"HTTP {seen.exchange.status} refusal carries {got or 'no resource'}, not an OperationOutcome")]
+
+
+@rule("every refusal's OperationOutcome meets GPConnect-OperationOutcome-1",
+      (refusals.SPINE_CODING, refusals.SEVERITY, refusals.OUTCOME_PROFILE, refusals.DIAGNOSTICS), when=REFUSAL)
+def _(seen: Observed) -> list[Violation]:
+    body = seen.body
+    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
+        return []  # a refusal without one is named by the scenario that asked for it (ERR-OO-01)
+    return refusals.outcome_violations(body, seen.exchange.status)
+
+
+@rule("meta.profile and meta.versionId on every returned resource", "FND-META-01", NOT_METADATA, each=True)
+def _(resource: dict) -> list[Violation]:
+    return meta_violations(resource)
+
+
+@rule("meta.profile holds only the resource's GP Connect profile", "FND-META-02", NOT_METADATA, each=True)
+def _(resource: dict) -> list[Violation]:
+    return single_profile_violations(resource)
+
+
+@rule("every returned resource meets its GP Connect profile, UK times and local references",
+      ("FND-PROFILE-01", "FND-TIME-01", "FND-REF-01"), NOT_METADATA, each=True)
+def _(resource: dict) -> list[Violation]:
+    return resource_violations(resource)
+
+
+# ---------------------------------------------------------------- search for free slots
+
+SEARCH = (ix.SEARCH_SLOTS.name,)
+
+
+def _slots(seen: Observed) -> list:
+    return seen.index.of_type("Slot") if seen.index else []
+
+
+def _schedules(seen: Observed) -> list:
+    return seen.index.of_type("Schedule") if seen.index else []
+
+
+@rule("every returned Slot carries its slot type", "SLOT-TYPE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.slots_without_type(_slots(seen))
+
+
+@rule("every returned Slot's Schedule is in the Bundle", "SLOT-SCHEDREF-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    if seen.index is None or "Slot:schedule" not in seen.values("_include"):
+        return []
+    return slot_search.missing_schedules(seen.index)
+
+
+@rule("returned slots are free", "SLOT-FREE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.non_free_slots(_slots(seen))
+
+
+@rule("returned slots lie wholly inside the window", "SLOT-WINDOW-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    window = _window(seen)
+    return slot_search.slots_outside(_slots(seen), window) if window else []
+
+
+def _window(seen: Observed) -> slot_search.Window | None:
+    starts, ends = seen.values("start"), seen.values("end")
+    if len(starts) != 1 or len(ends) != 1 or not starts[0].startswith("ge") or not ends[0].startswith("le"):
+        return None
+    try:
+        if len(starts[0]) == 12 and len(ends[0]) == 12:
+            return slot_search.Window.days(date.fromisoformat(starts[0][2:]), date.fromisoformat(ends[0][2:]))
+        start, end = datetime.fromisoformat(starts[0][2:]), datetime.fromisoformat(ends[0][2:])
+    except ValueError:
+        return None
+    if start.tzinfo is None or end.tzinfo is None:
+        return None
+    return slot_search.Window.times(start.astimezone(UK), end.astimezone(UK))
+
+
+@rule("no Slot or Schedule carries a specialty", "SLOT-NOSPECIALTY-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.forbidden_element_violations(_slots(seen) + _schedules(seen), "specialty")
+
+
+@rule("schedule types as the practice has them", "SLOT-SCHEDTYPE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    # "some" is judged over the whole practice by its own scenario: one narrow search may see no typed schedule.
+    mode = seen.settings.schedule_types
+    return (slot_search.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []) + \
+        slot_search.declared_type_violations(_schedules(seen), seen.settings.typed_schedules)
+
+
+@rule("only resources the returned slots lead to", "SLOT-BUNDLE-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.unreferenced_resources(seen.index, seen.settings.provider_ods_code) if seen.index else []
+
+
+@rule("the Organization with any slot, each Location's organisation resolvable", "SLOT-ORG-01", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.organization_violations(seen.index) if seen.index else []
+
+
+@rule("Practitioners and Locations only where their _include was sent", "SLOT-INCLUDE-02", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    sent = set(seen.values("_include:recurse"))
+    found = []
+    for rtype, include in (("Practitioner", "Schedule:actor:Practitioner"), ("Location", "Schedule:actor:Location")):
+        if include in sent or seen.index is None:
+            continue
+        found += [violation("SLOT-INCLUDE-02", f"{rtype} {r.id}", "Bundle.entry", f"no {rtype} without {include}",
+                            "included", f"{rtype} {r.id} is returned though _include:recurse={include} was not sent")
+                  for r in seen.index.of_type(rtype)]
+    return found
+
+
+@rule("every Schedule's requested actors are in the Bundle", "SLOT-INCLUDE-03", SEARCH)
+def _(seen: Observed) -> list[Violation]:
+    return slot_search.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
+
+
+# Slot search rules on each returned resource alone, each a slot_search check of a list of resources.
+for _name, _requirements, _check in (
+        ("every returned Schedule references its Location", "SLOT-SCHEDLOC-01",
+         slot_search.schedule_location_violations),
+        ("every resource of a slot search has its id", "SLOT-ID-01", slot_search.missing_ids),
+        ("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01",
+         slot_search.identifier_count_violations),
+        ("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01",
+         slot_search.schedule_role_violations),
+        ("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"),
+         slot_search.practitioner_violations),
+        ("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"),
+         slot_search.location_violations),
+        ("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"),
+         slot_search.organization_content_violations)):
+    rule(_name, _requirements, SEARCH, each=True)(lambda resource, check=_check: check([resource]))
+
+
+# ---------------------------------------------------------------- appointments, wherever they are returned
+
+
+@rule("no returned Appointment carries reason or specialty", "APPT-NOREASON-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [violation("APPT-NOREASON-01", f"Appointment {a.get('id')}", f"Appointment.{element}", "absent",
+                      "populated", f"Appointment {a.get('id')} carries Appointment.{element}")
+            for a in seen.appointments() for element in ("reason", "specialty") if a.get(element)]
+
+
+@rule("every returned Appointment has its id", "APPT-ID-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.id_violations(a)]
+
+
+@rule("every returned Appointment carries created", "APPT-CREATED-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.created_violations(a)]
+
+
+@rule("every returned Appointment starts today or later", "APPT-FUTURE-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.future_violations(a)]
+
+
+@rule("every returned Appointment's booking organisation has id, name and telecom", "APPT-ORG-01",
+      APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.booking_org_violations(a)]
+
+
+@rule("every returned Appointment has Patient and Location participants, relative actors, one type coding",
+      "APPT-PARTICIPANT-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.participant_violations(a)]
+
+
+@rule("every returned Appointment's priority is 0 to 9", "APPT-PRIORITY-01", APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    return [v for a in seen.appointments() for v in appointment_content.priority_violations(a)]
+
+
+@rule("a booking carrying reason or specialty is refused", "BOOK-NOREASON-01", (ix.BOOK_APPOINTMENT.name,))
+def _(seen: Observed) -> list[Violation]:
+    sent = request_json(seen.exchange.request_body)
+    carried = [element for element in ("reason", "specialty") if sent.get(element)]
+    return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused", f"HTTP {seen.exchange.status}",
+                      f"a booking carrying Appointment.{element} was accepted (HTTP {seen.exchange.status})")
+            for element in carried]
+
+
+@rule("every returned Appointment carries its slot type", tuple(sorted(set(TYPE_RULE.values()))),
+      APPOINTMENT_INTERACTIONS)
+def _(seen: Observed) -> list[Violation]:
+    requirement = TYPE_RULE[seen.exchange.interaction]
+    return [violation(requirement, f"Appointment {a.get('id')}", "Appointment.serviceType[*].text", "a slot type",
+                      "empty", f"Appointment {a.get('id')} has no slot type: Appointment.serviceType[*].text is empty")
+            for a in seen.appointments()
+            if not any(((c or {}).get("text") or "").strip() for c in a.get("serviceType") or [])]
+
+
+@rule("a booking's Location header names the created appointment", "BOOK-01", (ix.BOOK_APPOINTMENT.name,))
+def _(seen: Observed) -> list[Violation]:
+    if seen.exchange.status != 201 or not isinstance(seen.body, dict):
+        return []
+    location = seen.exchange.header("Location") or ""
+    appointment_id = str(seen.body.get("id") or "")
+    key = fhir.ref_key(location)
+    if location and key == ("Appointment", appointment_id):
+        return []
+    return [violation("BOOK-01", f"Appointment {appointment_id or '(no id)'}", "Location header",
+                      f"[base]/Appointment/{appointment_id}/_history/[vid]", location or "none",
+                      f"booking answered 201 with Location {location or 'missing'}, which does not name "
+                      f"Appointment/{appointment_id}")]
+
+
+@rule("a read's ETag names the version it returns", "READ-ETAG-01", (ix.READ_APPOINTMENT.name,))
+def _(seen: Observed) -> list[Violation]:
+    if not isinstance(seen.body, dict) or seen.body.get("resourceType") != "Appointment":
+        return []
+    version = (seen.body.get("meta") or {}).get("versionId")
+    etag = seen.exchange.header("ETag")
+    if version and etag == f'W/"{version}"':
+        return []
+    return [violation("READ-ETAG-01", f"Appointment {seen.body.get('id')}", "ETag", f'W/"{version}"', etag,
+                      f"Appointment {seen.body.get('id')} ETag is {etag!r}, expected W/\"{version}\" from "
+                      "meta.versionId")]
+
+
+@rule("retrieved appointments are the patient's and lie within the dates asked", "RETR-DATES-01",
+      (ix.RETRIEVE_APPOINTMENTS.name,))
+def _(seen: Observed) -> list[Violation]:
+    lower = [v[2:] for v in seen.values("start") if v.startswith("ge")]
+    upper = [v[2:] for v in seen.values("start") if v.startswith("le")]
+    parts = urlsplit(seen.exchange.url).path.rstrip("/").split("/")
+    patient = parts[-2] if len(parts) >= 3 and parts[-3] == "Patient" else None
+    try:
+        first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
+    except (IndexError, ValueError):
+        return []
+    found = []
+    for a in seen.appointments():
+        label = f"Appointment {a.get('id')}"
+        try:
+            day = datetime.fromisoformat(a["start"]).astimezone(UK).date()
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not first <= day <= last:
+            found.append(violation("RETR-DATES-01", label, "Appointment.start", f"{first} to {last}", a["start"],
+                                   f"{label} starts {a['start']}, outside the dates asked ({first} to {last})"))
+        patients = [fhir.ref_key((p.get("actor") or {}).get("reference")) for p in a.get("participant") or []]
+        patients = [k[1] for k in patients if k and k[0] == "Patient"]
+        if patient and patients != [patient]:
+            found.append(violation("RETR-DATES-01", label, "Appointment.participant.actor", f"Patient/{patient}",
+                                   ", ".join(f"Patient/{p}" for p in patients) or "no patient",
+                                   f"{label} is for {', '.join(f'Patient/{p}' for p in patients) or 'no patient'}, "
+                                   f"not Patient/{patient} whose appointments were asked for"))
+    return found

@@ -1,0 +1,413 @@
+"""GP Connect client on httpx: SSP headers, a fresh JWT per request, evidence for every exchange.
+
+Credentials stay inside this object: its repr names only the target, the bearer token is
+redacted in every Exchange, and client certificate and key are held by httpx as paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from urllib.parse import unquote
+
+import httpx
+
+from harness.errors import HarnessError, Nonconformance
+from harness.settings import Settings
+from harness.spec.interactions import FIND_PATIENT, READ_OF_TYPE, SEARCH_SLOTS, Interaction
+from harness.transport import json_entries, tls
+from harness.transport import jwt as jwt_token
+
+FHIR_JSON = "application/fhir+json;charset=utf-8"
+REDACTED = "Bearer <redacted>"
+# A 14-day search of a large practice is a few MB; a bigger answer is refused rather than parsed.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+# Answers a run may reuse instead of sending an identical request again. A reused answer is only
+# ever the answer to the very same request (URL, interaction, default headers and JWT claims):
+#   FOR_RUN      the answer cannot change with the appointments a run books (Find patient);
+#   UNTIL_WRITE  the answer is reused only while this client has sent no write since (slot search).
+FOR_RUN = "for the run"
+UNTIL_WRITE = "until the next write"
+RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.interaction_id: UNTIL_WRITE,
+                             # an appointment's participants (and a Location's organisation) do not change with bookings
+                             **{i.interaction_id: FOR_RUN for i in READ_OF_TYPE.values()}}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_REUSABLE = 64
+# Kept answers hold their parsed JSON too: bound them by size as well, so that a practice whose every slot
+# search is megabytes keeps about ten of those (beside the small answers, which cost little to keep).
+MAX_REUSABLE_CHARS = 40 * 2**20
+
+
+@dataclass
+class Exchange:
+    """One request and its response (or transport failure), safe to show in a report."""
+
+    interaction: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    jwt_claims: dict[str, Any] | None
+    base_url: str = ""
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_text: str = ""
+    elapsed_s: float | None = None
+    error: str | None = None
+    sent_at: float = 0.0  # time.time() when the request went out
+    reused_from: "Exchange | None" = None  # set on an answer reused from an identical earlier request
+    shown_body: str | None = field(default=None, repr=False)  # the response body as evidence shows it, once made
+    _json: Any = field(default=None, repr=False)
+    _json_parsed: bool = field(default=False, repr=False)
+    # What is worked out from the answer (its STU3 models, its slots' keys), once per answer: shared with
+    # the answers reused from this one, never with any other copy.
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        # Short on purpose: reports record step arguments with repr(), and a body can be megabytes.
+        outcome = f"HTTP {self.status}" if self.error is None else "no response"
+        reused = ", reused" if self.reused_from is not None else ""
+        return f"<Exchange {self.short_request()} -> {outcome}{reused}>"
+
+    @property
+    def reused(self) -> bool:
+        return self.reused_from is not None
+
+    def reuse(self) -> "Exchange":
+        """A copy of this exchange standing for a request that was not sent again: same answer, its own
+        JSON parse (a large Bundle's entries shared, see json_entries), marked as reused. What is derived
+        from the answer (`derived`) is shared: nothing changes it."""
+        copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
+        copy._derived = self._derived
+        return copy
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once per answer: the answers reused from this one get the same value.
+        For values no caller changes (parsed models, frozen sets); an exception is raised again each time."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = make()
+            return value
+
+    def body_digest(self) -> str:
+        """text_digest of the response body, worked out once per answer."""
+        return self.derived("body digest", lambda: text_digest(self.response_text))
+
+    @property
+    def request_line(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def short_request(self) -> str:
+        """The request line relative to the service root, decoded and shortened, for failure messages."""
+        target = unquote(self.url[len(self.base_url):]) if self.base_url and self.url.startswith(self.base_url) \
+            else unquote(self.url)
+        line = f"{self.method} ...{target}" if self.base_url else f"{self.method} {target}"
+        return line if len(line) <= 200 else line[:197] + "..."
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.response_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self) -> Any:
+        """The response body as JSON; raises Nonconformance naming the request when it is not."""
+        if not self._json_parsed:
+            ctype = (self.header("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype != "application/fhir+json":
+                snippet = self.response_text[:60].replace("\n", " ")
+                raise Nonconformance(f"HTTP {self.status} response is {ctype or 'without a Content-Type'}, not "
+                                     f"application/fhir+json; starts {snippet!r} ({self.short_request()})")
+            try:
+                self._json = json_entries.loads(self.response_text)
+            except ValueError as exc:
+                snippet = self.response_text[:80].replace("\n", " ")
+                raise Nonconformance(
+                    f"response body is not valid JSON ({exc.msg} at char {exc.pos}); starts {snippet!r} "
+                    f"({self.short_request()})"
+                ) from None
+            self._json_parsed = True
+        return self._json
+
+    def render(self, response_body: str | None = None) -> str:
+        """Human-readable evidence: request line, redacted headers, claims, response; bodies pretty-printed.
+
+        `response_body` replaces the response body's text (a summary of a large body stored elsewhere)."""
+        out = []
+        if self.reused_from is not None:
+            # Headers, claims and response headers are the original's, in its own evidence: not repeated.
+            sent = time.strftime("%H:%M:%S", time.localtime(self.sent_at))
+            out += [f"Not sent again: the answer to the identical request sent at {sent} in this run is reused "
+                    "(no write since); its headers, JWT claims and response headers are in that exchange's "
+                    "evidence.", "", self.request_line, "", "-" * 60,
+                    f"HTTP {self.status}  (answered in {self.elapsed_s:.3f} s at {sent})", "",
+                    _pretty(self.response_text) if response_body is None else response_body]
+            return "\n".join(out)
+        out.append(f"{self.request_line}")
+        out += [f"{k}: {v}" for k, v in self.request_headers.items()]
+        if self.request_body:
+            out += ["", _pretty(self.request_body)]
+        if self.jwt_claims is not None:
+            # One claim a line: the same requesting device, organisation and practitioner on every request.
+            out += ["", "Decoded JWT claims (bearer token redacted above):", pretty_json(self.jwt_claims, width=400)]
+        out += ["", "-" * 60]
+        if self.error:
+            out.append(f"No response: {self.error}")
+        else:
+            out.append(f"HTTP {self.status}  ({self.elapsed_s:.3f} s)")
+            out += [f"{k}: {v}" for k, v in self.response_headers.items()]
+            out += ["", _pretty(self.response_text) if response_body is None else response_body]
+        return "\n".join(out)
+
+
+def _pretty(text: str) -> str:
+    try:
+        return pretty_json(json.loads(text))
+    except ValueError:
+        return text
+
+
+def text_digest(text: str) -> str:
+    """A short digest of a text (blake2b): equal digests mean equal texts."""
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=10).hexdigest()
+
+
+def pretty_json(value: Any, width: int = 120, indent: str = "") -> str:
+    """JSON indented by two spaces, but any object or array that fits in `width` characters on one
+    line stays on one line: as readable as full indenting and about half the size for FHIR."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(indent) + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
+        return flat
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {pretty_json(v, width, inner).lstrip()}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    items = [f"{inner}{pretty_json(v, width, inner).lstrip()}" for v in value]
+    return "[\n" + ",\n".join(items) + f"\n{indent}]"
+
+
+Listener = Callable[[Exchange], None]
+
+
+class GpConnectClient:
+    """Sends GP Connect requests to one provider and tells listeners about each exchange."""
+
+    def __init__(self, settings: Settings, base_url: str, transport: httpx.BaseTransport | None = None,
+                 reuse: Mapping[str, str] | None = None):
+        """`reuse` maps interaction IDs to FOR_RUN or UNTIL_WRITE (see RUN_REUSE); by default nothing is reused."""
+        self._settings = settings
+        self.base_url = base_url.rstrip("/")
+        self._listeners: list[Listener] = []
+        self._counters: list[Listener] = []
+        self._reuse = dict(reuse or {})
+        self._answers: dict[tuple, Exchange] = {}
+        self._writes = 0
+        self._lock = threading.Lock()
+        self._http = httpx.Client(
+            timeout=settings.timeout_s,
+            verify=tls.ssl_context(verify=settings.tls_verify, ca_bundle=settings.ca_bundle,
+                                   client_cert=settings.client_cert, client_key=settings.client_key),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"GpConnectClient({self.base_url})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def add_counter(self, counter: Listener) -> None:
+        """Like a listener, but also told about unobserved (clean-up) exchanges: for request counts."""
+        self._counters.append(counter)
+
+    @contextmanager
+    def unobserved(self) -> Iterator[None]:
+        """Send without telling listeners (clean-up traffic that belongs to no scenario)."""
+        saved, self._listeners = self._listeners, []
+        try:
+            yield
+        finally:
+            self._listeners = saved
+
+    def url_for(self, path: str) -> str:
+        """Full URL of a request path, routed through the SSP prefix when one is set."""
+        target = f"{self.base_url}/{path.lstrip('/')}"
+        if self._settings.ssp_url:
+            return f"{self._settings.ssp_url}/{target}"
+        return target
+
+    def headers_for(self, interaction: Interaction, claims: Mapping[str, Any] | None) -> dict[str, str]:
+        headers = {
+            "Ssp-TraceID": str(uuid.uuid4()),
+            "Ssp-From": self._settings.consumer_asid,
+            "Ssp-To": self._settings.provider_asid,
+            "Ssp-InteractionID": interaction.interaction_id,
+            "Accept": FHIR_JSON,
+        }
+        if claims is not None:
+            headers["Authorization"] = f"Bearer {jwt_token.encode(dict(claims))}"
+        return headers
+
+    def claims_for(self, interaction: Interaction) -> dict[str, Any]:
+        return jwt_token.claims(
+            audience=self.base_url, scope=interaction.scope, consumer_ods_code=self._settings.consumer_ods_code
+        )
+
+    def send(
+        self,
+        interaction: Interaction,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        omit_headers: Iterable[str] = (),
+        claims: Mapping[str, Any] | None = None,
+        fresh: bool = False,
+    ) -> Exchange:
+        """Send one request. `headers` add to or replace the defaults; `claims` replace the JWT's.
+
+        Transport failures raise HarnessError with a one-line cause after listeners saw the exchange.
+        A default GET of an interaction this client may reuse returns the earlier identical answer, unless
+        `fresh` asks for the provider's answer now (the answer is then kept for reuse as any other).
+        """
+        key = None
+        if (interaction.method == "GET" and body is None and not headers and not list(omit_headers)
+                and claims is None and interaction.interaction_id in self._reuse):
+            key = (interaction.interaction_id, path, tuple(params or ()))
+            with self._lock:
+                earlier = None if fresh else self._answers.pop(key, None)
+                if earlier is not None:
+                    self._answers[key] = earlier  # the answers used last are the ones kept longest
+            if earlier is not None:
+                exchange = earlier.reuse()
+                self._notify(exchange)
+                return exchange
+        writes_before = self._writes
+        if interaction.method in WRITE_METHODS:
+            with self._lock:
+                self._writes += 1
+                self._answers = {k: v for k, v in self._answers.items() if self._reuse.get(k[0]) == FOR_RUN}
+        jwt_claims = dict(claims) if claims is not None else self.claims_for(interaction)
+        request_headers = self.headers_for(interaction, jwt_claims)
+        content = None
+        if body is not None:
+            content = body if isinstance(body, (str, bytes)) else json.dumps(body)
+            request_headers["Content-Type"] = FHIR_JSON
+        request_headers.update(headers or {})
+        for name in omit_headers:
+            request_headers.pop(name, None)
+
+        request = self._http.build_request(
+            interaction.method, self.url_for(path), params=list(params or []), headers=request_headers, content=content
+        )
+        shown_headers = {k: (REDACTED if k.lower() == "authorization" else v) for k, v in request_headers.items()}
+        exchange = Exchange(
+            interaction=interaction.name,
+            method=request.method,
+            url=str(request.url),
+            request_headers=shown_headers,
+            request_body=content.decode() if isinstance(content, bytes) else content,
+            jwt_claims=jwt_claims if "Authorization" in request_headers else None,
+            base_url=self.url_for("").rstrip("/"),
+        )
+        exchange.sent_at = time.time()
+        started = time.monotonic()
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                exchange.status = response.status_code
+                exchange.response_headers = dict(response.headers)
+                exchange.response_text = self._read_body(response, started + self._settings.timeout_s)
+            finally:
+                response.close()
+            exchange.elapsed_s = time.monotonic() - started
+        except httpx.HTTPError as exc:
+            exchange.error = _describe_transport_error(exc)
+            if (isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)) and exchange.url.startswith("https:")
+                    and not self._settings.client_cert):
+                exchange.error = ("TLS: the provider closed the connection; it may require a client certificate, "
+                                  "and GPC_CLIENT_CERT and GPC_CLIENT_KEY are not set: " + exchange.error)
+            self._notify(exchange)
+            raise HarnessError(f"{interaction.name}: {exchange.error} ({exchange.short_request()})") from None
+        if key is not None and exchange.status == 200:
+            self._remember(key, exchange, writes_before)
+        self._notify(exchange)
+        return exchange
+
+    def _remember(self, key: tuple, exchange: Exchange, writes_before: int) -> None:
+        with self._lock:
+            # A write sent while this request was in flight may have changed the answer: keep it only if none was.
+            if self._reuse[key[0]] == UNTIL_WRITE and self._writes != writes_before:
+                return
+            self._answers.pop(key, None)
+            self._answers[key] = exchange
+            while len(self._answers) > MAX_REUSABLE:
+                self._answers.pop(next(iter(self._answers)))
+            while (len(self._answers) > 1
+                   and sum(len(e.response_text) for e in self._answers.values()) > MAX_REUSABLE_CHARS):
+                # The least recently used large answer goes: a small one (Find patient, a read) frees little.
+                large = (k for k, e in self._answers.items()
+                         if len(e.response_text) > MAX_REUSABLE_CHARS // MAX_REUSABLE)
+                self._answers.pop(next(large, next(iter(self._answers))))
+
+    def _read_body(self, response: httpx.Response, deadline: float) -> str:
+        """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(f"response not complete within {self._settings.timeout_s:g} s "
+                                        f"({size} bytes received)")
+            chunks.append(chunk)
+        return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+
+    def _notify(self, exchange: Exchange) -> None:
+        for counter in list(self._counters):
+            counter(exchange)
+        for listener in list(self._listeners):
+            listener(exchange)
+
+
+def _describe_transport_error(exc: httpx.HTTPError) -> str:
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "TLS: the provider's certificate is not trusted (check GPC_CA_BUNDLE): " + text.splitlines()[0]
+    if "CERTIFICATE_REQUIRED" in text or "alert certificate" in text.lower() or "alert bad certificate" in text.lower():
+        return ("TLS: the provider refused the connection for want of an acceptable client certificate "
+                "(check GPC_CLIENT_CERT and GPC_CLIENT_KEY): " + text.splitlines()[0])
+    kinds = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.WriteTimeout: "write timed out",
+        httpx.PoolTimeout: "no connection available in time",
+        httpx.ConnectError: "cannot connect",
+        httpx.RemoteProtocolError: "provider broke the HTTP exchange",
+        httpx.ReadError: "connection failed while reading",
+        httpx.DecodingError: "response could not be decoded",
+    }
+    for kind, label in kinds.items():
+        if isinstance(exc, kind):
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            return f"{label}: {detail}" if detail else label
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'transport error'}"

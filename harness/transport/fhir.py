@@ -1,0 +1,272 @@
+"""Parsing provider responses with the fhir.resources STU3 models, and resolving references.
+
+A parse failure is a Nonconformance naming the resource (type and id) and the field path.
+
+Each distinct resource is validated with its model once per run: a Bundle's entries are validated
+one by one, through a cache keyed by a digest of the resource's JSON, and the Bundle itself is then
+validated around the models already made. A search repeated after a booking costs a digest per
+entry for the thousands of slots it shares with the last one, not a new model parse of each.
+"""
+
+from __future__ import annotations
+
+import marshal
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterator
+
+from fhir.resources.STU3 import get_fhir_model_class
+from pydantic import ValidationError
+
+from harness.errors import Nonconformance
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+def _describe_errors(exc: ValidationError, data: dict, where: str) -> str:
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    # Walk into a Bundle entry so the message names the resource that is wrong.
+    node: Any = data
+    label = f"{data.get('resourceType', 'resource')} {data.get('id', '(no id)')}"
+    rest = loc
+    if len(loc) >= 3 and loc[0] == "entry" and isinstance(loc[1], int) and loc[2] == "resource":
+        try:
+            node = data["entry"][loc[1]]["resource"]
+            label = f"{node.get('resourceType', 'resource')} {node.get('id', '(no id)')} (entry[{loc[1]}])"
+            rest = loc[3:]
+        except (KeyError, IndexError, TypeError):
+            pass
+    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{label} does not parse as FHIR STU3: {_path(rest)}: {first['msg']}{more} ({where})"
+
+
+# Validated models by digest of their resource's JSON. Models are shared between Bundles that
+# carry the same resource, so nothing may change a parsed model (no check does).
+_MODELS: dict[bytes, Any] = {}
+_MODELS_LOCK = threading.Lock()
+MAX_CACHED_MODELS = 50_000
+
+
+class ByIdentity:
+    """Values worked out from objects nothing changes (JSON read from an answer, parsed models), remembered
+    by the object's identity. The object is held with its value, so its id is never given to another
+    while remembered; past `limit` objects, everything is forgotten and worked out again as needed."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._held: dict[int, tuple[Any, Any]] = {}
+
+    def get(self, obj: Any, make, still=lambda value: True) -> Any:
+        """make(obj), once per object while it is remembered, as long as `still(value)` holds."""
+        hit = self._held.get(id(obj))
+        if hit is not None and hit[0] is obj and still(hit[1]):
+            return hit[1]
+        value = make(obj)
+        if len(self._held) >= self.limit:
+            self._held.clear()
+        self._held[id(obj)] = (obj, value)
+        return value
+
+
+def _marshalled(resource) -> bytes | None:
+    # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
+    # three times quicker than json.dumps: equal bytes mean equal resources. The bytes are the key
+    # themselves (a few hundred each): hashing them down first cost more than the dictionary's own hash.
+    try:
+        return marshal.dumps(resource, 2)
+    except ValueError:
+        return None
+
+
+# The model parse and the profile check of an answer key the same resources: the last ones keyed are
+# remembered (JSON read from an answer is never changed in place; what builds a request copies it first).
+_DIGESTS = ByIdentity(20_000)  # the resources of two or three of a large practice's 14-day searches
+
+
+def digest(resource: dict) -> bytes | None:
+    """A key for a resource's JSON value: equal keys mean equal resources; None for what is not plain
+    JSON data, which is never cached."""
+    return _DIGESTS.get(resource, _marshalled)
+
+
+def _model_class(rtype: str):
+    try:
+        return get_fhir_model_class(rtype)
+    except (KeyError, ValueError):
+        return None
+
+
+def _validated(resource: dict, model_class, key: bytes | None = None) -> Any:
+    """The model of a resource, validated once per distinct JSON (`key`, its digest by default);
+    ValidationError as the model raises it."""
+    key = key if key is not None else digest(resource)
+    model = _MODELS.get(key) if key is not None else None
+    if model is None:
+        model = model_class.model_validate(resource)
+        if key is None:
+            return model
+        with _MODELS_LOCK:
+            if len(_MODELS) >= MAX_CACHED_MODELS:
+                _MODELS.clear()
+            _MODELS[key] = model
+    return model
+
+
+def clear_cache() -> None:
+    """Forget every validated model (tests and benchmarks that measure a first parse)."""
+    with _MODELS_LOCK:
+        _MODELS.clear()
+
+
+def _entry_error(exc: ValidationError, resource: dict, index: int, where: str) -> str:
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    loc = loc[1:] if loc[:1] == ("resource",) else ("entry", index) + loc
+    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    label = f"{resource.get('resourceType', 'resource')} {resource.get('id', '(no id)')} (entry[{index}])"
+    return f"{label} does not parse as FHIR STU3: {_path(loc)}: {first['msg']}{more} ({where})"
+
+
+ENTRY_OF_RESOURCE = b"E"  # marks an entry's key made from its resource's (a marshalled value never starts so)
+
+
+def _bundle_around_models(data: dict, where: str) -> dict:
+    """The Bundle's JSON with each entry replaced by its validated BundleEntry model."""
+    entries = data.get("entry")
+    if not isinstance(entries, list):
+        return data
+    entry_class = get_fhir_model_class("BundleEntry")
+    out = []
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            out.append(entry)  # left to the Bundle's own validation, which names what is wrong
+            continue
+        model_class = _model_class(resource["resourceType"])
+        if model_class is None:
+            raise Nonconformance(f"{resource['resourceType']} {resource.get('id', '(no id)')} (entry[{i}]) has "
+                                 f"unknown resourceType '{resource['resourceType']}' ({where})")
+        # An entry of nothing but its resource is keyed by the resource's digest, which the profile check shares.
+        resource_key = digest(resource) if len(entry) == 1 else None
+        try:
+            out.append(_validated(entry, entry_class, ENTRY_OF_RESOURCE + resource_key if resource_key else None))
+        except ValidationError as exc:
+            raise Nonconformance(_entry_error(exc, resource, i, where)) from None
+    return {**data, "entry": out}
+
+
+def parse(data: Any, where: str, expected_type: str | None = None):
+    """Parse a JSON resource with its STU3 model; `where` names the request for messages."""
+    if not isinstance(data, dict) or "resourceType" not in data:
+        raise Nonconformance(f"response is not a FHIR resource: no resourceType ({where})")
+    rtype = data["resourceType"]
+    if expected_type and rtype != expected_type:
+        raise Nonconformance(f"expected a {expected_type}, got a {rtype} ({where})")
+    model_class = _model_class(rtype) if isinstance(rtype, str) else None
+    if model_class is None:
+        raise Nonconformance(f"response has unknown resourceType '{rtype}' ({where})")
+    try:
+        if rtype == "Bundle":
+            return model_class.model_validate(_bundle_around_models(data, where))
+        return _validated(data, model_class)
+    except ValidationError as exc:
+        raise Nonconformance(_describe_errors(exc, data, where)) from None
+
+
+def answer_model(exchange, expected_type: str | None = None):
+    """An exchange's response body parsed with its STU3 model (as `parse`), once per answer: an answer
+    reused from an identical request shares it (harness.transport.client.Exchange.derived)."""
+    return exchange.derived(("model", expected_type),
+                            lambda: parse(exchange.json(), exchange.short_request(), expected_type))
+
+
+def answer_index(exchange) -> "BundleIndex":
+    """The BundleIndex of an exchange's Bundle, once per answer; Nonconformance as `parse` raises it."""
+    return exchange.derived("bundle index", lambda: BundleIndex(answer_model(exchange, "Bundle")))
+
+
+def ref_key(reference: str | None) -> tuple[str, str] | None:
+    """('Slot', '12') for 'Slot/12', '.../Slot/12' or '.../Slot/12/_history/3'; None if unusable."""
+    return _ref_key(reference) if type(reference) is str else _parts_key(reference)
+
+
+@lru_cache(maxsize=1 << 16)  # a search's thousands of slots reference a few dozen Schedules
+def _ref_key(reference: str) -> tuple[str, str] | None:
+    return _parts_key(reference)
+
+
+def _parts_key(reference) -> tuple[str, str] | None:
+    if not reference or reference.startswith("#"):
+        return None
+    parts = reference.rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    if len(parts) < 2:
+        return None
+    return parts[-2], parts[-1]
+
+
+def rtype(resource) -> str:
+    """The resourceType of a parsed model."""
+    return resource.get_resource_type()
+
+
+def resource_label(resource) -> str:
+    return f"{rtype(resource)} {resource.id or '(no id)'}"
+
+
+def find_labelled(data: Any, label: str) -> dict | None:
+    """The resource a violation's label names ("Slot 414": its type and id) in an answer's JSON: the answer
+    itself or an entry of its Bundle; None when the label names no one resource or none matches."""
+    kind, _, rid = label.partition(" ")
+    if not kind[:1].isupper() or not rid or " " in rid:
+        return None
+    candidates = [data] if isinstance(data, dict) else []
+    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        candidates += [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)]
+    return next((r for r in candidates if isinstance(r, dict) and r.get("resourceType") == kind
+                 and str(r.get("id")) == rid), None)
+
+
+@dataclass
+class BundleIndex:
+    """The resources of a Bundle, by type and id, in Bundle order."""
+
+    bundle: Any
+
+    def __post_init__(self):
+        self.entries = [e.resource for e in (self.bundle.entry or []) if e.resource is not None]
+        self._by_type: dict[str, list] = {}
+        for r in self.entries:
+            self._by_type.setdefault(rtype(r), []).append(r)
+        self._by_key = {(kind, r.id): r for kind, found in self._by_type.items() for r in found if r.id}
+
+    def of_type(self, wanted: str) -> list:
+        return list(self._by_type.get(wanted, ()))
+
+    def other_than(self, unwanted: str) -> list:
+        """The resources of every other type, grouped by type in the order each type first appears."""
+        return [r for kind, found in self._by_type.items() if kind != unwanted for r in found]
+
+    def resolve(self, reference: str | None):
+        key = ref_key(reference)
+        return self._by_key.get(key) if key else None
+
+    def __iter__(self) -> Iterator:
+        return iter(self.entries)
+
+
+def text_of(concept) -> str:
+    """Trimmed text of a CodeableConcept, '' when absent."""
+    return ((concept.text if concept is not None else None) or "").strip()
+
+
+def texts_of(concepts) -> list[str]:
+    return [t for t in (text_of(c) for c in (concepts or [])) if t]
