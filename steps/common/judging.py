@@ -8,7 +8,7 @@
   (harness/outcome/findings.py); the JUnit XML carries each violation, and whether every step ran.
 
 pytest-bdd runs each step through `pytest_bdd.scenario._execute_step_function`; this plugin wraps it
-(pytest-bdd is pinned, and tests/unit/test_judging.py holds the wrapper in place), because a hook
+(pytest-bdd is pinned, and tests/unit/steps/test_judging.py holds the wrapper in place), because a hook
 cannot let a scenario go on past a step that raised.
 """
 

@@ -11,7 +11,7 @@ from harness.consumer import discovery
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.settings import load_settings
-from tests.unit.test_discovery import _on, _searching_client
+from tests.unit.consumer.test_discovery import _on, _searching_client
 
 
 def _another_worker_took(claims: Claims, *slots: str) -> None:
