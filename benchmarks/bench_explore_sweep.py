@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import reference_provider.app  # noqa: E402,F401  (claims the rule-off and behaviour faults)
-from harness.explore import exploration as explore  # noqa: E402
+from harness.explore import session as explore  # noqa: E402
 from harness.spec import interactions as ix  # noqa: E402
 from harness.spec.requirements import catalogue  # noqa: E402
 from reference_provider import faults as registry  # noqa: E402
@@ -92,7 +92,8 @@ def targets() -> list[Target]:
             touched = set(fault.interactions)
             if not touched:
                 found.append(Target(fault, "rewrites every answer; its requirement is judged on every answer"
-                                    if fault.requirement in on_any else "rewrites every answer, but only of requests no "
+                                    if fault.requirement in on_any
+                                    else "rewrites every answer, but only of requests no "
                                     "step sends (its requirement is judged by scenarios only)",
                                     fault.requirement in on_any))
             elif touched & LIFECYCLE:
@@ -169,7 +170,8 @@ def table(results: list[Result], outside: list[Target], seed: int, budget: int, 
     for r in results:
         f = r.target.fault
         lines.append(f"| {f.name} | {f.requirement} | {'yes' if r.found else 'no'} | {r.first or '-'} | "
-                     f"{r.operations if r.operations is not None else '-'} | {r.steps if r.steps is not None else '-'} | "
+                     f"{r.operations if r.operations is not None else '-'} | "
+                     f"{r.steps if r.steps is not None else '-'} | "
                      f"{r.wall_s:.0f} | {r.note} |")
     found = [r for r in results if r.found]
     own_first = [r for r in found if r.first.split(", ")[0:1] and r.target.fault.requirement in r.first.split(", ")]

@@ -16,8 +16,16 @@ from xml.sax.saxutils import quoteattr
 
 from harness.cli import bundled_provider as reference
 from harness.cli import common as cli
-from harness.errors import BROKEN, NONCONFORMANT, HarnessError, MissingTestData, Nonconformance
-from harness.explore.exploration import DEFAULT_MINUTES, Failure, Session, _as_violations, explore, judged, replay
+from harness.errors import (
+    BROKEN,
+    NONCONFORMANT,
+    HarnessError,
+    MissingTestData,
+    Nonconformance,
+)
+from harness.explore.exploration import explore, replay
+from harness.explore.operations import OPERATIONS, as_violations
+from harness.explore.session import DEFAULT_MINUTES, Failure, Session, judged
 from harness.outcome import record as run
 from harness.outcome import verdicts
 from harness.outcome.outcomes import Outcome
@@ -119,8 +127,13 @@ def command(budget: int, seed: int | None, replay_from: str | None, first: bool 
             try:
                 recorded = json.loads(Path(replay_from).read_text(encoding="utf-8"))
                 seed, steps = int(recorded["seed"]), list(recorded["steps"])
+                unknown = sorted({str(s["rule"]) for s in steps} - set(OPERATIONS))
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 cli.say(f"configuration: --replay {replay_from}: not a seed or a recorded sequence ({exc})")
+                return cli.CONFIGURATION
+            if unknown:
+                cli.say(f"configuration: --replay {replay_from}: no operation {', '.join(map(repr, unknown))}; "
+                        f"the operations are {', '.join(sorted(OPERATIONS))}")
                 return cli.CONFIGURATION
     if budget < 1:
         cli.say("configuration: --budget must be at least 1")
@@ -182,7 +195,7 @@ def _command_locked(settings: Settings, budget: int, seed: int, steps: list | No
         except Nonconformance as exc:
             # The provider broke a rule before any sequence, as the test patients were looked up: a failure the
             # lookup shows again (no step needed), not a broken run.
-            failure = Failure([], [("the test patients' lookup", v) for v in _as_violations(exc)], session.explored)
+            failure = Failure([], [("the test patients' lookup", v) for v in as_violations(exc)], session.explored)
             session.failures[failure.requirements] = failure
             session.stopped = "the provider broke a rule as the test patients were looked up"
         except (HarnessError, MissingTestData) as exc:

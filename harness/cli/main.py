@@ -320,7 +320,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--whole", action="store_true",
                    help="run the whole suite against each fault, and count the SHALL requirements each fault's run "
                    "failed and those it left not assured that the clean run assures (slower: minutes per fault)")
-    from harness.explore.exploration import DEFAULT_BUDGET, DEFAULT_MINUTES
+    from harness.explore.session import DEFAULT_BUDGET, DEFAULT_MINUTES
 
     x = sub.add_parser("explore", help="explore the provider with stateful sequences of operations",
                        description="Explore the configured provider with sequences of operations chosen by "

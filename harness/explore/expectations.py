@@ -31,7 +31,8 @@ from harness.judge.run_model import Known, RunModel
 from harness.spec import interactions as ix
 from harness.transport import fhir
 
-GAP, SCHEDULE, CHANNEL, SLOT_TYPE = "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01"
+GAP, SCHEDULE, CHANNEL, SLOT_TYPE = ("BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01",
+                                    "BOOK-MULTI-TYPE-01")
 DUPLICATE, ATOMIC = "BOOK-DUP-01", "BOOK-ATOMIC-01"
 MULTI_SLOT_RULES = {GAP: "not adjacent", SCHEDULE: "of different schedules", CHANNEL: "of different delivery channels",
                     SLOT_TYPE: "of different slot types"}
@@ -134,7 +135,8 @@ class Expected:
             return []
         return [violation(refusals.code_rule(self.refusals, spine_code=True), "OperationOutcome",
                           "OperationOutcome.issue.details.coding.code", wanted, ", ".join(map(str, codes)) or "none",
-                          f"{self.what} must be refused with Spine code {wanted}, got {', '.join(map(str, codes)) or 'none'}")]
+                          f"{self.what} must be refused with Spine code {wanted}, got "
+                          f"{', '.join(map(str, codes)) or 'none'}")]
 
 
 def held(model: RunModel) -> dict[str, str]:
@@ -181,9 +183,9 @@ def amendment(known: Known, stale: bool, change: str) -> Expected:
 def cancellation(known: Known, stale: bool, change: str) -> Expected:
     reasons = [r for r in (CANCELLED if known.status == "cancelled" else None, "CANCEL-ETAG-01" if stale else None,
                            CANCEL_CHANGES[change]) if r]
+    plain = ("no reason", "reason, leaving out the types")
     what = (f"cancelling Appointment {known.id} ({known.status})"
-            + ("" if change == "reason" else f" with {change}" if change in ("no reason", "reason, leaving out the types")
-               else f" changing its {change}")
+            + ("" if change == "reason" else f" with {change}" if change in plain else f" changing its {change}")
             + (" with a stale ETag" if stale else ""))
     return Expected(what, 200, CANCEL_SUCCESS.get(change, "CANCEL-01"), tuple(dict.fromkeys(reasons)))
 

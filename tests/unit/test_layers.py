@@ -39,10 +39,19 @@ def layer_of(module: str) -> str:
     return parts[1] if len(parts) > 1 and (HARNESS / parts[1]).is_dir() else "core"
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of the tree but those under `if TYPE_CHECKING:` (imports for annotations only)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
 def imports_of(path: Path) -> set[str]:
-    """The harness modules `path` imports, at the top or inside a function."""
+    """The harness modules `path` imports when it runs, at the top or inside a function."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "harness":
             for alias in node.names:
                 full = f"{node.module}.{alias.name}"
@@ -102,11 +111,10 @@ def test_no_module_imports_itself_round_a_cycle():
     assert cycles(graph()) == []
 
 
-# Modules still over MAX_LINES, each at most its size when the layers were made; a module leaves this
-# list when it is split, and none joins it.
-OVERSIZE = {"harness/explore/exploration.py": 888, "harness/consumer/slot_search.py": 714,
-            "harness/consumer/appointments.py": 713, "harness/judge/run_model.py": 551,
-            "harness/judge/rules.py": 420, "harness/transport/client.py": 413}
+# Modules still over MAX_LINES, each at most its size once lines were held to 120 characters; a module leaves
+# this list when it is split, and none joins it.
+OVERSIZE = {"harness/consumer/slot_search.py": 719, "harness/consumer/appointments.py": 713,
+            "harness/judge/run_model.py": 551, "harness/judge/rules.py": 429, "harness/transport/client.py": 418}
 
 
 def test_no_module_grows_past_its_limit():
