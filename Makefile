@@ -29,7 +29,7 @@ SELF_TEST := reports/self-test
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup assure test test-pythons chromium cleanup faults fault-matrix explore clean
+.PHONY: help setup assure test lint test-pythons chromium cleanup faults fault-matrix explore clean
 
 help:
 	@echo "make setup          create .venv (pinned packages, the gpc-assure command) and the report generator"
@@ -37,6 +37,7 @@ help:
 	@echo "                    ARGS=\"--req SLOT-TYPE-01\" or ARGS=\"--feature book_an_appointment\" selects; WORKERS=4 in parallel"
 	@echo "make test           run the project's own tests, then the unit tests again with the clock moved,"
 	@echo "                    and the unit tests and reference runs under the other Pythons present (3.11-3.13)"
+	@echo "make lint           ruff (pinned; line length 120, pyflakes, pycodestyle, import order); make test runs it first"
 	@echo "make cleanup        cancel the appointments an earlier, killed run left on the configured provider"
 	@echo "make faults         list the bundled reference provider's named faults"
 	@echo "make fault-matrix   prove each named fault is caught; writes reports/fault-matrix.md"
@@ -66,12 +67,15 @@ assure: setup
 
 # Then the unit tests again with the machine's clock moved to 30 June 2027 and to the night the UK's clocks
 # go forward: each must end as it did today (tools/clock_check.py).
-test: setup chromium
+test: setup chromium lint
 	@mkdir -p $(SELF_TEST)
 	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist worksteal --durations=15 \
 		--junitxml $(SELF_TEST)/junit.xml -o junit_family=xunit2 $(ARGS)
 	$(PY) tools/clock_check.py $(SELF_TEST)/junit.xml -n $(TEST_WORKERS)
 	@$(MAKE) --no-print-directory test-pythons
+
+lint: setup
+	$(PY) -m ruff check --quiet .
 
 # The other supported interpreters present on this machine: each gets its own .venv-<version> and runs the
 # unit tests and the end-to-end reference runs (make test PYTHON=... VENV=... runs everything under one).

@@ -33,21 +33,29 @@ from harness.transport import fhir
 
 def bundle(n_slots: int) -> dict:
     start = datetime(2026, 12, 1, 8, 0, tzinfo=UK)
-    resources = [{"resourceType": "Organization", "id": "org", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Organization-1"]},
+    resources = [{"resourceType": "Organization", "id": "org",
+                  "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Organization-1"]},
                   "name": "Practice", "identifier": [{"system": ODS_SYSTEM, "value": "A99901"}]},
-                 {"resourceType": "Location", "id": "loc", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Location-1"]},
+                 {"resourceType": "Location", "id": "loc",
+                  "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Location-1"]},
                   "name": "Site", "managingOrganization": {"reference": "Organization/org"}}]
     for s in range(20):
-        resources.append({"resourceType": "Practitioner", "id": f"p{s}", "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Practitioner-1"]},
+        resources.append({"resourceType": "Practitioner", "id": f"p{s}",
+                          "meta": {"versionId": "1", "profile": [SD + "CareConnect-GPC-Practitioner-1"]},
                           "name": [{"family": f"Doctor{s}"}]})
-        resources.append({"resourceType": "Schedule", "id": f"s{s}", "meta": {"versionId": "1", "profile": [SD + "GPConnect-Schedule-1"]},
-                          "serviceCategory": {"text": "Surgery"}, "actor": [{"reference": "Location/loc"}, {"reference": f"Practitioner/p{s}"}],
-                          "planningHorizon": {"start": "2026-12-01T08:00:00+00:00", "end": "2026-12-15T18:00:00+00:00"}})
+        resources.append({"resourceType": "Schedule", "id": f"s{s}",
+                          "meta": {"versionId": "1", "profile": [SD + "GPConnect-Schedule-1"]},
+                          "serviceCategory": {"text": "Surgery"},
+                          "actor": [{"reference": "Location/loc"}, {"reference": f"Practitioner/p{s}"}],
+                          "planningHorizon": {"start": "2026-12-01T08:00:00+00:00",
+                                              "end": "2026-12-15T18:00:00+00:00"}})
     for i in range(n_slots):
         s = i % 20
         at = start + timedelta(days=(i // 20) // 50, minutes=10 * ((i // 20) % 50))
-        resources.append({"resourceType": "Slot", "id": str(i), "meta": {"versionId": "1", "profile": [SD + "GPConnect-Slot-1"]},
-                          "extension": [{"url": SD + "Extension-GPConnect-DeliveryChannel-2", "valueCode": "In-person"}],
+        resources.append({"resourceType": "Slot", "id": str(i),
+                          "meta": {"versionId": "1", "profile": [SD + "GPConnect-Slot-1"]},
+                          "extension": [{"url": SD + "Extension-GPConnect-DeliveryChannel-2",
+                                         "valueCode": "In-person"}],
                           "identifier": [{"system": "https://example.invalid/slot", "value": str(i)}],
                           "serviceType": [{"text": "GP Appointment"}], "schedule": {"reference": f"Schedule/s{s}"},
                           "status": "free", "start": at.isoformat(), "end": (at + timedelta(minutes=10)).isoformat()})
@@ -107,10 +115,12 @@ def main() -> int:
                 + ss.organization_violations(index))
 
     t_checks, problems = timed(checks, args.repeat)
-    t_data, _ = timed(lambda: (discovery.runs(discovery.free_slots(data), 3), discovery.pair_differing_in(discovery.free_slots(data), "schedule")),
+    t_data, _ = timed(lambda: (discovery.runs(discovery.free_slots(data), 3),
+                               discovery.pair_differing_in(discovery.free_slots(data), "schedule")),
                       args.repeat)
     t_profile, profile_problems = timed(
-        lambda: [p for r in profile_check.resources_in(data) for p in profile_check.resource_violations(r)], args.repeat)
+        lambda: [p for r in profile_check.resources_in(data) for p in profile_check.resource_violations(r)],
+        args.repeat)
     t_evidence = evidence_seconds(text, args.repeat)
     if problems or profile_problems:
         print(f"note: the synthetic Bundle has {len(problems) + len(profile_problems)} problems; figures still stand")

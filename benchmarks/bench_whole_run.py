@@ -89,7 +89,8 @@ def run(practice: str, latency: int, workers: int) -> Figures:
         name=name,
         exit_code=proc.returncode,
         wall_s=_wall(_time_field(timing, "Elapsed (wall clock) time (h:mm:ss or m:ss)")),
-        cpu_s=float(_time_field(timing, "User time (seconds)") or 0) + float(_time_field(timing, "System time (seconds)") or 0),
+        cpu_s=(float(_time_field(timing, "User time (seconds)") or 0)
+               + float(_time_field(timing, "System time (seconds)") or 0)),
         peak_rss_mb=int(_time_field(timing, "Maximum resident set size (kbytes)") or 0) / 1024,
         html_mb=_size_mb(reports / "html" / "index.html"),
         evidence_mb=_size_mb(reports / "evidence"),
@@ -125,7 +126,8 @@ def main() -> int:
     for practice in ("small", "large"):
         serial, parallel = by_name.get(f"{practice}-200-1"), by_name.get(f"{practice}-200-4")
         if serial and parallel and parallel.wall_s:
-            notes.append(f"{practice} practice at 200 ms: -n 4 is {serial.wall_s / parallel.wall_s:.1f}x faster than serial")
+            notes.append(f"{practice} practice at 200 ms: -n 4 is "
+                         f"{serial.wall_s / parallel.wall_s:.1f}x faster than serial")
     small, large = by_name.get("small-0-1"), by_name.get("large-0-1")
     if small and large and small.wall_s:
         notes.append(f"large practice serial run takes {large.wall_s / small.wall_s:.2f}x the small one's wall time")

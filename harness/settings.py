@@ -293,10 +293,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         env_name=env_name,
         base_url=base_url,
         ssp_url=_url(v, "GPC_SSP_URL", required=False),
-        provider_ods_code=_match(v, "GPC_PROVIDER_ODS_CODE", r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
+        provider_ods_code=_match(v, "GPC_PROVIDER_ODS_CODE", r"[A-Z0-9]{3,10}",
+                                 "an ODS code (3-10 upper-case letters or digits)"),
         provider_asid=_match(v, "GPC_PROVIDER_ASID", r"\d{1,20}", "an ASID (digits)"),
         consumer_asid=_match(v, "GPC_CONSUMER_ASID", r"\d{1,20}", "an ASID (digits)"),
-        consumer_ods_code=_match(v, "GPC_CONSUMER_ODS_CODE", r"[A-Z0-9]{3,10}", "an ODS code (3-10 upper-case letters or digits)"),
+        consumer_ods_code=_match(v, "GPC_CONSUMER_ODS_CODE", r"[A-Z0-9]{3,10}",
+                                 "an ODS code (3-10 upper-case letters or digits)"),
         consumer_org_type=_choice(v, "GPC_CONSUMER_ORG_TYPE", ("",) + ORG_TYPES, ""),
         patient_nhs_number=nhs,
         search_days=int(_number(v, "GPC_SEARCH_DAYS", int, 1, 14, 7)),
@@ -311,7 +313,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         scenario_timeout_s=float(_number(v, "GPC_SCENARIO_TIMEOUT_S", float, 1, 3600, 300.0)),
         run_timeout_s=float(_number(v, "GPC_RUN_TIMEOUT_S", float, 10, 86400, 3600.0)),
         multislot_refusal_status=int(_number(v, "GPC_MULTISLOT_REFUSAL_STATUS", int, 400, 499, 422)),
-        multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code", "INVALID_RESOURCE"),
+        multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code",
+                                      "INVALID_RESOURCE"),
         reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large", "few-days"), "small"),
         reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
         reference_variety=variety,
@@ -342,7 +345,8 @@ def _listed(values: dict, key: str, default: tuple[str, ...], pattern: str, what
         return default
     items = tuple(i.strip() for i in raw.split(","))
     if len(items) != len(default):
-        raise ConfigError(f"{key}: {len(items)} entries; list {len(default)}, in the order of NHS's {','.join(default)}")
+        raise ConfigError(f"{key}: {len(items)} entries; list {len(default)}, "
+                          f"in the order of NHS's {','.join(default)}")
     for item in items:
         if not re.fullmatch(pattern, item):
             raise ConfigError(f"{key}: '{item}' is not {what}")

@@ -101,7 +101,8 @@ def check_booking_organisation(body: dict) -> None:
     contained = {f"#{c.get('id')}": c for c in body.get("contained") or []}
     org = contained.get(ref)
     if not org or org.get("resourceType") != "Organization" or not org.get("name") or not org.get("telecom"):
-        raise Refusal(422, "INVALID_RESOURCE", "Booking organisation must be a contained Organization with name and telecom")
+        raise Refusal(422, "INVALID_RESOURCE",
+                      "Booking organisation must be a contained Organization with name and telecom")
 
 
 def check_multislot(rows, faults: frozenset[str]) -> None:

@@ -13,6 +13,7 @@ from . import appointment_rules as rules
 from . import faults as fault_registry
 from . import practice, resources
 from .security import Refusal
+from .store import local_text, utc_text
 
 (BOOK_WRONG_SLOT_TYPE, BOOK_NO_SCHEDULE_TYPE, BOOK_CONSUMER_TYPES_KEPT, BOOK_MULTI_FIRST_SLOT_ONLY, BOOK_HALF_REFUSED,
  BOOK_DUPLICATE_ALLOWED, BOOK_RACE, BOOK_IGNORES_START_END, BOOK_DROPS_BOOKING_ORG, BOOK_TRUNCATES_COMMENT,
@@ -34,15 +35,14 @@ from .security import Refusal
  CANCEL_REASON_SUFFIXED, BOOK_FREE_CHECK_FIRST_SLOT_ONLY) = fault_registry.uses(
     "read_malformed_id_refused", "read_empty_id_searched", "booking_org_from_jwt", "cancel_reason_suffixed",
     "book_free_check_first_slot_only")
-(AMEND_TWICE_DROPS_SCHEDULE_TYPE, AMEND_MULTI_KEEPS_FIRST_SLOT, FREED_SLOT_CHANGES_TYPE, CANCELLED_AMEND_REPEATS_VERSION,
- RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
+(AMEND_TWICE_DROPS_SCHEDULE_TYPE, AMEND_MULTI_KEEPS_FIRST_SLOT, FREED_SLOT_CHANGES_TYPE,
+ CANCELLED_AMEND_REPEATS_VERSION, RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
     "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
     "cancelled_amend_repeats_version", "retrieve_other_patients")
 (BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED, CANCEL_REQUIRES_TYPES) = \
     fault_registry.uses("book_location_optional", "book_requires_practitioner", "retrieve_sort_refused",
                         "cancel_requires_types")
 (AMEND_REQUIRES_TYPES,) = fault_registry.uses("amend_requires_types")
-from .store import local_text, utc_text
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
 UPDATE, CANCEL = URN + "update:appointment-1", URN + "cancel:appointment-1"
@@ -138,7 +138,8 @@ class AppointmentBook:
         for sid in slot_ids:
             row = conn.execute("SELECT * FROM slot WHERE id = ?", (sid,)).fetchone()
             if row is None or not row["bookable"]:
-                raise Refusal(422, "REFERENCE_NOT_FOUND", f"Reference to Slot/{sid} - no such slot exists at the server")
+                raise Refusal(422, "REFERENCE_NOT_FOUND",
+                              f"Reference to Slot/{sid} - no such slot exists at the server")
             rows.append(row)
         return sorted(rows, key=lambda r: r["start_utc"])
 
@@ -158,7 +159,8 @@ class AppointmentBook:
         conn.executemany("UPDATE slot SET status = 'busy', version = version + 1 WHERE id = ?",
                          [(r["id"],) for r in rows])
         cursor = conn.execute(
-            "INSERT INTO appointment (patient_id, version, status, start_utc, body, last_modified) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO appointment (patient_id, version, status, start_utc, body, last_modified) "
+            "VALUES (?,?,?,?,?,?)",
             (patient_id, 1, "booked", rows[0]["start_utc"], "{}", utc_text(rules.now())))
         stored["id"] = str(cursor.lastrowid)
         # The practice's own business identifier, beside any the consumer sent.
@@ -314,7 +316,8 @@ class AppointmentBook:
         """The 'cancelled_amend_repeats_version' fault: the refused request still rewinds the version."""
         body = json.loads(row["body"])
         body["meta"] = resources.meta("Appointment", row["version"] - 1)
-        conn.execute("UPDATE appointment SET body = ?, version = version - 1 WHERE id = ?", (json.dumps(body), row["id"]))
+        conn.execute("UPDATE appointment SET body = ?, version = version - 1 WHERE id = ?",
+                     (json.dumps(body), row["id"]))
         conn.execute("COMMIT")
         conn.execute("BEGIN IMMEDIATE")
 

@@ -134,7 +134,8 @@ def check(names) -> frozenset[str]:
 def apply(answer: Answer, active: frozenset[str]) -> Answer:
     """Run the active rewrites that apply to this answer's interaction, in declaration order."""
     for fault in FAULTS.values():
-        if fault.name in active and fault.rewrite and (not fault.interactions or answer.interaction in fault.interactions):
+        if (fault.name in active and fault.rewrite
+                and (not fault.interactions or answer.interaction in fault.interactions)):
             fault.rewrite(answer)
     return answer
 
@@ -284,13 +285,14 @@ def _as_bad_request(a: Answer, diagnostics: str) -> None:
     issue["details"]["coding"][0].update(code="BAD_REQUEST", display="Bad request")
 
 
-@rewrite("search_status_wrong_code", "SLOT-PARAM-03-CODE", "a status other than free gives 400 BAD_REQUEST instead of 422",
-         SEARCH)
+@rewrite("search_status_wrong_code", "SLOT-PARAM-03-CODE",
+         "a status other than free gives 400 BAD_REQUEST instead of 422", SEARCH)
 def _(a: Answer) -> None:
     _as_bad_request(a, "status must be free")
 rule_off("search_prefix_unchecked", "SLOT-PARAM-06", "a start or end prefix other than ge and le is read as ge and le")
 rule_off("search_bad_date_ignored", "SLOT-PARAM-07", "a start or end that is not a date is read as the default window")
-behaviour("include_organization_refused", "SLOT-INCLUDE-01", "_include:recurse=Location:managingOrganization is refused")
+behaviour("include_organization_refused", "SLOT-INCLUDE-01",
+          "_include:recurse=Location:managingOrganization is refused")
 behaviour("unknown_searchfilter_refused", "SLOT-FILTER-02", "a searchFilter of an unknown system is refused")
 behaviour("search_fourteen_days_refused", "SLOT-SEARCH-01", "a window of exactly 14 days is refused as too long")
 behaviour("search_mixed_formats_refused", "SLOT-SEARCH-01",
@@ -317,7 +319,8 @@ def _(a: Answer) -> None:
 @rewrite("include_location_dropped", "SLOT-INCLUDE-03",
          "with _include:recurse=Schedule:actor:Location the Locations are left out of the Bundle", SEARCH)
 def _(a: Answer) -> None:
-    if "Schedule:actor:Location" in a.includes() and isinstance(a.body, dict) and a.body.get("resourceType") == "Bundle":
+    if ("Schedule:actor:Location" in a.includes() and isinstance(a.body, dict)
+            and a.body.get("resourceType") == "Bundle"):
         a.body["entry"] = [e for e in a.body.get("entry") or [] if e["resource"].get("resourceType") != "Location"]
 
 
@@ -387,7 +390,8 @@ def _(a: Answer) -> None:
 
 
 @rewrite("organization_read_not_found", "SLOT-LOC-03",
-         "Read Organisation answers 404 for the organisation managing the practice's locations", URN + "read:organization-1")
+         "Read Organisation answers 404 for the organisation managing the practice's locations",
+         URN + "read:organization-1")
 def _(a: Answer) -> None:
     if a.status == 200 and isinstance(a.body, dict) and a.body.get("resourceType") == "Organization":
         a.status = 404
@@ -418,7 +422,8 @@ behaviour("book_no_schedule_type", "BOOK-SCHEDTYPE-01", "the appointment leaves 
 behaviour("book_consumer_types_kept", "BOOK-IGNORE-01", "the consumer's serviceType and serviceCategory are stored")
 behaviour("book_multi_first_slot_only", "BOOK-MULTI-01", "a multi-slot appointment lists only its first slot")
 rule_off("book_accepts_gap", "BOOK-MULTI-ADJ-01", "slots with a gap between them are booked together")
-rule_off("book_accepts_mixed_schedules", "BOOK-MULTI-SCHED-01", "adjacent slots of different schedules are booked together")
+rule_off("book_accepts_mixed_schedules", "BOOK-MULTI-SCHED-01",
+         "adjacent slots of different schedules are booked together")
 rule_off("book_accepts_mixed_channels", "BOOK-MULTI-CHANNEL-01",
          "adjacent slots of different delivery channels are booked together")
 rule_off("book_accepts_mixed_types", "BOOK-MULTI-TYPE-01", "adjacent slots of different slot types are booked together")
@@ -430,13 +435,15 @@ behaviour("book_multi_rules_first_pair_only", "BOOK-MULTI-ADJ-01",
           "the multi-slot rules are checked only between the first two slots: a third after a gap, or of another "
           "schedule, channel or slot type, is booked with them")
 behaviour("book_race", "BOOK-RACE-01", "two simultaneous bookings of one slot both succeed")
-rule_off("book_ignores_start_end", "BOOK-STARTEND-01", "a booking whose start or end differs from its slots is accepted")
+rule_off("book_ignores_start_end", "BOOK-STARTEND-01",
+         "a booking whose start or end differs from its slots is accepted")
 behaviour("book_drops_booking_org", "BOOK-ORG-01", "the booking organisation is not stored")
 behaviour("book_truncates_comment", "BOOK-TEXT-01", "the comment is cut to 50 characters")
 rule_off("book_reason_accepted", "BOOK-NOREASON-01", "a booking carrying reason or specialty is accepted")
 rule_off("book_identifier_unchecked", "BOOK-VALID-01",
          "a booking with an identifier without a value is accepted, the identifier dropped")
-behaviour("book_bad_slot_reference_500", "BOOK-SLOTREF-01", "a slot reference that is no local Slot reference gives 500")
+behaviour("book_bad_slot_reference_500", "BOOK-SLOTREF-01",
+          "a slot reference that is no local Slot reference gives 500")
 rule_off("book_location_optional", "BOOK-LOCATION-01", "a booking without the Location participant is accepted")
 behaviour("book_requires_practitioner", "BOOK-OPTIONAL-01",
           "a booking without a practitioner participant is refused with 422 INVALID_RESOURCE")
@@ -595,10 +602,10 @@ def _(a: Answer) -> None:
 
 behaviour("amend_twice_drops_schedule_type", "AMEND-01", "an appointment amended a second time loses its schedule type",
           shown_by="explore")
-behaviour("amend_multi_keeps_first_slot", "AMEND-OTHER-01", "an amended multi-slot appointment keeps only its first slot",
-          shown_by="explore")
-behaviour("freed_slot_changes_type", "SLOT-TYPE-01", "a slot freed by a cancellation is offered again with another slot "
-          "type", shown_by="explore")
+behaviour("amend_multi_keeps_first_slot", "AMEND-OTHER-01",
+          "an amended multi-slot appointment keeps only its first slot", shown_by="explore")
+behaviour("freed_slot_changes_type", "SLOT-TYPE-01",
+          "a slot freed by a cancellation is offered again with another slot type", shown_by="explore")
 behaviour("cancelled_amend_repeats_version", "AMEND-CANCELLED-01",
           "a refused amendment of a cancelled appointment sets its version back, so a version number repeats",
           shown_by="explore")
@@ -744,7 +751,8 @@ def _(a: Answer) -> None:
         for rest in a.body.get("rest") or []:
             for resource in rest.get("resource") or []:
                 if resource.get("type") == "Appointment":
-                    resource["interaction"] = [i for i in resource.get("interaction") or [] if i.get("code") != "update"]
+                    resource["interaction"] = [i for i in resource.get("interaction") or []
+                                               if i.get("code") != "update"]
 
 # ---------------------------------------------------------------- what the run's model of its appointments sees
 
@@ -817,13 +825,15 @@ def _(a: Answer) -> None:
 @rewrite("book_no_delivery_channel", "BOOK-FIELDS-01", "the booked appointment has no delivery channel", BOOK)
 def _(a: Answer) -> None:
     for appointment in a.of_type("Appointment"):
-        appointment["extension"] = [e for e in appointment.get("extension") or [] if e.get("url") != EXT_DELIVERY_CHANNEL]
+        appointment["extension"] = [e for e in appointment.get("extension") or []
+                                    if e.get("url") != EXT_DELIVERY_CHANNEL]
 
 
 @rewrite("book_no_practitioner_role", "BOOK-FIELDS-01", "the booked appointment has no practitioner role", BOOK)
 def _(a: Answer) -> None:
     for appointment in a.of_type("Appointment"):
-        appointment["extension"] = [e for e in appointment.get("extension") or [] if e.get("url") != EXT_PRACTITIONER_ROLE]
+        appointment["extension"] = [e for e in appointment.get("extension") or []
+                                    if e.get("url") != EXT_PRACTITIONER_ROLE]
 
 
 @rewrite("book_location_other_appointment", "BOOK-01", "the 201's Location names another appointment", BOOK)

@@ -53,7 +53,8 @@ def cancel_without_reason(gp_connect, booked):
 
 @when(parsers.parse("the consumer cancels it and also changes its {field}"), target_fixture="response")
 def cancel_and_change(gp_connect, booked, field):
-    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON, edit=lambda body: changes.change(body, field))
+    return appts.cancel(gp_connect, booked.appointment, booked.etag, REASON,
+                        edit=lambda body: changes.change(body, field))
 
 
 @when("the consumer cancels it with an If-Match of a version that has since changed", target_fixture="response")

@@ -100,7 +100,8 @@ def send_unknown_param(gp_connect, prepared):
 
 @when("the consumer sends it with _format=application/fhir+json and an unsupported Accept", target_fixture="response")
 def send_format(gp_connect, prepared):
-    return prepared.send(gp_connect, extra_params=[("_format", "application/fhir+json")], headers={"Accept": "text/csv"})
+    return prepared.send(gp_connect, extra_params=[("_format", "application/fhir+json")],
+                         headers={"Accept": "text/csv"})
 
 
 @when("the consumer reads the CapabilityStatement", target_fixture="response")

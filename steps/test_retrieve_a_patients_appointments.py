@@ -37,16 +37,19 @@ def retrieve_window_asking(gp_connect, settings, patient_id, asking):
 def retrieve_invalid(gp_connect, patient_id, kind):
     today = clock.today()
     params = {
-        "starting in the past": [("start", f"ge{today - timedelta(days=7)}"), ("start", f"le{today + timedelta(days=7)}")],
+        "starting in the past": [("start", f"ge{today - timedelta(days=7)}"),
+                                 ("start", f"le{today + timedelta(days=7)}")],
         "with a time part": [("start", f"ge{today + timedelta(days=1)}T09:00:00+00:00"),
                              ("start", f"le{today + timedelta(days=7)}")],
         "with only one start": [("start", f"ge{today + timedelta(days=1)}")],
-        "that ends before it starts": [("start", f"ge{today + timedelta(days=7)}"), ("start", f"le{today + timedelta(days=1)}")],
+        "that ends before it starts": [("start", f"ge{today + timedelta(days=7)}"),
+                                       ("start", f"le{today + timedelta(days=1)}")],
     }[kind]
     return appts.retrieve(gp_connect, patient_id, "", "", params=params)
 
 
-@when(parsers.parse('the consumer retrieves the test patient\'s appointments with start "{first}" and start "{second}"'),
+@when(parsers.parse('the consumer retrieves the test patient\'s appointments '
+                    'with start "{first}" and start "{second}"'),
       target_fixture="response")
 def retrieve_with_values(gp_connect, patient_id, first, second):
     today = clock.today()
@@ -103,7 +106,8 @@ def retrieve_sorted(gp_connect, settings, patient_id):
 @then("the provider answers 200 with a searchset holding no appointment")
 def empty_searchset(response):
     fail_if_any(appts.empty_retrieve_violations(response), response.short_request())
-    held = [e for e in response.json().get("entry") or [] if (e.get("resource") or {}).get("resourceType") == "Appointment"]
+    held = [e for e in response.json().get("entry") or []
+            if (e.get("resource") or {}).get("resourceType") == "Appointment"]
     if held:
         raise MissingTestData(f"the second test patient has {len(held)} appointments today or tomorrow: no patient "
                               "without appointments to see an empty searchset")

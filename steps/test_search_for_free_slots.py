@@ -126,7 +126,8 @@ def search_with_prefixes(gp_connect, settings, start, end):
     return gp_connect.send(SEARCH_SLOTS, "Slot", params=params)
 
 
-@when(parsers.re(r'the consumer searches for free slots over 3 days with (?P<parameter>start|end) set to "(?P<value>[^"]*)"'),
+@when(parsers.re(r'the consumer searches for free slots over 3 days with (?P<parameter>start|end) '
+                 r'set to "(?P<value>[^"]*)"'),
       target_fixture="response")
 def search_with_value(gp_connect, settings, parameter, value):
     today = clock.today()
@@ -170,7 +171,8 @@ def search_without(gp_connect, settings, parameter):
 @when("the consumer searches for free slots without the Slot:schedule include", target_fixture="response")
 def search_without_schedule_include(gp_connect, settings):
     includes = [i for i in ss.EVERY_INCLUDE if i != ss.INCLUDE_SCHEDULE]
-    return gp_connect.send(SEARCH_SLOTS, "Slot", params=ss.search_params(settings, ss.default_window(settings), includes))
+    return gp_connect.send(SEARCH_SLOTS, "Slot",
+                           params=ss.search_params(settings, ss.default_window(settings), includes))
 
 
 @then("the response is a searchset Bundle")
@@ -301,7 +303,8 @@ def managing_organizations_read_back(gp_connect, slot_search):
     fail_if_any(ss.managing_organizations_read_back(gp_connect, resources_in(result.exchange.json())), result.where)
 
 
-@when(parsers.re(r"the consumer searches for free slots over a day offering some, sending Content-Type (?P<content>\S+), "
+@when(parsers.re(r"the consumer searches for free slots over a day offering some, "
+                 r"sending Content-Type (?P<content>\S+), "
                  r"Accept (?P<accept>\S+) and _format (?P<fmt>\S+)"), target_fixture="slot_search")
 def search_with_formats(gp_connect, settings, content, accept, fmt):
     window = window_offering(gp_connect, settings)  # what is checked is the format, of an answer with slots

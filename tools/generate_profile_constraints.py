@@ -93,7 +93,8 @@ def elements(root) -> list[dict]:
         if ":" in eid:
             parts = eid.split(".")
             sliced = [p for p in parts if ":" in p]
-            if len(sliced) != 1 or not parts[-1].startswith("extension:") and not parts[-1].startswith("modifierExtension:"):
+            if (len(sliced) != 1
+                    or not parts[-1].startswith("extension:") and not parts[-1].startswith("modifierExtension:")):
                 continue
             profile = next((p for code, p in types if code == "Extension" and p), None)
             if not profile:

@@ -7,10 +7,10 @@ Whichever request was refused, a missing or unparsable OperationOutcome breaks E
 without exactly one Spine coding with its code and display breaks ERR-OO-02; an issue whose severity
 is not `error` or that has no issue type breaks ERR-OO-03; an OperationOutcome whose meta.profile
 does not name GPConnect-OperationOutcome-1 breaks ERR-OO-04; a 422 without diagnostics on any issue
-breaks ERR-OO-05 ("detailed diagnostic information MUST be supplied" for the 422 codes). The profile must be among meta.profile,
-not the only one: the spec asks for a resource "profiled to" GPConnect-OperationOutcome-1 and says
-nothing of other profiles, and meta.profile is 0..* in STU3 (NHS's suite checks only that meta is
-present on an OperationOutcome).
+breaks ERR-OO-05 ("detailed diagnostic information MUST be supplied" for the 422 codes). The profile
+must be among meta.profile, not the only one: the spec asks for a resource "profiled to"
+GPConnect-OperationOutcome-1 and says nothing of other profiles, and meta.profile is 0..* in STU3
+(NHS's suite checks only that meta is present on an OperationOutcome).
 """
 
 from __future__ import annotations

@@ -97,4 +97,5 @@ def _wait_until_ready(provider: RunningProvider, tls: dict[str, str] | None) -> 
         except httpx.HTTPError:
             time.sleep(0.02)
     provider.stop()
-    raise HarnessError(f"reference provider did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail(provider.log_path)}")
+    raise HarnessError(f"reference provider did not answer within {START_TIMEOUT_S:.0f} s: "
+                       f"{_log_tail(provider.log_path)}")

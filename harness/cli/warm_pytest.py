@@ -43,8 +43,9 @@ PRELOAD = (
     "fhir.resources.STU3.organization", "fhir.resources.STU3.practitioner", "fhir.resources.STU3.patient",
     *(f"fhir.resources.STU3.{name}" for name in ("address", "codeableconcept", "coding", "contactpoint", "extension",
                                                 "humanname", "identifier", "meta", "period", "reference")),
-    "harness.settings", "harness.transport.client", "harness.judge.oracle", "harness.outcome.record", "harness.consumer.slot_search",
-    "harness.consumer.changes", "harness.consumer.cleanup", "harness.outcome.outcomes", "harness.cli.bundled_provider", "harness.report.allure",
+    "harness.settings", "harness.transport.client", "harness.judge.oracle", "harness.outcome.record",
+    "harness.consumer.slot_search", "harness.consumer.changes", "harness.consumer.cleanup", "harness.outcome.outcomes",
+    "harness.cli.bundled_provider", "harness.report.allure",
     "harness.outcome.stats",
     # pytest's plugins (entry points pytest11) and what they import; --assert=plain makes this safe.
     "pytest_bdd.plugin", "pytest_bdd.scenario", "pytest_bdd.generation", "allure_pytest_bdd.plugin",

@@ -57,7 +57,8 @@ ORG_TYPE_DISPLAY = {"gp-practice": "GP Practice", "urgent-care": "Urgent Care"}
 
 def find_patient_id(client: GpConnectClient, settings: Settings) -> str:
     """The test patient's logical id, by Find patient on the configured NHS number."""
-    ex = client.send(FIND_PATIENT, "Patient", params=[("identifier", f"{NHS_NUMBER_SYSTEM}|{settings.patient_nhs_number}")])
+    ex = client.send(FIND_PATIENT, "Patient",
+                     params=[("identifier", f"{NHS_NUMBER_SYSTEM}|{settings.patient_nhs_number}")])
     fail_if_any(status_violations(ex, 200, FIND_PATIENT.requirement), ex.short_request())
     bundle = fhir.BundleIndex(parsed(ex, "Bundle", FIND_PATIENT.requirement))
     patients = bundle.of_type("Patient")
@@ -406,9 +407,8 @@ def as_sent_violations(appointment: dict, sent: dict) -> list[Violation]:
     org, sent_org = booking_organisation(appointment), booking_organisation(sent)
     if org is None:
         found.append(_on(appointment, "BOOK-ORG-01", "Appointment.extension:bookingOrganisation",
-                         "a contained Organization", "none",
-                         "has no booking organisation (Extension-GPConnect-BookingOrganisation-1 to a contained "
-                         "Organization)"))
+                         "a contained Organization", "none", "has no booking organisation "
+                         "(Extension-GPConnect-BookingOrganisation-1 to a contained Organization)"))
     else:
         for key in ("identifier", "name", "telecom", "type"):
             if org.get(key) != sent_org.get(key):
@@ -427,7 +427,8 @@ def slot_violations(appointment: dict, slots: list[SlotInfo]) -> list[Violation]
     wanted = sorted(("Slot", s.id) for s in slots)
     if listed != wanted:
         got, expected = [k[1] for k in listed], [k[1] for k in wanted]
-        found.append(_on(appointment, rule, "Appointment.slot", expected, got, f"lists slots {got}, expected {expected}"))
+        found.append(_on(appointment, rule, "Appointment.slot", expected, got,
+                         f"lists slots {got}, expected {expected}"))
     try:
         start, end = datetime.fromisoformat(appointment["start"]), datetime.fromisoformat(appointment["end"])
     except (KeyError, TypeError, ValueError):
@@ -696,8 +697,7 @@ def cancel_kept_violations(cancelled: dict, before: dict) -> list[Violation]:
     shown = {key: (before.get(key), cancelled.get(key)) for key in ("start", "end", "created")}
     return [_on(cancelled, rule, f"Appointment.{key}", repr(was), repr(now),
                 f"{key} changed with its cancellation: was {shown.get(key, (was, now))[0]!r}, "
-                f"now {shown.get(key, (was, now))[1]!r}")
-            for key, (was, now) in compared.items() if was != now]
+                f"now {shown.get(key, (was, now))[1]!r}") for key, (was, now) in compared.items() if was != now]
 
 
 def race_violations(race: list[Booking]) -> list[Violation]:

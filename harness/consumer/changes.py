@@ -1,6 +1,7 @@
 """What the scenarios send to see that a provider keeps an appointment as the spec says: the changes
 an amendment or cancellation may not make, texts of chosen lengths, the slots an untyped schedule
-offers, a booking's optional delivery channel and practitioner role, and the check that a retrieve leaves out what lies outside its dates.
+offers, a booking's optional delivery channel and practitioner role, and the check that a retrieve
+leaves out what lies outside its dates.
 
 Every change is made on the appointment's raw JSON as the provider last returned it, so the body
 differs from what the provider holds only in the field named.

@@ -73,7 +73,8 @@ def _by_id(client: GpConnectClient, attempt: Attempt, report: CleanupReport) -> 
         return False
     appointment = ex.json()
     if not _ours(appointment, attempt):
-        report.problems.append(f"Appointment {attempt.appointment_id} does not carry marker {attempt.marker}: left alone")
+        report.problems.append(f"Appointment {attempt.appointment_id} does not carry marker {attempt.marker}: "
+                               "left alone")
         return True
     return _cancel_if_needed(client, appointment, appts.etag_of(ex), report)
 
@@ -109,7 +110,8 @@ def _by_marker(client: GpConnectClient, attempts: list[Attempt], report: Cleanup
     return closed
 
 
-def clean_up(client: GpConnectClient, ledger: Ledger, keep: Callable[[Attempt], bool] = lambda a: False) -> CleanupReport:
+def clean_up(client: GpConnectClient, ledger: Ledger,
+             keep: Callable[[Attempt], bool] = lambda a: False) -> CleanupReport:
     """Cancel what open attempts made (except those `keep` names, and those of live runs), and close them."""
     report = CleanupReport()
     with ledger.locked():

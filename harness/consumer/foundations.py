@@ -81,11 +81,13 @@ def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> 
         "without Ssp-InteractionID": lambda: {"omit_headers": ["Ssp-InteractionID"]},
         "without Authorization": lambda: {"omit_headers": ["Authorization"]},
         "addressed to another provider's ASID": lambda: {"headers": {"Ssp-To": OTHER_ASID}},
-        "with another operation's interaction ID": lambda: {"headers": {"Ssp-InteractionID": other_interaction_id(interaction)}},
+        "with another operation's interaction ID":
+            lambda: {"headers": {"Ssp-InteractionID": other_interaction_id(interaction)}},
         "with an empty bearer token": lambda: {"headers": {"Authorization": "Bearer"}},
         "with a bearer token that is not a JWT": lambda: {"headers": {"Authorization": "Bearer not-a-jwt"}},
         "with a JWT that is not base64url JSON": lambda: {"headers": {"Authorization": "Bearer !!!.@@@."}},
-        "with an expired JWT": lambda: {"claims": _claims(client, interaction, iat=now - STALE_S, exp=now - STALE_S + 300)},
+        "with an expired JWT":
+            lambda: {"claims": _claims(client, interaction, iat=now - STALE_S, exp=now - STALE_S + 300)},
         "with exp at iat + 299": lambda: {"claims": _claims(client, interaction, exp=now + 299, iat=now)},
         "with exp at iat + 301": lambda: {"claims": _claims(client, interaction, exp=now + 301, iat=now)},
         "with the requested_scope of another interaction":
@@ -107,7 +109,8 @@ def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> 
 
 VARIANTS = ("without Ssp-TraceID", "without Ssp-From", "without Ssp-To", "without Ssp-InteractionID",
             "without Authorization", "addressed to another provider's ASID", "with another operation's interaction ID",
-            "with an empty bearer token", "with a bearer token that is not a JWT", "with a JWT that is not base64url JSON",
+            "with an empty bearer token", "with a bearer token that is not a JWT",
+            "with a JWT that is not base64url JSON",
             "with an expired JWT", "with exp at iat + 299", "with exp at iat + 301",
             "with the requested_scope of another interaction", "with reason_for_request secondaryuses",
             "with an unsupported Accept")

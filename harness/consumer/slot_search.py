@@ -245,9 +245,8 @@ def schedule_type_violations(schedules, mode: str) -> list[Violation]:
     typed = [s for s in schedules if fhir.text_of(s.serviceCategory)]
     untyped = [s for s in schedules if not fhir.text_of(s.serviceCategory)]
     if mode == "all":
-        return [violation(rule, f"Schedule {s.id}", element, "a schedule type", "empty",
-                          f"Schedule {s.id} has no schedule type: Schedule.serviceCategory.text is empty")
-                for s in untyped]
+        return [violation(rule, f"Schedule {s.id}", element, "a schedule type", "empty", f"Schedule {s.id} has no "
+                          "schedule type: Schedule.serviceCategory.text is empty") for s in untyped]
     if mode == "some":
         if schedules and not typed:
             return [violation(rule, f"{len(schedules)} Schedules", element, "a schedule type on some", "none",
@@ -402,9 +401,8 @@ def withheld_open_slots(unfiltered: set, filtered: set) -> list[Violation]:
 def unknown_filter_differences(expected: set, got: set) -> list[Violation]:
     """A searchFilter of an unknown system changes nothing: the same slots either way."""
     rule = "SLOT-FILTER-02"
-    return [violation(rule, _slot_line(k), "Bundle.entry", "offered", "not offered",
-                      f"{_slot_line(k)} is not offered once the unknown searchFilter is added")
-            for k in sorted(expected - got)] + \
+    return [violation(rule, _slot_line(k), "Bundle.entry", "offered", "not offered", f"{_slot_line(k)} is not offered "
+                      "once the unknown searchFilter is added") for k in sorted(expected - got)] + \
         [violation(rule, _slot_line(k), "Bundle.entry", "not offered", "offered",
                    f"{_slot_line(k)} is offered only with the unknown searchFilter") for k in sorted(got - expected)]
 
@@ -460,7 +458,8 @@ def schedule_role_violations(resources: list[dict]) -> list[Violation]:
     whether or not a Practitioner acts on it."""
     found = []
     for schedule in _of(resources, "Schedule"):
-        roles = [e for e in _list(schedule.get("extension")) if isinstance(e, dict) and e.get("url") == PRACTITIONER_ROLE_URL]
+        roles = [e for e in _list(schedule.get("extension"))
+                 if isinstance(e, dict) and e.get("url") == PRACTITIONER_ROLE_URL]
         if len(roles) != 1:
             found.append(violation("SLOT-SCHEDROLE-01", _label(schedule), "Schedule.extension:practitionerRole",
                                    "exactly 1", len(roles), f"{_label(schedule)} carries {len(roles)} practitioner "
@@ -481,7 +480,8 @@ def schedule_location_violations(resources: list[dict]) -> list[Violation]:
 
 
 def included_actor_violations(resources: list[dict], includes) -> list[Violation]:
-    """With an actor's _include:recurse sent, every such actor of a returned Schedule is in the Bundle (SLOT-INCLUDE-03)."""
+    """With an actor's _include:recurse sent, every such actor of a returned Schedule is in the Bundle
+    (SLOT-INCLUDE-03)."""
     present = {(r.get("resourceType"), str(r.get("id"))) for r in resources
                if isinstance(r, dict) and r.get("resourceType") != "Slot"}  # actors are never Slots
     found = []
@@ -491,8 +491,9 @@ def included_actor_violations(resources: list[dict], includes) -> list[Violation
         for schedule in _of(resources, "Schedule"):
             for key in _actor_keys(schedule, rtype_):
                 if key not in present:
-                    found.append(violation("SLOT-INCLUDE-03", _label(schedule), "Schedule.actor", f"{rtype_} in the Bundle",
-                                           f"{key[0]}/{key[1]} missing", f"{_label(schedule)} references {key[0]}/{key[1]}, "
+                    found.append(violation("SLOT-INCLUDE-03", _label(schedule), "Schedule.actor",
+                                           f"{rtype_} in the Bundle", f"{key[0]}/{key[1]} missing",
+                                           f"{_label(schedule)} references {key[0]}/{key[1]}, "
                                            f"which is not in the Bundle though _include:recurse={include} was sent"))
     return found
 
@@ -533,9 +534,11 @@ def practitioner_violations(resources: list[dict]) -> list[Violation]:
                             f"{_label(p)} carries Practitioner.{element}, which Read a practitioner SHALL NOT populate")
                   for element in PRACTITIONER_NOT_POPULATED if p.get(element) not in (None, [], "")]
         found += [violation("SLOT-PRACT-01", _label(p), "Practitioner.name.use", " or ".join(NAME_USES), n.get("use"),
-                            f"{_label(p)} has a name of use '{n.get('use')}', not a code of the required NameUse value set")
+                            f"{_label(p)} has a name of use '{n.get('use')}', "
+                            "not a code of the required NameUse value set")
                   for n in _list(p.get("name")) if isinstance(n, dict) and n.get("use") not in (None, *NAME_USES)]
-        found += [violation("SLOT-PRACT-02", _label(p), "Practitioner.identifier.system", " or ".join(PRACTITIONER_SYSTEMS),
+        found += [violation("SLOT-PRACT-02", _label(p), "Practitioner.identifier.system",
+                            " or ".join(PRACTITIONER_SYSTEMS),
                             i.get("system") or "none", f"{_label(p)} has an identifier of system "
                             f"{i.get('system') or '(none)'}, not an SDS user id, SDS role profile id or GMP number")
                   for i in _identifiers(p) if i.get("system") not in PRACTITIONER_SYSTEMS]
@@ -557,14 +560,15 @@ def location_violations(resources: list[dict]) -> list[Violation]:
         found += _at_most_one("SLOT-LOC-01", loc, ODS_SITE_SYSTEM, "ODS site code")
         if loc.get("endpoint") not in (None, []):
             found.append(violation("SLOT-LOC-01", _label(loc), "Location.endpoint", "absent", "populated",
-                                   f"{_label(loc)} carries Location.endpoint, which Read a location SHALL NOT populate"))
+                                   f"{_label(loc)} carries Location.endpoint, which Read a location "
+                                   "SHALL NOT populate"))
         for element in ("type", "physicalType"):
             for coding in _list((loc.get(element) or {}).get("coding") if isinstance(loc.get(element), dict) else None):
                 missing = [k for k in ("system", "code", "display") if not (coding or {}).get(k)]
                 if missing:
-                    found.append(violation("SLOT-LOC-02", _label(loc), f"Location.{element}.coding", "system, code and display",
-                                           f"no {', '.join(missing)}", f"{_label(loc)} has a {element} coding without "
-                                           f"{' or '.join(missing)}"))
+                    found.append(violation("SLOT-LOC-02", _label(loc), f"Location.{element}.coding",
+                                           "system, code and display", f"no {', '.join(missing)}",
+                                           f"{_label(loc)} has a {element} coding without {' or '.join(missing)}"))
     return found
 
 
@@ -576,8 +580,8 @@ def organization_content_violations(resources: list[dict]) -> list[Violation]:
         found += _at_most_one("SLOT-ORG-02", org, ODS_SYSTEM, "ODS organisation code")
         found += _relative_reference("SLOT-ORG-02", org, "partOf", "Organization", False)
         found += [violation("SLOT-ORG-02", _label(org), f"Organization.{element}", "absent", "populated",
-                            f"{_label(org)} carries Organization.{element}, which Read an organisation SHALL NOT populate")
-                  for element in ("contact", "endpoint") if org.get(element) not in (None, [])]
+                            f"{_label(org)} carries Organization.{element}, which Read an organisation SHALL NOT "
+                            "populate") for element in ("contact", "endpoint") if org.get(element) not in (None, [])]
         found += [violation("SLOT-ORG-03", _label(org), "Organization.identifier", "a system and a value",
                             f"system {i.get('system') or 'none'}, value {i.get('value') or 'none'}",
                             f"{_label(org)} has an identifier without a {'system' if not i.get('system') else 'value'}")
@@ -613,7 +617,8 @@ def filter_search(client: GpConnectClient, org_type: str | None, ods_code: str |
                       (org_type, ods_code))
 
 
-def sweep_restriction_violations(client: GpConnectClient, result: SlotSearch, codes: tuple[str, ...]) -> list[Violation]:
+def sweep_restriction_violations(client: GpConnectClient, result: SlotSearch,
+                                 codes: tuple[str, ...]) -> list[Violation]:
     """restriction_violations of a sweep's search, judged against the searches (sent once each, then reused)
     as the organisation types a slot can be restricted to, as `codes` (the sweep's and the consumer's own
     ODS codes) and as neither; with both named, against each alone. What looks wrong is judged again on

@@ -20,10 +20,18 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks import appointment_content, refusals
-from harness.checks.profiles import meta_violations, resource_violations, resources_in, single_profile_violations
+from harness.checks.profiles import (
+    meta_violations,
+    resource_violations,
+    resources_in,
+    single_profile_violations,
+)
 from harness.checks.violations import Violation, violation
 from harness.consumer import slot_search
-from harness.consumer.foundations import cache_control_violations, content_type_violations
+from harness.consumer.foundations import (
+    cache_control_violations,
+    content_type_violations,
+)
 from harness.errors import Nonconformance
 from harness.judge.run_model import request_json
 from harness.settings import Settings
@@ -346,7 +354,8 @@ def _(seen: Observed) -> list[Violation]:
 def _(seen: Observed) -> list[Violation]:
     sent = request_json(seen.exchange.request_body)
     carried = [element for element in ("reason", "specialty") if sent.get(element)]
-    return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused", f"HTTP {seen.exchange.status}",
+    return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused",
+                      f"HTTP {seen.exchange.status}",
                       f"a booking carrying Appointment.{element} was accepted (HTTP {seen.exchange.status})")
             for element in carried]
 

@@ -117,8 +117,8 @@ def _ext(resource: dict, url: str) -> list[dict]:
 
 
 def _codes(extensions: list[dict]) -> frozenset[str]:
-    return frozenset(c.get("code") for e in extensions for c in (e.get("valueCodeableConcept") or {}).get("coding") or []
-                     if c.get("code"))
+    return frozenset(c.get("code") for e in extensions
+                     for c in (e.get("valueCodeableConcept") or {}).get("coding") or [] if c.get("code"))
 
 
 def _schedule_seen(schedule: dict) -> tuple[str | None, frozenset[str], frozenset[str]]:
@@ -261,8 +261,8 @@ class RunModel:
             known.status, known.reason = "cancelled", _reason(sent)
         found = self._compare(appointment, known, interaction, sent)
         if str(appointment.get("id")) != known.id:
-            found.append(violation(REQUIREMENT[interaction]["id"], f"Appointment {known.id}", "Appointment.id", known.id,
-                                   appointment.get("id"), f"Appointment {known.id} "
+            found.append(violation(REQUIREMENT[interaction]["id"], f"Appointment {known.id}", "Appointment.id",
+                                   known.id, appointment.get("id"), f"Appointment {known.id} "
                                    f"{'amended' if interaction == AMEND else 'cancelled'} is answered as Appointment "
                                    f"{appointment.get('id')}"))
         if interaction == CANCEL:

@@ -55,14 +55,16 @@ def preflight(settings: Settings, base_url: str, transport=None) -> str | None:
                 "GPC_CONSUMER_ASID (Ssp-To, Ssp-From)", 404: "check GPC_BASE_URL and GPC_SSP_URL (routing)"}
         ctype = (exchange.header("Content-Type") or "no Content-Type").split(";")[0]
         advice = f"; {hint[exchange.status]}" if exchange.status in hint else ""
-        return f"preflight: the target answered HTTP {exchange.status} ({ctype}), not its CapabilityStatement{advice} {where}"
+        return (f"preflight: the target answered HTTP {exchange.status} ({ctype}), "
+                f"not its CapabilityStatement{advice} {where}")
     try:
         body = json.loads(exchange.response_text)
     except ValueError:
         return f"preflight: the target's answer is not JSON, so not its CapabilityStatement {where}"
     kind = body.get("resourceType") if isinstance(body, dict) else None
     if kind != "CapabilityStatement":
-        return f"preflight: the target answered a {kind or 'body without resourceType'}, not its CapabilityStatement {where}"
+        return (f"preflight: the target answered a {kind or 'body without resourceType'}, "
+                f"not its CapabilityStatement {where}")
     return None
 
 

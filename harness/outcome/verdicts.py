@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from harness.errors import SKIPPED
-from harness.outcome.outcomes import ADVISORY_LEVELS, BINDING_LEVELS, NHS_EXPECTATION, Outcome, advisory, binding
+from harness.outcome.outcomes import (
+    ADVISORY_LEVELS,
+    BINDING_LEVELS,
+    NHS_EXPECTATION,
+    Outcome,
+    advisory,
+    binding,
+)
 from harness.settings import PROJECT_ROOT
 from harness.spec.requirements import Requirement
 

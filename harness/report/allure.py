@@ -159,7 +159,8 @@ def summarise_body(text: str, data, shown_as: str) -> str:
         resources = [r for r in resources if isinstance(r, dict)]
         counts = Counter(str(r.get("resourceType", "(none)")) for r in resources)
         lines.append(f"Bundle of type '{data.get('type')}', total {data.get('total', '(absent)')}, "
-                     f"{len(data.get('entry') or [])} entries: " + ", ".join(f"{n} {t}" for t, n in counts.most_common()))
+                     f"{len(data.get('entry') or [])} entries: "
+                     + ", ".join(f"{n} {t}" for t, n in counts.most_common()))
         seen: set[str] = set()
         for resource in resources:
             kind = str(resource.get("resourceType"))

@@ -71,8 +71,10 @@ code{font-size:.9em;overflow-wrap:anywhere}
 .verdict{font-size:1.2rem;padding:.5rem .8rem;border:2px solid #444;margin:.8rem 0;display:inline-block}
 .verdict.NON-CONFORMANT{border-color:#b00;background:#fde2e1}.verdict.CONFORMANT{border-color:#070;background:#e3f6e5}
 .verdict.INCOMPLETE,.verdict.NO-VERDICT,.verdict.NO-SHALL-FAILED{border-color:#a70;background:#fff6d9}
-.identity th{width:32%}.counts td,.counts th{text-align:right}.counts td:first-child,.counts th:first-child{text-align:left}
-.req col.id{width:17%}.req col.level{width:8%}.req col.text{width:30%}.req col.verdict{width:25%}.req col.scen{width:20%}
+.identity th{width:32%}.counts td,.counts th{text-align:right}\
+.counts td:first-child,.counts th:first-child{text-align:left}
+.req col.id{width:17%}.req col.level{width:8%}.req col.text{width:30%}\
+.req col.verdict{width:25%}.req col.scen{width:20%}
 .compact td,.compact th{padding:.1rem .35rem;font-size:.85em}
 .compact col.id{width:19%}.compact col.level{width:10%}.compact col.held{width:22%}
 ul.scen{margin:0;padding-left:1rem}.small{font-size:.85em;color:#444}

@@ -21,7 +21,12 @@ import httpx
 
 from harness.errors import HarnessError, Nonconformance
 from harness.settings import Settings
-from harness.spec.interactions import FIND_PATIENT, READ_OF_TYPE, SEARCH_SLOTS, Interaction
+from harness.spec.interactions import (
+    FIND_PATIENT,
+    READ_OF_TYPE,
+    SEARCH_SLOTS,
+    Interaction,
+)
 from harness.transport import json_entries, tls
 from harness.transport import jwt as jwt_token
 

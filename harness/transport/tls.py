@@ -7,7 +7,8 @@ import ssl
 from harness.errors import HarnessError
 
 
-def ssl_context(*, verify: bool = True, ca_bundle: str = "", client_cert: str = "", client_key: str = "") -> ssl.SSLContext:
+def ssl_context(*, verify: bool = True, ca_bundle: str = "", client_cert: str = "",
+                client_key: str = "") -> ssl.SSLContext:
     """An SSLContext for httpx; certificate problems are a one-line HarnessError."""
     try:
         if verify:

@@ -61,7 +61,8 @@ def _book_foreign(client):
 
 def _run_and_kill(provider, tmp_path, suite_environment, bookings=3, sig=signal.SIGKILL):
     env = suite_environment(tmp_path / "reports", GPC_BASE_URL=provider.base_url, GPC_STATE_DIR=str(tmp_path / "state"))
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "steps/test_book_an_appointment.py", "-q", "-p", "no:cacheprovider"],
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "steps/test_book_an_appointment.py", "-q",
+                             "-p", "no:cacheprovider"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     booked = 0

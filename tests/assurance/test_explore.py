@@ -78,7 +78,8 @@ def test_a_lifecycle_fault_is_found_shrunk_and_replayed(tmp_path):
 
 
 def test_a_wider_search_missing_what_a_day_inside_it_offers_is_found(tmp_path):
-    proc, results, _ = _explore(tmp_path, "--budget", "150", "--seed", "1", GPC_REFERENCE_FAULTS="search_drops_last_day")
+    proc, results, _ = _explore(tmp_path, "--budget", "150", "--seed", "1",
+                                GPC_REFERENCE_FAULTS="search_drops_last_day")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     failure = next(f for f in results["failures"] if "SLOT-COMPLETE-01" in f["requirements"])
     assert [s["rule"] for s in failure["steps"]] == ["nested search"], failure["readable"]

@@ -120,7 +120,8 @@ def test_without_write_permission_no_booking_is_made_and_write_scenarios_are_not
     assert sum("GPC_ALLOW_WRITES=false" in o.message for o in skipped) >= 10
     assert not run.by_outcome("failed")
     assert f"{len(skipped)} not assured (skipped)" in run.stdout
-    evidence = "\n".join(p.read_text(errors="replace") for p in (run.reports / "allure-results").glob("*-attachment.txt"))
+    evidence = "\n".join(p.read_text(errors="replace")
+                         for p in (run.reports / "allure-results").glob("*-attachment.txt"))
     assert "POST " not in evidence and "PUT " not in evidence, "a run without write permission wrote"
     # The write scenarios stay in the HTML report, skipped with the reason, rather than vanishing.
     results = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]

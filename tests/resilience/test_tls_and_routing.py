@@ -51,7 +51,8 @@ def _assure(run_suite, base_url, tmp_path, **settings):
 def test_mutual_tls_run_passes_and_leaves_no_secret_in_any_file(tls_provider, pki, run_suite, tmp_path):
     assert tls_provider.base_url.startswith("https://")
     run = _assure(run_suite, tls_provider.base_url, tmp_path, GPC_CA_BUNDLE=str(pki["ca"]),
-                  GPC_CLIENT_CERT=str(pki["client_cert"]), GPC_CLIENT_KEY=str(pki["client_key"]), GPC_ALLOW_WRITES="true")
+                  GPC_CLIENT_CERT=str(pki["client_cert"]), GPC_CLIENT_KEY=str(pki["client_key"]),
+                  GPC_ALLOW_WRITES="true")
     assert run.returncode == 0, run.explain()
     assert len(run.outcomes) == 3 and not run.by_outcome("skipped")
 

@@ -94,7 +94,8 @@ def test_text_and_booking_organisation_come_back_as_sent():
     assert messages(cut) == ["Appointment 52 comment is 'Booked by', sent 'Booked by the harness'"]
     assert rules(cut) == ["BOOK-TEXT-01"]
     dropped = appts.as_sent_violations(appointment(extension=None), sent)
-    assert messages(dropped) == ["Appointment 52 has no booking organisation (Extension-GPConnect-BookingOrganisation-1 "
+    assert messages(dropped) == ["Appointment 52 has no booking organisation "
+                                 "(Extension-GPConnect-BookingOrganisation-1 "
                                  "to a contained Organization)"]
     assert rules(dropped) == ["BOOK-ORG-01"]
     renamed = appointment()
@@ -255,7 +256,8 @@ def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
         "(the consumer's own)",
         "Appointment 52 schedule type differs from its schedule's: expected 'Morning surgery', got \"Consumer's "
         "schedule\" (the consumer's own)"]
-    assert [v.requirements for v in found] == [("BOOK-TYPE-01", "BOOK-IGNORE-01"), ("BOOK-SCHEDTYPE-01", "BOOK-IGNORE-01")]
+    assert [v.requirements for v in found] == [("BOOK-TYPE-01", "BOOK-IGNORE-01"),
+                                               ("BOOK-SCHEDTYPE-01", "BOOK-IGNORE-01")]
     other = appts.type_violations(appointment(serviceType=[{"text": "Nurse"}]), "GP Appointment", None, BOOK_RULES,
                                   sent=sent)
     assert rules(other) == ["BOOK-TYPE-01"]
@@ -315,7 +317,8 @@ def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(ex
     assert appts.unknown_path_violations(exchange_of(404, outcome, interaction=interactions.BOOK_APPOINTMENT,
                                                      path="appointmentqq/!")) == []
     plain = appts.unknown_path_violations(exchange_of(404, "Not found", headers={"Content-Type": "text/plain"},
-                                                      interaction=interactions.BOOK_APPOINTMENT, path="appointmentqq/!"))
+                                                      interaction=interactions.BOOK_APPOINTMENT,
+                                                      path="appointmentqq/!"))
     assert [v.requirements for v in plain] == [("BOOK-URL-01",)]
     assert plain[0].message.startswith("HTTP 404 to a booking posted to a path that is no endpoint carries no "
                                        "OperationOutcome")
@@ -327,9 +330,11 @@ def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(ex
 def test_an_empty_retrieve_must_be_a_searchset_answered_200(exchange_of):
     retrieve = interactions.RETRIEVE_APPOINTMENTS
     empty = {"resourceType": "Bundle", "type": "searchset"}
-    assert appts.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve, path="Patient/41/Appointment")) == []
+    assert appts.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve,
+                                                       path="Patient/41/Appointment")) == []
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
-    found = appts.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve, path="Patient/41/Appointment"))
+    found = appts.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve,
+                                                        path="Patient/41/Appointment"))
     assert [v.requirements for v in found] == [("RETR-EMPTY-01",)]
 
 

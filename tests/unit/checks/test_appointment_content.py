@@ -86,7 +86,8 @@ def test_participants_that_are_no_relative_patient_practitioner_or_location_refe
         {"actor": {"reference": "https://provider.example/Practitioner/20"}},
         {"actor": {"display": "Dr Smith"}}]))
     assert messages(found) == [
-        "Appointment 52 participant 2 has actor Device/3, not a relative Patient/, Practitioner/ or Location/ reference",
+        "Appointment 52 participant 2 has actor Device/3, not a relative Patient/, Practitioner/ or Location/ "
+        "reference",
         "Appointment 52 participant 3 has actor https://provider.example/Practitioner/20, not a relative Patient/, "
         "Practitioner/ or Location/ reference",
         "Appointment 52 participant 4 has actor without a reference, not a relative Patient/, Practitioner/ or "
@@ -96,7 +97,8 @@ def test_participants_that_are_no_relative_patient_practitioner_or_location_refe
 
 def test_an_appointment_without_patient_or_location_participant_is_named():
     found = content.participant_violations(appointment(participant=[{"actor": {"reference": "Practitioner/20"}}]))
-    assert messages(found) == ["Appointment 52 has no Patient participant", "Appointment 52 has no Location participant"]
+    assert messages(found) == ["Appointment 52 has no Patient participant",
+                               "Appointment 52 has no Location participant"]
 
 
 def test_a_participant_type_of_two_codings_is_named_and_of_one_kept():
@@ -172,7 +174,8 @@ def test_a_profile_list_without_the_gp_connect_profile_is_left_to_fnd_meta_01():
 APPOINTMENT_RULES = ["every returned Appointment has its id", "every returned Appointment carries created",
                      "every returned Appointment starts today or later",
                      "every returned Appointment's booking organisation has id, name and telecom",
-                     "every returned Appointment has Patient and Location participants, relative actors, one type coding",
+                     "every returned Appointment has Patient and Location participants, relative actors, "
+                     "one type coding",
                      "every returned Appointment's priority is 0 to 9",
                      "meta.profile holds only the resource's GP Connect profile"]
 
@@ -284,8 +287,8 @@ def test_a_participant_read_back_under_another_id_and_an_unreadable_organisation
 def test_the_appointments_of_a_bundle_or_a_resource():
     a = appointment()
     assert readback.appointments_in(a) == [a]
-    assert readback.appointments_in({"resourceType": "Bundle", "entry": [{"resource": a},
-                                                                          {"resource": {"resourceType": "Patient"}}]}) == [a]
+    assert readback.appointments_in({"resourceType": "Bundle",
+                                     "entry": [{"resource": a}, {"resource": {"resourceType": "Patient"}}]}) == [a]
     assert readback.appointments_in({"resourceType": "OperationOutcome"}) == []
 
 

@@ -8,11 +8,12 @@ import sys
 import pytest
 
 from harness.checks import profiles as pc
+from harness.settings import PROJECT_ROOT
 
 
 def messages(violations):
     return [v.message for v in violations]
-from harness.settings import PROJECT_ROOT
+
 
 SHARED = PROJECT_ROOT.parent / "shared" / "reference" / "gpconnect-1.2.7"
 SLOT = {

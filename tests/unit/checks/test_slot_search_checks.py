@@ -77,7 +77,8 @@ def test_every_slot_without_a_type_is_listed():
     assert {(v.requirements, v.element, v.got) for v in violations} == {
         (("SLOT-TYPE-01",), "Slot.serviceType[*].text", "empty")}
     with pytest.raises(Nonconformance, match=r"^2 violations of SLOT-TYPE-01: Slot n1 has no slot type: "
-                                             r"Slot.serviceType\[\*\].text is empty; Slot n2 .* \(GET .../Slot\)$") as exc:
+                                             r"Slot.serviceType\[\*\].text is empty; "
+                                             r"Slot n2 .* \(GET .../Slot\)$") as exc:
         fail_if_any(violations, "GET .../Slot")
     assert exc.value.requirements == ("SLOT-TYPE-01",)
 

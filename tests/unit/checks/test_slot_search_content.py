@@ -125,7 +125,8 @@ def test_practitioner_identifiers_of_other_systems_are_an_nhs_expectation():
 
 def test_locations_as_read_a_location_and_the_branch_surgery_rule_populate_them():
     site_codes = [{"system": ODS_SITE_SYSTEM, "value": "Z1"}, {"system": ODS_SITE_SYSTEM, "value": "Z2"}]
-    found = ss.location_violations([location(address=None, identifier=site_codes, endpoint=[{"reference": "Endpoint/1"}],
+    found = ss.location_violations([location(address=None, identifier=site_codes,
+                                             endpoint=[{"reference": "Endpoint/1"}],
                                              managingOrganization={"reference": "Location/9"},
                                              partOf={"reference": "https://other/Location/3"})])
     assert messages(found) == [
@@ -172,7 +173,8 @@ def test_a_conformant_sweep_breaks_nothing():
     assert ss.restriction_violations("oncology", None, set(OPEN), OPEN, {}, BY_CODE, TYPES) == []
     assert ss.restriction_violations(None, "Y90001", OPEN | {CODED}, OPEN, BY_TYPE, {}, TYPES) == []
     assert ss.restriction_violations("urgent-care", "Y90001", OPEN | {TYPED, CODED}, OPEN,
-                                     {"urgent-care": BY_TYPE["urgent-care"]}, {"Y90001": BY_CODE["Y90001"]}, TYPES) == []
+                                     {"urgent-care": BY_TYPE["urgent-care"]}, {"Y90001": BY_CODE["Y90001"]},
+                                     TYPES) == []
 
 
 def test_a_code_restricted_slot_offered_to_a_type_alone():
@@ -213,7 +215,10 @@ def test_both_named_are_offered_what_either_alone_is():
 
 def test_start_and_end_in_nhs_formats(settings):
     now = datetime(2026, 7, 1, 9, 30, 5, tzinfo=UK)
-    written = lambda start, end: [v for k, v in ss.formatted_params(settings, start, end, now=now) if k in ("start", "end")]
+
+    def written(start, end):
+        return [v for k, v in ss.formatted_params(settings, start, end, now=now) if k in ("start", "end")]
+
     assert written("a date-time with offset", "a date") == ["ge2026-07-01T09:30:05+01:00", "le2026-07-04"]
     assert written("a date-time in UTC with Z", "a date-time without offset") == ["ge2026-07-01T08:30:05Z",
                                                                                  "le2026-07-04T09:30:05"]

@@ -57,7 +57,8 @@ def test_a_configuration_error_is_one_line_and_exit_4(tmp_path, settings, line):
 
 def test_a_mistyped_key_in_the_env_file_is_one_line_and_exit_4(tmp_path):
     config = PROJECT_ROOT / "config" / "typo-check-cli.env"
-    config.write_text((PROJECT_ROOT / "config" / "demonstrator.env").read_text().replace("GPC_BASE_URL=", "GPC_BASE_ULR="))
+    config.write_text((PROJECT_ROOT / "config" / "demonstrator.env").read_text()
+                      .replace("GPC_BASE_URL=", "GPC_BASE_ULR="))
     try:
         proc = gpc_assure(tmp_path, GPC_ENV="typo-check-cli")
     finally:

@@ -67,7 +67,8 @@ def test_malformed_values_are_named_in_one_line(key, value, message):
 def test_a_missing_required_key_is_named(tmp_path, monkeypatch):
     from harness import settings as module
 
-    (tmp_path / "bare.env").write_text("GPC_BASE_URL=reference\nGPC_PROVIDER_ODS_CODE=A1234\nGPC_PATIENT_NHS_NUMBER=9658218873\n")
+    (tmp_path / "bare.env").write_text("GPC_BASE_URL=reference\nGPC_PROVIDER_ODS_CODE=A1234\n"
+                                       "GPC_PATIENT_NHS_NUMBER=9658218873\n")
     monkeypatch.setattr(module, "CONFIG_DIR", tmp_path)
     with pytest.raises(ConfigError, match=r"^GPC_PROVIDER_ASID: missing; expected an ASID"):
         load_settings({"GPC_ENV": "bare"})

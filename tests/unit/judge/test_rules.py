@@ -114,7 +114,8 @@ def test_a_conformant_search_breaks_no_rule(judge):
     "retrieved appointments are the patient's and lie within the dates asked",
     "every Schedule's requested actors are in the Bundle", "every returned Schedule references its Location",
     "every resource of a slot search has its id", "every returned Slot and Schedule has at most one identifier",
-    "every returned Schedule carries one practitioner role", "returned Practitioners as Read a practitioner populates them",
+    "every returned Schedule carries one practitioner role",
+    "returned Practitioners as Read a practitioner populates them",
     "returned Locations as Read a location populates them",
     "returned Organizations as Read an organisation populates them"])
 def test_each_rule_pinned_here_is_registered(rule):

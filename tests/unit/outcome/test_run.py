@@ -35,7 +35,8 @@ def test_preflight_passes_when_the_target_answers_its_capability_statement():
                                          (403, "check GPC_PROVIDER_ASID and GPC_CONSUMER_ASID"),
                                          (500, "not its CapabilityStatement (GET")])
 def test_preflight_names_an_answer_that_is_not_the_capability_statement(status, hint):
-    line = preflight(lambda request: httpx.Response(status, text="<html>no</html>", headers={"Content-Type": "text/html"}))
+    line = preflight(lambda request: httpx.Response(status, text="<html>no</html>",
+                                                    headers={"Content-Type": "text/html"}))
     assert line.startswith(f"preflight: the target answered HTTP {status} (text/html), not its CapabilityStatement")
     assert hint in line and ROOT + "/metadata" in line and "\n" not in line
 

@@ -74,7 +74,8 @@ def test_skipped_scenarios_leave_a_requirement_not_assured_with_the_reason():
 
 def test_a_selection_that_left_scenarios_out_is_not_assessed():
     got = by_id([out("five", reqs=("F-1",))])
-    assert (got["F-1"].verdict, got["F-1"].why) == (v.NOT_ASSESSED, "1 scenario passed; the selection left out 1 of its 2")
+    assert (got["F-1"].verdict, got["F-1"].why) == (v.NOT_ASSESSED,
+                                                    "1 scenario passed; the selection left out 1 of its 2")
     assert (got["G-1"].verdict, got["G-1"].why) == (v.NOT_ASSESSED, "no scenario of it in this run's selection")
 
 

@@ -54,7 +54,8 @@ def test_check_names_the_first_unknown_fault():
 
 def test_a_rewrite_applies_only_to_the_interactions_it_names():
     slot = {"resourceType": "Slot", "id": "1", "serviceType": [{"text": "GP"}]}
-    searched = faults.apply(faults.Answer(200, _bundle(dict(slot)), {}, faults.SEARCH), frozenset({"slot_missing_type"}))
+    searched = faults.apply(faults.Answer(200, _bundle(dict(slot)), {}, faults.SEARCH),
+                            frozenset({"slot_missing_type"}))
     assert "serviceType" not in searched.body["entry"][0]["resource"]
     read = faults.apply(faults.Answer(200, _bundle(dict(slot)), {}, faults.READ), frozenset({"slot_missing_type"}))
     assert read.body["entry"][0]["resource"]["serviceType"] == [{"text": "GP"}]

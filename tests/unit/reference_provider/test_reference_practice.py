@@ -18,7 +18,8 @@ def free_in_14_days(name: str) -> list[practice.SlotRow]:
     practice.use(name)
     try:
         rows = practice.generate_slots(TODAY)
-        return [r for r in rows if r.status == "free" and r.bookable and TODAY < r.start.date() <= TODAY + timedelta(days=14)]
+        return [r for r in rows
+                if r.status == "free" and r.bookable and TODAY < r.start.date() <= TODAY + timedelta(days=14)]
     finally:
         practice.use("small")
 
@@ -39,7 +40,8 @@ def test_the_large_practice_keeps_the_small_ones_variety():
     assert {r.channel for r in rows} == {"In-person", "Telephone", "Video"}
     assert len({r.slot_type for r in rows}) >= 6
     assert any(s.schedule_type is None and s.practitioner_id is None for s in schedules.values())
-    assert len({r.schedule_id for r in rows if r.org_codes}) >= 2 and len({r.schedule_id for r in rows if r.org_types}) >= 2
+    assert (len({r.schedule_id for r in rows if r.org_codes}) >= 2
+            and len({r.schedule_id for r in rows if r.org_types}) >= 2)
     every = practice.PRACTICES["large"]
     assert all(s in every.schedules for s in practice.SMALL.schedules)
     assert len({s.id for s in every.schedules}) == len(every.schedules)

@@ -113,7 +113,8 @@ def test_counts_per_feature_and_total():
     rows = [{"nhs_feature": "A.feature", "status": s} for s in ("covered", "covered", "not-covered", "not-applicable")]
     rows += [{"nhs_feature": "B.feature", "status": "not-applicable"}]
     a, b, total = nc.counts(rows)
-    assert (a.feature, a.covered, a.not_covered, a.not_applicable, a.cases, a.share()) == ("A.feature", 2, 1, 1, 4, "67%")
+    assert ((a.feature, a.covered, a.not_covered, a.not_applicable, a.cases, a.share())
+            == ("A.feature", 2, 1, 1, 4, "67%"))
     assert (b.cases, b.share()) == (1, "-")
     assert (total.feature, total.covered, total.not_covered, total.not_applicable) == ("all", 2, 1, 2)
 

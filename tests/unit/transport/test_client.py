@@ -156,7 +156,8 @@ def test_non_json_body_is_a_nonconformance_naming_the_request():
     client = make_client(lambda r: httpx.Response(200, text="<html>oops</html>",
                                                   headers={"Content-Type": "application/fhir+json;charset=utf-8"}))
     exchange = client.send(interactions.METADATA, "metadata")
-    with pytest.raises(Nonconformance, match=r"response body is not valid JSON .* starts '<html>oops</html>' \(GET \.\.\./metadata\)"):
+    with pytest.raises(Nonconformance, match=r"response body is not valid JSON .* starts '<html>oops</html>' "
+                                             r"\(GET \.\.\./metadata\)"):
         exchange.json()
 
 
