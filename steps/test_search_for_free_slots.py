@@ -7,6 +7,7 @@ from datetime import timedelta
 from pytest_bdd import parsers, scenarios, then, when
 
 from harness import clock
+from harness.checks import search_content
 from harness.checks.profiles import resources_in
 from harness.checks.violations import fail_if_any, status_violations
 from harness.consumer import discovery
@@ -294,7 +295,7 @@ def slots_with_schedules(slot_search):
 @then("every returned resource is populated as the slot search requires")
 def resources_populated(slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.content_violations(result.exchange.json(), result.exchange.url), result.where)
+    fail_if_any(search_content.content_violations(result.exchange.json(), result.exchange.url), result.where)
 
 
 @then("each returned Location's managing organisation reads back as an Organization")

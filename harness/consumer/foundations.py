@@ -107,15 +107,6 @@ def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> 
     return table[name]()
 
 
-VARIANTS = ("without Ssp-TraceID", "without Ssp-From", "without Ssp-To", "without Ssp-InteractionID",
-            "without Authorization", "addressed to another provider's ASID", "with another operation's interaction ID",
-            "with an empty bearer token", "with a bearer token that is not a JWT",
-            "with a JWT that is not base64url JSON",
-            "with an expired JWT", "with exp at iat + 299", "with exp at iat + 301",
-            "with the requested_scope of another interaction", "with reason_for_request secondaryuses",
-            "with an unsupported Accept")
-
-
 # ------------------------------------------------------------------ checks on every response
 
 # Requirements whose rule is "this request is answered with success": the requirement the success

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from harness.checks import appointment_content, refusals
+from harness.checks import appointment_content, refusals, search_content
 from harness.checks.profiles import (
     meta_violations,
     resource_violations,
@@ -287,24 +287,24 @@ def _(seen: Observed) -> list[Violation]:
 
 @rule("every Schedule's requested actors are in the Bundle", "SLOT-INCLUDE-03", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    return slot_search.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
+    return search_content.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
 # Slot search rules on each returned resource alone, each a slot_search check of a list of resources.
 for _name, _requirements, _check in (
         ("every returned Schedule references its Location", "SLOT-SCHEDLOC-01",
-         slot_search.schedule_location_violations),
-        ("every resource of a slot search has its id", "SLOT-ID-01", slot_search.missing_ids),
+         search_content.schedule_location_violations),
+        ("every resource of a slot search has its id", "SLOT-ID-01", search_content.missing_ids),
         ("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01",
-         slot_search.identifier_count_violations),
+         search_content.identifier_count_violations),
         ("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01",
-         slot_search.schedule_role_violations),
+         search_content.schedule_role_violations),
         ("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"),
-         slot_search.practitioner_violations),
+         search_content.practitioner_violations),
         ("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"),
-         slot_search.location_violations),
+         search_content.location_violations),
         ("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"),
-         slot_search.organization_content_violations)):
+         search_content.organization_content_violations)):
     rule(_name, _requirements, SEARCH, each=True)(lambda resource, check=_check: check([resource]))
 
 

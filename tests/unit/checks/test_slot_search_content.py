@@ -6,6 +6,7 @@ from datetime import datetime
 import httpx
 import pytest
 
+from harness.checks import search_content as sc
 from harness.consumer import slot_search as ss
 from harness.settings import ConfigError, load_settings
 from harness.spec import interactions as ix
@@ -56,34 +57,34 @@ CONFORMANT = [slot(), schedule(), schedule("s-2", actors=("Location/l-1",)), pra
 
 def test_a_conformant_bundle_breaks_nothing():
     url = "https://p/Slot?_include:recurse=Schedule:actor:Location&_include:recurse=Schedule:actor:Practitioner"
-    assert ss.content_violations({"resourceType": "Bundle", "entry": [{"resource": r} for r in CONFORMANT]}, url) == []
+    assert sc.content_violations({"resourceType": "Bundle", "entry": [{"resource": r} for r in CONFORMANT]}, url) == []
 
 
 def test_a_schedule_without_a_practitioner_is_legal_but_not_without_a_location():
-    assert ss.schedule_location_violations([schedule(actors=("Location/l-1",))]) == []
-    found = ss.schedule_location_violations([schedule(actors=("Practitioner/p-1",))])
+    assert sc.schedule_location_violations([schedule(actors=("Location/l-1",))]) == []
+    found = sc.schedule_location_violations([schedule(actors=("Practitioner/p-1",))])
     assert messages(found) == ["Schedule s-1 references no Location among its actors"]
     assert ids(found) == ["SLOT-SCHEDLOC-01"]
 
 
 def test_requested_actors_must_be_in_the_bundle():
     resources = [schedule(), location()]
-    assert ss.included_actor_violations(resources, {"Schedule:actor:Location"}) == []
-    found = ss.included_actor_violations(resources, {"Schedule:actor:Location", "Schedule:actor:Practitioner"})
+    assert sc.included_actor_violations(resources, {"Schedule:actor:Location"}) == []
+    found = sc.included_actor_violations(resources, {"Schedule:actor:Location", "Schedule:actor:Practitioner"})
     assert messages(found) == ["Schedule s-1 references Practitioner/p-1, which is not in the Bundle though "
                                "_include:recurse=Schedule:actor:Practitioner was sent"]
     assert ids(found) == ["SLOT-INCLUDE-03"]
 
 
 def test_every_resource_needs_an_id():
-    found = ss.missing_ids([organization(oid=None), slot()])
+    found = sc.missing_ids([organization(oid=None), slot()])
     assert messages(found) == ["Organization (no id) has no logical id (Organization.id is empty)"]
     assert ids(found) == ["SLOT-ID-01"]
 
 
 def test_slots_and_schedules_hold_at_most_one_identifier():
-    assert ss.identifier_count_violations([slot(identifiers=0), schedule(identifiers=1)]) == []
-    found = ss.identifier_count_violations([slot(identifiers=2), schedule(identifiers=3)])
+    assert sc.identifier_count_violations([slot(identifiers=0), schedule(identifiers=1)]) == []
+    found = sc.identifier_count_violations([slot(identifiers=2), schedule(identifiers=3)])
     assert messages(found) == ["Slot 1 has 2 identifiers, at most one expected",
                                "Schedule s-1 has 3 identifiers, at most one expected"]
     assert ids(found) == ["SLOT-IDENT-01"]
@@ -91,7 +92,7 @@ def test_slots_and_schedules_hold_at_most_one_identifier():
 
 @pytest.mark.parametrize("roles", [0, 2])
 def test_every_schedule_carries_exactly_one_practitioner_role(roles):
-    found = ss.schedule_role_violations([schedule(actors=("Location/l-1",), roles=roles)])
+    found = sc.schedule_role_violations([schedule(actors=("Location/l-1",), roles=roles)])
     assert messages(found) == [f"Schedule s-1 carries {roles} practitioner role extensions "
                                "(Extension-GPConnect-PractitionerRole-1), exactly one expected"]
     assert ids(found) == ["SLOT-SCHEDROLE-01"]
@@ -99,7 +100,7 @@ def test_every_schedule_carries_exactly_one_practitioner_role(roles):
 
 def test_practitioners_as_read_a_practitioner_populates_them():
     two_sds = ({"system": SDS_USER_SYSTEM, "value": "G1"}, {"system": SDS_USER_SYSTEM, "value": ""})
-    found = ss.practitioner_violations([practitioner(identifiers=two_sds, birthDate="1970-01-01", photo=[{}])])
+    found = sc.practitioner_violations([practitioner(identifiers=two_sds, birthDate="1970-01-01", photo=[{}])])
     assert messages(found) == [
         "Practitioner p-1 has 2 SDS user id identifiers (https://fhir.nhs.uk/Id/sds-user-id), at most one allowed",
         "Practitioner p-1 has a SDS user id identifier without a value",
@@ -109,15 +110,15 @@ def test_practitioners_as_read_a_practitioner_populates_them():
 
 
 def test_a_practitioner_name_use_outside_name_use_is_named():
-    assert ss.practitioner_violations([practitioner(name=[{"family": "Okafor", "use": "official"}])]) == []
-    found = ss.practitioner_violations([practitioner(name=[{"family": "Okafor", "use": "professional"}])])
+    assert sc.practitioner_violations([practitioner(name=[{"family": "Okafor", "use": "official"}])]) == []
+    found = sc.practitioner_violations([practitioner(name=[{"family": "Okafor", "use": "professional"}])])
     assert messages(found) == ["Practitioner p-1 has a name of use 'professional', not a code of the required "
                                "NameUse value set"]
     assert ids(found) == ["SLOT-PRACT-01"]
 
 
 def test_practitioner_identifiers_of_other_systems_are_an_nhs_expectation():
-    found = ss.practitioner_violations([practitioner(identifiers=({"system": "urn:local", "value": "9"},))])
+    found = sc.practitioner_violations([practitioner(identifiers=({"system": "urn:local", "value": "9"},))])
     assert messages(found) == ["Practitioner p-1 has an identifier of system urn:local, not an SDS user id, "
                                "SDS role profile id or GMP number"]
     assert ids(found) == ["SLOT-PRACT-02"]
@@ -125,7 +126,7 @@ def test_practitioner_identifiers_of_other_systems_are_an_nhs_expectation():
 
 def test_locations_as_read_a_location_and_the_branch_surgery_rule_populate_them():
     site_codes = [{"system": ODS_SITE_SYSTEM, "value": "Z1"}, {"system": ODS_SITE_SYSTEM, "value": "Z2"}]
-    found = ss.location_violations([location(address=None, identifier=site_codes,
+    found = sc.location_violations([location(address=None, identifier=site_codes,
                                              endpoint=[{"reference": "Endpoint/1"}],
                                              managingOrganization={"reference": "Location/9"},
                                              partOf={"reference": "https://other/Location/3"})])
@@ -139,15 +140,15 @@ def test_locations_as_read_a_location_and_the_branch_surgery_rule_populate_them(
 
 
 def test_location_codings_need_system_code_and_display():
-    assert ss.location_violations([location(type={"coding": [{"system": "s", "code": "c", "display": "d"}]})]) == []
-    found = ss.location_violations([location(physicalType={"coding": [{"system": "s", "code": "c"}]})])
+    assert sc.location_violations([location(type={"coding": [{"system": "s", "code": "c", "display": "d"}]})]) == []
+    found = sc.location_violations([location(physicalType={"coding": [{"system": "s", "code": "c"}]})])
     assert messages(found) == ["Location l-1 has a physicalType coding without display"]
     assert ids(found) == ["SLOT-LOC-02"]
 
 
 def test_organizations_as_read_an_organisation_populates_them():
     two = ({"system": ODS_SYSTEM, "value": "A1"}, {"system": ODS_SYSTEM, "value": "A2"}, {"value": "local"})
-    found = ss.organization_content_violations([organization(identifiers=two, contact=[{}],
+    found = sc.organization_content_violations([organization(identifiers=two, contact=[{}],
                                                              partOf={"reference": "Location/1"})])
     assert messages(found) == [
         "Organization o-1 has 2 ODS organisation code identifiers (https://fhir.nhs.uk/Id/ods-organization-code), "
