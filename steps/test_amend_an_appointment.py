@@ -6,6 +6,7 @@ import copy
 
 from pytest_bdd import parsers, scenarios, then, when
 
+from harness.checks import appointments as appt_checks
 from harness.checks.violations import fail_if_any, status_violations
 from harness.consumer import appointments as appts
 from harness.consumer import changes
@@ -89,8 +90,8 @@ def amend_stale(gp_connect, booked):
 @then("the provider answers 200 with a new version of the appointment")
 def new_version(response, booked):
     appointment = appts.ok_appointment(response)
-    fail_if_any(appts.etag_violations(response, appointment, "AMEND-01")
-                + appts.new_version_violations(appointment, booked.version, "an amendment", "AMEND-01"),
+    fail_if_any(appt_checks.etag_violations(response, appointment, "AMEND-01")
+                + appt_checks.new_version_violations(appointment, booked.version, "an amendment", "AMEND-01"),
                 response.short_request())
 
 
@@ -98,10 +99,11 @@ def new_version(response, booked):
 def text_read_back(gp_connect, booked):
     ex = appts.read(gp_connect, booked.id)
     expected = {"description": amended_description(booked), "comment": AMENDED_COMMENT}
-    fail_if_any(appts.field_violations(appts.ok_appointment(ex), expected, "AMEND-01"), ex.short_request())
+    fail_if_any(appt_checks.field_violations(appts.ok_appointment(ex), expected, "AMEND-01"), ex.short_request())
 
 
 @then("the description and comment are as the consumer sent them")
 def text_as_sent(response, booked):
     expected = {"description": amended_description(booked), "comment": AMENDED_COMMENT}
-    fail_if_any(appts.field_violations(appts.ok_appointment(response), expected, "AMEND-01"), response.short_request())
+    fail_if_any(appt_checks.field_violations(appts.ok_appointment(response), expected, "AMEND-01"),
+                response.short_request())

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from harness.checks import appointments as appt_checks
 from harness.checks.refusals import refusal_rule, refusal_violations
 from harness.checks.violations import fail_if_any, status_violations
 from harness.consumer import appointments as appts
@@ -232,7 +233,7 @@ def book_at_once(gp_connect, settings, ledger, patient_id, chosen_slots):
 @then("the provider answers 201 with a Location and an ETag")
 def created(booking):
     booking.appointment()
-    fail_if_any(appts.created_violations(booking.exchange), booking.exchange.short_request())
+    fail_if_any(appt_checks.created_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the provider accepts the booking")
@@ -242,12 +243,12 @@ def accepted(booking):
 
 @then("the provider refuses the request to that path with an OperationOutcome")
 def refused_path(booking):
-    fail_if_any(appts.unknown_path_violations(booking.exchange), booking.exchange.short_request())
+    fail_if_any(appt_checks.unknown_path_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the booking is answered 201 with a Location and an ETag")
 def created_without_body(booking):
-    fail_if_any(appts.answered_created_violations(booking.exchange), booking.exchange.short_request())
+    fail_if_any(appt_checks.answered_created_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the appointment its Location names reads back booked on those slots")
@@ -255,27 +256,27 @@ def location_reads_back(gp_connect, booking):
     appointment_id = appts.created_id(booking.exchange)
     ex = appts.read(gp_connect, appointment_id)
     appointment = appts.ok_appointment(ex)
-    fail_if_any(appts.read_id_violations(appointment, appointment_id)
-                + appts.field_violations(appointment, {"status": "booked"}, "BOOK-01")
-                + appts.slot_violations(appointment, booking.slots), ex.short_request())
+    fail_if_any(appt_checks.read_id_violations(appointment, appointment_id)
+                + appt_checks.field_violations(appointment, {"status": "booked"}, "BOOK-01")
+                + appt_checks.slot_violations(appointment, booking.slots), ex.short_request())
 
 
 @then("the appointment carries the booked slots' slot type and their schedule's schedule type")
 def carries_slot_types(booking):
-    fail_if_any(appts.type_violations(booking.appointment(), booking.expected_slot_type,
-                                      booking.expected_schedule_type, appts.TYPES_KEPT[booking.exchange.interaction],
-                                      sent=booking.request_body),
+    kept = appt_checks.TYPES_KEPT[booking.exchange.interaction]
+    fail_if_any(appt_checks.type_violations(booking.appointment(), booking.expected_slot_type,
+                                            booking.expected_schedule_type, kept, sent=booking.request_body),
                 booking.exchange.short_request())
 
 
 @then("the appointment lists every booked slot and spans them")
 def lists_slots(booking):
-    fail_if_any(appts.slot_violations(booking.appointment(), booking.slots), booking.exchange.short_request())
+    fail_if_any(appt_checks.slot_violations(booking.appointment(), booking.slots), booking.exchange.short_request())
 
 
 @then("the booking organisation, description and comment are returned as the consumer sent them")
 def kept_as_sent(booking):
-    fail_if_any(appts.as_sent_violations(booking.appointment(), booking.request_body),
+    fail_if_any(appt_checks.as_sent_violations(booking.appointment(), booking.request_body),
                 booking.exchange.short_request())
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness import clock
+from harness.checks import appointments as appt_checks
 from harness.checks import profiles as pc
 from harness.checks.refusals import refusal_rule
 from harness.checks.violations import fail_if_any, success_violations
@@ -37,7 +38,7 @@ def _existing_appointment(gp_connect, settings, ledger, patient_id) -> tuple[dic
     found = appts.retrieved_appointments(appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=14)))
     if not found:
         raise MissingTestData("no appointment to read for the test patient, and writes are not allowed")
-    return found[0], f'W/"{appts.version_of(found[0])}"'
+    return found[0], f'W/"{appt_checks.version_of(found[0])}"'
 
 
 @given(parsers.re(r"a valid request to (?P<interaction>.+)"), target_fixture="prepared")
@@ -169,7 +170,7 @@ def relative_refs(response):
 
 @then('the ETag is W/"<meta.versionId>" of the returned appointment')
 def etag(response):
-    fail_if_any(appts.etag_violations(response, response.json(), "FND-ETAG-01"), response.short_request())
+    fail_if_any(appt_checks.etag_violations(response, response.json(), "FND-ETAG-01"), response.short_request())
 
 
 @then("no Bundle entry carries a fullUrl")

@@ -6,6 +6,7 @@ import uuid
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from harness.checks import appointments as appt_checks
 from harness.checks.violations import fail_if_any
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
@@ -29,13 +30,13 @@ def read_unknown(gp_connect):
 
 @then("the provider answers 200 with the appointment")
 def answered(response, booked):
-    fail_if_any(appts.read_id_violations(appts.ok_appointment(response), booked.id), response.short_request())
+    fail_if_any(appt_checks.read_id_violations(appts.ok_appointment(response), booked.id), response.short_request())
 
 
 @then('the ETag is W/"<meta.versionId>" of the appointment')
 def etag_is_version(response):
     appointment = appts.ok_appointment(response)
-    fail_if_any(appts.etag_violations(response, appointment, "READ-ETAG-01"), response.short_request())
+    fail_if_any(appt_checks.etag_violations(response, appointment, "READ-ETAG-01"), response.short_request())
 
 
 @when(parsers.re(r"the consumer reads that appointment (?P<asking>sending .+)"), target_fixture="response")
@@ -59,10 +60,10 @@ def booked_by_other_organisation(gp_connect, settings, ledger, patient_id):
         raise MissingTestData(f"the provider refused a booking whose JWT names organisation "
                               f"{settings.other_org_ods_code} (HTTP {booking.exchange.status}); set "
                               "GPC_OTHER_ORG_ODS_CODE to an organisation it accepts bookings from")
-    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+    return appts.KnownAppointment(booking, booking.appointment(), appt_checks.etag_of(booking.exchange))
 
 
 @then("the provider answers 200 with the booking organisation the booking sent")
 def booking_organisation_kept(response, booked):
-    fail_if_any(appts.booking_organisation_read_violations(response, booked.booking.request_body),
+    fail_if_any(appt_checks.booking_organisation_read_violations(response, booked.booking.request_body),
                 response.short_request())

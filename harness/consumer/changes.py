@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from itertools import cycle, islice
 from typing import Callable
 
+from harness.checks.appointments import booking_organisation
 from harness.checks.refusals import refusal_violations
 from harness.checks.violations import Violation, violation
 from harness.consumer import discovery
-from harness.consumer.appointments import booking_organisation
 from harness.consumer.discovery import SlotInfo
 from harness.spec.constants import (
     BOOKING_ORG_URL,

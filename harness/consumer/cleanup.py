@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from harness import clock
+from harness.checks import appointments as appt_checks
 from harness.consumer import appointments as appts
 from harness.consumer.ledger import Attempt, Ledger
 from harness.errors import HarnessError, Nonconformance
@@ -55,7 +56,7 @@ def _cancel_if_needed(client: GpConnectClient, appointment: dict, etag: str, rep
     if appointment.get("status") == "cancelled":
         report.already_closed += 1
         return True
-    ex = appts.cancel(client, appointment, etag or f'W/"{appts.version_of(appointment)}"', REASON)
+    ex = appts.cancel(client, appointment, etag or f'W/"{appt_checks.version_of(appointment)}"', REASON)
     if ex.status == 200:
         report.cancelled.append(str(appointment.get("id")))
         return True
@@ -76,7 +77,7 @@ def _by_id(client: GpConnectClient, attempt: Attempt, report: CleanupReport) -> 
         report.problems.append(f"Appointment {attempt.appointment_id} does not carry marker {attempt.marker}: "
                                "left alone")
         return True
-    return _cancel_if_needed(client, appointment, appts.etag_of(ex), report)
+    return _cancel_if_needed(client, appointment, appt_checks.etag_of(ex), report)
 
 
 def _by_marker(client: GpConnectClient, attempts: list[Attempt], report: CleanupReport) -> set[str]:
@@ -101,7 +102,7 @@ def _by_marker(client: GpConnectClient, attempts: list[Attempt], report: Cleanup
             matches = [a for a in found if _ours(a, attempt)]
             done = True
             for appointment in matches:
-                etag = f'W/"{appts.version_of(appointment)}"'
+                etag = f'W/"{appt_checks.version_of(appointment)}"'
                 done = _cancel_if_needed(client, appointment, etag, report) and done
             if not matches:
                 report.already_closed += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from harness.checks import appointments as appt_checks
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
 from harness.consumer import slot_search as ss
@@ -90,16 +91,16 @@ def book(explorer: Explorer, step: Step, kind: str, pick: int, who: str = "the t
                  f"{'' if variant == 'as is' else ' ' + variant}: {expected.describe()}; HTTP {ex.status}")
     found = [(ex.short_request(), v) for v in expected.judge(ex)]
     if variant == "to a path that is no endpoint":
-        found += [(ex.short_request(), v) for v in appts.unknown_path_violations(ex)]
+        found += [(ex.short_request(), v) for v in appt_checks.unknown_path_violations(ex)]
     if ex.status == 201:
         body = ex.json()
         explorer.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
-                                             appts.etag_of(ex), sent=booking.request_body,
+                                             appt_checks.etag_of(ex), sent=booking.request_body,
                                              other_organisation=variant == "with the JWT of another organisation")
         # The booking organisation as sent (the model judges the rest of what was sent).
-        found += [(ex.short_request(), v) for v in appts.as_sent_violations(body, booking.request_body)
+        found += [(ex.short_request(), v) for v in appt_checks.as_sent_violations(body, booking.request_body)
                   if "BOOK-ORG-01" in v.requirements]
-        found += [(ex.short_request(), v) for v in appts.etag_violations(ex, body, "FND-ETAG-01")]
+        found += [(ex.short_request(), v) for v in appt_checks.etag_violations(ex, body, "FND-ETAG-01")]
         for s in chosen:
             explorer.free.pop(s.id, None)
         step.line += f", Appointment {body.get('id')}"
@@ -141,7 +142,7 @@ def book_twice_at_once(explorer: Explorer, step: Step, pick: int) -> list:
         if booking.exchange.status == 201:
             body = booking.exchange.json()
             explorer.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
-                                                 appts.etag_of(booking.exchange))
+                                                 appt_checks.etag_of(booking.exchange))
     explorer.free.pop(chosen[0].id, None)
     return [(race[0].exchange.short_request(), v) for v in appts.race_violations(race)]
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from harness import clock
+from harness.checks import appointments as appt_checks
 from harness.consumer import appointments as appts
 from harness.explore import expectations
 from harness.explore.session import Live, Step, pick_from
@@ -53,12 +54,12 @@ def read(explorer: Explorer, step: Step, which: int, what: str = "one of this ru
     if ex.status == 200:
         saw(explorer, live, ex)
         if live.other_organisation:
-            found += [(ex.short_request(), v) for v in appts.booking_organisation_read_violations(ex, live.sent)]
+            found += [(ex.short_request(), v) for v in appt_checks.booking_organisation_read_violations(ex, live.sent)]
     return found
 
 def saw(explorer: Explorer, live: Live, ex) -> None:
     body = ex.json()
-    etag = appts.etag_of(ex)
+    etag = appt_checks.etag_of(ex)
     if etag and etag != live.etag:
         live.older.append(live.etag)
     live.body, live.etag = body, etag or live.etag
@@ -155,7 +156,7 @@ def changed(explorer: Explorer, step: Step, live: Live, ex, expected: expectatio
                  f"HTTP {ex.status}")
     found = [(ex.short_request(), v) for v in expected.judge(ex)]
     if ex.status == 200:
-        found += [(ex.short_request(), v) for v in appts.etag_violations(ex, ex.json(), "FND-ETAG-01")]
+        found += [(ex.short_request(), v) for v in appt_checks.etag_violations(ex, ex.json(), "FND-ETAG-01")]
         saw(explorer, live, ex)
     elif ex.status is not None and 400 <= ex.status < 500 and not expected.valid:
         # A refusal changes nothing: read it back, unobserved, and judge the difference by the refusal's rules.

@@ -14,6 +14,7 @@ import pytest
 from pytest_bdd import given, parsers, then
 
 from harness import clock
+from harness.checks import appointments as appt_checks
 from harness.checks.refusals import refusal_rule
 from harness.checks.violations import fail_if_any
 from harness.consumer import appointments as appts
@@ -122,7 +123,7 @@ def test_patient(gp_connect, settings):
 def book_one(gp_connect, settings, ledger, patient_id) -> appts.KnownAppointment:
     slot = choose_free(gp_connect, settings, "single", discovery.single)
     booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
-    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+    return appts.KnownAppointment(booking, booking.appointment(), appt_checks.etag_of(booking.exchange))
 
 
 @given("an appointment this run booked for the test patient", target_fixture="booked")
@@ -137,7 +138,7 @@ def booked_several(gp_connect, settings, ledger, patient_id, count):
     booked = []
     for slot in chosen:
         booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
-        booked.append(appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange)))
+        booked.append(appts.KnownAppointment(booking, booking.appointment(), appt_checks.etag_of(booking.exchange)))
     return booked
 
 
@@ -147,7 +148,7 @@ def booked_on_run(gp_connect, settings, ledger, patient_id, count):
     run = choose_free(gp_connect, settings, f"run of {count}",
                       lambda slots, window: discovery.run_of(slots, count, window))
     booking = appts.book(gp_connect, ledger, settings, run, patient_id)
-    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+    return appts.KnownAppointment(booking, booking.appointment(), appt_checks.etag_of(booking.exchange))
 
 
 @given("an appointment this run booked for the test patient on a schedule without a schedule type",
@@ -155,7 +156,7 @@ def booked_on_run(gp_connect, settings, ledger, patient_id, count):
 def booked_untyped(gp_connect, settings, ledger, patient_id):
     slot = choose_free(gp_connect, settings, "untyped schedule", changes.untyped_schedule_slot)
     booking = appts.book(gp_connect, ledger, settings, [slot], patient_id)
-    return appts.KnownAppointment(booking, booking.appointment(), appts.etag_of(booking.exchange))
+    return appts.KnownAppointment(booking, booking.appointment(), appt_checks.etag_of(booking.exchange))
 
 
 @then("reading it back shows it as this run last left it")
@@ -169,7 +170,8 @@ def retrieve_back(gp_connect, settings, patient_id, booked):
     """Judged by the oracle as well; here only that it is returned at all."""
     today = clock.today()
     ex = appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
-    fail_if_any(appts.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"), ex.short_request())
+    fail_if_any(appt_checks.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"),
+                ex.short_request())
 
 
 @then(parsers.re(r"the description and comment are stored and read back intact(?P<refusable>, or not accepted at "
@@ -185,14 +187,15 @@ def text_intact(gp_connect, response, refusable, scenario_requirements):
 def booked_then_cancelled(gp_connect, settings, ledger, patient_id):
     known = book_one(gp_connect, settings, ledger, patient_id)
     ex = appts.cancel(gp_connect, known.appointment, known.etag)
-    return appts.KnownAppointment(known.booking, appts.ok_appointment(ex), appts.etag_of(ex))
+    return appts.KnownAppointment(known.booking, appts.ok_appointment(ex), appt_checks.etag_of(ex))
 
 
 @then("the appointment carries the slot type and schedule type it was booked with")
 def carries_booked_types(booked, response):
     appointment = appts.ok_appointment(response)
-    fail_if_any(appts.type_violations(appointment, booked.booking.expected_slot_type,
-                                      booked.booking.expected_schedule_type, appts.TYPES_KEPT[response.interaction]),
+    kept = appt_checks.TYPES_KEPT[response.interaction]
+    fail_if_any(appt_checks.type_violations(appointment, booked.booking.expected_slot_type,
+                                            booked.booking.expected_schedule_type, kept),
                 response.short_request())
 
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from harness.checks import appointments as appt_checks
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
 from harness.spec import interactions
@@ -51,11 +52,11 @@ def rules(violations):
     return sorted({r for v in violations for r in v.requirements})
 
 
-BOOK_RULES = appts.TYPES_KEPT[interactions.BOOK_APPOINTMENT.name]
+BOOK_RULES = appt_checks.TYPES_KEPT[interactions.BOOK_APPOINTMENT.name]
 
 
 def test_an_appointment_with_its_slots_types_passes():
-    assert appts.type_violations(appointment(), "GP Appointment", "Morning surgery", BOOK_RULES) == []
+    assert appt_checks.type_violations(appointment(), "GP Appointment", "Morning surgery", BOOK_RULES) == []
 
 
 @pytest.mark.parametrize("changes,expected,rule", [
@@ -70,95 +71,97 @@ def test_an_appointment_with_its_slots_types_passes():
      "expected 'Morning surgery', got 'Evening'", "BOOK-SCHEDTYPE-01"),
 ])
 def test_each_type_difference_is_named_with_its_requirement(changes, expected, rule):
-    found = appts.type_violations(appointment(**changes), "GP Appointment", "Morning surgery", BOOK_RULES)
+    found = appt_checks.type_violations(appointment(**changes), "GP Appointment", "Morning surgery", BOOK_RULES)
     assert messages(found) == [expected] and rules(found) == [rule]
 
 
 def test_the_interaction_decides_the_requirement_of_kept_types():
-    found = appts.type_violations(appointment(serviceType=None), "GP Appointment", None,
-                                  appts.TYPES_KEPT[interactions.READ_APPOINTMENT.name])
+    found = appt_checks.type_violations(appointment(serviceType=None), "GP Appointment", None,
+                                        appt_checks.TYPES_KEPT[interactions.READ_APPOINTMENT.name])
     assert rules(found) == ["READ-TYPE-01"]
-    assert set(appts.TYPES_KEPT) == {i.name for i in (interactions.BOOK_APPOINTMENT, interactions.READ_APPOINTMENT,
+    assert set(appt_checks.TYPES_KEPT) == {i.name for i in (interactions.BOOK_APPOINTMENT,
+                                                            interactions.READ_APPOINTMENT,
                                                        interactions.AMEND_APPOINTMENT, interactions.CANCEL_APPOINTMENT,
                                                        interactions.RETRIEVE_APPOINTMENTS)}
 
 
 def test_no_schedule_type_expected_means_none_is_judged():
-    assert appts.type_violations(appointment(serviceCategory=None), "GP Appointment", None, BOOK_RULES) == []
+    assert appt_checks.type_violations(appointment(serviceCategory=None), "GP Appointment", None, BOOK_RULES) == []
 
 
 def test_text_and_booking_organisation_come_back_as_sent():
     sent = appointment()
-    assert appts.as_sent_violations(appointment(), sent) == []
-    cut = appts.as_sent_violations(appointment(comment="Booked by"), sent)
+    assert appt_checks.as_sent_violations(appointment(), sent) == []
+    cut = appt_checks.as_sent_violations(appointment(comment="Booked by"), sent)
     assert messages(cut) == ["Appointment 52 comment is 'Booked by', sent 'Booked by the harness'"]
     assert rules(cut) == ["BOOK-TEXT-01"]
-    dropped = appts.as_sent_violations(appointment(extension=None), sent)
+    dropped = appt_checks.as_sent_violations(appointment(extension=None), sent)
     assert messages(dropped) == ["Appointment 52 has no booking organisation "
                                  "(Extension-GPConnect-BookingOrganisation-1 "
                                  "to a contained Organization)"]
     assert rules(dropped) == ["BOOK-ORG-01"]
     renamed = appointment()
     renamed["contained"][0]["name"] = "Other"
-    assert messages(appts.as_sent_violations(renamed, sent)) == [
+    assert messages(appt_checks.as_sent_violations(renamed, sent)) == [
         "Appointment 52 booking organisation name is 'Other', sent 'Consumer'"]
 
 
 def test_slots_listed_and_spanned():
-    assert appts.slot_violations(appointment(), SLOTS) == []
-    first_only = appts.slot_violations(appointment(slot=[{"reference": "Slot/1"}]), SLOTS)
+    assert appt_checks.slot_violations(appointment(), SLOTS) == []
+    first_only = appt_checks.slot_violations(appointment(slot=[{"reference": "Slot/1"}]), SLOTS)
     assert messages(first_only) == ["Appointment 52 lists slots ['1'], expected ['1', '2']"]
     assert rules(first_only) == ["BOOK-MULTI-01"]
-    short = appts.slot_violations(appointment(end=SLOTS[0].raw["end"]), SLOTS)
+    short = appt_checks.slot_violations(appointment(end=SLOTS[0].raw["end"]), SLOTS)
     assert messages(short) == ["Appointment 52 runs 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, expected "
                                "2026-12-01T10:00:00+00:00 to 2026-12-01T10:20:00+00:00"]
-    single = appts.slot_violations(appointment(start=None), SLOTS[:1])
+    single = appt_checks.slot_violations(appointment(start=None), SLOTS[:1])
     assert messages(single)[-1] == "Appointment 52 has no valid start and end" and rules(single) == ["BOOK-01"]
 
 
 def test_etag_is_the_weak_version(exchange_of):
-    assert appts.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"3"'}), appointment(), "READ-ETAG-01") == []
-    stale = appts.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"2"'}), appointment(), "READ-ETAG-01")
+    assert appt_checks.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"3"'}), appointment(),
+                                       "READ-ETAG-01") == []
+    stale = appt_checks.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"2"'}), appointment(), "READ-ETAG-01")
     assert messages(stale) == ["ETag is 'W/\"2\"', expected 'W/\"3\"' from meta.versionId"]
     assert rules(stale) == ["READ-ETAG-01"]
-    unversioned = appts.etag_violations(exchange_of(200, {}), appointment(meta={}), "FND-ETAG-01")
+    unversioned = appt_checks.etag_violations(exchange_of(200, {}), appointment(meta={}), "FND-ETAG-01")
     assert messages(unversioned) == ["Appointment 52 has no meta.versionId"] and rules(unversioned) == ["FND-ETAG-01"]
 
 
 def test_new_version_fields_and_cancellation_reason():
-    assert messages(appts.new_version_violations(appointment(), "3", "an amendment", "AMEND-01")) == [
+    assert messages(appt_checks.new_version_violations(appointment(), "3", "an amendment", "AMEND-01")) == [
         "Appointment 52 kept versionId 3 after an amendment"]
-    assert appts.new_version_violations(appointment(), "2", "an amendment", "AMEND-01") == []
-    assert messages(appts.field_violations(appointment(), {"status": "cancelled"}, "CANCEL-01")) == [
+    assert appt_checks.new_version_violations(appointment(), "2", "an amendment", "AMEND-01") == []
+    assert messages(appt_checks.field_violations(appointment(), {"status": "cancelled"}, "CANCEL-01")) == [
         "Appointment 52 status is 'booked', expected 'cancelled'"]
-    assert messages(appts.cancellation_reason_violations(appointment(), "Not needed")) == [
+    assert messages(appt_checks.cancellation_reason_violations(appointment(), "Not needed")) == [
         "Appointment 52 cancellation reason is missing, expected ['Not needed'] or a prefix of it"]
     kept = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": "Not needed"}])
-    assert appts.cancellation_reason_violations(kept, "Not needed") == []
+    assert appt_checks.cancellation_reason_violations(kept, "Not needed") == []
     # The cancel page lets a provider truncate the reason when stored; anything else is a violation.
     cut = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": "Not ne"}])
-    assert appts.cancellation_reason_violations(cut, "Not needed") == []
+    assert appt_checks.cancellation_reason_violations(cut, "Not needed") == []
     for other in ("Not needed!", "needed", ""):
         changed = appointment(extension=[{"url": CANCELLATION_REASON_URL, "valueString": other}])
-        assert appts.cancellation_reason_violations(changed, "Not needed"), other
+        assert appt_checks.cancellation_reason_violations(changed, "Not needed"), other
 
 
 def test_read_returns_the_appointment_asked_for():
-    assert appts.read_id_violations(appointment(), "52") == []
-    assert messages(appts.read_id_violations(appointment(), "51")) == [
+    assert appt_checks.read_id_violations(appointment(), "52") == []
+    assert messages(appt_checks.read_id_violations(appointment(), "51")) == [
         "read of Appointment 51 returned Appointment 52"]
 
 
 def test_retrieved_appointments_are_found_and_typed_as_declared():
     found = [appointment(), appointment(id="53", serviceType=None, serviceCategory=None)]
-    assert messages(appts.among_retrieved(found, "54", "RETR-BOOKED-01")) == [
+    assert messages(appt_checks.among_retrieved(found, "54", "RETR-BOOKED-01")) == [
         "Appointment 54 booked by this run is not returned"]
-    assert appts.among_retrieved(found, "52", "RETR-BOOKED-01") == []
-    assert messages(appts.retrieved_type_violations(found, "some")) == [
+    assert appt_checks.among_retrieved(found, "52", "RETR-BOOKED-01") == []
+    assert messages(appt_checks.retrieved_type_violations(found, "some")) == [
         "Appointment 53 has no slot type: Appointment.serviceType[*].text is empty"]
-    assert messages(appts.retrieved_type_violations(found, "all"))[1] == \
+    assert messages(appt_checks.retrieved_type_violations(found, "all"))[1] == \
         "Appointment 53 has no schedule type: Appointment.serviceCategory.text is empty"
-    none = appts.retrieved_type_violations(found, "none")
+    none = appt_checks.retrieved_type_violations(found, "none")
     assert messages(none)[1] == ("Appointment 52 has schedule type 'Morning surgery' though this practice has none "
                                  "configured (GPC_SCHEDULE_TYPES=none)")
     assert rules(none) == ["RETR-TYPE-01"]
@@ -198,9 +201,9 @@ def test_a_refused_booking_books_nothing():
 def test_created_needs_location_and_etag(exchange_of):
     both = exchange_of(201, {}, headers={"Location": "Appointment/52", "ETag": 'W/"1"'},
                        interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
-    assert appts.created_violations(both) == []
+    assert appt_checks.created_violations(both) == []
     neither = exchange_of(201, {}, headers={}, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
-    found = appts.created_violations(neither)
+    found = appt_checks.created_violations(neither)
     assert messages(found) == ["booking answered 201 without Location and ETag header"] and rules(found) == ["BOOK-01"]
 
 
@@ -250,7 +253,7 @@ def test_response_checks_name_the_interactions_requirement(exchange_of):
 
 def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
     sent = appointment(serviceType=[{"text": "Consumer's own"}], serviceCategory={"text": "Consumer's schedule"})
-    found = appts.type_violations(sent, "GP Appointment", "Morning surgery", BOOK_RULES, sent=sent)
+    found = appt_checks.type_violations(sent, "GP Appointment", "Morning surgery", BOOK_RULES, sent=sent)
     assert messages(found) == [
         "Appointment 52 slot type differs from its booked slot: expected 'GP Appointment', got \"Consumer's own\" "
         "(the consumer's own)",
@@ -258,20 +261,21 @@ def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
         "schedule\" (the consumer's own)"]
     assert [v.requirements for v in found] == [("BOOK-TYPE-01", "BOOK-IGNORE-01"),
                                                ("BOOK-SCHEDTYPE-01", "BOOK-IGNORE-01")]
-    other = appts.type_violations(appointment(serviceType=[{"text": "Nurse"}]), "GP Appointment", None, BOOK_RULES,
-                                  sent=sent)
+    other = appt_checks.type_violations(appointment(serviceType=[{"text": "Nurse"}]), "GP Appointment", None,
+                                        BOOK_RULES, sent=sent)
     assert rules(other) == ["BOOK-TYPE-01"]
 
 
 def test_an_appointment_booked_by_another_organisation_keeps_the_booking_organisation_sent(exchange_of):
     sent = appointment()
-    assert appts.booking_organisation_read_violations(exchange_of(200, appointment()), sent) == []
+    assert appt_checks.booking_organisation_read_violations(exchange_of(200, appointment()), sent) == []
     other = appointment(contained=[{"resourceType": "Organization", "id": "1", "name": "Consumer",
                                     "identifier": [{"system": ODS_SYSTEM, "value": "X12345"}]}])
-    found = appts.booking_organisation_read_violations(exchange_of(200, other), sent)
+    found = appt_checks.booking_organisation_read_violations(exchange_of(200, other), sent)
     assert [v.message for v in found] == ["Appointment 52 booking organisation ODS code is X12345, the booking sent A1"]
     assert [v.requirements for v in found] == [("READ-ORG-01",)]
-    refused = appts.booking_organisation_read_violations(exchange_of(403, {"resourceType": "OperationOutcome"}), sent)
+    refused = appt_checks.booking_organisation_read_violations(exchange_of(403, {"resourceType": "OperationOutcome"}),
+                                                               sent)
     assert [v.message for v in refused] == ["the read of an appointment booked by another organisation was answered "
                                             "HTTP 403, expected 200"]
 
@@ -296,14 +300,14 @@ def test_claims_of_another_organisation_change_only_the_requesting_organisation(
 def test_a_cancellation_that_kept_everything_but_status_and_reason_shows_nothing():
     cancelled = appointment(status="cancelled", meta={"versionId": "4"})
     cancelled["extension"] = cancelled["extension"] + [{"url": CANCELLATION_REASON_URL, "valueString": "Too busy"}]
-    assert appts.cancel_kept_violations(cancelled, appointment()) == []
+    assert appt_checks.cancel_kept_violations(cancelled, appointment()) == []
 
 
 def test_a_cancellation_that_changed_participants_created_and_the_id_names_each():
     before = appointment(created="2026-11-20T09:00:00+00:00")
     after = appointment(id="53", status="cancelled", created="2026-11-20T10:00:00+00:00",
                         participant=[{"actor": {"reference": "Patient/1"}, "status": "declined"}])
-    found = appts.cancel_kept_violations(after, before)
+    found = appt_checks.cancel_kept_violations(after, before)
     assert [(v.requirements, v.message) for v in found] == [
         (("CANCEL-KEEP-01",), "Appointment 53 id changed with its cancellation: was '52', now '53'"),
         (("CANCEL-KEEP-01",), "Appointment 53 participant changed with its cancellation: was [('Patient/1', "
@@ -314,15 +318,16 @@ def test_a_cancellation_that_changed_participants_created_and_the_id_names_each(
 
 def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(exchange_of):
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
-    assert appts.unknown_path_violations(exchange_of(404, outcome, interaction=interactions.BOOK_APPOINTMENT,
+    assert appt_checks.unknown_path_violations(exchange_of(404, outcome, interaction=interactions.BOOK_APPOINTMENT,
                                                      path="appointmentqq/!")) == []
-    plain = appts.unknown_path_violations(exchange_of(404, "Not found", headers={"Content-Type": "text/plain"},
+    plain = appt_checks.unknown_path_violations(exchange_of(404, "Not found", headers={"Content-Type": "text/plain"},
                                                       interaction=interactions.BOOK_APPOINTMENT,
                                                       path="appointmentqq/!"))
     assert [v.requirements for v in plain] == [("BOOK-URL-01",)]
     assert plain[0].message.startswith("HTTP 404 to a booking posted to a path that is no endpoint carries no "
                                        "OperationOutcome")
-    booked = appts.unknown_path_violations(exchange_of(201, appointment(), interaction=interactions.BOOK_APPOINTMENT,
+    booked = appt_checks.unknown_path_violations(exchange_of(201, appointment(),
+                                                             interaction=interactions.BOOK_APPOINTMENT,
                                                        path="appointmentqq/!"))
     assert [v.message for v in booked] == ["a booking posted to a path that is no endpoint is answered HTTP 201"]
 
@@ -330,17 +335,17 @@ def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(ex
 def test_an_empty_retrieve_must_be_a_searchset_answered_200(exchange_of):
     retrieve = interactions.RETRIEVE_APPOINTMENTS
     empty = {"resourceType": "Bundle", "type": "searchset"}
-    assert appts.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve,
+    assert appt_checks.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve,
                                                        path="Patient/41/Appointment")) == []
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
-    found = appts.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve,
+    found = appt_checks.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve,
                                                         path="Patient/41/Appointment"))
     assert [v.requirements for v in found] == [("RETR-EMPTY-01",)]
 
 
 def test_fewer_appointments_than_booked_are_named():
-    assert appts.at_least_violations([appointment()], 1, "RETR-BOOKED-01") == []
-    assert [v.message for v in appts.at_least_violations([appointment()], 3, "RETR-BOOKED-01")] == [
+    assert appt_checks.at_least_violations([appointment()], 1, "RETR-BOOKED-01") == []
+    assert [v.message for v in appt_checks.at_least_violations([appointment()], 3, "RETR-BOOKED-01")] == [
         "expected at least 3 Appointments, got 1"]
 
 
@@ -349,7 +354,7 @@ def test_a_booking_answered_without_a_body_is_named_by_its_location(exchange_of)
                 "ETag": 'W/"1"', "Cache-Control": "no-store"}
     created = exchange_of(201, "", location, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
     assert appts.created_id(created) == "77"
-    assert appts.answered_created_violations(created) == []
+    assert appt_checks.answered_created_violations(created) == []
     ok = exchange_of(200, "", location, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
-    assert [v.message for v in appts.answered_created_violations(ok)] == [
+    assert [v.message for v in appt_checks.answered_created_violations(ok)] == [
         "book an appointment: expected HTTP 201, got 200"]
