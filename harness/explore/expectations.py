@@ -27,7 +27,8 @@ from typing import Iterable
 from harness.checks import refusals
 from harness.checks.violations import Violation, violation
 from harness.consumer.discovery import SlotInfo
-from harness.judge.run_model import Known, RunModel
+from harness.judge.known import Known
+from harness.judge.run_model import RunModel
 from harness.spec import interactions as ix
 from harness.transport import fhir
 

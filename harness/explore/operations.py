@@ -9,8 +9,8 @@ from harness.errors import HarnessError, MissingTestData, Nonconformance
 from harness.explore import bookings, changes, expectations, searches
 from harness.explore.session import Failure, Live, Session, Step, StepFailed, Stop
 from harness.judge import rules
+from harness.judge.known import REQUIREMENT
 from harness.judge.oracle import Oracle
-from harness.judge.run_model import REQUIREMENT
 
 OPERATIONS = {"search": searches.search, "nested search": searches.nested_search, "book": bookings.book,
               "read": changes.read, "retrieve": changes.retrieve, "amend": changes.amend, "cancel": changes.cancel}

@@ -13,7 +13,7 @@ from harness.consumer import discovery
 from harness.consumer.cleanup import clean_up
 from harness.consumer.ledger import Ledger, ledger_path, state_dir
 from harness.judge import rules
-from harness.judge.run_model import REQUIREMENT
+from harness.judge.known import REQUIREMENT
 from harness.settings import Settings, reports_dir
 from harness.spec import interactions as ix
 from harness.transport.client import GpConnectClient

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from harness.consumer.discovery import SlotInfo
 from harness.explore import expectations as ex
-from harness.judge.run_model import Known, SlotSeen
+from harness.judge.known import Known, SlotSeen
 from harness.spec.constants import UK
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UK)

@@ -7,7 +7,8 @@ import copy
 import httpx
 import pytest
 
-from harness.judge.run_model import PRACTITIONER_ROLE_URL, RunModel
+from harness.judge.known import PRACTITIONER_ROLE_URL
+from harness.judge.run_model import RunModel
 from harness.settings import load_settings
 from harness.spec import interactions as ix
 from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL
