@@ -54,7 +54,7 @@ from harness.outcome import stats as run_stats
 from harness.outcome import verdicts
 from harness.report import allure as report
 from harness.report import requirements_page as requirement_view
-from harness.settings import PROJECT_ROOT, ConfigError, load_settings, reports_dir
+from harness.settings import PROJECT_ROOT, reports_dir
 from harness.spec.requirements import catalogue
 
 COMMANDS = ("assure", "report", "cleanup", "fault-matrix", "explore")
@@ -221,10 +221,8 @@ def cleanup() -> int:
     from harness.consumer.ledger import Ledger, ledger_path
     from harness.transport.client import GpConnectClient
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        say(f"configuration: {exc}")
+    settings = settings_or_none()
+    if settings is None:
         return CONFIGURATION
     if settings.uses_reference_provider:
         print("clean-up: nothing to do; the bundled reference provider's bookings end with its run")

@@ -1,6 +1,6 @@
 """The slots a run's parallel workers have taken for their scenarios.
 
-Workers prefer whole days of their own (discovery.for_worker), but share days when a practice has
+Workers prefer whole days of their own (discovery.worker_days), but share days when a practice has
 slots on fewer days than there are workers, or when a worker's days lack what a scenario needs. A
 worker then chooses only slots no other worker of the run has taken, and takes what it chose, so
 that no two book the same slot, nor book one another has freed and is still watching.
@@ -12,16 +12,16 @@ controller removes it when the run ends (`remove_run`).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 from pathlib import Path
 
+from harness.consumer.ledger import provider_digest
+
 
 class Claims:
     def __init__(self, directory: Path, run: str, base_url: str):
-        digest = hashlib.sha256(base_url.encode()).hexdigest()[:16]
-        self.path = directory / f"claims-{run}-{digest}.jsonl"
+        self.path = directory / f"claims-{run}-{provider_digest(base_url)}.jsonl"
 
     def held(self) -> set[str]:
         """The slots other workers of the run have taken."""

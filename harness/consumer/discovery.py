@@ -17,7 +17,7 @@ from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.errors import MissingTestData
 from harness.settings import Settings
-from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
+from harness.spec.constants import DELIVERY_CHANNEL_URL
 from harness.spec.texts import type_text, type_texts
 from harness.transport import fhir
 from harness.transport.client import GpConnectClient
@@ -202,18 +202,14 @@ def triple_with_third_differing(slots: list[SlotInfo], rule: str, alone: bool = 
     return None if alone else loose
 
 
-def for_worker(slots: list[SlotInfo], worker: int, workers: int) -> list[SlotInfo]:
-    """This worker's share of the slots, whole days at a time, so parallel workers never book the same
-    slot and each keeps every kind of adjacent pair a day offers."""
-    return [s for s in slots if _workers_day(s.start.astimezone(UK).date(), worker, workers)]
-
-
 def _workers_day(day: date, worker: int, workers: int) -> bool:
     return workers <= 1 or day.toordinal() % workers == worker
 
 
 def worker_days(first: date, last: date, worker: int, workers: int) -> list[date]:
-    """The days from `first` to `last` whose slots are this worker's share (see for_worker)."""
+    """The days from `first` to `last` that are this worker's share: whole days, so that each worker keeps
+    every kind of adjacent pair a day offers and parallel workers choose apart first (harness/consumer/claims.py
+    keeps them apart where they share days)."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     return [d for d in days if _workers_day(d, worker, workers)]
 

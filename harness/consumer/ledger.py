@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from harness.settings import PROJECT_ROOT
+from harness.settings import PROJECT_ROOT, reports_dir
 
 MARKER_PREFIX = "GPC-ASSURE"
 
@@ -32,10 +32,20 @@ def state_dir() -> Path:
     return Path(raw).resolve() if raw else PROJECT_ROOT / ".state"
 
 
+def provider_digest(base_url: str) -> str:
+    """A provider service root as a file-name part: one ledger (and one claims file) per service root."""
+    return hashlib.sha256(base_url.encode()).hexdigest()[:16]
+
+
 def ledger_path(base_url: str, directory: Path | None = None) -> Path:
     """One ledger per provider service root."""
-    digest = hashlib.sha256(base_url.encode()).hexdigest()[:16]
-    return (directory or state_dir()) / f"ledger-{digest}.jsonl"
+    return (directory or state_dir()) / f"ledger-{provider_digest(base_url)}.jsonl"
+
+
+def ledger_dir(settings) -> Path:
+    """Where a run's ledgers and its parallel workers' claims are kept: beside the reports for the bundled
+    provider (its bookings end with it), else in the state folder that outlives runs."""
+    return reports_dir() / "ledger" if settings.uses_reference_provider else state_dir()
 
 
 def new_marker() -> str:

@@ -373,7 +373,7 @@ def offered_keys(search_result: SlotSearch) -> frozenset[tuple[str, str, str]]:
     return search_result.exchange.derived("slot keys", lambda: frozenset(slot_keys(search_result)))
 
 
-def keys_of_ids(searches: "tuple[SlotSearch, ...] | list[SlotSearch]", ids: set[str]) -> set[tuple[str, str, str]]:
+def keys_of_ids(searches: tuple[SlotSearch, ...] | list[SlotSearch], ids: set[str]) -> set[tuple[str, str, str]]:
     """slot_keys of the slots with these logical ids in any of the searches' answers (the slots other
     parallel workers hold, which may be booked or freed between any two searches)."""
     if not ids:

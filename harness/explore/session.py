@@ -11,10 +11,10 @@ from harness.checks.violations import Violation
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
 from harness.consumer.cleanup import clean_up
-from harness.consumer.ledger import Ledger, ledger_path, state_dir
+from harness.consumer.ledger import Ledger, ledger_dir, ledger_path
 from harness.judge import rules
 from harness.judge.known import REQUIREMENT
-from harness.settings import Settings, reports_dir
+from harness.settings import Settings
 from harness.spec import interactions as ix
 from harness.transport.client import GpConnectClient
 
@@ -95,8 +95,7 @@ class Session:
         self.client = GpConnectClient(settings, base_url)
         self.requests = 0
         self.client.add_counter(self._count)
-        directory = reports_dir() / "ledger" if settings.uses_reference_provider else state_dir()
-        self.ledger = Ledger(ledger_path(base_url, directory), base_url)
+        self.ledger = Ledger(ledger_path(base_url, ledger_dir(settings)), base_url)
         self.operations = 0
         self.limit = budget
         self.sequences = 0

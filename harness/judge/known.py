@@ -12,12 +12,9 @@ from typing import Any
 
 from harness.checks.violations import Violation, violation
 from harness.spec import interactions as ix
-from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, SD, UK
+from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, PRACTITIONER_ROLE_URL, UK
 from harness.spec.texts import reason_expected, reason_kept, type_texts
 from harness.transport import fhir
-
-PRACTITIONER_ROLE_URL = SD + "Extension-GPConnect-PractitionerRole-1"
-
 
 # The requirement each kind of difference breaks, per interaction that showed it.
 BOOK, READ, RETRIEVE = ix.BOOK_APPOINTMENT.name, ix.READ_APPOINTMENT.name, ix.RETRIEVE_APPOINTMENTS.name

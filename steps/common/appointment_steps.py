@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Callable, TypeVar
 
 import pytest
@@ -23,7 +22,7 @@ from harness.consumer import foundations as fnd
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.consumer.cleanup import clean_up
-from harness.consumer.ledger import Ledger, ledger_path, state_dir
+from harness.consumer.ledger import Ledger, ledger_dir, ledger_path, state_dir
 from harness.errors import MissingTestData
 from harness.settings import reports_dir
 
@@ -91,11 +90,6 @@ def window_offering(gp_connect, settings) -> ss.Window:
     """One of this worker's days of the search window on which a fresh search offers free slots
     (SlotChooser.window_offering)."""
     return CHOOSER.window_offering(gp_connect, settings, *worker_share())
-
-
-def ledger_dir(settings) -> Path:
-    """Where the booking ledgers and the parallel workers' claims are kept."""
-    return reports_dir() / "ledger" if settings.uses_reference_provider else state_dir()
 
 
 @pytest.fixture(scope="session")

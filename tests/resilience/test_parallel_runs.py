@@ -5,9 +5,7 @@ import socket
 import subprocess
 import sys
 
-from harness.consumer import discovery
 from harness.settings import PROJECT_ROOT
-from harness.spec.constants import UK
 
 
 def _verdicts(run):
@@ -70,17 +68,3 @@ def test_four_workers_sharing_one_slow_provider_reach_the_verdicts_of_one(run_su
     assert serial.returncode == parallel.returncode == 0, serial.explain() + parallel.explain()
     assert len(serial.outcomes) >= 10 and not serial.by_outcome("skipped"), serial.explain()
     assert _verdicts(parallel) == _verdicts(serial)
-
-
-def test_workers_take_disjoint_whole_days():
-    from datetime import datetime, timedelta
-
-    base = datetime(2026, 12, 1, 9, 0, tzinfo=UK)
-    slots = [discovery.SlotInfo(str(i), "s", base + timedelta(days=i // 3, minutes=10 * (i % 3)),
-                         base + timedelta(days=i // 3, minutes=10 * (i % 3) + 10), "In-person", "GP", {}, None)
-             for i in range(21)]
-    shares = [discovery.for_worker(slots, w, 4) for w in range(4)]
-    assert sum(len(s) for s in shares) == len(slots)
-    assert all(shares)
-    days = [{s.start.date() for s in share} for share in shares]
-    assert all(not (a & b) for i, a in enumerate(days) for b in days[i + 1:])

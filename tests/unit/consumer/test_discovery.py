@@ -94,10 +94,14 @@ def test_discovery_calls_two_texts_that_differ_by_a_trailing_space_two_slot_type
     assert [s.slot_type for s in slots] == ["GP", "GP "]
 
 
-def test_workers_take_whole_days():
-    slots = discovery.free_slots(bundle(slot("1", 0), slot("2", 10), slot("3", 24 * 60)))
-    shares = [[s.id for s in discovery.for_worker(slots, w, 2)] for w in range(2)]
-    assert sorted(shares) == [["1", "2"], ["3"]]
+def test_workers_take_whole_days_apart_and_every_day_is_someones():
+    first = date(2026, 12, 1)
+    last = first + timedelta(days=13)
+    for workers in (2, 4):
+        shares = [discovery.worker_days(first, last, w, workers) for w in range(workers)]
+        assert all(shares)
+        assert sorted(d for share in shares for d in share) == [first + timedelta(days=i) for i in range(14)]
+    assert discovery.worker_days(first, last, 0, 1) == [first + timedelta(days=i) for i in range(14)]
 
 
 def test_what_is_missing_is_named():

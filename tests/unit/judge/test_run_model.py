@@ -7,11 +7,10 @@ import copy
 import httpx
 import pytest
 
-from harness.judge.known import PRACTITIONER_ROLE_URL
 from harness.judge.run_model import RunModel
 from harness.settings import load_settings
 from harness.spec import interactions as ix
-from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL
+from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, PRACTITIONER_ROLE_URL
 from harness.transport.client import FHIR_JSON, GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
