@@ -1,8 +1,10 @@
 """Checks on a provider's refusals: HTTP status, Spine error code and a GPConnect-OperationOutcome-1 body.
 
 The status and code break the scenario's own refusal rule (e.g. SLOT-PARAM-01), or, where the spec
-names no status or code and NHS's suite expects one, that rule's NHS-expectation row (CODE_RULES:
-a 4xx with another status or code is a refusal all the same, so only the expectation is missed).
+names no status or code and NHS's suite expects one, that rule's NHS-expectation row (the `-CODE` row
+of spec/requirements.csv whose `expectation_of` names it: a 4xx with another status or code is a
+refusal all the same, so only the expectation is missed; where the spec names the status and NHS's
+suite only the code, a wrong status breaks the rule and a wrong code only the expectation).
 Whichever request was refused, a missing or unparsable OperationOutcome breaks ERR-OO-01; an issue
 without exactly one Spine coding with its code and display breaks ERR-OO-02; an issue whose severity
 is not `error` or that has no issue type breaks ERR-OO-03; an OperationOutcome whose meta.profile
@@ -20,6 +22,7 @@ from typing import Iterable
 from harness.checks.violations import Requirements, Violation, violation
 from harness.errors import Nonconformance
 from harness.spec.constants import PROFILE_FOR, SPINE_CODE_SYSTEM
+from harness.spec.requirements import REFUSAL, SPINE_CODE, STATUS_CODE, code_expectation, requirements_of_kind
 from harness.transport import fhir
 from harness.transport.client import Exchange
 
@@ -29,51 +32,22 @@ SEVERITY = "ERR-OO-03"
 OUTCOME_PROFILE = "ERR-OO-04"
 DIAGNOSTICS = "ERR-OO-05"
 OUTCOME_RULES = (OPERATION_OUTCOME, SPINE_CODING, SEVERITY, OUTCOME_PROFILE, DIAGNOSTICS)
-# Refusal rules whose status and code come from NHS's suite, not the spec: a refusal with another
-# 4xx status or code misses only the NHS expectation (spec/requirements.csv, level NHS expectation).
-CODE_RULES = {
-    "SLOT-PARAM-01": "SLOT-PARAM-01-CODE",
-    "SLOT-PARAM-04": "SLOT-PARAM-04-CODE",
-    "SLOT-PARAM-03": "SLOT-PARAM-03-CODE",
-    "BOOK-NOREASON-01": "BOOK-NOREASON-01-CODE",
-    "BOOK-VALID-01": "BOOK-VALID-01-CODE",
-    "CANCEL-OTHER-01": "CANCEL-OTHER-01-CODE",
-    "CANCEL-REASON-01": "CANCEL-REASON-01-CODE",
-}
-# Refusal rules whose status the spec names but whose Spine code only NHS's suite does: a wrong status
-# breaks the rule, a wrong code only the NHS expectation.
-SPINE_CODE_RULES = {
-    "CANCEL-ETAG-01": "CANCEL-ETAG-01-CODE",
-}
-# Requirements whose rule is "this request is refused": the requirement a refusal step checks
-# among a scenario's tags (the others are checked by other steps of the scenario).
-REFUSAL_RULES = frozenset({
-    "SLOT-PARAM-01", "SLOT-PARAM-02", "SLOT-PARAM-03", "SLOT-PARAM-04", "SLOT-PARAM-05", "SLOT-PARAM-06",
-    "SLOT-PARAM-07",
-    "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01",
-    "BOOK-STARTEND-01", "BOOK-DUP-01", "BOOK-NOREASON-01", "BOOK-VALID-01", "BOOK-SLOTREF-01", "BOOK-LOCATION-01",
-    "BOOK-URL-01",
-    "RETR-PARAM-01", "RETR-404-01", "READ-404-01", "READ-404-02",
-    "AMEND-TYPES-01", "AMEND-ETAG-01", "AMEND-CANCELLED-01", "AMEND-OTHER-01",
-    "CANCEL-REASON-01", "CANCEL-OTHER-01", "CANCEL-ETAG-01",
-    "FND-HDR-01", "FND-HDR-02", "FND-HDR-03", "FND-JWT-01", "FND-JWT-02", "FND-JWT-03", "FND-JWT-04", "FND-JWT-05",
-    "FND-FMT-02",
-})
 
 
 def refusal_rule(scenario_requirements: Iterable[str]) -> tuple[str, ...]:
-    """The refusal requirements among a scenario's @req tags; failing that, its tags other than ERR-OO."""
+    """The refusal requirements among a scenario's @req tags (kind `refusal` in spec/requirements.csv);
+    failing that, its tags other than ERR-OO and NHS-expectation code rows."""
     tags = tuple(scenario_requirements)
-    return tuple(r for r in tags if r in REFUSAL_RULES) or \
-        tuple(r for r in tags if r not in OUTCOME_RULES and r not in CODE_RULES.values()
-              and r not in SPINE_CODE_RULES.values())
+    code_rows = requirements_of_kind(STATUS_CODE) | requirements_of_kind(SPINE_CODE)
+    return tuple(r for r in tags if r in requirements_of_kind(REFUSAL)) or \
+        tuple(r for r in tags if r not in OUTCOME_RULES and r not in code_rows)
 
 
 def code_rule(requirements: Requirements, spine_code: bool = False) -> tuple[str, ...]:
-    """The requirements a refusal with the wrong 4xx status (or, `spine_code`, the wrong Spine code) breaks."""
+    """The requirements a refusal with the wrong 4xx status (or, `spine_code`, the wrong Spine code) breaks:
+    for each requirement, its NHS-expectation code row where it has one (requirements.code_expectation)."""
     ids = (requirements,) if isinstance(requirements, str) else tuple(requirements)
-    rules = {**CODE_RULES, **SPINE_CODE_RULES} if spine_code else CODE_RULES
-    return tuple(rules.get(r, r) for r in ids)
+    return tuple(code_expectation(r, spine_code) or r for r in ids)
 
 
 def spine_codes(outcome) -> list[str]:

@@ -19,6 +19,7 @@ from harness.checks.violations import Violation, violation
 from harness.consumer import appointments as appts
 from harness.errors import Nonconformance
 from harness.spec import interactions as ix
+from harness.spec.requirements import SUCCESS, requirements_of_kind
 from harness.transport.client import FHIR_JSON, Exchange, GpConnectClient
 
 OTHER_ASID = "999999999999"
@@ -109,13 +110,11 @@ def variant(client: GpConnectClient, interaction: ix.Interaction, name: str) -> 
 
 # ------------------------------------------------------------------ checks on every response
 
-# Requirements whose rule is "this request is answered with success": the requirement the success
-# step checks among a scenario's tags; otherwise a valid request failing breaks its interaction's.
-SUCCESS_RULES = frozenset({"FND-PARAM-01", "FND-FMT-03", "FND-JWT-06"})
-
-
 def success_rule(scenario_requirements, exchange: Exchange) -> tuple[str, ...]:
-    return tuple(r for r in scenario_requirements if r in SUCCESS_RULES) or (ix.requirement_of(exchange.interaction),)
+    """The requirements whose rule is "this request is answered with success" (kind `success` in
+    spec/requirements.csv) among a scenario's tags; otherwise a valid request failing breaks its interaction's."""
+    return tuple(r for r in scenario_requirements if r in requirements_of_kind(SUCCESS)) or \
+        (ix.requirement_of(exchange.interaction),)
 
 
 def each_refused_violations(responses: list[tuple[str, Exchange]], rules, status: int | None = None,

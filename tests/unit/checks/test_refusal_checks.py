@@ -5,9 +5,7 @@ import re
 import pytest
 
 from harness.checks.refusals import (
-    CODE_RULES,
-    REFUSAL_RULES,
-    SPINE_CODE_RULES,
+    code_rule,
     outcome_violations,
     refusal_rule,
     refusal_violations,
@@ -15,7 +13,7 @@ from harness.checks.refusals import (
 from harness.settings import PROJECT_ROOT
 from harness.spec import interactions
 from harness.spec.constants import SPINE_CODE_SYSTEM
-from harness.spec.requirements import catalogue
+from harness.spec.requirements import REFUSAL, SPINE_CODE, STATUS_CODE, catalogue, requirements_of_kind
 
 OO_PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"
 
@@ -120,9 +118,18 @@ def test_a_rule_without_an_nhs_code_row_keeps_its_own_code_failure(exchange_of):
 
 
 def test_every_nhs_code_row_is_an_nhs_expectation_beside_a_binding_refusal_rule():
-    for rule, code_row in {**CODE_RULES, **SPINE_CODE_RULES}.items():
+    code_rows = requirements_of_kind(STATUS_CODE) | requirements_of_kind(SPINE_CODE)
+    assert len(code_rows) == 8
+    for code_row in code_rows:
+        rule, = catalogue()[code_row].expectation_of
         assert catalogue()[code_row].level == "NHS expectation" and catalogue()[rule].level == "SHALL"
-        assert rule in REFUSAL_RULES
+        assert rule in requirements_of_kind(REFUSAL)
+
+
+def test_a_wrong_code_misses_the_nhs_expectation_and_a_wrong_status_only_where_nhs_names_the_status():
+    assert code_rule("SLOT-PARAM-01") == code_rule("SLOT-PARAM-01", spine_code=True) == ("SLOT-PARAM-01-CODE",)
+    assert code_rule(("CANCEL-ETAG-01", "RETR-PARAM-01")) == ("CANCEL-ETAG-01", "RETR-PARAM-01")
+    assert code_rule(("CANCEL-ETAG-01", "RETR-PARAM-01"), spine_code=True) == ("CANCEL-ETAG-01-CODE", "RETR-PARAM-01")
 
 
 def test_a_wrong_status_breaks_the_rule_and_a_wrong_code_only_the_nhs_expectation_where_the_spec_names_the_status(
@@ -149,7 +156,7 @@ def test_the_refusal_rule_is_taken_from_the_scenario_tags():
     assert refusal_rule(["FND-HDR-01", "ERR-OO-01", "ERR-OO-02"]) == ("FND-HDR-01",)
     assert refusal_rule(["SLOT-PARAM-01", "SLOT-PARAM-01-CODE", "ERR-OO-01"]) == ("SLOT-PARAM-01",)
     assert refusal_rule(["BOOK-RACE-01", "ERR-OO-01"]) == ("BOOK-RACE-01",)
-    assert REFUSAL_RULES <= set(catalogue())
+    assert refusal_rule(["CANCEL-ETAG-01-CODE", "BOOK-RACE-01", "ERR-OO-02"]) == ("BOOK-RACE-01",)
 
 
 def _scenarios():
@@ -173,7 +180,8 @@ def _scenarios():
 def test_every_refusal_scenario_names_the_refusal_rule_it_checks():
     refusing = [(tags, steps) for tags, steps in _scenarios() if any("refuse" in s for s in steps)]
     assert len(refusing) > 20
-    assert [tags for tags, _ in refusing if not set(tags) & REFUSAL_RULES and "BOOK-RACE-01" not in tags] == []
+    assert [tags for tags, _ in refusing
+            if not set(tags) & requirements_of_kind(REFUSAL) and "BOOK-RACE-01" not in tags] == []
 
 
 def test_a_status_without_a_code_is_asked_for_as_an_http_status(exchange_of):

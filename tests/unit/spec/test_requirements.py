@@ -6,6 +6,7 @@ import re
 import pytest
 
 from harness.settings import PROJECT_ROOT
+from harness.spec import interactions, requirements
 from harness.spec.requirements import catalogue
 
 USE_CASES = {"search_for_free_slots", "book_an_appointment", "retrieve_a_patients_appointments",
@@ -83,3 +84,74 @@ def test_a_known_tag_becomes_a_req_marker():
 
     assert _root_conftest().pytest_bdd_apply_tag("req:SLOT-TYPE-01", scenario) is True
     assert [m.args for m in scenario.pytestmark if m.name == "req"] == [("SLOT-TYPE-01",)]
+
+
+# ---------------------------------------------------------------- the relations the catalogue states
+
+# What the catalogue's kind, interaction and expectation_of columns say, as the harness held it before they did.
+STATUS_CODE_OF = {
+    "SLOT-PARAM-01": "SLOT-PARAM-01-CODE", "SLOT-PARAM-04": "SLOT-PARAM-04-CODE",
+    "SLOT-PARAM-03": "SLOT-PARAM-03-CODE", "BOOK-NOREASON-01": "BOOK-NOREASON-01-CODE",
+    "BOOK-VALID-01": "BOOK-VALID-01-CODE", "CANCEL-OTHER-01": "CANCEL-OTHER-01-CODE",
+    "CANCEL-REASON-01": "CANCEL-REASON-01-CODE",
+}
+SPINE_CODE_OF = {"CANCEL-ETAG-01": "CANCEL-ETAG-01-CODE"}
+REFUSALS = {
+    "SLOT-PARAM-01", "SLOT-PARAM-02", "SLOT-PARAM-03", "SLOT-PARAM-04", "SLOT-PARAM-05", "SLOT-PARAM-06",
+    "SLOT-PARAM-07",
+    "BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01", "BOOK-MULTI-TYPE-01",
+    "BOOK-STARTEND-01", "BOOK-DUP-01", "BOOK-NOREASON-01", "BOOK-VALID-01", "BOOK-SLOTREF-01", "BOOK-LOCATION-01",
+    "BOOK-URL-01",
+    "RETR-PARAM-01", "RETR-404-01", "READ-404-01", "READ-404-02",
+    "AMEND-TYPES-01", "AMEND-ETAG-01", "AMEND-CANCELLED-01", "AMEND-OTHER-01",
+    "CANCEL-REASON-01", "CANCEL-OTHER-01", "CANCEL-ETAG-01",
+    "FND-HDR-01", "FND-HDR-02", "FND-HDR-03", "FND-JWT-01", "FND-JWT-02", "FND-JWT-03", "FND-JWT-04", "FND-JWT-05",
+    "FND-FMT-02",
+}
+SUCCESSES = {"FND-PARAM-01", "FND-FMT-03", "FND-JWT-06"}
+TYPES_KEPT = {
+    interactions.BOOK_APPOINTMENT.name: ("BOOK-TYPE-01", "BOOK-SCHEDTYPE-01"),
+    interactions.READ_APPOINTMENT.name: ("READ-TYPE-01", "READ-TYPE-01"),
+    interactions.AMEND_APPOINTMENT.name: ("AMEND-01", "AMEND-01"),
+    interactions.CANCEL_APPOINTMENT.name: ("CANCEL-01", "CANCEL-01"),
+    interactions.RETRIEVE_APPOINTMENTS.name: ("RETR-TYPE-01", "RETR-TYPE-01"),
+}
+
+
+def test_the_relation_columns_name_catalogued_requirements_and_known_interactions():
+    rows = catalogue().values()
+    assert [(r.id, sorted(r.kinds)) for r in rows if not r.kinds <= set(requirements.KINDS)] == []
+    assert [(r.id, x) for r in rows for x in r.expectation_of if x not in catalogue()] == []
+    code_kinds = {requirements.STATUS_CODE, requirements.SPINE_CODE}
+    assert [r.id for r in rows if bool(r.expectation_of) != bool(r.kinds & code_kinds)] == []
+    assert [r.id for r in rows if len(r.kinds & code_kinds) > 1] == []
+    assert [(r.id, r.interaction) for r in rows if r.interaction and r.interaction not in interactions.BY_NAME] == []
+    type_kinds = {requirements.SLOT_TYPE, requirements.SCHEDULE_TYPE}
+    assert [r.id for r in rows if bool(r.interaction) != bool(r.kinds & type_kinds)] == []
+
+
+def test_each_appointment_interaction_has_one_slot_type_and_one_schedule_type_requirement():
+    assert set(requirements.typed_interactions()) == set(TYPES_KEPT)
+    for interaction in requirements.typed_interactions():
+        for kind in (requirements.SLOT_TYPE, requirements.SCHEDULE_TYPE):
+            assert len([r for r in catalogue().values() if kind in r.kinds and r.interaction == interaction]) == 1
+    with pytest.raises(KeyError, match="no slot-type requirement of 'search for free slots'"):
+        requirements.type_requirements(interactions.SEARCH_SLOTS.name)
+
+
+def test_a_requirement_has_at_most_one_code_expectation_of_each_kind():
+    for kind in (requirements.STATUS_CODE, requirements.SPINE_CODE):
+        named = [x for r in requirements.requirements_of_kind(kind) for x in catalogue()[r].expectation_of]
+        assert len(named) == len(set(named)), kind
+
+
+def test_the_relations_are_those_the_harness_judged_by():
+    for rid in catalogue():
+        assert requirements.code_expectation(rid) == STATUS_CODE_OF.get(rid), rid
+        assert requirements.code_expectation(rid, spine=True) == {**STATUS_CODE_OF, **SPINE_CODE_OF}.get(rid), rid
+    assert requirements.requirements_of_kind(requirements.REFUSAL) == REFUSALS
+    assert requirements.requirements_of_kind(requirements.SUCCESS) == SUCCESSES
+    assert requirements.requirements_of_kind(requirements.STATUS_CODE) == set(STATUS_CODE_OF.values())
+    assert requirements.requirements_of_kind(requirements.SPINE_CODE) == set(SPINE_CODE_OF.values())
+    assert {i: tuple(requirements.type_requirements(i)) for i in TYPES_KEPT} == TYPES_KEPT
+    assert requirements.requirements_of_kind(requirements.SLOT_TYPE) == {slot for slot, _ in TYPES_KEPT.values()}
