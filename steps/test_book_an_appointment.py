@@ -10,12 +10,14 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness.checks import appointments as appt_checks
+from harness.checks import bookings as booking_checks
 from harness.checks.refusals import refusal_rule, refusal_violations
 from harness.checks.violations import fail_if_any, status_violations
 from harness.consumer import appointments as appts
 from harness.consumer import changes, discovery
 from harness.consumer import foundations as fnd
 from harness.errors import MissingTestData
+from harness.spec.requirements import type_requirements
 from steps.common.appointment_steps import choose_free
 
 scenarios("book_an_appointment.feature")
@@ -233,7 +235,7 @@ def book_at_once(gp_connect, settings, ledger, patient_id, chosen_slots):
 @then("the provider answers 201 with a Location and an ETag")
 def created(booking):
     booking.appointment()
-    fail_if_any(appt_checks.created_violations(booking.exchange), booking.exchange.short_request())
+    fail_if_any(booking_checks.created_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the provider accepts the booking")
@@ -243,12 +245,12 @@ def accepted(booking):
 
 @then("the provider refuses the request to that path with an OperationOutcome")
 def refused_path(booking):
-    fail_if_any(appt_checks.unknown_path_violations(booking.exchange), booking.exchange.short_request())
+    fail_if_any(booking_checks.unknown_path_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the booking is answered 201 with a Location and an ETag")
 def created_without_body(booking):
-    fail_if_any(appt_checks.answered_created_violations(booking.exchange), booking.exchange.short_request())
+    fail_if_any(booking_checks.answered_created_violations(booking.exchange), booking.exchange.short_request())
 
 
 @then("the appointment its Location names reads back booked on those slots")
@@ -258,12 +260,12 @@ def location_reads_back(gp_connect, booking):
     appointment = appts.ok_appointment(ex)
     fail_if_any(appt_checks.read_id_violations(appointment, appointment_id)
                 + appt_checks.field_violations(appointment, {"status": "booked"}, "BOOK-01")
-                + appt_checks.slot_violations(appointment, booking.slots), ex.short_request())
+                + booking_checks.slot_violations(appointment, booking.slots), ex.short_request())
 
 
 @then("the appointment carries the booked slots' slot type and their schedule's schedule type")
 def carries_slot_types(booking):
-    kept = appt_checks.TYPES_KEPT[booking.exchange.interaction]
+    kept = type_requirements(booking.exchange.interaction)
     fail_if_any(appt_checks.type_violations(booking.appointment(), booking.expected_slot_type,
                                             booking.expected_schedule_type, kept, sent=booking.request_body),
                 booking.exchange.short_request())
@@ -271,12 +273,12 @@ def carries_slot_types(booking):
 
 @then("the appointment lists every booked slot and spans them")
 def lists_slots(booking):
-    fail_if_any(appt_checks.slot_violations(booking.appointment(), booking.slots), booking.exchange.short_request())
+    fail_if_any(booking_checks.slot_violations(booking.appointment(), booking.slots), booking.exchange.short_request())
 
 
 @then("the booking organisation, description and comment are returned as the consumer sent them")
 def kept_as_sent(booking):
-    fail_if_any(appt_checks.as_sent_violations(booking.appointment(), booking.request_body),
+    fail_if_any(booking_checks.as_sent_violations(booking.appointment(), booking.request_body),
                 booking.exchange.short_request())
 
 
@@ -289,16 +291,19 @@ def refused_multislot(booking, settings, scenario_requirements):
 
 @then("the test patient has no appointment on those slots and every one of them is still free")
 def nothing_booked(gp_connect, settings, patient_id, booking):
-    violations = appts.after_refused_booking(gp_connect, settings, patient_id, booking)
+    offered, retrieved = appts.after_refused_booking(gp_connect, settings, patient_id, booking)
+    violations = booking_checks.refused_booking_violations(booking.slots, booking.marker, offered, retrieved)
     fail_if_any(violations, f"after refused {booking.exchange.short_request()}")
 
 
 @then("the test patient has no appointment on those slots but the one just booked, and the others are still free")
 def nothing_else_booked(gp_connect, settings, patient_id, booking, taken):
-    violations = appts.after_refused_booking(gp_connect, settings, patient_id, booking, frozenset({taken.id}))
+    offered, retrieved = appts.after_refused_booking(gp_connect, settings, patient_id, booking)
+    violations = booking_checks.refused_booking_violations(booking.slots, booking.marker, offered, retrieved,
+                                                        kept={taken.id})
     fail_if_any(violations, f"after refused {booking.exchange.short_request()}")
 
 
 @then("exactly one booking succeeds and the other is refused with 409 DUPLICATE_REJECTED")
 def exactly_one(race):
-    fail_if_any(appts.race_violations(race), race[0].exchange.short_request())
+    fail_if_any(booking_checks.race_violations(race), race[0].exchange.short_request())

@@ -70,7 +70,7 @@ def cancelled(response, booked):
     appointment = appts.ok_appointment(response)
     fail_if_any(appt_checks.etag_violations(response, appointment, "CANCEL-01")
                 + appt_checks.field_violations(appointment, {"status": "cancelled"}, "CANCEL-01")
-                + appt_checks.new_version_violations(appointment, booked.version, "cancellation", "CANCEL-01"),
+                + appt_checks.new_version_violations(appointment, booked.version, "a cancellation", "CANCEL-01"),
                 response.short_request())
 
 

@@ -8,6 +8,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness import clock
 from harness.checks import appointments as appt_checks
+from harness.checks import foundations as fnd_checks
 from harness.checks import profiles as pc
 from harness.checks.refusals import refusal_rule
 from harness.checks.violations import fail_if_any, success_violations
@@ -111,7 +112,7 @@ def read_metadata(gp_connect):
 
 
 def _each_refused(responses, scenario_requirements, status=None, code=None, body_optional=False) -> None:
-    violations = fnd.each_refused_violations(responses, refusal_rule(scenario_requirements), status, code,
+    violations = fnd_checks.each_refused_violations(responses, refusal_rule(scenario_requirements), status, code,
                                              body_optional=body_optional)
     fail_if_any(violations, responses[0][1].short_request())
 
@@ -134,38 +135,40 @@ def refuses_each(responses, scenario_requirements):
 
 @then("every response carries Cache-Control: no-store")
 def cache_control(responses):
-    fail_if_any([v for _, ex in responses for v in fnd.cache_control_violations(ex)], responses[0][1].short_request())
+    fail_if_any([v for _, ex in responses for v in fnd_checks.cache_control_violations(ex)],
+                responses[0][1].short_request())
 
 
 @then("every response has Content-Type application/fhir+json;charset=utf-8")
 def content_type(responses):
-    fail_if_any([v for _, ex in responses for v in fnd.content_type_violations(ex)], responses[0][1].short_request())
+    fail_if_any([v for _, ex in responses for v in fnd_checks.content_type_violations(ex)],
+                responses[0][1].short_request())
 
 
 @then("the provider answers with success")
 def success(response, scenario_requirements):
-    fail_if_any(success_violations(response, fnd.success_rule(scenario_requirements, response)),
+    fail_if_any(success_violations(response, fnd_checks.success_rule(scenario_requirements, response)),
                 response.short_request())
 
 
 @then("every returned resource conforms to its GP Connect profile")
 def conforms(response):
-    fail_if_any(fnd.conformance_violations(response, (pc.PROFILE,)), response.short_request())
+    fail_if_any(fnd_checks.conformance_violations(response, (pc.PROFILE,)), response.short_request())
 
 
 @then("every returned resource carries meta.profile and meta.versionId")
 def meta_present(response):
-    fail_if_any(fnd.meta_violations_in(response), response.short_request())
+    fail_if_any(fnd_checks.meta_violations_in(response), response.short_request())
 
 
 @then("every returned date-time is UK local time with offset +00:00 or +01:00")
 def uk_times(response):
-    fail_if_any(fnd.conformance_violations(response, (pc.UK_TIME,)), response.short_request())
+    fail_if_any(fnd_checks.conformance_violations(response, (pc.UK_TIME,)), response.short_request())
 
 
 @then("every returned reference is a local relative reference")
 def relative_refs(response):
-    fail_if_any(fnd.conformance_violations(response, (pc.REFERENCES,)), response.short_request())
+    fail_if_any(fnd_checks.conformance_violations(response, (pc.REFERENCES,)), response.short_request())
 
 
 @then('the ETag is W/"<meta.versionId>" of the returned appointment')
@@ -175,24 +178,24 @@ def etag(response):
 
 @then("no Bundle entry carries a fullUrl")
 def no_full_url(response):
-    fail_if_any(fnd.full_url_violations(response), response.short_request())
+    fail_if_any(fnd_checks.full_url_violations(response), response.short_request())
 
 
 @then("it is version 1.2.7 for FHIR 3.0.1")
 def capability_version(response):
-    fail_if_any(fnd.capability_version_violations(response.json()), response.short_request())
+    fail_if_any(fnd_checks.capability_version_violations(response.json()), response.short_request())
 
 
 @then("it lists the Slot search parameters start, end, status and searchFilter")
 def capability_params(response):
-    fail_if_any(fnd.slot_search_param_violations(response.json()), response.short_request())
+    fail_if_any(fnd_checks.slot_search_param_violations(response.json()), response.short_request())
 
 
 @then("it lists the Slot search includes of Schedule, Practitioner, Location and Organization")
 def capability_includes(response):
-    fail_if_any(fnd.slot_include_violations(response.json()), response.short_request())
+    fail_if_any(fnd_checks.slot_include_violations(response.json()), response.short_request())
 
 
 @then("it lists an Appointment resource with the read, create, update and search-type interactions")
 def capability_appointment(response):
-    fail_if_any(fnd.appointment_interaction_violations(response.json()), response.short_request())
+    fail_if_any(fnd_checks.appointment_interaction_violations(response.json()), response.short_request())

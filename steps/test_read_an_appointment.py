@@ -7,6 +7,7 @@ import uuid
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from harness.checks import appointments as appt_checks
+from harness.checks import bookings as booking_checks
 from harness.checks.violations import fail_if_any
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
@@ -65,5 +66,5 @@ def booked_by_other_organisation(gp_connect, settings, ledger, patient_id):
 
 @then("the provider answers 200 with the booking organisation the booking sent")
 def booking_organisation_kept(response, booked):
-    fail_if_any(appt_checks.booking_organisation_read_violations(response, booked.booking.request_body),
+    fail_if_any(booking_checks.booking_organisation_read_violations(response, booked.booking.request_body),
                 response.short_request())

@@ -9,11 +9,13 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from harness import clock
 from harness.checks import appointments as appt_checks
+from harness.checks import retrieved as retrieve_checks
 from harness.checks.violations import fail_if_any
 from harness.consumer import appointments as appts
 from harness.consumer import changes
 from harness.consumer import foundations as fnd
 from harness.errors import MissingTestData
+from harness.spec.requirements import type_requirements
 
 scenarios("retrieve_a_patients_appointments.feature")
 
@@ -106,7 +108,7 @@ def retrieve_sorted(gp_connect, settings, patient_id):
 
 @then("the provider answers 200 with a searchset holding no appointment")
 def empty_searchset(response):
-    fail_if_any(appt_checks.empty_retrieve_violations(response), response.short_request())
+    fail_if_any(retrieve_checks.empty_retrieve_violations(response), response.short_request())
     held = [e for e in response.json().get("entry") or []
             if (e.get("resource") or {}).get("resourceType") == "Appointment"]
     if held:
@@ -116,26 +118,26 @@ def empty_searchset(response):
 
 @then("the provider answers 200 with a searchset of appointments")
 def searchset(response):
-    fail_if_any(appt_checks.empty_retrieve_violations(response, "FND-PARAM-01"), response.short_request())
+    fail_if_any(retrieve_checks.empty_retrieve_violations(response, "FND-PARAM-01"), response.short_request())
 
 
 @then(parsers.parse("at least {count:d} appointments are returned, among them each one this run booked with its types"))
 def all_returned(response, booked_many, count):
     found = appts.retrieved_appointments(response)
-    violations = appt_checks.at_least_violations(found, count, "RETR-BOOKED-01")
+    violations = retrieve_checks.at_least_violations(found, count, "RETR-BOOKED-01")
     for known in booked_many:
         def typed(appointment, known=known):
             return appt_checks.type_violations(appointment, known.booking.expected_slot_type,
                                                known.booking.expected_schedule_type,
-                                               appt_checks.TYPES_KEPT[response.interaction])
-        violations += appt_checks.among_retrieved(found, known.id, "RETR-BOOKED-01", typed)
+                                               type_requirements(response.interaction))
+        violations += retrieve_checks.among_retrieved(found, known.id, "RETR-BOOKED-01", typed)
     fail_if_any(violations, response.short_request())
 
 
 @then("the booked appointment is not among them")
 def not_among(response, booked):
     found = appts.retrieved_appointments(response)
-    fail_if_any(changes.outside_dates_violations(found, booked.id, *changes.days_after(booked.appointment)),
+    fail_if_any(retrieve_checks.retrieved_dates_violations(found, *retrieve_checks.retrieve_asked(response.url)),
                 response.short_request())
 
 
@@ -144,10 +146,10 @@ def booked_returned(response, booked):
     def typed(found):
         return appt_checks.type_violations(found, booked.booking.expected_slot_type,
                                            booked.booking.expected_schedule_type,
-                                           appt_checks.TYPES_KEPT[response.interaction])
+                                           type_requirements(response.interaction))
 
     found = appts.retrieved_appointments(response)
-    fail_if_any(appt_checks.among_retrieved(found, booked.id, "RETR-BOOKED-01", typed), response.short_request())
+    fail_if_any(retrieve_checks.among_retrieved(found, booked.id, "RETR-BOOKED-01", typed), response.short_request())
 
 
 @then("every returned Appointment has a slot type, and a schedule type as this environment declares")
@@ -155,7 +157,7 @@ def every_typed(response, settings):
     found = appts.retrieved_appointments(response)
     if not found:
         raise MissingTestData("no appointments for the test patient in the search window")
-    fail_if_any(appt_checks.retrieved_type_violations(found, settings.schedule_types), response.short_request())
+    fail_if_any(retrieve_checks.retrieved_type_violations(found, settings.schedule_types), response.short_request())
 
 
 @then("the cancelled appointment is among them with status cancelled")
@@ -164,4 +166,5 @@ def cancelled_returned(response, booked):
         return appt_checks.field_violations(found, {"status": "cancelled"}, "RETR-CANCELLED-01")
 
     found = appts.retrieved_appointments(response)
-    fail_if_any(appt_checks.among_retrieved(found, booked.id, "RETR-CANCELLED-01", cancelled), response.short_request())
+    fail_if_any(retrieve_checks.among_retrieved(found, booked.id, "RETR-CANCELLED-01", cancelled),
+                response.short_request())

@@ -7,10 +7,14 @@ from datetime import timedelta
 from pytest_bdd import parsers, scenarios, then, when
 
 from harness import clock
+from harness.checks import readback as readback_checks
 from harness.checks import search_content
+from harness.checks import search_filters as filters
+from harness.checks import slot_search as search_checks
 from harness.checks.profiles import resources_in
 from harness.checks.violations import fail_if_any, status_violations
-from harness.consumer import discovery
+from harness.consumer import discovery, readback
+from harness.consumer import filter_sweep as sweeps
 from harness.consumer import slot_search as ss
 from harness.errors import MissingTestData
 from harness.judge import restrictions
@@ -152,7 +156,7 @@ def search_empty(gp_connect, settings):
 
 @then("the provider answers 200 with a searchset Bundle holding no Slot")
 def empty_searchset(response):
-    fail_if_any(ss.empty_search_violations(response), response.short_request())
+    fail_if_any(search_checks.empty_search_violations(response), response.short_request())
 
 
 @when("the consumer searches for busy slots", target_fixture="response")
@@ -184,13 +188,13 @@ def searchset_bundle(slot_search):
 @then("every returned Slot has a slot type")
 def every_slot_typed(slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.slots_without_type(result.slots), result.where)
+    fail_if_any(search_checks.slots_without_type(result.slots), result.where)
 
 
 @then("the returned Schedules carry schedule types as this environment declares")
 def schedules_typed(slot_search, settings):
     result = _with_slots(slot_search)
-    fail_if_any(ss.schedule_type_violations(result.schedules, settings.schedule_types), result.where)
+    fail_if_any(search_checks.schedule_type_violations(result.schedules, settings.schedule_types), result.where)
 
 
 @then("every schedule the practice declares typed is returned, each with its schedule type")
@@ -200,42 +204,42 @@ def declared_typed(slot_search, settings):
                               "(README, \"Pointing it at a real provider\"); without them a schedule type withheld "
                               "from one schedule cannot be told from one never given")
     result = _with_slots(slot_search)
-    returned = set().union(*(ss.schedule_names(s) for s in result.schedules))
+    returned = set().union(*(search_checks.schedule_names(s) for s in result.schedules))
     missing = [n for n in settings.typed_schedules if n not in returned]
     if missing:
         raise MissingTestData(f"no free slot of the declared typed schedule{'s' * (len(missing) > 1)} "
                               f"{', '.join(missing)} is offered {result.window.describe()}")
-    fail_if_any(ss.declared_type_violations(result.schedules, settings.typed_schedules), result.where)
+    fail_if_any(search_checks.declared_type_violations(result.schedules, settings.typed_schedules), result.where)
 
 
 @then(parsers.re(r"no returned Slot or Schedule has a (?P<element>comment|specialty)"))
 def no_element(slot_search, element):
     result = _with_slots(slot_search)
-    fail_if_any(ss.forbidden_element_violations(result.slots + result.schedules, element), result.where)
+    fail_if_any(search_checks.forbidden_element_violations(result.slots + result.schedules, element), result.where)
 
 
 @then("every returned Slot is free")
 def every_slot_free(slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.non_free_slots(result.slots), result.where)
+    fail_if_any(search_checks.non_free_slots(result.slots), result.where)
 
 
 @then("every returned Slot lies fully inside the search window")
 def every_slot_inside(slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.slots_outside(result.slots, result.window), result.where)
+    fail_if_any(search_checks.slots_outside(result.slots, result.window), result.where)
 
 
 @then("the Bundle holds only the Schedules, Practitioners, Locations and Organization the returned slots reference")
 def only_referenced(slot_search, settings):
     result = _with_slots(slot_search)
-    fail_if_any(ss.unreferenced_resources(result.index, settings.provider_ods_code), result.where)
+    fail_if_any(search_checks.unreferenced_resources(result.index, settings.provider_ods_code), result.where)
 
 
 @then("the Organization is present because slots were returned")
 def organization_present(slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.organization_violations(result.index), result.where)
+    fail_if_any(search_checks.organization_violations(result.index), result.where)
 
 
 # Two searches compared moments apart: a slot anyone books or frees in between (another parallel worker,
@@ -253,11 +257,11 @@ def _theirs(gp_connect, settings, *searches) -> set:
 def filter_keeps_open_slots(gp_connect, settings, unfiltered_search, slot_search):
     open_slots = ss.slot_keys(_with_slots(unfiltered_search)) - _theirs(gp_connect, settings, unfiltered_search)
     offered = ss.slot_keys(slot_search)
-    if ss.withheld_open_slots(open_slots, offered):
+    if filters.withheld_open_slots(open_slots, offered):
         again = _with_slots(ss.again(gp_connect, unfiltered_search))
         open_slots &= ss.slot_keys(again)
         open_slots -= _theirs(gp_connect, settings, unfiltered_search, slot_search, again)
-    fail_if_any(ss.withheld_open_slots(open_slots, offered), slot_search.where)
+    fail_if_any(filters.withheld_open_slots(open_slots, offered), slot_search.where)
 
 
 @then("the same slots are offered with the unknown searchFilter as without it")
@@ -265,19 +269,19 @@ def unknown_filter_ignored(gp_connect, settings, slot_search, unknown_filter_sea
     fail_if_any(status_violations(unknown_filter_search.exchange, 200, "SLOT-FILTER-02"), unknown_filter_search.where)
     theirs = _theirs(gp_connect, settings, _with_slots(slot_search), unknown_filter_search)
     before, got = ss.slot_keys(slot_search) - theirs, ss.slot_keys(unknown_filter_search) - theirs
-    if not ss.unknown_filter_differences(before, got):
+    if not filters.unknown_filter_differences(before, got):
         return
     again = _with_slots(ss.again(gp_connect, slot_search))
     theirs |= _theirs(gp_connect, settings, slot_search, unknown_filter_search, again)
     before, got, after = before - theirs, got - theirs, ss.slot_keys(again) - theirs
-    missing = [v for v in ss.unknown_filter_differences(before & after, got) if v.expected == "offered"]
-    extra = [v for v in ss.unknown_filter_differences(before | after, got) if v.expected == "not offered"]
+    missing = [v for v in filters.unknown_filter_differences(before & after, got) if v.expected == "offered"]
+    extra = [v for v in filters.unknown_filter_differences(before | after, got) if v.expected == "not offered"]
     fail_if_any(missing + extra, unknown_filter_search.where)
 
 
 @then("the provider answers 200 with a searchset Bundle")
 def answered_searchset(response):
-    fail_if_any(ss.searchset_violations(response), response.short_request())
+    fail_if_any(search_checks.searchset_violations(response), response.short_request())
 
 
 @when(parsers.re(r"the consumer searches for free slots from now for 3 days with start as (?P<start>.+) "
@@ -289,7 +293,7 @@ def search_formatted(gp_connect, settings, start, end):
 @then("the Bundle holds at least one Slot, each with its Schedule")
 def slots_with_schedules(slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.missing_schedules(result.index), result.where)
+    fail_if_any(search_checks.missing_schedules(result.index), result.where)
 
 
 @then("every returned resource is populated as the slot search requires")
@@ -301,7 +305,8 @@ def resources_populated(slot_search):
 @then("each returned Location's managing organisation reads back as an Organization")
 def managing_organizations_read_back(gp_connect, slot_search):
     result = _with_slots(slot_search)
-    fail_if_any(ss.managing_organizations_read_back(gp_connect, resources_in(result.exchange.json())), result.where)
+    reads = readback.managing_organizations(gp_connect, resources_in(result.exchange.json()))
+    fail_if_any(readback_checks.read_back_violations(reads, "SLOT-LOC-03"), result.where)
 
 
 @when(parsers.re(r"the consumer searches for free slots over a day offering some, "
@@ -322,24 +327,24 @@ def _mapped(value: str, nhs_values: tuple[str, ...], configured: tuple[str, ...]
 @when(parsers.re(r"the consumer searches for free slots over 14 days from today as organisation type (?P<org_type>\S+) "
                  r"and ODS code (?P<ods_code>\S+)"), target_fixture="slot_search")
 def search_as(gp_connect, settings, org_type, ods_code):
-    org_type = _mapped(org_type, ss.NHS_FILTER_ORG_TYPES, settings.searchfilter_org_types)
-    ods_code = _mapped(ods_code, ss.NHS_FILTER_ODS_CODES, settings.searchfilter_ods_codes)
-    return ss.filter_search(gp_connect, org_type, ods_code)
+    org_type = _mapped(org_type, sweeps.NHS_FILTER_ORG_TYPES, settings.searchfilter_org_types)
+    ods_code = _mapped(ods_code, sweeps.NHS_FILTER_ODS_CODES, settings.searchfilter_ods_codes)
+    return sweeps.filter_search(gp_connect, org_type, ods_code)
 
 
 @then("every slot offered without a searchFilter is offered to this consumer too")
 def open_slots_offered(gp_connect, settings, slot_search):
-    unfiltered = ss.filter_search(gp_connect, None, None)
+    unfiltered = sweeps.filter_search(gp_connect, None, None)
     open_slots = ss.offered_keys(unfiltered)
     if not open_slots:
         raise MissingTestData(f"no free slot open to every consumer {unfiltered.window.describe()}")
     open_slots = open_slots - _theirs(gp_connect, settings, unfiltered, slot_search)
     offered = ss.offered_keys(slot_search)
-    if ss.withheld_open_slots(open_slots, offered):
+    if filters.withheld_open_slots(open_slots, offered):
         again = ss.again(gp_connect, slot_search)
         offered = offered | ss.offered_keys(again)
         open_slots = open_slots - _theirs(gp_connect, settings, unfiltered, slot_search, again)
-    fail_if_any(ss.withheld_open_slots(open_slots, offered), slot_search.where)
+    fail_if_any(filters.withheld_open_slots(open_slots, offered), slot_search.where)
 
 
 @when("the consumer searches for free slots over 14 days from today without a searchFilter, then as each "
@@ -349,8 +354,9 @@ def sweep(gp_connect, settings):
         raise MissingTestData("declare the slots the practice restricts in GPC_RESTRICTED_SLOTS (README, "
                               "\"Pointing it at a real provider\"); without them a leak cannot be told from none")
     codes = tuple(dict.fromkeys((*settings.searchfilter_ods_codes, settings.consumer_ods_code)))
-    return ([ss.filter_search(gp_connect, None, None)] + [ss.filter_search(gp_connect, t, None) for t in ORG_TYPES]
-            + [ss.filter_search(gp_connect, None, c) for c in codes])
+    return ([sweeps.filter_search(gp_connect, None, None)]
+            + [sweeps.filter_search(gp_connect, t, None) for t in ORG_TYPES]
+            + [sweeps.filter_search(gp_connect, None, c) for c in codes])
 
 
 @then("no slot the practice declares restricted is offered to a consumer it is not open to")
@@ -365,4 +371,9 @@ def declared_restrictions_kept(settings, sweep_searches):
 @then("slots restricted to organisations this consumer is not are withheld")
 def restricted_slots_withheld(gp_connect, settings, slot_search):
     codes = (*settings.searchfilter_ods_codes, settings.consumer_ods_code)
-    fail_if_any(ss.sweep_restriction_violations(gp_connect, slot_search, codes), slot_search.where)
+    searches = sweeps.sweep_searches(gp_connect, slot_search, codes)
+
+    def judged(offered):
+        return filters.sweep_violations(offered, *slot_search.searched_as, ORG_TYPES)
+
+    fail_if_any(judged(sweeps.stable_offers(gp_connect, searches, judged)), slot_search.where)

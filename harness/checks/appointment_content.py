@@ -19,15 +19,11 @@ ACTOR_TYPES = ("Patient", "Practitioner", "Location")
 CLOCK_TOLERANCE = timedelta(minutes=10)
 
 
-def label_of(appointment: dict) -> str:
-    return f"Appointment {appointment.get('id') or '(no id)'}"
-
-
 def id_violations(appointment: dict) -> list[Violation]:
     """The Appointment has its logical id (APPT-ID-01)."""
     if str(appointment.get("id") or "").strip():
         return []
-    return [violation("APPT-ID-01", label_of(appointment), "Appointment.id", "a logical id", "none",
+    return [violation("APPT-ID-01", fhir.label(appointment, "Appointment"), "Appointment.id", "a logical id", "none",
                       "an Appointment is returned without its logical id (Appointment.id is empty)")]
 
 
@@ -35,7 +31,7 @@ def created_violations(appointment: dict) -> list[Violation]:
     """`created` is populated (APPT-CREATED-01)."""
     if str(appointment.get("created") or "").strip():
         return []
-    label = label_of(appointment)
+    label = fhir.label(appointment, "Appointment")
     return [violation("APPT-CREATED-01", label, "Appointment.created", "the date-time it was created", "none",
                       f"{label} has no created date-time (Appointment.created is empty)")]
 
@@ -45,7 +41,7 @@ def priority_violations(appointment: dict) -> list[Violation]:
     priority = appointment.get("priority")
     if priority is None or (isinstance(priority, int) and not isinstance(priority, bool) and 0 <= priority <= 9):
         return []
-    label = label_of(appointment)
+    label = fhir.label(appointment, "Appointment")
     return [violation("APPT-PRIORITY-01", label, "Appointment.priority", "0 to 9", priority,
                       f"{label} has priority {priority!r}, outside 0 to 9")]
 
@@ -53,7 +49,7 @@ def priority_violations(appointment: dict) -> list[Violation]:
 def participant_violations(appointment: dict) -> list[Violation]:
     """Each participant's actor is a relative Patient/, Practitioner/ or Location/ reference with at most
     one type coding, and there is at least one Patient and one Location participant (APPT-PARTICIPANT-01)."""
-    label = label_of(appointment)
+    label = fhir.label(appointment, "Appointment")
     found: list[Violation] = []
     kinds = set()
     for i, participant in enumerate(appointment.get("participant") or []):
@@ -93,7 +89,7 @@ def future_violations(appointment: dict, today: date | None = None, now: datetim
     earliest = today or ((now or clock.now()).astimezone(UK) - CLOCK_TOLERANCE).date()
     if start.astimezone(UK).date() >= earliest:
         return []
-    label = label_of(appointment)
+    label = fhir.label(appointment, "Appointment")
     return [violation("APPT-FUTURE-01", label, "Appointment.start", f"{earliest} or later", appointment["start"],
                       f"{label} starts {appointment['start']}, before today ({earliest}): a past appointment is "
                       "returned")]
@@ -101,7 +97,7 @@ def future_violations(appointment: dict, today: date | None = None, now: datetim
 
 def booking_org_violations(appointment: dict) -> list[Violation]:
     """Every contained Organization (the booking organisation) has an id, a name and a telecom (APPT-ORG-01)."""
-    label = label_of(appointment)
+    label = fhir.label(appointment, "Appointment")
     found: list[Violation] = []
     for contained in appointment.get("contained") or []:
         if not isinstance(contained, dict) or contained.get("resourceType") != "Organization":

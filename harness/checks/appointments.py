@@ -5,36 +5,29 @@ the requests are harness/consumer/appointments.py's."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Iterable
 
+from harness.checks.refusals import refusal_violations
 from harness.checks.violations import (
     Violation,
-    bundle_type_violations,
     parsed,
-    status_violations,
     violation,
 )
-from harness.errors import Nonconformance
 from harness.spec.constants import (
-    BOOKING_ORG_URL,
     CANCELLATION_REASON_URL,
-    ODS_SYSTEM,
 )
 from harness.spec.interactions import (
-    AMEND_APPOINTMENT,
-    BOOK_APPOINTMENT,
-    CANCEL_APPOINTMENT,
     READ_APPOINTMENT,
-    RETRIEVE_APPOINTMENTS,
     requirement_of,
 )
 from harness.spec.texts import reason_expected, reason_kept, type_text, type_texts
 from harness.transport import fhir
-from harness.transport.client import Exchange
+from harness.transport.exchange import Exchange
 
 if TYPE_CHECKING:
-    from harness.consumer.discovery import SlotInfo  # the slots a booking was made of (annotation only)
+    pass  # the slots a booking was made of (annotation only)
 
 
 def parsed_appointment(exchange: Exchange) -> dict:
@@ -50,25 +43,11 @@ def etag_of(exchange: Exchange) -> str:
 CONSUMER_TYPES_IGNORED = "BOOK-IGNORE-01"
 
 
-# The requirements broken when an Appointment's slot type / schedule type is not its slot's and
-# schedule's, by the interaction that returned it.
-TYPES_KEPT = {
-    BOOK_APPOINTMENT.name: ("BOOK-TYPE-01", "BOOK-SCHEDTYPE-01"),
-    READ_APPOINTMENT.name: ("READ-TYPE-01", "READ-TYPE-01"),
-    AMEND_APPOINTMENT.name: ("AMEND-01", "AMEND-01"),
-    CANCEL_APPOINTMENT.name: ("CANCEL-01", "CANCEL-01"),
-    RETRIEVE_APPOINTMENTS.name: ("RETR-TYPE-01", "RETR-TYPE-01"),
-}
-
-
-def label(appointment: dict) -> str:
-    return f"Appointment {appointment.get('id', '(no id)')}"
-
-
 def on_appointment(appointment: dict, requirements, element: str, expected: object, got: object,
                    message: str) -> Violation:
     """A violation on this appointment; the message is prefixed with its label."""
-    return violation(requirements, label(appointment), element, expected, got, f"{label(appointment)} {message}")
+    named = fhir.label(appointment, "Appointment")
+    return violation(requirements, named, element, expected, got, f"{named} {message}")
 
 
 def slot_type_texts(appointment: dict) -> list[str]:
@@ -81,21 +60,23 @@ def schedule_type_text(appointment: dict) -> str:
     return type_text(appointment.get("serviceCategory")) or ""
 
 
-def _no_slot_type(appointment: dict, rule: str) -> Violation:
-    return on_appointment(appointment, rule, "Appointment.serviceType[*].text", "a slot type", "empty",
-               "has no slot type: Appointment.serviceType[*].text is empty")
+def slot_type_violations(appointment: dict, rule: str) -> list[Violation]:
+    """The appointment carries a slot type (a non-blank Appointment.serviceType[*].text), as `rule` asks."""
+    if slot_type_texts(appointment):
+        return []
+    return [on_appointment(appointment, rule, "Appointment.serviceType[*].text", "a slot type", "empty",
+                           "has no slot type: Appointment.serviceType[*].text is empty")]
 
 
-def type_violations(appointment: dict, slot_type: str, schedule_type: str | None, rules: tuple[str, str],
+def type_violations(appointment: dict, slot_type: str, schedule_type: str | None, rules: tuple[str, str | None],
                     sent: dict | None = None) -> list[Violation]:
     """The appointment's types equal its slot's and schedule's: equal text, not merely present.
-    `rules`: the requirements of the slot type and of the schedule type (see TYPES_KEPT). With `sent`,
-    the booking request: a type that is the consumer's own also breaks BOOK-IGNORE-01."""
-    found = []
+    `rules`: the requirements of the slot type and of the schedule type (requirements.type_requirements of
+    the interaction that returned it). With `sent`, the booking request: a type that is the consumer's own
+    also breaks BOOK-IGNORE-01."""
+    found = slot_type_violations(appointment, rules[0])
     texts = slot_type_texts(appointment)
-    if not texts:
-        found.append(_no_slot_type(appointment, rules[0]))
-    elif texts != [slot_type]:
+    if texts and texts != [slot_type]:
         got = ", ".join(repr(t) for t in texts)
         kept = texts == slot_type_texts(sent or {})
         found.append(on_appointment(appointment, (rules[0], *((CONSUMER_TYPES_IGNORED,) if kept else ())),
@@ -114,69 +95,54 @@ def type_violations(appointment: dict, slot_type: str, schedule_type: str | None
     return found
 
 
-def booking_organisation(appointment: dict) -> dict | None:
-    """The contained Organization the booking-organisation extension points to."""
-    ref = next(((e.get("valueReference") or {}).get("reference") for e in appointment.get("extension") or []
-                if e.get("url") == BOOKING_ORG_URL), None)
-    if not ref or not ref.startswith("#"):
-        return None
-    return next((c for c in appointment.get("contained") or [] if f"#{c.get('id')}" == ref), None)
-
-
-def as_sent_violations(appointment: dict, sent: dict) -> list[Violation]:
-    """Must-support data the consumer sent comes back unchanged: description and comment (BOOK-TEXT-01),
-    the booking organisation (BOOK-ORG-01)."""
-    found = [on_appointment(appointment, "BOOK-TEXT-01", f"Appointment.{k}", repr(sent.get(k)),
-                            repr(appointment.get(k)),
-                 f"{k} is {appointment.get(k)!r}, sent {sent.get(k)!r}")
-             for k in ("description", "comment") if appointment.get(k) != sent.get(k)]
-    org, sent_org = booking_organisation(appointment), booking_organisation(sent)
-    if org is None:
-        found.append(on_appointment(appointment, "BOOK-ORG-01", "Appointment.extension:bookingOrganisation",
-                         "a contained Organization", "none", "has no booking organisation "
-                         "(Extension-GPConnect-BookingOrganisation-1 to a contained Organization)"))
-    else:
-        for key in ("identifier", "name", "telecom", "type"):
-            if org.get(key) != sent_org.get(key):
-                found.append(on_appointment(appointment, "BOOK-ORG-01", f"Appointment.contained.Organization.{key}",
-                                 repr(sent_org.get(key)), repr(org.get(key)),
-                                 f"booking organisation {key} is {org.get(key)!r}, sent {sent_org.get(key)!r}"))
-    return found
-
-
-def slot_violations(appointment: dict, slots: list[SlotInfo]) -> list[Violation]:
-    """Appointment.slot lists exactly the booked slots and start/end span them (BOOK-MULTI-01 for
-    several slots, BOOK-01 for one)."""
-    rule = "BOOK-MULTI-01" if len(slots) > 1 else "BOOK-01"
+def text_violations(appointment: dict, sent: dict, rule: str) -> list[Violation]:
+    """Description and comment exactly as the consumer sent them, never cut (BOOK-TEXT-01 and the amendment's
+    own); a long text is named by its length."""
     found = []
-    listed = sorted(fhir.ref_key((s or {}).get("reference")) or ("?", "?") for s in appointment.get("slot") or [])
-    wanted = sorted(("Slot", s.id) for s in slots)
-    if listed != wanted:
-        got, expected = [k[1] for k in listed], [k[1] for k in wanted]
-        found.append(on_appointment(appointment, rule, "Appointment.slot", expected, got,
-                         f"lists slots {got}, expected {expected}"))
-    try:
-        start, end = datetime.fromisoformat(appointment["start"]), datetime.fromisoformat(appointment["end"])
-    except (KeyError, TypeError, ValueError):
-        return found + [on_appointment(appointment, rule, "Appointment.start, Appointment.end", "date-times", "invalid",
-                            "has no valid start and end")]
-    if start != slots[0].start or end != slots[-1].end:
-        expected = f"{slots[0].raw['start']} to {slots[-1].raw['end']}"
-        got = f"{appointment['start']} to {appointment['end']}"
-        found.append(on_appointment(appointment, rule, "Appointment.start, Appointment.end", expected, got,
-                         f"runs {got}, expected {expected}"))
+    for key in ("description", "comment"):
+        got, want = appointment.get(key), sent.get(key)
+        if got == want:
+            continue
+        if len(str(got or "")) + len(str(want or "")) <= 120:
+            said = f"{key} is {got!r}, sent {want!r}"
+        else:
+            cut = isinstance(got, str) and isinstance(want, str) and want.startswith(got)
+            said = f"{key} is not as sent: {len(got or '')} characters returned, {len(want or '')} sent" + \
+                (" (cut)" if cut else "")
+        found.append(on_appointment(appointment, rule, f"Appointment.{key}", repr(want)[:200], repr(got)[:200], said))
     return found
 
 
-def etag_violations(exchange: Exchange, appointment: dict, rule: str) -> list[Violation]:
-    """The ETag header is W/"<meta.versionId>" of the returned appointment."""
+def text_kept_violations(exchange: Exchange, rule: str, refusal_allowed: bool) -> list[Violation]:
+    """A booking or amendment keeps description and comment exactly as sent (text_violations). With
+    `refusal_allowed` (texts longer than the spec asks a provider to store), a refusal with an
+    OperationOutcome is conformant too."""
+    success = exchange.status is not None and 200 <= exchange.status < 300
+    if not success and refusal_allowed:
+        return refusal_violations(exchange, rule)
+    if not success:
+        return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
+                          f"expected the description and comment to be stored, got HTTP {exchange.status}")]
+    return text_violations(exchange.json(), json.loads(exchange.request_body or "{}"), rule)
+
+
+def etag_violations(exchange: Exchange, appointment: dict, rule: str, held: str | None = None,
+                    last_seen: str = "") -> list[Violation]:
+    """The ETag header is W/"<meta.versionId>" of the returned appointment. With `held` (the version this run
+    last saw, `last_seen` saying how), that is also the version returned (READ-ETAG-01: a read names the
+    version the provider holds)."""
     version = (appointment.get("meta") or {}).get("versionId")
     if not version:
         return [on_appointment(appointment, rule, "Appointment.meta.versionId", "a version", "none",
                                "has no meta.versionId")]
     expected, got = f'W/"{version}"', etag_of(exchange)
-    return [] if got == expected else [violation(rule, "response", "ETag", expected, got,
-                                                 f"ETag is {got!r}, expected {expected!r} from meta.versionId")]
+    found = [] if got == expected else [
+        on_appointment(appointment, rule, "ETag", expected, got, f"ETag is {got!r}, expected {expected!r} from "
+                       "meta.versionId")]
+    if held and version != held:
+        found.append(on_appointment(appointment, rule, "meta.versionId", held, version,
+                                    f"is read at version {version!r}, but this run last saw it {last_seen}"))
+    return found
 
 
 def version_of(appointment: dict) -> str:
@@ -211,111 +177,40 @@ def cancellation_reason_violations(appointment: dict, reason: str) -> list[Viola
                 "or a prefix of it")]
 
 
-def _ods_codes(organisation: dict | None) -> list[str]:
-    return [i.get("value") for i in (organisation or {}).get("identifier") or []
-            if isinstance(i, dict) and i.get("system") == ODS_SYSTEM]
-
-
-def booking_organisation_read_violations(exchange: Exchange, sent: dict) -> list[Violation]:
-    """An appointment booked by another organisation is read with 200 and keeps the booking
-    organisation's ODS code as the booking sent it (READ-ORG-01)."""
-    rule = "READ-ORG-01"
-    if exchange.status != 200:
-        return [violation(rule, "response", "HTTP status", 200, exchange.status,
-                          f"the read of an appointment booked by another organisation was answered HTTP "
-                          f"{exchange.status}, expected 200")]
-    appointment = parsed_appointment(exchange)
-    expected, got = _ods_codes(booking_organisation(sent)), _ods_codes(booking_organisation(appointment))
-    if got == expected:
-        return []
-    return [on_appointment(appointment, rule, "Appointment.contained.Organization.identifier(ODS code)", expected,
-                           got or "none",
-                f"booking organisation ODS code is {', '.join(map(str, got)) or 'missing'}, the booking sent "
-                f"{', '.join(map(str, expected))}")]
-
-
 def read_id_violations(appointment: dict, appointment_id: str) -> list[Violation]:
     if str(appointment.get("id")) == appointment_id:
         return []
-    return [violation(READ_APPOINTMENT.requirement, label(appointment), "Appointment.id", appointment_id,
-                      appointment.get("id"), f"read of Appointment {appointment_id} returned {label(appointment)}")]
+    named = fhir.label(appointment, "Appointment")
+    return [violation(READ_APPOINTMENT.requirement, named, "Appointment.id", appointment_id, appointment.get("id"),
+                      f"read of Appointment {appointment_id} returned {named}")]
 
 
-def among_retrieved(found: list[dict], appointment_id: str, rule: str,
-                    then: Callable[[dict], list[Violation]] = lambda a: []) -> list[Violation]:
-    """The appointment is among those retrieved, and `then` holds for it."""
-    matches = [a for a in found if str(a.get("id")) == appointment_id]
-    if not matches:
-        return [violation(rule, f"Appointment {appointment_id}", "Bundle.entry", "returned", "not returned",
-                          f"Appointment {appointment_id} booked by this run is not returned")]
-    return then(matches[0])
+# What a refused amendment or cancellation must leave as it was.
+KEPT_ON_REFUSAL = ("status", "start", "end", "slot", "serviceType", "serviceCategory", "description", "comment",
+                   "extension")
 
 
-def at_least_violations(found: list[dict], count: int, rule: str) -> list[Violation]:
-    """At least `count` Appointments are returned."""
-    if len(found) >= count:
-        return []
-    return [violation(rule, "Bundle", "Bundle.entry", f"at least {count} Appointments", len(found),
-                      f"expected at least {count} Appointments, got {len(found)}")]
+def unchanged_violations(before: dict, after: dict, requirements: Iterable[str]) -> list[Violation]:
+    """A refused request changes nothing: the appointment read afterwards has the version and the fields it had
+    when last seen before the request; each difference breaks the refused request's `requirements`."""
+    label, requirements, found = fhir.label(before, "Appointment"), tuple(requirements), []
+    was, now = (before.get("meta") or {}).get("versionId"), (after.get("meta") or {}).get("versionId")
+    if was != now:
+        found.append(violation(requirements, label, "meta.versionId", was, now,
+                               f"{label} is at version {now!r} after a refused request; it was at {was!r}"))
+    for key in KEPT_ON_REFUSAL:
+        if _same(before.get(key)) != _same(after.get(key)):
+            found.append(violation(requirements, label, f"Appointment.{key}", repr(before.get(key)),
+                                   repr(after.get(key)), f"{label} {key} changed by a refused request: was "
+                                   f"{before.get(key)!r}, now {after.get(key)!r}"[:400]))
+    return found
 
 
-def retrieved_type_violations(found: list[dict], mode: str) -> list[Violation]:
-    """Every retrieved appointment has a slot type, and a schedule type as the environment declares
-    it configured (GPC_SCHEDULE_TYPES)."""
-    rule = "RETR-TYPE-01"
-    result = [_no_slot_type(a, rule) for a in found if not slot_type_texts(a)]
-    if mode == "all":
-        result += [on_appointment(a, rule, "Appointment.serviceCategory.text", "a schedule type", "empty",
-                       "has no schedule type: Appointment.serviceCategory.text is empty")
-                   for a in found if not schedule_type_text(a)]
-    elif mode == "none":
-        result += [on_appointment(a, rule, "Appointment.serviceCategory.text", "no schedule type",
-                                  schedule_type_text(a),
-                       f"has schedule type '{schedule_type_text(a)}' though this practice has none configured "
-                       "(GPC_SCHEDULE_TYPES=none)") for a in found if schedule_type_text(a)]
-    return result
-
-
-def created_violations(exchange: Exchange) -> list[Violation]:
-    """A booking answered 201 carries Location and ETag headers (BOOK-01)."""
-    missing = [h for h in ("Location", "ETag") if not exchange.header(h)]
-    if not missing:
-        return []
-    return [violation(BOOK_APPOINTMENT.requirement, "response", " and ".join(missing), "present", "missing",
-                      f"booking answered 201 without {' and '.join(missing)} header")]
-
-
-def answered_created_violations(exchange: Exchange) -> list[Violation]:
-    """A booking is answered 201 with Location and ETag headers, with or without a body (BOOK-01)."""
-    found = status_violations(exchange, 201, BOOK_APPOINTMENT.requirement)
-    return found or created_violations(exchange)
-
-
-def unknown_path_violations(exchange: Exchange) -> list[Violation]:
-    """A booking posted to a path that is no endpoint is refused (any failure status) with an
-    OperationOutcome (BOOK-URL-01, NHS's suite)."""
-    rule = "BOOK-URL-01"
-    if exchange.status is None or exchange.status < 400:
-        return [violation(rule, "response", "HTTP status", "a failure status", exchange.status,
-                          f"a booking posted to a path that is no endpoint is answered HTTP {exchange.status}")]
-    try:
-        fhir.parse(exchange.json(), exchange.short_request(), expected_type="OperationOutcome")
-    except Nonconformance as exc:
-        return [violation(rule, "response", "body", "an OperationOutcome", "none",
-                          f"HTTP {exchange.status} to a booking posted to a path that is no endpoint carries no "
-                          f"OperationOutcome: {exc}")]
-    return []
-
-
-def empty_retrieve_violations(exchange: Exchange, rule: str = "RETR-EMPTY-01") -> list[Violation]:
-    """A retrieve is answered 200 with a searchset Bundle, also when it finds no Appointment
-    (RETR-EMPTY-01; the caller tells whether it holds any)."""
-    where = exchange.short_request()
-    found = status_violations(exchange, 200, rule)
-    if found:
-        return found
-    bundle = parsed(exchange, "Bundle", rule)
-    return bundle_type_violations(bundle.type, "searchset", f"retrieve appointments ({where})", rule)
+def _same(value):
+    """A value as compared after a refusal: lists in any order (a provider may list extensions differently)."""
+    if isinstance(value, list):
+        return sorted(json.dumps(v, sort_keys=True) for v in value)
+    return json.dumps(value, sort_keys=True)
 
 
 def _extensions_but_reason(appointment: dict) -> list[dict]:

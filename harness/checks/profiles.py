@@ -170,7 +170,7 @@ def resource_violations(resource: dict, label: str | None = None,
 
 def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ...]) -> list[Violation]:
     rtype = resource.get("resourceType", "")
-    label = label or f"{rtype} {resource.get('id', '(no id)')}"
+    label = label or fhir.label(resource)
     url = PROFILE_FOR.get(rtype)
     if not url:
         return []

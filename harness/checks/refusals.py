@@ -24,7 +24,7 @@ from harness.errors import Nonconformance
 from harness.spec.constants import PROFILE_FOR, SPINE_CODE_SYSTEM
 from harness.spec.requirements import REFUSAL, SPINE_CODE, STATUS_CODE, code_expectation, requirements_of_kind
 from harness.transport import fhir
-from harness.transport.client import Exchange
+from harness.transport.exchange import Exchange
 
 OPERATION_OUTCOME = "ERR-OO-01"
 SPINE_CODING = "ERR-OO-02"

@@ -18,15 +18,12 @@ from harness.spec.constants import (
     SDS_USER_SYSTEM,
 )
 from harness.transport import fhir
+from harness.transport.fhir import label
 
 ACTOR_INCLUDES = {"Location": "Schedule:actor:Location", "Practitioner": "Schedule:actor:Practitioner"}
 PRACTITIONER_SYSTEMS = (SDS_USER_SYSTEM, SDS_ROLE_PROFILE_SYSTEM, GMP_NUMBER_SYSTEM)
 PRACTITIONER_NOT_POPULATED = ("telecom", "address", "birthDate", "photo", "qualification")
 NAME_USES = ("usual", "official", "temp", "nickname", "anonymous", "old", "maiden")  # required binding: NameUse
-
-
-def label(resource: dict) -> str:
-    return f"{resource.get('resourceType')} {resource.get('id') or '(no id)'}"
 
 
 def of_type(resources: list[dict], rtype_: str) -> list[dict]:

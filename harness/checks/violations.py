@@ -22,7 +22,7 @@ from harness.errors import Nonconformance
 from harness.transport import fhir
 
 if TYPE_CHECKING:
-    from harness.transport.client import Exchange
+    from harness.transport.exchange import Exchange
 
 FHIR_MEDIA_TYPE = "application/fhir+json"
 FHIR_JSON_RULE = "FND-FMT-01"

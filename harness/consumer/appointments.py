@@ -13,18 +13,15 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable
+from typing import Callable
 
 from harness import clock
-from harness.checks.appointments import on_appointment, parsed_appointment, type_violations, version_of
-from harness.checks.refusals import refusal_violations
+from harness.checks.appointments import parsed_appointment, version_of
 from harness.checks.violations import (
-    Violation,
     bundle_type_violations,
     fail_if_any,
     parsed,
     status_violations,
-    violation,
 )
 from harness.consumer import slot_search as ss
 from harness.consumer.discovery import SlotInfo, free_slots
@@ -50,7 +47,8 @@ from harness.spec.interactions import (
     requirement_of,
 )
 from harness.transport import fhir
-from harness.transport.client import Exchange, GpConnectClient
+from harness.transport.client import GpConnectClient
+from harness.transport.exchange import Exchange
 
 APPOINTMENT_PROFILE = PROFILE_FOR["Appointment"]
 ORG_TYPE_DISPLAY = {"gp-practice": "GP Practice", "urgent-care": "Urgent Care"}
@@ -343,63 +341,12 @@ class KnownAppointment:
         return version_of(self.appointment)
 
 
-def unchanged_violations(now: dict, before: KnownAppointment, rules: Iterable[str]) -> list[Violation]:
-    """After a refused request the appointment keeps its version, status and types; `rules`: the
-    refusal requirement the request was sent to test."""
-    rules = tuple(rules)
-    found = []
-    if version_of(now) != before.version:
-        found.append(on_appointment(now, rules, "Appointment.meta.versionId", before.version, version_of(now),
-                         f"version changed from {before.version} to {version_of(now)} after a refused request"))
-    if now.get("status") != before.appointment.get("status"):
-        found.append(on_appointment(now, rules, "Appointment.status", before.appointment.get("status"),
-                                    now.get("status"),
-                         f"status changed from {before.appointment.get('status')} to {now.get('status')}"))
-    return found + type_violations(now, before.booking.expected_slot_type, before.booking.expected_schedule_type,
-                                   (rules[0], rules[0]) if rules else ("",) * 2)
-
-
-def booked_anyway_violations(booking: Booking, offered: set, retrieved: list[dict],
-                             taken: frozenset[str] = frozenset()) -> list[Violation]:
-    """A refused booking made nothing (BOOK-ATOMIC-01): each of its slots is still offered free (`offered`:
-    the SlotInfo.key of every free slot a fresh search returns), and no live retrieved appointment is on
-    one of them or carries the booking's marker. `taken`: ids of its slots this run booked just before, on
-    purpose; they stay booked by that appointment."""
-    rule = "BOOK-ATOMIC-01"
-    found = [violation(rule, f"Slot {s.id}", "Slot.status", "free", "not offered",
-                       f"{s.describe()} is no longer offered as free") for s in booking.slots
-             if s.key not in offered and s.id not in taken]
-    wanted = {("Slot", s.id) for s in booking.slots if s.id not in taken}
-    for appointment in retrieved:
-        if appointment.get("status") == "cancelled":
-            continue
-        on_slots = {fhir.ref_key((r or {}).get("reference")) for r in appointment.get("slot") or []} & wanted
-        if on_slots or booking.marker in (appointment.get("description") or ""):
-            ids = sorted(k[1] for k in on_slots)
-            found.append(on_appointment(appointment, rule, "Appointment", "none", "booked",
-                             f"was made by the refused booking (slots {ids})"))
-    return found
-
-
 def after_refused_booking(client: GpConnectClient, settings: Settings, patient_id: str,
-                          booking: Booking, taken: frozenset[str] = frozenset()) -> list[Violation]:
-    """Search the booking's days again and retrieve the patient's appointments, then booked_anyway_violations."""
+                          booking: Booking) -> tuple[set[tuple[str, str, str]], list[dict]]:
+    """What a refused booking left, for booking_checks.refused_booking_violations: the SlotInfo.key of each free
+    slot a fresh search of its days offers, and the patient's appointments retrieved over those days."""
     days = sorted({s.start.astimezone(UK).date() for s in booking.slots})
     search = ss.search(client, settings, ss.Window.days(days[0], days[-1]))
     search.require_searchset()
     offered = {s.key for s in free_slots(search.exchange.json())}
-    retrieved = retrieved_appointments(retrieve(client, patient_id, days[0], days[-1]))
-    return booked_anyway_violations(booking, offered, retrieved, taken)
-
-
-def race_violations(race: list[Booking]) -> list[Violation]:
-    """Of simultaneous bookings of one slot exactly one succeeds; the other is refused 409 DUPLICATE_REJECTED."""
-    rule = "BOOK-RACE-01"
-    won = [b for b in race if b.succeeded]
-    if len(won) != 1:
-        statuses = " and ".join(str(b.exchange.status) for b in race)
-        return [violation(rule, race[0].slots[0].describe(), "HTTP status", "exactly one 201", statuses,
-                          f"{len(race)} simultaneous bookings of {race[0].slots[0].describe()}: expected exactly one "
-                          f"to succeed, {len(won)} did (HTTP {statuses})")]
-    lost = next(b for b in race if not b.succeeded)
-    return refusal_violations(lost.exchange, rule, 409, "DUPLICATE_REJECTED")
+    return offered, retrieved_appointments(retrieve(client, patient_id, days[0], days[-1]))

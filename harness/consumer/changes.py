@@ -14,9 +14,7 @@ from datetime import datetime, timedelta
 from itertools import cycle, islice
 from typing import Callable
 
-from harness.checks.appointments import booking_organisation
-from harness.checks.refusals import refusal_violations
-from harness.checks.violations import Violation, violation
+from harness.checks.bookings import booking_organisation
 from harness.consumer import discovery
 from harness.consumer.discovery import SlotInfo
 from harness.spec.constants import (
@@ -176,33 +174,6 @@ def optional_elements(slot: SlotInfo, channel: bool, role: bool) -> Callable[[di
         if role:
             body["extension"] += [json.loads(json.dumps(e)) for e in _roles(slot)]
     return edit
-
-
-def outside_dates_violations(found: list[dict], appointment_id: str, first, last) -> list[Violation]:
-    """An appointment booked outside the dates asked is not among those retrieved (RETR-DATES-01)."""
-    return [violation("RETR-DATES-01", f"Appointment {appointment_id}", "Bundle.entry", "not returned", "returned",
-                      f"Appointment {appointment_id} is returned for {first} to {last}, though it starts "
-                      f"{a.get('start')}") for a in found if str(a.get("id")) == appointment_id]
-
-
-def text_kept_violations(exchange, rule: str, refusal_allowed: bool) -> list[Violation]:
-    """A booking or amendment keeps description and comment exactly as sent, never cut. With
-    `refusal_allowed` (texts longer than the spec asks a provider to store), a refusal with an
-    OperationOutcome is conformant too."""
-    success = exchange.status is not None and 200 <= exchange.status < 300
-    if not success and refusal_allowed:
-        return refusal_violations(exchange, rule)
-    if not success:
-        return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
-                          f"expected the description and comment to be stored, got HTTP {exchange.status}")]
-    sent, got = json.loads(exchange.request_body or "{}"), exchange.json()
-    label = f"Appointment {got.get('id')}"
-    return [violation(rule, label, f"Appointment.{key}", f"{len(sent.get(key) or '')} characters as sent",
-                      f"{len(got.get(key) or '')} characters",
-                      f"{label} {key} is not as sent: {len(got.get(key) or '')} characters returned, "
-                      f"{len(sent.get(key) or '')} sent" + (" (cut)" if (sent.get(key) or "").startswith(
-                          got.get(key) or "") and got.get(key) != sent.get(key) else ""))
-            for key in ("description", "comment") if got.get(key) != sent.get(key)]
 
 
 def days_after(appointment: dict) -> tuple:

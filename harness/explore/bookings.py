@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from harness.checks import appointments as appt_checks
+from harness.checks import bookings as booking_checks
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
 from harness.consumer import slot_search as ss
@@ -91,14 +92,14 @@ def book(explorer: Explorer, step: Step, kind: str, pick: int, who: str = "the t
                  f"{'' if variant == 'as is' else ' ' + variant}: {expected.describe()}; HTTP {ex.status}")
     found = [(ex.short_request(), v) for v in expected.judge(ex)]
     if variant == "to a path that is no endpoint":
-        found += [(ex.short_request(), v) for v in appt_checks.unknown_path_violations(ex)]
+        found += [(ex.short_request(), v) for v in booking_checks.unknown_path_violations(ex)]
     if ex.status == 201:
         body = ex.json()
         explorer.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
                                              appt_checks.etag_of(ex), sent=booking.request_body,
                                              other_organisation=variant == "with the JWT of another organisation")
         # The booking organisation as sent (the model judges the rest of what was sent).
-        found += [(ex.short_request(), v) for v in appt_checks.as_sent_violations(body, booking.request_body)
+        found += [(ex.short_request(), v) for v in booking_checks.as_sent_violations(body, booking.request_body)
                   if "BOOK-ORG-01" in v.requirements]
         found += [(ex.short_request(), v) for v in appt_checks.etag_violations(ex, body, "FND-ETAG-01")]
         for s in chosen:
@@ -115,11 +116,11 @@ def nothing_booked(explorer: Explorer, booking: appts.Booking, chosen: list[disc
     retrieved = appts.retrieve(explorer.client, booking.patient_id, days[0], days[-1])
     if search.status != 200 or retrieved.status != 200:
         return []  # the oracle and the next steps judge those answers
-    offered = {s.id for s in discovery.free_slots(search.json())}
+    offered = {s.key for s in discovery.free_slots(search.json())}
     found = appts.retrieved_appointments(retrieved)
     return [(booking.exchange.short_request(), v) for v in
-            expectations.refused_booking_left(chosen, expectations.held(explorer.model), offered, found,
-                                              booking.marker)]
+            booking_checks.refused_booking_violations(chosen, booking.marker, offered, found,
+                                                   kept=expectations.held(explorer.model))]
 
 
 def book_twice_at_once(explorer: Explorer, step: Step, pick: int) -> list:
@@ -144,7 +145,7 @@ def book_twice_at_once(explorer: Explorer, step: Step, pick: int) -> list:
             explorer.live[str(body.get("id"))] = Live(str(body.get("id")), booking.marker, patient, chosen, body,
                                                  appt_checks.etag_of(booking.exchange))
     explorer.free.pop(chosen[0].id, None)
-    return [(race[0].exchange.short_request(), v) for v in appts.race_violations(race)]
+    return [(race[0].exchange.short_request(), v) for v in booking_checks.race_violations(race)]
 
 
 def _with_consumer_types(body: dict) -> None:

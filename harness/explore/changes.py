@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness import clock
 from harness.checks import appointments as appt_checks
+from harness.checks import bookings as booking_checks
 from harness.consumer import appointments as appts
 from harness.explore import expectations
 from harness.explore.session import Live, Step, pick_from
@@ -54,7 +55,8 @@ def read(explorer: Explorer, step: Step, which: int, what: str = "one of this ru
     if ex.status == 200:
         saw(explorer, live, ex)
         if live.other_organisation:
-            found += [(ex.short_request(), v) for v in appt_checks.booking_organisation_read_violations(ex, live.sent)]
+            found += [(ex.short_request(), v)
+                      for v in booking_checks.booking_organisation_read_violations(ex, live.sent)]
     return found
 
 def saw(explorer: Explorer, live: Live, ex) -> None:
@@ -164,6 +166,6 @@ def changed(explorer: Explorer, step: Step, live: Live, ex, expected: expectatio
             after = appts.read(explorer.client, live.id)
         if after.status == 200:
             found += [(after.short_request(), v)
-                      for v in expectations.unchanged_by_refusal(live.body, after.json(), expected.refusals)]
+                      for v in appt_checks.unchanged_violations(live.body, after.json(), expected.refusals)]
     return found
 

@@ -30,11 +30,10 @@ from harness.consumer.discovery import SlotInfo
 from harness.judge.known import Known
 from harness.judge.run_model import RunModel
 from harness.spec import interactions as ix
-from harness.transport import fhir
 
 GAP, SCHEDULE, CHANNEL, SLOT_TYPE = ("BOOK-MULTI-ADJ-01", "BOOK-MULTI-SCHED-01", "BOOK-MULTI-CHANNEL-01",
                                     "BOOK-MULTI-TYPE-01")
-DUPLICATE, ATOMIC = "BOOK-DUP-01", "BOOK-ATOMIC-01"
+DUPLICATE = "BOOK-DUP-01"
 MULTI_SLOT_RULES = {GAP: "not adjacent", SCHEDULE: "of different schedules", CHANNEL: "of different delivery channels",
                     SLOT_TYPE: "of different slot types"}
 
@@ -52,7 +51,7 @@ CANCEL_SUCCESS = {"reason, leaving out the types": "CANCEL-COMPAT-01"}
 REFUSAL_STATUS = {DUPLICATE: 409, "AMEND-ETAG-01": 409, "CANCEL-ETAG-01": 409, "AMEND-TYPES-01": 422,
                   "AMEND-CANCELLED-01": 422, "CANCEL-REASON-01": 422, "CANCEL-OTHER-01": 422}
 # The Spine code a refusal must carry where only NHS's suite names it (a wrong one misses the NHS expectation
-# of harness/checks/refusals.py SPINE_CODE_RULES).
+# of its spine-code row in spec/requirements.csv).
 REFUSAL_CODE = {"CANCEL-ETAG-01": "FHIR_CONSTRAINT_VIOLATION"}
 # A cancelled appointment cannot be changed again, by amendment or by a second cancellation.
 CANCELLED = "AMEND-CANCELLED-01"
@@ -196,53 +195,3 @@ def offered_while_held(offered: Iterable[SlotInfo], holding: dict[str, str]) -> 
     return [violation("SLOT-FREE-01", f"Slot {s.id}", "Slot.status", "not offered (booked)", "free",
                       f"Slot {s.id} is offered as free, but Appointment {holding[s.id]} of this run holds it")
             for s in offered if s.id in holding]
-
-
-def refused_booking_left(slots: list[SlotInfo], holding: dict[str, str], offered: set[str],
-                         retrieved: list[dict], marker: str) -> list[Violation]:
-    """A refused booking books nothing: each of its slots that was free is still offered, and no appointment
-    carries its marker or holds one of those slots (BOOK-ATOMIC-01)."""
-    free = [s for s in slots if s.id not in holding]
-    found = [violation(ATOMIC, f"Slot {s.id}", "Slot.status", "free", "not offered",
-                       f"{s.describe()} is no longer offered as free after a refused booking") for s in free
-             if s.id not in offered]
-    wanted = {("Slot", s.id) for s in free}
-    for appointment in retrieved:
-        if appointment.get("status") == "cancelled":
-            continue
-        on = sorted(f"Slot/{k[1]}" for k in wanted & {fhir.ref_key((r or {}).get("reference"))
-                                                      for r in appointment.get("slot") or []})
-        if on or marker in (appointment.get("description") or ""):
-            found.append(violation(ATOMIC, f"Appointment {appointment.get('id')}", "Appointment", "none", "booked",
-                                   f"Appointment {appointment.get('id')} was made by a refused booking "
-                                   f"({', '.join(on) or 'its marker'})"))
-    return found
-
-
-# What a refused amendment or cancellation must leave as it was.
-KEPT_ON_REFUSAL = ("status", "start", "end", "slot", "serviceType", "serviceCategory", "description", "comment",
-                   "extension")
-
-
-def unchanged_by_refusal(before: dict, after: dict, requirements: tuple[str, ...]) -> list[Violation]:
-    """A refused request changes nothing: the appointment read afterwards has the version and the fields it had
-    when last seen before the request; each difference breaks the refused request's `requirements`."""
-    label = f"Appointment {before.get('id')}"
-    found = []
-    was, now = (before.get("meta") or {}).get("versionId"), (after.get("meta") or {}).get("versionId")
-    if was != now:
-        found.append(violation(requirements, label, "meta.versionId", was, now,
-                               f"{label} is at version {now!r} after a refused request; it was at {was!r}"))
-    for key in KEPT_ON_REFUSAL:
-        if _same(before.get(key)) != _same(after.get(key)):
-            found.append(violation(requirements, label, f"Appointment.{key}", repr(before.get(key)),
-                                   repr(after.get(key)), f"{label} {key} changed by a refused request: was "
-                                   f"{before.get(key)!r}, now {after.get(key)!r}"[:400]))
-    return found
-
-
-def _same(value):
-    """A value as compared after a refusal: lists in any order (a provider may list extensions differently)."""
-    if isinstance(value, list):
-        return sorted(json.dumps(v, sort_keys=True) for v in value)
-    return json.dumps(value, sort_keys=True)

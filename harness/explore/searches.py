@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from harness import clock
+from harness.checks import slot_search as search_checks
 from harness.checks.violations import violation
 from harness.consumer import discovery
 from harness.consumer import slot_search as ss
@@ -75,7 +76,7 @@ def search(explorer: Explorer, step: Step, first: int, days: int, includes: str 
     ex = ss.search(explorer.client, explorer.settings, window, SEARCH_INCLUDES[includes]).exchange
     found = [(ex.short_request(), v) for v in expected.judge(ex)]
     if ex.status == 200 and expected.valid:
-        found += [(ex.short_request(), v) for v in ss.searchset_violations(ex)]
+        found += [(ex.short_request(), v) for v in search_checks.searchset_violations(ex)]
     if ex.status is not None and 400 <= ex.status < 500 and len(SEARCH_INCLUDES[includes]) > 1 and expected.valid:
         found.append((ex.short_request(), violation(
             "SLOT-INCLUDE-01", "response", "HTTP status", "200", str(ex.status),

@@ -51,7 +51,8 @@ class Oracle:
         judged = self._judged.get(id(original))
         verdict = judged[1] if judged is not None and judged[0]() is original else None
         if verdict is None:
-            verdict = self._rules_verdict(original) + self.model.observe(original)
+            # A rule and the run model may find the same violation: it is listed once.
+            verdict = list(dict.fromkeys(self._rules_verdict(original) + self.model.observe(original)))
             self._judged[id(original)] = (weakref.ref(original), verdict)
             with self._lock:
                 self.figures.exchanges += 1

@@ -20,6 +20,13 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks import appointment_content, refusals, search_content
+from harness.checks import appointments as appt_checks
+from harness.checks import retrieved as retrieve_checks
+from harness.checks import slot_search as search_checks
+from harness.checks.foundations import (
+    cache_control_violations,
+    content_type_violations,
+)
 from harness.checks.profiles import (
     meta_violations,
     resource_violations,
@@ -28,22 +35,17 @@ from harness.checks.profiles import (
 )
 from harness.checks.violations import Violation, violation
 from harness.consumer import slot_search
-from harness.consumer.foundations import (
-    cache_control_violations,
-    content_type_violations,
-)
 from harness.errors import Nonconformance
 from harness.judge.run_model import request_json
 from harness.settings import Settings
 from harness.spec import interactions as ix
 from harness.spec.constants import UK
+from harness.spec.requirements import SLOT_TYPE, requirements_of_kind, type_requirements, typed_interactions
 from harness.transport import fhir
 
 SUCCESS, REFUSAL, ANY = "success", "refusal", "any"
-TYPE_RULE = {ix.BOOK_APPOINTMENT.name: "BOOK-TYPE-01", ix.READ_APPOINTMENT.name: "READ-TYPE-01",
-             ix.RETRIEVE_APPOINTMENTS.name: "RETR-TYPE-01", ix.AMEND_APPOINTMENT.name: "AMEND-01",
-             ix.CANCEL_APPOINTMENT.name: "CANCEL-01"}
-APPOINTMENT_INTERACTIONS = tuple(TYPE_RULE)
+# The interactions returning Appointments: each has its slot-type requirement (spec/requirements.csv).
+APPOINTMENT_INTERACTIONS = typed_interactions()
 NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)
 
 
@@ -213,25 +215,25 @@ def _schedules(seen: Observed) -> list:
 
 @rule("every returned Slot carries its slot type", "SLOT-TYPE-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    return slot_search.slots_without_type(_slots(seen))
+    return search_checks.slots_without_type(_slots(seen))
 
 
 @rule("every returned Slot's Schedule is in the Bundle", "SLOT-SCHEDREF-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
     if seen.index is None or "Slot:schedule" not in seen.values("_include"):
         return []
-    return slot_search.missing_schedules(seen.index)
+    return search_checks.missing_schedules(seen.index)
 
 
 @rule("returned slots are free", "SLOT-FREE-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    return slot_search.non_free_slots(_slots(seen))
+    return search_checks.non_free_slots(_slots(seen))
 
 
 @rule("returned slots lie wholly inside the window", "SLOT-WINDOW-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
     window = _window(seen)
-    return slot_search.slots_outside(_slots(seen), window) if window else []
+    return search_checks.slots_outside(_slots(seen), window) if window else []
 
 
 def _window(seen: Observed) -> slot_search.Window | None:
@@ -251,25 +253,25 @@ def _window(seen: Observed) -> slot_search.Window | None:
 
 @rule("no Slot or Schedule carries a specialty", "SLOT-NOSPECIALTY-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    return slot_search.forbidden_element_violations(_slots(seen) + _schedules(seen), "specialty")
+    return search_checks.forbidden_element_violations(_slots(seen) + _schedules(seen), "specialty")
 
 
 @rule("schedule types as the practice has them", "SLOT-SCHEDTYPE-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
     # "some" is judged over the whole practice by its own scenario: one narrow search may see no typed schedule.
     mode = seen.settings.schedule_types
-    return (slot_search.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []) + \
-        slot_search.declared_type_violations(_schedules(seen), seen.settings.typed_schedules)
+    return (search_checks.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []) + \
+        search_checks.declared_type_violations(_schedules(seen), seen.settings.typed_schedules)
 
 
 @rule("only resources the returned slots lead to", "SLOT-BUNDLE-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    return slot_search.unreferenced_resources(seen.index, seen.settings.provider_ods_code) if seen.index else []
+    return search_checks.unreferenced_resources(seen.index, seen.settings.provider_ods_code) if seen.index else []
 
 
 @rule("the Organization with any slot, each Location's organisation resolvable", "SLOT-ORG-01", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    return slot_search.organization_violations(seen.index) if seen.index else []
+    return search_checks.organization_violations(seen.index) if seen.index else []
 
 
 @rule("Practitioners and Locations only where their _include was sent", "SLOT-INCLUDE-02", SEARCH)
@@ -360,14 +362,11 @@ def _(seen: Observed) -> list[Violation]:
             for element in carried]
 
 
-@rule("every returned Appointment carries its slot type", tuple(sorted(set(TYPE_RULE.values()))),
+@rule("every returned Appointment carries its slot type", tuple(sorted(requirements_of_kind(SLOT_TYPE))),
       APPOINTMENT_INTERACTIONS)
 def _(seen: Observed) -> list[Violation]:
-    requirement = TYPE_RULE[seen.exchange.interaction]
-    return [violation(requirement, f"Appointment {a.get('id')}", "Appointment.serviceType[*].text", "a slot type",
-                      "empty", f"Appointment {a.get('id')} has no slot type: Appointment.serviceType[*].text is empty")
-            for a in seen.appointments()
-            if not any(((c or {}).get("text") or "").strip() for c in a.get("serviceType") or [])]
+    return [v for a in seen.appointments()
+            for v in appt_checks.slot_type_violations(a, type_requirements(seen.exchange.interaction).slot)]
 
 
 @rule("a booking's Location header names the created appointment", "BOOK-01", (ix.BOOK_APPOINTMENT.name,))
@@ -389,41 +388,11 @@ def _(seen: Observed) -> list[Violation]:
 def _(seen: Observed) -> list[Violation]:
     if not isinstance(seen.body, dict) or seen.body.get("resourceType") != "Appointment":
         return []
-    version = (seen.body.get("meta") or {}).get("versionId")
-    etag = seen.exchange.header("ETag")
-    if version and etag == f'W/"{version}"':
-        return []
-    return [violation("READ-ETAG-01", f"Appointment {seen.body.get('id')}", "ETag", f'W/"{version}"', etag,
-                      f"Appointment {seen.body.get('id')} ETag is {etag!r}, expected W/\"{version}\" from "
-                      "meta.versionId")]
+    return appt_checks.etag_violations(seen.exchange, seen.body, "READ-ETAG-01")
 
 
 @rule("retrieved appointments are the patient's and lie within the dates asked", "RETR-DATES-01",
       (ix.RETRIEVE_APPOINTMENTS.name,))
 def _(seen: Observed) -> list[Violation]:
-    lower = [v[2:] for v in seen.values("start") if v.startswith("ge")]
-    upper = [v[2:] for v in seen.values("start") if v.startswith("le")]
-    parts = urlsplit(seen.exchange.url).path.rstrip("/").split("/")
-    patient = parts[-2] if len(parts) >= 3 and parts[-3] == "Patient" else None
-    try:
-        first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
-    except (IndexError, ValueError):
-        return []
-    found = []
-    for a in seen.appointments():
-        label = f"Appointment {a.get('id')}"
-        try:
-            day = datetime.fromisoformat(a["start"]).astimezone(UK).date()
-        except (KeyError, TypeError, ValueError):
-            continue
-        if not first <= day <= last:
-            found.append(violation("RETR-DATES-01", label, "Appointment.start", f"{first} to {last}", a["start"],
-                                   f"{label} starts {a['start']}, outside the dates asked ({first} to {last})"))
-        patients = [fhir.ref_key((p.get("actor") or {}).get("reference")) for p in a.get("participant") or []]
-        patients = [k[1] for k in patients if k and k[0] == "Patient"]
-        if patient and patients != [patient]:
-            found.append(violation("RETR-DATES-01", label, "Appointment.participant.actor", f"Patient/{patient}",
-                                   ", ".join(f"Patient/{p}" for p in patients) or "no patient",
-                                   f"{label} is for {', '.join(f'Patient/{p}' for p in patients) or 'no patient'}, "
-                                   f"not Patient/{patient} whose appointments were asked for"))
-    return found
+    asked = retrieve_checks.retrieve_asked(seen.exchange.url)
+    return retrieve_checks.retrieved_dates_violations(seen.appointments(), *asked) if asked else []

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime
-from urllib.parse import parse_qsl, urlsplit
+from datetime import datetime
+from urllib.parse import urlsplit
 
+from harness.checks import appointments as appt_checks
+from harness.checks import retrieved as retrieve_checks
 from harness.checks.violations import Violation, violation
 from harness.errors import Nonconformance
 from harness.judge.known import (
@@ -199,11 +201,9 @@ class RunModel:
             found += kept_violations(appointment, known, sent)
         known.last = appointment
         version = (appointment.get("meta") or {}).get("versionId")
-        if before and version == before:
-            found.append(violation(REQUIREMENT[interaction]["version"], f"Appointment {known.id}", "meta.versionId",
-                                   f"a version after {before}", version,
-                                   f"Appointment {known.id} {'amended' if interaction == AMEND else 'cancelled'} "
-                                   f"but still at version {version}"))
+        if before:
+            found += appt_checks.new_version_violations(appointment, before, "an amendment" if interaction == AMEND
+                                                        else "a cancellation", REQUIREMENT[interaction]["version"])
         known.version = version
         known.history.append(f"{'amended' if interaction == AMEND else 'cancelled'} (version {version})")
         return found
@@ -229,23 +229,14 @@ class RunModel:
         known = self.appointments.get(_id_in_path(exchange.url, "Appointment") or "")
         if known is None:
             return []
-        found = compare(appointment, known, READ)
-        version = (appointment.get("meta") or {}).get("versionId")
-        if known.version and version != known.version:
-            found.append(violation("READ-ETAG-01", f"Appointment {known.id}", "meta.versionId", known.version, version,
-                                   f"Appointment {known.id} is read at version {version!r}, but this run last saw it "
-                                   f"{known.history[-1]}"))
-        return found
+        return compare(appointment, known, READ) + appt_checks.etag_violations(
+            exchange, appointment, REQUIREMENT[READ]["version"], held=known.version, last_seen=known.history[-1])
 
     def _retrieved(self, exchange, bundle: dict) -> list[Violation]:
-        patient = _id_in_path(exchange.url, "Patient")
-        query = parse_qsl(urlsplit(exchange.url).query)
-        lower = [v[2:] for k, v in query if k == "start" and v.startswith("ge")]
-        upper = [v[2:] for k, v in query if k == "start" and v.startswith("le")]
-        try:
-            first, last = date.fromisoformat(lower[0]), date.fromisoformat(upper[0])
-        except (IndexError, ValueError):
+        asked = retrieve_checks.retrieve_asked(exchange.url)
+        if asked is None:
             return []
+        patient, first, last = asked
         returned = {str(r.get("id")): r for r in (e.get("resource") or {} for e in bundle.get("entry") or [])
                     if r.get("resourceType") == "Appointment"}
         found = []

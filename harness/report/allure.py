@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.errors import HarnessError, Nonconformance
 from harness.settings import PROJECT_ROOT
 from harness.transport import fhir
-from harness.transport.client import pretty_json, text_digest
+from harness.transport.exchange import pretty_json, text_digest
 
 ALLURE_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "allure"
 ANALYTICS_PATTERNS = (

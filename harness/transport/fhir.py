@@ -182,7 +182,7 @@ def parse(data: Any, where: str, expected_type: str | None = None):
 
 def answer_model(exchange, expected_type: str | None = None):
     """An exchange's response body parsed with its STU3 model (as `parse`), once per answer: an answer
-    reused from an identical request shares it (harness.transport.client.Exchange.derived)."""
+    reused from an identical request shares it (harness.transport.exchange.Exchange.derived)."""
     return exchange.derived(("model", expected_type),
                             lambda: parse(exchange.json(), exchange.short_request(), expected_type))
 
@@ -218,7 +218,11 @@ def rtype(resource) -> str:
     return resource.get_resource_type()
 
 
-def resource_label(resource) -> str:
+def label(resource, kind: str = "Resource") -> str:
+    """How every message names a resource, a parsed model or its JSON: its type (`kind` when it names none)
+    and id ("Slot 336", "Appointment (no id)"). find_labelled reads it back."""
+    if isinstance(resource, dict):
+        return f"{resource.get('resourceType') or kind} {resource.get('id') or '(no id)'}"
     return f"{rtype(resource)} {resource.id or '(no id)'}"
 
 

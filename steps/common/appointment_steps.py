@@ -14,17 +14,20 @@ from pytest_bdd import given, parsers, then
 
 from harness import clock
 from harness.checks import appointments as appt_checks
+from harness.checks import foundations as fnd_checks
+from harness.checks import readback as readback_checks
+from harness.checks import retrieved as retrieve_checks
 from harness.checks.refusals import refusal_rule
 from harness.checks.violations import fail_if_any
 from harness.consumer import appointments as appts
 from harness.consumer import changes, discovery, readback
-from harness.consumer import foundations as fnd
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.consumer.cleanup import clean_up
 from harness.consumer.ledger import Ledger, ledger_dir, ledger_path, state_dir
 from harness.errors import MissingTestData
 from harness.settings import reports_dir
+from harness.spec.requirements import type_requirements
 
 T = TypeVar("T")
 
@@ -164,7 +167,7 @@ def retrieve_back(gp_connect, settings, patient_id, booked):
     """Judged by the oracle as well; here only that it is returned at all."""
     today = clock.today()
     ex = appts.retrieve(gp_connect, patient_id, today, today + timedelta(days=settings.search_days))
-    fail_if_any(appt_checks.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"),
+    fail_if_any(retrieve_checks.among_retrieved(appts.retrieved_appointments(ex), booked.id, "RETR-STATE-01"),
                 ex.short_request())
 
 
@@ -172,7 +175,7 @@ def retrieve_back(gp_connect, settings, patient_id, booked):
                  r"all)?"))
 def text_intact(gp_connect, response, refusable, scenario_requirements):
     rule = scenario_requirements[0]
-    fail_if_any(changes.text_kept_violations(response, rule, bool(refusable)), response.short_request())
+    fail_if_any(appt_checks.text_kept_violations(response, rule, bool(refusable)), response.short_request())
     if 200 <= response.status < 300:
         appts.ok_appointment(appts.read(gp_connect, str(response.json()["id"])))
 
@@ -187,7 +190,7 @@ def booked_then_cancelled(gp_connect, settings, ledger, patient_id):
 @then("the appointment carries the slot type and schedule type it was booked with")
 def carries_booked_types(booked, response):
     appointment = appts.ok_appointment(response)
-    kept = appt_checks.TYPES_KEPT[response.interaction]
+    kept = type_requirements(response.interaction)
     fail_if_any(appt_checks.type_violations(appointment, booked.booking.expected_slot_type,
                                             booked.booking.expected_schedule_type, kept),
                 response.short_request())
@@ -197,26 +200,28 @@ def carries_booked_types(booked, response):
 def participants_read_back(gp_connect, response):
     """Read Patient, Practitioner and Location for every participant, Read Organisation for each Location's
     managing organisation (APPT-READBACK-01); each reference is read once a run."""
-    fail_if_any(readback.read_back(gp_connect, readback.appointments_in(response.json())), response.short_request())
+    reads = readback.read_back(gp_connect, readback_checks.appointments_in(response.json()))
+    fail_if_any(readback_checks.read_back_violations(reads), response.short_request())
 
 
 @then("the appointment is unchanged")
 def appointment_unchanged(gp_connect, booked, scenario_requirements):
     ex = appts.read(gp_connect, booked.id)
     now = appts.ok_appointment(ex)
-    fail_if_any(appts.unchanged_violations(now, booked, refusal_rule(scenario_requirements)), ex.short_request())
+    fail_if_any(appt_checks.unchanged_violations(booked.appointment, now, refusal_rule(scenario_requirements)),
+                ex.short_request())
 
 
 @then("the provider answers in FHIR JSON, as _format asked")
 def answered_as_format_asked(response):
-    fail_if_any(fnd.format_answer_violations(response), response.short_request())
+    fail_if_any(fnd_checks.format_answer_violations(response), response.short_request())
 
 
 @then("the provider answers with the whole appointment, as Prefer asked")
 def answered_as_prefer_asked(response):
-    fail_if_any(fnd.representation_violations(response), response.short_request())
+    fail_if_any(fnd_checks.representation_violations(response), response.short_request())
 
 
 @then("the provider answers with no body, as Prefer asked")
 def answered_minimally(response):
-    fail_if_any(fnd.minimal_violations(response), response.short_request())
+    fail_if_any(fnd_checks.minimal_violations(response), response.short_request())

@@ -14,7 +14,8 @@ from harness.errors import HarnessError
 from harness.outcome import stats as run_stats
 from harness.report.allure import EVIDENCE_DIR, evidence
 from harness.settings import load_settings, reports_dir
-from harness.transport.client import RUN_REUSE, Exchange, GpConnectClient
+from harness.transport.client import RUN_REUSE, GpConnectClient
+from harness.transport.exchange import Exchange
 
 # Every exchange this process (one xdist worker, or the whole serial run) sends or reuses.
 RECORDER = run_stats.Recorder()

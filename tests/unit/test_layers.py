@@ -111,18 +111,10 @@ def test_no_module_imports_itself_round_a_cycle():
     assert cycles(graph()) == []
 
 
-# Modules still over MAX_LINES, each at most its size once lines were held to 120 characters; a module leaves
-# this list when it is split, and none joins it.
-OVERSIZE = {"harness/consumer/slot_search.py": 522, "harness/consumer/appointments.py": 405,
-            "harness/judge/rules.py": 429, "harness/transport/client.py": 418}
-
-
 def test_no_module_grows_past_its_limit():
     sizes = {str(p.relative_to(PROJECT_ROOT)): len(p.read_text(encoding="utf-8").splitlines())
              for p in HARNESS.rglob("*.py")}
-    over = {path: n for path, n in sizes.items() if n > OVERSIZE.get(path, MAX_LINES)}
-    assert over == {}
-    assert {path for path in OVERSIZE if sizes.get(path, 0) <= MAX_LINES} == set(), "split: leave OVERSIZE"
+    assert {path: n for path, n in sizes.items() if n > MAX_LINES} == {}
 
 
 def test_a_check_importing_the_consumer_would_be_named():

@@ -5,10 +5,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from harness.checks import appointments as appt_checks
+from harness.checks import bookings as booking_checks
+from harness.checks import retrieved as retrieve_checks
 from harness.consumer import appointments as appts
 from harness.consumer import discovery
 from harness.spec import interactions
 from harness.spec.constants import BOOKING_ORG_URL, CANCELLATION_REASON_URL, ODS_SYSTEM, UK
+from harness.spec.requirements import type_requirements
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UK)
 
@@ -52,7 +55,7 @@ def rules(violations):
     return sorted({r for v in violations for r in v.requirements})
 
 
-BOOK_RULES = appt_checks.TYPES_KEPT[interactions.BOOK_APPOINTMENT.name]
+BOOK_RULES = type_requirements(interactions.BOOK_APPOINTMENT.name)
 
 
 def test_an_appointment_with_its_slots_types_passes():
@@ -77,12 +80,16 @@ def test_each_type_difference_is_named_with_its_requirement(changes, expected, r
 
 def test_the_interaction_decides_the_requirement_of_kept_types():
     found = appt_checks.type_violations(appointment(serviceType=None), "GP Appointment", None,
-                                        appt_checks.TYPES_KEPT[interactions.READ_APPOINTMENT.name])
+                                        type_requirements(interactions.READ_APPOINTMENT.name))
     assert rules(found) == ["READ-TYPE-01"]
-    assert set(appt_checks.TYPES_KEPT) == {i.name for i in (interactions.BOOK_APPOINTMENT,
-                                                            interactions.READ_APPOINTMENT,
-                                                       interactions.AMEND_APPOINTMENT, interactions.CANCEL_APPOINTMENT,
-                                                       interactions.RETRIEVE_APPOINTMENTS)}
+
+
+def test_an_appointment_without_a_slot_type_breaks_the_requirement_it_is_checked_for():
+    assert appt_checks.slot_type_violations(appointment(), "AMEND-01") == []
+    for blank in (None, [], [{"text": " "}], [{"coding": []}]):
+        found = appt_checks.slot_type_violations(appointment(serviceType=blank), "AMEND-01")
+        assert messages(found) == ["Appointment 52 has no slot type: Appointment.serviceType[*].text is empty"]
+        assert rules(found) == ["AMEND-01"]
 
 
 def test_no_schedule_type_expected_means_none_is_judged():
@@ -91,30 +98,30 @@ def test_no_schedule_type_expected_means_none_is_judged():
 
 def test_text_and_booking_organisation_come_back_as_sent():
     sent = appointment()
-    assert appt_checks.as_sent_violations(appointment(), sent) == []
-    cut = appt_checks.as_sent_violations(appointment(comment="Booked by"), sent)
+    assert booking_checks.as_sent_violations(appointment(), sent) == []
+    cut = booking_checks.as_sent_violations(appointment(comment="Booked by"), sent)
     assert messages(cut) == ["Appointment 52 comment is 'Booked by', sent 'Booked by the harness'"]
     assert rules(cut) == ["BOOK-TEXT-01"]
-    dropped = appt_checks.as_sent_violations(appointment(extension=None), sent)
+    dropped = booking_checks.as_sent_violations(appointment(extension=None), sent)
     assert messages(dropped) == ["Appointment 52 has no booking organisation "
                                  "(Extension-GPConnect-BookingOrganisation-1 "
                                  "to a contained Organization)"]
     assert rules(dropped) == ["BOOK-ORG-01"]
     renamed = appointment()
     renamed["contained"][0]["name"] = "Other"
-    assert messages(appt_checks.as_sent_violations(renamed, sent)) == [
+    assert messages(booking_checks.as_sent_violations(renamed, sent)) == [
         "Appointment 52 booking organisation name is 'Other', sent 'Consumer'"]
 
 
 def test_slots_listed_and_spanned():
-    assert appt_checks.slot_violations(appointment(), SLOTS) == []
-    first_only = appt_checks.slot_violations(appointment(slot=[{"reference": "Slot/1"}]), SLOTS)
+    assert booking_checks.slot_violations(appointment(), SLOTS) == []
+    first_only = booking_checks.slot_violations(appointment(slot=[{"reference": "Slot/1"}]), SLOTS)
     assert messages(first_only) == ["Appointment 52 lists slots ['1'], expected ['1', '2']"]
     assert rules(first_only) == ["BOOK-MULTI-01"]
-    short = appt_checks.slot_violations(appointment(end=SLOTS[0].raw["end"]), SLOTS)
+    short = booking_checks.slot_violations(appointment(end=SLOTS[0].raw["end"]), SLOTS)
     assert messages(short) == ["Appointment 52 runs 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, expected "
                                "2026-12-01T10:00:00+00:00 to 2026-12-01T10:20:00+00:00"]
-    single = appt_checks.slot_violations(appointment(start=None), SLOTS[:1])
+    single = booking_checks.slot_violations(appointment(start=None), SLOTS[:1])
     assert messages(single)[-1] == "Appointment 52 has no valid start and end" and rules(single) == ["BOOK-01"]
 
 
@@ -122,10 +129,26 @@ def test_etag_is_the_weak_version(exchange_of):
     assert appt_checks.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"3"'}), appointment(),
                                        "READ-ETAG-01") == []
     stale = appt_checks.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"2"'}), appointment(), "READ-ETAG-01")
-    assert messages(stale) == ["ETag is 'W/\"2\"', expected 'W/\"3\"' from meta.versionId"]
+    assert messages(stale) == ["Appointment 52 ETag is 'W/\"2\"', expected 'W/\"3\"' from meta.versionId"]
     assert rules(stale) == ["READ-ETAG-01"]
     unversioned = appt_checks.etag_violations(exchange_of(200, {}), appointment(meta={}), "FND-ETAG-01")
     assert messages(unversioned) == ["Appointment 52 has no meta.versionId"] and rules(unversioned) == ["FND-ETAG-01"]
+    held = appt_checks.etag_violations(exchange_of(200, {}, headers={"ETag": 'W/"3"'}), appointment(),
+                                       "READ-ETAG-01", held="4", last_seen="amended (version 4)")
+    assert messages(held) == ["Appointment 52 is read at version '3', but this run last saw it amended (version 4)"]
+
+
+def test_retrieved_appointments_are_the_patients_and_within_the_dates_asked():
+    asked = retrieve_checks.retrieve_asked("https://p/root/Patient/1/Appointment?start=ge2026-12-01&start=le2026-12-07")
+    assert asked == ("1", T0.date(), (T0 + timedelta(days=6)).date())
+    assert retrieve_checks.retrieve_asked("https://p/Patient/1/Appointment?start=ge2026-12-01") is None
+    assert retrieve_checks.retrieved_dates_violations([appointment()], *asked) == []
+    late = retrieve_checks.retrieved_dates_violations([appointment()], "1", T0.date() + timedelta(days=1),
+                                                  T0.date() + timedelta(days=7))
+    assert messages(late) == ["Appointment 52 starts 2026-12-01T10:00:00+00:00, outside the dates asked "
+                              "(2026-12-02 to 2026-12-08)"] and rules(late) == ["RETR-DATES-01"]
+    other = retrieve_checks.retrieved_dates_violations([appointment()], "2", *asked[1:])
+    assert messages(other) == ["Appointment 52 is for Patient/1, not Patient/2 whose appointments were asked for"]
 
 
 def test_new_version_fields_and_cancellation_reason():
@@ -154,56 +177,54 @@ def test_read_returns_the_appointment_asked_for():
 
 def test_retrieved_appointments_are_found_and_typed_as_declared():
     found = [appointment(), appointment(id="53", serviceType=None, serviceCategory=None)]
-    assert messages(appt_checks.among_retrieved(found, "54", "RETR-BOOKED-01")) == [
+    assert messages(retrieve_checks.among_retrieved(found, "54", "RETR-BOOKED-01")) == [
         "Appointment 54 booked by this run is not returned"]
-    assert appt_checks.among_retrieved(found, "52", "RETR-BOOKED-01") == []
-    assert messages(appt_checks.retrieved_type_violations(found, "some")) == [
+    assert retrieve_checks.among_retrieved(found, "52", "RETR-BOOKED-01") == []
+    assert messages(retrieve_checks.retrieved_type_violations(found, "some")) == [
         "Appointment 53 has no slot type: Appointment.serviceType[*].text is empty"]
-    assert messages(appt_checks.retrieved_type_violations(found, "all"))[1] == \
+    assert messages(retrieve_checks.retrieved_type_violations(found, "all"))[1] == \
         "Appointment 53 has no schedule type: Appointment.serviceCategory.text is empty"
-    none = appt_checks.retrieved_type_violations(found, "none")
+    none = retrieve_checks.retrieved_type_violations(found, "none")
     assert messages(none)[1] == ("Appointment 52 has schedule type 'Morning surgery' though this practice has none "
                                  "configured (GPC_SCHEDULE_TYPES=none)")
     assert rules(none) == ["RETR-TYPE-01"]
 
 
-def known(appt):
-    booking = appts.Booking(SLOTS, "gpc-1", "9000000009", exchange=None, request_body=appt)
-    return appts.KnownAppointment(booking, appt, 'W/"3"')
-
-
 def test_a_refused_request_leaves_the_appointment_unchanged():
-    before = known(appointment())
-    assert appts.unchanged_violations(appointment(), before, ["CANCEL-REASON-01"]) == []
-    after = appointment(status="cancelled", meta={"versionId": "4"})
-    found = appts.unchanged_violations(after, before, ["CANCEL-REASON-01"])
-    assert messages(found) == ["Appointment 52 version changed from 3 to 4 after a refused request",
-                               "Appointment 52 status changed from booked to cancelled"]
+    before = appointment(extension=[{"url": "a"}, {"url": "b"}])
+    assert appt_checks.unchanged_violations(before, appointment(extension=[{"url": "b"}, {"url": "a"}]),
+                                            ["CANCEL-REASON-01"]) == []
+    after = appointment(status="cancelled", meta={"versionId": "4"}, extension=[{"url": "a"}, {"url": "b"}])
+    found = appt_checks.unchanged_violations(before, after, ["CANCEL-REASON-01"])
+    assert messages(found) == ["Appointment 52 is at version '4' after a refused request; it was at '3'",
+                               "Appointment 52 status changed by a refused request: was 'booked', now 'cancelled'"]
     assert rules(found) == ["CANCEL-REASON-01"]
 
 
 def test_a_refused_booking_books_nothing():
-    booking = appts.Booking(SLOTS, "gpc-9", "9000000009", exchange=None, request_body={})
     offered = {s.key for s in SLOTS}
-    assert appts.booked_anyway_violations(booking, offered, [appointment(slot=[{"reference": "Slot/7"}])]) == []
-    found = appts.booked_anyway_violations(booking, {SLOTS[1].key}, [appointment(slot=[{"reference": "Slot/1"}])])
+    check = booking_checks.refused_booking_violations
+    assert check(SLOTS, "gpc-9", offered, [appointment(slot=[{"reference": "Slot/7"}])]) == []
+    found = check(SLOTS, "gpc-9", {SLOTS[1].key}, [appointment(slot=[{"reference": "Slot/1"}])])
     assert messages(found) == [
-        "Slot 1 (2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, Schedule s-1) is no longer offered as free",
-        "Appointment 52 was made by the refused booking (slots ['1'])"]
+        "Slot 1 (2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, Schedule s-1) is no longer offered as free "
+        "after a refused booking", "Appointment 52 was made by a refused booking (Slot/1)"]
     assert rules(found) == ["BOOK-ATOMIC-01"]
     cancelled = appointment(status="cancelled", description="gpc-9 assurance booking")
-    assert appts.booked_anyway_violations(booking, offered, [cancelled]) == []
+    assert check(SLOTS, "gpc-9", offered, [cancelled]) == []
     marked = appointment(slot=[], description="gpc-9 assurance booking")
-    assert messages(appts.booked_anyway_violations(booking, offered, [marked])) == [
-        "Appointment 52 was made by the refused booking (slots [])"]
+    assert messages(check(SLOTS, "gpc-9", offered, [marked])) == [
+        "Appointment 52 was made by a refused booking (its marker)"]
+    # A slot this run's own appointment holds on purpose stays booked by it.
+    assert check(SLOTS, "gpc-9", {SLOTS[1].key}, [appointment(slot=[{"reference": "Slot/1"}])], kept={"1"}) == []
 
 
 def test_created_needs_location_and_etag(exchange_of):
     both = exchange_of(201, {}, headers={"Location": "Appointment/52", "ETag": 'W/"1"'},
                        interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
-    assert appt_checks.created_violations(both) == []
+    assert booking_checks.created_violations(both) == []
     neither = exchange_of(201, {}, headers={}, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
-    found = appt_checks.created_violations(neither)
+    found = booking_checks.created_violations(neither)
     assert messages(found) == ["booking answered 201 without Location and ETag header"] and rules(found) == ["BOOK-01"]
 
 
@@ -212,7 +233,7 @@ def test_of_two_simultaneous_bookings_exactly_one_succeeds(exchange_of):
         ex = exchange_of(status, body or {}, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
         return appts.Booking(SLOTS[:1], "gpc-1", "9000000009", ex, {})
 
-    both = appts.race_violations([booking(201), booking(201)])
+    both = booking_checks.race_violations([booking(201), booking(201)])
     assert messages(both) == ["2 simultaneous bookings of Slot 1 (2026-12-01T10:00:00+00:00 to "
                               "2026-12-01T10:10:00+00:00, Schedule s-1): expected exactly one to succeed, 2 did "
                               "(HTTP 201 and 201)"]
@@ -223,8 +244,8 @@ def test_of_two_simultaneous_bookings_exactly_one_succeeds(exchange_of):
                     "coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
                                 "code": "DUPLICATE_REJECTED", "display": "Duplicate rejected"}]},
                            "diagnostics": "the slot is already booked"}]}
-    assert appts.race_violations([booking(201), booking(409, conflict)]) == []
-    wrong = appts.race_violations([booking(201), booking(422, conflict)])
+    assert booking_checks.race_violations([booking(201), booking(409, conflict)]) == []
+    wrong = booking_checks.race_violations([booking(201), booking(422, conflict)])
     assert messages(wrong) == ["expected HTTP 409, got 422"] and rules(wrong) == ["BOOK-RACE-01"]
 
 
@@ -268,14 +289,14 @@ def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
 
 def test_an_appointment_booked_by_another_organisation_keeps_the_booking_organisation_sent(exchange_of):
     sent = appointment()
-    assert appt_checks.booking_organisation_read_violations(exchange_of(200, appointment()), sent) == []
+    assert booking_checks.booking_organisation_read_violations(exchange_of(200, appointment()), sent) == []
     other = appointment(contained=[{"resourceType": "Organization", "id": "1", "name": "Consumer",
                                     "identifier": [{"system": ODS_SYSTEM, "value": "X12345"}]}])
-    found = appt_checks.booking_organisation_read_violations(exchange_of(200, other), sent)
+    found = booking_checks.booking_organisation_read_violations(exchange_of(200, other), sent)
     assert [v.message for v in found] == ["Appointment 52 booking organisation ODS code is X12345, the booking sent A1"]
     assert [v.requirements for v in found] == [("READ-ORG-01",)]
-    refused = appt_checks.booking_organisation_read_violations(exchange_of(403, {"resourceType": "OperationOutcome"}),
-                                                               sent)
+    refused = booking_checks.booking_organisation_read_violations(
+        exchange_of(403, {"resourceType": "OperationOutcome"}), sent)
     assert [v.message for v in refused] == ["the read of an appointment booked by another organisation was answered "
                                             "HTTP 403, expected 200"]
 
@@ -318,15 +339,15 @@ def test_a_cancellation_that_changed_participants_created_and_the_id_names_each(
 
 def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(exchange_of):
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
-    assert appt_checks.unknown_path_violations(exchange_of(404, outcome, interaction=interactions.BOOK_APPOINTMENT,
+    assert booking_checks.unknown_path_violations(exchange_of(404, outcome, interaction=interactions.BOOK_APPOINTMENT,
                                                      path="appointmentqq/!")) == []
-    plain = appt_checks.unknown_path_violations(exchange_of(404, "Not found", headers={"Content-Type": "text/plain"},
+    plain = booking_checks.unknown_path_violations(exchange_of(404, "Not found", headers={"Content-Type": "text/plain"},
                                                       interaction=interactions.BOOK_APPOINTMENT,
                                                       path="appointmentqq/!"))
     assert [v.requirements for v in plain] == [("BOOK-URL-01",)]
     assert plain[0].message.startswith("HTTP 404 to a booking posted to a path that is no endpoint carries no "
                                        "OperationOutcome")
-    booked = appt_checks.unknown_path_violations(exchange_of(201, appointment(),
+    booked = booking_checks.unknown_path_violations(exchange_of(201, appointment(),
                                                              interaction=interactions.BOOK_APPOINTMENT,
                                                        path="appointmentqq/!"))
     assert [v.message for v in booked] == ["a booking posted to a path that is no endpoint is answered HTTP 201"]
@@ -335,17 +356,17 @@ def test_a_path_that_is_no_endpoint_must_be_refused_with_an_operation_outcome(ex
 def test_an_empty_retrieve_must_be_a_searchset_answered_200(exchange_of):
     retrieve = interactions.RETRIEVE_APPOINTMENTS
     empty = {"resourceType": "Bundle", "type": "searchset"}
-    assert appt_checks.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve,
+    assert retrieve_checks.empty_retrieve_violations(exchange_of(200, empty, interaction=retrieve,
                                                        path="Patient/41/Appointment")) == []
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
-    found = appt_checks.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve,
+    found = retrieve_checks.empty_retrieve_violations(exchange_of(404, outcome, interaction=retrieve,
                                                         path="Patient/41/Appointment"))
     assert [v.requirements for v in found] == [("RETR-EMPTY-01",)]
 
 
 def test_fewer_appointments_than_booked_are_named():
-    assert appt_checks.at_least_violations([appointment()], 1, "RETR-BOOKED-01") == []
-    assert [v.message for v in appt_checks.at_least_violations([appointment()], 3, "RETR-BOOKED-01")] == [
+    assert retrieve_checks.at_least_violations([appointment()], 1, "RETR-BOOKED-01") == []
+    assert [v.message for v in retrieve_checks.at_least_violations([appointment()], 3, "RETR-BOOKED-01")] == [
         "expected at least 3 Appointments, got 1"]
 
 
@@ -354,7 +375,7 @@ def test_a_booking_answered_without_a_body_is_named_by_its_location(exchange_of)
                 "ETag": 'W/"1"', "Cache-Control": "no-store"}
     created = exchange_of(201, "", location, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
     assert appts.created_id(created) == "77"
-    assert appt_checks.answered_created_violations(created) == []
+    assert booking_checks.answered_created_violations(created) == []
     ok = exchange_of(200, "", location, interaction=interactions.BOOK_APPOINTMENT, path="Appointment")
-    assert [v.message for v in appt_checks.answered_created_violations(ok)] == [
+    assert [v.message for v in booking_checks.answered_created_violations(ok)] == [
         "book an appointment: expected HTTP 201, got 200"]

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from harness.checks import appointment_content as content
+from harness.checks import readback as readback_checks
 from harness.checks.profiles import resource_violations, single_profile_violations
 from harness.consumer import readback
 from harness.judge import rules
@@ -19,7 +20,8 @@ from harness.judge.oracle import Oracle
 from harness.settings import load_settings
 from harness.spec import interactions as ix
 from harness.spec.constants import PROFILE_FOR, UK
-from harness.transport.client import FHIR_JSON, RUN_REUSE, Exchange, GpConnectClient
+from harness.transport.client import FHIR_JSON, RUN_REUSE, GpConnectClient
+from harness.transport.exchange import Exchange
 
 SETTINGS = load_settings({"GPC_ENV": "reference"})
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
@@ -251,8 +253,8 @@ PRACTICE = {
 
 def test_each_participant_and_the_location_s_organisation_read_back_once_a_run():
     client, seen = directory_client(PRACTICE)
-    assert readback.read_back(client, [appointment(), appointment(id="53")]) == []
-    assert readback.read_back(client, [appointment(id="54")]) == []
+    assert readback_checks.read_back_violations(readback.read_back(client, [appointment(), appointment(id="53")])) == []
+    assert readback_checks.read_back_violations(readback.read_back(client, [appointment(id="54")])) == []
     assert seen == [(ix.READ_PATIENT.interaction_id, "Patient/40"),
                     (ix.READ_LOCATION.interaction_id, "Location/10"),
                     (ix.READ_ORGANIZATION.interaction_id, "Organization/1"),
@@ -264,7 +266,7 @@ def test_a_participant_that_does_not_read_back_is_named():
     answers["Location/10"] = (404, {"resourceType": "OperationOutcome", "issue": []})
     answers["Practitioner/20"] = (200, {"resourceType": "Organization", "id": "20"})
     client, _ = directory_client(answers)
-    found = readback.read_back(client, [appointment()])
+    found = readback_checks.read_back_violations(readback.read_back(client, [appointment()]))
     assert messages(found) == [
         "Appointment 52 participant Location/10 does not read back: Read Location answered HTTP 404 with an "
         "OperationOutcome, not a Location (GET .../Location/10)",
@@ -278,7 +280,7 @@ def test_a_participant_read_back_under_another_id_and_an_unreadable_organisation
     answers["Patient/40"] = (200, {"resourceType": "Patient", "id": "41"})
     answers["Organization/1"] = (500, {"resourceType": "OperationOutcome", "issue": []})
     client, _ = directory_client(answers)
-    assert messages(readback.read_back(client, [appointment()])) == [
+    assert messages(readback_checks.read_back_violations(readback.read_back(client, [appointment()]))) == [
         "Appointment 52 participant Patient/40 reads back as Patient 41, not Patient/40 (GET .../Patient/40)",
         "Location/10 managingOrganization Organization/1 does not read back: Read Organisation answered HTTP 500 "
         "with an OperationOutcome, not an Organization (GET .../Organization/1)"]
@@ -286,10 +288,10 @@ def test_a_participant_read_back_under_another_id_and_an_unreadable_organisation
 
 def test_the_appointments_of_a_bundle_or_a_resource():
     a = appointment()
-    assert readback.appointments_in(a) == [a]
-    assert readback.appointments_in({"resourceType": "Bundle",
+    assert readback_checks.appointments_in(a) == [a]
+    assert readback_checks.appointments_in({"resourceType": "Bundle",
                                      "entry": [{"resource": a}, {"resource": {"resourceType": "Patient"}}]}) == [a]
-    assert readback.appointments_in({"resourceType": "OperationOutcome"}) == []
+    assert readback_checks.appointments_in({"resourceType": "OperationOutcome"}) == []
 
 
 def test_the_variety_provider_translates_a_read_s_id_back_and_no_other_sub_path():

@@ -1,7 +1,8 @@
 """Checks on every response (headers, meta, profiles, fullUrl) and on the CapabilityStatement."""
 
+from harness.checks import foundations as fnd
 from harness.checks import profiles as pc
-from harness.consumer import foundations as fnd
+from harness.consumer import foundations as consumer_fnd
 from harness.spec import interactions
 from harness.spec.constants import PROFILE_FOR
 from harness.transport.client import FHIR_JSON
@@ -100,9 +101,10 @@ def test_capability_statement_version_parameters_and_includes():
 
 
 def test_what_a_step_asks_of_a_request_becomes_parameters_and_headers():
-    assert fnd.asking("sending _format=application/fhir+json with Accept application/fhir+xml") == {
+    assert consumer_fnd.asking("sending _format=application/fhir+json with Accept application/fhir+xml") == {
         "params": [("_format", "application/fhir+json")], "headers": {"Accept": "application/fhir+xml"}}
-    assert fnd.asking("sending Prefer: return=representation") == {"headers": {"Prefer": "return=representation"}}
+    assert consumer_fnd.asking("sending Prefer: return=representation") == {
+        "headers": {"Prefer": "return=representation"}}
 
 
 def test_a_format_request_is_served_with_a_fhir_json_resource(exchange_of):

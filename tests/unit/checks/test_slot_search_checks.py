@@ -4,6 +4,8 @@ from datetime import date, datetime, time
 
 import pytest
 
+from harness.checks import search_filters as filters
+from harness.checks import slot_search as search_checks
 from harness.checks.violations import fail_if_any
 from harness.consumer import slot_search as ss
 from harness.errors import Nonconformance
@@ -59,20 +61,20 @@ def test_conformant_bundle_in_any_order_with_absolute_references_passes():
     abs_slot = slot("x9", "2026-12-01T10:10:00+00:00", "2026-12-01T10:20:00+00:00",
                     schedule="https://provider.example/A1/STU3/1/gpconnect/Schedule/s-1")
     idx = index(ORG, LOC, abs_slot, SCHED, S1, full_url=True)
-    assert ss.unreferenced_resources(idx, "A99901") == []
-    assert ss.organization_violations(idx) == []
-    assert ss.slots_without_type(idx.of_type("Slot")) == []
+    assert search_checks.unreferenced_resources(idx, "A99901") == []
+    assert search_checks.organization_violations(idx) == []
+    assert search_checks.slots_without_type(idx.of_type("Slot")) == []
 
 
 def test_schedule_without_practitioner_is_fine():
     idx = index(S1, schedule("s-1", actors=("Location/loc-a",)), LOC, ORG)
-    assert ss.unreferenced_resources(idx, "A99901") == []
+    assert search_checks.unreferenced_resources(idx, "A99901") == []
 
 
 def test_every_slot_without_a_type_is_listed():
     idx = index(S1, slot("n1", "2026-12-01T11:00:00+00:00", "2026-12-01T11:10:00+00:00", slot_type=None),
                 slot("n2", "2026-12-01T11:10:00+00:00", "2026-12-01T11:20:00+00:00", slot_type="  "))
-    violations = ss.slots_without_type(idx.of_type("Slot"))
+    violations = search_checks.slots_without_type(idx.of_type("Slot"))
     assert [v.resource for v in violations] == ["Slot n1", "Slot n2"]
     assert {(v.requirements, v.element, v.got) for v in violations} == {
         (("SLOT-TYPE-01",), "Slot.serviceType[*].text", "empty")}
@@ -90,7 +92,7 @@ def test_every_slot_without_a_type_is_listed():
 ])
 def test_schedule_types_are_judged_by_the_declared_mode(mode, categories, bad):
     schedules = [fhir.parse(schedule(f"s{i}", category=c), "t") for i, c in enumerate(categories)]
-    found = ss.schedule_type_violations(schedules, mode)
+    found = search_checks.schedule_type_violations(schedules, mode)
     assert len(found) == bad
     assert all(v.requirements == ("SLOT-SCHEDTYPE-01",) for v in found)
 
@@ -99,9 +101,9 @@ def test_a_schedule_declared_typed_without_its_schedule_type_is_named_by_id_or_i
     typed = fhir.parse(schedule("s0", identifier=[{"system": "https://p.example/Id", "value": "SCH-30"}]), "t")
     bare = fhir.parse(schedule("s1", category=None, identifier=[{"system": "https://p.example/Id", "value": "SCH-34"}]),
                       "t")
-    assert ss.declared_type_violations([typed, bare], ("SCH-30",)) == []
+    assert search_checks.declared_type_violations([typed, bare], ("SCH-30",)) == []
     for declared in (("SCH-34",), ("s1",)):
-        assert messages(ss.declared_type_violations([typed, bare], declared)) == [
+        assert messages(search_checks.declared_type_violations([typed, bare], declared)) == [
             "Schedule s1 has no schedule type (Schedule.serviceCategory.text is empty), though this practice declares "
             "it typed (GPC_TYPED_SCHEDULES)"]
 
@@ -110,8 +112,8 @@ def test_comment_and_specialty_are_found():
     sch = fhir.parse(schedule("s-1", comment="hello"), "t")
     sl = fhir.parse(slot("a", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00",
                          specialty=[{"text": "GP"}]), "t")
-    comment, = ss.forbidden_element_violations([sch, sl], "comment")
-    specialty, = ss.forbidden_element_violations([sch, sl], "specialty")
+    comment, = search_checks.forbidden_element_violations([sch, sl], "comment")
+    specialty, = search_checks.forbidden_element_violations([sch, sl], "specialty")
     assert (comment.message, comment.requirements) == ("Schedule s-1 carries Schedule.comment", ("SLOT-NOCOMMENT-01",))
     assert (specialty.message, specialty.requirements) == ("Slot a carries Slot.specialty", ("SLOT-NOSPECIALTY-01",))
 
@@ -121,7 +123,7 @@ def test_window_edges():
     inside = fhir.parse(slot("in", "2026-12-01T10:05:00+00:00", "2026-12-01T10:15:00+00:00"), "t")
     straddle = fhir.parse(slot("out", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00"), "t")
     late = fhir.parse(slot("late", "2026-12-01T15:50:00+00:00", "2026-12-01T16:00:00+00:00"), "t")
-    outside = ss.slots_outside([inside, straddle, late], window)
+    outside = search_checks.slots_outside([inside, straddle, late], window)
     assert [v.resource for v in outside] == ["Slot out", "Slot late"]
     assert outside[0].message == ("Slot out runs 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00, outside "
                                   "2026-12-01T10:05:00+00:00 to 2026-12-01T15:55:00+00:00")
@@ -133,7 +135,7 @@ def test_date_only_end_covers_the_whole_last_day_across_bst():
     assert window.params() == [("start", "ge2026-06-01"), ("end", "le2026-06-02")]
     last = fhir.parse(slot("z", "2026-06-02T23:50:00+01:00", "2026-06-03T00:00:00+01:00"), "t")
     early = fhir.parse(slot("e", "2026-05-31T23:50:00+01:00", "2026-06-01T00:00:00+01:00"), "t")
-    assert [v.resource for v in ss.slots_outside([last, early], window)] == ["Slot e"]
+    assert [v.resource for v in search_checks.slots_outside([last, early], window)] == ["Slot e"]
 
 
 def test_datetime_window_is_sent_with_uk_offset():
@@ -144,15 +146,15 @@ def test_datetime_window_is_sent_with_uk_offset():
 
 def test_non_free_slot_is_found():
     busy = fhir.parse(slot("b", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00", status="busy"), "t")
-    assert messages(ss.non_free_slots([busy])) == ["Slot b has status 'busy'"]
-    assert ss.non_free_slots([busy])[0].requirements == ("SLOT-FREE-01",)
+    assert messages(search_checks.non_free_slots([busy])) == ["Slot b has status 'busy'"]
+    assert search_checks.non_free_slots([busy])[0].requirements == ("SLOT-FREE-01",)
 
 
 def test_stray_resources_are_found_but_the_practice_organization_is_allowed_without_location():
     stray_sched = schedule("s-2")
     other_org = organization("org-x", ods="B12345")
     idx = index(S1, SCHED, ORG, stray_sched, other_org, location("loc-z"))
-    found = ss.unreferenced_resources(idx, "A99901")
+    found = search_checks.unreferenced_resources(idx, "A99901")
     assert {v.requirements for v in found} == {("SLOT-BUNDLE-01",)}
     assert sorted(messages(found)) == ["Location loc-z is not referenced by any returned slot",
                                 "Organization org-x is not referenced by any returned slot",
@@ -160,11 +162,11 @@ def test_stray_resources_are_found_but_the_practice_organization_is_allowed_with
 
 
 def test_organization_must_accompany_slots_and_resolve_from_locations():
-    assert messages(ss.organization_violations(index(S1, SCHED))) == [
+    assert messages(search_checks.organization_violations(index(S1, SCHED))) == [
         "1 slots returned but no Organization in the Bundle"]
-    assert messages(ss.organization_violations(index(S1, SCHED, LOC, organization("other")))) == [
+    assert messages(search_checks.organization_violations(index(S1, SCHED, LOC, organization("other")))) == [
         "Location loc-a managingOrganization Organization/org-9 is not in the Bundle"]
-    assert ss.organization_violations(index()) == []
+    assert search_checks.organization_violations(index()) == []
 
 
 def test_parse_failure_names_resource_and_field():
@@ -184,20 +186,20 @@ def test_open_slots_withheld_by_a_search_filter_are_listed():
     unfiltered = {("s-1", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00"),
                   ("s-1", "2026-12-01T10:10:00+00:00", "2026-12-01T10:20:00+00:00")}
     filtered = {("s-1", "2026-12-01T10:10:00+00:00", "2026-12-01T10:20:00+00:00")}
-    found = ss.withheld_open_slots(unfiltered, filtered)
+    found = filters.withheld_open_slots(unfiltered, filtered)
     assert messages(found) == ["slot on Schedule s-1 2026-12-01T10:00:00+00:00 to 2026-12-01T10:10:00+00:00 is "
                                "offered without a searchFilter but not with one"]
     assert found[0].requirements == ("SLOT-FILTER-01",)
-    assert ss.withheld_open_slots(filtered, unfiltered) == []
+    assert filters.withheld_open_slots(filtered, unfiltered) == []
 
 
 def test_an_unknown_search_filter_must_change_nothing_either_way():
     a, b = ("s-1", "10:00", "10:10"), ("s-1", "10:10", "10:20")
-    assert messages(ss.unknown_filter_differences({a, b}, {b})) == [
+    assert messages(filters.unknown_filter_differences({a, b}, {b})) == [
         "slot on Schedule s-1 10:00 to 10:10 is not offered once the unknown searchFilter is added"]
-    assert messages(ss.unknown_filter_differences({b}, {a, b})) == [
+    assert messages(filters.unknown_filter_differences({b}, {a, b})) == [
         "slot on Schedule s-1 10:00 to 10:10 is offered only with the unknown searchFilter"]
-    assert ss.unknown_filter_differences({a}, {a}) == []
+    assert filters.unknown_filter_differences({a}, {a}) == []
 
 
 def test_a_parameter_is_replaced_verbatim_in_place():
@@ -212,12 +214,12 @@ def test_a_search_with_nothing_free_is_an_empty_searchset(exchange_of):
     def answer(status, body):
         return exchange_of(status, body, interaction=interactions.SEARCH_SLOTS, path="Slot")
 
-    assert ss.empty_search_violations(answer(200, {"resourceType": "Bundle", "type": "searchset"})) == []
+    assert search_checks.empty_search_violations(answer(200, {"resourceType": "Bundle", "type": "searchset"})) == []
     slot = {"resourceType": "Slot", "id": "1", "schedule": {"reference": "Schedule/1"}, "status": "free",
             "start": "2026-12-01T03:00:00+00:00", "end": "2026-12-01T03:10:00+00:00"}
-    found = ss.empty_search_violations(answer(200, {"resourceType": "Bundle", "type": "searchset",
+    found = search_checks.empty_search_violations(answer(200, {"resourceType": "Bundle", "type": "searchset",
                                                     "entry": [{"resource": slot}]}))
     assert [(v.message, v.requirements) for v in found] == [
         ("a window no slot fits in (03:00 to 03:01) returned 1 Slots", ("SLOT-EMPTY-01",))]
-    refused = ss.empty_search_violations(answer(404, {"resourceType": "OperationOutcome", "issue": []}))
+    refused = search_checks.empty_search_violations(answer(404, {"resourceType": "OperationOutcome", "issue": []}))
     assert [v.requirements for v in refused] == [("SLOT-EMPTY-01",)]

@@ -6,7 +6,10 @@ from datetime import datetime
 import httpx
 import pytest
 
+from harness.checks import readback as readback_checks
 from harness.checks import search_content as sc
+from harness.checks import search_filters as filters
+from harness.consumer import readback
 from harness.consumer import slot_search as ss
 from harness.settings import ConfigError, load_settings
 from harness.spec import interactions as ix
@@ -170,16 +173,16 @@ TYPES = ("gp-practice", "urgent-care")
 
 
 def test_a_conformant_sweep_breaks_nothing():
-    assert ss.restriction_violations("urgent-care", None, OPEN | {TYPED}, OPEN, {}, BY_CODE, TYPES) == []
-    assert ss.restriction_violations("oncology", None, set(OPEN), OPEN, {}, BY_CODE, TYPES) == []
-    assert ss.restriction_violations(None, "Y90001", OPEN | {CODED}, OPEN, BY_TYPE, {}, TYPES) == []
-    assert ss.restriction_violations("urgent-care", "Y90001", OPEN | {TYPED, CODED}, OPEN,
+    assert filters.restriction_violations("urgent-care", None, OPEN | {TYPED}, OPEN, {}, BY_CODE, TYPES) == []
+    assert filters.restriction_violations("oncology", None, set(OPEN), OPEN, {}, BY_CODE, TYPES) == []
+    assert filters.restriction_violations(None, "Y90001", OPEN | {CODED}, OPEN, BY_TYPE, {}, TYPES) == []
+    assert filters.restriction_violations("urgent-care", "Y90001", OPEN | {TYPED, CODED}, OPEN,
                                      {"urgent-care": BY_TYPE["urgent-care"]}, {"Y90001": BY_CODE["Y90001"]},
                                      TYPES) == []
 
 
 def test_a_code_restricted_slot_offered_to_a_type_alone():
-    found = ss.restriction_violations("urgent-care", None, OPEN | {TYPED, CODED}, OPEN, {}, BY_CODE, TYPES)
+    found = filters.restriction_violations("urgent-care", None, OPEN | {TYPED, CODED}, OPEN, {}, BY_CODE, TYPES)
     assert messages(found) == ["slot on Schedule s 11:00 to 11:15 is restricted to ODS code Y90001 (offered to it "
                                "alone, not without a searchFilter) but is offered to organisation type urgent-care "
                                "naming no ODS code"]
@@ -187,25 +190,25 @@ def test_a_code_restricted_slot_offered_to_a_type_alone():
 
 
 def test_a_type_no_slot_can_be_restricted_to_is_offered_the_open_slots_only():
-    found = ss.restriction_violations("oncology", None, OPEN | {TYPED}, OPEN, {}, BY_CODE, TYPES)
+    found = filters.restriction_violations("oncology", None, OPEN | {TYPED}, OPEN, {}, BY_CODE, TYPES)
     assert messages(found) == ["slot on Schedule s 11:30 to 11:45 is offered to organisation type oncology, which no "
                                "slot can be restricted to (not in GPConnect-OrganisationType-1), but not without a "
                                "searchFilter"]
 
 
 def test_a_type_restricted_slot_offered_to_a_code_alone():
-    found = ss.restriction_violations(None, "A20047", OPEN | {TYPED}, OPEN, BY_TYPE, {}, TYPES)
+    found = filters.restriction_violations(None, "A20047", OPEN | {TYPED}, OPEN, BY_TYPE, {}, TYPES)
     assert messages(found) == ["slot on Schedule s 11:30 to 11:45 is restricted to organisation type urgent-care "
                                "(offered to it alone, not without a searchFilter) but is offered to ODS code A20047 "
                                "naming no organisation type"]
 
 
 def test_both_named_are_offered_what_either_alone_is():
-    found = ss.restriction_violations("urgent-care", "Y90001", OPEN | {CODED}, OPEN,
+    found = filters.restriction_violations("urgent-care", "Y90001", OPEN | {CODED}, OPEN,
                                       {"urgent-care": BY_TYPE["urgent-care"]}, {"Y90001": BY_CODE["Y90001"]}, TYPES)
     assert messages(found) == ["slot on Schedule s 11:30 to 11:45 is offered to organisation type urgent-care alone "
                                "or to ODS code Y90001 alone, but not to both together"]
-    found = ss.restriction_violations("oncology", "A20047", OPEN | {TYPED}, OPEN, {}, {"A20047": set(OPEN)}, TYPES)
+    found = filters.restriction_violations("oncology", "A20047", OPEN | {TYPED}, OPEN, {}, {"A20047": set(OPEN)}, TYPES)
     assert messages(found) == ["slot on Schedule s 11:30 to 11:45 is offered to organisation type oncology with ODS "
                                "code A20047 but not to A20047 alone, though no slot can be restricted to oncology "
                                "(not in GPConnect-OrganisationType-1)"]
@@ -262,13 +265,15 @@ def organisation_reader(status: int, body: dict):
 
 def test_each_managing_organisation_is_read_back_once():
     client, seen = organisation_reader(200, organization())
-    assert ss.managing_organizations_read_back(client, [location(), location("l-2"), organization()]) == []
+    reads = readback.managing_organizations(client, [location(), location("l-2"), organization()])
+    assert readback_checks.read_back_violations(reads, "SLOT-LOC-03") == []
     assert seen == [(ix.READ_ORGANIZATION.interaction_id, ["Organization", "o-1"])]
 
 
 def test_a_managing_organisation_that_does_not_read_back_is_named():
     client, _ = organisation_reader(404, {"resourceType": "OperationOutcome", "issue": []})
-    found = ss.managing_organizations_read_back(client, [location()])
+    reads = readback.managing_organizations(client, [location()])
+    found = readback_checks.read_back_violations(reads, "SLOT-LOC-03")
     assert messages(found) == ["Location l-1 managingOrganization Organization/o-1 does not read back: Read "
                                "Organisation answered HTTP 404 with an OperationOutcome, not an Organization "
                                "(GET .../Organization/o-1)"]

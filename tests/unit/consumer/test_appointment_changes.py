@@ -8,7 +8,6 @@ import pytest
 
 from harness.consumer import changes, discovery
 from harness.errors import MissingTestData
-from harness.spec import interactions as ix
 from harness.spec.constants import BOOKING_ORG_URL
 
 APPOINTMENT = {
@@ -68,45 +67,5 @@ def test_an_environment_without_an_untyped_schedule_is_missing_test_data():
     assert changes.untyped_schedule_slot(discovery.free_slots(bundle), "").id == "7"
 
 
-def test_an_appointment_returned_outside_the_dates_asked_is_named():
-    found = changes.outside_dates_violations([APPOINTMENT], "52", "2026-12-02", "2026-12-08")
-    assert [(v.requirements, v.message) for v in found] == [(("RETR-DATES-01",), (
-        "Appointment 52 is returned for 2026-12-02 to 2026-12-08, though it starts 2026-12-01T10:00:00+00:00"))]
+def test_the_days_after_an_appointment_are_the_week_after_its_day():
     assert changes.days_after(APPOINTMENT) == (date(2026, 12, 2), date(2026, 12, 8))
-
-
-SENT = '{"description": "gpc-1 d", "comment": "' + "c" * 500 + '"}'
-
-
-@pytest.fixture
-def stored(exchange_of):
-    """stored(status, body, refusal_allowed) -> the text check's findings on a booking that sent a 500-character
-    comment."""
-
-    def run(status, body, refusal_allowed):
-        exchange = exchange_of(status, body, interaction=ix.BOOK_APPOINTMENT, path="Appointment")
-        exchange.request_body = SENT
-        return [(v.requirements, v.message) for v in changes.text_kept_violations(exchange, "BOOK-TEXT-01",
-                                                                                   refusal_allowed)]
-
-    return run
-
-
-def test_texts_stored_intact_are_conformant(stored):
-    assert stored(201, {"id": "52", "description": "gpc-1 d", "comment": "c" * 500}, False) == []
-
-
-def test_a_comment_cut_is_named_with_both_lengths(stored):
-    assert stored(201, {"id": "52", "description": "gpc-1 d", "comment": "c" * 100}, True) == [(("BOOK-TEXT-01",), (
-        "Appointment 52 comment is not as sent: 100 characters returned, 500 sent (cut)"))]
-
-
-def test_a_refusal_is_conformant_only_where_refusal_is_allowed(stored):
-    outcome = {"resourceType": "OperationOutcome", "meta": {"profile": [
-        "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
-        "issue": [{"severity": "error", "code": "invalid", "details": {"coding": [{
-            "system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "INVALID_RESOURCE",
-            "display": "Invalid resource"}]}, "diagnostics": "comment is longer than this provider stores"}]}
-    assert stored(422, outcome, True) == []
-    assert stored(422, outcome, False) == [(("BOOK-TEXT-01",), (
-        "expected the description and comment to be stored, got HTTP 422"))]

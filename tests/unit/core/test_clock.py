@@ -13,7 +13,8 @@ from harness.judge import rules
 from harness.settings import PROJECT_ROOT, load_settings
 from harness.spec import interactions as ix
 from harness.spec.constants import UK
-from harness.transport.client import FHIR_JSON, Exchange
+from harness.transport.client import FHIR_JSON
+from harness.transport.exchange import Exchange
 
 _spec = importlib.util.spec_from_file_location("clock_check", PROJECT_ROOT / "tools" / "clock_check.py")
 clock_check = importlib.util.module_from_spec(_spec)

@@ -50,12 +50,6 @@ def test_amend_and_cancel_expectations_follow_the_appointment_s_state():
     assert [v.requirements for v in failed] == [("AMEND-01",)]
 
 
-def test_a_refused_booking_that_left_a_slot_busy_breaks_atomicity():
-    found = ex.refused_booking_left([_slot("1"), _slot("2", 10)], {}, {"2"}, [], "GPC-ASSURE-x")
-    assert [v.requirements for v in found] == [("BOOK-ATOMIC-01",)]
-    assert ex.refused_booking_left([_slot("1")], {"1": "7"}, set(), [], "GPC-ASSURE-x") == []
-
-
 def test_a_refusal_with_another_4xx_than_only_nhs_s_suite_names_misses_only_that_expectation():
     expected = ex.cancellation(_known(), False, "no reason")
     assert expected.refusal_status == 422

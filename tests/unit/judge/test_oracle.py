@@ -13,7 +13,8 @@ import weakref
 from harness.judge.oracle import Oracle
 from harness.settings import load_settings
 from harness.spec import interactions as ix
-from harness.transport.client import FHIR_JSON, Exchange
+from harness.transport.client import FHIR_JSON
+from harness.transport.exchange import Exchange
 
 SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
 

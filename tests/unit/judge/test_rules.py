@@ -216,6 +216,21 @@ def test_an_appointment_without_slot_type_names_its_interactions_requirement(jud
     assert found == ["Appointment 52 has no slot type: Appointment.serviceType[*].text is empty"]
 
 
+def test_every_appointment_a_retrieve_returns_is_judged_for_its_slot_type(judge):
+    untyped = bundle(appointment("52", serviceType=None), appointment("53"), appointment("54", serviceType=[]))
+    found = judge(200, untyped, ix.RETRIEVE_APPOINTMENTS, "Patient/40/Appointment",
+                  params=[("start", "ge2026-12-01"), ("start", "le2026-12-07")], requirement="RETR-TYPE-01")
+    assert found == ["Appointment 52 has no slot type: Appointment.serviceType[*].text is empty",
+                     "Appointment 54 has no slot type: Appointment.serviceType[*].text is empty"]
+
+
+def test_the_slot_type_rule_judges_every_interaction_returning_appointments_under_its_requirement():
+    typed, = [r for r in rules.RULES if r.name == "every returned Appointment carries its slot type"]
+    assert typed.requirements == ("AMEND-01", "BOOK-TYPE-01", "CANCEL-01", "READ-TYPE-01", "RETR-TYPE-01")
+    assert set(typed.interactions) == {ix.BOOK_APPOINTMENT.name, ix.READ_APPOINTMENT.name, ix.AMEND_APPOINTMENT.name,
+                                       ix.CANCEL_APPOINTMENT.name, ix.RETRIEVE_APPOINTMENTS.name}
+
+
 def booked(judge, location):
     headers = {"Content-Type": "application/fhir+json;charset=utf-8", "Cache-Control": "no-store", "ETag": 'W/"1"'}
     if location is not None:
@@ -239,7 +254,7 @@ def test_a_read_etag_naming_another_version_is_named(judge):
     found = judge(200, appointment(), ix.READ_APPOINTMENT, "Appointment/52",
                   headers={"Content-Type": "application/fhir+json;charset=utf-8", "Cache-Control": "no-store",
                            "ETag": 'W/"1"'}, requirement="READ-ETAG-01")
-    assert found == ['Appointment 52 ETag is \'W/"1"\', expected W/"2" from meta.versionId']
+    assert found == ['Appointment 52 ETag is \'W/"1"\', expected \'W/"2"\' from meta.versionId']
 
 
 def retrieved(judge, *appointments):

@@ -68,7 +68,11 @@ class Run:
 
         def handler(request: httpx.Request) -> httpx.Response:
             status, body = self._next
-            return httpx.Response(status, json=body, headers={"Content-Type": FHIR_JSON, "Cache-Control": "no-store"})
+            headers = {"Content-Type": FHIR_JSON, "Cache-Control": "no-store"}
+            version = ((body or {}).get("meta") or {}).get("versionId")
+            if version:  # as a provider answers a read, amendment or cancellation
+                headers["ETag"] = f'W/"{version}"'
+            return httpx.Response(status, json=body, headers=headers)
 
         self.client = GpConnectClient(load_settings({"GPC_ENV": "reference"}), ROOT,
                                       transport=httpx.MockTransport(handler))
@@ -233,7 +237,7 @@ def test_an_amendment_that_changed_start_is_named(run, booked):
 
 def test_an_amendment_that_kept_its_version_is_named(run, booked):
     request = dict(booked, description="gpc-1 amended")
-    assert said(run.amend(request, request)) == [(("AMEND-01",), "Appointment 1 amended but still at version 1")]
+    assert said(run.amend(request, request)) == [(("AMEND-01",), "Appointment 1 kept versionId 1 after an amendment")]
 
 
 def test_a_cancellation_that_changed_the_comment_is_named(run, booked):

@@ -99,7 +99,7 @@ def test_a_reused_answer_shows_its_originals_body_and_says_it_was_not_sent(tmp_p
 
 
 def test_pretty_json_keeps_small_objects_on_one_line_and_the_value_intact():
-    from harness.transport.client import pretty_json
+    from harness.transport.exchange import pretty_json
 
     value = bundle(3)
     text = pretty_json(value, width=80)

@@ -1,0 +1,165 @@
+"""One request and its response (or transport failure) as evidence: what the checks read and the report
+shows. Safe to show: the client (harness/transport/client.py) redacts the bearer token before it makes one."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+from urllib.parse import unquote
+
+from harness.errors import Nonconformance
+from harness.transport import json_entries
+
+
+@dataclass
+class Exchange:
+    """One request and its response (or transport failure), safe to show in a report."""
+
+    interaction: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    jwt_claims: dict[str, Any] | None
+    base_url: str = ""
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_text: str = ""
+    elapsed_s: float | None = None
+    error: str | None = None
+    sent_at: float = 0.0  # time.time() when the request went out
+    reused_from: "Exchange | None" = None  # set on an answer reused from an identical earlier request
+    shown_body: str | None = field(default=None, repr=False)  # the response body as evidence shows it, once made
+    _json: Any = field(default=None, repr=False)
+    _json_parsed: bool = field(default=False, repr=False)
+    # What is worked out from the answer (its STU3 models, its slots' keys), once per answer: shared with
+    # the answers reused from this one, never with any other copy.
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        # Short on purpose: reports record step arguments with repr(), and a body can be megabytes.
+        outcome = f"HTTP {self.status}" if self.error is None else "no response"
+        reused = ", reused" if self.reused_from is not None else ""
+        return f"<Exchange {self.short_request()} -> {outcome}{reused}>"
+
+    @property
+    def reused(self) -> bool:
+        return self.reused_from is not None
+
+    def reuse(self) -> "Exchange":
+        """A copy of this exchange standing for a request that was not sent again: same answer, its own
+        JSON parse (a large Bundle's entries shared, see json_entries), marked as reused. What is derived
+        from the answer (`derived`) is shared: nothing changes it."""
+        copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
+        copy._derived = self._derived
+        return copy
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, worked out once per answer: the answers reused from this one get the same value.
+        For values no caller changes (parsed models, frozen sets); an exception is raised again each time."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = make()
+            return value
+
+    def body_digest(self) -> str:
+        """text_digest of the response body, worked out once per answer."""
+        return self.derived("body digest", lambda: text_digest(self.response_text))
+
+    @property
+    def request_line(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def short_request(self) -> str:
+        """The request line relative to the service root, decoded and shortened, for failure messages."""
+        target = unquote(self.url[len(self.base_url):]) if self.base_url and self.url.startswith(self.base_url) \
+            else unquote(self.url)
+        line = f"{self.method} ...{target}" if self.base_url else f"{self.method} {target}"
+        return line if len(line) <= 200 else line[:197] + "..."
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.response_headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def json(self) -> Any:
+        """The response body as JSON; raises Nonconformance naming the request when it is not."""
+        if not self._json_parsed:
+            ctype = (self.header("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype != "application/fhir+json":
+                snippet = self.response_text[:60].replace("\n", " ")
+                raise Nonconformance(f"HTTP {self.status} response is {ctype or 'without a Content-Type'}, not "
+                                     f"application/fhir+json; starts {snippet!r} ({self.short_request()})")
+            try:
+                self._json = json_entries.loads(self.response_text)
+            except ValueError as exc:
+                snippet = self.response_text[:80].replace("\n", " ")
+                raise Nonconformance(
+                    f"response body is not valid JSON ({exc.msg} at char {exc.pos}); starts {snippet!r} "
+                    f"({self.short_request()})"
+                ) from None
+            self._json_parsed = True
+        return self._json
+
+    def render(self, response_body: str | None = None) -> str:
+        """Human-readable evidence: request line, redacted headers, claims, response; bodies pretty-printed.
+
+        `response_body` replaces the response body's text (a summary of a large body stored elsewhere)."""
+        out = []
+        if self.reused_from is not None:
+            # Headers, claims and response headers are the original's, in its own evidence: not repeated.
+            sent = time.strftime("%H:%M:%S", time.localtime(self.sent_at))
+            out += [f"Not sent again: the answer to the identical request sent at {sent} in this run is reused "
+                    "(no write since); its headers, JWT claims and response headers are in that exchange's "
+                    "evidence.", "", self.request_line, "", "-" * 60,
+                    f"HTTP {self.status}  (answered in {self.elapsed_s:.3f} s at {sent})", "",
+                    _pretty(self.response_text) if response_body is None else response_body]
+            return "\n".join(out)
+        out.append(f"{self.request_line}")
+        out += [f"{k}: {v}" for k, v in self.request_headers.items()]
+        if self.request_body:
+            out += ["", _pretty(self.request_body)]
+        if self.jwt_claims is not None:
+            # One claim a line: the same requesting device, organisation and practitioner on every request.
+            out += ["", "Decoded JWT claims (bearer token redacted above):", pretty_json(self.jwt_claims, width=400)]
+        out += ["", "-" * 60]
+        if self.error:
+            out.append(f"No response: {self.error}")
+        else:
+            out.append(f"HTTP {self.status}  ({self.elapsed_s:.3f} s)")
+            out += [f"{k}: {v}" for k, v in self.response_headers.items()]
+            out += ["", _pretty(self.response_text) if response_body is None else response_body]
+        return "\n".join(out)
+
+
+def _pretty(text: str) -> str:
+    try:
+        return pretty_json(json.loads(text))
+    except ValueError:
+        return text
+
+
+def text_digest(text: str) -> str:
+    """A short digest of a text (blake2b): equal digests mean equal texts."""
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=10).hexdigest()
+
+
+def pretty_json(value: Any, width: int = 120, indent: str = "") -> str:
+    """JSON indented by two spaces, but any object or array that fits in `width` characters on one
+    line stays on one line: as readable as full indenting and about half the size for FHIR."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(indent) + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
+        return flat
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {pretty_json(v, width, inner).lstrip()}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    items = [f"{inner}{pretty_json(v, width, inner).lstrip()}" for v in value]
+    return "[\n" + ",\n".join(items) + f"\n{indent}]"
