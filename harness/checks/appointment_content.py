@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from harness import clock
-from harness.checks.violations import Violation, violation
+from harness.checks.violations import Violation, on_appointment, violation
 from harness.spec.constants import UK
 from harness.transport import fhir
 
@@ -31,9 +31,8 @@ def created_violations(appointment: dict) -> list[Violation]:
     """`created` is populated (APPT-CREATED-01)."""
     if str(appointment.get("created") or "").strip():
         return []
-    label = fhir.label(appointment, "Appointment")
-    return [violation("APPT-CREATED-01", label, "Appointment.created", "the date-time it was created", "none",
-                      f"{label} has no created date-time (Appointment.created is empty)")]
+    return [on_appointment(appointment, "APPT-CREATED-01", "Appointment.created", "the date-time it was created",
+                           "none", "has no created date-time (Appointment.created is empty)")]
 
 
 def priority_violations(appointment: dict) -> list[Violation]:
@@ -41,15 +40,13 @@ def priority_violations(appointment: dict) -> list[Violation]:
     priority = appointment.get("priority")
     if priority is None or (isinstance(priority, int) and not isinstance(priority, bool) and 0 <= priority <= 9):
         return []
-    label = fhir.label(appointment, "Appointment")
-    return [violation("APPT-PRIORITY-01", label, "Appointment.priority", "0 to 9", priority,
-                      f"{label} has priority {priority!r}, outside 0 to 9")]
+    return [on_appointment(appointment, "APPT-PRIORITY-01", "Appointment.priority", "0 to 9", priority,
+                           f"has priority {priority!r}, outside 0 to 9")]
 
 
 def participant_violations(appointment: dict) -> list[Violation]:
     """Each participant's actor is a relative Patient/, Practitioner/ or Location/ reference with at most
     one type coding, and there is at least one Patient and one Location participant (APPT-PARTICIPANT-01)."""
-    label = fhir.label(appointment, "Appointment")
     found: list[Violation] = []
     kinds = set()
     for i, participant in enumerate(appointment.get("participant") or []):
@@ -57,23 +54,25 @@ def participant_violations(appointment: dict) -> list[Violation]:
         ref = (participant.get("actor") or {}).get("reference")
         key = fhir.ref_key(ref) if isinstance(ref, str) else None
         if key is None or key[0] not in ACTOR_TYPES or ref != f"{key[0]}/{key[1]}":
-            found.append(violation("APPT-PARTICIPANT-01", label, f"Appointment.participant[{i}].actor.reference",
-                                   "Patient/[id], Practitioner/[id] or Location/[id]", ref or "none",
-                                   f"{label} participant {i} has actor {ref or 'without a reference'}, not a "
-                                   "relative Patient/, Practitioner/ or Location/ reference"))
+            found.append(on_appointment(appointment, "APPT-PARTICIPANT-01",
+                                        f"Appointment.participant[{i}].actor.reference",
+                                        "Patient/[id], Practitioner/[id] or Location/[id]", ref or "none",
+                                        f"participant {i} has actor {ref or 'without a reference'}, not a "
+                                        "relative Patient/, Practitioner/ or Location/ reference"))
         else:
             kinds.add(key[0])
         for concept in participant.get("type") or []:
             codings = (concept or {}).get("coding") or [] if isinstance(concept, dict) else []
             if len(codings) > 1:
-                found.append(violation("APPT-PARTICIPANT-01", label, f"Appointment.participant[{i}].type.coding",
-                                       "at most one coding", len(codings),
-                                       f"{label} participant {i} ({ref}) has a type of {len(codings)} codings, "
-                                       "at most one expected"))
+                found.append(on_appointment(appointment, "APPT-PARTICIPANT-01",
+                                            f"Appointment.participant[{i}].type.coding", "at most one coding",
+                                            len(codings),
+                                            f"participant {i} ({ref}) has a type of {len(codings)} codings, "
+                                            "at most one expected"))
     for kind in ("Patient", "Location"):
         if kind not in kinds:
-            found.append(violation("APPT-PARTICIPANT-01", label, "Appointment.participant", f"a {kind} participant",
-                                   "none", f"{label} has no {kind} participant"))
+            found.append(on_appointment(appointment, "APPT-PARTICIPANT-01", "Appointment.participant",
+                                        f"a {kind} participant", "none", f"has no {kind} participant"))
     return found
 
 
@@ -89,15 +88,13 @@ def future_violations(appointment: dict, today: date | None = None, now: datetim
     earliest = today or ((now or clock.now()).astimezone(UK) - CLOCK_TOLERANCE).date()
     if start.astimezone(UK).date() >= earliest:
         return []
-    label = fhir.label(appointment, "Appointment")
-    return [violation("APPT-FUTURE-01", label, "Appointment.start", f"{earliest} or later", appointment["start"],
-                      f"{label} starts {appointment['start']}, before today ({earliest}): a past appointment is "
-                      "returned")]
+    return [on_appointment(appointment, "APPT-FUTURE-01", "Appointment.start", f"{earliest} or later",
+                           appointment["start"], f"starts {appointment['start']}, before today ({earliest}): "
+                           "a past appointment is returned")]
 
 
 def booking_org_violations(appointment: dict) -> list[Violation]:
     """Every contained Organization (the booking organisation) has an id, a name and a telecom (APPT-ORG-01)."""
-    label = fhir.label(appointment, "Appointment")
     found: list[Violation] = []
     for contained in appointment.get("contained") or []:
         if not isinstance(contained, dict) or contained.get("resourceType") != "Organization":
@@ -105,9 +102,9 @@ def booking_org_violations(appointment: dict) -> list[Violation]:
         missing = [element for element in ("id", "name", "telecom") if not _present(contained.get(element))]
         if missing:
             which = f"#{contained.get('id')}" if contained.get("id") else "without an id"
-            found.append(violation("APPT-ORG-01", label, "Appointment.contained(Organization)",
-                                   "id, name and telecom", f"no {', '.join(missing)}",
-                                   f"{label} booking organisation ({which}) has no {' and no '.join(missing)}"))
+            found.append(on_appointment(appointment, "APPT-ORG-01", "Appointment.contained(Organization)",
+                                        "id, name and telecom", f"no {', '.join(missing)}",
+                                        f"booking organisation ({which}) has no {' and no '.join(missing)}"))
     return found
 
 
@@ -117,3 +114,10 @@ def _present(value: Any) -> bool:
     if isinstance(value, list):
         return any(isinstance(v, dict) and v.get("value") for v in value) or any(isinstance(v, str) for v in value)
     return bool(value)
+
+
+def no_reason_violations(appointment: dict) -> list[Violation]:
+    """No returned Appointment carries reason or specialty (APPT-NOREASON-01)."""
+    return [on_appointment(appointment, "APPT-NOREASON-01", f"Appointment.{element}", "absent", "populated",
+                           f"carries Appointment.{element}")
+            for element in ("reason", "specialty") if appointment.get(element)]

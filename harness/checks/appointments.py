@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 from harness.checks.refusals import refusal_violations
 from harness.checks.violations import (
     Violation,
+    on_appointment,
     parsed,
     violation,
 )
@@ -41,13 +42,6 @@ def etag_of(exchange: Exchange) -> str:
 
 
 CONSUMER_TYPES_IGNORED = "BOOK-IGNORE-01"
-
-
-def on_appointment(appointment: dict, requirements, element: str, expected: object, got: object,
-                   message: str) -> Violation:
-    """A violation on this appointment; the message is prefixed with its label."""
-    named = fhir.label(appointment, "Appointment")
-    return violation(requirements, named, element, expected, got, f"{named} {message}")
 
 
 def slot_type_texts(appointment: dict) -> list[str]:

@@ -120,12 +120,32 @@ def refused_booking_violations(slots: list[SlotInfo], marker: str, offered: set[
 
 
 def created_violations(exchange: Exchange) -> list[Violation]:
-    """A booking answered 201 carries Location and ETag headers (BOOK-01)."""
+    """A booking answered 201 carries Location and ETag headers, and its Location names the created
+    appointment, [base]/Appointment/[id] with or without its version (BOOK-01)."""
+    rule = BOOK_APPOINTMENT.requirement
     missing = [h for h in ("Location", "ETag") if not exchange.header(h)]
-    if not missing:
+    if missing:
+        return [violation(rule, "response", " and ".join(missing), "present", "missing",
+                          f"booking answered 201 without {' and '.join(missing)} header")]
+    try:
+        body = exchange.json() if exchange.response_text.strip() else None
+    except Nonconformance:
+        return []  # the step that booked names a body that is not FHIR JSON
+    appointment_id = str(body.get("id") or "") if isinstance(body, dict) else ""
+    location = exchange.header("Location") or ""
+    if not appointment_id or fhir.ref_key(location) == ("Appointment", appointment_id):
         return []
-    return [violation(BOOK_APPOINTMENT.requirement, "response", " and ".join(missing), "present", "missing",
-                      f"booking answered 201 without {' and '.join(missing)} header")]
+    return [violation(rule, f"Appointment {appointment_id}", "Location header",
+                      f"[base]/Appointment/{appointment_id}/_history/[vid]", location,
+                      f"booking answered 201 with Location {location}, which does not name "
+                      f"Appointment/{appointment_id}")]
+
+
+def reason_accepted_violations(sent: dict, status: int | None) -> list[Violation]:
+    """A booking carrying reason or specialty is refused (BOOK-NOREASON-01); `sent`: the booking's body."""
+    return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused", f"HTTP {status}",
+                      f"a booking carrying Appointment.{element} was accepted (HTTP {status})")
+            for element in ("reason", "specialty") if sent.get(element)]
 
 
 def answered_created_violations(exchange: Exchange) -> list[Violation]:

@@ -101,6 +101,16 @@ def body_violations(exchange: Exchange) -> list[Violation]:
     return outcome_violations(exchange.json(), exchange.status)
 
 
+def outcome_present_violations(body, status: int | None) -> list[Violation]:
+    """Every refusal carries an OperationOutcome (ERR-OO-01); `body`: the answer's JSON, or None when it is
+    not FHIR JSON."""
+    if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
+        return []
+    got = body.get("resourceType") if isinstance(body, dict) else "a body that is not FHIR JSON"
+    return [violation("ERR-OO-01", "response", "body", "OperationOutcome", got,
+                      f"HTTP {status} refusal carries {got or 'no resource'}, not an OperationOutcome")]
+
+
 def outcome_violations(outcome: dict, status: int | None = None) -> list[Violation]:
     """What an OperationOutcome (JSON) lacks of GPConnect-OperationOutcome-1: its profile, and on each
     issue severity error, an issue type, exactly one Spine coding with a code and its display; on a

@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks.profiles import resources_in
-from harness.checks.violations import Violation, violation
+from harness.checks.violations import Violation, on
 from harness.spec.constants import (
     GMP_NUMBER_SYSTEM,
     ODS_SITE_SYSTEM,
@@ -18,7 +18,6 @@ from harness.spec.constants import (
     SDS_USER_SYSTEM,
 )
 from harness.transport import fhir
-from harness.transport.fhir import label
 
 ACTOR_INCLUDES = {"Location": "Schedule:actor:Location", "Practitioner": "Schedule:actor:Practitioner"}
 PRACTITIONER_SYSTEMS = (SDS_USER_SYSTEM, SDS_ROLE_PROFILE_SYSTEM, GMP_NUMBER_SYSTEM)
@@ -46,15 +45,15 @@ def identifiers(resource: dict, system: str | None = None) -> list[dict]:
 
 def missing_ids(resources: list[dict]) -> list[Violation]:
     """Every resource of the Bundle has a logical id (SLOT-ID-01, NHS expectation)."""
-    return [violation("SLOT-ID-01", label(r), f"{r.get('resourceType')}.id", "a logical id", "none",
-                      f"{label(r)} has no logical id ({r.get('resourceType')}.id is empty)")
+    return [on(r, "SLOT-ID-01", f"{r.get('resourceType')}.id", "a logical id", "none",
+               f"has no logical id ({r.get('resourceType')}.id is empty)")
             for r in resources if isinstance(r, dict) and not str(r.get("id") or "").strip()]
 
 
 def identifier_count_violations(resources: list[dict]) -> list[Violation]:
     """Every Slot and Schedule has at most one identifier (SLOT-IDENT-01, NHS expectation)."""
-    return [violation("SLOT-IDENT-01", label(r), f"{r['resourceType']}.identifier", "at most 1",
-                      len(identifiers(r)), f"{label(r)} has {len(identifiers(r))} identifiers, at most one expected")
+    return [on(r, "SLOT-IDENT-01", f"{r['resourceType']}.identifier", "at most 1",
+               len(identifiers(r)), f"has {len(identifiers(r))} identifiers, at most one expected")
             for r in of_type(resources, "Slot") + of_type(resources, "Schedule") if len(identifiers(r)) > 1]
 
 
@@ -66,9 +65,9 @@ def schedule_role_violations(resources: list[dict]) -> list[Violation]:
         roles = [e for e in as_list(schedule.get("extension"))
                  if isinstance(e, dict) and e.get("url") == PRACTITIONER_ROLE_URL]
         if len(roles) != 1:
-            found.append(violation("SLOT-SCHEDROLE-01", label(schedule), "Schedule.extension:practitionerRole",
-                                   "exactly 1", len(roles), f"{label(schedule)} carries {len(roles)} practitioner "
-                                   "role extensions (Extension-GPConnect-PractitionerRole-1), exactly one expected"))
+            found.append(on(schedule, "SLOT-SCHEDROLE-01", "Schedule.extension:practitionerRole",
+                            "exactly 1", len(roles), f"carries {len(roles)} practitioner "
+                            "role extensions (Extension-GPConnect-PractitionerRole-1), exactly one expected"))
     return found
 
 
@@ -79,9 +78,17 @@ def _actor_keys(schedule: dict, rtype_: str) -> list[tuple[str, str]]:
 
 def schedule_location_violations(resources: list[dict]) -> list[Violation]:
     """Every Schedule references a Location, its mandatory actor (SLOT-SCHEDLOC-01); a Practitioner is optional."""
-    return [violation("SLOT-SCHEDLOC-01", label(s), "Schedule.actor", "a Location reference", "none",
-                      f"{label(s)} references no Location among its actors")
+    return [on(s, "SLOT-SCHEDLOC-01", "Schedule.actor", "a Location reference", "none",
+               "references no Location among its actors")
             for s in of_type(resources, "Schedule") if not _actor_keys(s, "Location")]
+
+
+def uninvited_actor_violations(resources: list[dict], includes) -> list[Violation]:
+    """Practitioners and Locations are returned only where their _include:recurse was sent (SLOT-INCLUDE-02)."""
+    return [on(r, "SLOT-INCLUDE-02", "Bundle.entry", f"no {rtype_} without {include}", "included",
+               f"is returned though _include:recurse={include} was not sent")
+            for rtype_, include in ACTOR_INCLUDES.items() if include not in includes
+            for r in of_type(resources, rtype_)]
 
 
 def included_actor_violations(resources: list[dict], includes) -> list[Violation]:
@@ -96,10 +103,10 @@ def included_actor_violations(resources: list[dict], includes) -> list[Violation
         for schedule in of_type(resources, "Schedule"):
             for key in _actor_keys(schedule, rtype_):
                 if key not in present:
-                    found.append(violation("SLOT-INCLUDE-03", label(schedule), "Schedule.actor",
-                                           f"{rtype_} in the Bundle", f"{key[0]}/{key[1]} missing",
-                                           f"{label(schedule)} references {key[0]}/{key[1]}, "
-                                           f"which is not in the Bundle though _include:recurse={include} was sent"))
+                    found.append(on(schedule, "SLOT-INCLUDE-03", "Schedule.actor",
+                                    f"{rtype_} in the Bundle", f"{key[0]}/{key[1]} missing",
+                                    f"references {key[0]}/{key[1]}, "
+                                    f"which is not in the Bundle though _include:recurse={include} was sent"))
     return found
 
 
@@ -107,11 +114,11 @@ def _at_most_one(rule: str, resource: dict, system: str, what: str) -> list[Viol
     matching = identifiers(resource, system)
     found = []
     if len(matching) > 1:
-        found.append(violation(rule, label(resource), f"{resource['resourceType']}.identifier", f"at most one {what}",
-                               len(matching), f"{label(resource)} has {len(matching)} {what} identifiers ({system}), "
-                               "at most one allowed"))
-    found += [violation(rule, label(resource), f"{resource['resourceType']}.identifier.value", "a value", "none",
-                        f"{label(resource)} has a {what} identifier without a value")
+        found.append(on(resource, rule, f"{resource['resourceType']}.identifier", f"at most one {what}",
+                        len(matching), f"has {len(matching)} {what} identifiers ({system}), "
+                        "at most one allowed"))
+    found += [on(resource, rule, f"{resource['resourceType']}.identifier.value", "a value", "none",
+                 f"has a {what} identifier without a value")
               for i in matching if not str(i.get("value") or "").strip()]
     return found
 
@@ -121,11 +128,11 @@ def _relative_reference(rule: str, resource: dict, element: str, target: str, re
     key = fhir.ref_key(ref)
     path = f"{resource['resourceType']}.{element}.reference"
     if ref is None:
-        return [violation(rule, label(resource), path, f"a relative {target} reference", "none",
-                          f"{label(resource)} has no {element}")] if required else []
+        return [on(resource, rule, path, f"a relative {target} reference", "none",
+                   f"has no {element}")] if required else []
     if key is None or not ref.startswith(f"{target}/"):
-        return [violation(rule, label(resource), path, f"{target}/[id]", ref,
-                          f"{label(resource)} {element} '{ref}' is not a relative {target} reference")]
+        return [on(resource, rule, path, f"{target}/[id]", ref,
+                   f"{element} '{ref}' is not a relative {target} reference")]
     return []
 
 
@@ -135,17 +142,17 @@ def practitioner_violations(resources: list[dict]) -> list[Violation]:
     found = []
     for p in of_type(resources, "Practitioner"):
         found += _at_most_one("SLOT-PRACT-01", p, SDS_USER_SYSTEM, "SDS user id")
-        found += [violation("SLOT-PRACT-01", label(p), f"Practitioner.{element}", "absent", "populated",
-                            f"{label(p)} carries Practitioner.{element}, which Read a practitioner SHALL NOT populate")
+        found += [on(p, "SLOT-PRACT-01", f"Practitioner.{element}", "absent", "populated",
+                     f"carries Practitioner.{element}, which Read a practitioner SHALL NOT populate")
                   for element in PRACTITIONER_NOT_POPULATED if p.get(element) not in (None, [], "")]
-        found += [violation("SLOT-PRACT-01", label(p), "Practitioner.name.use", " or ".join(NAME_USES), n.get("use"),
-                            f"{label(p)} has a name of use '{n.get('use')}', "
-                            "not a code of the required NameUse value set")
+        found += [on(p, "SLOT-PRACT-01", "Practitioner.name.use", " or ".join(NAME_USES), n.get("use"),
+                     f"has a name of use '{n.get('use')}', "
+                     "not a code of the required NameUse value set")
                   for n in as_list(p.get("name")) if isinstance(n, dict) and n.get("use") not in (None, *NAME_USES)]
-        found += [violation("SLOT-PRACT-02", label(p), "Practitioner.identifier.system",
-                            " or ".join(PRACTITIONER_SYSTEMS),
-                            i.get("system") or "none", f"{label(p)} has an identifier of system "
-                            f"{i.get('system') or '(none)'}, not an SDS user id, SDS role profile id or GMP number")
+        found += [on(p, "SLOT-PRACT-02", "Practitioner.identifier.system",
+                     " or ".join(PRACTITIONER_SYSTEMS),
+                     i.get("system") or "none", f"has an identifier of system "
+                     f"{i.get('system') or '(none)'}, not an SDS user id, SDS role profile id or GMP number")
                   for i in identifiers(p) if i.get("system") not in PRACTITIONER_SYSTEMS]
     return found
 
@@ -156,25 +163,25 @@ def location_violations(resources: list[dict]) -> list[Violation]:
     NHS expectation). Whether managingOrganization is present and in the Bundle is SLOT-ORG-01's."""
     found = []
     for loc in of_type(resources, "Location"):
-        found += [violation("SLOT-LOC-01", label(loc), f"Location.{element}", "populated", "none",
-                            f"{label(loc)} has no {element}") for element in ("name", "address")
+        found += [on(loc, "SLOT-LOC-01", f"Location.{element}", "populated", "none",
+                     f"has no {element}") for element in ("name", "address")
                   if loc.get(element) in (None, "", [], {})]
         if reference(loc.get("managingOrganization")):
             found += _relative_reference("SLOT-LOC-01", loc, "managingOrganization", "Organization", True)
         found += _relative_reference("SLOT-LOC-01", loc, "partOf", "Location", False)
         found += _at_most_one("SLOT-LOC-01", loc, ODS_SITE_SYSTEM, "ODS site code")
         if loc.get("endpoint") not in (None, []):
-            found.append(violation("SLOT-LOC-01", label(loc), "Location.endpoint", "absent", "populated",
-                                   f"{label(loc)} carries Location.endpoint, which Read a location "
-                                   "SHALL NOT populate"))
+            found.append(on(loc, "SLOT-LOC-01", "Location.endpoint", "absent", "populated",
+                            "carries Location.endpoint, which Read a location "
+                            "SHALL NOT populate"))
         for element in ("type", "physicalType"):
             node = loc.get(element)
             for coding in as_list(node.get("coding") if isinstance(node, dict) else None):
                 missing = [k for k in ("system", "code", "display") if not (coding or {}).get(k)]
                 if missing:
-                    found.append(violation("SLOT-LOC-02", label(loc), f"Location.{element}.coding",
-                                           "system, code and display", f"no {', '.join(missing)}",
-                                           f"{label(loc)} has a {element} coding without {' or '.join(missing)}"))
+                    found.append(on(loc, "SLOT-LOC-02", f"Location.{element}.coding",
+                                    "system, code and display", f"no {', '.join(missing)}",
+                                    f"has a {element} coding without {' or '.join(missing)}"))
     return found
 
 
@@ -185,12 +192,12 @@ def organization_content_violations(resources: list[dict]) -> list[Violation]:
     for org in of_type(resources, "Organization"):
         found += _at_most_one("SLOT-ORG-02", org, ODS_SYSTEM, "ODS organisation code")
         found += _relative_reference("SLOT-ORG-02", org, "partOf", "Organization", False)
-        found += [violation("SLOT-ORG-02", label(org), f"Organization.{element}", "absent", "populated",
-                            f"{label(org)} carries Organization.{element}, which Read an organisation SHALL NOT "
-                            "populate") for element in ("contact", "endpoint") if org.get(element) not in (None, [])]
-        found += [violation("SLOT-ORG-03", label(org), "Organization.identifier", "a system and a value",
-                            f"system {i.get('system') or 'none'}, value {i.get('value') or 'none'}",
-                            f"{label(org)} has an identifier without a {'system' if not i.get('system') else 'value'}")
+        found += [on(org, "SLOT-ORG-02", f"Organization.{element}", "absent", "populated",
+                     f"carries Organization.{element}, which Read an organisation SHALL NOT "
+                     "populate") for element in ("contact", "endpoint") if org.get(element) not in (None, [])]
+        found += [on(org, "SLOT-ORG-03", "Organization.identifier", "a system and a value",
+                     f"system {i.get('system') or 'none'}, value {i.get('value') or 'none'}",
+                     f"has an identifier without a {'system' if not i.get('system') else 'value'}")
                   for i in identifiers(org) if not i.get("system") or not str(i.get("value") or "").strip()]
     return found
 

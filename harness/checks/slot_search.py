@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from harness.checks.violations import (
     Violation,
     bundle_type_violations,
+    on,
     parsed,
     status_violations,
     violation,
@@ -92,8 +93,8 @@ def declared_type_violations(schedules, declared: tuple[str, ...]) -> list[Viola
 
 
 def forbidden_element_violations(resources, element: str) -> list[Violation]:
-    return [violation(FORBIDDEN_ELEMENT_RULE[element], fhir.label(r), f"{rtype(r)}.{element}", "absent",
-                      "populated", f"{fhir.label(r)} carries {rtype(r)}.{element}")
+    return [on(r, FORBIDDEN_ELEMENT_RULE[element], f"{rtype(r)}.{element}", "absent",
+               "populated", f"carries {rtype(r)}.{element}")
             for r in resources if getattr(r, element, None) not in (None, [], "")]
 
 

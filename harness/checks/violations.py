@@ -67,6 +67,20 @@ def violation(requirements: Requirements, resource: str, element: str, expected:
     return Violation(_ids(requirements), resource, element, str(expected), str(got), message)
 
 
+def on(resource, requirements: Requirements, element: str, expected: object, got: object, text: str,
+       kind: str = "Resource") -> Violation:
+    """The one way a check says what is wrong with a resource: its label (fhir.label; `kind` for JSON that
+    names no resourceType) then `text`, "Slot 336 has no slot type: ..."."""
+    named = fhir.label(resource, kind)
+    return violation(requirements, named, element, expected, got, f"{named} {text}")
+
+
+def on_appointment(appointment: dict, requirements: Requirements, element: str, expected: object, got: object,
+                   text: str) -> Violation:
+    """on() for an Appointment, named so even where its JSON names no resourceType."""
+    return on(appointment, requirements, element, expected, got, text, kind="Appointment")
+
+
 def failure(violations: list[Violation], where: str) -> Nonconformance:
     """The Nonconformance for a non-empty list: count, requirement ids, the first few messages, the request."""
     ids = tuple(dict.fromkeys(r for v in violations for r in v.requirements))

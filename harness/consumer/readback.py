@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from harness.checks import readback as checks
 from harness.checks.readback import Read
-from harness.checks.search_content import label, of_type
+from harness.checks.search_content import of_type
 from harness.spec.interactions import READ_OF_TYPE
 from harness.transport.client import GpConnectClient
+from harness.transport.fhir import label
 
 
 def read(client: GpConnectClient, key: tuple[str, str], what: str) -> Read:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks import appointment_content, refusals, search_content
 from harness.checks import appointments as appt_checks
+from harness.checks import bookings as booking_checks
 from harness.checks import retrieved as retrieve_checks
 from harness.checks import slot_search as search_checks
 from harness.checks.foundations import (
@@ -33,7 +34,7 @@ from harness.checks.profiles import (
     resources_in,
     single_profile_violations,
 )
-from harness.checks.violations import Violation, violation
+from harness.checks.violations import Violation
 from harness.consumer import slot_search
 from harness.errors import Nonconformance
 from harness.judge.run_model import request_json
@@ -168,11 +169,7 @@ def _(seen: Observed) -> list[Violation]:
 
 @rule("every refusal carries an OperationOutcome", "ERR-OO-01", NOT_METADATA, when=REFUSAL)
 def _(seen: Observed) -> list[Violation]:
-    if isinstance(seen.body, dict) and seen.body.get("resourceType") == "OperationOutcome":
-        return []
-    got = seen.body.get("resourceType") if isinstance(seen.body, dict) else "a body that is not FHIR JSON"
-    return [violation("ERR-OO-01", "response", "body", "OperationOutcome", got,
-                      f"HTTP {seen.exchange.status} refusal carries {got or 'no resource'}, not an OperationOutcome")]
+    return refusals.outcome_present_violations(seen.body, seen.exchange.status)
 
 
 @rule("every refusal's OperationOutcome meets GPConnect-OperationOutcome-1",
@@ -276,15 +273,7 @@ def _(seen: Observed) -> list[Violation]:
 
 @rule("Practitioners and Locations only where their _include was sent", "SLOT-INCLUDE-02", SEARCH)
 def _(seen: Observed) -> list[Violation]:
-    sent = set(seen.values("_include:recurse"))
-    found = []
-    for rtype, include in (("Practitioner", "Schedule:actor:Practitioner"), ("Location", "Schedule:actor:Location")):
-        if include in sent or seen.index is None:
-            continue
-        found += [violation("SLOT-INCLUDE-02", f"{rtype} {r.id}", "Bundle.entry", f"no {rtype} without {include}",
-                            "included", f"{rtype} {r.id} is returned though _include:recurse={include} was not sent")
-                  for r in seen.index.of_type(rtype)]
-    return found
+    return search_content.uninvited_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
 @rule("every Schedule's requested actors are in the Bundle", "SLOT-INCLUDE-03", SEARCH)
@@ -315,9 +304,7 @@ for _name, _requirements, _check in (
 
 @rule("no returned Appointment carries reason or specialty", "APPT-NOREASON-01", APPOINTMENT_INTERACTIONS)
 def _(seen: Observed) -> list[Violation]:
-    return [violation("APPT-NOREASON-01", f"Appointment {a.get('id')}", f"Appointment.{element}", "absent",
-                      "populated", f"Appointment {a.get('id')} carries Appointment.{element}")
-            for a in seen.appointments() for element in ("reason", "specialty") if a.get(element)]
+    return [v for a in seen.appointments() for v in appointment_content.no_reason_violations(a)]
 
 
 @rule("every returned Appointment has its id", "APPT-ID-01", APPOINTMENT_INTERACTIONS)
@@ -354,12 +341,7 @@ def _(seen: Observed) -> list[Violation]:
 
 @rule("a booking carrying reason or specialty is refused", "BOOK-NOREASON-01", (ix.BOOK_APPOINTMENT.name,))
 def _(seen: Observed) -> list[Violation]:
-    sent = request_json(seen.exchange.request_body)
-    carried = [element for element in ("reason", "specialty") if sent.get(element)]
-    return [violation("BOOK-NOREASON-01", "request", f"Appointment.{element}", "refused",
-                      f"HTTP {seen.exchange.status}",
-                      f"a booking carrying Appointment.{element} was accepted (HTTP {seen.exchange.status})")
-            for element in carried]
+    return booking_checks.reason_accepted_violations(request_json(seen.exchange.request_body), seen.exchange.status)
 
 
 @rule("every returned Appointment carries its slot type", tuple(sorted(requirements_of_kind(SLOT_TYPE))),
@@ -369,19 +351,10 @@ def _(seen: Observed) -> list[Violation]:
             for v in appt_checks.slot_type_violations(a, type_requirements(seen.exchange.interaction).slot)]
 
 
-@rule("a booking's Location header names the created appointment", "BOOK-01", (ix.BOOK_APPOINTMENT.name,))
+@rule("a booking's Location and ETag headers, the Location naming the created appointment", "BOOK-01",
+      (ix.BOOK_APPOINTMENT.name,))
 def _(seen: Observed) -> list[Violation]:
-    if seen.exchange.status != 201 or not isinstance(seen.body, dict):
-        return []
-    location = seen.exchange.header("Location") or ""
-    appointment_id = str(seen.body.get("id") or "")
-    key = fhir.ref_key(location)
-    if location and key == ("Appointment", appointment_id):
-        return []
-    return [violation("BOOK-01", f"Appointment {appointment_id or '(no id)'}", "Location header",
-                      f"[base]/Appointment/{appointment_id}/_history/[vid]", location or "none",
-                      f"booking answered 201 with Location {location or 'missing'}, which does not name "
-                      f"Appointment/{appointment_id}")]
+    return booking_checks.created_violations(seen.exchange) if seen.exchange.status == 201 else []
 
 
 @rule("a read's ETag names the version it returns", "READ-ETAG-01", (ix.READ_APPOINTMENT.name,))
