@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.checks.violations import Violation, violation
+from harness.memo import Memo
 from harness.spec.constants import PROFILE_FOR
 from harness.transport import fhir
 
@@ -145,8 +146,8 @@ def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 # Each distinct resource is judged once per run: a large practice's searches repeat thousands of
 # the same slots, and the verdict depends on the resource's JSON alone.
-_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
 MAX_JUDGED = 50_000
+_JUDGED = Memo(MAX_JUDGED)
 
 
 def resource_violations(resource: dict, label: str | None = None,
@@ -162,9 +163,7 @@ def resource_violations(resource: dict, label: str | None = None,
     found = _JUDGED.get(key)
     if found is None:
         found = tuple(_resource_violations(resource, None, rules))
-        if len(_JUDGED) >= MAX_JUDGED:
-            _JUDGED.clear()
-        _JUDGED[key] = found
+        _JUDGED.put(key, found)
     return list(found)
 
 

@@ -20,6 +20,7 @@ from harness.checks.violations import Violation, failure
 from harness.errors import Nonconformance
 from harness.judge import rules
 from harness.judge.run_model import RunModel
+from harness.memo import Memo
 from harness.settings import Settings
 from harness.spec.requirements import catalogue
 
@@ -39,7 +40,7 @@ class Oracle:
         self.figures = Figures()
         self._pending: list[tuple[object, Violation]] = []
         self._judged: dict[int, tuple[weakref.ref, list[Violation]]] = {}
-        self._by_answer: dict[tuple, tuple[Violation, ...]] = {}
+        self._by_answer = Memo(MAX_ANSWERS_JUDGED, oldest_first=True)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -67,14 +68,9 @@ class Oracle:
         key = same_answer_key(exchange)
         if key is None:
             return rules.check(exchange, self.settings)
-        with self._lock:
-            hit = self._by_answer.get(key)
+        hit = self._by_answer.get(key)
         if hit is None:
-            hit = tuple(rules.check(exchange, self.settings))
-            with self._lock:
-                while len(self._by_answer) >= MAX_ANSWERS_JUDGED:
-                    self._by_answer.pop(next(iter(self._by_answer)))
-                self._by_answer[key] = hit
+            hit = self._by_answer.put(key, tuple(rules.check(exchange, self.settings)))
         return list(hit)
 
     def take(self, tagged: Iterable[str] | None = None) -> Nonconformance | None:

@@ -11,7 +11,6 @@ entry for the thousands of slots it shares with the last one, not a new model pa
 from __future__ import annotations
 
 import marshal
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
@@ -20,6 +19,7 @@ from fhir.resources.STU3 import get_fhir_model_class
 from pydantic import ValidationError
 
 from harness.errors import Nonconformance
+from harness.memo import ByIdentity, Memo
 
 
 def _path(loc: tuple) -> str:
@@ -49,30 +49,8 @@ def _describe_errors(exc: ValidationError, data: dict, where: str) -> str:
 
 # Validated models by digest of their resource's JSON. Models are shared between Bundles that
 # carry the same resource, so nothing may change a parsed model (no check does).
-_MODELS: dict[bytes, Any] = {}
-_MODELS_LOCK = threading.Lock()
 MAX_CACHED_MODELS = 50_000
-
-
-class ByIdentity:
-    """Values worked out from objects nothing changes (JSON read from an answer, parsed models), remembered
-    by the object's identity. The object is held with its value, so its id is never given to another
-    while remembered; past `limit` objects, everything is forgotten and worked out again as needed."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self._held: dict[int, tuple[Any, Any]] = {}
-
-    def get(self, obj: Any, make, still=lambda value: True) -> Any:
-        """make(obj), once per object while it is remembered, as long as `still(value)` holds."""
-        hit = self._held.get(id(obj))
-        if hit is not None and hit[0] is obj and still(hit[1]):
-            return hit[1]
-        value = make(obj)
-        if len(self._held) >= self.limit:
-            self._held.clear()
-        self._held[id(obj)] = (obj, value)
-        return value
+_MODELS = Memo(MAX_CACHED_MODELS)
 
 
 def _marshalled(resource) -> bytes | None:
@@ -112,17 +90,13 @@ def _validated(resource: dict, model_class, key: bytes | None = None) -> Any:
         model = model_class.model_validate(resource)
         if key is None:
             return model
-        with _MODELS_LOCK:
-            if len(_MODELS) >= MAX_CACHED_MODELS:
-                _MODELS.clear()
-            _MODELS[key] = model
+        _MODELS.put(key, model)
     return model
 
 
 def clear_cache() -> None:
     """Forget every validated model (tests and benchmarks that measure a first parse)."""
-    with _MODELS_LOCK:
-        _MODELS.clear()
+    _MODELS.clear()
 
 
 def _entry_error(exc: ValidationError, resource: dict, index: int, where: str) -> str:

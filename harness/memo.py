@@ -1,0 +1,63 @@
+"""The one way the harness remembers what it worked out: bounded, so a long run's memory stays flat.
+
+`Memo` remembers values by key (a resource's digest, an answer's identity as the rules read it);
+`ByIdentity` remembers values of objects nothing changes by the object itself. Past its limit a memo
+forgets: everything at once (the default, cheapest for hot per-resource paths, where the same few
+thousand resources recur), or its oldest entry (`oldest_first`, for small memos of large values).
+Functions of their arguments alone, read once a run, use functools.lru_cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Hashable
+
+
+class Memo:
+    """Values by key, at most `limit` of them; safe to share between threads."""
+
+    def __init__(self, limit: int, oldest_first: bool = False):
+        self.limit = limit
+        self.oldest_first = oldest_first
+        self._values: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+        self.get = self._values.get  # the hot path: one dictionary lookup, None when not remembered
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        with self._lock:
+            if len(self._values) >= self.limit:
+                if self.oldest_first:
+                    while len(self._values) >= self.limit:
+                        self._values.pop(next(iter(self._values)))
+                else:
+                    self._values.clear()
+            self._values[key] = value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+class ByIdentity:
+    """Values worked out from objects nothing changes (JSON read from an answer, parsed models), remembered
+    by the object's identity. The object is held with its value, so its id is never given to another
+    while remembered; past `limit` objects, everything is forgotten and worked out again as needed."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._held: dict[int, tuple[Any, Any]] = {}
+
+    def get(self, obj: Any, make: Callable[[Any], Any], still: Callable[[Any], bool] = lambda value: True) -> Any:
+        """make(obj), once per object while it is remembered, as long as `still(value)` holds."""
+        hit = self._held.get(id(obj))
+        if hit is not None and hit[0] is obj and still(hit[1]):
+            return hit[1]
+        value = make(obj)
+        if len(self._held) >= self.limit:
+            self._held.clear()
+        self._held[id(obj)] = (obj, value)
+        return value

@@ -1,0 +1,36 @@
+"""harness/memo.py: the one bounded memo, by key and by identity."""
+
+from harness.memo import ByIdentity, Memo
+
+
+def test_a_value_is_made_once_per_object_and_again_for_an_equal_other_or_when_no_longer_valid():
+    made = []
+    memo = ByIdentity(limit=2)
+
+    def make(obj):
+        made.append(obj)
+        return len(made)
+
+    first, equal = {"id": "1"}, {"id": "1"}
+    assert memo.get(first, make) == memo.get(first, make) == 1
+    assert memo.get(equal, make) == 2, "an equal object that is another object is worked out itself"
+    assert memo.get(first, make, still=lambda value: value != 1) == 3, "a value no longer valid is made again"
+    memo.get({"id": "3"}, make)
+    assert memo.get(first, make) == 3, "remembered up to the limit"
+    memo.get({"id": "4"}, make)  # past the limit: everything is forgotten
+    assert memo.get(first, make) == 6
+
+
+def test_a_memo_forgets_everything_past_its_limit_or_only_its_oldest():
+    memo = Memo(limit=2)
+    assert memo.get("a") is None
+    assert memo.put("a", 1) == 1 and memo.get("a") == 1
+    memo.put("b", 2)
+    memo.put("c", 3)
+    assert (memo.get("a"), memo.get("b"), memo.get("c"), len(memo)) == (None, None, 3, 1)
+    oldest = Memo(limit=2, oldest_first=True)
+    for key, value in (("a", 1), ("b", 2), ("c", 3)):
+        oldest.put(key, value)
+    assert (oldest.get("a"), oldest.get("b"), oldest.get("c")) == (None, 2, 3)
+    oldest.clear()
+    assert len(oldest) == 0 and oldest.get("b") is None
