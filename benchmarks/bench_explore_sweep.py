@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python benchmarks/bench_explore_sweep.py [--seed 1] [--budget 1500] [--jobs 2]
         [--limit-s 420] [--only a,b] [--out reports/explore-sweep.md]
 
-For each lifecycle fault of the reference provider (reference_provider/faults.py), the bundled provider
+For each lifecycle fault of the reference provider (reference_provider/faults/), the bundled provider
 is started with that fault switched on and `gpc-assure explore --seed S --until <its requirement>` runs
 with the default budget: it explores on past failures of other requirements and stops once a failure
 showing the fault's own requirement is shrunk. Each run has its own reports folder and a wall limit

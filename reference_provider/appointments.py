@@ -9,44 +9,36 @@ import time
 from datetime import date, datetime, timezone
 from email.utils import format_datetime
 
+from . import appointment_changes as changes
 from . import appointment_rules as rules
 from . import faults as fault_registry
 from . import practice, resources
+from .appointment_changes import CANCEL_WITHOUT_REASON_ALLOWED, COMMENT_TRUNCATED_100
 from .security import Refusal
 from .store import local_text, utc_text
 
 (BOOK_WRONG_SLOT_TYPE, BOOK_NO_SCHEDULE_TYPE, BOOK_CONSUMER_TYPES_KEPT, BOOK_MULTI_FIRST_SLOT_ONLY, BOOK_HALF_REFUSED,
  BOOK_DUPLICATE_ALLOWED, BOOK_RACE, BOOK_IGNORES_START_END, BOOK_DROPS_BOOKING_ORG, BOOK_TRUNCATES_COMMENT,
  BOOK_REASON_ACCEPTED, RETRIEVE_ACCEPTS_PAST, RETRIEVE_UNKNOWN_PATIENT_EMPTY, READ_UNKNOWN_OK, AMEND_KEEPS_VERSION,
- AMEND_DROPS_CATEGORY, AMEND_ACCEPTS_TYPE_CHANGE, AMEND_IGNORES_IF_MATCH, AMEND_CANCELLED_ALLOWED, CANCEL_DROPS_REASON,
- CANCEL_DROPS_TYPES, CANCEL_WITHOUT_REASON_ALLOWED, CANCEL_ACCEPTS_OTHER_CHANGES, CANCEL_IGNORES_IF_MATCH) = \
-    fault_registry.uses(
-        "book_wrong_slot_type", "book_no_schedule_type", "book_consumer_types_kept", "book_multi_first_slot_only",
-        "book_half_refused", "book_duplicate_allowed", "book_race", "book_ignores_start_end", "book_drops_booking_org",
-        "book_truncates_comment", "book_reason_accepted", "retrieve_accepts_past", "retrieve_unknown_patient_empty",
-        "read_unknown_ok", "amend_keeps_version", "amend_drops_category", "amend_accepts_type_change",
-        "amend_ignores_if_match", "amend_cancelled_allowed", "cancel_drops_reason", "cancel_drops_types",
-        "cancel_without_reason_allowed", "cancel_accepts_other_changes", "cancel_ignores_if_match")
-(AMEND_STORE_DROPS_SCHEDULE_TYPE, CANCEL_STORE_DROPS_SLOT_TYPE, UNTYPED_SCHEDULE_TYPED, RETRIEVE_IGNORES_DATES,
- AMEND_ACCEPTS_OTHER_CHANGES, CANCEL_ACCEPTS_COMMENT_CHANGE, COMMENT_TRUNCATED_100) = fault_registry.uses(
-    "amend_store_drops_schedule_type", "cancel_store_drops_slot_type", "untyped_schedule_typed",
-    "retrieve_ignores_dates", "amend_accepts_other_changes", "cancel_accepts_comment_change", "comment_truncated_100")
-(READ_MALFORMED_ID_REFUSED, READ_EMPTY_ID_SEARCHED, BOOKING_ORG_FROM_JWT,
- CANCEL_REASON_SUFFIXED, BOOK_FREE_CHECK_FIRST_SLOT_ONLY) = fault_registry.uses(
-    "read_malformed_id_refused", "read_empty_id_searched", "booking_org_from_jwt", "cancel_reason_suffixed",
-    "book_free_check_first_slot_only")
-(AMEND_TWICE_DROPS_SCHEDULE_TYPE, AMEND_MULTI_KEEPS_FIRST_SLOT, FREED_SLOT_CHANGES_TYPE,
- CANCELLED_AMEND_REPEATS_VERSION, RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
-    "amend_twice_drops_schedule_type", "amend_multi_keeps_first_slot", "freed_slot_changes_type",
-    "cancelled_amend_repeats_version", "retrieve_other_patients")
-(BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED, CANCEL_REQUIRES_TYPES) = \
-    fault_registry.uses("book_location_optional", "book_requires_practitioner", "retrieve_sort_refused",
-                        "cancel_requires_types")
-(AMEND_REQUIRES_TYPES,) = fault_registry.uses("amend_requires_types")
+ AMEND_IGNORES_IF_MATCH, AMEND_CANCELLED_ALLOWED, CANCEL_IGNORES_IF_MATCH) = fault_registry.uses(
+    "book_wrong_slot_type", "book_no_schedule_type", "book_consumer_types_kept", "book_multi_first_slot_only",
+    "book_half_refused", "book_duplicate_allowed", "book_race", "book_ignores_start_end", "book_drops_booking_org",
+    "book_truncates_comment", "book_reason_accepted", "retrieve_accepts_past", "retrieve_unknown_patient_empty",
+    "read_unknown_ok", "amend_keeps_version", "amend_ignores_if_match", "amend_cancelled_allowed",
+    "cancel_ignores_if_match")
+(AMEND_STORE_DROPS_SCHEDULE_TYPE, CANCEL_STORE_DROPS_SLOT_TYPE, UNTYPED_SCHEDULE_TYPED, RETRIEVE_IGNORES_DATES) = \
+    fault_registry.uses("amend_store_drops_schedule_type", "cancel_store_drops_slot_type", "untyped_schedule_typed",
+                        "retrieve_ignores_dates")
+(READ_MALFORMED_ID_REFUSED, READ_EMPTY_ID_SEARCHED, BOOKING_ORG_FROM_JWT, BOOK_FREE_CHECK_FIRST_SLOT_ONLY) = \
+    fault_registry.uses("read_malformed_id_refused", "read_empty_id_searched", "booking_org_from_jwt",
+                        "book_free_check_first_slot_only")
+(FREED_SLOT_CHANGES_TYPE, CANCELLED_AMEND_REPEATS_VERSION, RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
+    "freed_slot_changes_type", "cancelled_amend_repeats_version", "retrieve_other_patients")
+(BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED) = fault_registry.uses(
+    "book_location_optional", "book_requires_practitioner", "retrieve_sort_refused")
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
 UPDATE, CANCEL = URN + "update:appointment-1", URN + "cancel:appointment-1"
-AMENDABLE = ("description", "comment")
 
 
 class AppointmentBook:
@@ -288,7 +280,8 @@ class AppointmentBook:
                 raise Refusal(422, "INVALID_RESOURCE", "A cancelled appointment cannot be changed")
             if rules.instant(stored["start"]) <= rules.now():
                 raise Refusal(422, "INVALID_RESOURCE", "Only future appointments can be changed")
-            updated = self._amended(stored, body) if interaction == UPDATE else self._cancelled(stored, body)
+            updated = (changes.amended(stored, body, self.faults) if interaction == UPDATE
+                       else changes.cancelled(stored, body, self.faults))
             version = row["version"] if AMEND_KEEPS_VERSION in self.faults and interaction == UPDATE \
                 else row["version"] + 1
             updated["meta"] = resources.meta("Appointment", version)
@@ -328,80 +321,3 @@ class AppointmentBook:
             return
         if if_match.strip() not in (f'W/"{version}"', f'"{version}"'):
             raise Refusal(409, "FHIR_CONSTRAINT_VIOLATION", f"If-Match {if_match} does not match the current version")
-
-    @staticmethod
-    def _comparable(resource: dict, drop: tuple[str, ...]) -> dict:
-        return {k: v for k, v in resource.items() if k not in drop + ("meta", "text")}
-
-    def _amended(self, stored: dict, body: dict) -> dict:
-        if AMEND_REQUIRES_TYPES not in self.faults:
-            # A consumer before 1.2.7 sends no types: leaving them out changes nothing.
-            body = {**{k: stored[k] for k in ("serviceType", "serviceCategory") if k in stored and k not in body},
-                    **body}
-        if AMEND_ACCEPTS_OTHER_CHANGES in self.faults:
-            types = ("serviceType", "serviceCategory")
-            if any(body.get(k) != stored.get(k) for k in types):
-                raise Refusal(422, "INVALID_RESOURCE", "Only description and comment may be amended")
-            stored = dict(stored, **{k: v for k, v in body.items() if k not in types + ("id", "meta", "text")})
-        elif AMEND_ACCEPTS_TYPE_CHANGE not in self.faults:
-            if self._comparable(body, AMENDABLE) != self._comparable(stored, AMENDABLE):
-                raise Refusal(422, "INVALID_RESOURCE", "Only description and comment may be amended")
-        updated = copy.deepcopy(stored)
-        for key in ("serviceType", "serviceCategory") if AMEND_ACCEPTS_TYPE_CHANGE in self.faults else ():
-            if key in body:
-                updated[key] = body[key]
-        for key in AMENDABLE:
-            if key in body:
-                updated[key] = body[key]
-            else:
-                updated.pop(key, None)
-        if len(updated.get("description") or "") > 100 or len(updated.get("comment") or "") > 500:
-            raise Refusal(422, "INVALID_RESOURCE", "description or comment is longer than this provider stores")
-        if COMMENT_TRUNCATED_100 in self.faults and updated.get("comment"):
-            updated["comment"] = updated["comment"][:100]
-        if AMEND_DROPS_CATEGORY in self.faults:
-            updated.pop("serviceCategory", None)
-        if AMEND_TWICE_DROPS_SCHEDULE_TYPE in self.faults and int(stored["meta"]["versionId"]) >= 2:
-            updated.pop("serviceCategory", None)
-        if AMEND_MULTI_KEEPS_FIRST_SLOT in self.faults:
-            updated["slot"] = updated["slot"][:1]
-        return updated
-
-    def _cancelled(self, stored: dict, body: dict) -> dict:
-        url = resources.EXT_CANCELLATION_REASON
-        reasons = [e for e in body.get("extension") or [] if e.get("url") == url]
-        reason = (reasons[0].get("valueString") or "").strip() if reasons else ""
-        if CANCEL_REQUIRES_TYPES not in self.faults:
-            # A consumer before 1.2.7 sends no types: leaving them out changes nothing.
-            body = {**{k: stored[k] for k in ("serviceType", "serviceCategory") if k in stored and k not in body},
-                    **body}
-        if body.get("status") != "cancelled":
-            raise Refusal(422, "INVALID_RESOURCE", "Appointment.status must be cancelled")
-
-        free = ("status", "comment") if CANCEL_ACCEPTS_COMMENT_CHANGE in self.faults else ("status",)
-
-        def rest(resource: dict) -> dict:
-            other = self._comparable(resource, free)
-            other["extension"] = [e for e in resource.get("extension") or [] if e.get("url") != url]
-            return other
-
-        # Other changes first: a reason sent under another URL is an extension no one defines
-        # (INVALID_RESOURCE, as NHS's suite expects), not a missing reason.
-        if rest(body) != rest(stored) and CANCEL_ACCEPTS_OTHER_CHANGES not in self.faults:
-            raise Refusal(422, "INVALID_RESOURCE", "Only status and the cancellation reason may change on cancel")
-        if not reason and CANCEL_WITHOUT_REASON_ALLOWED not in self.faults:
-            raise Refusal(422, "INVALID_PARAMETER", "A cancellation reason is required")
-        updated = copy.deepcopy(body if CANCEL_ACCEPTS_OTHER_CHANGES in self.faults else stored)
-        updated["status"] = "cancelled"
-        if CANCEL_ACCEPTS_COMMENT_CHANGE in self.faults:
-            updated.pop("comment", None)
-            updated.update({k: body[k] for k in ("comment",) if k in body})
-        updated["extension"] = [e for e in updated.get("extension") or [] if e.get("url") != url]
-        if reason and CANCEL_DROPS_REASON not in self.faults:
-            # Cut short when stored is allowed; a reason stored otherwise than sent is not.
-            stored_reason = f"{reason} [cancelled online]" if CANCEL_REASON_SUFFIXED in self.faults else reason
-            updated["extension"].append({"url": url, "valueString": stored_reason})
-        if CANCEL_DROPS_TYPES in self.faults:
-            updated.pop("serviceType", None)
-        return updated
-
