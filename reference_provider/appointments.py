@@ -34,8 +34,9 @@ from .store import local_text, utc_text
                         "book_free_check_first_slot_only")
 (FREED_SLOT_CHANGES_TYPE, CANCELLED_AMEND_REPEATS_VERSION, RETRIEVE_OTHER_PATIENTS) = fault_registry.uses(
     "freed_slot_changes_type", "cancelled_amend_repeats_version", "retrieve_other_patients")
-(BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED) = fault_registry.uses(
-    "book_location_optional", "book_requires_practitioner", "retrieve_sort_refused")
+(BOOK_LOCATION_OPTIONAL, BOOK_REQUIRES_PRACTITIONER, RETRIEVE_SORT_REFUSED, REFUSED_TYPE_CHANGE_STORED) = \
+    fault_registry.uses("book_location_optional", "book_requires_practitioner", "retrieve_sort_refused",
+                        "refused_type_change_stored")
 
 URN = "urn:nhs:names:services:gpconnect:fhir:rest:"
 UPDATE, CANCEL = URN + "update:appointment-1", URN + "cancel:appointment-1"
@@ -280,8 +281,13 @@ class AppointmentBook:
                 raise Refusal(422, "INVALID_RESOURCE", "A cancelled appointment cannot be changed")
             if rules.instant(stored["start"]) <= rules.now():
                 raise Refusal(422, "INVALID_RESOURCE", "Only future appointments can be changed")
-            updated = (changes.amended(stored, body, self.faults) if interaction == UPDATE
-                       else changes.cancelled(stored, body, self.faults))
+            try:
+                updated = (changes.amended(stored, body, self.faults) if interaction == UPDATE
+                           else changes.cancelled(stored, body, self.faults))
+            except Refusal:
+                if REFUSED_TYPE_CHANGE_STORED in self.faults and interaction == UPDATE:
+                    self._types_stored_anyway(conn, row, stored, body)
+                raise
             version = row["version"] if AMEND_KEEPS_VERSION in self.faults and interaction == UPDATE \
                 else row["version"] + 1
             updated["meta"] = resources.meta("Appointment", version)
@@ -303,6 +309,16 @@ class AppointmentBook:
         lost = {UPDATE: ("serviceCategory", AMEND_STORE_DROPS_SCHEDULE_TYPE),
                 CANCEL: ("serviceType", CANCEL_STORE_DROPS_SLOT_TYPE)}[interaction]
         return {k: v for k, v in updated.items() if k != lost[0]} if lost[1] in self.faults else updated
+
+    @staticmethod
+    def _types_stored_anyway(conn, row, stored: dict, body: dict) -> None:
+        """The 'refused_type_change_stored' fault: a refused amendment still stores the types it sent."""
+        kept = {**stored, **{k: body[k] for k in changes.TYPES if k in body}}
+        kept["meta"] = resources.meta("Appointment", row["version"] + 1)
+        conn.execute("UPDATE appointment SET body = ?, version = version + 1 WHERE id = ?",
+                     (json.dumps(kept), row["id"]))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
 
     @staticmethod
     def _version_set_back(conn, row) -> None:

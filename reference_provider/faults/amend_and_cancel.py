@@ -17,6 +17,8 @@ def _(a: Answer) -> None:
 behaviour("amend_keeps_version", "AMEND-01", "an amendment keeps the old versionId")
 behaviour("amend_drops_category", "AMEND-01", "an amendment drops serviceCategory")
 rule_off("amend_accepts_type_change", "AMEND-TYPES-01", "an amendment may change slot type or schedule type")
+behaviour("refused_type_change_stored", "AMEND-TYPES-01",
+          "an amendment changing the slot type or schedule type is refused, yet the types it sent are stored")
 rule_off("amend_ignores_if_match", "AMEND-ETAG-01", "an amendment with a stale If-Match is applied")
 rule_off("amend_cancelled_allowed", "AMEND-CANCELLED-01", "a cancelled appointment can be amended")
 behaviour("cancel_drops_reason", "CANCEL-01", "the cancellation reason is not kept")
