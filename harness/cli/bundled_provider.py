@@ -92,7 +92,8 @@ def _wait_until_ready(provider: RunningProvider, tls: dict[str, str] | None) -> 
                                f"{_log_tail(provider.log_path)}")
         try:
             # Any answer, even a refusal of this header-less request, shows it is serving.
-            httpx.get(f"{provider.base_url}/metadata", timeout=2.0, verify=context)
+            # Straight to loopback, whatever proxy the environment names.
+            httpx.get(f"{provider.base_url}/metadata", timeout=2.0, verify=context, trust_env=False)
             return
         except httpx.HTTPError:
             time.sleep(0.02)

@@ -124,7 +124,7 @@ def allure_links(results: Path) -> dict[str, str]:
 
 def _publish(staging: Path, out: Path) -> None:
     """Move a run that executed scenarios from its staging folder into the reports folder."""
-    for name in ("allure-results", "junit.xml", "run.json"):
+    for name in ("allure-results", "junit.xml", "run.json", report.EVIDENCE_DIR):
         target = out / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -182,14 +182,16 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
         say(record.stop_reason)
     code = stop_code(pytest_code, record)
     interrupted = code == INTERRUPTED
-    if not outcomes:
-        # Nothing executed (nothing selected, a bad option, the preflight refused, the bundled
-        # provider did not start): the last report stays as it was.
+    if not outcomes or record.stop_code == NO_REPORT:
+        # Nothing executed (nothing selected, a bad option, the preflight refused), or the bundled provider
+        # did not start (the first scenario that needed it stopped the run): the last report stays as it was.
         shutil.rmtree(staging, ignore_errors=True)
         if code is None:
             code = NOTHING_SELECTED
         if code == NOTHING_SELECTED:
             say("no scenario selected; the last report is left as it was")
+        elif record.stop_code == NO_REPORT:
+            say("the last report is left as it was")
         return code
 
     items = verdicts.verdicts(catalogue(), outcomes)

@@ -24,7 +24,7 @@ from harness.spec.interactions import (
     Interaction,
 )
 from harness.transport import jwt as jwt_token
-from harness.transport import tls
+from harness.transport import proxies, tls
 from harness.transport.exchange import Exchange
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
@@ -65,12 +65,17 @@ class GpConnectClient:
         self._answers: dict[tuple, Exchange] = {}
         self._writes = 0
         self._lock = threading.Lock()
+        # The proxy is chosen here, once (proxies.py); httpx reads nothing from the environment itself.
+        self.proxy = None if settings.uses_reference_provider or transport is not None else \
+            proxies.proxy_for(self.url_for(""), settings.proxy_url)
         self._http = httpx.Client(
             timeout=settings.timeout_s,
             verify=tls.ssl_context(verify=settings.tls_verify, ca_bundle=settings.ca_bundle,
                                    client_cert=settings.client_cert, client_key=settings.client_key),
             follow_redirects=False,
             transport=transport,
+            proxy=self.proxy,
+            trust_env=False,
         )
 
     def __repr__(self) -> str:
@@ -194,6 +199,8 @@ class GpConnectClient:
             exchange.elapsed_s = time.monotonic() - started
         except httpx.HTTPError as exc:
             exchange.error = _describe_transport_error(exc)
+            if self.proxy:
+                exchange.error += f" (through the proxy {_shown(self.proxy)})"
             if (isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)) and exchange.url.startswith("https:")
                     and not self._settings.client_cert):
                 exchange.error = ("TLS: the provider closed the connection; it may require a client certificate, "
@@ -263,3 +270,9 @@ def _describe_transport_error(exc: httpx.HTTPError) -> str:
             detail = str(exc).splitlines()[0] if str(exc) else ""
             return f"{label}: {detail}" if detail else label
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'transport error'}"
+
+
+def _shown(proxy_url: str) -> str:
+    """A proxy URL as a message may show it: without the user name and password it may carry."""
+    parts = httpx.URL(proxy_url)
+    return str(parts.copy_with(password=None)) if parts.password else proxy_url

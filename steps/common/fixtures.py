@@ -30,10 +30,17 @@ def _results_dir(config) -> Path | None:
     return Path(raw) if raw else None
 
 
+# Where a run's evidence goes: beside its Allure results (gpc-assure's staging folder, which it publishes into
+# the reports folder only once the run has executed scenarios), else the reports folder itself.
+_evidence_base: list[Path] = []
+
+
 def pytest_sessionstart(session):
-    """A run that writes a report starts with no evidence left from an earlier run."""
-    if _results_dir(session.config) and not hasattr(session.config, "workerinput"):
-        shutil.rmtree(reports_dir() / EVIDENCE_DIR, ignore_errors=True)
+    """A run that writes a report starts with no evidence left from an earlier run in its own folder."""
+    results = _results_dir(session.config)
+    _evidence_base[:] = [results.parent if results else reports_dir()]
+    if results and not hasattr(session.config, "workerinput"):
+        shutil.rmtree(_evidence_base[0] / EVIDENCE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +59,7 @@ def provider_base_url(settings, worker_id):
     try:
         provider = reference.start(settings, Path(log))
     except HarnessError as exc:
-        pytest.exit(f"cannot start the reference provider: {exc}", returncode=3)
+        pytest.exit(f"cannot start the reference provider (its log: {log}): {exc}", returncode=3)
     try:
         yield provider.base_url
     finally:
@@ -64,7 +71,8 @@ def attach_exchange(exchange: Exchange) -> None:
     path = exchange.url.split("?", 1)[0].rsplit("/", 2)
     reused = " (reused)" if exchange.reused else ""
     name = f"{exchange.method} {'/'.join(path[-2:]) if len(path) > 2 else exchange.url} -> {status}{reused}"
-    allure.attach(evidence(exchange, reports_dir()), name=name, attachment_type=allure.attachment_type.TEXT)
+    base = _evidence_base[0] if _evidence_base else reports_dir()
+    allure.attach(evidence(exchange, base), name=name, attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.fixture(scope="session")

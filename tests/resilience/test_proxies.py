@@ -1,0 +1,100 @@
+"""HTTP proxies as corporate networks set them: the bundled provider and loopback never go through the
+environment's proxy, a real provider is reached through GPC_PROXY_URL (a small forward proxy here), a dead
+proxy is a one-line exit 2 naming it, and a bundled provider that does not start leaves the last report."""
+
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from harness.cli import bundled_provider as reference
+from harness.settings import load_settings
+
+SUBSET = "every_free_slot_carries or longer_than_14_days or appointment_this_run_booked_is_returned"
+DEAD = "http://127.0.0.1:9"  # the discard port: nothing listens on it
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+class ForwardProxy(BaseHTTPRequestHandler):
+    """An HTTP forward proxy: a request line carrying an absolute URL is sent on to it, and the answer back."""
+
+    seen: list[str] = []
+
+    def _forward(self):
+        self.seen.append(f"{self.command} {self.path}")
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("host", "content-length", "proxy-connection", "connection")}
+        answer = httpx.request(self.command, self.path, headers=headers, content=body, timeout=10, trust_env=False)
+        self.send_response(answer.status_code)
+        for key, value in answer.headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_PUT = _forward
+
+    def log_message(self, *args):
+        pass
+
+
+def _assure(run_suite, tmp_path, *args, **settings):
+    return run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", *args),
+                     GPC_STATE_DIR=str(tmp_path / "state"), GPC_TIMEOUT_S="10", **settings)
+
+
+def test_the_bundled_provider_is_reached_directly_whatever_proxy_the_environment_names(run_suite, tmp_path):
+    run = _assure(run_suite, tmp_path, "-k", SUBSET, **{name: DEAD for name in PROXY_VARIABLES})
+    assert run.returncode == 0, run.explain()
+    assert len(run.outcomes) == 3 and "CONFORMANT" in run.stdout
+
+
+def test_a_provider_is_reached_through_gpc_proxy_url(run_suite, tmp_path):
+    provider = reference.start(load_settings({"GPC_ENV": "reference"}), tmp_path / "provider.log")
+    handler = type("SeenProxy", (ForwardProxy,), {"seen": []})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        run = _assure(run_suite, tmp_path, "-k", SUBSET, GPC_BASE_URL=provider.base_url, GPC_ALLOW_WRITES="true",
+                      GPC_PROXY_URL=f"http://127.0.0.1:{proxy.server_address[1]}")
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        provider.stop()
+    assert run.returncode == 0, run.explain()
+    assert any(s.startswith(f"GET {provider.base_url}/metadata") for s in handler.seen)
+    assert any(s.startswith(f"GET {provider.base_url}/Slot?") for s in handler.seen)
+    assert any(s.startswith(f"POST {provider.base_url}/Appointment") for s in handler.seen)
+
+
+def test_a_dead_proxy_is_one_line_and_exit_2_in_seconds(run_suite, tmp_path):
+    provider = reference.start(load_settings({"GPC_ENV": "reference"}), tmp_path / "provider.log")
+    started = time.monotonic()
+    try:
+        run = _assure(run_suite, tmp_path, "-k", SUBSET, GPC_BASE_URL=provider.base_url, GPC_PROXY_URL=DEAD)
+    finally:
+        provider.stop()
+    took = time.monotonic() - started
+    assert run.returncode == 2, run.explain()
+    said = [line for line in run.stdout.splitlines() + run.stderr.splitlines() if "through the proxy" in line]
+    assert said and f"through the proxy {DEAD}" in said[0] and "Traceback" not in run.stderr
+    print(f"dead proxy refused in {took:.1f} s")  # measured, not asserted: a shared machine is noisy
+
+
+def test_a_bundled_provider_that_does_not_start_leaves_the_last_report(run_suite, tmp_path):
+    first = _assure(run_suite, tmp_path, "-k", "every_free_slot_carries")
+    assert first.returncode == 0, first.explain()
+    index = first.reports / "html" / "index.html"
+    evidence = sorted(p.name for p in (first.reports / "evidence").iterdir())
+    built = index.stat().st_mtime_ns
+    # A provider that never answers in time: each start-up probe times out until the start-up gives up.
+    again = _assure(run_suite, tmp_path, "-k", "every_free_slot_carries", GPC_REFERENCE_LATENCY_MS="60000")
+    assert again.returncode == 3, again.explain()
+    assert "cannot start the reference provider (its log: " in again.stdout + again.stderr
+    assert "the last report is left as it was" in again.stdout + again.stderr
+    assert index.stat().st_mtime_ns == built
+    assert sorted(p.name for p in (first.reports / "evidence").iterdir()) == evidence
