@@ -1,5 +1,5 @@
 """The map of NHS's own provider suite against ours: read spec/nhs-suite-coverage.csv, count it per NHS
-feature, and render the counts as the markdown table the README shows.
+feature, and render the counts as the markdown table docs/nhs-coverage.md shows.
 
 One row per NHS test case (each Scenario, each Examples row of a Scenario Outline) of
 nhsconnect/gpconnect-provider-testing, release/1.2.7, its six Appointment Management features.
@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CSV_PATH = ROOT / "spec" / "nhs-suite-coverage.csv"
 FEATURES_DIR = ROOT / "features"
+# The page that shows the table `python -m harness.report.nhs_coverage` prints.
+DOC_PATH = ROOT / "docs" / "nhs-coverage.md"
 HEADER = ("nhs_feature", "nhs_scenario", "nhs_example", "status", "our_feature", "our_scenario", "note")
 COVERED, NOT_COVERED, NOT_APPLICABLE = "covered", "not-covered", "not-applicable"
 STATUSES = (COVERED, NOT_COVERED, NOT_APPLICABLE)

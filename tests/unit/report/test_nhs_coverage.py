@@ -1,5 +1,5 @@
 """Keeps spec/nhs-suite-coverage.csv true: one row per NHS test case, valid statuses, every scenario it
-names exists in our features, every gap explained, and the README table rendered from it."""
+names exists in our features, every gap explained, and the table of docs/nhs-coverage.md rendered from it."""
 
 from __future__ import annotations
 
@@ -137,10 +137,10 @@ def test_markdown_table_shape():
     ]
 
 
-def test_readme_shows_exactly_the_table_the_map_renders(rows):
-    readme = (nc.ROOT / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"^## NHS provider suite coverage\n(.*?)(?=^## )", readme, re.M | re.S)
-    assert section, "README has no '## NHS provider suite coverage' section before another '## ' heading"
+def test_the_coverage_page_shows_exactly_the_table_the_map_renders(rows):
+    page = nc.DOC_PATH.read_text(encoding="utf-8")
+    section = re.search(r"^# NHS provider suite coverage\n(.*?)(?=^#{1,2} |\Z)", page, re.M | re.S)
+    assert section, f"{nc.DOC_PATH.relative_to(nc.ROOT)} has no '# NHS provider suite coverage' section"
     table_lines = [line for line in section.group(1).splitlines() if line.startswith("|")]
     assert table_lines == nc.markdown_table(nc.counts(rows)).splitlines()
 
