@@ -129,8 +129,9 @@ def test_a_mistyped_key_in_the_env_file_is_named_with_its_file(tmp_path, monkeyp
 
 
 def test_an_unknown_key_far_from_any_known_one_points_at_the_template():
-    with pytest.raises(ConfigError, match=r"^GPC_WALLPAPER: unknown setting \(in the environment\); see config/provider"):
-        settings(GPC_WALLPAPER="blue")
+    with pytest.raises(ConfigError,
+                       match=r"^GPC_MOONLIGHT: unknown setting \(in the environment\); see config/provider"):
+        settings(GPC_MOONLIGHT="blue")
 
 
 @pytest.mark.parametrize("key", ["GPC_ENV", "GPC_REPORTS_DIR", "GPC_STATE_DIR", "GPC_REFERENCE_FAULTS",
