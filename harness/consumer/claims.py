@@ -11,12 +11,12 @@ controller removes it when the run ends (`remove_run`).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
 
 from harness.consumer.ledger import provider_digest
+from harness.locks import holding
 
 
 class Claims:
@@ -26,8 +26,7 @@ class Claims:
     def held(self) -> set[str]:
         """The slots other workers of the run have taken."""
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                fcntl.flock(fh, fcntl.LOCK_SH)
+            with open(self.path, encoding="utf-8") as fh, holding(fh, exclusive=False):
                 return self._others(fh)
         except FileNotFoundError:
             return set()
@@ -36,8 +35,7 @@ class Claims:
         """Take `slot_ids` for this worker, unless another worker holds some of them: then nothing is
         taken and those are returned."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+        with open(self.path, "a+", encoding="utf-8") as fh, holding(fh):
             fh.seek(0)
             held = self._others(fh) & set(slot_ids)
             if not held:

@@ -10,7 +10,6 @@ ever touched.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from harness.locks import holding
 from harness.settings import PROJECT_ROOT, reports_dir
 
 MARKER_PREFIX = "GPC-ASSURE"
@@ -73,25 +73,17 @@ class Ledger:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the ledger's lock: clean-up of the same entries never runs twice at once."""
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with open(self.path.with_suffix(".lock"), "a") as lock, holding(lock):
+            yield
 
     def _append(self, record: dict) -> None:
         record = {"time": time.time(), "base_url": self.base_url, "pid": os.getpid(), "host": socket.gethostname(),
                   **record}
         line = json.dumps(record) + "\n"
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with open(self.path, "a", encoding="utf-8") as fh, holding(fh):
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def attempt(self, marker: str, patient_id: str, slots: list[str], days: list[str]) -> None:
         self._append({"event": "attempt", "marker": marker, "patient_id": patient_id, "slots": slots, "days": days})

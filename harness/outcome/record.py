@@ -9,11 +9,10 @@ bundled provider's port is chosen at start), when it started and ended, and why 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.errors import HarnessError
+from harness.locks import holding
 from harness.settings import PROJECT_ROOT, Settings
 
 PACKAGE = "gpc-appointments-assurance"
@@ -79,22 +79,25 @@ def lock(folder: Path) -> Iterator[None]:
     """Hold `folder`/.lock for the length of a run; raise Busy at once if another run holds it."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".lock"
-    handle = open(path, "a+")
-    try:
+    with open(path, "a+") as handle, ExitStack() as held:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(holding(handle, wait=False))
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise Busy(f"another run is using {folder} ({holder}); wait for it to end, "
+            raise Busy(f"another run is using {folder} ({_holder(path)}); wait for it to end, "
                        f"or give this run its own folder with GPC_REPORTS_DIR") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {now()}")
         handle.flush()
         yield
-    finally:
-        handle.close()
+
+
+def _holder(path: Path) -> str:
+    """Who holds a reports folder, as its lock file says (unreadable while held, on Windows)."""
+    try:
+        return path.read_text().strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 # --- the run record -----------------------------------------------------------------------------
