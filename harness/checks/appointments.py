@@ -62,6 +62,50 @@ def slot_type_violations(appointment: dict, rule: str) -> list[Violation]:
                            "has no slot type: Appointment.serviceType[*].text is empty")]
 
 
+ONLY_SPACES = " (they differ only by surrounding spaces; the spec asks for the same text)"
+
+
+def quoted(texts) -> str:
+    return ", ".join(repr(t) for t in texts) or "none"
+
+
+def slot_type_difference(got, expected) -> str | None:
+    """How an appointment's slot type texts differ from its booked slot's (the same text, exactly), or None;
+    an appointment with none is slot_type_violations'."""
+    got, expected = tuple(got), tuple(expected)
+    if not got or got == expected:
+        return None
+    spaces = tuple(t.strip() for t in got) == tuple(t.strip() for t in expected)
+    return (f"slot type differs from its booked slot's: expected {quoted(expected)}, got {quoted(got)}"
+            + (ONLY_SPACES if spaces else ""))
+
+
+def schedule_type_difference(got: str | None, expected: str | None, schedule: str = "") -> str | None:
+    """How an appointment's schedule type text differs from its schedule's (`expected`, None when the
+    schedule has none: then the appointment has none either), or None."""
+    if expected is None:
+        where = f" (Schedule {schedule})" if schedule else ""
+        return f"has schedule type {got!r} though its schedule{where} has none" if (got or "").strip() else None
+    if got == expected:
+        return None
+    spaces = (got or "").strip() == expected.strip()
+    return (f"schedule type differs from its schedule's: expected {expected!r}, got "
+            f"{repr(got) if got else 'none (Appointment.serviceCategory.text is empty)'}"
+            + (ONLY_SPACES if spaces else ""))
+
+
+def text_difference(key: str, got, sent) -> str | None:
+    """How a description or comment differs from what the consumer sent (exactly, never cut), or None; a
+    long text is named by its length."""
+    if got == sent:
+        return None
+    if len(str(got or "")) + len(str(sent or "")) <= 120:
+        return f"{key} is {got!r}, sent {sent!r}"
+    cut = isinstance(got, str) and isinstance(sent, str) and sent.startswith(got)
+    return f"{key} is not as sent: {len(got or '')} characters returned, {len(sent or '')} sent" + \
+        (" (cut)" if cut else "")
+
+
 def type_violations(appointment: dict, slot_type: str, schedule_type: str | None, rules: tuple[str, str | None],
                     sent: dict | None = None) -> list[Violation]:
     """The appointment's types equal its slot's and schedule's: equal text, not merely present.
@@ -70,41 +114,29 @@ def type_violations(appointment: dict, slot_type: str, schedule_type: str | None
     also breaks BOOK-IGNORE-01."""
     found = slot_type_violations(appointment, rules[0])
     texts = slot_type_texts(appointment)
-    if texts and texts != [slot_type]:
-        got = ", ".join(repr(t) for t in texts)
+    differs = slot_type_difference(texts, (slot_type,))
+    if differs:
         kept = texts == slot_type_texts(sent or {})
         found.append(on_appointment(appointment, (rules[0], *((CONSUMER_TYPES_IGNORED,) if kept else ())),
-                         "Appointment.serviceType[*].text", slot_type, got,
-                         f"slot type differs from its booked slot: expected '{slot_type}', got {got}"
-                         + (" (the consumer's own)" if kept else "")))
-    if schedule_type:
-        text = schedule_type_text(appointment)
-        if text != schedule_type:
-            got = repr(text) if text else "none (Appointment.serviceCategory.text is empty)"
-            kept = bool(text) and text == schedule_type_text(sent or {})
-            found.append(on_appointment(appointment, (rules[1], *((CONSUMER_TYPES_IGNORED,) if kept else ())),
-                             "Appointment.serviceCategory.text", schedule_type, got,
-                             f"schedule type differs from its schedule's: expected '{schedule_type}', got {got}"
-                             + (" (the consumer's own)" if kept else "")))
+                                    "Appointment.serviceType[*].text", slot_type, quoted(texts),
+                                    differs + (" (the consumer's own)" if kept else "")))
+    text = schedule_type_text(appointment)
+    differs = schedule_type_difference(text, schedule_type) if schedule_type else None
+    if differs:
+        kept = bool(text) and text == schedule_type_text(sent or {})
+        found.append(on_appointment(appointment, (rules[1], *((CONSUMER_TYPES_IGNORED,) if kept else ())),
+                                    "Appointment.serviceCategory.text", schedule_type, repr(text) if text else "none",
+                                    differs + (" (the consumer's own)" if kept else "")))
     return found
 
 
 def text_violations(appointment: dict, sent: dict, rule: str) -> list[Violation]:
     """Description and comment exactly as the consumer sent them, never cut (BOOK-TEXT-01 and the amendment's
-    own); a long text is named by its length."""
-    found = []
-    for key in ("description", "comment"):
-        got, want = appointment.get(key), sent.get(key)
-        if got == want:
-            continue
-        if len(str(got or "")) + len(str(want or "")) <= 120:
-            said = f"{key} is {got!r}, sent {want!r}"
-        else:
-            cut = isinstance(got, str) and isinstance(want, str) and want.startswith(got)
-            said = f"{key} is not as sent: {len(got or '')} characters returned, {len(want or '')} sent" + \
-                (" (cut)" if cut else "")
-        found.append(on_appointment(appointment, rule, f"Appointment.{key}", repr(want)[:200], repr(got)[:200], said))
-    return found
+    own: text_difference)."""
+    return [on_appointment(appointment, rule, f"Appointment.{key}", repr(sent.get(key))[:200],
+                           repr(appointment.get(key))[:200], differs)
+            for key in ("description", "comment")
+            if (differs := text_difference(key, appointment.get(key), sent.get(key)))]
 
 
 def text_kept_violations(exchange: Exchange, rule: str, refusal_allowed: bool) -> list[Violation]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from harness.checks import appointments as appt_checks
 from harness.checks.violations import Violation, violation
 from harness.spec import interactions as ix
 from harness.spec.constants import CANCELLATION_REASON_URL, DELIVERY_CHANNEL_URL, PRACTITIONER_ROLE_URL, UK
@@ -231,10 +232,6 @@ def kept_from(sent: dict | None, appointment: dict) -> set[str]:
     return kept
 
 
-def quoted(texts: tuple[str, ...]) -> str:
-    return ", ".join(repr(t) for t in texts) or "none"
-
-
 def short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:60]}...' ({len(value)} characters)"
@@ -257,22 +254,12 @@ def compare(appointment: dict, known: Known, interaction: str, sent: dict | None
 
     first, last = known.slots[0], known.slots[-1]
     got_types = type_texts(appointment.get("serviceType"))
-    if got_types and got_types != first.slot_types:
-        trimmed = tuple(t.strip() for t in got_types) == tuple(t.strip() for t in first.slot_types)
-        differs("slot type", "Appointment.serviceType[*].text", first.slot_types, got_types,
-                f"slot type differs from its booked slot's: expected {quoted(first.slot_types)}, got "
-                f"{quoted(got_types)}" + (" (they differ only by surrounding spaces; the spec asks for the "
-                                           "same text)" if trimmed else ""))
+    if said := appt_checks.slot_type_difference(got_types, first.slot_types):
+        differs("slot type", "Appointment.serviceType[*].text", first.slot_types, got_types, said)
     got_category = (appointment.get("serviceCategory") or {}).get("text")
-    if first.schedule_type is None and (got_category or "").strip():
-        differs("schedule type", "Appointment.serviceCategory.text", "none", got_category,
-                f"has schedule type {got_category!r} though its schedule (Schedule {first.schedule}) has none")
-    elif first.schedule_type is not None and got_category != first.schedule_type:
-        trimmed = (got_category or "").strip() == first.schedule_type.strip()
-        differs("schedule type", "Appointment.serviceCategory.text", first.schedule_type, got_category,
-                f"schedule type differs from its schedule's: expected {first.schedule_type!r}, got "
-                f"{repr(got_category) if got_category else 'none (Appointment.serviceCategory.text is empty)'}"
-                + (" (they differ only by surrounding spaces; the spec asks for the same text)" if trimmed else ""))
+    if said := appt_checks.schedule_type_difference(got_category, first.schedule_type, first.schedule):
+        differs("schedule type", "Appointment.serviceCategory.text", first.schedule_type or "none", got_category,
+                said)
 
     listed = sorted(k[1] for k in (fhir.ref_key((s or {}).get("reference")) for s in appointment.get("slot") or [])
                     if k)
@@ -306,12 +293,8 @@ def compare(appointment: dict, known: Known, interaction: str, sent: dict | None
                 f"has no participant {location[0]}, its schedule's location")
 
     for key in ("description", "comment"):
-        expected, got = getattr(known, key), appointment.get(key)
-        if got != expected:
-            cut = isinstance(expected, str) and isinstance(got, str) and expected.startswith(got)
-            differs("text", f"Appointment.{key}", expected, got,
-                    f"{key} is {short(got)}, sent {short(expected)}"
-                    + (f" (cut to {len(got)} of {len(expected)} characters)" if cut else ""))
+        if said := appt_checks.text_difference(key, appointment.get(key), getattr(known, key)):
+            differs("text", f"Appointment.{key}", getattr(known, key), appointment.get(key), said)
     if appointment.get("status") != known.status:
         differs("status", "Appointment.status", known.status, appointment.get("status"),
                 f"status is {appointment.get('status')!r}, expected {known.status!r}")

@@ -45,7 +45,6 @@ from harness.judge.known import (
     compare,
     extensions_of,
     kept_violations,
-    quoted,
     reason_of,
 )
 from harness.spec import interactions as ix
@@ -137,8 +136,8 @@ class RunModel:
                 # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.
                 found.append(violation("SLOT-TYPE-01", f"Slot {seen.id}", "Slot.serviceType[*].text",
                                        earlier.slot_types, seen.slot_types,
-                                       f"Slot {seen.id} is offered as {quoted(seen.slot_types)}, but this run saw it "
-                                       f"as {quoted(earlier.slot_types)} before"))
+                                       f"Slot {seen.id} is offered as {appt_checks.quoted(seen.slot_types)}, "
+                                       f"but this run saw it as {appt_checks.quoted(earlier.slot_types)} before"))
             self.slots[seen.id] = seen
         return found
 

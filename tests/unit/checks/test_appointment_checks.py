@@ -66,7 +66,7 @@ def test_an_appointment_with_its_slots_types_passes():
     ({"serviceType": None}, "Appointment 52 has no slot type: Appointment.serviceType[*].text is empty",
      "BOOK-TYPE-01"),
     ({"serviceType": [{"text": "Nurse Appointment"}]},
-     "Appointment 52 slot type differs from its booked slot: expected 'GP Appointment', got 'Nurse Appointment'",
+     "Appointment 52 slot type differs from its booked slot's: expected 'GP Appointment', got 'Nurse Appointment'",
      "BOOK-TYPE-01"),
     ({"serviceCategory": None}, "Appointment 52 schedule type differs from its schedule's: expected 'Morning "
      "surgery', got none (Appointment.serviceCategory.text is empty)", "BOOK-SCHEDTYPE-01"),
@@ -276,7 +276,7 @@ def test_types_the_consumer_sent_and_the_provider_kept_also_break_book_ignore():
     sent = appointment(serviceType=[{"text": "Consumer's own"}], serviceCategory={"text": "Consumer's schedule"})
     found = appt_checks.type_violations(sent, "GP Appointment", "Morning surgery", BOOK_RULES, sent=sent)
     assert messages(found) == [
-        "Appointment 52 slot type differs from its booked slot: expected 'GP Appointment', got \"Consumer's own\" "
+        "Appointment 52 slot type differs from its booked slot's: expected 'GP Appointment', got \"Consumer's own\" "
         "(the consumer's own)",
         "Appointment 52 schedule type differs from its schedule's: expected 'Morning surgery', got \"Consumer's "
         "schedule\" (the consumer's own)"]
