@@ -5,41 +5,22 @@ proxy is a one-line exit 2 naming it, and a bundled provider that does not start
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import httpx
+from http.server import ThreadingHTTPServer
 
 from harness.cli import bundled_provider as reference
 from harness.settings import load_settings
+from tests.resilience.relay import Relay
 
 SUBSET = "every_free_slot_carries or longer_than_14_days or appointment_this_run_booked_is_returned"
 DEAD = "http://127.0.0.1:9"  # the discard port: nothing listens on it
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
-class ForwardProxy(BaseHTTPRequestHandler):
-    """An HTTP forward proxy: a request line carrying an absolute URL is sent on to it, and the answer back."""
+class ForwardProxy(Relay):
+    """An HTTP forward proxy: a request line carrying an absolute URL is sent on to it."""
 
-    seen: list[str] = []
-
-    def _forward(self):
-        self.seen.append(f"{self.command} {self.path}")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "content-length", "proxy-connection", "connection")}
-        answer = httpx.request(self.command, self.path, headers=headers, content=body, timeout=10, trust_env=False)
-        self.send_response(answer.status_code)
-        for key, value in answer.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    do_GET = do_POST = do_PUT = _forward
-
-    def log_message(self, *args):
-        pass
+    def target(self) -> str:
+        return self.path
 
 
 def _assure(run_suite, tmp_path, *args, **settings):

@@ -5,14 +5,14 @@ writes, and routing through a Spine Secure Proxy style prefix."""
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-import httpx
 import pytest
 import trustme
 
 from harness.cli import bundled_provider as reference
 from harness.settings import load_settings
+from tests.resilience.relay import Relay
 
 SUBSET = "every_free_slot_carries or longer_than_14_days or appointment_this_run_booked_is_returned"
 
@@ -107,29 +107,11 @@ def test_a_missing_client_certificate_is_a_one_line_error(tls_provider, run_suit
             message
 
 
-class Proxy(BaseHTTPRequestHandler):
+class Proxy(Relay):
     """Forwards https://proxy/<service root>/<request> to <service root>/<request>, as the SSP does."""
 
-    seen: list[str] = []
-
-    def _forward(self):
-        self.seen.append(self.path)
-        target = self.path[1:]
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        answer = httpx.request(self.command, target, headers=headers, content=body, timeout=10)
-        self.send_response(answer.status_code)
-        for key, value in answer.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    do_GET = do_POST = do_PUT = _forward
-
-    def log_message(self, *args):
-        pass
+    def target(self) -> str:
+        return self.path[1:]
 
 
 def test_ssp_prefix_routes_every_request_through_the_proxy(run_suite, tmp_path):
@@ -145,6 +127,7 @@ def test_ssp_prefix_routes_every_request_through_the_proxy(run_suite, tmp_path):
         proxy.server_close()
         provider.stop()
     assert run.returncode == 0, run.explain()
-    assert handler.seen and all(p.startswith(f"/{provider.base_url}/") for p in handler.seen)
-    assert any(p.startswith(f"/{provider.base_url}/Slot?") for p in handler.seen)
-    assert any(p.startswith(f"/{provider.base_url}/Appointment") for p in handler.seen)
+    paths = [seen.split(" ", 1)[1] for seen in handler.seen]
+    assert paths and all(p.startswith(f"/{provider.base_url}/") for p in paths)
+    assert any(p.startswith(f"/{provider.base_url}/Slot?") for p in paths)
+    assert any(p.startswith(f"/{provider.base_url}/Appointment") for p in paths)
