@@ -1,8 +1,8 @@
 """Run configuration: one frozen, validated Settings object.
 
-Precedence: real environment variables, then ``config/<GPC_ENV>.env`` (python-dotenv,
-override off), then the defaults below. Every problem is reported as a ConfigError whose
-message is one line naming the key and what is wrong with it.
+Precedence: real environment variables, then ``config/<GPC_ENV>.env`` (python-dotenv, override
+off; the working folder's own before the shipped ones), then the defaults below. Every problem is
+reported as a ConfigError whose message is one line naming the key and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -10,14 +10,32 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGES_ROOT = Path(__file__).resolve().parent.parent  # holds harness/ and reference_provider/
+# Where the suite lives (features/, steps/, spec/, the shipped config/): a clone, or what an installed
+# gpc-assure carries in <prefix>/share/gpc-assure (pyproject.toml's data-files).
+INSTALLED_SUITE = Path(sys.prefix) / "share" / "gpc-assure"
+INSTALLED = not (PACKAGES_ROOT / "features").is_dir() and INSTALLED_SUITE.is_dir()
+PROJECT_ROOT = INSTALLED_SUITE if INSTALLED else PACKAGES_ROOT
 CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+def work_root() -> Path:
+    """Where a run's own files go and its relative paths start: the clone, or, for an installed
+    gpc-assure, the folder it is run in (reports/, config/, .state/)."""
+    return Path.cwd() if INSTALLED else PROJECT_ROOT
+
+
+def config_file(env_name: str) -> Path:
+    """config/<env>.env of the working folder, else the shipped one."""
+    own = work_root() / "config" / f"{env_name}.env"
+    return own if own.is_file() else CONFIG_DIR / f"{env_name}.env"
 
 ORG_TYPES = ("gp-practice", "urgent-care")
 SCHEDULE_TYPE_MODES = ("all", "some", "none")
@@ -47,7 +65,7 @@ KNOWN_KEYS = frozenset({
 def reports_dir() -> Path:
     """Where a run writes its results and report: GPC_REPORTS_DIR, default reports/."""
     raw = os.environ.get("GPC_REPORTS_DIR", "").strip()
-    return Path(raw).resolve() if raw else PROJECT_ROOT / "reports"
+    return Path(raw).resolve() if raw else work_root() / "reports"
 
 
 class ConfigError(Exception):
@@ -160,11 +178,12 @@ class Settings:
 
 
 def _read_sources(env_name: str, environ: dict[str, str]) -> dict[str, str]:
-    env_file = CONFIG_DIR / f"{env_name}.env"
+    env_file = config_file(env_name)
     if not env_file.is_file():
-        raise ConfigError(f"GPC_ENV: no config file {env_file.relative_to(PROJECT_ROOT)} for environment '{env_name}'")
+        raise ConfigError(f"GPC_ENV: no config file config/{env_name}.env for environment '{env_name}'")
     values = {k: (v or "") for k, v in dotenv_values(env_file).items()}
-    where = env_file.relative_to(PROJECT_ROOT) if env_file.is_relative_to(PROJECT_ROOT) else env_file
+    where = next((env_file.relative_to(root) for root in (work_root(), PROJECT_ROOT) if env_file.is_relative_to(root)),
+                 env_file)
     _refuse_unknown_keys(values, f"in {where}")
     from_environment = {k: v for k, v in environ.items() if k.startswith("GPC_")}
     _refuse_unknown_keys(from_environment, "in the environment")
@@ -254,7 +273,7 @@ def _path(values: dict, key: str) -> str:
         return ""
     path = Path(raw)
     if not path.is_absolute():
-        path = PROJECT_ROOT / path
+        path = work_root() / path
     if not path.is_file():
         raise ConfigError(f"{key}: file '{raw}' does not exist")
     return str(path)

@@ -3,6 +3,7 @@
   gpc-assure assure [--req ID] [--feature NAME] [pytest options]
                           run the assurance suite against the configured provider (GPC_ENV), then
                           build reports/html/index.html and reports/html/requirements.html
+  gpc-assure init         write config/provider.env, the template for a real provider, in this folder
   gpc-assure report       rebuild the HTML report from reports/allure-results
   gpc-assure cleanup      cancel every appointment earlier runs booked and left behind
   gpc-assure fault-matrix [--jobs N] [--only a,b]
@@ -57,7 +58,7 @@ from harness.report import requirements_page as requirement_view
 from harness.settings import PROJECT_ROOT, reports_dir
 from harness.spec.requirements import catalogue
 
-COMMANDS = ("assure", "report", "cleanup", "fault-matrix", "explore")
+COMMANDS = ("assure", "init", "report", "cleanup", "fault-matrix", "explore")
 
 # pytest's own exit codes, when the run record names no reason of its own: 2 interrupted (by a
 # signal, per the run record, else a collection error: the harness is broken), 3 internal error,
@@ -218,33 +219,6 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     return code or report_code
 
 
-def cleanup() -> int:
-    from harness.consumer.cleanup import clean_up
-    from harness.consumer.ledger import Ledger, ledger_path
-    from harness.transport.client import GpConnectClient
-
-    settings = settings_or_none()
-    if settings is None:
-        return CONFIGURATION
-    if settings.uses_reference_provider:
-        print("clean-up: nothing to do; the bundled reference provider's bookings end with its run")
-        return OK
-    path = ledger_path(settings.base_url)
-    if not path.exists():
-        print(f"clean-up: no ledger for {settings.base_url}; this harness has booked nothing there")
-        return OK
-    client = GpConnectClient(settings, settings.base_url)
-    try:
-        outcome = clean_up(client, Ledger(path, settings.base_url))
-    except HarnessError as exc:
-        say(f"clean-up: {exc}")
-        return NO_REPORT
-    finally:
-        client.close()
-    print(outcome.line())
-    return NONCONFORMANT if outcome.problems else OK
-
-
 def run_fault_matrix(jobs: int, only: str, whole: bool = False) -> int:
     from harness.cli import fault_matrix
 
@@ -305,6 +279,9 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--sign-off", action="store_true",
                    help=f"a sign-off run: exit {verdicts.EXIT_NOT_ALL_ASSURED} when no SHALL failed but not every "
                    "SHALL requirement the run set out to judge was assured (default: exit 0, for nightly gating)")
+    sub.add_parser("init", help="write config/provider.env, the template for a real provider, in this folder",
+                   description="Write config/provider.env (every setting, explained) in the working folder, unless "
+                   "it is there already; fill it in and run GPC_ENV=provider gpc-assure.")
     sub.add_parser("report", help="rebuild the HTML report from reports/allure-results",
                    description="Rebuild reports/html/index.html from reports/allure-results.")
     sub.add_parser("cleanup", help="cancel the appointments earlier runs left behind",
@@ -366,9 +343,15 @@ def main(argv: list[str] | None = None) -> int:
         return assure(forwarded + rest, argv[1:], sign_off=args.sign_off)
     if rest:
         parser().parse_args(argv)  # unknown options of the other commands: argparse's usage error
+    if args.command == "init":
+        from harness.cli.housekeeping import init
+
+        return init()
     if args.command == "fault-matrix":
         return run_fault_matrix(args.jobs, args.only, args.whole)
     if args.command == "cleanup":
+        from harness.cli.housekeeping import cleanup
+
         return cleanup()
     if args.command == "explore":
         from harness.cli.explore import command

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.locks import holding
-from harness.settings import PROJECT_ROOT, reports_dir
+from harness.settings import reports_dir, work_root
 
 MARKER_PREFIX = "GPC-ASSURE"
 
 
 def state_dir() -> Path:
     raw = os.environ.get("GPC_STATE_DIR", "").strip()
-    return Path(raw).resolve() if raw else PROJECT_ROOT / ".state"
+    return Path(raw).resolve() if raw else work_root() / ".state"
 
 
 def provider_digest(base_url: str) -> str:

@@ -21,10 +21,10 @@ from typing import Iterator
 
 from harness.errors import HarnessError
 from harness.locks import holding
-from harness.settings import PROJECT_ROOT, Settings
+from harness.settings import PACKAGES_ROOT, PROJECT_ROOT, Settings
 
 PACKAGE = "gpc-appointments-assurance"
-PROFILES = PROJECT_ROOT / "harness" / "spec" / "profiles" / "gpconnect-1.2.7.json"
+PROFILES = PACKAGES_ROOT / "harness" / "spec" / "profiles" / "gpconnect-1.2.7.json"
 BUNDLED = "the bundled reference provider"
 
 

@@ -16,11 +16,21 @@ from collections import Counter
 from pathlib import Path
 
 from harness.errors import HarnessError, Nonconformance
-from harness.settings import PROJECT_ROOT
+from harness.settings import PROJECT_ROOT, work_root
 from harness.transport import fhir
 from harness.transport.exchange import pretty_json, text_digest
 
 ALLURE_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "allure"
+
+
+def allure_bin() -> Path | None:
+    """The Allure 3 report generator: the clone's pinned one (make setup installs it), else the working
+    folder's node_modules, else one on PATH."""
+    for candidate in (ALLURE_BIN, work_root() / "node_modules" / ".bin" / "allure"):
+        if candidate.exists():
+            return candidate
+    found = shutil.which("allure")
+    return Path(found) if found else None
 ANALYTICS_PATTERNS = (
     re.compile(r"<script[^>]*\bsrc=[\"']https?://[^\"']*googletagmanager[^>]*>\s*</script>\s*", re.I),
     re.compile(r"<script[^>]*>\s*window\.dataLayer\s*=.*?</script>\s*", re.I | re.S),
@@ -98,11 +108,14 @@ def external_references(html: str) -> list[str]:
 
 def build(results_dir: Path, html_dir: Path, history: Path, name: str) -> Path:
     """Build reports/html/index.html from allure results; raise HarnessError on failure."""
-    if not ALLURE_BIN.exists():
-        raise HarnessError(f"Allure report generator not installed at {ALLURE_BIN}; run make assure")
+    generator = allure_bin()
+    if generator is None:
+        (html_dir / "index.html").unlink(missing_ok=True)  # an earlier run's report is not this run's
+        raise HarnessError("the HTML report needs Allure 3 (Node): run make setup in a clone, or `npm install "
+                           "allure@3` in this folder; junit.xml and html/requirements.html are written without it")
     if html_dir.exists():
         shutil.rmtree(html_dir)
-    cmd = [str(ALLURE_BIN), "awesome", str(results_dir), "--single-file", "-o", str(html_dir),
+    cmd = [str(generator), "awesome", str(results_dir), "--single-file", "-o", str(html_dir),
            "--report-name", name, "--history-path", str(history), "--group-by", "feature"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
     index = html_dir / "index.html"
