@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -34,6 +35,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--port", type=int, default=8080)
     where.add_argument("--fd", type=int, help="serve on an already-listening socket (used by the harness)")
+    where.add_argument("--socket-from-stdin", action="store_true",
+                       help="serve on the listening socket the harness shares on standard input (Windows)")
     parser.add_argument("--ods-code", default=DEFAULT_ODS)
     parser.add_argument("--asid", default=DEFAULT_ASID)
     parser.add_argument("--base-path", default=None,
@@ -114,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     try:
-        if args.fd is not None:
+        listener = handed_socket(args)
+        if listener is not None:
             # uvicorn's own fd option takes the socket for a Unix one, so asyncio never sets TCP_NODELAY
             # on its connections and every answer waits some 40 ms for the client's delayed ACK.
-            listener = socket.socket(fileno=args.fd)
             _Server(uvicorn.Config(app, log_level="warning", **tls), remove_workdir).run(sockets=[listener])
         else:
             print(f"GP Connect reference provider: service root http{'s' if tls else ''}://{args.host}:{args.port}"
@@ -127,6 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         remove_workdir()
     return 0
+
+
+def handed_socket(args: argparse.Namespace, stdin=None) -> socket.socket | None:
+    """The listening socket the harness bound and handed over: an inherited descriptor (--fd, POSIX), or
+    socket.share()'s bytes, base64 on one line of standard input (--socket-from-stdin, Windows, where
+    descriptors are not inherited); None when the provider binds its own (--host, --port)."""
+    if args.fd is not None:
+        return socket.socket(fileno=args.fd)
+    if args.socket_from_stdin:
+        line = (stdin or sys.stdin.buffer).readline()
+        return socket.fromshare(base64.b64decode(line.strip()))
+    return None
 
 
 class _Server(uvicorn.Server):

@@ -1,11 +1,13 @@
 """Starting the bundled reference provider on a free loopback port, as a separate process.
 
 The harness talks to it over HTTP only. The listening socket is bound here and handed to the
-child, so there is no window in which another process could take the port.
+child (an inherited descriptor on POSIX, socket.share on Windows), so there is no window in which
+another process could take the port.
 """
 
 from __future__ import annotations
 
+import base64
 import socket
 import subprocess
 import sys
@@ -57,8 +59,8 @@ def start(settings: Settings, log_path: Path, faults: tuple[str, ...] | None = N
     listener.bind(("127.0.0.1", 0))
     listener.listen(256)
     port = listener.getsockname()[1]
-    cmd = [sys.executable, "-m", "reference_provider", "--fd", str(listener.fileno()),
-           "--ods-code", settings.provider_ods_code, "--asid", settings.provider_asid, "--base-path", base_path]
+    cmd = [sys.executable, "-m", "reference_provider", "--ods-code", settings.provider_ods_code,
+           "--asid", settings.provider_asid, "--base-path", base_path]
     for fault in faults:
         cmd += ["--fault", fault]
     cmd += ["--practice", settings.reference_practice, "--latency-ms", str(settings.reference_latency_ms)]
@@ -73,13 +75,25 @@ def start(settings: Settings, log_path: Path, faults: tuple[str, ...] | None = N
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(log_path, "ab") as log:
-            process = subprocess.Popen(cmd, pass_fds=(listener.fileno(),), stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+            process = _spawn(cmd, listener, log)
     finally:
         listener.close()  # the child holds its own copy; ours is closed whether or not it started
     provider = RunningProvider(f"{scheme}://127.0.0.1:{port}{base_path}", process, log_path)
     _wait_until_ready(provider, tls)
     return provider
+
+
+def _spawn(cmd: list[str], listener: socket.socket, log) -> subprocess.Popen:
+    """Start the provider serving on `listener`: inherited as a descriptor on POSIX; on Windows, where
+    descriptors are not inherited, shared with the child's process id over its standard input."""
+    if sys.platform == "win32":
+        process = subprocess.Popen([*cmd, "--socket-from-stdin"], stdin=subprocess.PIPE, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        process.stdin.write(base64.b64encode(listener.share(process.pid)) + b"\n")
+        process.stdin.close()
+        return process
+    return subprocess.Popen([*cmd, "--fd", str(listener.fileno())], pass_fds=(listener.fileno(),), stdout=log,
+                            stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
 
 
 def _wait_until_ready(provider: RunningProvider, tls: dict[str, str] | None) -> None:

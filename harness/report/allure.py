@@ -20,15 +20,15 @@ from harness.settings import PROJECT_ROOT, work_root
 from harness.transport import fhir
 from harness.transport.exchange import pretty_json, text_digest
 
-ALLURE_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "allure"
-
 
 def allure_bin() -> Path | None:
     """The Allure 3 report generator: the clone's pinned one (make setup installs it), else the working
     folder's node_modules, else one on PATH."""
-    for candidate in (ALLURE_BIN, work_root() / "node_modules" / ".bin" / "allure"):
-        if candidate.exists():
-            return candidate
+    for folder in (PROJECT_ROOT, work_root()):
+        for name in ("allure", "allure.cmd"):  # npm's shim on Windows is allure.cmd
+            candidate = folder / "node_modules" / ".bin" / name
+            if candidate.exists():
+                return candidate
     found = shutil.which("allure")
     return Path(found) if found else None
 ANALYTICS_PATTERNS = (

@@ -1,6 +1,5 @@
 """Parallel workers sharing days never take the same slot (harness/consumer/claims.py, SlotChooser with claims)."""
 
-import fcntl
 import json
 import multiprocessing
 import os
@@ -10,6 +9,7 @@ from pathlib import Path
 from harness.consumer import discovery
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
+from harness.locks import holding
 from harness.settings import load_settings
 from tests.unit.consumer.test_discovery import _on, _searching_client
 
@@ -48,8 +48,7 @@ def test_a_take_waits_for_a_take_in_progress_so_two_workers_never_take_one_slot(
     claims = Claims(tmp_path, "race", "https://provider.example")
     _another_worker_took(claims, "a")
     other = multiprocessing.get_context("spawn").Process(target=_take, args=(str(tmp_path), "b"))
-    with open(claims.path, "a+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # this worker is between reading what is held and taking
+    with open(claims.path, "a+") as held, holding(held):  # this worker is between reading what is held and taking
         other.start()
         other.join(timeout=2)
         assert other.is_alive(), "the other worker read and took while this one held the claims"
