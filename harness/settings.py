@@ -58,7 +58,7 @@ KNOWN_KEYS = frozenset({
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
     "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_SEARCHFILTER_ORG_TYPES",
     "GPC_SEARCHFILTER_ODS_CODES", "GPC_OTHER_ORG_ODS_CODE", "GPC_RESTRICTED_SLOTS", "GPC_TYPED_SCHEDULES",
-    "GPC_PROXY_URL",
+    "GPC_PROXY_URL", "GPC_HISTORY_RUNS",
 })
 
 
@@ -171,6 +171,8 @@ class Settings:
     typed_schedules: tuple[str, ...] = ()
     # The HTTP proxy to reach the provider through ("": the environment's, harness/transport/proxies.py).
     proxy_url: str = ""
+    # How many runs the history keeps per environment and provider (harness/outcome/history.py).
+    history_runs: int = 30
 
     @property
     def uses_reference_provider(self) -> bool:
@@ -352,6 +354,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         typed_schedules=tuple(dict.fromkeys(n.strip() for n in v.get("GPC_TYPED_SCHEDULES", "").split(",")
                                             if n.strip())),
         proxy_url=_url(v, "GPC_PROXY_URL", required=False),
+        history_runs=int(_number(v, "GPC_HISTORY_RUNS", int, 2, 1000, 30)),
     )
     if loaded.typed_schedules and loaded.schedule_types == "none":
         raise ConfigError("GPC_TYPED_SCHEDULES: declares typed schedules, but GPC_SCHEDULE_TYPES=none says there are "

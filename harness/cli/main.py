@@ -27,6 +27,7 @@ was assured, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -49,10 +50,10 @@ from harness.cli.common import (
     settings_or_none,
 )
 from harness.errors import HarnessError
+from harness.outcome import history, verdicts
 from harness.outcome import outcomes as junit
 from harness.outcome import record as run
 from harness.outcome import stats as run_stats
-from harness.outcome import verdicts
 from harness.report import allure as report
 from harness.report import requirements_page as requirement_view
 from harness.settings import PROJECT_ROOT, reports_dir
@@ -96,6 +97,18 @@ def stop_code(pytest_code: int, record: run.Record) -> int | None:
     if pytest_code == INTERRUPTED or (pytest_code == 2 and record.interrupted):
         return INTERRUPTED
     return record.stop_code or PYTEST_CODES.get(pytest_code)
+
+
+def _history(out: Path, settings, ident, overall: str, items, outcomes) -> dict:
+    """Record the run in its history and say what changed since the last comparable one
+    (reports/changes.json, the terminal, the requirement page)."""
+    path = history.history_path(out, settings.env_name, settings.base_url or run.BUNDLED)
+    before = (history.runs(path) or [None])[-1]
+    now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes)
+    change = history.changes(before, now)
+    (out / "changes.json").write_text(json.dumps(change, indent=2) + "\n", encoding="utf-8")
+    history.append(path, now, settings.history_runs)
+    return change
 
 
 def build_report(out: Path, report_name: str) -> int:
@@ -205,13 +218,16 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     shutil.rmtree(staging, ignore_errors=True)
     run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
 
+    change = _history(out, settings, ident, overall, items, outcomes)
     report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall} "
                                     f"({decision.assured} of {decision.assessable} SHALL requirements assured)")
     page = out / "html" / "requirements.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(requirement_view.page(items, ident.rows(), decision, allure_links(out / "allure-results"),
-                                  title=f"Requirement verdicts: {settings.env_name}"), encoding="utf-8")
+                                  title=f"Requirement verdicts: {settings.env_name}", changes=change),
+                    encoding="utf-8")
     print(requirement_view.terminal(items, ident.terminal(), decision))
+    print("\n".join(history.described(change)))
     print(f"Requirement view: {page}")
     print(f"Summary: {junit.summary_line(outcomes, verdicts.levels_of(catalogue()), settings.nhs_strict)}")
     if code is None:

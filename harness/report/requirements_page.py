@@ -111,8 +111,9 @@ def _shown(v: Verdict) -> list[Outcome]:
 
 def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = None,
          decision: Decision | None = None, links: Mapping[str, str] | None = None,
-         title: str = "Requirement verdicts") -> str:
-    """The printable requirement view. `links` maps an outcome's nodeid to its place in the Allure report."""
+         title: str = "Requirement verdicts", changes: dict | None = None) -> str:
+    """The printable requirement view. `links` maps an outcome's nodeid to its place in the Allure report;
+    `changes` is what changed since the last comparable run (harness/outcome/history.py)."""
     e = html.escape
     links = links or {}
 
@@ -188,7 +189,7 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>{e(title)}{' - ' + e(verdict) if verdict else ''}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{e(title)}</h1>{verdict_box}<p class='small'>{LEGEND}</p>"
+        f"<h1>{e(title)}</h1>{verdict_box}{_changes_box(changes)}<p class='small'>{LEGEND}</p>"
         f"{ident}<h2>Counts by level</h2>{count_table(counts_by_level(items), 'level')}"
         f"<h2>Counts by use case</h2>{count_table(counts(items), 'use case')}"
         + full_table(f"Failed requirements ({len(failed)}, of which {len(advisory)} advisory)"
@@ -207,3 +208,21 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
         f"<th>why not tested here</th></tr></thead><tbody>{manual_list}</tbody></table>"
         "</body></html>"
     )
+
+
+def _changes_box(changes: dict | None) -> str:
+    """What changed since the last comparable run, at the top of the page."""
+    if not changes:
+        return ""
+    e = html.escape
+    if changes["since"] is None:
+        return "<h2>Changes</h2><p>None to show: this is the first run kept for this environment and provider.</p>"
+    rows = [("Newly failed", ", ".join(changes["newly_failed"])), ("Fixed", ", ".join(changes["fixed"])),
+            ("Newly not assured", "; ".join(f"{c['requirement']} ({c['why']})" for c in changes["newly_not_assured"])),
+            ("Newly assessed", ", ".join(changes["newly_assessed"]))]
+    rows = [(k, v) for k, v in rows if v]
+    head = f"<h2>Changes since the run that ended {e(changes['since'])}</h2>"
+    if not rows:
+        return head + "<p>No change.</p>"
+    return head + "<table class='identity'>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>"
+                                                       for k, v in rows) + "</table>"

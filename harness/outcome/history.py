@@ -1,0 +1,98 @@
+"""The run history: one small record a run, kept beside the reports per environment and provider, the last
+`keep` of them, and what changed since the last comparable run (that environment and provider).
+
+A record holds the run's identity, its overall verdict, each requirement's verdict (and why, where not
+assured) and each scenario's outcome: a passed one by a digest of its name, any other by name with the
+requirements its violations name. Two runs ending together
+append under one lock; the file is rewritten whole and replaced, so a reader never sees half of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from harness.locks import holding
+from harness.outcome.outcomes import Outcome
+from harness.outcome.verdicts import ASSURED, FAILED, NHS_NOT_MET, NOT_ASSURED, NOT_MET, Verdict
+
+KEEP = 30
+FAILING = (FAILED, NHS_NOT_MET, NOT_MET)
+ASSESSED = (*FAILING, ASSURED, NOT_ASSURED)
+
+
+def history_path(reports: Path, environment: str, provider: str) -> Path:
+    """reports/history/<environment>-<digest of the provider>.jsonl: runs against another provider or in
+    another environment are never compared with these."""
+    digest = hashlib.sha256(provider.encode("utf-8")).hexdigest()[:12]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in environment)
+    return reports / "history" / f"{safe}-{digest}.jsonl"
+
+
+def run_record(when: str, identity: dict, overall: str, items: list[Verdict], outcomes: list[Outcome]) -> dict:
+    return {
+        "ended": when,
+        "identity": identity,
+        "overall": overall,
+        "requirements": {v.requirement.id: v.verdict for v in items},
+        "why": {v.requirement.id: v.why for v in items if v.verdict == NOT_ASSURED},
+        # Passed scenarios by a short digest of their name (the history stays small); the others by name, with
+        # the requirements their violations name.
+        "scenarios": {"passed": sorted(scenario_key(o.name) for o in outcomes if o.outcome == "passed"),
+                      "other": {o.name: [o.outcome, sorted({r for r, _ in o.violations})]
+                                for o in outcomes if o.outcome != "passed"}},
+    }
+
+
+def scenario_key(name: str) -> str:
+    return hashlib.blake2b(name.encode("utf-8"), digest_size=5).hexdigest()
+
+
+def runs(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def append(path: Path, record: dict, keep: int = KEEP) -> None:
+    """Add a run, keeping the last `keep`, under the history's lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock, holding(lock):
+        kept = (runs(path) + [record])[-keep:]
+        staged = path.with_suffix(".tmp")
+        staged.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept), encoding="utf-8")
+        os.replace(staged, path)
+
+
+def changes(before: dict | None, now: dict) -> dict:
+    """What changed between two records of comparable runs: requirements newly failed, fixed (failed, now
+    assured), newly not assured (assured or failed before, now not, with why) and newly assessed (judged
+    now, not before). A requirement neither run set out to judge is in none."""
+    was, new = (before or {}).get("requirements", {}), now["requirements"]
+    failing = {r for r, v in new.items() if v in FAILING}
+    return {
+        "since": (before or {}).get("ended"),
+        "overall": {"before": (before or {}).get("overall"), "now": now["overall"]},
+        "newly_failed": sorted(r for r in failing if was.get(r) not in FAILING and before is not None),
+        "fixed": sorted(r for r, v in new.items() if v == ASSURED and was.get(r) in FAILING),
+        "newly_not_assured": [{"requirement": r, "why": now["why"].get(r, "")} for r, v in sorted(new.items())
+                              if v == NOT_ASSURED and was.get(r) in (ASSURED, *FAILING)],
+        "newly_assessed": sorted(r for r, v in new.items() if v in ASSESSED and was.get(r) not in ASSESSED
+                                 and before is not None),
+    }
+
+
+def described(change: dict) -> list[str]:
+    """The changes as lines for the terminal and the requirement page."""
+    if change["since"] is None:
+        return ["Changes: none to show; this is the first run kept for this environment and provider."]
+    parts = [(change["newly_failed"], "newly failed"), (change["fixed"], "fixed"),
+             ([c["requirement"] for c in change["newly_not_assured"]], "newly not assured"),
+             (change["newly_assessed"], "newly assessed")]
+    said = [f"{label}: {', '.join(ids)}" for ids, label in parts if ids]
+    head = f"Changes since the run that ended {change['since']}"
+    return [f"{head}: no change."] if not said else [f"{head}:"] + [f"  {line}" for line in said]

@@ -1,0 +1,34 @@
+"""Nightly regression: the bundled provider run clean, then with a fault, then clean again in one reports
+folder. The second run names the fault's requirement newly failed and nothing else; the third names it
+fixed; reports/changes.json, the terminal and the requirement page say the same."""
+
+import json
+import sys
+
+
+def _assure(run_suite, tmp_path, **settings):
+    run = run_suite(command=(sys.executable, "-m", "harness", "assure", "--req", "SLOT-TYPE-01", "-q"),
+                    GPC_STATE_DIR=str(tmp_path / "state"), **settings)
+    return run, json.loads((run.reports / "changes.json").read_text())
+
+
+def test_a_fault_is_newly_failed_then_fixed_and_nothing_else_changes(run_suite, tmp_path):
+    first, change = _assure(run_suite, tmp_path)
+    assert first.returncode == 0 and change["since"] is None, first.explain()
+
+    broken, change = _assure(run_suite, tmp_path, GPC_REFERENCE_FAULTS="slot_missing_type")
+    assert broken.returncode == 1, broken.explain()
+    assert change["newly_failed"] == ["SLOT-TYPE-01"], change
+    assert change["fixed"] == [] and change["newly_not_assured"] == [] and change["newly_assessed"] == []
+    assert "  newly failed: SLOT-TYPE-01" in broken.stdout
+    assert "Newly failed</th><td>SLOT-TYPE-01" in (broken.reports / "html" / "requirements.html").read_text()
+
+    fixed, change = _assure(run_suite, tmp_path)
+    assert fixed.returncode == 0, fixed.explain()
+    assert change["fixed"] == ["SLOT-TYPE-01"] and change["newly_failed"] == [], change
+    assert change["overall"] == {"before": "NON-CONFORMANT", "now": "CONFORMANT"}
+
+    again, change = _assure(run_suite, tmp_path)
+    assert "no change." in again.stdout and change["fixed"] == change["newly_failed"] == []
+    kept = list((again.reports / "history").glob("*.jsonl"))
+    assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == 4
