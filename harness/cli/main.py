@@ -103,9 +103,15 @@ def _history(out: Path, settings, ident, overall: str, items, outcomes) -> dict:
     """Record the run in its history and say what changed since the last comparable one
     (reports/changes.json, the terminal, the requirement page)."""
     path = history.history_path(out, settings.env_name, settings.base_url or run.BUNDLED)
-    before = (history.runs(path) or [None])[-1]
-    now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes)
-    change = history.changes(before, now)
+    kept = history.runs(path)
+    figures = run_stats.summarise(run_stats.load(out / "allure-results")).rows
+    latency = {r.interaction: [round(r.p50 * 1000, 1), round(r.p95 * 1000, 1)] for r in figures
+               if r.p50 is not None and r.p95 is not None}
+    now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes, latency)
+    change = history.changes(kept[-1] if kept else None, now)
+    change["slower"] = history.slower(kept, now)
+    change["trend"] = {i: [r.get("latency", {}).get(i, [None, None])[1] for r in kept] + [latency[i][1]]
+                       for i in sorted(latency)}
     (out / "changes.json").write_text(json.dumps(change, indent=2) + "\n", encoding="utf-8")
     history.append(path, now, settings.history_runs)
     return change

@@ -31,9 +31,17 @@ def history_path(reports: Path, environment: str, provider: str) -> Path:
     return reports / "history" / f"{safe}-{digest}.jsonl"
 
 
-def run_record(when: str, identity: dict, overall: str, items: list[Verdict], outcomes: list[Outcome]) -> dict:
+# An interaction is slower when its p95 this run exceeds both SLOWER_FACTOR times and SLOWER_MARGIN_MS more
+# than the median p95 of the runs kept before it (at least MIN_RUNS of them): a trend, not one noisy night.
+SLOWER_FACTOR, SLOWER_MARGIN_MS, MIN_RUNS = 1.5, 50.0, 3
+
+
+def run_record(when: str, identity: dict, overall: str, items: list[Verdict], outcomes: list[Outcome],
+               latency: dict[str, list[float]] | None = None) -> dict:
+    """`latency`: interaction -> [p50 ms, p95 ms] of this run (harness/outcome/stats.py)."""
     return {
         "ended": when,
+        "latency": latency or {},
         "identity": identity,
         "overall": overall,
         "requirements": {v.requirement.id: v.verdict for v in items},
@@ -86,13 +94,36 @@ def changes(before: dict | None, now: dict) -> dict:
     }
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def slower(before: list[dict], now: dict) -> list[dict]:
+    """Each interaction whose p95 this run is worse than the median of the kept runs before it beyond the
+    threshold (SLOWER_FACTOR and SLOWER_MARGIN_MS), with both figures."""
+    found = []
+    for interaction, (p50, p95) in sorted(now.get("latency", {}).items()):
+        earlier = [r["latency"][interaction][1] for r in before if interaction in r.get("latency", {})]
+        if len(earlier) < MIN_RUNS:
+            continue
+        usual = _median(earlier)
+        if p95 > usual * SLOWER_FACTOR and p95 > usual + SLOWER_MARGIN_MS:
+            found.append({"interaction": interaction, "p50_ms": p50, "p95_ms": p95, "median_p95_ms": usual,
+                          "runs": len(earlier)})
+    return found
+
+
 def described(change: dict) -> list[str]:
     """The changes as lines for the terminal and the requirement page."""
     if change["since"] is None:
         return ["Changes: none to show; this is the first run kept for this environment and provider."]
     parts = [(change["newly_failed"], "newly failed"), (change["fixed"], "fixed"),
              ([c["requirement"] for c in change["newly_not_assured"]], "newly not assured"),
-             (change["newly_assessed"], "newly assessed")]
+             (change["newly_assessed"], "newly assessed"),
+             ([f"{s['interaction']} (p95 {s['p95_ms']:.0f} ms, median of the last {s['runs']} runs "
+               f"{s['median_p95_ms']:.0f} ms)" for s in change.get("slower", [])], "slower")]
     said = [f"{label}: {', '.join(ids)}" for ids, label in parts if ids]
     head = f"Changes since the run that ended {change['since']}"
     return [f"{head}: no change."] if not said else [f"{head}:"] + [f"  {line}" for line in said]

@@ -220,9 +220,35 @@ def _changes_box(changes: dict | None) -> str:
     rows = [("Newly failed", ", ".join(changes["newly_failed"])), ("Fixed", ", ".join(changes["fixed"])),
             ("Newly not assured", "; ".join(f"{c['requirement']} ({c['why']})" for c in changes["newly_not_assured"])),
             ("Newly assessed", ", ".join(changes["newly_assessed"]))]
+    rows.append(("Slower", "; ".join(f"{s['interaction']}: p95 {s['p95_ms']:.0f} ms against a median of "
+                                      f"{s['median_p95_ms']:.0f} ms over the last {s['runs']} runs"
+                                      for s in changes.get("slower", []))))
     rows = [(k, v) for k, v in rows if v]
     head = f"<h2>Changes since the run that ended {e(changes['since'])}</h2>"
-    if not rows:
-        return head + "<p>No change.</p>"
-    return head + "<table class='identity'>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>"
-                                                       for k, v in rows) + "</table>"
+    body = "<p>No change.</p>" if not rows else "<table class='identity'>" + "".join(
+        f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
+    return head + body + trend_chart(changes.get("trend", {}), {s["interaction"] for s in changes.get("slower", [])})
+
+
+def trend_chart(trend: dict[str, list], slower: set[str]) -> str:
+    """Each interaction's p95 over the kept runs and this one, as an inline SVG line (no network); this run's
+    point last, in red where the interaction is slower."""
+    if not trend:
+        return ""
+    width, height = 240, 36
+    rows = []
+    for interaction, values in trend.items():
+        points = [(i, v) for i, v in enumerate(values) if v is not None]
+        top = max(v for _, v in points) or 1.0
+        step = width / max(1, len(values) - 1)
+        xy = [(round(i * step, 1), round(height - 2 - (v / top) * (height - 6), 1)) for i, v in points]
+        line = " ".join(f"{x},{y}" for x, y in xy)
+        last_x, last_y = xy[-1]
+        colour = "#b00020" if interaction in slower else "#1a5e20"
+        svg = (f"<svg class='trend' width='{width}' height='{height}' viewBox='-4 0 {width + 8} {height}' "
+               f"role='img' aria-label='p95 of {html.escape(interaction)} over {len(values)} runs'>"
+               f"<polyline fill='none' stroke='#555' stroke-width='1.5' points='{line}'/>"
+               f"<circle cx='{last_x}' cy='{last_y}' r='3' fill='{colour}'/></svg>")
+        rows.append(f"<tr><th>{html.escape(interaction)}</th><td>{svg}</td><td>{values[-1]:.0f} ms</td></tr>")
+    return ("<h3>p95 latency per interaction, the kept runs and this one</h3><table class='trend'>"
+            + "".join(rows) + "</table>")

@@ -32,3 +32,17 @@ def test_a_fault_is_newly_failed_then_fixed_and_nothing_else_changes(run_suite, 
     assert "no change." in again.stdout and change["fixed"] == change["newly_failed"] == []
     kept = list((again.reports / "history").glob("*.jsonl"))
     assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == 4
+
+
+def test_a_provider_slower_than_its_last_runs_is_flagged_per_interaction_with_a_chart(run_suite, tmp_path):
+    for _ in range(5):
+        quick, change = _assure(run_suite, tmp_path)
+        assert quick.returncode == 0 and change["slower"] == [], quick.explain()
+    slow, change = _assure(run_suite, tmp_path, GPC_REFERENCE_LATENCY_MS="200")
+    assert slow.returncode == 0, slow.explain()
+    flagged = {s["interaction"] for s in change["slower"]}
+    assert flagged and flagged == set(change["trend"]), change
+    assert all(s["p95_ms"] >= 200 and s["runs"] == 5 for s in change["slower"])
+    assert "  slower: " in slow.stdout
+    page = (slow.reports / "html" / "requirements.html").read_text()
+    assert "<svg class='trend'" in page and "Slower</th>" in page

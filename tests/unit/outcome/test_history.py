@@ -56,3 +56,20 @@ def test_the_history_keeps_the_last_runs_and_stays_under_a_megabyte_after_a_hund
     assert path.stat().st_size < 1_000_000, path.stat().st_size
     assert json.loads(path.read_text().splitlines()[-1])["ended"] == "t99"
     assert not path.with_suffix(".tmp").exists()
+
+
+def timed(ended: str, p95: float) -> dict:
+    return dict(record(ended), latency={"search for free slots": [p95 / 2, p95]})
+
+
+def test_slower_needs_a_trend_and_a_margin_not_one_noisy_run():
+    kept = [timed("t1", 40), timed("t2", 60), timed("t3", 50)]
+    assert history.slower(kept[:2], timed("t4", 500)) == [], "fewer runs than MIN_RUNS: no trend yet"
+    assert history.slower(kept, timed("t4", 90)) == [], "1.8 times but only 40 ms more"
+    assert history.slower(kept, timed("t4", 70)) == []
+    found = history.slower(kept, timed("t4", 210))
+    assert found == [{"interaction": "search for free slots", "p50_ms": 105, "p95_ms": 210, "median_p95_ms": 50,
+                      "runs": 3}]
+    change = dict(history.changes(kept[-1], timed("t4", 210)), slower=found)
+    assert history.described(change)[-1] == (
+        "  slower: search for free slots (p95 210 ms, median of the last 3 runs 50 ms)")
