@@ -42,3 +42,18 @@ def test_the_nightly_job_gates_on_the_command_s_own_exit_code():
     commands = _commands(_load("nightly.yml"))
     assert any(c.startswith(".venv/bin/gpc-assure") for c in commands), commands
     assert not any(c.startswith("make assure") for c in commands)
+
+
+NIGHTLY_EXAMPLES = (WORKFLOWS / "nightly.yml", PROJECT_ROOT / "docs" / "ci" / "gitlab-ci.yml",
+                    PROJECT_ROOT / "docs" / "ci" / "azure-pipelines.yml")
+
+
+def test_each_nightly_example_keeps_the_history_gates_on_the_command_and_publishes_the_reports():
+    for path in NIGHTLY_EXAMPLES:
+        text = path.read_text(encoding="utf-8")
+        assert isinstance(yaml.safe_load(text), dict), path.name
+        assert ".venv/bin/gpc-assure cleanup" in text and ".venv/bin/gpc-assure assure" in text, path.name
+        commands = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+        assert not any("make assure" in line for line in commands), f"{path.name}: make hides the exit code"
+        assert "reports/history" in text or "path: $(Build.SourcesDirectory)/reports" in text, path.name
+        assert "junit" in text.lower() and ("changes.json" in text or "artifact" in text.lower()), path.name
