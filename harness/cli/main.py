@@ -107,8 +107,10 @@ def _history(out: Path, settings, ident, overall: str, items, outcomes) -> dict:
     figures = run_stats.summarise(run_stats.load(out / "allure-results")).rows
     latency = {r.interaction: [round(r.p50 * 1000, 1), round(r.p95 * 1000, 1)] for r in figures
                if r.p50 is not None and r.p95 is not None}
-    now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes, latency)
-    change = history.changes(kept[-1] if kept else None, now)
+    software = (f"bundled reference provider, faults: {','.join(settings.reference_faults) or 'none'}"
+                f"{', variety' if settings.reference_variety else ''}") if settings.uses_reference_provider else ""
+    now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes, latency, software)
+    change = history.changes(kept, now)
     change["slower"] = history.slower(kept, now)
     change["trend"] = {i: [r.get("latency", {}).get(i, [None, None])[1] for r in kept] + [latency[i][1]]
                        for i in sorted(latency)}

@@ -37,10 +37,12 @@ SLOWER_FACTOR, SLOWER_MARGIN_MS, MIN_RUNS = 1.5, 50.0, 3
 
 
 def run_record(when: str, identity: dict, overall: str, items: list[Verdict], outcomes: list[Outcome],
-               latency: dict[str, list[float]] | None = None) -> dict:
-    """`latency`: interaction -> [p50 ms, p95 ms] of this run (harness/outcome/stats.py)."""
+               latency: dict[str, list[float]] | None = None, provider_software: str = "") -> dict:
+    """`latency`: interaction -> [p50 ms, p95 ms] of this run (harness/outcome/stats.py); `provider_software`:
+    what the provider runs, as far as the run knows it (the bundled provider's faults and mode)."""
     return {
         "ended": when,
+        "provider_software": provider_software,
         "latency": latency or {},
         "identity": identity,
         "overall": overall,
@@ -76,22 +78,48 @@ def append(path: Path, record: dict, keep: int = KEEP) -> None:
         os.replace(staged, path)
 
 
-def changes(before: dict | None, now: dict) -> dict:
-    """What changed between two records of comparable runs: requirements newly failed, fixed (failed, now
-    assured), newly not assured (assured or failed before, now not, with why) and newly assessed (judged
-    now, not before). A requirement neither run set out to judge is in none."""
+def changes(kept: list[dict], now: dict) -> dict:
+    """What changed since the last of the `kept` runs: requirements newly failed, fixed (failed, now assured),
+    newly not assured (assured or failed before, now not, with why) and newly assessed (judged now, not
+    before). A requirement neither run set out to judge is in none; a flaky one (flaky()) is listed as flaky,
+    not as newly failed or fixed."""
+    before = kept[-1] if kept else None
     was, new = (before or {}).get("requirements", {}), now["requirements"]
-    failing = {r for r, v in new.items() if v in FAILING}
+    unsteady = flaky(kept, now)
+    shaky = {f["requirement"] for f in unsteady}
+    failing = {r for r, v in new.items() if v in FAILING} - shaky
     return {
         "since": (before or {}).get("ended"),
         "overall": {"before": (before or {}).get("overall"), "now": now["overall"]},
         "newly_failed": sorted(r for r in failing if was.get(r) not in FAILING and before is not None),
-        "fixed": sorted(r for r, v in new.items() if v == ASSURED and was.get(r) in FAILING),
+        "fixed": sorted(r for r, v in new.items() if v == ASSURED and was.get(r) in FAILING and r not in shaky),
         "newly_not_assured": [{"requirement": r, "why": now["why"].get(r, "")} for r, v in sorted(new.items())
                               if v == NOT_ASSURED and was.get(r) in (ASSURED, *FAILING)],
         "newly_assessed": sorted(r for r, v in new.items() if v in ASSESSED and was.get(r) not in ASSESSED
                                  and before is not None),
+        "flaky": unsteady,
     }
+
+
+def same_software(a: dict, b: dict) -> bool:
+    """Whether two runs were made by the same harness (version and commit) against the same provider software."""
+    keys = ("harness_version", "harness_commit")
+    return a.get("provider_software", "") == b.get("provider_software", "") and \
+        all(a.get("identity", {}).get(k) == b.get("identity", {}).get(k) for k in keys)
+
+
+def flaky(kept: list[dict], now: dict) -> list[dict]:
+    """Requirements whose outcome (failed or assured) changed more than once over the kept runs of the same
+    harness and provider software and this one: a flaky provider or moving test data, not a regression.
+    Each with its strip, one letter a run, oldest first (F failed, P assured)."""
+    runs_ = [r for r in kept if same_software(r, now)] + [now]
+    found = []
+    for requirement in sorted(now["requirements"]):
+        strip = "".join("F" if v in FAILING else "P" for v in (r["requirements"].get(requirement) for r in runs_)
+                        if v in FAILING or v == ASSURED)
+        if sum(a != b for a, b in zip(strip, strip[1:])) > 1:
+            found.append({"requirement": requirement, "strip": strip})
+    return found
 
 
 def _median(values: list[float]) -> float:
@@ -123,7 +151,8 @@ def described(change: dict) -> list[str]:
              ([c["requirement"] for c in change["newly_not_assured"]], "newly not assured"),
              (change["newly_assessed"], "newly assessed"),
              ([f"{s['interaction']} (p95 {s['p95_ms']:.0f} ms, median of the last {s['runs']} runs "
-               f"{s['median_p95_ms']:.0f} ms)" for s in change.get("slower", [])], "slower")]
+               f"{s['median_p95_ms']:.0f} ms)" for s in change.get("slower", [])], "slower"),
+             ([f"{f['requirement']} ({f['strip']}, oldest first)" for f in change.get("flaky", [])], "flaky")]
     said = [f"{label}: {', '.join(ids)}" for ids, label in parts if ids]
     head = f"Changes since the run that ended {change['since']}"
     return [f"{head}: no change."] if not said else [f"{head}:"] + [f"  {line}" for line in said]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 from .registry import SEARCH, Answer, as_bad_request, behaviour, recode, rewrite, rule_off
 
@@ -11,6 +13,27 @@ from .registry import SEARCH, Answer, as_bad_request, behaviour, recode, rewrite
 def _(a: Answer) -> None:
     if (slot := a.middle("Slot")) is not None:
         slot.pop("serviceType", None)
+
+
+@rewrite("slot_type_alternates", "SLOT-TYPE-01",
+         "every other start of the provider, one returned Slot has no serviceType (a flaky provider)", SEARCH)
+def _(a: Answer) -> None:
+    if _this_start_is_odd() and (slot := a.middle("Slot")) is not None:
+        slot.pop("serviceType", None)
+
+
+_STARTS: list[bool] = []
+
+
+def _this_start_is_odd() -> bool:
+    """Counted once a process in a file of the temporary folder: the first start (and every other one after it)
+    is odd."""
+    if not _STARTS:
+        counter = Path(tempfile.gettempdir()) / "gpc-reference-provider-starts"
+        count = int(counter.read_text() or 0) + 1 if counter.exists() else 1
+        counter.write_text(str(count))
+        _STARTS.append(count % 2 == 1)
+    return _STARTS[0]
 
 
 @rewrite("slot_type_blank", "SLOT-TYPE-01", "one returned Slot has a serviceType whose text is empty", SEARCH)

@@ -14,7 +14,7 @@ def record(ended: str, **verdicts: str) -> dict:
 
 
 def test_the_first_run_has_nothing_to_compare_with():
-    change = history.changes(None, record("t1", SLOT_TYPE_01="assured"))
+    change = history.changes([], record("t1", SLOT_TYPE_01="assured"))
     assert change["since"] is None and change["newly_failed"] == [] and change["newly_assessed"] == []
     assert history.described(change) == [
         "Changes: none to show; this is the first run kept for this environment and provider."]
@@ -23,7 +23,7 @@ def test_the_first_run_has_nothing_to_compare_with():
 def test_newly_failed_fixed_not_assured_and_assessed_are_told_apart():
     before = record("t1", A_01="assured", B_01="failed", C_01="assured", D_01="not assessed", E_01="assured")
     now = record("t2", A_01="failed", B_01="assured", C_01="not assured", D_01="assured", E_01="assured")
-    change = history.changes(before, now)
+    change = history.changes([before], now)
     assert change["newly_failed"] == ["A-01"] and change["fixed"] == ["B-01"]
     assert change["newly_not_assured"] == [{"requirement": "C-01", "why": "writes not allowed"}]
     assert change["newly_assessed"] == ["D-01"]
@@ -34,7 +34,7 @@ def test_newly_failed_fixed_not_assured_and_assessed_are_told_apart():
 def test_no_change_is_said_plainly_and_unselected_requirements_are_no_change():
     before = record("t1", A_01="assured", B_01="not assessed")
     now = record("t2", A_01="assured", B_01="not assessed")
-    assert history.described(history.changes(before, now)) == ["Changes since the run that ended t1: no change."]
+    assert history.described(history.changes([before], now)) == ["Changes since the run that ended t1: no change."]
 
 
 def test_the_history_keeps_the_last_runs_and_stays_under_a_megabyte_after_a_hundred(tmp_path):
@@ -70,6 +70,17 @@ def test_slower_needs_a_trend_and_a_margin_not_one_noisy_run():
     found = history.slower(kept, timed("t4", 210))
     assert found == [{"interaction": "search for free slots", "p50_ms": 105, "p95_ms": 210, "median_p95_ms": 50,
                       "runs": 3}]
-    change = dict(history.changes(kept[-1], timed("t4", 210)), slower=found)
+    change = dict(history.changes(kept, timed("t4", 210)), slower=found)
     assert history.described(change)[-1] == (
         "  slower: search for free slots (p95 210 ms, median of the last 3 runs 50 ms)")
+
+
+def test_a_requirement_that_fails_every_other_run_is_flaky_not_a_regression():
+    runs = [record("t1", A_01="failed"), record("t2", A_01="assured")]
+    change = history.changes(runs, record("t3", A_01="failed"))
+    assert change["flaky"] == [{"requirement": "A-01", "strip": "FPF"}]
+    assert change["newly_failed"] == [] and change["fixed"] == []
+    once = history.changes(runs[1:], record("t3", A_01="failed"))
+    assert once["flaky"] == [] and once["newly_failed"] == ["A-01"], "one change is a change, not flakiness"
+    other = dict(record("t0", A_01="assured"), identity={"harness_commit": "other"})
+    assert history.flaky([other] + runs[1:], record("t3", A_01="failed")) == [], "another harness is not compared"

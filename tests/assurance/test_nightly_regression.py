@@ -46,3 +46,15 @@ def test_a_provider_slower_than_its_last_runs_is_flagged_per_interaction_with_a_
     assert "  slower: " in slow.stdout
     page = (slow.reports / "html" / "requirements.html").read_text()
     assert "<svg class='trend'" in page and "Slower</th>" in page
+
+
+def test_a_provider_that_fails_every_other_run_is_shown_flaky_not_as_a_regression(run_suite, tmp_path):
+    verdicts = []
+    for _ in range(3):
+        run, change = _assure(run_suite, tmp_path, GPC_REFERENCE_FAULTS="slot_type_alternates")
+        verdicts.append(run.returncode)
+    assert verdicts == [1, 0, 1]
+    assert change["flaky"] == [{"requirement": "SLOT-TYPE-01", "strip": "FPF"}], change
+    assert change["newly_failed"] == [] and change["fixed"] == []
+    assert "  flaky: SLOT-TYPE-01 (FPF, oldest first)" in run.stdout
+    assert "Flaky</th><td>SLOT-TYPE-01: FPF" in (run.reports / "html" / "requirements.html").read_text()
