@@ -37,6 +37,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.cli import rerun
 from harness.cli.common import (
     BROKEN,
     CONFIGURATION,
@@ -156,7 +157,8 @@ def _publish(staging: Path, out: Path) -> None:
             shutil.move(str(staging / name), str(target))
 
 
-def assure(pytest_args: list[str], selection: list[str] | None = None, sign_off: bool = False) -> int:
+def assure(pytest_args: list[str], selection: list[str] | None = None, sign_off: bool = False,
+           rerun_failures: bool = False) -> int:
     """Run the suite with these pytest arguments; `selection` is how the run was asked for, as shown
     in its identity (default: the pytest arguments). A sign-off run exits 6 when no SHALL failed but not
     every one was assured."""
@@ -176,7 +178,7 @@ def assure(pytest_args: list[str], selection: list[str] | None = None, sign_off:
     try:
         with run.lock(out):
             return _assure_locked(settings, pytest_args, base, out,
-                                  pytest_args if selection is None else selection, sign_off)
+                                  pytest_args if selection is None else selection, sign_off, rerun_failures)
     except run.Busy as exc:
         say(str(exc))
         return BROKEN
@@ -185,7 +187,7 @@ def assure(pytest_args: list[str], selection: list[str] | None = None, sign_off:
 
 
 def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path, selection: list[str],
-                   sign_off: bool) -> int:
+                   sign_off: bool, rerun_failures: bool = False) -> int:
     target = settings.base_url or run.BUNDLED
     print(f"Assuring {target} (environment '{settings.env_name}')", flush=True)
     staging = out / ".run"
@@ -216,6 +218,8 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
             say("the last report is left as it was")
         return code
 
+    if rerun_failures and not record.stop_code and not interrupted:
+        outcomes = rerun.rerun_failed(base, outcomes, staging / "rerun", settings.run_timeout_s)
     items = verdicts.verdicts(catalogue(), outcomes)
     decision = verdicts.decide(outcomes, items, verdicts.levels_of(catalogue()), settings.nhs_strict,
                                stopped=bool(record.stop_code or interrupted), sign_off=sign_off)
@@ -300,6 +304,9 @@ def parser() -> argparse.ArgumentParser:
                    help="only the scenarios of these feature files, e.g. book_an_appointment (repeatable)")
     a.add_argument("--no-preflight", action="store_true",
                    help="do not check that the provider answers its CapabilityStatement before any scenario")
+    a.add_argument("--rerun-failures", action="store_true",
+                   help="run the failed scenarios once more at the end; one that passes then is reported flaky, "
+                   "and still counted as failed")
     a.add_argument("--sign-off", action="store_true",
                    help=f"a sign-off run: exit {verdicts.EXIT_NOT_ALL_ASSURED} when no SHALL failed but not every "
                    "SHALL requirement the run set out to judge was assured (default: exit 0, for nightly gating)")
@@ -364,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "assure":
         forwarded = [f"--req={r}" for r in args.req] + [f"--feature-name={f}" for f in args.feature]
         forwarded += ["--no-preflight"] if args.no_preflight else []
-        return assure(forwarded + rest, argv[1:], sign_off=args.sign_off)
+        return assure(forwarded + rest, argv[1:], sign_off=args.sign_off, rerun_failures=args.rerun_failures)
     if rest:
         parser().parse_args(argv)  # unknown options of the other commands: argparse's usage error
     if args.command == "init":

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from harness.locks import holding
-from harness.outcome.outcomes import Outcome
+from harness.outcome.outcomes import FLAKY, Outcome
 from harness.outcome.verdicts import ASSURED, FAILED, NHS_NOT_MET, NOT_ASSURED, NOT_MET, Verdict
 
 KEEP = 30
@@ -43,6 +43,8 @@ def run_record(when: str, identity: dict, overall: str, items: list[Verdict], ou
     return {
         "ended": when,
         "provider_software": provider_software,
+        # Scenarios that failed, then passed when run again at the end of this run (--rerun-failures).
+        "flaky_scenarios": sorted(o.name for o in outcomes if o.message.startswith(FLAKY)),
         "latency": latency or {},
         "identity": identity,
         "overall": overall,
@@ -98,6 +100,7 @@ def changes(kept: list[dict], now: dict) -> dict:
         "newly_assessed": sorted(r for r, v in new.items() if v in ASSESSED and was.get(r) not in ASSESSED
                                  and before is not None),
         "flaky": unsteady,
+        "flaky_scenarios": now.get("flaky_scenarios", []),
     }
 
 
@@ -145,14 +148,17 @@ def slower(before: list[dict], now: dict) -> list[dict]:
 
 def described(change: dict) -> list[str]:
     """The changes as lines for the terminal and the requirement page."""
+    rerun = change.get("flaky_scenarios", [])
     if change["since"] is None:
-        return ["Changes: none to show; this is the first run kept for this environment and provider."]
+        return ["Changes: none to show; this is the first run kept for this environment and provider."] + \
+            ([f"  failed, then passed when run again (flaky): {', '.join(rerun)}"] if rerun else [])
     parts = [(change["newly_failed"], "newly failed"), (change["fixed"], "fixed"),
              ([c["requirement"] for c in change["newly_not_assured"]], "newly not assured"),
              (change["newly_assessed"], "newly assessed"),
              ([f"{s['interaction']} (p95 {s['p95_ms']:.0f} ms, median of the last {s['runs']} runs "
                f"{s['median_p95_ms']:.0f} ms)" for s in change.get("slower", [])], "slower"),
-             ([f"{f['requirement']} ({f['strip']}, oldest first)" for f in change.get("flaky", [])], "flaky")]
+             ([f"{f['requirement']} ({f['strip']}, oldest first)" for f in change.get("flaky", [])], "flaky"),
+             (change.get("flaky_scenarios", []), "failed, then passed when run again (flaky)")]
     said = [f"{label}: {', '.join(ids)}" for ids, label in parts if ids]
     head = f"Changes since the run that ended {change['since']}"
     return [f"{head}: no change."] if not said else [f"{head}:"] + [f"  {line}" for line in said]

@@ -37,6 +37,11 @@ NHS_EXPECTATION = "NHS expectation"
 ADVISORY_LEVELS = ("SHOULD", "SHOULD NOT", "MAY", NHS_EXPECTATION)
 
 
+# How a scenario that failed, then passed when run again at the end of the run (--rerun-failures), is marked:
+# its message starts so, and it stays failed in every verdict.
+FLAKY = "flaky: failed, then passed when run again at the end of the run"
+
+
 @dataclass(frozen=True)
 class Outcome:
     name: str

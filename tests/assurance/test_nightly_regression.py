@@ -58,3 +58,14 @@ def test_a_provider_that_fails_every_other_run_is_shown_flaky_not_as_a_regressio
     assert change["newly_failed"] == [] and change["fixed"] == []
     assert "  flaky: SLOT-TYPE-01 (FPF, oldest first)" in run.stdout
     assert "Flaky</th><td>SLOT-TYPE-01: FPF" in (run.reports / "html" / "requirements.html").read_text()
+
+
+def test_rerun_failures_reports_a_scenario_that_failed_then_passed_as_flaky_never_as_passed(run_suite, tmp_path):
+    run = run_suite(command=(sys.executable, "-m", "harness", "assure", "--req", "SLOT-TYPE-01", "-q",
+                             "--rerun-failures"),
+                    GPC_STATE_DIR=str(tmp_path / "state"), GPC_REFERENCE_FAULTS="slot_type_alternates")
+    change = json.loads((run.reports / "changes.json").read_text())
+    assert run.returncode == 1, run.explain()
+    assert "failed then passed (flaky, still counted as failed)" in run.stdout
+    assert "test_every_free_slot_carries_its_slot_type" in change["flaky_scenarios"], change
+    assert "failed, then passed when run again (flaky)" in run.stdout
