@@ -27,7 +27,6 @@ was assured, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import os
@@ -37,7 +36,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.cli import rerun
+from harness.cli import nightly, rerun
 from harness.cli.common import (
     BROKEN,
     CONFIGURATION,
@@ -98,26 +97,6 @@ def stop_code(pytest_code: int, record: run.Record) -> int | None:
     if pytest_code == INTERRUPTED or (pytest_code == 2 and record.interrupted):
         return INTERRUPTED
     return record.stop_code or PYTEST_CODES.get(pytest_code)
-
-
-def _history(out: Path, settings, ident, overall: str, items, outcomes) -> dict:
-    """Record the run in its history and say what changed since the last comparable one
-    (reports/changes.json, the terminal, the requirement page)."""
-    path = history.history_path(out, settings.env_name, settings.base_url or run.BUNDLED)
-    kept = history.runs(path)
-    figures = run_stats.summarise(run_stats.load(out / "allure-results")).rows
-    latency = {r.interaction: [round(r.p50 * 1000, 1), round(r.p95 * 1000, 1)] for r in figures
-               if r.p50 is not None and r.p95 is not None}
-    software = (f"bundled reference provider, faults: {','.join(settings.reference_faults) or 'none'}"
-                f"{', variety' if settings.reference_variety else ''}") if settings.uses_reference_provider else ""
-    now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes, latency, software)
-    change = history.changes(kept, now)
-    change["slower"] = history.slower(kept, now)
-    change["trend"] = {i: [r.get("latency", {}).get(i, [None, None])[1] for r in kept] + [latency[i][1]]
-                       for i in sorted(latency)}
-    (out / "changes.json").write_text(json.dumps(change, indent=2) + "\n", encoding="utf-8")
-    history.append(path, now, settings.history_runs)
-    return change
 
 
 def build_report(out: Path, report_name: str) -> int:
@@ -230,7 +209,7 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     shutil.rmtree(staging, ignore_errors=True)
     run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
 
-    change = _history(out, settings, ident, overall, items, outcomes)
+    change = nightly.record_and_compare(out, settings, ident, overall, items, outcomes)
     report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall} "
                                     f"({decision.assured} of {decision.assessable} SHALL requirements assured)")
     page = out / "html" / "requirements.html"

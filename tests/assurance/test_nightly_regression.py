@@ -22,6 +22,8 @@ def test_a_fault_is_newly_failed_then_fixed_and_nothing_else_changes(run_suite, 
     assert change["fixed"] == [] and change["newly_not_assured"] == [] and change["newly_assessed"] == []
     assert "  newly failed: SLOT-TYPE-01" in broken.stdout
     assert "Newly failed</th><td>SLOT-TYPE-01" in (broken.reports / "html" / "requirements.html").read_text()
+    junit = (broken.reports / "junit.xml").read_text()
+    assert '<property name="gpc.changes.newly_failed" value="SLOT-TYPE-01"' in junit
 
     fixed, change = _assure(run_suite, tmp_path)
     assert fixed.returncode == 0, fixed.explain()
