@@ -181,7 +181,7 @@ def pytest_runtestloop(session):
         return None  # reported with one line where the scenarios are collected
     if settings.uses_reference_provider:
         return None
-    problem = preflight(settings, settings.base_url)
+    problem = preflight(settings, settings.base_url, record=config._gpc_record)
     if problem:
         config._gpc_record.stop_code, config._gpc_record.stop_reason = PREFLIGHT_FAILED, problem
         pytest.exit(problem, returncode=PREFLIGHT_FAILED)

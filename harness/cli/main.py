@@ -209,7 +209,7 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     shutil.rmtree(staging, ignore_errors=True)
     run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
 
-    change = nightly.record_and_compare(out, settings, ident, overall, items, outcomes)
+    change = nightly.record_and_compare(out, settings, ident, overall, items, outcomes, record.provider_software)
     report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall} "
                                     f"({decision.assured} of {decision.assessable} SHALL requirements assured)")
     page = out / "html" / "requirements.html"

@@ -17,7 +17,8 @@ from harness.settings import Settings
 JUNIT_PROPERTIES = ("newly_failed", "fixed", "newly_assessed")
 
 
-def record_and_compare(out: Path, settings: Settings, ident, overall: str, items, outcomes) -> dict:
+def record_and_compare(out: Path, settings: Settings, ident, overall: str, items, outcomes,
+                       provider_software: str = "") -> dict:
     """Record the run in its history and say what changed since the last comparable one: reports/changes.json,
     the run's junit.xml (properties of its test suites, for CI), and what it returns for the terminal and the
     requirement page."""
@@ -27,7 +28,8 @@ def record_and_compare(out: Path, settings: Settings, ident, overall: str, items
     latency = {r.interaction: [round(r.p50 * 1000, 1), round(r.p95 * 1000, 1)] for r in figures
                if r.p50 is not None and r.p95 is not None}
     software = (f"bundled reference provider, faults: {','.join(settings.reference_faults) or 'none'}"
-                f"{', variety' if settings.reference_variety else ''}") if settings.uses_reference_provider else ""
+                f"{', variety' if settings.reference_variety else ''}") if settings.uses_reference_provider \
+        else provider_software
     now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes, latency, software)
     change = history.changes(kept, now)
     change["slower"] = history.slower(kept, now)

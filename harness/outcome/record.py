@@ -35,10 +35,11 @@ def now() -> str:
 
 # --- preflight ----------------------------------------------------------------------------------
 
-def preflight(settings: Settings, base_url: str, transport=None) -> str | None:
+def preflight(settings: Settings, base_url: str, transport=None, record: "Record | None" = None) -> str | None:
     """GET [base]/metadata with the full GP Connect headers through the real client (TLS, SSP
     routing, JWT and ASIDs): None when the target answers with a CapabilityStatement, otherwise
-    one line saying why no scenario could reach a verdict."""
+    one line saying why no scenario could reach a verdict. `record` takes the provider's software
+    (CapabilityStatement.software name and version) for the run history."""
     from harness.spec.interactions import METADATA
     from harness.transport.client import GpConnectClient
 
@@ -65,6 +66,9 @@ def preflight(settings: Settings, base_url: str, transport=None) -> str | None:
     if kind != "CapabilityStatement":
         return (f"preflight: the target answered a {kind or 'body without resourceType'}, "
                 f"not its CapabilityStatement {where}")
+    if record is not None:
+        software = body.get("software") if isinstance(body.get("software"), dict) else {}
+        record.provider_software = " ".join(str(software.get(k) or "") for k in ("name", "version")).strip()
     return None
 
 
@@ -113,6 +117,7 @@ class Record:
     stop_reason: str = ""
     executed: int = 0  # scenarios that got past collection into setup
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM
+    provider_software: str = ""  # the CapabilityStatement's software name and version, from the preflight
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

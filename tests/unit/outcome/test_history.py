@@ -84,3 +84,6 @@ def test_a_requirement_that_fails_every_other_run_is_flaky_not_a_regression():
     assert once["flaky"] == [] and once["newly_failed"] == ["A-01"], "one change is a change, not flakiness"
     other = dict(record("t0", A_01="assured"), identity={"harness_commit": "other"})
     assert history.flaky([other] + runs[1:], record("t3", A_01="failed")) == [], "another harness is not compared"
+    upgraded = dict(record("t0", A_01="assured"), provider_software="EMIS Web 9.14.1")
+    assert history.flaky([upgraded] + runs[1:], record("t3", A_01="failed")) == [], \
+        "nor another version of the provider's software"

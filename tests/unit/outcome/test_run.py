@@ -31,6 +31,17 @@ def test_preflight_passes_when_the_target_answers_its_capability_statement():
     assert seen[0].headers["Authorization"].startswith("Bearer ")
 
 
+def test_preflight_keeps_the_provider_s_software_for_the_run_history():
+    def handler(request):
+        return httpx.Response(200, headers=FHIR, json={"resourceType": "CapabilityStatement",
+                                                       "software": {"name": "EMIS Web", "version": "9.14.2"}})
+
+    record = run.Record()
+    assert run.preflight(load_settings({"GPC_ENV": "reference"}), ROOT, httpx.MockTransport(handler),
+                         record=record) is None
+    assert record.provider_software == "EMIS Web 9.14.2"
+
+
 @pytest.mark.parametrize("status,hint", [(404, "check GPC_BASE_URL and GPC_SSP_URL (routing)"),
                                          (403, "check GPC_PROVIDER_ASID and GPC_CONSUMER_ASID"),
                                          (500, "not its CapabilityStatement (GET")])
