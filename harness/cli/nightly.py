@@ -52,6 +52,7 @@ def annotate_junit(path: Path, change: dict) -> None:
     values = {f"gpc.changes.{k}": ",".join(change[k]) for k in JUNIT_PROPERTIES}
     values["gpc.changes.newly_not_assured"] = ",".join(c["requirement"] for c in change["newly_not_assured"])
     values["gpc.changes.flaky"] = ",".join([f["requirement"] for f in change.get("flaky", [])]
+                                           + [f["scenario"] for f in change.get("flaky_over_runs", [])]
                                            + change.get("flaky_scenarios", []))
     values["gpc.changes.slower"] = ",".join(s["interaction"] for s in change.get("slower", []))
     values["gpc.changes.since"] = change["since"] or ""

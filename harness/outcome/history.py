@@ -100,6 +100,7 @@ def changes(kept: list[dict], now: dict) -> dict:
         "newly_assessed": sorted(r for r, v in new.items() if v in ASSESSED and was.get(r) not in ASSESSED
                                  and before is not None),
         "flaky": unsteady,
+        "flaky_over_runs": flaky_scenarios(kept, now),
         "flaky_scenarios": now.get("flaky_scenarios", []),
     }
 
@@ -122,6 +123,21 @@ def flaky(kept: list[dict], now: dict) -> list[dict]:
                         if v in FAILING or v == ASSURED)
         if sum(a != b for a, b in zip(strip, strip[1:])) > 1:
             found.append({"requirement": requirement, "strip": strip})
+    return found
+
+
+def flaky_scenarios(kept: list[dict], now: dict) -> list[dict]:
+    """Scenarios whose outcome (failed or passed) changed more than once over the kept runs of the same harness
+    and provider software and this one, each with its strip (F failed, P passed, oldest first)."""
+    runs_ = [r for r in kept if same_software(r, now)] + [now]
+    names = sorted({name for r in runs_ for name in r["scenarios"].get("other", {})})
+    found = []
+    for name in names:
+        key = scenario_key(name)
+        strip = "".join("F" if r["scenarios"]["other"].get(name, [""])[0] in ("failed", "error") else "P"
+                        for r in runs_ if name in r["scenarios"].get("other", {}) or key in r["scenarios"]["passed"])
+        if sum(a != b for a, b in zip(strip, strip[1:])) > 1:
+            found.append({"scenario": name, "strip": strip})
     return found
 
 
@@ -158,6 +174,7 @@ def described(change: dict) -> list[str]:
              ([f"{s['interaction']} (p95 {s['p95_ms']:.0f} ms, median of the last {s['runs']} runs "
                f"{s['median_p95_ms']:.0f} ms)" for s in change.get("slower", [])], "slower"),
              ([f"{f['requirement']} ({f['strip']}, oldest first)" for f in change.get("flaky", [])], "flaky"),
+             ([f"{f['scenario']} ({f['strip']})" for f in change.get("flaky_over_runs", [])], "flaky scenarios"),
              (change.get("flaky_scenarios", []), "failed, then passed when run again (flaky)")]
     said = [f"{label}: {', '.join(ids)}" for ids, label in parts if ids]
     head = f"Changes since the run that ended {change['since']}"

@@ -222,6 +222,8 @@ def _changes_box(changes: dict | None) -> str:
             ("Newly assessed", ", ".join(changes["newly_assessed"]))]
     rows.append(("Flaky", "; ".join(f"{f['requirement']}: {f['strip']} (F failed, P assured, oldest first)"
                                      for f in changes.get("flaky", []))))
+    rows.append(("Flaky scenarios", "; ".join(f"{f['scenario']}: {f['strip']}"
+                                              for f in changes.get("flaky_over_runs", []))))
     rows.append(("Slower", "; ".join(f"{s['interaction']}: p95 {s['p95_ms']:.0f} ms against a median of "
                                       f"{s['median_p95_ms']:.0f} ms over the last {s['runs']} runs"
                                       for s in changes.get("slower", []))))

@@ -57,6 +57,7 @@ def test_a_provider_that_fails_every_other_run_is_shown_flaky_not_as_a_regressio
         verdicts.append(run.returncode)
     assert verdicts == [1, 0, 1]
     assert change["flaky"] == [{"requirement": "SLOT-TYPE-01", "strip": "FPF"}], change
+    assert {"scenario": "test_every_free_slot_carries_its_slot_type", "strip": "FPF"} in change["flaky_over_runs"]
     assert change["newly_failed"] == [] and change["fixed"] == []
     assert "  flaky: SLOT-TYPE-01 (FPF, oldest first)" in run.stdout
     assert "Flaky</th><td>SLOT-TYPE-01: FPF" in (run.reports / "html" / "requirements.html").read_text()
