@@ -5,7 +5,8 @@
 Reads the StructureDefinition snapshots, ValueSets and CodeSystems (default: the copy in
 ../shared/reference/gpconnect-1.2.7/fhir-profiles, taken from nhsconnect/gpconnect-fhir) and writes
 the constraints the harness checks: cardinalities, fixed values, extension slices and their
-URLs, and bindings to value sets that can be expanded from the files. A new profile release is
+URLs, bindings to value sets that can be expanded from the files, and every invariant (FHIRPath)
+of each profile's snapshot with the element it is declared on. A new profile release is
 a new run of this script, not new code.
 """
 
@@ -110,6 +111,22 @@ def elements(root) -> list[dict]:
     return found
 
 
+def invariants(root) -> dict[str, dict]:
+    """Every invariant of the snapshot (constraint): by key, its severity, human text and FHIRPath expression,
+    and the ids of the elements it is declared on, in the snapshot's order (an element's path is its id
+    without the slice names)."""
+    found: dict[str, dict] = {}
+    for el in root.iterfind("f:snapshot/f:element", NS):
+        for constraint in el.iterfind("f:constraint", NS):
+            key = _value(constraint, "key")
+            entry = found.setdefault(key, {"severity": _value(constraint, "severity"),
+                                           "human": _value(constraint, "human"),
+                                           "expression": _value(constraint, "expression"), "elements": []})
+            if el.get("id") not in entry["elements"]:
+                entry["elements"].append(el.get("id"))
+    return found
+
+
 def extension_bindings(root) -> dict | None:
     """The value element of an extension and the value set it is bound to."""
     for el in root.iterfind("f:snapshot/f:element", NS):
@@ -130,7 +147,7 @@ def generate(source: Path) -> dict:
         url, name, kind = _value(root, "url"), _value(root, "name"), _value(root, "type")
         if path.stem in PROFILES:
             profiles[url] = {"name": path.stem, "version": _value(root, "version"), "type": kind,
-                             "elements": elements(root)}
+                             "elements": elements(root), "invariants": invariants(root)}
         elif kind == "Extension":
             extensions[url] = {"name": name, "binding": extension_bindings(root)}
     return {
