@@ -124,7 +124,34 @@ def invariants(root) -> dict[str, dict]:
                                            "expression": _value(constraint, "expression"), "elements": []})
             if el.get("id") not in entry["elements"]:
                 entry["elements"].append(el.get("id"))
+    for entry in found.values():
+        why = not_evaluable(entry["expression"], _value(root, "type"))
+        if why:
+            entry["not_evaluable"] = why
     return found
+
+
+def not_evaluable(expression: str, resource_type: str) -> str | None:
+    """Why fhirpathpy cannot evaluate an invariant's expression (a function it lacks), or None: the expression
+    is compiled and run once on an empty resource, with %resource defined as the spec defines it."""
+    import contextlib
+    import io
+
+    import fhirpathpy
+
+    empty = {"resourceType": resource_type}
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # trace() prints
+            fhirpathpy.compile(expression)(empty, {"resource": empty})
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the expression is not evaluated
+        return f"fhirpathpy {_version('fhirpathpy')}: {str(exc).splitlines()[0]}"
+    return None
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 def extension_bindings(root) -> dict | None:
