@@ -1,7 +1,10 @@
 """A small HTTP relay for the routing tests: each request is sent on to the URL `target` makes of it, and the
 answer sent back; what was asked is kept in `seen`. Subclasses say where a request goes."""
 
-from http.server import BaseHTTPRequestHandler
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 
 import httpx
 
@@ -33,3 +36,17 @@ class Relay(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+@contextmanager
+def relaying(kind: type[Relay]) -> Iterator[tuple[type[Relay], str]]:
+    """A relay of this kind on a free loopback port for the block: its handler class (whose `seen` fills)
+    and its URL."""
+    handler = type(f"Seen{kind.__name__}", (kind,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -3,13 +3,11 @@ environment's proxy, a real provider is reached through GPC_PROXY_URL (a small f
 proxy is a one-line exit 2 naming it, and a bundled provider that does not start leaves the last report."""
 
 import sys
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 from harness.cli import bundled_provider as reference
 from harness.settings import load_settings
-from tests.resilience.relay import Relay
+from tests.resilience.relay import Relay, relaying
 
 SUBSET = "every_free_slot_carries or longer_than_14_days or appointment_this_run_booked_is_returned"
 DEAD = "http://127.0.0.1:9"  # the discard port: nothing listens on it
@@ -36,15 +34,11 @@ def test_the_bundled_provider_is_reached_directly_whatever_proxy_the_environment
 
 def test_a_provider_is_reached_through_gpc_proxy_url(run_suite, tmp_path):
     provider = reference.start(load_settings({"GPC_ENV": "reference"}), tmp_path / "provider.log")
-    handler = type("SeenProxy", (ForwardProxy,), {"seen": []})
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
-        run = _assure(run_suite, tmp_path, "-k", SUBSET, GPC_BASE_URL=provider.base_url, GPC_ALLOW_WRITES="true",
-                      GPC_PROXY_URL=f"http://127.0.0.1:{proxy.server_address[1]}")
+        with relaying(ForwardProxy) as (handler, url):
+            run = _assure(run_suite, tmp_path, "-k", SUBSET, GPC_BASE_URL=provider.base_url,
+                          GPC_ALLOW_WRITES="true", GPC_PROXY_URL=url)
     finally:
-        proxy.shutdown()
-        proxy.server_close()
         provider.stop()
     assert run.returncode == 0, run.explain()
     assert any(s.startswith(f"GET {provider.base_url}/metadata") for s in handler.seen)

@@ -4,15 +4,13 @@ writes, and routing through a Spine Secure Proxy style prefix."""
 
 import re
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 
 import pytest
 import trustme
 
 from harness.cli import bundled_provider as reference
 from harness.settings import load_settings
-from tests.resilience.relay import Relay
+from tests.resilience.relay import Relay, relaying
 
 SUBSET = "every_free_slot_carries or longer_than_14_days or appointment_this_run_booked_is_returned"
 
@@ -116,15 +114,10 @@ class Proxy(Relay):
 
 def test_ssp_prefix_routes_every_request_through_the_proxy(run_suite, tmp_path):
     provider = reference.start(load_settings({"GPC_ENV": "reference"}), tmp_path / "provider.log")
-    handler = type("SeenProxy", (Proxy,), {"seen": []})
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
-        run = _assure(run_suite, provider.base_url, tmp_path, GPC_ALLOW_WRITES="true",
-                      GPC_SSP_URL=f"http://127.0.0.1:{proxy.server_address[1]}")
+        with relaying(Proxy) as (handler, url):
+            run = _assure(run_suite, provider.base_url, tmp_path, GPC_ALLOW_WRITES="true", GPC_SSP_URL=url)
     finally:
-        proxy.shutdown()
-        proxy.server_close()
         provider.stop()
     assert run.returncode == 0, run.explain()
     paths = [seen.split(" ", 1)[1] for seen in handler.seen]
