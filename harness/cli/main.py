@@ -207,9 +207,10 @@ def _assure_locked(settings, pytest_args: list[str], base: list[str], out: Path,
     (results / "environment.properties").write_text(ident.properties(), encoding="utf-8")
     _publish(staging, out)
     shutil.rmtree(staging, ignore_errors=True)
-    run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
+    figures = run_stats.finish(out / "allure-results")  # requests and latency: terminal, report, run-stats.txt
 
-    change = nightly.record_and_compare(out, settings, ident, overall, items, outcomes, record.provider_software)
+    change = nightly.record_and_compare(out, settings, ident, overall, items, outcomes, record.provider_software,
+                                        figures.rows if figures else [])
     report_code = build_report(out, f"GP Connect 1.2.7 appointments assurance: {settings.env_name}: {overall} "
                                     f"({decision.assured} of {decision.assessable} SHALL requirements assured)")
     page = out / "html" / "requirements.html"

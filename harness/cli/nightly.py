@@ -13,18 +13,14 @@ from harness.outcome import record as run
 from harness.outcome import stats as run_stats
 from harness.settings import Settings
 
-# The junit.xml properties CI can read the changes from, one a kind, the requirement ids comma-separated.
-JUNIT_PROPERTIES = ("newly_failed", "fixed", "newly_assessed")
-
 
 def record_and_compare(out: Path, settings: Settings, ident, overall: str, items, outcomes,
-                       provider_software: str = "") -> dict:
+                       provider_software: str = "", figures: list[run_stats.LatencyRow] = ()) -> dict:
     """Record the run in its history and say what changed since the last comparable one: reports/changes.json,
     the run's junit.xml (properties of its test suites, for CI), and what it returns for the terminal and the
-    requirement page."""
+    requirement page. `figures`: the run's latency per interaction (run_stats.finish)."""
     path = history.history_path(out, settings.env_name, settings.base_url or run.BUNDLED)
     kept = history.runs(path)
-    figures = run_stats.summarise(run_stats.load(out / "allure-results")).rows
     latency = {r.interaction: [round(r.p50 * 1000, 1), round(r.p95 * 1000, 1)] for r in figures
                if r.p50 is not None and r.p95 is not None}
     software = (f"bundled reference provider, faults: {','.join(settings.reference_faults) or 'none'}"
@@ -32,9 +28,6 @@ def record_and_compare(out: Path, settings: Settings, ident, overall: str, items
         else provider_software
     now = history.run_record(ident.ended, dataclasses.asdict(ident), overall, items, outcomes, latency, software)
     change = history.changes(kept, now)
-    change["slower"] = history.slower(kept, now)
-    change["trend"] = {i: [r.get("latency", {}).get(i, [None, None])[1] for r in kept] + [latency[i][1]]
-                       for i in sorted(latency)}
     (out / "changes.json").write_text(json.dumps(change, indent=2) + "\n", encoding="utf-8")
     annotate_junit(out / "junit.xml", change)
     history.append(path, now, settings.history_runs)
@@ -42,19 +35,14 @@ def record_and_compare(out: Path, settings: Settings, ident, overall: str, items
 
 
 def annotate_junit(path: Path, change: dict) -> None:
-    """Add the changes to each test suite of junit.xml as gpc.changes.* properties: newly failed, fixed, newly
-    assessed (ids), newly not assured, flaky and slower (ids and interactions), and since when."""
+    """Add the changes to each test suite of junit.xml as gpc.changes.<kind> properties (history.sections: the
+    requirement ids, scenario names or interactions, comma-separated) and gpc.changes.since."""
     if not path.exists():
         return
     tree = ET.parse(path)
     root = tree.getroot()
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    values = {f"gpc.changes.{k}": ",".join(change[k]) for k in JUNIT_PROPERTIES}
-    values["gpc.changes.newly_not_assured"] = ",".join(c["requirement"] for c in change["newly_not_assured"])
-    values["gpc.changes.flaky"] = ",".join([f["requirement"] for f in change.get("flaky", [])]
-                                           + [f["scenario"] for f in change.get("flaky_over_runs", [])]
-                                           + change.get("flaky_scenarios", []))
-    values["gpc.changes.slower"] = ",".join(s["interaction"] for s in change.get("slower", []))
+    values = {f"gpc.changes.{key}": ",".join(ids) for key, _, ids, _ in history.sections(change)}
     values["gpc.changes.since"] = change["since"] or ""
     for suite in suites:
         properties = suite.find("properties")

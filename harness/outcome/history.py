@@ -9,14 +9,15 @@ append under one lock; the file is rewritten whole and replaced, so a reader nev
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import statistics
 from pathlib import Path
 
 from harness.locks import holding
 from harness.outcome.outcomes import FLAKY, Outcome
 from harness.outcome.verdicts import ASSURED, FAILED, NHS_NOT_MET, NOT_ASSURED, NOT_MET, Verdict
+from harness.transport.exchange import text_digest
 
 KEEP = 30
 FAILING = (FAILED, NHS_NOT_MET, NOT_MET)
@@ -26,7 +27,7 @@ ASSESSED = (*FAILING, ASSURED, NOT_ASSURED)
 def history_path(reports: Path, environment: str, provider: str) -> Path:
     """reports/history/<environment>-<digest of the provider>.jsonl: runs against another provider or in
     another environment are never compared with these."""
-    digest = hashlib.sha256(provider.encode("utf-8")).hexdigest()[:12]
+    digest = text_digest(provider)[:12]
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in environment)
     return reports / "history" / f"{safe}-{digest}.jsonl"
 
@@ -59,7 +60,7 @@ def run_record(when: str, identity: dict, overall: str, items: list[Verdict], ou
 
 
 def scenario_key(name: str) -> str:
-    return hashlib.blake2b(name.encode("utf-8"), digest_size=5).hexdigest()
+    return text_digest(name)[:10]
 
 
 def runs(path: Path) -> list[dict]:
@@ -83,8 +84,8 @@ def append(path: Path, record: dict, keep: int = KEEP) -> None:
 def changes(kept: list[dict], now: dict) -> dict:
     """What changed since the last of the `kept` runs: requirements newly failed, fixed (failed, now assured),
     newly not assured (assured or failed before, now not, with why) and newly assessed (judged now, not
-    before). A requirement neither run set out to judge is in none; a flaky one (flaky()) is listed as flaky,
-    not as newly failed or fixed."""
+    before); flaky requirements and scenarios; slower interactions, and each one's p95 trend. A requirement
+    neither run set out to judge is in none; a flaky one is listed as flaky, not as newly failed or fixed."""
     before = kept[-1] if kept else None
     was, new = (before or {}).get("requirements", {}), now["requirements"]
     unsteady = flaky(kept, now)
@@ -102,6 +103,10 @@ def changes(kept: list[dict], now: dict) -> dict:
         "flaky": unsteady,
         "flaky_over_runs": flaky_scenarios(kept, now),
         "flaky_scenarios": now.get("flaky_scenarios", []),
+        "slower": slower(kept, now),
+        # Each interaction's p95 over the kept runs and this one (None where a run did not call it).
+        "trend": {i: [r.get("latency", {}).get(i, [None, None])[1] for r in kept] + [p95]
+                  for i, (_, p95) in sorted(now.get("latency", {}).items())},
     }
 
 
@@ -112,39 +117,41 @@ def same_software(a: dict, b: dict) -> bool:
         all(a.get("identity", {}).get(k) == b.get("identity", {}).get(k) for k in keys)
 
 
+def _comparable(kept: list[dict], now: dict) -> list[dict]:
+    """The kept runs of the same harness and provider software as this one, and this one."""
+    return [r for r in kept if same_software(r, now)] + [now]
+
+
+def _unsteady(strip: str) -> bool:
+    """Whether an outcome strip (one letter a run) changed more than once."""
+    return sum(a != b for a, b in zip(strip, strip[1:])) > 1
+
+
 def flaky(kept: list[dict], now: dict) -> list[dict]:
     """Requirements whose outcome (failed or assured) changed more than once over the kept runs of the same
     harness and provider software and this one: a flaky provider or moving test data, not a regression.
     Each with its strip, one letter a run, oldest first (F failed, P assured)."""
-    runs_ = [r for r in kept if same_software(r, now)] + [now]
-    found = []
-    for requirement in sorted(now["requirements"]):
-        strip = "".join("F" if v in FAILING else "P" for v in (r["requirements"].get(requirement) for r in runs_)
-                        if v in FAILING or v == ASSURED)
-        if sum(a != b for a, b in zip(strip, strip[1:])) > 1:
-            found.append({"requirement": requirement, "strip": strip})
-    return found
+    runs_ = _comparable(kept, now)
+    strips = {requirement: "".join("F" if v in FAILING else "P" for v in (r["requirements"].get(requirement)
+                                                                          for r in runs_) if v in (*FAILING, ASSURED))
+              for requirement in sorted(now["requirements"])}
+    return [{"requirement": r, "strip": strip} for r, strip in strips.items() if _unsteady(strip)]
 
 
 def flaky_scenarios(kept: list[dict], now: dict) -> list[dict]:
     """Scenarios whose outcome (failed or passed) changed more than once over the kept runs of the same harness
     and provider software and this one, each with its strip (F failed, P passed, oldest first)."""
-    runs_ = [r for r in kept if same_software(r, now)] + [now]
+    runs_ = _comparable(kept, now)
+
+    def letter(run: dict, name: str) -> str:
+        other = run["scenarios"].get("other", {})
+        if name in other:
+            return "F" if other[name][0] in ("failed", "error") else ""
+        return "P" if scenario_key(name) in run["scenarios"]["passed"] else ""
+
     names = sorted({name for r in runs_ for name in r["scenarios"].get("other", {})})
-    found = []
-    for name in names:
-        key = scenario_key(name)
-        strip = "".join("F" if r["scenarios"]["other"].get(name, [""])[0] in ("failed", "error") else "P"
-                        for r in runs_ if name in r["scenarios"].get("other", {}) or key in r["scenarios"]["passed"])
-        if sum(a != b for a, b in zip(strip, strip[1:])) > 1:
-            found.append({"scenario": name, "strip": strip})
-    return found
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    strips = {name: "".join(letter(r, name) for r in runs_) for name in names}
+    return [{"scenario": n, "strip": strip} for n, strip in strips.items() if _unsteady(strip)]
 
 
 def slower(before: list[dict], now: dict) -> list[dict]:
@@ -155,27 +162,44 @@ def slower(before: list[dict], now: dict) -> list[dict]:
         earlier = [r["latency"][interaction][1] for r in before if interaction in r.get("latency", {})]
         if len(earlier) < MIN_RUNS:
             continue
-        usual = _median(earlier)
+        usual = statistics.median(earlier)
         if p95 > usual * SLOWER_FACTOR and p95 > usual + SLOWER_MARGIN_MS:
             found.append({"interaction": interaction, "p50_ms": p50, "p95_ms": p95, "median_p95_ms": usual,
                           "runs": len(earlier)})
     return found
 
 
-def described(change: dict) -> list[str]:
-    """The changes as lines for the terminal and the requirement page."""
-    rerun = change.get("flaky_scenarios", [])
+def sections(change: dict) -> list[tuple[str, str, list[str], list[str]]]:
+    """Each kind of change as (key, label, ids, details): the ids for CI (junit.xml), the details for people
+    (the terminal and the requirement page), in the order they are told; empty kinds included."""
+    said = [
+        ("newly_failed", "newly failed", change["newly_failed"], change["newly_failed"]),
+        ("fixed", "fixed", change["fixed"], change["fixed"]),
+        ("newly_not_assured", "newly not assured", [c["requirement"] for c in change["newly_not_assured"]],
+         [f"{c['requirement']} ({c['why']})" for c in change["newly_not_assured"]]),
+        ("newly_assessed", "newly assessed", change["newly_assessed"], change["newly_assessed"]),
+        ("flaky", "flaky", [f["requirement"] for f in change["flaky"]],
+         [f"{f['requirement']} ({f['strip']}, oldest first)" for f in change["flaky"]]),
+        ("flaky_over_runs", "flaky scenarios", [f["scenario"] for f in change["flaky_over_runs"]],
+         [f"{f['scenario']} ({f['strip']})" for f in change["flaky_over_runs"]]),
+        ("flaky_scenarios", "failed, then passed when run again (flaky)", change["flaky_scenarios"],
+         change["flaky_scenarios"]),
+        ("slower", "slower", [s["interaction"] for s in change["slower"]],
+         [f"{s['interaction']} (p95 {s['p95_ms']:.0f} ms, median of the last {s['runs']} runs "
+          f"{s['median_p95_ms']:.0f} ms)" for s in change["slower"]]),
+    ]
+    return said
+
+
+def heading(change: dict) -> str:
     if change["since"] is None:
-        return ["Changes: none to show; this is the first run kept for this environment and provider."] + \
-            ([f"  failed, then passed when run again (flaky): {', '.join(rerun)}"] if rerun else [])
-    parts = [(change["newly_failed"], "newly failed"), (change["fixed"], "fixed"),
-             ([c["requirement"] for c in change["newly_not_assured"]], "newly not assured"),
-             (change["newly_assessed"], "newly assessed"),
-             ([f"{s['interaction']} (p95 {s['p95_ms']:.0f} ms, median of the last {s['runs']} runs "
-               f"{s['median_p95_ms']:.0f} ms)" for s in change.get("slower", [])], "slower"),
-             ([f"{f['requirement']} ({f['strip']}, oldest first)" for f in change.get("flaky", [])], "flaky"),
-             ([f"{f['scenario']} ({f['strip']})" for f in change.get("flaky_over_runs", [])], "flaky scenarios"),
-             (change.get("flaky_scenarios", []), "failed, then passed when run again (flaky)")]
-    said = [f"{label}: {', '.join(ids)}" for ids, label in parts if ids]
-    head = f"Changes since the run that ended {change['since']}"
-    return [f"{head}: no change."] if not said else [f"{head}:"] + [f"  {line}" for line in said]
+        return "Changes: none to show; this is the first run kept for this environment and provider."
+    return f"Changes since the run that ended {change['since']}"
+
+
+def described(change: dict) -> list[str]:
+    """The changes as lines for the terminal."""
+    said = [f"  {label}: {', '.join(details)}" for _, label, _, details in sections(change) if details]
+    if change["since"] is not None and not said:
+        return [f"{heading(change)}: no change."]
+    return [heading(change) + ("" if change["since"] is None else ":")] + said

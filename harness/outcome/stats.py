@@ -179,15 +179,15 @@ def add_to_results(results_dir: Path, attachments: list[tuple[str, str]]) -> Non
     (results_dir / f"{uuid.uuid4()}-globals.json").write_text(json.dumps({"attachments": entries}), encoding="utf-8")
 
 
-def finish(results_dir: Path) -> str | None:
+def finish(results_dir: Path) -> RunStats | None:
     """Merge the workers' records, print the figures, add them to the report and to
-    run-stats.txt beside the results. None when no worker wrote any (no scenario ran)."""
+    run-stats.txt beside the results; the figures, for the run history. None when no worker wrote any
+    (no scenario ran)."""
     records = load(results_dir)
     if not records:
         return None
     stats = summarise(records)
     print(terminal(stats))
-    text = terminal(stats, every_scenario=True)
     add_to_results(results_dir, tables(stats))
-    (results_dir.parent / "run-stats.txt").write_text(text + "\n", encoding="utf-8")
-    return text
+    (results_dir.parent / "run-stats.txt").write_text(terminal(stats, every_scenario=True) + "\n", encoding="utf-8")
+    return stats

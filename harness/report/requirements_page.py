@@ -14,6 +14,7 @@ import html
 from collections import Counter
 from typing import Mapping
 
+from harness.outcome import history
 from harness.outcome.outcomes import Outcome
 from harness.outcome.verdicts import (
     ADVISORY_VERDICTS,
@@ -211,27 +212,17 @@ def page(items: list[Verdict], identity_rows: list[tuple[str, str]] | None = Non
 
 
 def _changes_box(changes: dict | None) -> str:
-    """What changed since the last comparable run, at the top of the page."""
+    """What changed since the last comparable run, at the top of the page (history.sections)."""
     if not changes:
         return ""
     e = html.escape
-    if changes["since"] is None:
-        return "<h2>Changes</h2><p>None to show: this is the first run kept for this environment and provider.</p>"
-    rows = [("Newly failed", ", ".join(changes["newly_failed"])), ("Fixed", ", ".join(changes["fixed"])),
-            ("Newly not assured", "; ".join(f"{c['requirement']} ({c['why']})" for c in changes["newly_not_assured"])),
-            ("Newly assessed", ", ".join(changes["newly_assessed"]))]
-    rows.append(("Flaky", "; ".join(f"{f['requirement']}: {f['strip']} (F failed, P assured, oldest first)"
-                                     for f in changes.get("flaky", []))))
-    rows.append(("Flaky scenarios", "; ".join(f"{f['scenario']}: {f['strip']}"
-                                              for f in changes.get("flaky_over_runs", []))))
-    rows.append(("Slower", "; ".join(f"{s['interaction']}: p95 {s['p95_ms']:.0f} ms against a median of "
-                                      f"{s['median_p95_ms']:.0f} ms over the last {s['runs']} runs"
-                                      for s in changes.get("slower", []))))
-    rows = [(k, v) for k, v in rows if v]
-    head = f"<h2>Changes since the run that ended {e(changes['since'])}</h2>"
-    body = "<p>No change.</p>" if not rows else "<table class='identity'>" + "".join(
-        f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
-    return head + body + trend_chart(changes.get("trend", {}), {s["interaction"] for s in changes.get("slower", [])})
+    rows = [(label[:1].upper() + label[1:], "; ".join(details))
+            for _, label, _, details in history.sections(changes) if details]
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+    table = f"<table class='identity'>{body}</table>" if rows else \
+        ("<p>No change.</p>" if changes["since"] is not None else "")
+    return (f"<h2>{e(history.heading(changes))}</h2>{table}"
+            + trend_chart(changes.get("trend", {}), {s["interaction"] for s in changes.get("slower", [])}))
 
 
 def trend_chart(trend: dict[str, list], slower: set[str]) -> str:

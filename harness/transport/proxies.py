@@ -9,7 +9,7 @@ machine's loopback), only to one GPC_PROXY_URL names. The bundled reference prov
 from __future__ import annotations
 
 import ipaddress
-import urllib.request
+import os
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
@@ -41,11 +41,11 @@ def proxy_for(url: str, configured: str = "", environ: dict[str, str] | None = N
 
 
 def _environment_proxies(environ: dict[str, str] | None) -> dict[str, str]:
-    """scheme -> proxy URL from the environment (urllib's reading: lower case wins, empty values ignored)."""
-    if environ is None:
-        return urllib.request.getproxies_environment()
+    """scheme -> proxy URL from the environment (`environ`, default os.environ): the <scheme>_PROXY variables
+    and NO_PROXY as "no", lower case winning over upper, empty values ignored."""
     found: dict[str, str] = {}
-    for name, value in sorted(environ.items(), key=lambda item: item[0].islower()):  # lower case last: it wins
+    for name, value in sorted((os.environ if environ is None else environ).items(),
+                              key=lambda item: item[0].islower()):  # lower case last: it wins
         if value and name.lower().endswith("_proxy"):
             found[name.lower()[:-len("_proxy")]] = value
     return found

@@ -60,7 +60,7 @@ def test_a_provider_that_fails_every_other_run_is_shown_flaky_not_as_a_regressio
     assert {"scenario": "test_every_free_slot_carries_its_slot_type", "strip": "FPF"} in change["flaky_over_runs"]
     assert change["newly_failed"] == [] and change["fixed"] == []
     assert "  flaky: SLOT-TYPE-01 (FPF, oldest first)" in run.stdout
-    assert "Flaky</th><td>SLOT-TYPE-01: FPF" in (run.reports / "html" / "requirements.html").read_text()
+    assert "Flaky</th><td>SLOT-TYPE-01 (FPF, oldest first)" in (run.reports / "html" / "requirements.html").read_text()
 
 
 def test_rerun_failures_reports_a_scenario_that_failed_then_passed_as_flaky_never_as_passed(run_suite, tmp_path):

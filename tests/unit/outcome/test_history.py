@@ -28,7 +28,8 @@ def test_newly_failed_fixed_not_assured_and_assessed_are_told_apart():
     assert change["newly_not_assured"] == [{"requirement": "C-01", "why": "writes not allowed"}]
     assert change["newly_assessed"] == ["D-01"]
     assert history.described(change) == ["Changes since the run that ended t1:", "  newly failed: A-01",
-                                         "  fixed: B-01", "  newly not assured: C-01", "  newly assessed: D-01"]
+                                         "  fixed: B-01", "  newly not assured: C-01 (writes not allowed)",
+                                         "  newly assessed: D-01"]
 
 
 def test_no_change_is_said_plainly_and_unselected_requirements_are_no_change():

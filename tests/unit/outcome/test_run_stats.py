@@ -50,7 +50,9 @@ def test_workers_files_are_merged_and_added_to_the_report(tmp_path, capsys):
     results = tmp_path / "allure-results"
     one.write(results, "gw0")
     two.write(results, "gw1")
-    text = rs.finish(results)
+    stats = rs.finish(results)
+    text = (tmp_path / "run-stats.txt").read_text()
+    assert stats.sent == 2 and stats.reused == 1
     assert "Requests: 2 sent to the provider, 1 answered by reusing" in capsys.readouterr().out
     assert "Requests per scenario (sent, reused):" in text and "b" in text
     globals_files = list(results.glob("*-globals.json"))
