@@ -6,7 +6,9 @@ Reads the StructureDefinition snapshots, ValueSets and CodeSystems (default: the
 ../shared/reference/gpconnect-1.2.7/fhir-profiles, taken from nhsconnect/gpconnect-fhir) and writes
 the constraints the harness checks: cardinalities, fixed values, extension slices and their
 URLs, bindings to value sets that can be expanded from the files, and every invariant (FHIRPath)
-of each profile's snapshot with the element it is declared on. A new profile release is
+of every snapshot (the returned profiles, their extensions, the searchset Bundle and the consumer's
+Device) with the elements it is declared on, and whether the harness can evaluate it. A new profile
+release is
 a new run of this script, not new code.
 """
 
@@ -20,6 +22,9 @@ from pathlib import Path
 
 NS = {"f": "http://hl7.org/fhir"}
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from harness.checks.invariants import unevaluable  # noqa: E402 - the harness's own evaluator decides
+
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "gpconnect-1.2.7" / "fhir-profiles"
 DEFAULT_OUT = ROOT / "harness" / "spec" / "profiles" / "gpconnect-1.2.7.json"
 SOURCE = {
@@ -113,45 +118,24 @@ def elements(root) -> list[dict]:
 
 def invariants(root) -> dict[str, dict]:
     """Every invariant of the snapshot (constraint): by key, its severity, human text and FHIRPath expression,
-    and the ids of the elements it is declared on, in the snapshot's order (an element's path is its id
-    without the slice names)."""
+    the ids of the elements it is declared on in the snapshot's order, and at each of their paths (an id
+    without its slice names) the element's types, which type the node the invariant is evaluated on."""
     found: dict[str, dict] = {}
     for el in root.iterfind("f:snapshot/f:element", NS):
         for constraint in el.iterfind("f:constraint", NS):
             key = _value(constraint, "key")
             entry = found.setdefault(key, {"severity": _value(constraint, "severity"),
                                            "human": _value(constraint, "human"),
-                                           "expression": _value(constraint, "expression"), "elements": []})
+                                           "expression": _value(constraint, "expression"), "elements": [], "at": {}})
             if el.get("id") not in entry["elements"]:
                 entry["elements"].append(el.get("id"))
+            types = entry["at"].setdefault(_value(el, "path"), [])
+            types += [t for t in (_value(t, "code") for t in el.iterfind("f:type", NS)) if t and t not in types]
     for entry in found.values():
-        why = not_evaluable(entry["expression"], _value(root, "type"))
+        why = unevaluable(entry["expression"])
         if why:
             entry["not_evaluable"] = why
     return found
-
-
-def not_evaluable(expression: str, resource_type: str) -> str | None:
-    """Why fhirpathpy cannot evaluate an invariant's expression (a function it lacks), or None: the expression
-    is compiled and run once on an empty resource, with %resource defined as the spec defines it."""
-    import contextlib
-    import io
-
-    import fhirpathpy
-
-    empty = {"resourceType": resource_type}
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # trace() prints
-            fhirpathpy.compile(expression)(empty, {"resource": empty})
-    except Exception as exc:  # noqa: BLE001 - whatever it is, the expression is not evaluated
-        return f"fhirpathpy {_version('fhirpathpy')}: {str(exc).splitlines()[0]}"
-    return None
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
 
 
 def extension_bindings(root) -> dict | None:
@@ -168,7 +152,7 @@ def extension_bindings(root) -> dict | None:
 def generate(source: Path) -> dict:
     systems = code_systems(source)
     sets = value_sets(source, systems)
-    profiles, extensions = {}, {}
+    profiles, extensions, others = {}, {}, {}
     for path in sorted((source / "StructureDefinitions").glob("*.xml")):
         root = ET.parse(path).getroot()
         url, name, kind = _value(root, "url"), _value(root, "name"), _value(root, "type")
@@ -176,12 +160,15 @@ def generate(source: Path) -> dict:
             profiles[url] = {"name": path.stem, "version": _value(root, "version"), "type": kind,
                              "elements": elements(root), "invariants": invariants(root)}
         elif kind == "Extension":
-            extensions[url] = {"name": name, "binding": extension_bindings(root)}
+            extensions[url] = {"name": name, "binding": extension_bindings(root), "invariants": invariants(root)}
+        else:
+            others[url] = {"name": path.stem, "type": kind, "invariants": invariants(root)}
     return {
         "generated_by": "tools/generate_profile_constraints.py",
         "source": {**SOURCE, "path": "StructureDefinitions, ValueSets, CodeSystems"},
         "profiles": profiles,
         "extensions": extensions,
+        "other_profiles": others,
         "value_sets": sets,
     }
 

@@ -2,7 +2,8 @@
 
 Driven by harness/spec/profiles/gpconnect-1.2.7.json, generated from the StructureDefinitions by
 tools/generate_profile_constraints.py: forbidden elements (max 0), required elements (min),
-cardinalities, fixed values, extension URLs, and codes bound to value sets. Plus two rules the
+cardinalities, fixed values, extension URLs, codes bound to value sets, and the snapshots' FHIRPath
+invariants (harness/checks/invariants.py). Plus two rules the
 spec states in prose: UK local date-times with offset, and local relative references only.
 Every check returns Violations (FND-PROFILE-01, FND-TIME-01, FND-REF-01, FND-META-01) whose
 message names the resource, its id, the element path and the rule.
@@ -16,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from harness.checks import invariants
 from harness.checks.violations import Violation, violation
 from harness.memo import Memo
 from harness.spec.constants import PROFILE_FOR
@@ -179,6 +181,7 @@ def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ..
         for element in profile["elements"]:
             found += _element_violations(resource, label, element)
         found += _extension_violations(resource, label, profile)
+        found += invariants.violations(resource, label, profile, constraints()["extensions"])
     for field in UK_TIME_FIELDS.get(rtype, ()) if UK_TIME in rules else ():
         for value in _nodes(resource, field.split(".")):
             if isinstance(value, str) and not UK_DATETIME.fullmatch(value):
@@ -196,6 +199,18 @@ def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ..
             found += resource_violations(contained, f"{label} contained {contained.get('resourceType')} "
                                                     f"#{contained.get('id')}", rules)
     return found
+
+
+SEARCHSET_BUNDLE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1"
+
+
+def bundle_violations(body: Any) -> list[Violation]:
+    """The invariants of GPConnect-Searchset-Bundle-1 (bdl-1 to bdl-9, and ele-1 on its entries) on a returned
+    searchset Bundle; its resources are judged one by one by resource_violations."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle" or body.get("type") != "searchset":
+        return []
+    profile = constraints()["other_profiles"][SEARCHSET_BUNDLE]
+    return invariants.violations(body, "searchset Bundle", profile, constraints()["extensions"])
 
 
 def meta_violations(resource: dict) -> list[Violation]:

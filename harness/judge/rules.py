@@ -29,6 +29,7 @@ from harness.checks.foundations import (
     content_type_violations,
 )
 from harness.checks.profiles import (
+    bundle_violations,
     meta_violations,
     resource_violations,
     resources_in,
@@ -195,6 +196,11 @@ def _(resource: dict) -> list[Violation]:
       ("FND-PROFILE-01", "FND-TIME-01", "FND-REF-01"), NOT_METADATA, each=True)
 def _(resource: dict) -> list[Violation]:
     return resource_violations(resource)
+
+
+@rule("every searchset Bundle meets its profile's invariants", "FND-PROFILE-01", NOT_METADATA)
+def _(seen: Observed) -> list[Violation]:
+    return bundle_violations(seen.body)
 
 
 # ---------------------------------------------------------------- search for free slots

@@ -172,6 +172,13 @@ def profile_commit() -> str:
         return "unknown"
 
 
+def profile_invariants() -> str:
+    """How many of the snapshots' invariants the run evaluates, and each it does not."""
+    from harness.checks import invariants, profiles
+
+    return invariants.coverage(profiles.constraints())
+
+
 @dataclass
 class Identity:
     """Which run a report is: shown on both pages, in the terminal and in Allure's Environment tab."""
@@ -188,6 +195,7 @@ class Identity:
     harness_commit: str
     spec_commit: str
     profile_commit: str
+    profile_invariants: str
     started: str
     ended: str
     verdict: str = ""
@@ -208,6 +216,7 @@ class Identity:
             ("Harness", f"{self.harness_version}, commit {self.harness_commit}"),
             ("Spec (nhsconnect/gpconnect)", self.spec_commit),
             ("Profiles (nhsconnect/gpconnect-fhir)", self.profile_commit),
+            ("Profile invariants (FHIRPath)", self.profile_invariants),
         ]
 
     def terminal(self) -> str:
@@ -240,5 +249,6 @@ def identity(settings: Settings, record: Record, selection: list[str], verdict: 
         consumer_ods_code=settings.consumer_ods_code, writes_allowed=settings.allow_writes,
         selection=" ".join(selection) or "the whole suite",
         harness_version=harness_version(), harness_commit=harness_commit(), spec_commit=spec_commit(),
-        profile_commit=profile_commit(), started=record.started, ended=record.ended, verdict=verdict,
+        profile_commit=profile_commit(), profile_invariants=profile_invariants(),
+        started=record.started, ended=record.ended, verdict=verdict,
     )

@@ -57,6 +57,43 @@ def _(a: Answer) -> None:
     a.put("Slot", "serviceCategory", {"text": "General practice"})
 
 
+@rewrite("slot_empty_narrative", "FND-PROFILE-01", "Slots carry an empty text element (ele-1)")
+def _(a: Answer) -> None:
+    a.put("Slot", "text", {})
+
+
+@rewrite("appointment_empty_extension", "FND-PROFILE-01",
+         "Appointments carry an extension with neither a value nor extensions (ext-1)")
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.setdefault("extension", []).append(
+            {"url": "https://provider.invalid/fhir/StructureDefinition/Extension-Rota-1"})
+
+
+@rewrite("schedule_horizon_reversed", "FND-PROFILE-01", "Schedules' planningHorizon ends before it starts (per-1)")
+def _(a: Answer) -> None:
+    for schedule in a.of_type("Schedule"):
+        horizon = schedule.get("planningHorizon") or {}
+        if horizon.get("start") and horizon.get("end"):
+            horizon["start"], horizon["end"] = horizon["end"], horizon["start"]
+
+
+@rewrite("participant_without_actor", "FND-PROFILE-01",
+         "Appointments list a participant with neither type nor actor (app-1)")
+def _(a: Answer) -> None:
+    for appointment in a.of_type("Appointment"):
+        appointment.setdefault("participant", []).append({"status": "accepted"})
+
+
+@rewrite("searchset_entry_request", "FND-PROFILE-01",
+         "searchset Bundle entries carry request, which only batch, transaction and history Bundles may (bdl-3)")
+def _(a: Answer) -> None:
+    if isinstance(a.body, dict) and a.body.get("type") == "searchset":
+        for entry in a.body.get("entry") or []:
+            resource = entry.get("resource") or {}
+            entry["request"] = {"method": "GET", "url": f"{resource.get('resourceType')}/{resource.get('id')}"}
+
+
 @rewrite("bad_delivery_channel_code", "FND-PROFILE-01", "delivery channel code 'Face-to-face' is outside its value set")
 def _(a: Answer) -> None:
     for resource in a.of_type("Slot") + a.of_type("Appointment"):

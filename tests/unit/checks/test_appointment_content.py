@@ -19,7 +19,7 @@ from harness.judge import rules
 from harness.judge.oracle import Oracle
 from harness.settings import load_settings
 from harness.spec import interactions as ix
-from harness.spec.constants import PROFILE_FOR, UK
+from harness.spec.constants import BOOKING_ORG_URL, PROFILE_FOR, UK
 from harness.transport.client import FHIR_JSON, RUN_REUSE, GpConnectClient
 from harness.transport.exchange import Exchange
 
@@ -34,6 +34,7 @@ def appointment(**changes) -> dict:
             "status": "booked", "start": "2026-12-01T10:00:00+00:00", "end": "2026-12-01T10:10:00+00:00",
             "created": "2026-11-25T10:00:00+00:00", "description": "A booking",
             "slot": [{"reference": "Slot/7"}], "serviceType": [{"text": "GP Appointment"}],
+            "extension": [{"url": BOOKING_ORG_URL, "valueReference": {"reference": "#1"}}],
             "contained": [{"resourceType": "Organization", "id": "1", "name": "Consumer",
                            "telecom": [{"system": "phone", "value": "0300 000 0000"}]}],
             "participant": [{"actor": {"reference": "Patient/40"}, "status": "accepted"},

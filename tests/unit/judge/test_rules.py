@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from harness.checks.profiles import SEARCHSET_BUNDLE
 from harness.judge import rules
 from harness.settings import PROJECT_ROOT, load_settings
 from harness.spec import interactions as ix
@@ -52,7 +53,7 @@ def organization():
 
 
 def bundle(*resources):
-    return {"resourceType": "Bundle", "type": "searchset", "meta": {"profile": []},
+    return {"resourceType": "Bundle", "type": "searchset", "meta": {"profile": [SEARCHSET_BUNDLE]},
             "entry": [{"resource": r} for r in resources]}
 
 
