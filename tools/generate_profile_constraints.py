@@ -23,7 +23,7 @@ from pathlib import Path
 NS = {"f": "http://hl7.org/fhir"}
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from harness.checks.invariants import unevaluable  # noqa: E402 - the harness's own evaluator decides
+from harness.checks.fhirpath import unevaluable  # noqa: E402 - the harness's own evaluator decides
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "gpconnect-1.2.7" / "fhir-profiles"
 DEFAULT_OUT = ROOT / "harness" / "spec" / "profiles" / "gpconnect-1.2.7.json"

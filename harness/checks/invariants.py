@@ -11,97 +11,65 @@ listed by `not_assessed()`: the requirement page names each, never a silent skip
 
 from __future__ import annotations
 
-import contextlib
-import io
+import marshal
 import re
 import warnings
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Hashable, Iterator
 
-import fhirpathpy
-from fhirpathpy.engine.invocations import invocation_registry as FHIRPATH_FUNCTIONS
-from fhirpathpy.engine.nodes import FP_DateTime, ResourceNode
-from fhirpathpy.models import models
-
+from harness.checks.fhirpath import code, outcome, reads
 from harness.checks.violations import Violation, violation
+from harness.memo import ByIdentity, Memo
 
 REQUIREMENT = "FND-PROFILE-01"
 EVALUATED = "error"  # the severity whose invariants are evaluated; a warning one is listed as not assessed
-STU3 = models["stu3"]
-DATE_TYPES = {"date", "dateTime", "instant"}
 STRUCTURAL = {"BackboneElement", "Element"}
+NOT_INTO = ("contained",)  # contained resources are judged as resources of their own
 
 
 class InvariantNotEvaluated(UserWarning):
     """fhirpathpy raised evaluating an invariant on one node: that node is not judged by it."""
 
 
-def _has_value(inputs: list) -> list[bool]:
-    """hasValue(), which fhirpathpy lacks: a single FHIR primitive with a value (a JSON string, number or
-    boolean; FHIR JSON allows no empty string), as opposed to an element with only children or extensions."""
-    return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], (dict, list))
-            and inputs[0] != ""]
+@dataclass
+class Element:
+    """An element of a definition, the invariants declared on it and the elements under it that carry some."""
+
+    path: str
+    types: list[str] = field(default_factory=list)
+    keys: list[tuple[str, str, str]] = field(default_factory=list)  # (key, expression, human)
+    under: dict[str, "Element"] = field(default_factory=dict)
+    alone: bool = True  # no invariant on it or under it reads %resource: what it finds is its node's alone
+
+    def settle(self) -> "Element":
+        for sub in self.under.values():
+            sub.settle()
+        self.alone = (all(reads(expression).resource == frozenset() for _, expression, _ in self.keys)
+                      and all(sub.alone for sub in self.under.values()))
+        return self
 
 
-HARNESS_FUNCTIONS = {"hasValue": {"fn": _has_value, "arity": {0: []}}}
-OPTIONS = {"userInvocationTable": HARNESS_FUNCTIONS}
-# A function is called as name( ; an operator (in, and, implies) is followed by a space.
-_FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(")
-_STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
+_TREES = ByIdentity(1_000)
 
 
-def unevaluable(expression: str) -> str | None:
-    """Why fhirpathpy (with the harness's hasValue) cannot evaluate `expression`, or None. Every function the
-    expression calls must be one fhirpathpy or the harness defines, and the expression must compile."""
-    code = _STRING.sub("''", expression)
-    missing = sorted({name for name in _FUNCTION_CALL.findall(code)
-                      if name not in FHIRPATH_FUNCTIONS and name not in HARNESS_FUNCTIONS})
-    if missing:
-        return f"fhirpathpy {fhirpathpy.__version__} lacks {', '.join(f'{m}()' for m in missing)}"
-    try:
-        compiled(expression)
-    except Exception as exc:  # noqa: BLE001 - whatever it is, the expression is not evaluated
-        return f"fhirpathpy {fhirpathpy.__version__} cannot compile it: {str(exc).splitlines()[0]}"
-    return None
-
-
-@lru_cache(maxsize=None)
-def compiled(expression: str):
-    return fhirpathpy.compile(expression, model=STU3, options=OPTIONS)
-
-
-@lru_cache(maxsize=None)
-def _compares(expression: str) -> bool:
-    return bool(re.search(r"[<>]", _STRING.sub("''", expression)))
-
-
-def holds(result: list) -> bool:
-    """As the HL7 validator reads an invariant's result: a single boolean is its value, any other non-empty
-    collection is true. Empty is read as holding: only a definite false is a finding."""
-    return not (len(result) == 1 and result[0] is False)
-
-
-def _typed(node: Any, base: str) -> Any:
-    """`node` with its date, dateTime and instant children as FHIRPath date-times: fhirpathpy compares a
-    typed element's text as text, so 09:00+01:00 would come after 08:30+00:00."""
-    if not isinstance(node, dict):
-        return node
-    typed = dict(node)
-    for name, value in node.items():
-        if isinstance(value, str) and STU3["path2Type"].get(f"{base}.{name}") in DATE_TYPES:
-            instant = FP_DateTime(value)
-            if instant is not None:  # else text that is no date-time: left as it is
-                typed[name] = instant
-    return typed
-
-
-def evaluate(expression: str, node: Any, base: str, resource: dict) -> list:
-    """The result of `expression` on `node` (typed as `base`), with %resource and %rootResource `resource`."""
-    if _compares(expression):
-        node = _typed(node, base)
-    with contextlib.redirect_stdout(io.StringIO()):  # trace() prints
-        return compiled(expression)(ResourceNode.create_node(node, base),
-                                    {"resource": resource, "rootResource": resource})
+def _tree(invariants: dict) -> Element:
+    """The evaluated invariants of a definition as the tree of the elements they are declared on."""
+    def make(table: dict) -> Element:
+        root: Element | None = None
+        for key, invariant in table.items():
+            if invariant["severity"] != EVALUATED or invariant.get("not_evaluable"):
+                continue
+            for path, types in invariant["at"].items():
+                parts = path.split(".")
+                root = root or Element(parts[0])
+                element = root
+                for depth in range(1, len(parts)):
+                    element = element.under.setdefault(parts[depth], Element(".".join(parts[:depth + 1])))
+                element.types += [t for t in types if t not in element.types]
+                element.keys.append((key, invariant["expression"], invariant["human"]))
+        return (root or Element("")).settle()
+    return _TREES.get(invariants, make)
 
 
 def _base(types: list[str], path: str) -> str:
@@ -114,80 +82,210 @@ def _choice_type(suffix: str, types: list[str]) -> str:
     return next((t for t in types if t.lower() == suffix.lower()), suffix[:1].lower() + suffix[1:])
 
 
-def located(resource: dict, path: str, types: list[str]) -> Iterator[tuple[str, Any, str]]:
-    """Each node `path` (an element path of the resource's type, value[x] for a choice) reaches in the JSON,
-    with where it is (Appointment.participant[1]) and the type it is evaluated as."""
-    parts = path.split(".")
-    nodes: list[tuple[str, Any, str]] = [(parts[0], resource, resource.get("resourceType") or parts[0])]
-    for depth, part in enumerate(parts[1:], start=2):
-        last = depth == len(parts)
-        step = []
-        for where, node, _ in nodes:
-            if not isinstance(node, dict):
+Found = dict[tuple[str, str], str]  # (key, where relative to the node judged) -> human text
+# What an element's invariants find under a node, by the element, the node's type and its JSON: a large
+# practice's slots repeat their meta, extensions, slot types and schedule references thousands of times.
+MAX_SUBTREES = 100_000
+_SUBTREES = Memo(MAX_SUBTREES)
+
+
+def _subtree_key(node: dict | list) -> Hashable | None:
+    try:
+        return marshal.dumps(node, 2)
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Judging:
+    resource: dict
+    label: str
+    at: str  # where the judged node is, for a warning
+    found: Found = field(default_factory=dict)
+
+    def node(self, element: Element, node: Any, where: str, base: str) -> None:
+        content = (_subtree_key(node) if element.alone and isinstance(node, (dict, list)) and node is not self.resource
+                   else None)
+        if content is None:
+            self.evaluate(element, node, where, base)
+            return
+        key = (id(element), base, content)
+        below = _SUBTREES.get(key)
+        if below is None:
+            alone = _Judging(self.resource, self.label, self.at + where)
+            alone.evaluate(element, node, "", base)
+            below = _SUBTREES.put(key, alone.found)
+        for (invariant, inner), human in below.items():
+            self.found.setdefault((invariant, where + inner), human)
+
+    def evaluate(self, element: Element, node: Any, where: str, base: str) -> None:
+        for key, expression, human in element.keys:
+            if (key, where) in self.found:
                 continue
+            held = outcome(expression, node, base, self.resource)
+            if isinstance(held, str):
+                warnings.warn(InvariantNotEvaluated(f"{self.label}: {key} not evaluated at {self.at}{where}: "
+                                                    f"{held}"), stacklevel=4)
+            elif not held:
+                self.found[(key, where)] = human
+        if not isinstance(node, dict):
+            return
+        for part, sub in element.under.items():
             if part.endswith("[x]"):
                 prefix = part[:-3]
-                children = [(k, node[k], _choice_type(k[len(prefix):], types) if last else k)
-                            for k in node if k.startswith(prefix) and k[len(prefix):][:1].isupper()]
+                members = [(k, _choice_type(k[len(prefix):], sub.types)) for k in node
+                           if k.startswith(prefix) and k[len(prefix):][:1].isupper()]
             else:
-                children = [(part, node[part], _base(types, path) if last else part)] if part in node else []
-            for name, value, base in children:
+                members = [(part, _base(sub.types, sub.path))] if part in node else []
+            for name, base in members:
+                value = node[name]
                 if isinstance(value, list):
-                    step += [(f"{where}.{name}[{i}]", item, base) for i, item in enumerate(value) if item is not None]
+                    for i, item in enumerate(value):
+                        if item is not None:
+                            self.node(sub, item, f"{where}.{name}[{i}]", base)
                 elif value is not None:
-                    step.append((f"{where}.{name}", value, base))
-        nodes = step
-    yield from nodes
+                    self.node(sub, value, f"{where}.{name}", base)
 
 
-def extensions(node: Any, where: str) -> Iterator[tuple[str, dict]]:
+def _findings(tree: Element, root: Any, resource: dict, base: str, label: str = "", at: str = "") -> Found:
+    """(key, where relative to `root`) -> human text, for each invariant of `tree` a node under `root` breaks.
+    A node fhirpathpy cannot evaluate is warned about (`at` is where `root` is, for the warning)."""
+    judging = _Judging(resource, label, at)
+    judging.node(tree, root, "", base)
+    return judging.found
+
+
+def extensions(node: Any, where: str = "", skip: tuple[str, ...] = NOT_INTO) -> Iterator[tuple[str, dict]]:
     """Every extension and modifierExtension in `node`, nested ones included, with where it is; not into
-    contained resources, which are judged as resources of their own."""
-    if isinstance(node, dict):
-        for name, value in node.items():
-            if name == "contained":
-                continue
-            items = value if isinstance(value, list) else [value]
-            for i, item in enumerate(items):
-                at = f"{where}.{name}[{i}]" if isinstance(value, list) else f"{where}.{name}"
-                if name in ("extension", "modifierExtension") and isinstance(item, dict):
-                    yield at, item
-                yield from extensions(item, at)
-
-
-def _violations_of(invariants: dict, node_root: Any, where_root: str, resource: dict, label: str,
-                   found: dict[tuple[str, str], Violation]) -> None:
-    for key, invariant in invariants.items():
-        if invariant["severity"] != EVALUATED or invariant.get("not_evaluable"):
+    the members `skip` names."""
+    if not isinstance(node, dict):
+        return
+    for name, value in node.items():
+        if name in skip or not isinstance(value, (dict, list)):
             continue
-        for path, types in invariant["at"].items():
-            for where, node, base in located(node_root, path, types):
-                where = where_root + where[len(path.split(".")[0]):]
-                if (key, where) in found:
-                    continue
-                try:
-                    result = evaluate(invariant["expression"], node, base, resource)
-                except Exception as exc:  # noqa: BLE001 - fhirpathpy's failure is not the provider's
-                    warnings.warn(InvariantNotEvaluated(f"{label}: {key} not evaluated at {where}: {exc}"),
-                                  stacklevel=2)
-                    continue
-                if not holds(result):
-                    found[(key, where)] = violation(
-                        REQUIREMENT, label, where, f"{key} holds", "it does not",
-                        f"{label}: {where} breaks invariant {key}: {invariant['human']}")
+        if isinstance(value, dict):
+            yield from extensions(value, f"{where}.{name}", NOT_INTO)
+            continue
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                at = f"{where}.{name}[{i}]"
+                if name in ("extension", "modifierExtension"):
+                    yield at, item
+                yield from extensions(item, at, NOT_INTO)
+
+
+def _with_extensions(found: dict[tuple[str, str], str], node: Any, resource: dict, extension_profiles: dict,
+                     skip: tuple[str, ...] = NOT_INTO, label: str = "") -> None:
+    """Each extension in `node` judged by its own definition's invariants; a node already found breaking a key
+    (an extension is also an element of its resource) is listed once."""
+    for where, ext in extensions(node, "", skip):
+        declared = extension_profiles.get(ext.get("url") or "")
+        if declared and declared.get("invariants"):
+            for (key, inner), human in _findings(_tree(declared["invariants"]), ext, resource, "Extension",
+                                                 label, where).items():
+                found.setdefault((key, where + inner), human)
+
+
+def _as_violations(found: dict[tuple[str, str], str], label: str, root_where: str) -> list[Violation]:
+    return [violation(REQUIREMENT, label, root_where + where, f"{key} holds", "it does not",
+                      f"{label}: {root_where + where} breaks invariant {key}: {human}")
+            for (key, where), human in found.items()]
 
 
 def violations(resource: dict, label: str, profile: dict, extension_profiles: dict) -> list[Violation]:
-    """What invariants of its profile `resource` breaks, and of their own profiles its extensions break, each
-    once per node (an extension is reached both as an element of the resource and as an Extension)."""
-    found: dict[tuple[str, str], Violation] = {}
+    """What invariants of its profile `resource` breaks, and of their own definitions its extensions break,
+    each once per node."""
     rtype = resource.get("resourceType") or profile.get("type", "")
-    _violations_of(profile.get("invariants", {}), resource, rtype, resource, label, found)
-    for where, ext in extensions(resource, rtype):
-        declared = extension_profiles.get(ext.get("url") or "")
-        if declared and declared.get("invariants"):
-            _violations_of(declared["invariants"], ext, where, resource, label, found)
-    return list(found.values())
+    found = _findings(_tree(profile.get("invariants", {})), resource, resource, rtype, label, rtype)
+    _with_extensions(found, resource, resource, extension_profiles, label=label)
+    return _as_violations(found, label, rtype)
+
+
+# ---------------------------------------------------------------- the searchset Bundle
+_ENTRIES = ByIdentity(50_000)
+_ENTRY_CHAIN = re.compile(r"(?<![.\w%])entry((?:\.[A-Za-z]+)*)\.(?:empty|exists)\(\)")
+_ENTRY_NAMED = re.compile(r"(?<![.\w%])entry\b")
+_ENTRY_FILTER = re.compile(r"^entry\.where\(([A-Za-z]+)\)")
+NONE, EXISTENCE, HAVING, ALL = "none", "existence", "having", "all"
+
+
+@lru_cache(maxsize=None)
+def _entries_reading(expression: str) -> tuple[str, tuple[str, ...]]:
+    """How an expression on the Bundle reads its entries: not at all (NONE); only through existence tests of
+    members (EXISTENCE, entry.search.empty()); by first keeping those with a member and nowhere else (HAVING,
+    entry.where(fullUrl)...); otherwise ALL. With the members named."""
+    text = code(expression)
+    if not _ENTRY_NAMED.search(text):
+        return NONE, ()
+    if not _ENTRY_NAMED.search(_ENTRY_CHAIN.sub("", text)):
+        return EXISTENCE, tuple(sorted({chain.split(".")[1] for chain in _ENTRY_CHAIN.findall(text) if chain}))
+    kept = _ENTRY_FILTER.match(text)
+    if kept and len(_ENTRY_NAMED.findall(text)) == 1:
+        return HAVING, (kept.group(1),)
+    return ALL, ()
+
+
+def _entries_read(expression: str, entries: list, shown: dict[Hashable, dict]) -> list:
+    """The entries an expression on the Bundle needs, its outcome unchanged: one for NONE; one per distinct
+    value of the members for EXISTENCE (`shown`: each distinct projection of the entries on the members the
+    Bundle's own invariants test); those with the member, in order, for HAVING; all of them for ALL."""
+    kind, members = _entries_reading(expression)
+    if kind == NONE:
+        return entries[:1]
+    if kind == HAVING:
+        return [e for e in entries if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})]
+    if kind == ALL:
+        return entries
+    distinct: dict[bytes, dict] = {}
+    for projected in shown.values():
+        mine = {m: projected[m] for m in members if m in projected}
+        distinct.setdefault(marshal.dumps(mine, 2), mine)
+    return list(distinct.values())
+
+
+def bundle_violations(bundle: dict, label: str, profile: dict, extension_profiles: dict) -> list[Violation]:
+    """What invariants of the searchset Bundle profile `bundle` breaks: its entries' (each distinct entry judged
+    once per run, unless an invariant under Bundle.entry reads %resource) and its own, each over the entries
+    its expression reads."""
+    tree = _tree(profile.get("invariants", {}))
+    entry_element = tree.under.get("entry")
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    members = sorted({m for _, expression, _ in tree.keys for m in _entries_reading(expression)[1]})
+
+    def summary(entry: Any) -> tuple[Found, Hashable, dict]:
+        """What an entry breaks; and its projection on the members the Bundle's own invariants test, with its
+        JSON to tell equal projections."""
+        if not isinstance(entry, dict):
+            return {}, None, {}
+        mine: Found = {}
+        if entry_element is not None:
+            mine = _findings(entry_element, entry, bundle, "Bundle.entry", label, "Bundle.entry")
+            _with_extensions(mine, entry, bundle, extension_profiles, skip=("resource",) + NOT_INTO, label=label)
+        projected = {m: entry[m] for m in members if m in entry}
+        try:
+            return mine, (tuple(members), marshal.dumps(projected, 2)), projected
+        except ValueError:
+            return mine, (tuple(members), repr(projected)), projected
+
+    alone = entry_element is None or entry_element.alone
+    found: Found = {}
+    shown: dict[Hashable, dict] = {}
+    for i, entry in enumerate(entries):
+        mine, signature, projected = _ENTRIES.get(entry, summary) if alone else summary(entry)
+        if mine:
+            for (key, where), human in mine.items():
+                found[(key, f".entry[{i}]{where}")] = human
+        if signature not in shown:
+            shown[signature] = projected
+    for key, expression, human in tree.keys:
+        reduced = {**bundle, "entry": _entries_read(expression, entries, shown)} if entries else bundle
+        single = Element(tree.path, tree.types, [(key, expression, human)])
+        for (k, where), h in _findings(single, reduced, reduced, "Bundle", label, "Bundle").items():
+            found.setdefault((k, where), h)
+    own = Element(tree.path, tree.types, [], {k: v for k, v in tree.under.items() if k != "entry"})
+    for (key, where), human in _findings(own, bundle, bundle, "Bundle", label, "Bundle").items():
+        found.setdefault((key, where), human)
+    return _as_violations(found, label, "Bundle")
 
 
 def declared(table: dict) -> Iterator[tuple[str, str, dict]]:

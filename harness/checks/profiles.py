@@ -210,7 +210,7 @@ def bundle_violations(body: Any) -> list[Violation]:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle" or body.get("type") != "searchset":
         return []
     profile = constraints()["other_profiles"][SEARCHSET_BUNDLE]
-    return invariants.violations(body, "searchset Bundle", profile, constraints()["extensions"])
+    return invariants.bundle_violations(body, "searchset Bundle", profile, constraints()["extensions"])
 
 
 def meta_violations(resource: dict) -> list[Violation]:
