@@ -139,6 +139,12 @@ class Reads:
     # It reads the node only as hasValue(), and the counts of its children and of its members (ele-1): then
     # a node's shape (each member and how many values it has) decides.
     shape_only: bool = False
+    # The members every path it starts from the node begins with, outside the argument of any function call,
+    # where it calls no function on the node itself and reads %resource only inside the criteria of where(),
+    # select(), exists(), all() or repeat(), evaluated once per item: on a node with none of them, every such
+    # path is empty, and so the outcome is the same whatever else the node and the resource hold. None where
+    # that does not hold.
+    anchors: frozenset[str] | None = None
 
 
 @lru_cache(maxsize=None)
@@ -156,7 +162,44 @@ def reads(expression: str) -> Reads:
         resource.add(name)
     counted = _OPERATORS.sub(" ", _COUNTED.sub(" 0 ", text))
     return Reads(None if whole or calls else frozenset(names), None if resource is None else frozenset(resource),
-                 not whole and calls <= VALUE_BLIND, not re.search(r"[A-Za-z_$%']", counted))
+                 not whole and calls <= VALUE_BLIND, not re.search(r"[A-Za-z_$%']", counted),
+                 None if whole else _anchors(text))
+
+
+PER_ITEM = frozenset({"where", "select", "exists", "all", "repeat"})
+
+
+def _anchors(text: str) -> frozenset[str] | None:
+    """The names paths start from outside any function's argument (see Reads.anchors), or None."""
+    anchors: set[str] = set()
+    calls: list[str | None] = []  # the function each open parenthesis belongs to; None for grouping
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "(":
+            calls.append(None)
+        elif char == ")":
+            if calls:
+                calls.pop()
+        elif char == "%" and text.startswith(("%resource", "%rootResource"), i):
+            if not any(call in PER_ITEM for call in calls):
+                return None
+        elif char.isalpha() or char == "_":
+            word = re.match(r"[A-Za-z_]\w*", text[i:]).group(0)
+            after = i + len(word)
+            follows = text[i - 1] if i else " "
+            if after < len(text) and text[after] == "(":
+                if follows != "." and not calls:  # (a call inside another call's argument is its own)
+                    return None  # a function applied to the node itself
+                calls.append(word)
+                i = after + 1
+                continue
+            if follows not in ".%" and not any(call is not None for call in calls):
+                anchors.add(word)
+            i = after
+            continue
+        i += 1
+    return frozenset(anchors)
 
 
 @lru_cache(maxsize=100_000)
@@ -201,6 +244,13 @@ def outcome(expression: str, node: Any, base: str, resource: dict) -> bool | str
     raised evaluating it (then the node is not judged by it)."""
     read = reads(expression)
     key = None
+    if read.anchors is not None and isinstance(node, dict) and not any(_member(k, read.anchors) for k in node):
+        content: Hashable | None = "none of", read.anchors
+        key = (expression, base, content)
+        found = _OUTCOMES.get(key)
+        if found is not None:
+            return found
+        return _OUTCOMES.put(key, _evaluated(expression, node, base, resource))
     content = _content(node, read.node, resource, read.value_blind, read.shape_only)
     if content is not None:
         key = (expression, base, content)
@@ -209,10 +259,15 @@ def outcome(expression: str, node: Any, base: str, resource: dict) -> bool | str
             key = key + (whole,) if whole is not None else None
     found = _OUTCOMES.get(key) if key is not None else None
     if found is None:
-        try:
-            found = holds(evaluate(expression, node, base, resource))
-        except Exception as exc:  # noqa: BLE001 - fhirpathpy's failure is not the provider's
-            found = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        found = _evaluated(expression, node, base, resource)
         if key is not None:
             _OUTCOMES.put(key, found)
     return found
+
+
+def _evaluated(expression: str, node: Any, base: str, resource: dict) -> bool | str:
+    try:
+        return holds(evaluate(expression, node, base, resource))
+    except Exception as exc:  # noqa: BLE001 - fhirpathpy's failure is not the provider's
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return re.sub(r"<([\w.]+) object at 0x[0-9a-f]+>", r"<\1>", text)
