@@ -268,15 +268,12 @@ def bundle_violations(bundle: dict, label: str, profile: dict, extension_profile
             return mine, (tuple(members), repr(projected)), projected
 
     alone = entry_element is None or entry_element.alone
+    summaries = [_ENTRIES.get(entry, summary) for entry in entries] if alone else [summary(e) for e in entries]
     found: Found = {}
-    shown: dict[Hashable, dict] = {}
-    for i, entry in enumerate(entries):
-        mine, signature, projected = _ENTRIES.get(entry, summary) if alone else summary(entry)
-        if mine:
-            for (key, where), human in mine.items():
-                found[(key, f".entry[{i}]{where}")] = human
-        if signature not in shown:
-            shown[signature] = projected
+    for i, (mine, _, _) in enumerate(summaries) if any(mine for mine, _, _ in summaries) else ():
+        for (key, where), human in mine.items():
+            found[(key, f".entry[{i}]{where}")] = human
+    shown = {signature: projected for _, signature, projected in reversed(summaries)}
     for key, expression, human in tree.keys:
         reduced = {**bundle, "entry": _entries_read(expression, entries, shown)} if entries else bundle
         single = Element(tree.path, tree.types, [(key, expression, human)])
