@@ -48,6 +48,9 @@ REFERENCE_TARGET = "reference"
 # (GPC_ENV, GPC_REPORTS_DIR, GPC_STATE_DIR). Any other GPC_ key is a typo, reported with the
 # nearest known key, so a misspelt key can never silently leave a default (or the bundled
 # provider) in place.
+# A 50,000-slot 14-day search with every include is about 29 MB as the bundled hub answers it (572 bytes a
+# slot): the default admits twice that, and still stops a runaway provider.
+DEFAULT_MAX_BODY_MB = 64.0
 KNOWN_KEYS = frozenset({
     "GPC_ENV", "GPC_REPORTS_DIR", "GPC_STATE_DIR",
     "GPC_BASE_URL", "GPC_SSP_URL", "GPC_PROVIDER_ODS_CODE", "GPC_PROVIDER_ASID", "GPC_CONSUMER_ASID",
@@ -58,7 +61,7 @@ KNOWN_KEYS = frozenset({
     "GPC_REFERENCE_PRACTICE", "GPC_REFERENCE_LATENCY_MS", "GPC_NHS_STRICT",
     "GPC_REFERENCE_VARIETY", "GPC_SECOND_PATIENT_NHS_NUMBER", "GPC_SEARCHFILTER_ORG_TYPES",
     "GPC_SEARCHFILTER_ODS_CODES", "GPC_OTHER_ORG_ODS_CODE", "GPC_RESTRICTED_SLOTS", "GPC_TYPED_SCHEDULES",
-    "GPC_PROXY_URL", "GPC_HISTORY_RUNS",
+    "GPC_PROXY_URL", "GPC_HISTORY_RUNS", "GPC_MAX_BODY_MB",
 })
 
 
@@ -143,6 +146,8 @@ class Settings:
     # Spine code and status a refused multi-slot booking is expected to carry.
     scenario_timeout_s: float = 300.0
     run_timeout_s: float = 3600.0
+    # The largest response body read, in MB: a 50,000-slot 14-day search with every include fits.
+    max_body_mb: float = DEFAULT_MAX_BODY_MB
     multislot_refusal_status: int = 422
     multislot_refusal_code: str = "INVALID_RESOURCE"
     # Only for the bundled reference provider: which practice it plays and its fixed response delay.
@@ -336,10 +341,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reference_faults=faults,
         scenario_timeout_s=float(_number(v, "GPC_SCENARIO_TIMEOUT_S", float, 1, 3600, 300.0)),
         run_timeout_s=float(_number(v, "GPC_RUN_TIMEOUT_S", float, 10, 86400, 3600.0)),
+        max_body_mb=float(_number(v, "GPC_MAX_BODY_MB", float, 1, 2048, DEFAULT_MAX_BODY_MB)),
         multislot_refusal_status=int(_number(v, "GPC_MULTISLOT_REFUSAL_STATUS", int, 400, 499, 422)),
         multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code",
                                       "INVALID_RESOURCE"),
-        reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large", "few-days"), "small"),
+        reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large", "few-days", "hub"), "small"),
         reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
         reference_variety=variety,
         nhs_strict=_bool(v, "GPC_NHS_STRICT", False),

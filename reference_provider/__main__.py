@@ -1,5 +1,5 @@
 """Run the reference provider: python -m reference_provider --port 8080 [--fault NAME ...]
-[--practice small|large|few-days] [--latency-ms N] [--variety]."""
+[--practice small|large|few-days|hub] [--latency-ms N] [--variety]."""
 
 from __future__ import annotations
 
@@ -45,8 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--list-faults", action="store_true", help="print the named faults and exit")
     parser.add_argument("--json", action="store_true", help="with --list-faults: print them as JSON")
     parser.add_argument("--practice", choices=sorted(practice.PRACTICES), default="small",
-                        help="the practice served: small (about 1,000 free slots in 14 days), large (about 6,000) or "
-                             "few-days (the small practice's sessions on three days only)")
+                        help="the practice served: small (about 1,000 free slots in 14 days), large (about 6,000), "
+                             "few-days (the small practice's sessions on three days only) or hub (about 30,000: "
+                             "the small practice beside an extended-access hub)")
     parser.add_argument("--latency-ms", type=int, default=0, metavar="N",
                         help="answer every request after N milliseconds (concurrent requests overlap)")
     parser.add_argument("--variety", action="store_true",

@@ -6,11 +6,12 @@ adjacent pairs that differ only in schedule, only in delivery channel or only in
 pairs with a gap, slots already booked, slots not bookable by GP Connect, and slots restricted
 by organisation code or organisation type.
 
-Three practices are declared: ``small`` (the default, about 1,000 free slots in 14 days),
+Four practices are declared: ``small`` (the default, about 1,000 free slots in 14 days),
 ``large`` (about 6,000: the small practice plus an extended-access hub, two more branch sites and
 more clinicians, with the same variety of slot types, channels, an untyped schedule and
 restrictions) and ``few-days`` (the small practice's sessions on three days only, tomorrow and the
-two after it, so that parallel consumers share days). ``use(name)`` chooses one once, at start-up,
+two after it, so that parallel consumers share days) and ``hub`` (about 30,000: the small practice beside an
+extended-access hub of 17 five-minute schedules, with the same variety). ``use(name)`` chooses one once, at start-up,
 before the store is filled.
 """
 
@@ -250,6 +251,51 @@ LARGE_SCHEDULES = (
     ),
 )
 
+# ---------------------------------------------------------------- the hub
+# An extended-access hub beside the small practice: 17 schedules of 5-minute slots, 08:00 to 18:00 every day,
+# about 29,000 free slots in 14 days, with the same variety: typed and untyped schedules, schedules with no
+# practitioner, every channel, restrictions by organisation, busy and not bookable slots, and gaps.
+
+HUB_LOCATIONS = (
+    Location("15", "Citywide Extended Access Hub", "Z91006", ("1 Infirmary Street",), "Leeds", "LS1 2TW",
+             "01632 960006"),
+    Location("16", "Southside Hub Clinic", "Z91007", ("22 Dewsbury Road",), "Leeds", "LS11 5PF", "01632 960007"),
+)
+HUB_PRACTITIONERS = tuple(
+    Practitioner(str(35 + i), family, given, prefix, gender, f"G92000{i:02d}")
+    for i, (family, given, prefix, gender) in enumerate((
+        ("Okafor", "Chidi", "Dr", "male"), ("Walsh", "Aoife", "Dr", "female"), ("Patel", "Ravi", "Dr", "male"),
+        ("Nowak", "Zofia", "Dr", "female"), ("Ibrahim", "Yusuf", "Mr", "male"), ("Reid", "Morag", "Mrs", "female"),
+        ("Tanaka", "Hiro", "Dr", "male"), ("Costa", "Ines", "Ms", "female"))))
+_HUB_SERVICES = (  # slot type, channel, schedule type (None: untyped), role
+    ("GP Appointment", "In-person", "Extended Access GP", "R0260"),
+    ("GP Appointment", "Telephone", "Telephone Triage", "R0260"),
+    ("Nurse Appointment", "In-person", "Extended Access Nurse", "R0600"),
+    ("Minor Illness", "Video", "Minor Illness Clinic", "R0270"),
+    ("Blood Test", "In-person", None, "R1590"),
+    ("Medication Review", "Telephone", "Pharmacy Clinic", "R1290"),
+    ("Vaccination", "In-person", None, "R0600"),
+    ("Mental Health Review", "Video", "Wellbeing Clinic", "R0270"),
+)
+
+
+def _hub_schedule(n: int) -> ScheduleDef:
+    slot_type, channel, schedule_type, role = _HUB_SERVICES[n % len(_HUB_SERVICES)]
+    other = "Telephone" if channel != "Telephone" else "In-person"
+    return ScheduleDef(
+        str(47 + n), HUB_LOCATIONS[n % 2].id, HUB_PRACTITIONERS[n % 8].id if n % 4 != 3 else None, role,
+        schedule_type,
+        (Block("08:00", "18:00", 5, slot_type, channel,
+               types=dict.fromkeys(_each("11:00", "11:10", 5), "NHS Health Check") if n % 5 == 0 else {},
+               channels=dict.fromkeys(_each("14:00", "14:25", 5), other),
+               gaps=("12:30", "12:35", "12:40"), busy=("09:00", "15:05"), not_bookable=("08:00",),
+               org_codes={"17:00": REFERENCE_CONSUMER_ODS, "17:05": "Z99999"} if n % 3 == 0 else {},
+               org_types={"17:30": "urgent-care", "17:35": "gp-practice"} if n % 3 == 1 else {}),),
+    )
+
+
+HUB_SCHEDULES = tuple(_hub_schedule(n) for n in range(17))
+
 # Variety mode (--variety): further practitioners acting on a schedule beside its own, by schedule id.
 # Schedules 33 and 43 keep a Location as their only actor.
 VARIETY_ACTORS = {
@@ -272,6 +318,7 @@ PRACTICES = {
     "small": SMALL,
     "large": Practice(LOCATIONS + LARGE_LOCATIONS, PRACTITIONERS + LARGE_PRACTITIONERS, SCHEDULES + LARGE_SCHEDULES),
     "few-days": Practice(LOCATIONS, PRACTITIONERS, SCHEDULES, days=(1, 2, 3)),
+    "hub": Practice(LOCATIONS + HUB_LOCATIONS, PRACTITIONERS + HUB_PRACTITIONERS, SCHEDULES + HUB_SCHEDULES),
 }
 DAYS = SMALL.days
 

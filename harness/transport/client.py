@@ -30,7 +30,11 @@ from harness.transport.exchange import Exchange
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 REDACTED = "Bearer <redacted>"
 # A 14-day search of a large practice is a few MB; a bigger answer is refused rather than parsed.
-MAX_BODY_BYTES = 10 * 1024 * 1024
+MB = 1024 * 1024
+
+
+class BodyTooLarge(httpx.DecodingError):
+    """A response body over GPC_MAX_BODY_MB: read no further, so a runaway provider cannot exhaust the run."""
 
 # Answers a run may reuse instead of sending an identical request again. A reused answer is only
 # ever the answer to the very same request (URL, interaction, default headers and JWT claims):
@@ -230,16 +234,19 @@ class GpConnectClient:
 
     def _read_body(self, response: httpx.Response, deadline: float) -> str:
         """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""
-        chunks, size = [], 0
+        body = bytearray()  # one growing copy, decoded once
+        limit = self._settings.max_body_mb * MB
         for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+            body += chunk
+            if len(body) > limit:
+                raise BodyTooLarge(f"response body larger than GPC_MAX_BODY_MB={self._settings.max_body_mb:g} MB; "
+                                   "raise GPC_MAX_BODY_MB to admit it")
             if time.monotonic() > deadline:
                 raise httpx.ReadTimeout(f"response not complete within {self._settings.timeout_s:g} s "
-                                        f"({size} bytes received)")
-            chunks.append(chunk)
-        return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+                                        f"({len(body)} bytes received)")
+        text = body.decode(response.encoding or "utf-8", errors="replace")
+        del body
+        return text
 
     def _notify(self, exchange: Exchange) -> None:
         for counter in list(self._counters):
@@ -265,6 +272,8 @@ def _describe_transport_error(exc: httpx.HTTPError) -> str:
         httpx.ReadError: "connection failed while reading",
         httpx.DecodingError: "response could not be decoded",
     }
+    if isinstance(exc, BodyTooLarge):
+        return str(exc)
     for kind, label in kinds.items():
         if isinstance(exc, kind):
             detail = str(exc).splitlines()[0] if str(exc) else ""

@@ -21,7 +21,7 @@ CASES = [
     ("wrong-content-type", 1, r"HTTP 200 response is text/plain, not application/fhir\+json|got HTTP 200"
                               r"|HTTP 200 to GET \S+: Content-Type is 'text/plain'"),
     ("truncated", 2, "provider broke the HTTP exchange"),
-    ("huge", 2, r"response body larger than 10 MB"),
+    ("huge", 2, r"response body larger than GPC_MAX_BODY_MB=10 MB; raise GPC_MAX_BODY_MB to admit it"),
     ("redirect", 1, r"got (HTTP )?302"),
 ]
 
@@ -32,7 +32,8 @@ def test_misbehaving_provider(mode, code, cause, misbehaving, run_suite):
     began = time.monotonic()
     run = run_suite(command=(sys.executable, "-m", "harness", "assure", "-q", "-p", "no:randomly", "-k", SCENARIOS,
                              "--no-preflight"),
-                    GPC_BASE_URL=base_url, GPC_TIMEOUT_S="2", GPC_SCENARIO_TIMEOUT_S="30", GPC_ALLOW_WRITES="false")
+                    GPC_BASE_URL=base_url, GPC_TIMEOUT_S="2", GPC_SCENARIO_TIMEOUT_S="30", GPC_ALLOW_WRITES="false",
+                    GPC_MAX_BODY_MB="10")
     elapsed = time.monotonic() - began
     assert run.returncode == code, run.stdout[-1500:] + run.stderr[-1500:]
     assert elapsed < 120, f"run took {elapsed:.0f} s"

@@ -56,6 +56,9 @@ def test_unknown_environment_names_the_missing_file():
     ("GPC_TLS_VERIFY", "maybe", "GPC_TLS_VERIFY: 'maybe' is not true or false"),
     ("GPC_CLIENT_CERT", "/no/such/cert.pem", "GPC_CLIENT_CERT: file '/no/such/cert.pem' does not exist"),
     ("GPC_REFERENCE_FAULTS", "Bad-Name", "GPC_REFERENCE_FAULTS: 'Bad-Name' is not a fault name"),
+    ("GPC_MAX_BODY_MB", "lots", "GPC_MAX_BODY_MB: 'lots' is not a number"),
+    ("GPC_MAX_BODY_MB", "0.5", "GPC_MAX_BODY_MB: 0.5 is outside 1 to 2048"),
+    ("GPC_REFERENCE_PRACTICE", "city", "GPC_REFERENCE_PRACTICE: 'city' is not one of small, large, few-days, hub"),
 ])
 def test_malformed_values_are_named_in_one_line(key, value, message):
     with pytest.raises(ConfigError) as err:

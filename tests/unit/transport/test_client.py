@@ -169,11 +169,18 @@ def test_a_body_that_is_not_fhir_json_is_a_nonconformance():
         client.send(interactions.METADATA, "metadata").json()
 
 
-def test_a_body_over_the_cap_is_refused_in_one_line():
-    client = make_client(lambda r: httpx.Response(200, content=b" " * (11 * 1024 * 1024)))
-    with pytest.raises(HarnessError, match=r"^read metadata: response could not be decoded: response body larger "
-                                           r"than 10 MB \(GET \.\.\./metadata\)$"):
+def test_a_body_over_the_cap_is_refused_in_one_line_naming_the_setting():
+    client = make_client(lambda r: httpx.Response(200, content=b" " * (3 * 1024 * 1024 + 1)), GPC_MAX_BODY_MB="3")
+    with pytest.raises(HarnessError, match=r"^read metadata: response body larger than GPC_MAX_BODY_MB=3 MB; raise "
+                                           r"GPC_MAX_BODY_MB to admit it \(GET \.\.\./metadata\)$"):
         client.send(interactions.METADATA, "metadata")
+
+
+def test_a_body_at_the_cap_is_read_and_the_default_admits_a_hub():
+    body = b" " * (3 * 1024 * 1024)
+    assert len(make_client(lambda r: httpx.Response(200, content=body), GPC_MAX_BODY_MB="3")
+               .send(interactions.METADATA, "metadata").response_text) == len(body)
+    assert load_settings({"GPC_ENV": "reference"}).max_body_mb == 64
 
 
 def test_body_is_sent_as_json():
