@@ -20,7 +20,7 @@ from typing import Any, Hashable, Iterator
 
 from harness.checks.fhirpath import code, outcome, reads
 from harness.checks.violations import Violation, violation
-from harness.memo import ByIdentity, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 
 REQUIREMENT = "FND-PROFILE-01"
 EVALUATED = "error"  # the severity whose invariants are evaluated; a warning one is listed as not assessed
@@ -202,7 +202,7 @@ def violations(resource: dict, label: str, profile: dict, extension_profiles: di
 
 
 # ---------------------------------------------------------------- the searchset Bundle
-_ENTRIES = ByIdentity(50_000)
+_ENTRIES = ByIdentity(RESOURCES_REMEMBERED)
 _ENTRY_CHAIN = re.compile(r"(?<![.\w%])entry((?:\.[A-Za-z]+)*)\.(?:empty|exists)\(\)")
 _ENTRY_NAMED = re.compile(r"(?<![.\w%])entry\b")
 _ENTRY_FILTER = re.compile(r"^entry\.where\(([A-Za-z]+)\)")

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from harness.checks import invariants
 from harness.checks.violations import Violation, violation
-from harness.memo import Memo
+from harness.memo import RESOURCES_REMEMBERED, Memo
 from harness.spec.constants import PROFILE_FOR
 from harness.transport import fhir
 
@@ -148,7 +148,7 @@ def _references(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 # Each distinct resource is judged once per run: a large practice's searches repeat thousands of
 # the same slots, and the verdict depends on the resource's JSON alone.
-MAX_JUDGED = 50_000
+MAX_JUDGED = RESOURCES_REMEMBERED
 _JUDGED = Memo(MAX_JUDGED)
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.errors import MissingTestData
-from harness.memo import ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Settings
 from harness.spec.constants import DELIVERY_CHANNEL_URL
 from harness.spec.texts import type_text, type_texts
@@ -92,7 +92,7 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
 
 # A large Bundle's entries seen before are the objects read before (harness/transport/json_entries.py): a Slot seen
 # with the same Schedule is made once.
-_MADE = ByIdentity(20_000)
+_MADE = ByIdentity(RESOURCES_REMEMBERED)
 
 
 def _bookable(slot: SlotInfo) -> bool:

@@ -19,7 +19,7 @@ from harness.checks.violations import (
     parsed,
     status_violations,
 )
-from harness.memo import ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Settings
 from harness.spec.constants import (
     ODS_SYSTEM,
@@ -208,7 +208,7 @@ def _slot_key(slot) -> tuple[str, str, str]:
 
 
 # A Slot's model is shared by every answer carrying the same JSON (harness/transport/fhir.py): its key is made once.
-_SLOT_KEYS = ByIdentity(50_000)
+_SLOT_KEYS = ByIdentity(RESOURCES_REMEMBERED)
 
 
 def offered_keys(search_result: SlotSearch) -> frozenset[tuple[str, str, str]]:

@@ -39,6 +39,7 @@ from harness.checks.violations import Violation
 from harness.consumer import slot_search
 from harness.errors import Nonconformance
 from harness.judge.run_model import request_json
+from harness.memo import RESOURCES_REMEMBERED
 from harness.settings import Settings
 from harness.spec import interactions as ix
 from harness.spec.constants import UK
@@ -137,7 +138,7 @@ def check(exchange, settings: Settings) -> list[Violation]:
 # The verdicts of the `each` rules on a resource, by its JSON and the rules: a large practice's searches
 # return the same thousands of slots again and again.
 _JUDGED: dict[tuple, tuple[Violation, ...]] = {}
-MAX_JUDGED = 100_000
+MAX_JUDGED = 2 * RESOURCES_REMEMBERED
 
 
 def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violation]:

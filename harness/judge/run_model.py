@@ -47,12 +47,13 @@ from harness.judge.known import (
     kept_violations,
     reason_of,
 )
+from harness.memo import RESOURCES_REMEMBERED
 from harness.spec import interactions as ix
 from harness.spec.constants import DELIVERY_CHANNEL_URL
 from harness.spec.texts import type_text, type_texts
 from harness.transport import fhir
 
-MAX_MADE = 50_000
+MAX_MADE = RESOURCES_REMEMBERED
 
 
 def request_json(text: str | None) -> dict:

@@ -19,7 +19,7 @@ from fhir.resources.STU3 import get_fhir_model_class
 from pydantic import ValidationError
 
 from harness.errors import Nonconformance
-from harness.memo import ByIdentity, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 
 
 def _path(loc: tuple) -> str:
@@ -49,7 +49,7 @@ def _describe_errors(exc: ValidationError, data: dict, where: str) -> str:
 
 # Validated models by digest of their resource's JSON. Models are shared between Bundles that
 # carry the same resource, so nothing may change a parsed model (no check does).
-MAX_CACHED_MODELS = 50_000
+MAX_CACHED_MODELS = RESOURCES_REMEMBERED
 _MODELS = Memo(MAX_CACHED_MODELS)
 
 
@@ -65,7 +65,7 @@ def _marshalled(resource) -> bytes | None:
 
 # The model parse and the profile check of an answer key the same resources: the last ones keyed are
 # remembered (JSON read from an answer is never changed in place; what builds a request copies it first).
-_DIGESTS = ByIdentity(20_000)  # the resources of two or three of a large practice's 14-day searches
+_DIGESTS = ByIdentity(RESOURCES_REMEMBERED)
 
 
 def digest(resource: dict) -> bytes | None:

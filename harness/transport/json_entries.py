@@ -17,8 +17,10 @@ from typing import Any
 
 import msgspec
 
+from harness.memo import RESOURCES_REMEMBERED
+
 SHARED_FROM_CHARS = 64 * 1024  # a smaller body is read whole: it has few entries to share
-MAX_ENTRIES = 20_000  # a large practice's free slots several times over
+MAX_ENTRIES = RESOURCES_REMEMBERED
 
 _OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
