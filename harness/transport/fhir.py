@@ -13,7 +13,7 @@ from __future__ import annotations
 import marshal
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Hashable, Iterator
 
 from fhir.resources.STU3 import get_fhir_model_class
 from pydantic import ValidationError
@@ -81,7 +81,7 @@ def _model_class(rtype: str):
         return None
 
 
-def _validated(resource: dict, model_class, key: bytes | None = None) -> Any:
+def _validated(resource: dict, model_class, key: Hashable | None = None) -> Any:
     """The model of a resource, validated once per distinct JSON (`key`, its digest by default);
     ValidationError as the model raises it."""
     key = key if key is not None else digest(resource)
@@ -108,7 +108,7 @@ def _entry_error(exc: ValidationError, resource: dict, index: int, where: str) -
     return f"{label} does not parse as FHIR STU3: {_path(loc)}: {first['msg']}{more} ({where})"
 
 
-ENTRY_OF_RESOURCE = b"E"  # marks an entry's key made from its resource's (a marshalled value never starts so)
+ENTRY_OF_RESOURCE = "entry of"  # an entry's key is this and its resource's digest: the digest's hash is kept
 
 
 def _bundle_around_models(data: dict, where: str) -> dict:
@@ -130,7 +130,7 @@ def _bundle_around_models(data: dict, where: str) -> dict:
         # An entry of nothing but its resource is keyed by the resource's digest, which the profile check shares.
         resource_key = digest(resource) if len(entry) == 1 else None
         try:
-            out.append(_validated(entry, entry_class, ENTRY_OF_RESOURCE + resource_key if resource_key else None))
+            out.append(_validated(entry, entry_class, (ENTRY_OF_RESOURCE, resource_key) if resource_key else None))
         except ValidationError as exc:
             raise Nonconformance(_entry_error(exc, resource, i, where)) from None
     return {**data, "entry": out}
