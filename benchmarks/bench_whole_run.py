@@ -1,5 +1,5 @@
 """The whole assurance run against the bundled provider: small and large practice, no latency and
-200 ms, serial and four workers, measured with /usr/bin/time -v.
+200 ms, serial and four workers, and the 30,000-slot hub with no latency, measured with /usr/bin/time -v.
 
     .venv/bin/python benchmarks/bench_whole_run.py [--only small-0-1,large-200-4] [--out FILE]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [(practice, latency, workers) for practice in ("small", "large") for latency in (0, 200)
-           for workers in (1, 4)]
+           for workers in (1, 4)] + [("hub", 0, 1), ("hub", 0, 4)]
 
 
 @dataclass
