@@ -1,4 +1,4 @@
-"""The bundled provider's practices (small and large) and its fixed response delay."""
+"""The bundled provider's practices (small, large and hub) and its fixed response delay."""
 
 import asyncio
 from datetime import date, timedelta
@@ -45,6 +45,22 @@ def test_the_large_practice_keeps_the_small_ones_variety():
     every = practice.PRACTICES["large"]
     assert all(s in every.schedules for s in practice.SMALL.schedules)
     assert len({s.id for s in every.schedules}) == len(every.schedules)
+
+
+def test_the_hub_offers_about_30000_free_slots_with_the_same_variety():
+    rows = free_in_14_days("hub")
+    assert 27000 <= len(rows) <= 31000
+    every = practice.PRACTICES["hub"]
+    hub = [s for s in every.schedules if s not in practice.SMALL.schedules]
+    assert len(hub) == 17 and all(b.minutes == 5 for s in hub for b in s.blocks)
+    assert all(s in every.schedules for s in practice.SMALL.schedules)
+    assert len({s.id for s in every.schedules}) == len(every.schedules)
+    hub_rows = [r for r in rows if r.schedule_id in {s.id for s in hub}]
+    assert {r.channel for r in hub_rows} == {"In-person", "Telephone", "Video"}
+    assert any(s.schedule_type is None for s in hub) and any(s.schedule_type for s in hub)
+    assert any(s.practitioner_id is None for s in hub)
+    assert any(r.org_codes for r in hub_rows) and any(r.org_types for r in hub_rows)
+    assert len({r.slot_type for r in hub_rows}) >= 8
 
 
 def test_use_rebinds_what_the_provider_serves():
