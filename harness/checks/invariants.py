@@ -11,9 +11,9 @@ listed by `not_assessed()`: the requirement page names each, never a silent skip
 
 from __future__ import annotations
 
+import logging
 import marshal
 import re
-import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Hashable, Iterator
@@ -28,8 +28,17 @@ STRUCTURAL = {"BackboneElement", "Element"}
 NOT_INTO = ("contained",)  # contained resources are judged as resources of their own
 
 
-class InvariantNotEvaluated(UserWarning):
-    """fhirpathpy raised evaluating an invariant on one node: that node is not judged by it."""
+# fhirpathpy raised evaluating an invariant on a node (malformed data it cannot compare, say): that node is
+# not judged by it, and this log says so, once per invariant and reason. A log, not a Python warning: a run
+# that turns warnings into errors must not stop at the provider's data.
+LOG = logging.getLogger("harness.invariants")
+_LOGGED: set[tuple[str, str]] = set()
+
+
+def _not_evaluated(label: str, key: str, where: str, why: str) -> None:
+    if (key, why) not in _LOGGED and len(_LOGGED) < 1_000:
+        _LOGGED.add((key, why))
+        LOG.warning("%s: invariant %s not evaluated at %s: %s", label, key, where, why)
 
 
 @dataclass
@@ -124,8 +133,7 @@ class _Judging:
                 continue
             held = outcome(expression, node, base, self.resource)
             if isinstance(held, str):
-                warnings.warn(InvariantNotEvaluated(f"{self.label}: {key} not evaluated at {self.at}{where}: "
-                                                    f"{held}"), stacklevel=4)
+                _not_evaluated(self.label, key, f"{self.at}{where}", held)
             elif not held:
                 self.found[(key, where)] = human
         if not isinstance(node, dict):
