@@ -109,7 +109,7 @@ def _subtree_key(node: dict | list) -> Hashable | None:
 class _Judging:
     resource: dict
     label: str
-    at: str  # where the judged node is, for a warning
+    at: str  # where the judged node is, for the log
     found: Found = field(default_factory=dict)
 
     def node(self, element: Element, node: Any, where: str, base: str) -> None:
@@ -157,7 +157,7 @@ class _Judging:
 
 def _findings(tree: Element, root: Any, resource: dict, base: str, label: str = "", at: str = "") -> Found:
     """(key, where relative to `root`) -> human text, for each invariant of `tree` a node under `root` breaks.
-    A node fhirpathpy cannot evaluate is warned about (`at` is where `root` is, for the warning)."""
+    A node fhirpathpy cannot evaluate is logged (`at` is where `root` is, for the log)."""
     judging = _Judging(resource, label, at)
     judging.node(tree, root, "", base)
     return judging.found

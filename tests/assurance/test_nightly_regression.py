@@ -38,8 +38,10 @@ def test_a_fault_is_newly_failed_then_fixed_and_nothing_else_changes(run_suite, 
 
 def test_a_provider_slower_than_its_last_runs_is_flagged_per_interaction_with_a_chart(run_suite, tmp_path):
     for _ in range(5):
+        # Whether a quick run is flagged depends on the machine's load in that moment: not asserted here (the
+        # rule's thresholds are unit-tested on fixed figures in tests/unit/outcome/test_history.py).
         quick, change = _assure(run_suite, tmp_path)
-        assert quick.returncode == 0 and change["slower"] == [], quick.explain()
+        assert quick.returncode == 0, quick.explain()
     slow, change = _assure(run_suite, tmp_path, GPC_REFERENCE_LATENCY_MS="200")
     assert slow.returncode == 0, slow.explain()
     flagged = {s["interaction"] for s in change["slower"]}
