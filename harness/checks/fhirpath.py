@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import marshal
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -233,10 +232,7 @@ def _content(node: Any, names: frozenset[str] | None, resource: dict, value_blin
         node = {k: v for k, v in node.items() if _member(k, names)}
     elif node is resource:
         return _resource_key(resource)
-    try:
-        return marshal.dumps(node, 2)
-    except ValueError:
-        return None
+    return fhir.json_key(node)
 
 
 def outcome(expression: str, node: Any, base: str, resource: dict) -> bool | str:

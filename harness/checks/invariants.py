@@ -12,7 +12,6 @@ listed by `not_assessed()`: the requirement page names each, never a silent skip
 from __future__ import annotations
 
 import logging
-import marshal
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +20,7 @@ from typing import Any, Hashable, Iterator
 from harness.checks.fhirpath import code, outcome, reads
 from harness.checks.violations import Violation, violation
 from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.transport import fhir
 
 REQUIREMENT = "FND-PROFILE-01"
 EVALUATED = "error"  # the severity whose invariants are evaluated; a warning one is listed as not assessed
@@ -98,13 +98,6 @@ MAX_SUBTREES = 100_000
 _SUBTREES = Memo(MAX_SUBTREES)
 
 
-def _subtree_key(node: dict | list) -> Hashable | None:
-    try:
-        return marshal.dumps(node, 2)
-    except ValueError:
-        return None
-
-
 @dataclass
 class _Judging:
     resource: dict
@@ -113,7 +106,7 @@ class _Judging:
     found: Found = field(default_factory=dict)
 
     def node(self, element: Element, node: Any, where: str, base: str) -> None:
-        content = (_subtree_key(node) if element.alone and isinstance(node, (dict, list)) and node is not self.resource
+        content = (fhir.json_key(node) if element.alone and isinstance(node, (dict, list)) and node is not self.resource
                    else None)
         if content is None:
             self.evaluate(element, node, where, base)
@@ -244,10 +237,10 @@ def _entries_read(expression: str, entries: list, shown: dict[Hashable, dict]) -
         return [e for e in entries if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})]
     if kind == ALL:
         return entries
-    distinct: dict[bytes, dict] = {}
+    distinct: dict[Hashable, dict] = {}
     for projected in shown.values():
         mine = {m: projected[m] for m in members if m in projected}
-        distinct.setdefault(marshal.dumps(mine, 2), mine)
+        distinct.setdefault(fhir.json_key(mine) or repr(mine), mine)
     return list(distinct.values())
 
 
@@ -270,10 +263,7 @@ def bundle_violations(bundle: dict, label: str, profile: dict, extension_profile
             mine = _findings(entry_element, entry, bundle, "Bundle.entry", label, "Bundle.entry")
             _with_extensions(mine, entry, bundle, extension_profiles, skip=("resource",) + NOT_INTO, label=label)
         projected = {m: entry[m] for m in members if m in entry}
-        try:
-            return mine, (tuple(members), marshal.dumps(projected, 2)), projected
-        except ValueError:
-            return mine, (tuple(members), repr(projected)), projected
+        return mine, (tuple(members), fhir.json_key(projected) or repr(projected)), projected
 
     alone = entry_element is None or entry_element.alone
     summaries = [_ENTRIES.get(entry, summary) for entry in entries] if alone else [summary(e) for e in entries]

@@ -53,12 +53,14 @@ MAX_CACHED_MODELS = RESOURCES_REMEMBERED
 _MODELS = Memo(MAX_CACHED_MODELS)
 
 
-def _marshalled(resource) -> bytes | None:
+def json_key(value) -> bytes | None:
+    """A key for a JSON value (a resource, an element, a projection of one): equal keys mean equal values;
+    None for what is not plain JSON data."""
     # marshal format 2 (no back-references) is a faithful, deterministic encoding of JSON values and
     # three times quicker than json.dumps: equal bytes mean equal resources. The bytes are the key
     # themselves (a few hundred each): hashing them down first cost more than the dictionary's own hash.
     try:
-        return marshal.dumps(resource, 2)
+        return marshal.dumps(value, 2)
     except ValueError:
         return None
 
@@ -71,7 +73,7 @@ _DIGESTS = ByIdentity(RESOURCES_REMEMBERED)
 def digest(resource: dict) -> bytes | None:
     """A key for a resource's JSON value: equal keys mean equal resources; None for what is not plain
     JSON data, which is never cached."""
-    return _DIGESTS.get(resource, _marshalled)
+    return _DIGESTS.get(resource, json_key)
 
 
 def _model_class(rtype: str):
