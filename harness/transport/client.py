@@ -25,7 +25,7 @@ from harness.spec.interactions import (
 )
 from harness.transport import jwt as jwt_token
 from harness.transport import proxies, tls
-from harness.transport.exchange import Exchange
+from harness.transport.exchange import PACKED_FROM_CHARS, Exchange
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 REDACTED = "Bearer <redacted>"
@@ -47,9 +47,12 @@ RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.
                              **{i.interaction_id: FOR_RUN for i in READ_OF_TYPE.values()}}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_REUSABLE = 64
-# Kept answers hold their parsed JSON too: bound them by size as well, so that a practice whose every slot
-# search is megabytes keeps about ten of those (beside the small answers, which cost little to keep).
+# Kept answers hold their text and what was worked out from it (their JSON, models, slot keys). The text of
+# the ones used last is kept as it is, about 40 MB of it; older large ones are packed (Exchange.pack, about a
+# tenth of the text), so that a hub's sweep of 21 searches of 13 MB each is sent once per search, not again
+# and again. Packed or not, at most MAX_LARGE_KEPT large answers are kept: their models are what costs.
 MAX_REUSABLE_CHARS = 40 * 2**20
+MAX_LARGE_KEPT = 24
 
 
 Listener = Callable[[Exchange], None]
@@ -225,12 +228,16 @@ class GpConnectClient:
             self._answers[key] = exchange
             while len(self._answers) > MAX_REUSABLE:
                 self._answers.pop(next(iter(self._answers)))
-            while (len(self._answers) > 1
-                   and sum(len(e.response_text) for e in self._answers.values()) > MAX_REUSABLE_CHARS):
-                # The least recently used large answer goes: a small one (Find patient, a read) frees little.
-                large = (k for k, e in self._answers.items()
-                         if len(e.response_text) > MAX_REUSABLE_CHARS // MAX_REUSABLE)
-                self._answers.pop(next(large, next(iter(self._answers))))
+            large = [k for k, e in self._answers.items() if e.body_chars() >= PACKED_FROM_CHARS]
+            for old in large[:-MAX_LARGE_KEPT]:  # the least recently used go first
+                del self._answers[old]
+            unpacked = sum(e.body_chars() for e in self._answers.values() if not e.packed)
+            for old in large[-MAX_LARGE_KEPT:-1]:
+                if unpacked <= MAX_REUSABLE_CHARS:
+                    break
+                if not self._answers[old].packed:
+                    unpacked -= self._answers[old].body_chars()
+                    self._answers[old].pack()
 
     def _read_body(self, response: httpx.Response, deadline: float) -> str:
         """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""

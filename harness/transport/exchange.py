@@ -7,12 +7,16 @@ import dataclasses
 import hashlib
 import json
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 from urllib.parse import unquote
 
 from harness.errors import Nonconformance
 from harness.transport import json_entries
+
+# An answer kept for reuse is packed from this size (a slot search of a few days of a practice and more).
+PACKED_FROM_CHARS = 256 * 1024
 
 
 @dataclass
@@ -51,12 +55,31 @@ class Exchange:
         return self.reused_from is not None
 
     def reuse(self) -> "Exchange":
-        """A copy of this exchange standing for a request that was not sent again: same answer, its own
-        JSON parse (a large Bundle's entries shared, see json_entries), marked as reused. What is derived
-        from the answer (`derived`) is shared: nothing changes it."""
-        copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False)
+        """A copy of this exchange standing for a request that was not sent again: same answer, marked as
+        reused. What is derived from the answer (`derived`, a large body's JSON among it) is shared: nothing
+        changes it. A small body gets its own JSON parse."""
+        copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False,
+                                   response_text=self._text or "")
         copy._derived = self._derived
+        copy._text, copy._packed, copy._chars = self._text, self._packed, self._chars
         return copy
+
+    def pack(self) -> None:
+        """Keep the body compressed from now on (an answer kept for reuse): a 14-day search of a hub is
+        13 MB of text and about a tenth of that packed. What is derived from it stays as it is; the text is
+        unpacked each time it is asked for, which only a failure's evidence does for a large answer."""
+        text = self._text
+        if text is not None and len(text) >= PACKED_FROM_CHARS:
+            self._packed = zlib.compress(text.encode("utf-8", errors="surrogatepass"), 1)
+            self._text = None
+
+    @property
+    def packed(self) -> bool:
+        return self._text is None
+
+    def body_chars(self) -> int:
+        """len(response_text), without unpacking a packed body."""
+        return self._chars
 
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """`make()`, worked out once per answer: the answers reused from this one get the same value.
@@ -97,7 +120,8 @@ class Exchange:
                 raise Nonconformance(f"HTTP {self.status} response is {ctype or 'without a Content-Type'}, not "
                                      f"application/fhir+json; starts {snippet!r} ({self.short_request()})")
             try:
-                self._json = json_entries.loads(self.response_text)
+                self._json = self.derived("json", lambda: json_entries.loads(self.response_text)) \
+                    if self._chars >= json_entries.SHARED_FROM_CHARS else json_entries.loads(self.response_text)
             except ValueError as exc:
                 snippet = self.response_text[:80].replace("\n", " ")
                 raise Nonconformance(
@@ -136,6 +160,23 @@ class Exchange:
             out += [f"{k}: {v}" for k, v in self.response_headers.items()]
             out += ["", _pretty(self.response_text) if response_body is None else response_body]
         return "\n".join(out)
+
+
+def _get_text(self: Exchange) -> str:
+    text = self._text
+    return text if text is not None else zlib.decompress(self._packed).decode("utf-8", errors="surrogatepass")
+
+
+def _set_text(self: Exchange, value: str) -> None:
+    self._text, self._packed, self._chars = value, None, len(value)
+
+
+# The dataclass's `response_text` field is read and written through `_text`, or `_packed`, the body compressed
+# once the answer is kept for reuse (`pack`); its __init__ sets it like any field.
+Exchange.response_text = property(_get_text, _set_text)  # type: ignore[assignment]
+Exchange._text = None  # type: ignore[attr-defined]
+Exchange._packed = None  # type: ignore[attr-defined]
+Exchange._chars = 0  # type: ignore[attr-defined]
 
 
 def _pretty(text: str) -> str:

@@ -7,6 +7,7 @@ import httpx
 from harness.settings import load_settings
 from harness.spec import interactions as ix
 from harness.transport import client as client_module
+from harness.transport import exchange as exchange_module
 from harness.transport.client import RUN_REUSE, GpConnectClient
 
 ROOT = "https://provider.example/A11111/STU3/1/gpconnect"
@@ -92,12 +93,19 @@ def test_an_exchange_repr_is_one_short_line_whatever_the_body():
     assert len(repr(exchange)) < 300 and "HTTP 200" in repr(exchange)
 
 
-def test_kept_answers_are_bounded_by_their_size_the_oldest_dropped_first(monkeypatch):
-    monkeypatch.setattr(client_module, "MAX_REUSABLE_CHARS", 120)
+def _all_large(monkeypatch, kept: int):
+    """Every slot search's answer counts as large, and `kept` of them are kept."""
+    monkeypatch.setattr(client_module, "PACKED_FROM_CHARS", 10)
+    monkeypatch.setattr(exchange_module, "PACKED_FROM_CHARS", 10)
+    monkeypatch.setattr(client_module, "MAX_LARGE_KEPT", kept)
+
+
+def test_large_answers_kept_are_bounded_in_number_the_oldest_dropped_first(monkeypatch):
+    _all_large(monkeypatch, kept=2)
     client, seen = make_client()
     windows = [SEARCH[:1] + [("end", f"le2026-12-0{day}"), ("status", "free")] for day in (2, 3, 4, 5)]
-    sizes = [len(client.send(ix.SEARCH_SLOTS, "Slot", params=w).response_text) for w in windows]
-    assert sum(sizes[-3:]) > 120 >= sum(sizes[-2:]), "each answer is 50 characters"
+    for w in windows:
+        client.send(ix.SEARCH_SLOTS, "Slot", params=w)
     client.send(ix.SEARCH_SLOTS, "Slot", params=windows[-1])
     client.send(ix.SEARCH_SLOTS, "Slot", params=windows[-2])
     assert len(seen) == 4, "the last two answers are kept"
@@ -105,8 +113,24 @@ def test_kept_answers_are_bounded_by_their_size_the_oldest_dropped_first(monkeyp
     assert len(seen) == 5, "the oldest was dropped"
 
 
-def test_an_answer_used_again_is_kept_longer_than_one_sent_after_it(monkeypatch):
+def test_older_large_answers_are_packed_past_the_text_budget_and_reused_as_they_were(monkeypatch):
     monkeypatch.setattr(client_module, "MAX_REUSABLE_CHARS", 120)
+    _all_large(monkeypatch, kept=10)
+    client, seen = make_client()
+    windows = [SEARCH[:1] + [("end", f"le2026-12-0{day}"), ("status", "free")] for day in (2, 3, 4, 5)]
+    sent = [client.send(ix.SEARCH_SLOTS, "Slot", params=w) for w in windows]
+    texts = [e.response_text for e in sent]
+    assert sum(map(len, texts[-3:])) > 120 >= sum(map(len, texts[-2:])), "each answer is 50 characters"
+    assert [e.packed for e in sent] == [True, True, False, False], "the text of the last two is kept as it is"
+    again = [client.send(ix.SEARCH_SLOTS, "Slot", params=w) for w in windows]
+    assert len(seen) == 4 and all(e.reused for e in again), "packed, not dropped"
+    assert [e.response_text for e in again] == texts
+    assert [e.json()["n"] for e in again] == [1, 2, 3, 4]
+    assert [e.body_chars() for e in again] == list(map(len, texts))
+
+
+def test_an_answer_used_again_is_kept_longer_than_one_sent_after_it(monkeypatch):
+    _all_large(monkeypatch, kept=2)
     client, seen = make_client()
     windows = [SEARCH[:1] + [("end", f"le2026-12-0{day}"), ("status", "free")] for day in (2, 3, 4)]
     client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0])
@@ -134,8 +158,8 @@ def test_what_is_derived_from_an_answer_is_worked_out_once_and_shared_only_with_
 
 
 def test_a_small_answer_is_kept_while_large_ones_make_room_for_each_other(monkeypatch):
-    monkeypatch.setattr(client_module, "MAX_REUSABLE_CHARS", 1000)
-    monkeypatch.setattr(client_module, "MAX_REUSABLE", 10)  # an answer over 1000 // 10 characters is large
+    monkeypatch.setattr(client_module, "PACKED_FROM_CHARS", 100)  # the slot searches below are large
+    monkeypatch.setattr(client_module, "MAX_LARGE_KEPT", 2)
     seen = []
 
     def handler(request: httpx.Request):
