@@ -57,13 +57,23 @@ class ByIdentity:
         self.limit = limit
         self._held: dict[int, tuple[Any, Any]] = {}
 
+    def known(self, obj: Any) -> Any:
+        """The value remembered for this very object, or None."""
+        hit = self._held.get(id(obj))
+        return hit[1] if hit is not None and hit[0] is obj else None
+
+    def put(self, obj: Any, value: Any) -> Any:
+        if len(self._held) >= self.limit:
+            self._held.clear()
+        self._held[id(obj)] = (obj, value)
+        return value
+
     def get(self, obj: Any, make: Callable[[Any], Any], still: Callable[[Any], bool] = lambda value: True) -> Any:
         """make(obj), once per object while it is remembered, as long as `still(value)` holds."""
         hit = self._held.get(id(obj))
         if hit is not None and hit[0] is obj and still(hit[1]):
             return hit[1]
-        value = make(obj)
-        if len(self._held) >= self.limit:
-            self._held.clear()
-        self._held[id(obj)] = (obj, value)
-        return value
+        return self.put(obj, make(obj))
+
+    def clear(self) -> None:
+        self._held.clear()

@@ -34,6 +34,16 @@ def declared(slot: SlotInfo, restriction: Restriction) -> bool:
     return restriction.schedule in names_of(slot) and slot.start.astimezone(UK).strftime("%H:%M") == restriction.time
 
 
+def _declaring(slot: SlotInfo, restrictions: tuple[Restriction, ...]) -> list[Restriction]:
+    """The restrictions that declare this slot (`declared`), its names and time worked out once."""
+    names = names_of(slot)
+    named = [r for r in restrictions if r.schedule in names]
+    if not named:
+        return []
+    at = slot.start.astimezone(UK).strftime("%H:%M")
+    return [r for r in named if r.time == at]
+
+
 def consumer(org_type: str | None, ods_code: str | None) -> str:
     if org_type and ods_code:
         return f"a consumer of organisation type {org_type} and ODS code {ods_code}"
@@ -46,12 +56,15 @@ def leaks(searches: list[SlotSearch], restrictions: tuple[Restriction, ...]) -> 
     """(each declared restricted slot offered to a consumer it is not open to, how many declared slots the
     searches offered at all)."""
     found, seen = [], 0
+    # The searches share most of their slots (the same objects: discovery.free_slots): each is matched once.
+    declaring: dict[int, tuple[SlotInfo, list[Restriction]]] = {}
     for search in searches:
         org_type, ods_code = search.searched_as
         for slot in free_slots(search.exchange.json()):
-            for restriction in restrictions:
-                if not declared(slot, restriction):
-                    continue
+            known = declaring.get(id(slot))
+            if known is None or known[0] is not slot:
+                known = declaring[id(slot)] = (slot, _declaring(slot, restrictions))
+            for restriction in known[1]:
                 seen += 1
                 if not restriction.open_to(org_type, ods_code):
                     found.append(violation(RULE, f"Slot {slot.id}", "Bundle.entry", "withheld", "offered",

@@ -39,7 +39,7 @@ from harness.checks.violations import Violation
 from harness.consumer import slot_search
 from harness.errors import Nonconformance
 from harness.judge.run_model import request_json
-from harness.memo import RESOURCES_REMEMBERED
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Settings
 from harness.spec import interactions as ix
 from harness.spec.constants import UK
@@ -141,10 +141,22 @@ _JUDGED: dict[tuple, tuple[Violation, ...]] = {}
 MAX_JUDGED = 2 * RESOURCES_REMEMBERED
 
 
+# The same verdicts by the resource object (JSON read from an answer is shared between the answers carrying it),
+# for each set of rules: a resource seen before costs one lookup.
+_BY_OBJECT: dict[tuple[str, ...], ByIdentity] = {}
+
+
 def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violation]:
     names = tuple(r.name for r in each)
+    by_object = _BY_OBJECT.get(names) or _BY_OBJECT.setdefault(names, ByIdentity(MAX_JUDGED))
+    known = by_object.known
     found: list[Violation] = []
     for resource in resources:
+        verdict = known(resource)
+        if verdict is not None:
+            if verdict:
+                found += verdict
+            continue
         content = fhir.digest(resource)
         verdict = _JUDGED.get((content, names)) if content is not None else None
         if verdict is None:
@@ -153,6 +165,8 @@ def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violat
                 if len(_JUDGED) >= MAX_JUDGED:
                     _JUDGED.clear()
                 _JUDGED[(content, names)] = verdict
+        if content is not None:
+            by_object.put(resource, verdict)
         found += verdict
     return found
 

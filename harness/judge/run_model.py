@@ -47,7 +47,7 @@ from harness.judge.known import (
     kept_violations,
     reason_of,
 )
-from harness.memo import RESOURCES_REMEMBERED
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.spec import interactions as ix
 from harness.spec.constants import DELIVERY_CHANNEL_URL
 from harness.spec.texts import type_text, type_texts
@@ -89,6 +89,7 @@ class RunModel:
         self._lock = threading.Lock()
         # Each distinct Slot seen with its Schedule's details, made once: searches repeat thousands of them.
         self._made: dict[tuple, SlotSeen] = {}
+        self._seen = ByIdentity(MAX_MADE)
 
     def observe(self, exchange) -> list[Violation]:
         if exchange.status is None or exchange.reused:
@@ -117,22 +118,14 @@ class RunModel:
         schedules = {r.get("id"): _schedule_seen(r) for r in entries if r.get("resourceType") == "Schedule"}
         found: list[Violation] = []
         for r in entries:
-            key = fhir.ref_key((r.get("schedule") or {}).get("reference")) if r.get("resourceType") == "Slot" else None
-            if not key or not r.get("id") or key[1] not in schedules:
-                continue
-            content = fhir.digest(r)
-            made = (content, key[1], schedules[key[1]]) if content is not None else None
-            seen = self._made.get(made) if made else None
-            if seen is None:
-                category, roles, actors = schedules[key[1]]
-                channel = extensions_of(r, DELIVERY_CHANNEL_URL)
-                seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), type_texts(r.get("serviceType")),
-                                category, channel[0].get("valueCode") if channel else None, roles, actors)
-                if made:
-                    if len(self._made) >= MAX_MADE:
-                        self._made.clear()
-                    self._made[made] = seen
+            seen = self._seen.known(r)
+            if seen is None or schedules.get(seen.schedule) != (seen.schedule_type, seen.roles, seen.actors):
+                seen = self._slot_seen(r, schedules)
+                if seen is None:
+                    continue
             earlier = self.slots.get(seen.id)
+            if earlier is seen:
+                continue
             if earlier and earlier.slot_types and seen.slot_types and earlier.slot_types != seen.slot_types:
                 # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.
                 found.append(violation("SLOT-TYPE-01", f"Slot {seen.id}", "Slot.serviceType[*].text",
@@ -141,6 +134,26 @@ class RunModel:
                                        f"but this run saw it as {appt_checks.quoted(earlier.slot_types)} before"))
             self.slots[seen.id] = seen
         return found
+
+    def _slot_seen(self, r: dict, schedules: dict) -> SlotSeen | None:
+        """The slot `r` as this answer shows it with its Schedule's details, made once per distinct slot and
+        details (and remembered for the object `r`, which later answers carrying the same entry share)."""
+        key = fhir.ref_key((r.get("schedule") or {}).get("reference")) if r.get("resourceType") == "Slot" else None
+        if not key or not r.get("id") or key[1] not in schedules:
+            return None
+        content = fhir.digest(r)
+        made = (content, key[1], schedules[key[1]]) if content is not None else None
+        seen = self._made.get(made) if made else None
+        if seen is None:
+            category, roles, actors = schedules[key[1]]
+            channel = extensions_of(r, DELIVERY_CHANNEL_URL)
+            seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), type_texts(r.get("serviceType")),
+                            category, channel[0].get("valueCode") if channel else None, roles, actors)
+            if made:
+                if len(self._made) >= MAX_MADE:
+                    self._made.clear()
+                self._made[made] = seen
+        return self._seen.put(r, seen) if made else seen
 
     def _booked(self, exchange, appointment: dict) -> list[Violation]:
         sent = request_json(exchange.request_body)

@@ -99,6 +99,7 @@ def _validated(resource: dict, model_class, key: Hashable | None = None) -> Any:
 def clear_cache() -> None:
     """Forget every validated model (tests and benchmarks that measure a first parse)."""
     _MODELS.clear()
+    _ENTRY_MODELS.clear()
 
 
 def _entry_error(exc: ValidationError, resource: dict, index: int, where: str) -> str:
@@ -114,6 +115,11 @@ BUNDLE_ENTRY = get_fhir_model_class("BundleEntry")
 ENTRY_OF_RESOURCE = "entry of"  # an entry's key is this and its resource's digest: the digest's hash is kept
 
 
+# The model of each entry object read from an answer (json_entries shares an entry between the answers carrying
+# its text): an entry seen before costs one lookup.
+_ENTRY_MODELS = ByIdentity(RESOURCES_REMEMBERED)
+
+
 def _bundle_around_models(data: dict, where: str) -> dict:
     """The Bundle's JSON with each entry replaced by its validated BundleEntry model."""
     entries = data.get("entry")
@@ -121,7 +127,12 @@ def _bundle_around_models(data: dict, where: str) -> dict:
         return data
     entry_class = BUNDLE_ENTRY
     out = []
+    known = _ENTRY_MODELS.known
     for i, entry in enumerate(entries):
+        model = known(entry)
+        if model is not None:
+            out.append(model)
+            continue
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             out.append(entry)  # left to the Bundle's own validation, which names what is wrong
@@ -133,9 +144,12 @@ def _bundle_around_models(data: dict, where: str) -> dict:
         # An entry of nothing but its resource is keyed by the resource's digest, which the profile check shares.
         resource_key = digest(resource) if len(entry) == 1 else None
         try:
-            out.append(_validated(entry, entry_class, (ENTRY_OF_RESOURCE, resource_key) if resource_key else None))
+            model = _validated(entry, entry_class, (ENTRY_OF_RESOURCE, resource_key) if resource_key else None)
         except ValidationError as exc:
             raise Nonconformance(_entry_error(exc, resource, i, where)) from None
+        out.append(model)
+        if resource_key is not None:
+            _ENTRY_MODELS.put(entry, model)
     return {**data, "entry": out}
 
 
