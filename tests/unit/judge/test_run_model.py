@@ -397,3 +397,31 @@ def test_a_cancellation_that_drops_an_identifier_breaks_cancel_keep_and_the_same
     assert said(run.cancel(request, answer_)) == [(("CANCEL-KEEP-01",), (
         "Appointment 1 identifier is gone on cancellation: it was [{'system': "
         "'https://practice.example/Id/appointment', 'value': 'APT-1'}]"))]
+
+
+def _large(search: dict, schedule_type: str = "Morning surgery", slot_type: str = "GP Appointment") -> dict:
+    """`search` with Schedule 3's type and Slot 7's type as given, and enough other slots that its entries are
+    read as shared objects (json_entries): an entry of the same text in two answers is the same object."""
+    body = copy.deepcopy(search)
+    body["entry"][0]["resource"]["serviceCategory"] = {"text": schedule_type}
+    body["entry"][2]["resource"]["serviceType"] = [{"text": slot_type}]
+    filler = [{"resource": {**slot("9"), "id": f"f{i}"}} for i in range(400)]
+    body["entry"] += filler
+    return body
+
+
+def test_a_slot_seen_before_takes_its_schedules_details_and_type_from_each_answer_anew(run):
+    typed, retyped = _large(SEARCH), _large(SEARCH, schedule_type="Evening surgery")
+    flipped = _large(SEARCH, slot_type="Blood Test")
+    assert run.send(ix.SEARCH_SLOTS, "Slot", 200, typed, params=[("start", "ge2026-12-02")]) == []
+    first = run.model.slots["7"]
+    assert run.send(ix.SEARCH_SLOTS, "Slot", 200, retyped, params=[("start", "ge2026-12-03")]) == []
+    assert run.model.slots["7"].schedule_type == "Evening surgery", "the same Slot entry, its Schedule retyped"
+    assert run.send(ix.SEARCH_SLOTS, "Slot", 200, typed, params=[("start", "ge2026-12-04")]) == []
+    assert run.model.slots["7"] is first and first.schedule_type == "Morning surgery"
+    expected = [(("SLOT-TYPE-01",), "Slot 7 is offered as 'Blood Test', but this run saw it as 'GP Appointment' "
+                 "before")]
+    assert said(run.send(ix.SEARCH_SLOTS, "Slot", 200, flipped, params=[("start", "ge2026-12-05")])) == expected
+    back = said(run.send(ix.SEARCH_SLOTS, "Slot", 200, typed, params=[("start", "ge2026-12-06")]))
+    assert back == [(("SLOT-TYPE-01",), "Slot 7 is offered as 'GP Appointment', but this run saw it as "
+                     "'Blood Test' before")], "an entry seen before is still compared with the last seen"
