@@ -85,13 +85,20 @@ def _binding_violations(label: str, element: str, value: Any, binding: dict) -> 
     return found
 
 
+@lru_cache(maxsize=None)
+def _parts(path: str) -> tuple[list[str], str]:
+    """An element path's parts below the resource, and its last part: ('Slot.identifier.system' gives
+    (['identifier'], 'system'))."""
+    parts = path.split(".")[1:]
+    return parts[:-1], parts[-1]
+
+
 def _element_violations(resource: dict, label: str, element: dict) -> list[Violation]:
-    parts = element["path"].split(".")[1:]
+    above, name = _parts(element["path"])
     found = []
-    for parent in _nodes(resource, parts[:-1]):
+    for parent in _nodes(resource, above) if above else (resource,):
         if not isinstance(parent, dict):
             continue
-        name = parts[-1]
         values = _children(parent, name)
         if "extension" in element:
             values = [v for v in values if isinstance(v, dict) and v.get("url") == element["extension"]]
@@ -112,6 +119,23 @@ def _element_violations(resource: dict, label: str, element: dict) -> list[Viola
         for value in values if element.get("binding") else []:
             found += _binding_violations(label, path, value, element["binding"])
     return found
+
+
+@lru_cache(maxsize=None)
+def _elements_by_member(url: str) -> tuple[tuple[str, bool, dict], ...]:
+    """Each element of the profile with the resource's member its path starts from, and whether the element
+    can say anything of a resource without that member (a required member of the resource itself)."""
+    out = []
+    for element in constraints()["profiles"][url]["elements"]:
+        parts = element["path"].split(".")[1:]
+        out.append((parts[0] if parts else "", not parts or (len(parts) == 1 and element["min"] > 0), element))
+    return tuple(out)
+
+
+def _elements_reaching(url: str, resource: dict) -> list[dict]:
+    """The profile's elements that can find something in this resource: an element under a member the resource
+    does not have has no node to judge (_element_violations finds nothing), unless it is that member, required."""
+    return [element for member, required, element in _elements_by_member(url) if required or member in resource]
 
 
 def _extension_violations(resource: dict, label: str, profile: dict) -> list[Violation]:
@@ -178,7 +202,7 @@ def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ..
     profile = constraints()["profiles"][url]
     found = []
     if PROFILE in rules:
-        for element in profile["elements"]:
+        for element in _elements_reaching(url, resource):
             found += _element_violations(resource, label, element)
         found += _extension_violations(resource, label, profile)
         found += invariants.violations(resource, label, profile, constraints()["extensions"])

@@ -132,3 +132,35 @@ def test_the_committed_constraint_table_is_what_the_profiles_generate(tmp_path):
                    check=True, capture_output=True)
     assert json.loads(out.read_text()) == json.loads(pc.DATA.read_text())
     assert pc.constraints()["source"]["commit"] == "b4406719a7442fe5a39b802b5eddc09e1795c890"
+
+
+def _every_element(resource):
+    """The element checks of the resource's profile, every element tried (what _elements_reaching narrows)."""
+    profile = pc.constraints()["profiles"][pc.PROFILE_FOR[resource["resourceType"]]]
+    label = f"{resource['resourceType']} {resource.get('id')}"
+    return messages(v for element in profile["elements"] for v in pc._element_violations(resource, label, element))
+
+
+def _reaching_only(resource):
+    url = pc.PROFILE_FOR[resource["resourceType"]]
+    label = f"{resource['resourceType']} {resource.get('id')}"
+    return messages(v for element in pc._elements_reaching(url, resource)
+                    for v in pc._element_violations(resource, label, element))
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="not assured: the shared reference copy is not beside this checkout")
+def test_the_elements_left_untried_are_those_that_could_find_nothing():
+    examples = [json.loads(p.read_text()) for p in
+                sorted((SHARED / "spec-1.2.7-refresh" / "_includes" / "appointments").glob("*response*.json"))]
+    resources = [SLOT] + [e.get("resource", e) for x in examples for e in (x.get("entry") or [x])]
+    resources = [r for r in resources if r.get("resourceType") in pc.PROFILE_FOR]
+    tried = 0
+    for resource in resources:
+        for member in [m for m in resource if m != "resourceType"] + [None]:
+            shaped = {k: v for k, v in resource.items() if k != member}
+            for variant in (shaped, {**shaped, "specialty": [{"text": "x"}], "comment": "c", "identifier": 7}):
+                assert _reaching_only(variant) == _every_element(variant), (resource["resourceType"], member)
+                tried += 1
+    assert tried > 50
+    gone = {k: v for k, v in SLOT.items() if k != "status"}
+    assert any("Slot.status is required" in m for m in _reaching_only(gone)), "a required member missing is named"
