@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from harness.errors import Nonconformance
 from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.transport import shapes
 
 
 def _path(loc: tuple) -> str:
@@ -100,6 +101,7 @@ def clear_cache() -> None:
     """Forget every validated model (tests and benchmarks that measure a first parse)."""
     _MODELS.clear()
     _ENTRY_MODELS.clear()
+    shapes.clear()
 
 
 def _entry_error(exc: ValidationError, resource: dict, index: int, where: str) -> str:
@@ -144,13 +146,29 @@ def _bundle_around_models(data: dict, where: str) -> dict:
         # An entry of nothing but its resource is keyed by the resource's digest, which the profile check shares.
         resource_key = digest(resource) if len(entry) == 1 else None
         try:
-            model = _validated(entry, entry_class, (ENTRY_OF_RESOURCE, resource_key) if resource_key else None)
+            model = _entry_by_shape(resource, model_class, resource_key) if resource_key else None
+            if model is None:
+                model = _validated(entry, entry_class, (ENTRY_OF_RESOURCE, resource_key) if resource_key else None)
         except ValidationError as exc:
             raise Nonconformance(_entry_error(exc, resource, i, where)) from None
         out.append(model)
         if resource_key is not None:
             _ENTRY_MODELS.put(entry, model)
     return {**data, "entry": out}
+
+
+def _entry_by_shape(resource: dict, model_class, resource_key: bytes):
+    """The model of the entry of nothing but `resource`, its resource validated by its shape (shapes.py) and
+    the entry around it; None when the resource does not validate, for the entry's validation to name why."""
+    key = (ENTRY_OF_RESOURCE, resource_key)
+    model = _MODELS.get(key)
+    if model is None:
+        try:
+            model = BUNDLE_ENTRY.model_validate({"resource": shapes.validated(resource, model_class, json_key)})
+        except ValidationError:
+            return None
+        _MODELS.put(key, model)
+    return model
 
 
 def _bundle_model(model_class, data: dict, where: str):

@@ -1,0 +1,67 @@
+"""Validating the resources of one shape whole once: a practice's slots differ in their identity and times only.
+
+A hub's 30,000 slots differ in id, identifier, start and end; everything else (meta, extensions, slot type,
+schedule, status) repeats over a few hundred shapes. Validating a slot whole with its STU3 model costs about
+95 µs. Here the first resource of each shape is validated whole and kept as the shape's template; a later
+resource of that shape is the template with those members replaced, each validated by its own field's
+validator (a pydantic TypeAdapter of the model's annotation for it), the one the whole model runs on it.
+The model validators of a FHIR model read only which members are present, which the shape fixes, so the
+model is the one whole validation gives; tests/unit/transport/test_shapes.py holds it to that over
+generated members. Anything else is validated whole: a resource whose shape has no template yet, a member
+that is not plain text (or a list of identifiers of plain text), one its validator refuses (whole
+validation then names it, as before).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from harness.memo import RESOURCES_REMEMBERED, Memo
+
+VARYING = ("id", "start", "end", "identifier")
+
+_TEMPLATES = Memo(RESOURCES_REMEMBERED)
+
+
+@lru_cache(maxsize=None)
+def _adapter(model_class, name: str) -> TypeAdapter | None:
+    field = model_class.model_fields.get(name)
+    return TypeAdapter(field.annotation) if field is not None else None
+
+
+def _plain(name: str, value: Any) -> bool:
+    if name == "identifier":
+        return (isinstance(value, list) and bool(value)
+                and all(isinstance(i, dict) and i and all(type(v) is str and v for v in i.values()) for i in value))
+    return type(value) is str and bool(value)
+
+
+def validated(resource: dict, model_class, shape_key) -> Any:
+    """model_class.model_validate(resource), from its shape's template when there is one. `shape_key` makes
+    the key of a JSON value (transport.fhir.json_key). ValidationError as whole validation raises it."""
+    varying = {k: resource[k] for k in VARYING if k in resource}
+    key = None
+    if varying and all(_plain(k, v) for k, v in varying.items()) \
+            and all(_adapter(model_class, k) is not None for k in varying):
+        shape = shape_key({k: v for k, v in resource.items() if k not in varying})
+        if shape is not None:
+            key = (model_class.__name__, tuple(varying), shape)
+            template = _TEMPLATES.get(key)
+            if template is not None:
+                try:
+                    update = {k: _adapter(model_class, k).validate_python(v) for k, v in varying.items()}
+                except ValidationError:
+                    pass  # validated whole below, which names what is wrong as it always has
+                else:
+                    return template.model_copy(update=update)
+    model = model_class.model_validate(resource)
+    if key is not None:
+        _TEMPLATES.put(key, model)
+    return model
+
+
+def clear() -> None:
+    _TEMPLATES.clear()

@@ -1,0 +1,87 @@
+"""A resource validated from its shape's template (harness/transport/shapes.py) is the model whole validation
+gives, and a resource whole validation refuses is refused with the same errors."""
+
+from datetime import timedelta, timezone
+
+from fhir.resources.STU3 import get_fhir_model_class
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from harness.transport import shapes
+from harness.transport.fhir import json_key
+
+SLOT = get_fhir_model_class("Slot")
+SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+BASE = {"resourceType": "Slot", "meta": {"versionId": "1", "profile": [SD + "GPConnect-Slot-1"]},
+        "extension": [{"url": SD + "Extension-GPConnect-DeliveryChannel-2", "valueCode": "In-person"}],
+        "serviceType": [{"text": "GP Appointment"}], "schedule": {"reference": "Schedule/4"}, "status": "free"}
+TEMPLATE = {"id": "1", "start": "2026-12-08T09:00:00+00:00", "end": "2026-12-08T09:10:00+00:00",
+            "identifier": [{"system": "https://example.invalid/slot", "value": "S-1"}]}
+
+instants = st.one_of(
+    st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5))])
+                 ).map(lambda d: d.isoformat()),
+    st.sampled_from(["2026-12-08", "2026-13-08T09:00:00+00:00", "2026-12-08T09:00:00Z", "2026-12-08T09:00:00",
+                     "2026-12-08T09:00:00.123+01:00", " 2026-12-08T09:00:00+00:00", ""]),
+    st.text(max_size=30), st.integers(), st.none())
+ids = st.one_of(st.from_regex(r"[A-Za-z0-9\-.]{1,64}", fullmatch=True), st.text(max_size=70), st.integers(), st.none())
+identifiers = st.one_of(
+    st.lists(st.dictionaries(st.sampled_from(["system", "value", "use"]), st.one_of(st.text(max_size=12), st.none()),
+                             max_size=3), max_size=3),
+    st.none(), st.text(max_size=5))
+
+
+def whole(resource):
+    try:
+        return SLOT.model_validate(resource), None
+    except ValidationError as exc:
+        return None, exc.errors(include_url=False, include_context=False)
+
+
+# Members as any provider may send them, and plain ones (text, identifiers of text) that take the template's way.
+any_members = st.fixed_dictionaries({}, optional={"id": ids, "start": instants, "end": instants,
+                                                  "identifier": identifiers})
+plain_text = st.text(min_size=1, max_size=20)
+plain_members = st.fixed_dictionaries({}, optional={
+    "id": st.one_of(st.from_regex(r"[A-Za-z0-9\-.]{1,64}", fullmatch=True), plain_text),
+    "start": st.one_of(instants.filter(lambda v: isinstance(v, str) and v), plain_text),
+    "end": st.one_of(instants.filter(lambda v: isinstance(v, str) and v), plain_text),
+    "identifier": st.lists(st.dictionaries(st.sampled_from(["system", "value", "use"]), plain_text, min_size=1,
+                                           max_size=3), min_size=1, max_size=3)})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(any_members, plain_members))
+def test_a_resource_validated_from_its_shapes_template_is_what_whole_validation_gives(varying):
+    shapes.clear()
+    try:
+        shapes.validated({**BASE, **{k: TEMPLATE[k] for k in varying}}, SLOT, json_key)  # the shape's template
+    except ValidationError:
+        pass  # a shape with no start or end has no template: whole validation refuses it
+    resource = {**BASE, **varying}
+    expected, errors = whole(resource)
+    try:
+        got = shapes.validated(resource, SLOT, json_key)
+    except ValidationError as exc:
+        assert expected is None and exc.errors(include_url=False, include_context=False) == errors
+        return
+    assert expected is not None, f"whole validation refuses it: {errors}"
+    assert got == expected and got.model_dump() == expected.model_dump()
+    assert got.model_fields_set == expected.model_fields_set
+
+
+def test_slots_of_one_shape_are_validated_whole_once(monkeypatch):
+    shapes.clear()
+    whole_validations = []
+    original = SLOT.model_validate
+    monkeypatch.setattr(SLOT, "model_validate", lambda data, *a, **k: whole_validations.append(1) or original(data))
+    slots = [{**BASE, "id": str(i), "start": f"2026-12-08T09:{i % 60:02d}:00+00:00",
+              "end": f"2026-12-08T10:{i % 60:02d}:00+00:00",
+              "identifier": [{"system": "https://example.invalid/slot", "value": f"S-{i}"}],
+              "serviceType": [{"text": "GP Appointment" if i % 2 else "Blood Test"}]} for i in range(200)]
+    models = [shapes.validated(s, SLOT, json_key) for s in slots]
+    assert len(whole_validations) == 2, "one template for each of the two slot types"
+    assert [m.id for m in models] == [str(i) for i in range(200)]
+    assert models[7].identifier[0].value == "S-7" and models[7].serviceType[0].text == "GP Appointment"
+    assert models[8].start.isoformat() == "2026-12-08T09:08:00+00:00"
