@@ -148,15 +148,15 @@ def pretty(text: str) -> str:
         return text
 
 
-def store_body(text: str, directory: Path, digest: str | None = None) -> Path:
+def store_body(text: str, directory: Path, digest: str | None = None, gzipped: bytes | None = None) -> Path:
     """Write the body exactly as received to evidence/<digest>.json.gz, once per distinct body in a run.
     (Byte for byte what the provider sent; `zcat <file> | python -m json.tool` shows it indented.)
-    `digest` is the body's text_digest when already worked out."""
+    `digest` is the body's text_digest and `gzipped` its gzip when already worked out."""
     path = directory / f"{digest or text_digest(text)}.json.gz"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        partial.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=1))
+        partial.write_bytes(gzipped if gzipped is not None else gzip.compress(text.encode("utf-8"), compresslevel=1))
         os.replace(partial, path)  # parallel workers may store the same body; either copy is whole
     return path
 
@@ -205,7 +205,7 @@ def _shown_body(exchange, reports: Path) -> str:
         data = exchange.json()  # parsed once: the steps that read it later get this parse
     except Nonconformance:
         data = None
-    stored = store_body(text, reports / EVIDENCE_DIR, exchange.body_digest())
+    stored = store_body(text, reports / EVIDENCE_DIR, exchange.body_digest(), exchange.gzipped())
     return summarise_body(text, data, f"{EVIDENCE_DIR}/{stored.name} in the reports folder")
 
 

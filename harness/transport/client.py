@@ -48,8 +48,8 @@ RUN_REUSE: dict[str, str] = {FIND_PATIENT.interaction_id: FOR_RUN, SEARCH_SLOTS.
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_REUSABLE = 64
 # Kept answers hold their text and what was worked out from it (their JSON, models, slot keys). The text of
-# the ones used last is kept as it is, about 40 MB of it; older large ones are packed (Exchange.pack, about a
-# tenth of the text), so that a hub's sweep of 21 searches of 13 MB each is sent once per search, not again
+# the ones used last is kept as it is, about 40 MB of it; older large ones are packed (Exchange.pack: gzip, 3 %
+# of a hub's text), so that a hub's sweep of 21 searches of 17 MB each is sent once per search, not again
 # and again. Packed or not, at most MAX_LARGE_KEPT large answers are kept: their models are what costs.
 MAX_REUSABLE_CHARS = 40 * 2**20
 MAX_LARGE_KEPT = 24
