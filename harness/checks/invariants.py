@@ -266,7 +266,8 @@ def bundle_violations(bundle: dict, label: str, profile: dict, extension_profile
         return mine, (tuple(members), fhir.json_key(projected) or repr(projected)), projected
 
     alone = entry_element is None or entry_element.alone
-    summaries = [_ENTRIES.get(entry, summary) for entry in entries] if alone else [summary(e) for e in entries]
+    known, put = _ENTRIES.known, _ENTRIES.put
+    summaries = [known(e) or put(e, summary(e)) for e in entries] if alone else [summary(e) for e in entries]
     found: Found = {}
     for i, (mine, _, _) in enumerate(summaries) if any(mine for mine, _, _ in summaries) else ():
         for (key, where), human in mine.items():

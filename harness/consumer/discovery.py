@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from harness.consumer import slot_search as ss
@@ -76,18 +77,25 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
     entries = [e.get("resource") or {} for e in bundle_json.get("entry") or []]
     schedules = {r.get("id"): r for r in entries if r.get("resourceType") == "Schedule"}
     slots = []
+    known = _MADE.known
     for r in entries:
+        info = known(r)
+        if info is not None and schedules.get(info.schedule) is info.schedule_raw:
+            slots.append(info)  # this very slot, with this very Schedule, was made before
+            continue
         if r.get("resourceType") != "Slot" or r.get("status") != "free":
             continue
         key = fhir.ref_key((r.get("schedule") or {}).get("reference"))
         if not key or not r.get("start") or not r.get("end"):
             continue
-        schedule = schedules.get(key[1])
-        slots.append(_MADE.get(r, lambda slot: SlotInfo(
-            id=slot["id"], schedule=key[1], start=datetime.fromisoformat(slot["start"]),
-            end=datetime.fromisoformat(slot["end"]), channel=_channel(slot), slot_type=_slot_type(slot), raw=slot,
-            schedule_raw=schedule), still=lambda info: info.schedule_raw is schedule))
-    return sorted(slots, key=lambda s: (s.start, s.schedule, s.id))
+        slots.append(_MADE.put(r, SlotInfo(
+            id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]),
+            end=datetime.fromisoformat(r["end"]), channel=_channel(r), slot_type=_slot_type(r), raw=r,
+            schedule_raw=schedules.get(key[1]))))
+    return sorted(slots, key=_IN_ORDER)
+
+
+_IN_ORDER = attrgetter("start", "schedule", "id")
 
 
 # A large Bundle's entries seen before are the objects read before (harness/transport/json_entries.py): a Slot seen

@@ -199,7 +199,8 @@ def search(client: GpConnectClient, settings: Settings, window: Window, includes
 
 def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
     """Identity of each slot independent of id formatting: schedule, start and end instants."""
-    return {_SLOT_KEYS.get(s, _slot_key) for s in search_result.slots}
+    known, put = _SLOT_KEYS.known, _SLOT_KEYS.put
+    return {known(s) or put(s, _slot_key(s)) for s in search_result.slots}
 
 
 def _slot_key(slot) -> tuple[str, str, str]:
