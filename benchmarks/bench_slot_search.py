@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.checks import profiles as profile_check
+from harness.checks import slot_search as search_checks
 from harness.consumer import discovery
 from harness.consumer import slot_search as ss  # noqa: E402
 from harness.report import allure as report
@@ -109,10 +110,10 @@ def main() -> int:
 
     def checks():
         slots, schedules = index.of_type("Slot"), index.of_type("Schedule")
-        return (ss.slots_without_type(slots) + ss.schedule_type_violations(schedules, "some")
-                + ss.forbidden_element_violations(slots + schedules, "comment") + ss.non_free_slots(slots)
-                + ss.slots_outside(slots, window) + ss.unreferenced_resources(index, "A99901")
-                + ss.organization_violations(index))
+        return (search_checks.slots_without_type(slots) + search_checks.schedule_type_violations(schedules, "some")
+                + search_checks.forbidden_element_violations(slots + schedules, "comment")
+                + search_checks.non_free_slots(slots) + search_checks.slots_outside(slots, window)
+                + search_checks.unreferenced_resources(index, "A99901") + search_checks.organization_violations(index))
 
     t_checks, problems = timed(checks, args.repeat)
     t_data, _ = timed(lambda: (discovery.runs(discovery.free_slots(data), 3),
