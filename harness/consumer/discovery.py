@@ -10,7 +10,7 @@ provider sent (instants keep their original text).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -19,7 +19,7 @@ from harness.consumer.claims import Claims
 from harness.errors import MissingTestData
 from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Settings
-from harness.spec.constants import DELIVERY_CHANNEL_URL
+from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
 from harness.spec.texts import type_text, type_texts
 from harness.transport import fhir
 from harness.transport.client import GpConnectClient
@@ -235,15 +235,32 @@ def _slot_ids(chosen) -> list[str]:
     return []
 
 
+# A day that offered more free slots than SPLIT_ABOVE is searched from then on in parts of about PART_SLOTS, cut
+# at slot starts: a hub's day is some 2,200 slots, of which a booking's test data needs a few, and every answer
+# is judged whole. A slot that straddles a cut is in neither part; the day's other parts, the other days and
+# the whole window are searched after.
+SPLIT_ABOVE = 1_000
+PART_SLOTS = 400
+
+
+def _cuts(slots: list[SlotInfo]) -> list[datetime]:
+    """Slot starts that cut a day's free slots into parts of about PART_SLOTS."""
+    starts = sorted(s.start for s in slots)
+    return sorted({starts[i] for i in range(PART_SLOTS, len(starts), PART_SLOTS)} - {starts[0]})
+
+
 class SlotChooser:
     """Test data for a booking from a fresh search just before it: one of the worker's days of the search
-    window at a time, from the day that kind of choice was last made on (so a run's bookings fill a day
-    before moving on), and the whole window if no one day offers it. A day's answer is a fraction of the
-    window's (a large practice offers thousands of slots in it), and each answer is checked whole. With
-    parallel workers the whole window is every worker's, and `claims` keep their choices apart."""
+    window at a time (or a part of it, for a day of more than SPLIT_ABOVE free slots), from where that kind
+    of choice was last made (so a run's bookings fill a day before moving on), and the whole window if no
+    one day offers it. A day's answer is a fraction of the window's (a large practice offers thousands of
+    slots in it), and each answer is checked whole. With parallel workers the whole window is every
+    worker's, and `claims` keep their choices apart."""
 
     def __init__(self) -> None:
         self._last: dict[str, date] = {}
+        self._last_window: dict[str, ss.Window] = {}
+        self._cuts: dict[date, list[datetime]] = {}
 
     def order(self, kind: str, days: list[date]) -> list[date]:
         last = self._last.get(kind)
@@ -251,6 +268,18 @@ class SlotChooser:
             return list(days)
         i = days.index(last)
         return days[i:] + days[:i]
+
+    def _windows_of(self, day: date, kind: str) -> list[ss.Window]:
+        """The day, or its parts once it offered more than SPLIT_ABOVE free slots, from the part this kind of
+        choice was last made in."""
+        cuts = self._cuts.get(day)
+        if not cuts:
+            return [ss.Window.days(day, day)]
+        bounds = [datetime.combine(day, time(0), UK), *cuts, datetime.combine(day + timedelta(days=1), time(0), UK)]
+        parts = [ss.Window.times(a, b) for a, b in zip(bounds, bounds[1:])]
+        last = self._last_window.get(kind)
+        i = parts.index(last) if last in parts else 0
+        return parts[i:] + parts[:i]
 
     def choose(self, client: GpConnectClient, settings: Settings, kind: str,
                pick: Callable[[list[SlotInfo], str], T], worker: int = 0, workers: int = 1,
@@ -265,7 +294,7 @@ class SlotChooser:
                     raise
                 continue
             if day is not None:
-                self._last[kind] = day
+                self._last[kind], self._last_window[kind] = day, window
             return chosen
         raise AssertionError("the whole window is always searched last")
 
@@ -287,7 +316,7 @@ class SlotChooser:
         for day, window, slots in self._searched(client, settings, ANY_FREE_SLOT, worker, workers):
             if slots or day is None:
                 if day is not None:
-                    self._last[ANY_FREE_SLOT] = day
+                    self._last[ANY_FREE_SLOT], self._last_window[ANY_FREE_SLOT] = day, window
                 return window
         raise AssertionError("the whole window is always searched last")
 
@@ -297,9 +326,13 @@ class SlotChooser:
         of the whole window."""
         whole = ss.default_window(settings)
         for day in self.order(kind, worker_days(whole.start.date(), whole.end.date(), worker, workers)):
-            result = ss.search(client, settings, ss.Window.days(day, day))
-            result.require_searchset()
-            yield day, result.window, free_slots(result.exchange.json())
+            for window in self._windows_of(day, kind):
+                result = ss.search(client, settings, window)
+                result.require_searchset()
+                slots = free_slots(result.exchange.json())
+                if window.date_only and len(slots) > SPLIT_ABOVE:
+                    self._cuts[day] = _cuts(slots)
+                yield day, window, slots
         result = ss.search(client, settings, whole)
         result.require_searchset()
         yield None, whole, free_slots(result.exchange.json())

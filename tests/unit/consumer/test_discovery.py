@@ -216,3 +216,53 @@ def test_a_window_offering_free_slots_is_the_first_day_found_with_some_then_reme
     assert seen == [(days[1], days[1])], "from the day free slots were last found on"
     client, settings, seen = _searching_client({days[1]: [_on(days[1], "a", 0)]}, one_day_empty=True)
     assert discovery.SlotChooser().window_offering(client, settings) == ss.default_window(settings)
+
+
+def test_a_day_of_more_free_slots_than_split_above_is_searched_in_parts_from_then_on(monkeypatch):
+    monkeypatch.setattr(discovery, "SPLIT_ABOVE", 5)
+    monkeypatch.setattr(discovery, "PART_SLOTS", 6)
+    first = ss.default_window(load_settings({"GPC_ENV": "reference"})).start.date()
+    days = [first + timedelta(days=i) for i in range(4)]
+    # Day 0: eleven free slots, so cut once, at the seventh start (09:50): eight from 09:00 ten minutes apart,
+    # one from 09:45 to 09:55 that straddles the cut, two "Blood" ones at 11:00 and 11:10. Day 1: one slot.
+    offered = ([_on(days[0], f"a{i}", 10 * i) for i in range(8)] + [_on(days[0], "x", 45, schedule="s-2")]
+               + [_on(days[0], f"b{m}", m, slot_type="Blood") for m in (120, 130)] + [_on(days[1], "c", 0)])
+    seen = []
+
+    def at(value: str, end: bool) -> datetime:
+        if "T" in value:
+            return datetime.fromisoformat(value)
+        return datetime.combine(date.fromisoformat(value) + timedelta(days=int(end)), datetime.min.time(), UK)
+
+    def handler(request: httpx.Request):
+        params = {k: v[0][2:] for k, v in parse_qs(request.url.query.decode()).items() if k in ("start", "end")}
+        seen.append((params["start"], params["end"]))
+        found = [r for r in offered if at(params["start"], False) <= datetime.fromisoformat(r["start"])
+                 and datetime.fromisoformat(r["end"]) <= at(params["end"], True)]
+        return httpx.Response(200, content=json.dumps(bundle(*found)).encode(),
+                              headers={"Content-Type": "application/fhir+json", "Cache-Control": "no-store"})
+
+    settings = load_settings({"GPC_ENV": "reference", "GPC_SEARCH_DAYS": "4"})
+    client = GpConnectClient(settings, "https://provider.example/fhir", transport=httpx.MockTransport(handler))
+    midnight, cut, next_midnight = (at(str(days[0]), False) + timedelta(hours=h, minutes=m)
+                                    for h, m in ((0, 0), (9, 50), (24, 0)))
+    part_one, part_two = ((a.isoformat(timespec="seconds"), b.isoformat(timespec="seconds"))
+                          for a, b in ((midnight, cut), (cut, next_midnight)))
+    chooser = discovery.SlotChooser()
+    assert chooser.choose(client, settings, "single", discovery.single).id == "a0"
+    assert seen == [(str(days[0]), str(days[0]))], "the day whole the first time, which offers 11 free slots"
+    seen.clear()
+
+    def blood_pair(slots, window):
+        return discovery.run_of([s for s in slots if s.slot_type == "Blood"], 2, window)
+
+    assert [s.id for s in chooser.choose(client, settings, "blood", blood_pair)] == ["b120", "b130"]
+    assert seen == [part_one, part_two], "then in parts, cut at a slot's start"
+    seen.clear()
+    chooser.choose(client, settings, "blood", blood_pair)
+    assert seen == [part_two], "from the part that kind was last found in"
+    seen.clear()
+    straddling = chooser.choose(client, settings, "straddling", lambda slots, window: discovery.require(
+        next((s for s in slots if s.id == "x"), None), "the straddling slot", window))
+    assert straddling.id == "x" and seen[:3] == [part_one, part_two, (str(days[1]), str(days[1]))]
+    assert seen[-1] == (str(days[0]), str(days[-1])), "in neither part: found in the whole window"
