@@ -202,7 +202,7 @@ def _anchors(text: str) -> frozenset[str] | None:
 
 
 @lru_cache(maxsize=100_000)
-def _member(key: str, names: frozenset[str]) -> bool:
+def is_member(key: str, names: frozenset[str]) -> bool:
     """Whether a JSON member is one of `names`: itself, its primitive extension (_name) or a choice (valueCode)."""
     key = key[1:] if key.startswith("_") else key
     return key in names or any(key.startswith(n) and key[len(n):][:1].isupper() for n in names)
@@ -229,7 +229,7 @@ def _content(node: Any, names: frozenset[str] | None, resource: dict, value_blin
     if shape_only and isinstance(node, dict):
         return "shape", tuple((k, _shape(v)) for k, v in node.items())
     if names is not None and isinstance(node, dict):
-        node = {k: v for k, v in node.items() if _member(k, names)}
+        node = {k: v for k, v in node.items() if is_member(k, names)}
     elif node is resource:
         return _resource_key(resource)
     return fhir.json_key(node)
@@ -240,7 +240,7 @@ def outcome(expression: str, node: Any, base: str, resource: dict) -> bool | str
     raised evaluating it (then the node is not judged by it)."""
     read = reads(expression)
     key = None
-    if read.anchors is not None and isinstance(node, dict) and not any(_member(k, read.anchors) for k in node):
+    if read.anchors is not None and isinstance(node, dict) and not any(is_member(k, read.anchors) for k in node):
         content: Hashable | None = "none of", read.anchors
         key = (expression, base, content)
         found = _OUTCOMES.get(key)

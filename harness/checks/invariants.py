@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Hashable, Iterator
 
-from harness.checks.fhirpath import code, outcome, reads
+from harness.checks.fhirpath import code, is_member, outcome, reads
 from harness.checks.violations import Violation, violation
 from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 from harness.transport import fhir
@@ -193,13 +193,51 @@ def _as_violations(found: dict[tuple[str, str], str], label: str, root_where: st
             for (key, where), human in found.items()]
 
 
-def violations(resource: dict, label: str, profile: dict, extension_profiles: dict) -> list[Violation]:
+def violations(resource: dict, label: str, profile: dict, extension_profiles: dict,
+               only: frozenset[str] | None = None) -> list[Violation]:
     """What invariants of its profile `resource` breaks, and of their own definitions its extensions break,
-    each once per node."""
+    each once per node. With `only`, what can differ from a resource equal to it but in those members'
+    values, one that broke nothing (checks/profiles.py's shapes): the invariants whose outcome can read them."""
     rtype = resource.get("resourceType") or profile.get("type", "")
-    found = _findings(_tree(profile.get("invariants", {})), resource, resource, rtype, label, rtype)
-    _with_extensions(found, resource, resource, extension_profiles, label=label)
+    tree = _tree(profile.get("invariants", {}))
+    if only is not None:
+        tree = _reading(tree, resource, only)
+    found = _findings(tree, resource, resource, rtype, label, rtype)
+    if only is None or not _extensions_alone(resource, extension_profiles):
+        _with_extensions(found, resource, resource, extension_profiles, label=label)
     return _as_violations(found, label, rtype)
+
+
+def _reading(tree: Element, resource: dict, only: frozenset[str]) -> Element:
+    """The resource's tree cut to the invariants whose outcome on `resource` can read the members `only`: the
+    resource's own invariants but those that read none of them (nor %resource's), or whose paths all start
+    from members it lacks; the elements of those members; any element whose invariants read %resource; and
+    choice elements, whose members are named by their type."""
+    def decided(expression: str) -> bool:
+        read = reads(expression)
+        if read.anchors is not None and not any(is_member(k, read.anchors) for k in resource):
+            return True
+        if read.shape_only or read.node is None or any(is_member(k, read.node) for k in only):
+            return False
+        return read.resource is not None and not any(is_member(k, read.resource) for k in only)
+
+    return Element(tree.path, tree.types, [k for k in tree.keys if not decided(k[1])],
+                   {m: sub for m, sub in tree.under.items() if m in only or not sub.alone or m.endswith("[x]")})
+
+
+_EVERY_EXTENSION_ALONE = ByIdentity(16)
+
+
+def _extensions_alone(resource: dict, extension_profiles: dict) -> bool:
+    """Whether no invariant of the definitions of the resource's extensions reads %resource."""
+    if _EVERY_EXTENSION_ALONE.get(extension_profiles, lambda table: all(
+            _tree(d["invariants"]).alone for d in table.values() if d.get("invariants"))):
+        return True  # none of any extension's does
+    for _, ext in extensions(resource):
+        declared = extension_profiles.get(ext.get("url") or "")
+        if declared and declared.get("invariants") and not _tree(declared["invariants"]).alone:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- the searchset Bundle

@@ -21,7 +21,7 @@ from harness.checks import invariants
 from harness.checks.violations import Violation, violation
 from harness.memo import RESOURCES_REMEMBERED, Memo
 from harness.spec.constants import PROFILE_FOR
-from harness.transport import fhir
+from harness.transport import fhir, shapes
 
 DATA = Path(__file__).resolve().parent.parent / "spec" / "profiles" / "gpconnect-1.2.7.json"
 PROFILE, UK_TIME, REFERENCES = "profile", "uk time", "references"
@@ -132,9 +132,12 @@ def _elements_by_member(url: str) -> tuple[tuple[str, bool, dict], ...]:
     return tuple(out)
 
 
-def _elements_reaching(url: str, resource: dict) -> list[dict]:
+def _elements_reaching(url: str, resource: dict, only: frozenset[str] | None = None) -> list[dict]:
     """The profile's elements that can find something in this resource: an element under a member the resource
-    does not have has no node to judge (_element_violations finds nothing), unless it is that member, required."""
+    does not have has no node to judge (_element_violations finds nothing), unless it is that member, required.
+    With `only`, just those under these members."""
+    if only is not None:
+        return [element for member, _, element in _elements_by_member(url) if member in only]
     return [element for member, required, element in _elements_by_member(url) if required or member in resource]
 
 
@@ -188,12 +191,39 @@ def resource_violations(resource: dict, label: str | None = None,
     key = (content, tuple(rules))
     found = _JUDGED.get(key)
     if found is None:
-        found = tuple(_resource_violations(resource, None, rules))
+        found = _by_shape(resource, tuple(rules))
+        if found is None:
+            found = tuple(_resource_violations(resource, None, rules))
         _JUDGED.put(key, found)
     return list(found)
 
 
-def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ...]) -> list[Violation]:
+# Whether the first resource judged of each shape (shapes.py: its JSON but the members that vary within a
+# shape, and which of those it has) broke nothing. A later resource of a clean shape can break only what
+# reads those members' values (`only` below): a hub's 30,000 slots are a few hundred shapes.
+_CLEAN_SHAPES = Memo(MAX_JUDGED)
+
+
+def _by_shape(resource: dict, rules: tuple[str, ...]) -> tuple[Violation, ...] | None:
+    """The resource's verdict through its shape; None when it must be judged whole."""
+    varying = shapes.plain_varying(resource)
+    shape = fhir.json_key({k: v for k, v in resource.items() if k not in varying}) if varying else None
+    if shape is None:
+        return None
+    key = (rules, tuple(varying), shape)
+    clean = _CLEAN_SHAPES.get(key)
+    if clean is None:
+        found = tuple(_resource_violations(resource, None, rules))
+        _CLEAN_SHAPES.put(key, not found)
+        return found
+    return tuple(_resource_violations(resource, None, rules, frozenset(varying))) if clean else None
+
+
+def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ...],
+                         only: frozenset[str] | None = None) -> list[Violation]:
+    """What the resource breaks; with `only`, what can differ from a resource of its shape that broke nothing:
+    each check that reads those members (elements under them, their invariants and those that read them,
+    UK times and references in them)."""
     rtype = resource.get("resourceType", "")
     label = label or fhir.label(resource)
     url = PROFILE_FOR.get(rtype)
@@ -202,23 +232,27 @@ def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ..
     profile = constraints()["profiles"][url]
     found = []
     if PROFILE in rules:
-        for element in _elements_reaching(url, resource):
+        for element in _elements_reaching(url, resource, only):
             found += _element_violations(resource, label, element)
-        found += _extension_violations(resource, label, profile)
-        found += invariants.violations(resource, label, profile, constraints()["extensions"])
+        if only is None:
+            found += _extension_violations(resource, label, profile)
+        found += invariants.violations(resource, label, profile, constraints()["extensions"], only)
     for field in UK_TIME_FIELDS.get(rtype, ()) if UK_TIME in rules else ():
+        if only is not None and field.split(".")[0] not in only:
+            continue
         for value in _nodes(resource, field.split(".")):
             if isinstance(value, str) and not UK_DATETIME.fullmatch(value):
                 found.append(violation(REQUIREMENT_OF[UK_TIME], label, f"{rtype}.{field}",
                                        "UK local time with offset +00:00 or +01:00", value,
                                        f"{label}: {rtype}.{field} '{value}' is not UK local time with offset "
                                        "+00:00 or +01:00"))
-    for path, ref in _references(resource) if REFERENCES in rules else ():
+    walked = resource if only is None else {k: v for k, v in resource.items() if k in only}
+    for path, ref in _references(walked) if REFERENCES in rules else ():
         if re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.I):
             found.append(violation(REQUIREMENT_OF[REFERENCES], label, f"{rtype}.{path}.reference",
                                    "a local relative reference", ref,
                                    f"{label}: {rtype}.{path}.reference '{ref}' is not a local relative reference"))
-    for contained in _children(resource, "contained"):
+    for contained in _children(resource, "contained") if only is None else ():
         if isinstance(contained, dict):
             found += resource_violations(contained, f"{label} contained {contained.get('resourceType')} "
                                                     f"#{contained.get('id')}", rules)

@@ -39,13 +39,18 @@ def _plain(name: str, value: Any) -> bool:
     return type(value) is str and bool(value)
 
 
+def plain_varying(resource: dict) -> dict | None:
+    """The members of `resource` that vary within a shape, when they are all plain; else None."""
+    varying = {k: resource[k] for k in VARYING if k in resource}
+    return varying if varying and all(_plain(k, v) for k, v in varying.items()) else None
+
+
 def validated(resource: dict, model_class, shape_key) -> Any:
     """model_class.model_validate(resource), from its shape's template when there is one. `shape_key` makes
     the key of a JSON value (transport.fhir.json_key). ValidationError as whole validation raises it."""
-    varying = {k: resource[k] for k in VARYING if k in resource}
+    varying = plain_varying(resource)
     key = None
-    if varying and all(_plain(k, v) for k, v in varying.items()) \
-            and all(_adapter(model_class, k) is not None for k in varying):
+    if varying and all(_adapter(model_class, k) is not None for k in varying):
         shape = shape_key({k: v for k, v in resource.items() if k not in varying})
         if shape is not None:
             key = (model_class.__name__, tuple(varying), shape)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.checks import profiles as pc
 from harness.settings import PROJECT_ROOT
@@ -164,3 +166,41 @@ def test_the_elements_left_untried_are_those_that_could_find_nothing():
     assert tried > 50
     gone = {k: v for k, v in SLOT.items() if k != "status"}
     assert any("Slot.status is required" in m for m in _reaching_only(gone)), "a required member missing is named"
+
+
+UK_INSTANTS = st.sampled_from(["2026-08-15T11:30:00+01:00", "2026-12-15T11:30:00+00:00", "2026-12-15T11:30:00Z",
+                               "2026-12-15T11:30:00", "2026-12-15", "2026-12-15T11:30:00.5+00:00", "x", ""])
+SLOT_MEMBERS = st.fixed_dictionaries({}, optional={
+    "id": st.one_of(st.from_regex(r"[A-Za-z0-9\-.]{1,64}", fullmatch=True), st.text(max_size=8)),
+    "start": UK_INSTANTS, "end": UK_INSTANTS,
+    "identifier": st.lists(st.dictionaries(
+        st.sampled_from(["system", "value", "use", "reference"]),
+        st.sampled_from(["https://example.invalid/slot", "1584", "usual", "bogus", "http://elsewhere/Slot/1", ""]),
+        min_size=1, max_size=3), max_size=3)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(SLOT_MEMBERS)
+def test_a_slot_judged_through_its_clean_shape_gets_the_verdict_judging_it_whole_gives(members):
+    pc._JUDGED.clear()
+    pc._CLEAN_SHAPES.clear()
+    shape = {k: v for k, v in SLOT.items() if k not in ("id", "start", "end", "identifier")}
+    first = {**shape, **{k: SLOT[k] for k in members}}
+    assert messages(pc.resource_violations(first)) == messages(pc._resource_violations(first, None, pc.ALL_RULES))
+    resource = {**shape, **members}
+    assert messages(pc.resource_violations(resource)) == \
+        messages(pc._resource_violations(resource, None, pc.ALL_RULES))
+
+
+def test_slots_of_a_clean_shape_are_judged_through_it_and_of_another_whole():
+    pc._JUDGED.clear()
+    pc._CLEAN_SHAPES.clear()
+    slots = [{**SLOT, "id": str(i), "identifier": [{"system": "https://example.invalid/slot", "value": str(i)}]}
+             for i in range(3)]
+    assert [pc.resource_violations(s) for s in slots] == [[], [], []] and len(pc._CLEAN_SHAPES) == 1
+    utc = {**slots[2], "id": "9", "start": "2026-08-15T10:30:00Z"}
+    assert messages(pc.resource_violations(utc)) == [
+        "Slot 9: Slot.start '2026-08-15T10:30:00Z' is not UK local time with offset +00:00 or +01:00"]
+    dirty = [changed(s, appointmentType={"text": "x"}) for s in slots]
+    assert all(messages(pc.resource_violations(s)) == messages(pc._resource_violations(s, None, pc.ALL_RULES))
+               and pc.resource_violations(s) for s in dirty), "a shape that broke something: each judged whole"
