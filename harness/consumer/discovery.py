@@ -236,7 +236,7 @@ def _slot_ids(chosen) -> list[str]:
 
 
 # A day that offered more free slots than SPLIT_ABOVE is searched from then on in parts of about PART_SLOTS, cut
-# at slot starts: a hub's day is some 2,200 slots, of which a booking's test data needs a few, and every answer
+# at slot starts: a hub's day is some 2,000 slots, of which a booking's test data needs a few, and every answer
 # is judged whole. A slot that straddles a cut is in neither part; the day's other parts, the other days and
 # the whole window are searched after.
 SPLIT_ABOVE = 1_000
