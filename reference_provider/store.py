@@ -124,6 +124,12 @@ class Store:
                       status: str | None = None) -> list[sqlite3.Row]:
         """GP Connect bookable slots lying fully inside [start, end] (or overlapping it), of any status or
         of `status`."""
+        return list(self.selected_slots(start, end, overlapping=overlapping, status=status))
+
+    def selected_slots(self, start: datetime, end: datetime, *, overlapping: bool = False,
+                       status: str | None = None) -> tuple[sqlite3.Row, ...]:
+        """slots_between, as the very tuple the store keeps until its next write: the same object for the
+        same selection, which search_text keys what it works out from the rows by."""
         where = "end_utc > ? AND start_utc < ?" if overlapping else "start_utc >= ? AND end_utc <= ?"
         sql = f"SELECT * FROM slot WHERE {where} AND bookable{' AND status = ?' if status else ''} " \
               "ORDER BY start_utc, schedule_id"
@@ -138,4 +144,4 @@ class Store:
                     while len(self._selected) >= MAX_SELECTED:
                         self._selected.pop(next(iter(self._selected)))
                     self._selected[(sql, args)] = hit
-        return list(hit)
+        return hit
