@@ -130,6 +130,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collection_finish(session):
+    session.config._gpc_assured = any(_assurance(item) for item in session.items)
     gc_policy.freeze_what_is_loaded()
 
 
@@ -278,6 +279,14 @@ def pytest_sessionfinish(session, exitstatus):
     if path:
         record.ended = now()
         record.write(Path(path))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    # Before pytest's unraisable-exception plugin collects at exit: an assurance run's remembered models and
+    # answers are not walked again.
+    if getattr(config, "_gpc_assured", False):
+        gc_policy.freeze_what_is_left()
 
 
 # --- reporting: requirement links, and write scenarios kept in the report ------------------------
