@@ -128,7 +128,7 @@ def created_violations(exchange: Exchange) -> list[Violation]:
         return [violation(rule, "response", " and ".join(missing), "present", "missing",
                           f"booking answered 201 without {' and '.join(missing)} header")]
     try:
-        body = exchange.json() if exchange.response_text.strip() else None
+        body = exchange.json() if not exchange.blank_body() else None
     except Nonconformance:
         return []  # the step that booked names a body that is not FHIR JSON
     appointment_id = str(body.get("id") or "") if isinstance(body, dict) else ""

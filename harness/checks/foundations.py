@@ -145,7 +145,7 @@ def format_answer_violations(exchange: Exchange) -> list[Violation]:
 
 
 def _resource_violations(exchange: Exchange, rule: str, what: str) -> list[Violation]:
-    if not exchange.response_text.strip():
+    if exchange.blank_body():
         return [violation(rule, "response", "body", "a FHIR resource", "an empty body",
                           f"{what} was answered HTTP {exchange.status} with an empty body")]
     try:
@@ -203,7 +203,7 @@ def minimal_violations(exchange: Exchange) -> list[Violation]:
     if exchange.status is None or not 200 <= exchange.status < 300:
         return [violation(rule, "response", "HTTP status", "2xx", exchange.status,
                           f"{what} was answered HTTP {exchange.status}")]
-    if not exchange.response_text.strip():
+    if exchange.blank_body():
         return []
     try:
         got = (exchange.json() or {}).get("resourceType") or "a body"

@@ -98,7 +98,7 @@ class RunModel:
                    RETRIEVE: self._retrieved, AMEND: self._changed, CANCEL: self._changed}.get(exchange.interaction)
         if handler is None or not 200 <= exchange.status < 300:
             return []
-        if exchange.interaction in (AMEND, CANCEL) and not exchange.response_text.strip():
+        if exchange.interaction in (AMEND, CANCEL) and exchange.blank_body():
             with self._lock:
                 return self._changed_unseen(exchange)
         try:

@@ -86,6 +86,12 @@ class Exchange:
         """len(response_text), without unpacking a packed body."""
         return self._chars
 
+    def blank_body(self) -> bool:
+        """Whether the body is empty or only whitespace (`not response_text.strip()`, without copying a large
+        body to strip it)."""
+        text = self.response_text
+        return not text or text.isspace()
+
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """`make()`, worked out once per answer: the answers reused from this one get the same value.
         For values no caller changes (parsed models, frozen sets); an exception is raised again each time."""
