@@ -23,8 +23,8 @@ from harness.spec.interactions import (
     SEARCH_SLOTS,
     Interaction,
 )
+from harness.transport import json_entries, proxies, tls
 from harness.transport import jwt as jwt_token
-from harness.transport import proxies, tls
 from harness.transport.exchange import PACKED_FROM_CHARS, Exchange
 
 FHIR_JSON = "application/fhir+json;charset=utf-8"
@@ -200,7 +200,7 @@ class GpConnectClient:
             try:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
-                exchange.response_text = self._read_body(response, started + self._settings.timeout_s)
+                exchange.received(*self._read_body(response, started + self._settings.timeout_s))
             finally:
                 response.close()
             exchange.elapsed_s = time.monotonic() - started
@@ -217,6 +217,7 @@ class GpConnectClient:
         if key is not None and exchange.status == 200:
             self._remember(key, exchange, writes_before)
         self._notify(exchange)
+        exchange.forget_bytes()  # judged and stored: what is still to come reads the text
         return exchange
 
     def _remember(self, key: tuple, exchange: Exchange, writes_before: int) -> None:
@@ -239,8 +240,9 @@ class GpConnectClient:
                     unpacked -= self._answers[old].body_chars()
                     self._answers[old].pack()
 
-    def _read_body(self, response: httpx.Response, deadline: float) -> str:
-        """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all)."""
+    def _read_body(self, response: httpx.Response, deadline: float) -> tuple[str, bytes | None]:
+        """The body, within the size cap and before the exchange's deadline (GPC_TIMEOUT_S in all), and the bytes
+        it came as when they are its UTF-8 and it is large."""
         body = bytearray()  # one growing copy, decoded once
         limit = self._settings.max_body_mb * MB
         for chunk in response.iter_bytes():
@@ -251,9 +253,14 @@ class GpConnectClient:
             if time.monotonic() > deadline:
                 raise httpx.ReadTimeout(f"response not complete within {self._settings.timeout_s:g} s "
                                         f"({len(body)} bytes received)")
-        text = body.decode(response.encoding or "utf-8", errors="replace")
-        del body
-        return text
+        encoding = response.encoding or "utf-8"
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and len(body) >= json_entries.SHARED_FROM_CHARS:
+            try:
+                raw = bytes(body)
+                return raw.decode("utf-8"), raw  # a large body: its bytes serve the JSON parse, digest and gzip
+            except UnicodeDecodeError:
+                pass
+        return body.decode(encoding, errors="replace"), None
 
     def _notify(self, exchange: Exchange) -> None:
         for counter in list(self._counters):

@@ -62,7 +62,18 @@ class Exchange:
                                    response_text=self._text or "")
         copy._derived = self._derived
         copy._text, copy._packed, copy._chars = self._text, self._packed, self._chars
+        copy._raw = None
         return copy
+
+    def received(self, text: str, raw: bytes | None) -> None:
+        """Set the body read from the provider: its text, and the bytes it came as when they are its UTF-8 (the
+        JSON parse, the digest and the gzip then read them instead of encoding the text again, each)."""
+        self.response_text = text
+        self._raw = raw
+
+    def forget_bytes(self) -> None:
+        """Drop the bytes the body came as, once the answer's JSON, digest and gzip are made or not needed."""
+        self._raw = None
 
     def pack(self) -> None:
         """Keep the body compressed from now on (an answer kept for reuse): a 14-day search of a hub is
@@ -71,12 +82,16 @@ class Exchange:
         if self._text is not None and len(self._text) >= PACKED_FROM_CHARS:
             self._packed = self.gzipped()
             self._text = None
+        self._raw = None
 
     def gzipped(self) -> bytes:
         """The body as gzip (level 1), made once per answer: the evidence store writes it, and a kept answer is
         packed as it."""
-        return self.derived("gzip", lambda: gzip.compress(self.response_text.encode("utf-8", errors="surrogatepass"),
-                                                          compresslevel=1))
+        return self.derived("gzip", lambda: gzip.compress(self._utf8(), compresslevel=1))
+
+    def _utf8(self) -> bytes:
+        raw = self._raw
+        return raw if raw is not None else self.response_text.encode("utf-8", errors="surrogatepass")
 
     @property
     def packed(self) -> bool:
@@ -103,7 +118,8 @@ class Exchange:
 
     def body_digest(self) -> str:
         """text_digest of the response body, worked out once per answer."""
-        return self.derived("body digest", lambda: text_digest(self.response_text))
+        return self.derived("body digest", lambda: text_digest(self.response_text) if self._raw is None
+                            else _bytes_digest(self._raw))
 
     @property
     def request_line(self) -> str:
@@ -131,7 +147,7 @@ class Exchange:
                 raise Nonconformance(f"HTTP {self.status} response is {ctype or 'without a Content-Type'}, not "
                                      f"application/fhir+json; starts {snippet!r} ({self.short_request()})")
             try:
-                self._json = self.derived("json", lambda: json_entries.loads(self.response_text)) \
+                self._json = self.derived("json", lambda: json_entries.loads(self.response_text, self._raw)) \
                     if self._chars >= json_entries.SHARED_FROM_CHARS else json_entries.loads(self.response_text)
             except ValueError as exc:
                 snippet = self.response_text[:80].replace("\n", " ")
@@ -188,6 +204,7 @@ Exchange.response_text = property(_get_text, _set_text)  # type: ignore[assignme
 Exchange._text = None  # type: ignore[attr-defined]
 Exchange._packed = None  # type: ignore[attr-defined]
 Exchange._chars = 0  # type: ignore[attr-defined]
+Exchange._raw = None  # type: ignore[attr-defined]
 
 
 def _pretty(text: str) -> str:
@@ -199,7 +216,12 @@ def _pretty(text: str) -> str:
 
 def text_digest(text: str) -> str:
     """A short digest of a text (blake2b): equal digests mean equal texts."""
-    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=10).hexdigest()
+    return _bytes_digest(text.encode("utf-8", errors="replace"))
+
+
+def _bytes_digest(data: bytes) -> str:
+    """text_digest of the text whose UTF-8 these bytes are."""
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
 
 
 def pretty_json(value: Any, width: int = 120, indent: str = "") -> str:

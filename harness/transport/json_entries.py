@@ -28,12 +28,13 @@ _VALUE = msgspec.json.Decoder()
 _ENTRIES: dict[bytes, Any] = {}
 
 
-def loads(text: str) -> Any:
-    """json.loads(text), a large Bundle's entries shared with earlier answers carrying the same text."""
+def loads(text: str, utf8: bytes | None = None) -> Any:
+    """json.loads(text), a large Bundle's entries shared with earlier answers carrying the same text. `utf8`:
+    the text's UTF-8 when already at hand."""
     if len(text) < SHARED_FROM_CHARS:
         return json.loads(text)
     try:
-        return _with_shared_entries(text.encode("utf-8"))
+        return _with_shared_entries(utf8 if utf8 is not None else text.encode("utf-8"))
     except (msgspec.DecodeError, UnicodeEncodeError):
         return json.loads(text)
 
