@@ -187,3 +187,16 @@ def test_body_is_sent_as_json():
     seen, handler = capture()
     make_client(handler).send(interactions.BOOK_APPOINTMENT, "Appointment", body={"resourceType": "Appointment"})
     assert json.loads(seen[0].content) == {"resourceType": "Appointment"}
+
+
+@pytest.mark.parametrize("charset, content, text", [
+    ("utf-8", "Zoë ✓".encode() * 20_000, "Zoë ✓" * 20_000),
+    ("utf-8", b"\xff" + b" " * 100_000, "\ufffd" + " " * 100_000),  # not UTF-8: replaced, as ever
+    ("iso-8859-1", "Zoë".encode("latin-1") * 40_000, "Zoë" * 40_000),
+])
+def test_a_large_body_reads_as_its_charset_gives_it(charset, content, text):
+    client = make_client(lambda r: httpx.Response(200, content=content,
+                                                  headers={"Content-Type": f"application/fhir+json;charset={charset}"}))
+    exchange = client.send(interactions.METADATA, "metadata")
+    assert exchange.response_text == text
+    assert exchange._raw is None, "the bytes are dropped once the listeners ran"
