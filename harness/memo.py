@@ -68,10 +68,10 @@ class ByIdentity:
         self._held[id(obj)] = (obj, value)
         return value
 
-    def get(self, obj: Any, make: Callable[[Any], Any], still: Callable[[Any], bool] = lambda value: True) -> Any:
-        """make(obj), once per object while it is remembered, as long as `still(value)` holds."""
+    def get(self, obj: Any, make: Callable[[Any], Any]) -> Any:
+        """make(obj), once per object while it is remembered."""
         hit = self._held.get(id(obj))
-        if hit is not None and hit[0] is obj and still(hit[1]):
+        if hit is not None and hit[0] is obj:
             return hit[1]
         return self.put(obj, make(obj))
 

@@ -51,6 +51,8 @@ REFERENCE_TARGET = "reference"
 # A 50,000-slot 14-day search with every include is about 29 MB as the bundled hub answers it (572 bytes a
 # slot): the default admits twice that, and still stops a runaway provider.
 DEFAULT_MAX_BODY_MB = 64.0
+# The practices the bundled reference provider plays (reference_provider/practice.py's PRACTICES).
+REFERENCE_PRACTICES = ("small", "large", "few-days", "hub")
 KNOWN_KEYS = frozenset({
     "GPC_ENV", "GPC_REPORTS_DIR", "GPC_STATE_DIR",
     "GPC_BASE_URL", "GPC_SSP_URL", "GPC_PROVIDER_ODS_CODE", "GPC_PROVIDER_ASID", "GPC_CONSUMER_ASID",
@@ -345,7 +347,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         multislot_refusal_status=int(_number(v, "GPC_MULTISLOT_REFUSAL_STATUS", int, 400, 499, 422)),
         multislot_refusal_code=_match(v, "GPC_MULTISLOT_REFUSAL_CODE", r"[A-Z_ ]+", "a Spine error code",
                                       "INVALID_RESOURCE"),
-        reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", ("small", "large", "few-days", "hub"), "small"),
+        reference_practice=_choice(v, "GPC_REFERENCE_PRACTICE", REFERENCE_PRACTICES, "small"),
         reference_latency_ms=int(_number(v, "GPC_REFERENCE_LATENCY_MS", int, 0, 60000, 0)),
         reference_variety=variety,
         nhs_strict=_bool(v, "GPC_NHS_STRICT", False),

@@ -139,16 +139,24 @@ def parse_query(items: list[tuple[str, str]], faults: frozenset[str]) -> SlotQue
 
 
 def matches_filter(row, query: SlotQuery, faults: frozenset[str] = frozenset()) -> bool:
-    """The slot availability matching table (digest 2.1)."""
-    if not row["org_codes"] and not row["org_types"] or SEARCHFILTER_RESTRICTIONS_IGNORED in faults:
-        return True  # open to every consumer: most slots
-    codes = [c for c in row["org_codes"].split(",") if c]
-    types = [t for t in row["org_types"].split(",") if t]
-    code_ok = not codes or (query.org_code is not None and query.org_code in codes)
-    type_ok = not types or (query.org_type is not None and query.org_type in types)
+    """The slot availability matching table (digest 2.1), as the faults bend it."""
+    if SEARCHFILTER_RESTRICTIONS_IGNORED in faults:
+        return True
+    types = _listed(row["org_types"])
     if SEARCHFILTER_TYPE_IGNORED in faults and (query.org_code or query.org_type):
-        type_ok = True
-    return code_ok and type_ok
+        types = []
+    return _open_to(_listed(row["org_codes"]), types, query)
+
+
+def _listed(values: str) -> list[str]:
+    return [v for v in values.split(",") if v]
+
+
+def _open_to(codes: list[str], types: list[str], query: SlotQuery) -> bool:
+    """The slot availability matching table (digest 2.1) on a slot's ODS codes and organisation types: a slot
+    restricted to either is offered only to a consumer naming one of them; one restricted to neither, to all."""
+    return ((not codes or (query.org_code is not None and query.org_code in codes))
+            and (not types or (query.org_type is not None and query.org_type in types)))
 
 
 def search(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> dict:
@@ -179,18 +187,11 @@ def _prepared(selected: tuple) -> list[tuple]:
         text = _SLOT_JSON.get(key)
         if text is None:
             text = _SLOT_JSON[key] = json.dumps(resources.slot(row))
-        rows.append((row, f'{{"resource": {text}}}', [c for c in row["org_codes"].split(",") if c],
-                     [t for t in row["org_types"].split(",") if t]))
+        rows.append((row, f'{{"resource": {text}}}', _listed(row["org_codes"]), _listed(row["org_types"])))
     if len(_PREPARED) >= MAX_PREPARED:
         _PREPARED.clear()
     _PREPARED[id(selected)] = (selected, rows)
     return rows
-
-
-def _open_to(codes: list[str], types: list[str], query: SlotQuery) -> bool:
-    """matches_filter without faults, on a row's codes and types already split."""
-    return ((not codes or (query.org_code is not None and query.org_code in codes))
-            and (not types or (query.org_type is not None and query.org_type in types)))
 
 
 def search_text(store, query: SlotQuery, ods_code: str) -> str:

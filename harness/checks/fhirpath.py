@@ -69,10 +69,10 @@ def compiled(expression: str):
 
 
 @lru_cache(maxsize=None)
-def _traits(expression: str) -> tuple[bool, bool, bool]:
-    """(compares values, reads %resource, traces)."""
+def _traits(expression: str) -> tuple[bool, bool]:
+    """(compares values, traces)."""
     text = code(expression)
-    return bool(re.search(r"[<>]", text)), "%resource" in text or "%rootResource" in text, "trace(" in text
+    return bool(re.search(r"[<>]", text)), "trace(" in text
 
 
 def holds(result: list) -> bool:
@@ -96,7 +96,7 @@ def _typed(node: Any, base: str) -> Any:
 
 def evaluate(expression: str, node: Any, base: str, resource: dict) -> list:
     """The result of `expression` on `node` (typed as `base`), with %resource and %rootResource `resource`."""
-    compares, _, traces = _traits(expression)
+    compares, traces = _traits(expression)
     if compares:
         node = _typed(node, base)
     run = compiled(expression)
@@ -113,7 +113,6 @@ MAX_OUTCOMES = 200_000
 _OUTCOMES = Memo(MAX_OUTCOMES)
 _FROM_CONTEXT = re.compile(r"(?<![.\w%$])([A-Za-z_]\w*)(\()?")
 _FROM_RESOURCE = re.compile(r"%(?:resource|rootResource)(?:\.([A-Za-z_]\w*)(\()?)?")
-WHOLE = None
 
 
 # Functions that, applied to a primitive, see only whether it has a value: children() and descendants() of a
@@ -239,18 +238,12 @@ def outcome(expression: str, node: Any, base: str, resource: dict) -> bool | str
     """True when the invariant holds on `node`, False when it does not, and the error's text when fhirpathpy
     raised evaluating it (then the node is not judged by it)."""
     read = reads(expression)
-    key = None
     if read.anchors is not None and isinstance(node, dict) and not any(is_member(k, read.anchors) for k in node):
-        content: Hashable | None = "none of", read.anchors
-        key = (expression, base, content)
-        found = _OUTCOMES.get(key)
-        if found is not None:
-            return found
-        return _OUTCOMES.put(key, _evaluated(expression, node, base, resource))
-    content = _content(node, read.node, resource, read.value_blind, read.shape_only)
-    if content is not None:
-        key = (expression, base, content)
-        if read.resource is None or read.resource:
+        key: tuple | None = (expression, base, ("none of", read.anchors))  # whatever else node and resource hold
+    else:
+        content = _content(node, read.node, resource, read.value_blind, read.shape_only)
+        key = None if content is None else (expression, base, content)
+        if key is not None and (read.resource is None or read.resource):
             whole = _content(resource, read.resource, resource)
             key = key + (whole,) if whole is not None else None
     found = _OUTCOMES.get(key) if key is not None else None

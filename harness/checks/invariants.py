@@ -203,7 +203,7 @@ def violations(resource: dict, label: str, profile: dict, extension_profiles: di
     if only is not None:
         tree = _reading(tree, resource, only)
     found = _findings(tree, resource, resource, rtype, label, rtype)
-    if only is None or not _extensions_alone(resource, extension_profiles):
+    if only is None or not _extensions_alone(extension_profiles):
         _with_extensions(found, resource, resource, extension_profiles, label=label)
     return _as_violations(found, label, rtype)
 
@@ -225,19 +225,14 @@ def _reading(tree: Element, resource: dict, only: frozenset[str]) -> Element:
                    {m: sub for m, sub in tree.under.items() if m in only or not sub.alone or m.endswith("[x]")})
 
 
-_EVERY_EXTENSION_ALONE = ByIdentity(16)
+_EXTENSIONS_ALONE = ByIdentity(16)
 
 
-def _extensions_alone(resource: dict, extension_profiles: dict) -> bool:
-    """Whether no invariant of the definitions of the resource's extensions reads %resource."""
-    if _EVERY_EXTENSION_ALONE.get(extension_profiles, lambda table: all(
-            _tree(d["invariants"]).alone for d in table.values() if d.get("invariants"))):
-        return True  # none of any extension's does
-    for _, ext in extensions(resource):
-        declared = extension_profiles.get(ext.get("url") or "")
-        if declared and declared.get("invariants") and not _tree(declared["invariants"]).alone:
-            return False
-    return True
+def _extensions_alone(extension_profiles: dict) -> bool:
+    """Whether no extension definition has an invariant that reads %resource: then an extension's findings
+    are its own node's alone, the same in every resource that carries it."""
+    return _EXTENSIONS_ALONE.get(extension_profiles, lambda table: all(
+        _tree(d["invariants"]).alone for d in table.values() if d.get("invariants")))
 
 
 # ---------------------------------------------------------------- the searchset Bundle

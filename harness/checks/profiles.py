@@ -124,11 +124,12 @@ def _element_violations(resource: dict, label: str, element: dict) -> list[Viola
 @lru_cache(maxsize=None)
 def _elements_by_member(url: str) -> tuple[tuple[str, bool, dict], ...]:
     """Each element of the profile with the resource's member its path starts from, and whether the element
-    can say anything of a resource without that member (a required member of the resource itself)."""
+    can say anything of a resource without that member (a required member of the resource itself). Every
+    element path has a member below the resource (tools/generate_profile_constraints.py)."""
     out = []
     for element in constraints()["profiles"][url]["elements"]:
         parts = element["path"].split(".")[1:]
-        out.append((parts[0] if parts else "", not parts or (len(parts) == 1 and element["min"] > 0), element))
+        out.append((parts[0], len(parts) == 1 and element["min"] > 0, element))
     return tuple(out)
 
 
@@ -206,10 +207,10 @@ _CLEAN_SHAPES = Memo(MAX_JUDGED)
 
 def _by_shape(resource: dict, rules: tuple[str, ...]) -> tuple[Violation, ...] | None:
     """The resource's verdict through its shape; None when it must be judged whole."""
-    varying = shapes.plain_varying(resource)
-    shape = fhir.json_key({k: v for k, v in resource.items() if k not in varying}) if varying else None
-    if shape is None:
+    shaped = shapes.shape_of(resource, fhir.json_key)
+    if shaped is None:
         return None
+    varying, shape = shaped
     key = (rules, tuple(varying), shape)
     clean = _CLEAN_SHAPES.get(key)
     if clean is None:

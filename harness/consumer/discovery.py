@@ -258,12 +258,11 @@ class SlotChooser:
     worker's, and `claims` keep their choices apart."""
 
     def __init__(self) -> None:
-        self._last: dict[str, date] = {}
-        self._last_window: dict[str, ss.Window] = {}
+        self._last: dict[str, ss.Window] = {}  # by kind of choice: the day, or part of one, last made in
         self._cuts: dict[date, list[datetime]] = {}
 
     def order(self, kind: str, days: list[date]) -> list[date]:
-        last = self._last.get(kind)
+        last = self._last[kind].start.date() if kind in self._last else None
         if last not in days:
             return list(days)
         i = days.index(last)
@@ -277,7 +276,7 @@ class SlotChooser:
             return [ss.Window.days(day, day)]
         bounds = [datetime.combine(day, time(0), UK), *cuts, datetime.combine(day + timedelta(days=1), time(0), UK)]
         parts = [ss.Window.times(a, b) for a, b in zip(bounds, bounds[1:])]
-        last = self._last_window.get(kind)
+        last = self._last.get(kind)
         i = parts.index(last) if last in parts else 0
         return parts[i:] + parts[:i]
 
@@ -294,7 +293,7 @@ class SlotChooser:
                     raise
                 continue
             if day is not None:
-                self._last[kind], self._last_window[kind] = day, window
+                self._last[kind] = window
             return chosen
         raise AssertionError("the whole window is always searched last")
 
@@ -316,7 +315,7 @@ class SlotChooser:
         for day, window, slots in self._searched(client, settings, ANY_FREE_SLOT, worker, workers):
             if slots or day is None:
                 if day is not None:
-                    self._last[ANY_FREE_SLOT], self._last_window[ANY_FREE_SLOT] = day, window
+                    self._last[ANY_FREE_SLOT] = window
                 return window
         raise AssertionError("the whole window is always searched last")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from harness.checks.violations import Violation, violation
 from harness.consumer.discovery import SlotInfo, free_slots
 from harness.consumer.slot_search import SlotSearch
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Restriction
 from harness.spec.constants import UK
 
@@ -30,12 +31,8 @@ def names_of(slot: SlotInfo) -> set[str]:
     return names
 
 
-def declared(slot: SlotInfo, restriction: Restriction) -> bool:
-    return restriction.schedule in names_of(slot) and slot.start.astimezone(UK).strftime("%H:%M") == restriction.time
-
-
-def _declaring(slot: SlotInfo, restrictions: tuple[Restriction, ...]) -> list[Restriction]:
-    """The restrictions that declare this slot (`declared`), its names and time worked out once."""
+def declaring(slot: SlotInfo, restrictions: tuple[Restriction, ...]) -> list[Restriction]:
+    """The restrictions that declare this slot: naming its schedule (names_of) at its local start time."""
     names = names_of(slot)
     named = [r for r in restrictions if r.schedule in names]
     if not named:
@@ -57,14 +54,11 @@ def leaks(searches: list[SlotSearch], restrictions: tuple[Restriction, ...]) -> 
     searches offered at all)."""
     found, seen = [], 0
     # The searches share most of their slots (the same objects: discovery.free_slots): each is matched once.
-    declaring: dict[int, tuple[SlotInfo, list[Restriction]]] = {}
+    matched = ByIdentity(RESOURCES_REMEMBERED)
     for search in searches:
         org_type, ods_code = search.searched_as
         for slot in free_slots(search.exchange.json()):
-            known = declaring.get(id(slot))
-            if known is None or known[0] is not slot:
-                known = declaring[id(slot)] = (slot, _declaring(slot, restrictions))
-            for restriction in known[1]:
+            for restriction in matched.get(slot, lambda s: declaring(s, restrictions)):
                 seen += 1
                 if not restriction.open_to(org_type, ods_code):
                     found.append(violation(RULE, f"Slot {slot.id}", "Bundle.entry", "withheld", "offered",

@@ -15,15 +15,16 @@ validation then names it, as before).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable, Hashable
 
 from pydantic import TypeAdapter, ValidationError
 
-from harness.memo import RESOURCES_REMEMBERED, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 
 VARYING = ("id", "start", "end", "identifier")
 
 _TEMPLATES = Memo(RESOURCES_REMEMBERED)
+_SHAPES = ByIdentity(RESOURCES_REMEMBERED)
 
 
 @lru_cache(maxsize=None)
@@ -39,29 +40,37 @@ def _plain(name: str, value: Any) -> bool:
     return type(value) is str and bool(value)
 
 
-def plain_varying(resource: dict) -> dict | None:
-    """The members of `resource` that vary within a shape, when they are all plain; else None."""
+def shape_of(resource: dict, json_key: Callable[[Any], Hashable | None]) -> tuple[dict, Hashable] | None:
+    """The members of `resource` that vary within a shape (VARYING) with their values, and the key of the rest
+    of its JSON, its shape (`json_key`: transport.fhir.json_key); None when it has none of those members or one
+    is not plain. Worked out once per object: the model parse and the profile check both ask."""
+    return _SHAPES.get(resource, lambda r: _shape_of(r, json_key))
+
+
+def _shape_of(resource: dict, json_key) -> tuple[dict, Hashable] | None:
     varying = {k: resource[k] for k in VARYING if k in resource}
-    return varying if varying and all(_plain(k, v) for k, v in varying.items()) else None
+    if not varying or not all(_plain(k, v) for k, v in varying.items()):
+        return None
+    shape = json_key({k: v for k, v in resource.items() if k not in varying})
+    return None if shape is None else (varying, shape)
 
 
-def validated(resource: dict, model_class, shape_key) -> Any:
-    """model_class.model_validate(resource), from its shape's template when there is one. `shape_key` makes
-    the key of a JSON value (transport.fhir.json_key). ValidationError as whole validation raises it."""
-    varying = plain_varying(resource)
+def validated(resource: dict, model_class, json_key) -> Any:
+    """model_class.model_validate(resource), from its shape's template when there is one (`json_key` as for
+    shape_of). ValidationError as whole validation raises it."""
+    found = shape_of(resource, json_key)
     key = None
-    if varying and all(_adapter(model_class, k) is not None for k in varying):
-        shape = shape_key({k: v for k, v in resource.items() if k not in varying})
-        if shape is not None:
-            key = (model_class.__name__, tuple(varying), shape)
-            template = _TEMPLATES.get(key)
-            if template is not None:
-                try:
-                    update = {k: _adapter(model_class, k).validate_python(v) for k, v in varying.items()}
-                except ValidationError:
-                    pass  # validated whole below, which names what is wrong as it always has
-                else:
-                    return template.model_copy(update=update)
+    if found is not None and all(_adapter(model_class, k) is not None for k in found[0]):
+        varying, shape = found
+        key = (model_class.__name__, tuple(varying), shape)
+        template = _TEMPLATES.get(key)
+        if template is not None:
+            try:
+                update = {k: _adapter(model_class, k).validate_python(v) for k, v in varying.items()}
+            except ValidationError:
+                pass  # validated whole below, which names what is wrong as it always has
+            else:
+                return template.model_copy(update=update)
     model = model_class.model_validate(resource)
     if key is not None:
         _TEMPLATES.put(key, model)
@@ -70,3 +79,4 @@ def validated(resource: dict, model_class, shape_key) -> Any:
 
 def clear() -> None:
     _TEMPLATES.clear()
+    _SHAPES.clear()

@@ -3,7 +3,7 @@
 from harness.memo import ByIdentity, Memo
 
 
-def test_a_value_is_made_once_per_object_and_again_for_an_equal_other_or_when_no_longer_valid():
+def test_a_value_is_made_once_per_object_and_again_for_an_equal_other_or_once_forgotten():
     made = []
     memo = ByIdentity(limit=2)
 
@@ -14,11 +14,12 @@ def test_a_value_is_made_once_per_object_and_again_for_an_equal_other_or_when_no
     first, equal = {"id": "1"}, {"id": "1"}
     assert memo.get(first, make) == memo.get(first, make) == 1
     assert memo.get(equal, make) == 2, "an equal object that is another object is worked out itself"
-    assert memo.get(first, make, still=lambda value: value != 1) == 3, "a value no longer valid is made again"
+    assert memo.known(first) == 1 and memo.known({"id": "1"}) is None
+    assert memo.put(first, 3) == memo.known(first) == 3, "the value put is the one remembered"
     memo.get({"id": "3"}, make)
     assert memo.get(first, make) == 3, "remembered up to the limit"
     memo.get({"id": "4"}, make)  # past the limit: everything is forgotten
-    assert memo.get(first, make) == 6
+    assert memo.get(first, make) == 5
 
 
 def test_a_memo_forgets_everything_past_its_limit_or_only_its_oldest():

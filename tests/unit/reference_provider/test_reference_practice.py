@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from harness.cli import bundled_provider as reference
-from harness.settings import load_settings
+from harness.settings import REFERENCE_PRACTICES, load_settings
 from reference_provider import practice
 from reference_provider.__main__ import parse_args
 from reference_provider.latency import Latency, with_latency
@@ -177,3 +177,9 @@ def test_slots_selected_again_are_the_same_until_a_write_even_one_that_fails_aft
         conn.execute("BEGIN IMMEDIATE")
         raise RuntimeError("refused after committing part of the write")
     assert free[1]["id"] not in {r["id"] for r in store.slots_between(start, end, status="free")}
+
+
+def test_every_practice_the_provider_plays_is_one_gpc_reference_practice_accepts():
+    assert set(REFERENCE_PRACTICES) == set(practice.PRACTICES)
+    assert all(load_settings({"GPC_ENV": "reference", "GPC_REFERENCE_PRACTICE": name}).reference_practice == name
+               for name in practice.PRACTICES)
