@@ -3,14 +3,18 @@ with the given status, body and headers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
-from harness import clock
-from harness.settings import load_settings
+from harness import clock, locks
+from harness.settings import CONFIG_DIR, load_settings
 from harness.spec import interactions
 from harness.spec.constants import UK
 from harness.transport.client import FHIR_JSON, GpConnectClient
@@ -63,3 +67,19 @@ def practice_store(tmp_path):
     store = Store(tmp_path / "practice.sqlite")
     yield store
     store.close()
+
+
+@pytest.fixture
+def config_dir():
+    """config_dir(exclusive) -> a context holding the clone's config folder: exclusively while a test keeps a
+    configuration file of its own there, shared while one reads every file in it. Parallel workers share the
+    folder, and a reader must not take a writer's file for a shipped one."""
+    name = hashlib.sha1(str(CONFIG_DIR).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"gpc-assure-config-{name}.lock"
+
+    @contextmanager
+    def holding(exclusive: bool):
+        with open(path, "a+") as fh, locks.holding(fh, exclusive=exclusive):
+            yield CONFIG_DIR
+
+    return holding

@@ -55,14 +55,14 @@ def test_a_configuration_error_is_one_line_and_exit_4(tmp_path, settings, line):
     assert not (tmp_path / "reports" / "html").exists()
 
 
-def test_a_mistyped_key_in_the_env_file_is_one_line_and_exit_4(tmp_path):
-    config = PROJECT_ROOT / "config" / "typo-check-cli.env"
-    config.write_text((PROJECT_ROOT / "config" / "demonstrator.env").read_text()
-                      .replace("GPC_BASE_URL=", "GPC_BASE_ULR="))
-    try:
-        proc = gpc_assure(tmp_path, GPC_ENV="typo-check-cli")
-    finally:
-        config.unlink()
+def test_a_mistyped_key_in_the_env_file_is_one_line_and_exit_4(tmp_path, config_dir):
+    with config_dir(exclusive=True) as folder:
+        config = folder / "typo-check-cli.env"
+        config.write_text((folder / "demonstrator.env").read_text().replace("GPC_BASE_URL=", "GPC_BASE_ULR="))
+        try:
+            proc = gpc_assure(tmp_path, GPC_ENV="typo-check-cli")
+        finally:
+            config.unlink()
     assert proc.returncode == 4
     assert lines(proc) == ["gpc-assure: configuration: GPC_BASE_ULR: unknown setting (in config/typo-check-cli.env); "
                            "did you mean GPC_BASE_URL?"]

@@ -146,14 +146,15 @@ def test_run_control_keys_read_outside_settings_are_known(key):
     assert key in KNOWN_KEYS
 
 
-def test_every_key_of_the_template_and_shipped_configs_is_known():
+def test_every_key_of_the_template_and_shipped_configs_is_known(config_dir):
     from dotenv import dotenv_values
 
-    from harness.settings import CONFIG_DIR, KNOWN_KEYS
+    from harness.settings import KNOWN_KEYS
 
-    for path in CONFIG_DIR.iterdir():
-        if path.suffix == ".env" or path.name.endswith(".env.example"):
-            assert set(dotenv_values(path)) <= KNOWN_KEYS, path.name
+    with config_dir(exclusive=False) as folder:  # not while a test keeps a mistyped file of its own there
+        for path in folder.iterdir():
+            if path.suffix == ".env" or path.name.endswith(".env.example"):
+                assert set(dotenv_values(path)) <= KNOWN_KEYS, path.name
 
 
 def test_an_empty_base_url_outside_the_reference_environment_is_an_error(tmp_path, monkeypatch):
