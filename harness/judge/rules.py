@@ -1,23 +1,15 @@
-"""Rules that hold for every response: one registry, each rule with the requirement it checks.
+"""Rules that hold for every response, each with the requirement it checks (harness/judge/registry.py registers
+them and judges an exchange by every rule that applies).
 
-A rule names the interactions whose answers it judges and whether it judges successes, refusals or
-both; the oracle (harness/judge/oracle.py) applies every rule that applies to every exchange of a run,
-whatever the scenario's own focus. A broken rule fails the step that made the exchange; a rule whose
-requirement is advisory (SHOULD, MAY, NHS expectation) fails only the scenarios tagged with that
-requirement (the oracle leaves it out elsewhere), so one advisory finding does not fail a whole run.
-
-Rules read the exchange and, for a FHIR answer, its parsed body (parsed once, cached per resource).
-A body that is not FHIR JSON or does not parse is left to the scenario that made the request: its
-own step names that failure.
+A broken rule fails the step that made the exchange; a rule whose requirement is advisory (SHOULD, MAY, NHS
+expectation) fails only the scenarios tagged with that requirement (the oracle leaves it out elsewhere), so one
+advisory finding does not fail a whole run. A body that is not FHIR JSON or does not parse is left to the
+scenario that made the request: its own step names that failure.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
-from typing import Any, Callable
-from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks import appointment_content, refusals, search_content
 from harness.checks import appointments as appt_checks
@@ -32,143 +24,21 @@ from harness.checks.profiles import (
     bundle_violations,
     meta_violations,
     resource_violations,
-    resources_in,
     single_profile_violations,
 )
 from harness.checks.violations import Violation
 from harness.consumer import slot_search
-from harness.errors import Nonconformance
+from harness.judge.registry import ANY, REFUSAL, RULES, SUCCESS, Answer, Observed, Rule, check, rule
 from harness.judge.run_model import request_json
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
-from harness.settings import Settings
 from harness.spec import interactions as ix
 from harness.spec.constants import UK
 from harness.spec.requirements import SLOT_TYPE, requirements_of_kind, type_requirements, typed_interactions
-from harness.transport import fhir
 
-SUCCESS, REFUSAL, ANY = "success", "refusal", "any"
+__all__ = ["ANY", "REFUSAL", "RULES", "SUCCESS", "Answer", "Observed", "Rule", "check", "rule"]
+
 # The interactions returning Appointments: each has its slot-type requirement (spec/requirements.csv).
 APPOINTMENT_INTERACTIONS = typed_interactions()
 NOT_METADATA = tuple(i.name for i in ix.ALL if i is not ix.METADATA)
-
-
-@dataclass
-class Observed:
-    """One exchange as the rules see it."""
-
-    exchange: Any
-    settings: Settings
-
-    @cached_property
-    def query(self) -> list[tuple[str, str]]:
-        return parse_qsl(urlsplit(self.exchange.url).query, keep_blank_values=True)
-
-    def values(self, name: str) -> list[str]:
-        return [v for k, v in self.query if k == name]
-
-    @cached_property
-    def body(self) -> Any:
-        try:
-            return self.exchange.json()
-        except Nonconformance:
-            return None
-
-    @cached_property
-    def index(self) -> fhir.BundleIndex | None:
-        """The parsed searchset Bundle, or None when the body is no parseable Bundle."""
-        if not isinstance(self.body, dict) or self.body.get("resourceType") != "Bundle":
-            return None
-        try:
-            return fhir.answer_index(self.exchange)
-        except Nonconformance:
-            return None
-
-    @cached_property
-    def resources(self) -> list[dict]:
-        return resources_in(self.body)
-
-    def appointments(self) -> list[dict]:
-        return [r for r in self.resources if r.get("resourceType") == "Appointment"]
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    requirements: tuple[str, ...]
-    interactions: tuple[str, ...]  # interaction names; () for every interaction
-    when: str  # SUCCESS (2xx), REFUSAL (4xx and 5xx) or ANY (redirects and the like included)
-    check: Callable[[Any], list[Violation]]  # of the Observed exchange; of one returned resource if `each`
-    each: bool = False  # judges each returned resource alone: once per distinct resource in a run
-
-    def applies(self, exchange) -> bool:
-        if exchange.status is None or (self.interactions and exchange.interaction not in self.interactions):
-            return False
-        if self.when == ANY:
-            return True
-        return 200 <= exchange.status < 300 if self.when == SUCCESS else exchange.status >= 400
-
-
-RULES: list[Rule] = []
-
-
-def rule(name: str, requirements: str | tuple[str, ...], interactions: tuple[str, ...] = (), when: str = SUCCESS,
-         each: bool = False):
-    """Register the decorated check as a rule on every exchange it applies to. With `each`, the check
-    takes one returned resource (its JSON) and its verdict depends on nothing else."""
-    reqs = (requirements,) if isinstance(requirements, str) else tuple(requirements)
-
-    def register(check: Callable[[Any], list[Violation]]) -> Callable[[Any], list[Violation]]:
-        if any(r.name == name for r in RULES):
-            raise ValueError(f"rule '{name}' is registered twice")
-        RULES.append(Rule(name, reqs, tuple(interactions), when, check, each))
-        return check
-
-    return register
-
-
-def check(exchange, settings: Settings) -> list[Violation]:
-    """Every registered rule that applies to this exchange."""
-    seen = Observed(exchange, settings)
-    applying = [r for r in RULES if r.applies(exchange)]
-    found = [v for r in applying if not r.each for v in r.check(seen)]
-    each = tuple(r for r in applying if r.each)
-    return (found + _each_resource(seen.resources, each)) if each else found
-
-
-# The verdicts of the `each` rules on a resource, by its JSON and the rules: a large practice's searches
-# return the same thousands of slots again and again.
-_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
-MAX_JUDGED = 2 * RESOURCES_REMEMBERED
-
-
-# The same verdicts by the resource object (JSON read from an answer is shared between the answers carrying it),
-# for each set of rules: a resource seen before costs one lookup.
-_BY_OBJECT: dict[tuple[str, ...], ByIdentity] = {}
-
-
-def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violation]:
-    names = tuple(r.name for r in each)
-    by_object = _BY_OBJECT.get(names) or _BY_OBJECT.setdefault(names, ByIdentity(MAX_JUDGED))
-    known = by_object.known
-    found: list[Violation] = []
-    for resource in resources:
-        verdict = known(resource)
-        if verdict is not None:
-            if verdict:
-                found += verdict
-            continue
-        content = fhir.digest(resource)
-        verdict = _JUDGED.get((content, names)) if content is not None else None
-        if verdict is None:
-            verdict = tuple(v for r in each for v in r.check(resource))
-            if content is not None:
-                if len(_JUDGED) >= MAX_JUDGED:
-                    _JUDGED.clear()
-                _JUDGED[(content, names)] = verdict
-        if content is not None:
-            by_object.put(resource, verdict)
-        found += verdict
-    return found
 
 
 # ---------------------------------------------------------------- every response
@@ -213,8 +83,8 @@ def _(resource: dict) -> list[Violation]:
     return resource_violations(resource)
 
 
-@rule("every searchset Bundle meets its profile's invariants", "FND-PROFILE-01", NOT_METADATA)
-def _(seen: Observed) -> list[Violation]:
+@rule("every searchset Bundle meets its profile's invariants", "FND-PROFILE-01", NOT_METADATA, reads=())
+def _(seen: Answer) -> list[Violation]:
     return bundle_violations(seen.body)
 
 
@@ -223,38 +93,38 @@ def _(seen: Observed) -> list[Violation]:
 SEARCH = (ix.SEARCH_SLOTS.name,)
 
 
-def _slots(seen: Observed) -> list:
+def _slots(seen: Answer) -> list:
     return seen.index.of_type("Slot") if seen.index else []
 
 
-def _schedules(seen: Observed) -> list:
+def _schedules(seen: Answer) -> list:
     return seen.index.of_type("Schedule") if seen.index else []
 
 
-@rule("every returned Slot carries its slot type", "SLOT-TYPE-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("every returned Slot carries its slot type", "SLOT-TYPE-01", SEARCH, reads=())
+def _(seen: Answer) -> list[Violation]:
     return search_checks.slots_without_type(_slots(seen))
 
 
-@rule("every returned Slot's Schedule is in the Bundle", "SLOT-SCHEDREF-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("every returned Slot's Schedule is in the Bundle", "SLOT-SCHEDREF-01", SEARCH, reads=("_include",))
+def _(seen: Answer) -> list[Violation]:
     if seen.index is None or "Slot:schedule" not in seen.values("_include"):
         return []
     return search_checks.missing_schedules(seen.index)
 
 
-@rule("returned slots are free", "SLOT-FREE-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("returned slots are free", "SLOT-FREE-01", SEARCH, reads=())
+def _(seen: Answer) -> list[Violation]:
     return search_checks.non_free_slots(_slots(seen))
 
 
-@rule("returned slots lie wholly inside the window", "SLOT-WINDOW-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("returned slots lie wholly inside the window", "SLOT-WINDOW-01", SEARCH, reads=("start", "end"))
+def _(seen: Answer) -> list[Violation]:
     window = _window(seen)
     return search_checks.slots_outside(_slots(seen), window) if window else []
 
 
-def _window(seen: Observed) -> slot_search.Window | None:
+def _window(seen: Answer) -> slot_search.Window | None:
     starts, ends = seen.values("start"), seen.values("end")
     if len(starts) != 1 or len(ends) != 1 or not starts[0].startswith("ge") or not ends[0].startswith("le"):
         return None
@@ -269,36 +139,37 @@ def _window(seen: Observed) -> slot_search.Window | None:
     return slot_search.Window.times(start.astimezone(UK), end.astimezone(UK))
 
 
-@rule("no Slot or Schedule carries a specialty", "SLOT-NOSPECIALTY-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("no Slot or Schedule carries a specialty", "SLOT-NOSPECIALTY-01", SEARCH, reads=())
+def _(seen: Answer) -> list[Violation]:
     return search_checks.forbidden_element_violations(_slots(seen) + _schedules(seen), "specialty")
 
 
-@rule("schedule types as the practice has them", "SLOT-SCHEDTYPE-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("schedule types as the practice has them", "SLOT-SCHEDTYPE-01", SEARCH, reads=())
+def _(seen: Answer) -> list[Violation]:
     # "some" is judged over the whole practice by its own scenario: one narrow search may see no typed schedule.
     mode = seen.settings.schedule_types
     return (search_checks.schedule_type_violations(_schedules(seen), mode) if mode != "some" else []) + \
         search_checks.declared_type_violations(_schedules(seen), seen.settings.typed_schedules)
 
 
-@rule("only resources the returned slots lead to", "SLOT-BUNDLE-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("only resources the returned slots lead to", "SLOT-BUNDLE-01", SEARCH, reads=())
+def _(seen: Answer) -> list[Violation]:
     return search_checks.unreferenced_resources(seen.index, seen.settings.provider_ods_code) if seen.index else []
 
 
-@rule("the Organization with any slot, each Location's organisation resolvable", "SLOT-ORG-01", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("the Organization with any slot, each Location's organisation resolvable", "SLOT-ORG-01", SEARCH, reads=())
+def _(seen: Answer) -> list[Violation]:
     return search_checks.organization_violations(seen.index) if seen.index else []
 
 
-@rule("Practitioners and Locations only where their _include was sent", "SLOT-INCLUDE-02", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("Practitioners and Locations only where their _include was sent", "SLOT-INCLUDE-02", SEARCH,
+      reads=("_include:recurse",))
+def _(seen: Answer) -> list[Violation]:
     return search_content.uninvited_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
-@rule("every Schedule's requested actors are in the Bundle", "SLOT-INCLUDE-03", SEARCH)
-def _(seen: Observed) -> list[Violation]:
+@rule("every Schedule's requested actors are in the Bundle", "SLOT-INCLUDE-03", SEARCH, reads=("_include:recurse",))
+def _(seen: Answer) -> list[Violation]:
     return search_content.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
@@ -323,18 +194,18 @@ for _name, _requirements, _check in (
 # ---------------------------------------------------------------- appointments, wherever they are returned
 
 
-@rule("no returned Appointment carries reason or specialty", "APPT-NOREASON-01", APPOINTMENT_INTERACTIONS)
-def _(seen: Observed) -> list[Violation]:
+@rule("no returned Appointment carries reason or specialty", "APPT-NOREASON-01", APPOINTMENT_INTERACTIONS, reads=())
+def _(seen: Answer) -> list[Violation]:
     return [v for a in seen.appointments() for v in appointment_content.no_reason_violations(a)]
 
 
-@rule("every returned Appointment has its id", "APPT-ID-01", APPOINTMENT_INTERACTIONS)
-def _(seen: Observed) -> list[Violation]:
+@rule("every returned Appointment has its id", "APPT-ID-01", APPOINTMENT_INTERACTIONS, reads=())
+def _(seen: Answer) -> list[Violation]:
     return [v for a in seen.appointments() for v in appointment_content.id_violations(a)]
 
 
-@rule("every returned Appointment carries created", "APPT-CREATED-01", APPOINTMENT_INTERACTIONS)
-def _(seen: Observed) -> list[Violation]:
+@rule("every returned Appointment carries created", "APPT-CREATED-01", APPOINTMENT_INTERACTIONS, reads=())
+def _(seen: Answer) -> list[Violation]:
     return [v for a in seen.appointments() for v in appointment_content.created_violations(a)]
 
 
@@ -344,19 +215,19 @@ def _(seen: Observed) -> list[Violation]:
 
 
 @rule("every returned Appointment's booking organisation has id, name and telecom", "APPT-ORG-01",
-      APPOINTMENT_INTERACTIONS)
-def _(seen: Observed) -> list[Violation]:
+      APPOINTMENT_INTERACTIONS, reads=())
+def _(seen: Answer) -> list[Violation]:
     return [v for a in seen.appointments() for v in appointment_content.booking_org_violations(a)]
 
 
 @rule("every returned Appointment has Patient and Location participants, relative actors, one type coding",
-      "APPT-PARTICIPANT-01", APPOINTMENT_INTERACTIONS)
-def _(seen: Observed) -> list[Violation]:
+      "APPT-PARTICIPANT-01", APPOINTMENT_INTERACTIONS, reads=())
+def _(seen: Answer) -> list[Violation]:
     return [v for a in seen.appointments() for v in appointment_content.participant_violations(a)]
 
 
-@rule("every returned Appointment's priority is 0 to 9", "APPT-PRIORITY-01", APPOINTMENT_INTERACTIONS)
-def _(seen: Observed) -> list[Violation]:
+@rule("every returned Appointment's priority is 0 to 9", "APPT-PRIORITY-01", APPOINTMENT_INTERACTIONS, reads=())
+def _(seen: Answer) -> list[Violation]:
     return [v for a in seen.appointments() for v in appointment_content.priority_violations(a)]
 
 

@@ -201,6 +201,7 @@ class GpConnectClient:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
                 exchange.received(*self._read_body(response, started + self._settings.timeout_s))
+                exchange.share_derived()
             finally:
                 response.close()
             exchange.elapsed_s = time.monotonic() - started

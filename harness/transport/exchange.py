@@ -7,7 +7,9 @@ import dataclasses
 import gzip
 import hashlib
 import json
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 from urllib.parse import unquote
@@ -40,8 +42,8 @@ class Exchange:
     shown_body: str | None = field(default=None, repr=False)  # the response body as evidence shows it, once made
     _json: Any = field(default=None, repr=False)
     _json_parsed: bool = field(default=False, repr=False)
-    # What is worked out from the answer (its STU3 models, its slots' keys), once per answer: shared with
-    # the answers reused from this one, never with any other copy.
+    # What is worked out from the answer (its STU3 models, its slots' keys), once per answer: shared with the
+    # answers reused from this one, and with a large answer of the same body (`share_derived`).
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
@@ -64,6 +66,20 @@ class Exchange:
         copy._text, copy._packed, copy._chars = self._text, self._packed, self._chars
         copy._raw = None
         return copy
+
+    def share_derived(self) -> None:
+        """Share what is derived from a large answer with the last answer received with the same status, Content-Type
+        and body, whatever its request: a searchFilter sweep gets the same 17 MB answer to a dozen different
+        requests. Everything derived is a function of the body alone (a failure, which names the request, is
+        never kept)."""
+        if self.error is not None or self._chars < json_entries.SHARED_FROM_CHARS:
+            return
+        key = (self.status, self.header("Content-Type"), self.body_digest())
+        with _SAME_BODY_LOCK:
+            earlier = _SAME_BODY.get(key)
+            if earlier is not None and earlier is not self:
+                self._derived = earlier._derived
+            _SAME_BODY[key] = self  # the newest: the one most likely kept for reuse longest
 
     def received(self, text: str, raw: bytes | None) -> None:
         """Set the body read from the provider: its text, and the bytes it came as when they are its UTF-8 (the
@@ -108,8 +124,9 @@ class Exchange:
         return not text or text.isspace()
 
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """`make()`, worked out once per answer: the answers reused from this one get the same value.
-        For values no caller changes (parsed models, frozen sets); an exception is raised again each time."""
+        """`make()`, worked out once per answer: the answers reused from this one, and those of the same body
+        (`share_derived`), get the same value. For values of the body alone that no caller changes (parsed models,
+        frozen sets); an exception is raised again each time."""
         try:
             return self._derived[key]
         except KeyError:
@@ -187,6 +204,11 @@ class Exchange:
             out += [f"{k}: {v}" for k, v in self.response_headers.items()]
             out += ["", _pretty(self.response_text) if response_body is None else response_body]
         return "\n".join(out)
+
+
+# The last large answer received with each status, Content-Type and body digest, while anything holds it.
+_SAME_BODY: "weakref.WeakValueDictionary[tuple, Exchange]" = weakref.WeakValueDictionary()
+_SAME_BODY_LOCK = threading.Lock()
 
 
 def _get_text(self: Exchange) -> str:

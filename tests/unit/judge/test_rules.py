@@ -7,10 +7,11 @@ import dataclasses
 import pytest
 
 from harness.checks.profiles import SEARCHSET_BUNDLE
-from harness.judge import rules
+from harness.judge import registry, rules
 from harness.settings import PROJECT_ROOT, load_settings
 from harness.spec import interactions as ix
 from harness.spec.constants import PROFILE_FOR
+from harness.transport import json_entries
 
 SETTINGS = load_settings({"GPC_ENV": "reference"})
 SEARCH_PATH = "Slot"
@@ -300,11 +301,51 @@ def test_a_rule_on_each_resource_judges_a_resource_seen_again_once_and_names_it_
     judged = []
     counted = [dataclasses.replace(r, check=lambda res, check=r.check: judged.append(res.get("id")) or check(res))
                if r.each and "SLOT-IDENT-01" in r.requirements else r for r in rules.RULES]
-    monkeypatch.setattr(rules, "RULES", counted)
-    monkeypatch.setattr(rules, "_JUDGED", {})
+    monkeypatch.setattr(registry, "RULES", counted)
+    monkeypatch.setattr(registry, "_JUDGED", {})
     twice = slot("8", identifier=[{"system": "a", "value": "1"}, {"system": "b", "value": "2"}])
     for other in ("9", "10"):
         found = search(judge, complete(slot(other), twice), "SLOT-IDENT-01")
         assert found == ["Slot 8 has 2 identifiers, at most one expected"], "named on every answer"
     assert judged.count("8") == 1, "the same Slot is judged once"
     assert judged.count("9") == judged.count("10") == 1
+
+
+def _counting(monkeypatch, requirement):
+    """The rules, the one of `requirement` counting the answers it judges."""
+    judged = []
+    counted = [dataclasses.replace(r, check=lambda seen, check=r.check: judged.append(1) or check(seen))
+               if requirement in r.requirements and not r.each else r for r in rules.RULES]
+    monkeypatch.setattr(registry, "RULES", counted)
+    return judged
+
+
+def test_a_rule_of_the_answer_alone_judges_a_body_once_for_every_request_that_reads_as_the_same(exchange_of,
+                                                                                                 monkeypatch):
+    monkeypatch.setattr(json_entries, "SHARED_FROM_CHARS", 1)  # every answer counts as large
+    judged = _counting(monkeypatch, "SLOT-WINDOW-01")
+    body = complete(slot(start="2026-12-09T10:00:00+00:00", end="2026-12-09T10:10:00+00:00"))
+    outside = ["Slot 7 runs 2026-12-09T10:00:00+00:00 to 2026-12-09T10:10:00+00:00, outside 2026-12-01 to 2026-12-07"]
+    held = []  # as the client holds the answers it may reuse
+
+    def judged_as(params):
+        held.append(exchange_of(200, body, interaction=ix.SEARCH_SLOTS, path=SEARCH_PATH, params=params))
+        return [v.message for v in rules.check(held[-1], SETTINGS) if "SLOT-WINDOW-01" in v.requirements]
+
+    for code in ("A20047", "B81016"):  # a searchFilter no rule reads
+        assert judged_as(EVERY_INCLUDE + [("searchFilter", f"https://fhir.nhs.uk/Id/ods-organization-code|{code}")]) \
+            == outside
+    assert len(judged) == 1, "judged once, named on both"
+    assert judged_as([("start", "ge2026-12-01"), ("end", "le2026-12-10")] + EVERY_INCLUDE[2:]) == [], \
+        "a window the rule reads is judged anew"
+    assert len(judged) == 2
+
+
+def test_a_rule_of_the_answer_alone_cannot_read_what_it_does_not_declare(exchange_of):
+    exchange = exchange_of(200, complete(slot()), interaction=ix.SEARCH_SLOTS, path=SEARCH_PATH, params=EVERY_INCLUDE)
+    answer = registry.Answer(registry.Observed(exchange, SETTINGS), ("start",))
+    assert answer.values("start") == ["ge2026-12-01"]
+    with pytest.raises(KeyError, match="'end' it does not declare"):
+        answer.values("end")
+    assert not hasattr(answer, "exchange"), "nothing of the request but its declared parameters"
+

@@ -3,7 +3,9 @@
 import dataclasses
 
 import httpx
+import pytest
 
+from harness.errors import Nonconformance
 from harness.settings import load_settings
 from harness.spec import interactions as ix
 from harness.transport import client as client_module
@@ -142,7 +144,7 @@ def test_an_answer_used_again_is_kept_longer_than_one_sent_after_it(monkeypatch)
     assert len(seen) == 4
 
 
-def test_what_is_derived_from_an_answer_is_worked_out_once_and_shared_only_with_its_reuses():
+def test_what_is_derived_from_an_answer_is_worked_out_once_and_shared_with_its_reuses():
     client, _ = make_client()
     first = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
     again = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
@@ -178,3 +180,43 @@ def test_a_small_answer_is_kept_while_large_ones_make_room_for_each_other(monkey
     assert client.send(ix.FIND_PATIENT, "Patient", params=patient).reused, "the small answer stays"
     assert client.send(ix.SEARCH_SLOTS, "Slot", params=windows[2]).reused
     assert not client.send(ix.SEARCH_SLOTS, "Slot", params=windows[0]).reused, "the least recently used large one went"
+
+
+def _same_body_client(monkeypatch, content_types, large=True):
+    """A client whose every slot search is answered with the same body, with the Content-Type of
+    content_types[n] for the n-th request; with `large`, every body counts as large."""
+    if large:
+        monkeypatch.setattr(exchange_module.json_entries, "SHARED_FROM_CHARS", 1)
+    seen = []
+
+    def handler(request: httpx.Request):
+        seen.append(request)
+        return httpx.Response(200, content=b'{"resourceType": "Bundle", "type": "searchset"}',
+                              headers={"Content-Type": content_types[len(seen) - 1]})
+
+    settings = load_settings({"GPC_ENV": "reference"})
+    return GpConnectClient(settings, ROOT, transport=httpx.MockTransport(handler), reuse=RUN_REUSE)
+
+
+def test_a_large_answer_shares_what_is_derived_with_the_last_answer_of_the_same_body_whatever_its_request(
+        monkeypatch):
+    fhir_json = "application/fhir+json;charset=utf-8"
+    client = _same_body_client(monkeypatch, [fhir_json, fhir_json, "application/json"])
+    first = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    made = []
+    first.derived("n", lambda: made.append(1) or 1)
+    other = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH + [("searchFilter", "x|y")])
+    assert not other.reused and other.derived("n", lambda: made.append(1) or 2) == 1 and made == [1]
+    assert other.json() is first.json(), "the JSON too"
+    plain = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH + [("searchFilter", "x|z")])
+    assert plain.derived("n", lambda: 3) == 3, "another Content-Type is another answer"
+    with pytest.raises(Nonconformance, match="not application/fhir\\+json"):
+        plain.json()
+
+
+def test_a_small_answer_shares_nothing_with_another_request_of_the_same_body(monkeypatch):
+    client = _same_body_client(monkeypatch, ["application/fhir+json"] * 2, large=False)
+    first = client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH)
+    first.derived("n", lambda: 1)
+    assert client.send(ix.SEARCH_SLOTS, "Slot", params=SEARCH + [("searchFilter", "x|y")]).derived("n", lambda: 2) == 2
+
