@@ -54,6 +54,7 @@ from harness.spec.texts import type_text, type_texts
 from harness.transport import fhir
 
 MAX_MADE = RESOURCES_REMEMBERED
+MAX_SEARCHES_KEPT = 64
 
 
 def request_json(text: str | None) -> dict:
@@ -90,6 +91,10 @@ class RunModel:
         # Each distinct Slot seen with its Schedule's details, made once: searches repeat thousands of them.
         self._made: dict[tuple, SlotSeen] = {}
         self._seen = ByIdentity(MAX_MADE)
+        # The id of each slot whose record changed, in order; and for each search answer observed (its JSON, shared
+        # by every answer of the same body), where this log stood after it and the slots it holds.
+        self._changes: list[str] = []
+        self._searches = ByIdentity(MAX_SEARCHES_KEPT)
 
     def observe(self, exchange) -> list[Violation]:
         if exchange.status is None or exchange.reused:
@@ -113,16 +118,24 @@ class RunModel:
     # ------------------------------------------------------------ what the run did
 
     def _searched(self, exchange, bundle: dict) -> list[Violation]:
+        """Record each slot the answer shows. An answer of a body observed before, none of whose slots' records
+        changed since, shows nothing new (a searchFilter sweep gets the same 30,000 slots a dozen times)."""
+        before = self._searches.known(bundle)
+        if before is not None and before[1].isdisjoint(self._changes[before[0]:]):
+            self._searches.put(bundle, (len(self._changes), before[1]))
+            return []
         entries = [e.get("resource") or {} for e in bundle.get("entry") or [] if isinstance(e, dict)]
         # What a slot takes from its Schedule, worked out once per Schedule (a search holds thousands of slots).
         schedules = {r.get("id"): _schedule_seen(r) for r in entries if r.get("resourceType") == "Schedule"}
         found: list[Violation] = []
+        held = set()
         for r in entries:
             seen = self._seen.known(r)
             if seen is None or schedules.get(seen.schedule) != (seen.schedule_type, seen.roles, seen.actors):
                 seen = self._slot_seen(r, schedules)
                 if seen is None:
                     continue
+            held.add(seen.id)
             earlier = self.slots.get(seen.id)
             if earlier is seen:
                 continue
@@ -133,6 +146,8 @@ class RunModel:
                                        f"Slot {seen.id} is offered as {appt_checks.quoted(seen.slot_types)}, "
                                        f"but this run saw it as {appt_checks.quoted(earlier.slot_types)} before"))
             self.slots[seen.id] = seen
+            self._changes.append(seen.id)
+        self._searches.put(bundle, (len(self._changes), held))
         return found
 
     def _slot_seen(self, r: dict, schedules: dict) -> SlotSeen | None:

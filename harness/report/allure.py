@@ -188,12 +188,12 @@ def summarise_body(text: str, data, shown_as: str) -> str:
 
 def evidence(exchange, reports: Path) -> str:
     """The exchange as report evidence: bodies pretty-printed, a large response body stored and summarised.
-    A reused answer shows the body its original showed, made once."""
+    A reused answer shows the body its original showed, made once per body."""
     if exchange.error is not None:
         return exchange.render()
     source = exchange.reused_from or exchange
-    if source.shown_body is None:
-        source.shown_body = _shown_body(source, reports)
+    if source.shown_body is None:  # the body's alone: an answer of the same body shows the same
+        source.shown_body = source.derived(("shown body", str(reports)), lambda: _shown_body(source, reports))
     return exchange.render(response_body=source.shown_body)
 
 

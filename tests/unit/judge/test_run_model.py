@@ -425,3 +425,38 @@ def test_a_slot_seen_before_takes_its_schedules_details_and_type_from_each_answe
     back = said(run.send(ix.SEARCH_SLOTS, "Slot", 200, typed, params=[("start", "ge2026-12-06")]))
     assert back == [(("SLOT-TYPE-01",), "Slot 7 is offered as 'GP Appointment', but this run saw it as "
                      "'Blood Test' before")], "an entry seen before is still compared with the last seen"
+
+
+def test_an_answer_of_a_body_observed_before_is_compared_again_only_when_one_of_its_slots_changed_since(run):
+    typed, flipped = _large(SEARCH), _large(SEARCH, slot_type="Blood Test")
+    held = []  # as the client holds the answers it may reuse: the answers of one body share its JSON
+
+    def search(body, day):
+        run._next = (200, body)
+        held.append(run.client.send(ix.SEARCH_SLOTS, "Slot", params=[("start", f"ge2026-12-{day:02}")]))
+        return said(run.model.observe(held[-1]))
+
+    read = []
+    run.model._seen = _Counting(run.model._seen, read)
+    assert search(typed, 2) == [] and search(typed, 3) == []
+    assert held[1].json() is held[0].json()
+    assert len(read) == len(typed["entry"]), "the second answer of the body reads none of its slots again"
+    assert search(flipped, 4) == [(("SLOT-TYPE-01",), "Slot 7 is offered as 'Blood Test', but this run saw it as "
+                                   "'GP Appointment' before")]
+    assert search(typed, 5) == [(("SLOT-TYPE-01",), "Slot 7 is offered as 'GP Appointment', but this run saw it as "
+                                 "'Blood Test' before")], "Slot 7 changed since: compared again"
+    assert run.model.slots["7"].slot_types == ("GP Appointment",)
+
+
+class _Counting:
+    """A ByIdentity whose lookups are counted in `read`."""
+
+    def __init__(self, inner, read: list):
+        self._inner, self._read = inner, read
+
+    def known(self, obj):
+        self._read.append(obj)
+        return self._inner.known(obj)
+
+    def put(self, obj, value):
+        return self._inner.put(obj, value)
