@@ -212,7 +212,7 @@ def _resource_key(resource: dict) -> Hashable | None:
     return None if resource.get("resourceType") == "Bundle" else fhir.digest(resource)
 
 
-def _shape(value: Any) -> tuple[int, int]:
+def member_shape(value: Any) -> tuple[int, int]:
     """How many values a member has, and how many of them are empty (null, "", {} or [])."""
     items = value if isinstance(value, list) else [value]
     return len(items), sum(1 for item in items if item in (None, "", {}, []))
@@ -226,7 +226,7 @@ def _content(node: Any, names: frozenset[str] | None, resource: dict, value_blin
     if not isinstance(node, (dict, list)):
         return (type(node).__name__, node == "") if value_blind else (type(node).__name__, node)
     if shape_only and isinstance(node, dict):
-        return "shape", tuple((k, _shape(v)) for k, v in node.items())
+        return "shape", tuple((k, member_shape(v)) for k, v in node.items())
     if names is not None and isinstance(node, dict):
         node = {k: v for k, v in node.items() if is_member(k, names)}
     elif node is resource:

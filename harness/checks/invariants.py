@@ -12,14 +12,12 @@ listed by `not_assessed()`: the requirement page names each, never a silent skip
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Hashable, Iterator
 
-from harness.checks.fhirpath import code, is_member, outcome, reads
+from harness.checks.fhirpath import is_member, member_shape, outcome, reads
 from harness.checks.violations import Violation, violation
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.memo import ByIdentity, Memo
 from harness.transport import fhir
 
 REQUIREMENT = "FND-PROFILE-01"
@@ -50,6 +48,7 @@ class Element:
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # (key, expression, human)
     under: dict[str, "Element"] = field(default_factory=dict)
     alone: bool = True  # no invariant on it or under it reads %resource: what it finds is its node's alone
+    needs: "Needs | None" = field(default=None, repr=False, compare=False)  # see _needs
 
     def settle(self) -> "Element":
         for sub in self.under.values():
@@ -62,7 +61,7 @@ class Element:
 _TREES = ByIdentity(1_000)
 
 
-def _tree(invariants: dict) -> Element:
+def definition_tree(invariants: dict) -> Element:
     """The evaluated invariants of a definition as the tree of the elements they are declared on."""
     def make(table: dict) -> Element:
         root: Element | None = None
@@ -79,6 +78,65 @@ def _tree(invariants: dict) -> Element:
                 element.keys.append((key, invariant["expression"], invariant["human"]))
         return (root or Element("")).settle()
     return _TREES.get(invariants, make)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What of a node an element's own invariants read (fhirpath.outcome keys each outcome by it): all of its JSON
+    (`whole`), or the shape of its members, the JSON of the members `names`, and of a primitive only whether it
+    is empty (`blind`); and whether one reads %resource too."""
+
+    whole: bool
+    shape: bool
+    names: frozenset[str]
+    blind: bool
+    resource: bool
+
+
+def _needs(element: Element) -> Needs:
+    if element.needs is None:
+        read = [reads(expression) for _, expression, _ in element.keys]
+        element.needs = Needs(any(r.node is None and not r.shape_only for r in read), any(r.shape_only for r in read),
+                              frozenset().union(*(r.node for r in read if r.node is not None and not r.shape_only)),
+                              all(r.value_blind for r in read), any(r.resource != frozenset() for r in read))
+    return element.needs
+
+
+def _decisive(element: Element, node: dict) -> Hashable | None:
+    """What of `node` decides what the invariants of `element` and of the elements under it find there: the names
+    of its members (an invariant anchored on members it lacks holds, whatever else), what its own invariants read
+    of it (_needs), and the same of each member an element under it judges, item by item. The JSON of the node, in
+    effect, without what no invariant reads: a hub's thousands of slot identifiers and Bundle entries differ only
+    in values no invariant reads. None when an invariant met on the way reads %resource (the node alone does not
+    decide then), or the node is no plain JSON."""
+    needs = _needs(element)
+    if needs.resource:
+        return None
+    if needs.whole:
+        return fhir.json_key(node)
+    parts: list = [tuple(node)]
+    if needs.shape:
+        parts.append(tuple(member_shape(v) for v in node.values()))
+    if needs.names:
+        parts.append(fhir.json_key({k: v for k, v in node.items() if is_member(k, needs.names)}))
+    for part, sub in element.under.items():
+        if part.endswith("[x]"):
+            prefix = part[:-3]
+            members = [k for k in node if k.startswith(prefix) and k[len(prefix):][:1].isupper()]
+        else:
+            members = [part] if part in node else []
+        for name in members:
+            value = node[name]
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, dict):
+                    parts.append(_decisive(sub, item))
+                elif isinstance(item, list):
+                    parts.append(fhir.json_key(item))
+                elif _needs(sub).resource:
+                    return None
+                else:
+                    parts.append((type(item).__name__, item == "" if _needs(sub).blind else item))
+    return None if None in parts else tuple(parts)
 
 
 def _base(types: list[str], path: str) -> str:
@@ -106,8 +164,12 @@ class _Judging:
     found: Found = field(default_factory=dict)
 
     def node(self, element: Element, node: Any, where: str, base: str) -> None:
-        content = (fhir.json_key(node) if element.alone and isinstance(node, (dict, list)) and node is not self.resource
-                   else None)
+        if isinstance(node, dict):
+            content = _decisive(element, node) if node is not self.resource else None
+        elif isinstance(node, list) or _needs(element).resource or element.under:
+            content = None
+        else:  # a primitive: what its invariants read of it
+            content = ("primitive", type(node).__name__, node == "" if _needs(element).blind else node)
         if content is None:
             self.evaluate(element, node, where, base)
             return
@@ -148,7 +210,7 @@ class _Judging:
                     self.node(sub, value, f"{where}.{name}", base)
 
 
-def _findings(tree: Element, root: Any, resource: dict, base: str, label: str = "", at: str = "") -> Found:
+def findings(tree: Element, root: Any, resource: dict, base: str, label: str = "", at: str = "") -> Found:
     """(key, where relative to `root`) -> human text, for each invariant of `tree` a node under `root` breaks.
     A node fhirpathpy cannot evaluate is logged (`at` is where `root` is, for the log)."""
     judging = _Judging(resource, label, at)
@@ -175,19 +237,19 @@ def extensions(node: Any, where: str = "", skip: tuple[str, ...] = NOT_INTO) -> 
                 yield from extensions(item, at, NOT_INTO)
 
 
-def _with_extensions(found: dict[tuple[str, str], str], node: Any, resource: dict, extension_profiles: dict,
+def with_extensions(found: dict[tuple[str, str], str], node: Any, resource: dict, extension_profiles: dict,
                      skip: tuple[str, ...] = NOT_INTO, label: str = "") -> None:
     """Each extension in `node` judged by its own definition's invariants; a node already found breaking a key
     (an extension is also an element of its resource) is listed once."""
     for where, ext in extensions(node, "", skip):
         declared = extension_profiles.get(ext.get("url") or "")
         if declared and declared.get("invariants"):
-            for (key, inner), human in _findings(_tree(declared["invariants"]), ext, resource, "Extension",
+            for (key, inner), human in findings(definition_tree(declared["invariants"]), ext, resource, "Extension",
                                                  label, where).items():
                 found.setdefault((key, where + inner), human)
 
 
-def _as_violations(found: dict[tuple[str, str], str], label: str, root_where: str) -> list[Violation]:
+def as_violations(found: dict[tuple[str, str], str], label: str, root_where: str) -> list[Violation]:
     return [violation(REQUIREMENT, label, root_where + where, f"{key} holds", "it does not",
                       f"{label}: {root_where + where} breaks invariant {key}: {human}")
             for (key, where), human in found.items()]
@@ -199,13 +261,22 @@ def violations(resource: dict, label: str, profile: dict, extension_profiles: di
     each once per node. With `only`, what can differ from a resource equal to it but in those members'
     values, one that broke nothing (checks/profiles.py's shapes): the invariants whose outcome can read them."""
     rtype = resource.get("resourceType") or profile.get("type", "")
-    tree = _tree(profile.get("invariants", {}))
+    tree = definition_tree(profile.get("invariants", {}))
     if only is not None:
-        tree = _reading(tree, resource, only)
-    found = _findings(tree, resource, resource, rtype, label, rtype)
+        key = (id(tree), tuple(resource), only)  # the members the resource has decide the cut, not their values
+        cut = _CUTS.get(key)
+        if cut is None or cut[0] is not tree:
+            cut = _CUTS.put(key, (tree, _reading(tree, resource, only)))
+        tree = cut[1]
+    found = findings(tree, resource, resource, rtype, label, rtype)
     if only is None or not _extensions_alone(extension_profiles):
-        _with_extensions(found, resource, resource, extension_profiles, label=label)
-    return _as_violations(found, label, rtype)
+        with_extensions(found, resource, resource, extension_profiles, label=label)
+    return as_violations(found, label, rtype)
+
+
+# The cut of each definition's tree for each set of members a resource has and members that vary: a hub's 30,000
+# slots are a few hundred shapes, each of a handful of member sets.
+_CUTS = Memo(10_000)
 
 
 def _reading(tree: Element, resource: dict, only: frozenset[str]) -> Element:
@@ -232,89 +303,7 @@ def _extensions_alone(extension_profiles: dict) -> bool:
     """Whether no extension definition has an invariant that reads %resource: then an extension's findings
     are its own node's alone, the same in every resource that carries it."""
     return _EXTENSIONS_ALONE.get(extension_profiles, lambda table: all(
-        _tree(d["invariants"]).alone for d in table.values() if d.get("invariants")))
-
-
-# ---------------------------------------------------------------- the searchset Bundle
-_ENTRIES = ByIdentity(RESOURCES_REMEMBERED)
-_ENTRY_CHAIN = re.compile(r"(?<![.\w%])entry((?:\.[A-Za-z]+)*)\.(?:empty|exists)\(\)")
-_ENTRY_NAMED = re.compile(r"(?<![.\w%])entry\b")
-_ENTRY_FILTER = re.compile(r"^entry\.where\(([A-Za-z]+)\)")
-NONE, EXISTENCE, HAVING, ALL = "none", "existence", "having", "all"
-
-
-@lru_cache(maxsize=None)
-def _entries_reading(expression: str) -> tuple[str, tuple[str, ...]]:
-    """How an expression on the Bundle reads its entries: not at all (NONE); only through existence tests of
-    members (EXISTENCE, entry.search.empty()); by first keeping those with a member and nowhere else (HAVING,
-    entry.where(fullUrl)...); otherwise ALL. With the members named."""
-    text = code(expression)
-    if not _ENTRY_NAMED.search(text):
-        return NONE, ()
-    if not _ENTRY_NAMED.search(_ENTRY_CHAIN.sub("", text)):
-        return EXISTENCE, tuple(sorted({chain.split(".")[1] for chain in _ENTRY_CHAIN.findall(text) if chain}))
-    kept = _ENTRY_FILTER.match(text)
-    if kept and len(_ENTRY_NAMED.findall(text)) == 1:
-        return HAVING, (kept.group(1),)
-    return ALL, ()
-
-
-def _entries_read(expression: str, entries: list, shown: dict[Hashable, dict]) -> list:
-    """The entries an expression on the Bundle needs, its outcome unchanged: one for NONE; one per distinct
-    value of the members for EXISTENCE (`shown`: each distinct projection of the entries on the members the
-    Bundle's own invariants test); those with the member, in order, for HAVING; all of them for ALL."""
-    kind, members = _entries_reading(expression)
-    if kind == NONE:
-        return entries[:1]
-    if kind == HAVING:
-        return [e for e in entries if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})]
-    if kind == ALL:
-        return entries
-    distinct: dict[Hashable, dict] = {}
-    for projected in shown.values():
-        mine = {m: projected[m] for m in members if m in projected}
-        distinct.setdefault(fhir.json_key(mine) or repr(mine), mine)
-    return list(distinct.values())
-
-
-def bundle_violations(bundle: dict, label: str, profile: dict, extension_profiles: dict) -> list[Violation]:
-    """What invariants of the searchset Bundle profile `bundle` breaks: its entries' (each distinct entry judged
-    once per run, unless an invariant under Bundle.entry reads %resource) and its own, each over the entries
-    its expression reads."""
-    tree = _tree(profile.get("invariants", {}))
-    entry_element = tree.under.get("entry")
-    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
-    members = sorted({m for _, expression, _ in tree.keys for m in _entries_reading(expression)[1]})
-
-    def summary(entry: Any) -> tuple[Found, Hashable, dict]:
-        """What an entry breaks; and its projection on the members the Bundle's own invariants test, with its
-        JSON to tell equal projections."""
-        if not isinstance(entry, dict):
-            return {}, None, {}
-        mine: Found = {}
-        if entry_element is not None:
-            mine = _findings(entry_element, entry, bundle, "Bundle.entry", label, "Bundle.entry")
-            _with_extensions(mine, entry, bundle, extension_profiles, skip=("resource",) + NOT_INTO, label=label)
-        projected = {m: entry[m] for m in members if m in entry}
-        return mine, (tuple(members), fhir.json_key(projected) or repr(projected)), projected
-
-    alone = entry_element is None or entry_element.alone
-    known, put = _ENTRIES.known, _ENTRIES.put
-    summaries = [known(e) or put(e, summary(e)) for e in entries] if alone else [summary(e) for e in entries]
-    found: Found = {}
-    for i, (mine, _, _) in enumerate(summaries) if any(mine for mine, _, _ in summaries) else ():
-        for (key, where), human in mine.items():
-            found[(key, f".entry[{i}]{where}")] = human
-    shown = {signature: projected for _, signature, projected in reversed(summaries)}
-    for key, expression, human in tree.keys:
-        reduced = {**bundle, "entry": _entries_read(expression, entries, shown)} if entries else bundle
-        single = Element(tree.path, tree.types, [(key, expression, human)])
-        for (k, where), h in _findings(single, reduced, reduced, "Bundle", label, "Bundle").items():
-            found.setdefault((k, where), h)
-    own = Element(tree.path, tree.types, [], {k: v for k, v in tree.under.items() if k != "entry"})
-    for (key, where), human in _findings(own, bundle, bundle, "Bundle", label, "Bundle").items():
-        found.setdefault((key, where), human)
-    return _as_violations(found, label, "Bundle")
+        definition_tree(d["invariants"]).alone for d in table.values() if d.get("invariants")))
 
 
 def declared(table: dict) -> Iterator[tuple[str, str, dict]]:

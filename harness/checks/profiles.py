@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.checks import invariants
+from harness.checks import invariants, searchset_invariants
 from harness.checks.violations import Violation, violation
 from harness.memo import RESOURCES_REMEMBERED, Memo
 from harness.spec.constants import PROFILE_FOR
@@ -133,13 +133,55 @@ def _elements_by_member(url: str) -> tuple[tuple[str, bool, dict], ...]:
     return tuple(out)
 
 
-def _elements_reaching(url: str, resource: dict, only: frozenset[str] | None = None) -> list[dict]:
+def _elements_reaching(url: str, resource: dict) -> list[dict]:
     """The profile's elements that can find something in this resource: an element under a member the resource
-    does not have has no node to judge (_element_violations finds nothing), unless it is that member, required.
-    With `only`, just those under these members."""
-    if only is not None:
-        return [element for member, _, element in _elements_by_member(url) if member in only]
+    does not have has no node to judge (_element_violations finds nothing), unless it is that member, required."""
     return [element for member, required, element in _elements_by_member(url) if required or member in resource]
+
+
+@lru_cache(maxsize=None)
+def _compared(url: str, member: str) -> frozenset[str]:
+    """The values under a resource's `member` that its profile's elements compare (with a fixed value or a binding):
+    the member's own ("") and its items' members, by name. Every other element under it counts values only."""
+    return frozenset((element["path"].split(".")[2:] or [""])[0] for first, _, element in _elements_by_member(url)
+                     if first == member and (element.get("fixed") or element.get("binding")))
+
+
+def _member_key(url: str, value: Any, member: str) -> tuple | None:
+    """What the elements under `member` read of its value, when that is plain text or a list of objects of plain
+    text (shapes.py's varying members): the values they compare, and where every other value is; None otherwise.
+    An element two levels down finds no object to judge in a value of plain text."""
+    compared = _compared(url, member)
+    if type(value) is str:
+        return (value if "" in compared else None,)
+    if "" in compared or not isinstance(value, list) or not all(
+            isinstance(item, dict) and all(type(v) is str for v in item.values()) for item in value):
+        return None
+    return tuple(tuple((k, v if k in compared else None) for k, v in item.items()) for item in value)
+
+
+# The values of a resource's varying members (by _member_key) under which no element of its profile found anything.
+_CLEAN_MEMBERS = Memo(RESOURCES_REMEMBERED)
+
+
+def _varying_violations(url: str, resource: dict, label: str, only: frozenset[str]) -> list[Violation]:
+    """What the elements under the members `only` find, in the profile's order; a member whose value reads as one
+    they found nothing under before (_member_key) is not judged again: a hub's slots are 30,000 ids and
+    identifiers of one form and a few thousand times."""
+    keys = {member: _member_key(url, resource.get(member), member) for member in only}
+    skipped = {member for member, key in keys.items() if key is not None and _CLEAN_MEMBERS.get((url, member, key))}
+    found: list[Violation] = []
+    broke = set()
+    for member, _, element in _elements_by_member(url):
+        if member in only and member not in skipped:
+            mine = _element_violations(resource, label, element)
+            if mine:
+                broke.add(member)
+                found += mine
+    for member, key in keys.items():
+        if key is not None and member not in skipped and member not in broke:
+            _CLEAN_MEMBERS.put((url, member, key), True)
+    return found
 
 
 def _extension_violations(resource: dict, label: str, profile: dict) -> list[Violation]:
@@ -233,8 +275,11 @@ def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ..
     profile = constraints()["profiles"][url]
     found = []
     if PROFILE in rules:
-        for element in _elements_reaching(url, resource, only):
-            found += _element_violations(resource, label, element)
+        if only is None:
+            for element in _elements_reaching(url, resource):
+                found += _element_violations(resource, label, element)
+        else:
+            found += _varying_violations(url, resource, label, only)
         if only is None:
             found += _extension_violations(resource, label, profile)
         found += invariants.violations(resource, label, profile, constraints()["extensions"], only)
@@ -269,7 +314,7 @@ def bundle_violations(body: Any) -> list[Violation]:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle" or body.get("type") != "searchset":
         return []
     profile = constraints()["other_profiles"][SEARCHSET_BUNDLE]
-    return invariants.bundle_violations(body, "searchset Bundle", profile, constraints()["extensions"])
+    return searchset_invariants.bundle_violations(body, "searchset Bundle", profile, constraints()["extensions"])
 
 
 def meta_violations(resource: dict) -> list[Violation]:

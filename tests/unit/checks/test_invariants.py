@@ -6,6 +6,7 @@ import warnings
 from harness.checks import fhirpath as fp
 from harness.checks import invariants as inv
 from harness.checks import profiles as pc
+from harness.checks import searchset_invariants
 from harness.spec.constants import BOOKING_ORG_URL, DELIVERY_CHANNEL_URL, PROFILE_FOR
 from harness.transport import jwt
 
@@ -160,3 +161,48 @@ def test_the_harness_sends_a_device_that_meets_gpconnect_device_1():
         warnings.simplefilter("error")
         assert inv.violations(device, "requesting_device", definition, TABLE["extensions"]) == []
     assert inv.violations({**device, "identifier": [{}]}, "requesting_device", definition, TABLE["extensions"])
+
+
+def test_the_invariants_a_resource_of_a_clean_shape_is_judged_by_follow_the_members_it_has():
+    # Anchored on x, reading id: cut for a resource without x, judged on one with it.
+    profile = {"invariants": {"tst-1": {"severity": "error", "expression": "x.where(id.exists()).empty()",
+                                        "human": "no x with an id", "at": {"Slot": ["Slot"]}}}}
+    only = frozenset({"id"})
+    assert inv.violations({"resourceType": "Slot", "id": "1"}, "Slot 1", profile, {}, only) == []
+    with_x = inv.violations({"resourceType": "Slot", "id": "2", "x": {"id": "q"}}, "Slot 2", profile, {}, only)
+    assert [v.message for v in with_x] == ["Slot 2: Slot breaks invariant tst-1: no x with an id"]
+    assert inv.violations({"resourceType": "Slot", "id": "3"}, "Slot 3", profile, {}, only) == []
+
+
+def test_bundle_entries_are_told_apart_by_all_their_invariants_read():
+    """What decides an entry's findings (invariants._decisive) is read off the entry anew each time: the members
+    it has, how many values each holds, the values an invariant compares."""
+    inv._SUBTREES.clear()
+    searchset_invariants._ENTRIES.clear()
+
+    def judged(*searches):
+        bundle = {"resourceType": "Bundle", "type": "searchset",
+                  "entry": [{"resource": SLOT, "search": search} for search in searches]}
+        return [v.message.split(": ", 1)[1] for v in pc.bundle_violations(bundle)]
+
+    empty = "Bundle.entry[1].search breaks invariant ele-1: All FHIR elements must have a @value or children"
+    assert judged({"foo": [1]}, {"foo": []}) == [empty], "the same members, one with no value"
+    assert judged({"mode": "match"}, {"other": [1]}) == [], "other members, both with values"
+    assert judged({"mode": "match"}, {}) == [empty]
+
+
+def test_what_decides_a_node_names_a_choice_member_by_its_type():
+    ele_1 = ("ele-1", "hasValue() | (children().count() > id.count())", "All FHIR elements must have a @value")
+    extension = inv.Element("Extension", ["Extension"], [ele_1],
+                            {"value[x]": inv.Element("Extension.value[x]", ["code", "string"], [ele_1])})
+    assert inv._decisive(extension, {"url": "u", "valueCode": "a"}) != \
+        inv._decisive(extension, {"url": "u", "valueString": "a"}), "judged as a code and as a string"
+
+
+def test_a_reference_judged_once_is_judged_again_in_a_resource_whose_contained_differ():
+    inv._SUBTREES.clear()
+    to_contained = [{"actor": {"reference": "#1"}, "status": "accepted"}]
+    assert found(changed(APPOINTMENT, participant=to_contained)) == []
+    elsewhere = changed(APPOINTMENT, participant=to_contained, contained=[{**APPOINTMENT["contained"][0], "id": "2"}])
+    assert ("Appointment.participant[0].actor", "ref-1") in found(elsewhere), \
+        "the same reference, read against another resource's contained"

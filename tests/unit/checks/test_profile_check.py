@@ -204,3 +204,18 @@ def test_slots_of_a_clean_shape_are_judged_through_it_and_of_another_whole():
     dirty = [changed(s, appointmentType={"text": "x"}) for s in slots]
     assert all(messages(pc.resource_violations(s)) == messages(pc._resource_violations(s, None, pc.ALL_RULES))
                and pc.resource_violations(s) for s in dirty), "a shape that broke something: each judged whole"
+
+
+def test_an_identifier_of_another_form_than_one_found_clean_is_judged_again():
+    pc._JUDGED.clear()
+    pc._CLEAN_SHAPES.clear()
+    pc._CLEAN_MEMBERS.clear()
+    clean = [{**SLOT, "id": str(i), "identifier": [{"system": "https://example.invalid/slot", "value": str(i)}]}
+             for i in range(2)]
+    assert [pc.resource_violations(s) for s in clean] == [[], []]
+    other = {**SLOT, "id": "5", "identifier": [{"system": "https://example.invalid/slot", "use": "usual"}]}
+    assert messages(pc.resource_violations(other)) == messages(pc._resource_violations(other, None, pc.ALL_RULES)) \
+        == ["Slot 5: Slot.identifier.use must not be populated (max 0)",
+            "Slot 5: Slot.identifier.value is required (min 1) but missing"]
+    assert pc.resource_violations({**clean[0], "id": "6", "identifier": [{"system": "https://example.invalid/slot",
+                                                                          "value": "6"}]}) == []
