@@ -101,6 +101,7 @@ def clear_cache() -> None:
     """Forget every validated model (tests and benchmarks that measure a first parse)."""
     _MODELS.clear()
     _ENTRY_MODELS.clear()
+    _ENTRY_TEMPLATES.clear()
     shapes.clear()
 
 
@@ -164,11 +165,26 @@ def _entry_by_shape(resource: dict, model_class, resource_key: bytes):
     model = _MODELS.get(key)
     if model is None:
         try:
-            model = BUNDLE_ENTRY.model_validate({"resource": shapes.validated(resource, model_class, json_key)})
+            model = _entry_around(shapes.validated(resource, model_class, json_key))
         except ValidationError:
             return None
         _MODELS.put(key, model)
     return model
+
+
+# The first validated entry of nothing but a resource of each model class. BundleEntry's own validators read only
+# which members an entry has, and pydantic keeps the model given for its resource as it is: an entry around another
+# resource of that class is the first with its resource replaced, the model validation gives (test_shapes.py).
+_ENTRY_TEMPLATES: dict[type, Any] = {}
+
+
+def _entry_around(resource_model) -> Any:
+    """BUNDLE_ENTRY.model_validate({"resource": resource_model}), from its class's template after the first."""
+    template = _ENTRY_TEMPLATES.get(type(resource_model))
+    if template is None:
+        template = _ENTRY_TEMPLATES[type(resource_model)] = BUNDLE_ENTRY.model_validate({"resource": resource_model})
+        return template
+    return template.model_copy(update={"resource": resource_model})
 
 
 def _bundle_model(model_class, data: dict, where: str):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from harness.transport import shapes
-from harness.transport.fhir import json_key
+from harness.transport import fhir, shapes
+from harness.transport.fhir import BUNDLE_ENTRY, json_key
 
 SLOT = get_fhir_model_class("Slot")
 SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
@@ -85,3 +85,34 @@ def test_slots_of_one_shape_are_validated_whole_once(monkeypatch):
     assert [m.id for m in models] == [str(i) for i in range(200)]
     assert models[7].identifier[0].value == "S-7" and models[7].serviceType[0].text == "GP Appointment"
     assert models[8].start.isoformat() == "2026-12-08T09:08:00+00:00"
+
+
+valid_members = st.fixed_dictionaries({"start": st.just(TEMPLATE["start"]), "end": st.just(TEMPLATE["end"])}, optional={
+    "id": st.from_regex(r"[A-Za-z0-9\-.]{1,64}", fullmatch=True),
+    "identifier": st.lists(st.dictionaries(st.sampled_from(["system", "value"]), plain_text, min_size=1), min_size=1,
+                           max_size=2)})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(any_members, plain_members, valid_members, valid_members), min_size=1, max_size=4))
+def test_each_entry_of_a_parsed_bundle_is_what_validating_it_whole_gives(varied):
+    fhir.clear_cache()
+    resources = [{**BASE, **members} for members in varied]
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+    try:
+        expected = [BUNDLE_ENTRY.model_validate({"resource": r}) for r in resources]
+    except ValidationError:
+        return  # a refused entry: test_a_resource_validated_from_its_shapes_template holds the errors
+    got = fhir.parse(bundle, "a test").entry
+    assert got == expected and [e.model_dump() for e in got] == [e.model_dump() for e in expected]
+    assert [e.model_fields_set for e in got] == [e.model_fields_set for e in expected]
+
+
+def test_the_entries_of_slots_of_one_shape_each_hold_their_own_slot():
+    fhir.clear_cache()
+    resources = [{**BASE, "id": str(i), "start": f"2026-12-08T09:0{i}:00+00:00", "end": f"2026-12-08T09:1{i}:00+00:00"}
+                 for i in range(3)]
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+    got = fhir.parse(bundle, "a test").entry
+    assert [e.resource.id for e in got] == ["0", "1", "2"]
+    assert got == [BUNDLE_ENTRY.model_validate({"resource": r}) for r in resources]
