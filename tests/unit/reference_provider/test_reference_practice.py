@@ -141,7 +141,9 @@ def test_concurrent_requests_wait_side_by_side():
     assert most[0] == 2
 
 
-@pytest.mark.parametrize("searched_as", [(), (("searchFilter", "https://fhir.nhs.uk/Id/ods-organization-code|Y90001"),)])
+@pytest.mark.parametrize("searched_as", [(), (("searchFilter", "https://fhir.nhs.uk/Id/ods-organization-code|Y90001"),),
+                                         (("searchFilter", "https://fhir.nhs.uk/STU3/CodeSystem/"
+                                                           "GPConnect-OrganisationType-1|urgent-care"),)])
 def test_a_search_without_faults_answered_as_text_is_the_same_bundle(practice_store, searched_as):
     """The provider serialises each Slot once (search_text) where no fault can rewrite the answer."""
     import json
