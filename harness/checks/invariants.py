@@ -282,8 +282,9 @@ _CUTS = Memo(10_000)
 def _reading(tree: Element, resource: dict, only: frozenset[str]) -> Element:
     """The resource's tree cut to the invariants whose outcome on `resource` can read the members `only`: the
     resource's own invariants but those that read none of them (nor %resource's), or whose paths all start
-    from members it lacks; the elements of those members; any element whose invariants read %resource; and
-    choice elements, whose members are named by their type."""
+    from members it lacks; the elements of those members; any element whose invariants read them, or all, of
+    %resource (on a member of the shape, the rest find what they found on the first resource of the shape,
+    nothing); and choice elements, whose members are named by their type."""
     def decided(expression: str) -> bool:
         read = reads(expression)
         if read.anchors is not None and not any(is_member(k, read.anchors) for k in resource):
@@ -292,8 +293,27 @@ def _reading(tree: Element, resource: dict, only: frozenset[str]) -> Element:
             return False
         return read.resource is not None and not any(is_member(k, read.resource) for k in only)
 
+    def varies(sub: Element) -> bool:  # whether what it finds on a node of the shape can differ: what it reads does
+        read = _resource_read(sub)
+        return read is None or any(is_member(k, read) for k in only)
+
     return Element(tree.path, tree.types, [k for k in tree.keys if not decided(k[1])],
-                   {m: sub for m, sub in tree.under.items() if m in only or not sub.alone or m.endswith("[x]")})
+                   {m: sub for m, sub in tree.under.items() if m in only or m.endswith("[x]") or varies(sub)})
+
+
+_RESOURCE_READ = ByIdentity(10_000)
+
+
+def _resource_read(element: Element) -> frozenset[str] | None:
+    """The members of %resource the invariants of `element` and of the elements under it read; None for all of it."""
+    def read(of: Element) -> frozenset[str] | None:
+        found: set[str] = set()
+        for part in [reads(expression).resource for _, expression, _ in of.keys] + [read(s) for s in of.under.values()]:
+            if part is None:
+                return None
+            found |= part
+        return frozenset(found)
+    return _RESOURCE_READ.get(element, read)
 
 
 _EXTENSIONS_ALONE = ByIdentity(16)

@@ -206,3 +206,17 @@ def test_a_reference_judged_once_is_judged_again_in_a_resource_whose_contained_d
     elsewhere = changed(APPOINTMENT, participant=to_contained, contained=[{**APPOINTMENT["contained"][0], "id": "2"}])
     assert ("Appointment.participant[0].actor", "ref-1") in found(elsewhere), \
         "the same reference, read against another resource's contained"
+
+
+def test_an_element_of_a_clean_shape_is_judged_again_where_its_invariants_read_a_member_that_varies():
+    only = frozenset({"id"})
+
+    def judged(expression, rid):
+        profile = {"invariants": {"tst-2": {"severity": "error", "expression": expression, "human": "not bad",
+                                            "at": {"Slot.x": ["string"]}}}}
+        return [v.message for v in inv.violations({"resourceType": "Slot", "id": rid, "x": "v"}, f"Slot {rid}",
+                                                  profile, {}, only)]
+
+    for expression in ("%resource.id != 'bad'", "%resource.where(id = 'bad').empty()"):
+        assert judged(expression, "good") == []
+        assert judged(expression, "bad") == ["Slot bad: Slot.x breaks invariant tst-2: not bad"], expression
