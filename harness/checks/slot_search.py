@@ -16,6 +16,7 @@ from harness.checks.violations import (
     status_violations,
     violation,
 )
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.spec.constants import ODS_SYSTEM
 from harness.spec.interactions import SEARCH_SLOTS
 from harness.transport import fhir
@@ -53,10 +54,24 @@ def searchset_violations(exchange: Exchange) -> list[Violation]:
 FORBIDDEN_ELEMENT_RULE = {"comment": "SLOT-NOCOMMENT-01", "specialty": "SLOT-NOSPECIALTY-01"}
 
 
+def _each(resources, judge, memo: ByIdentity) -> list[Violation]:
+    """judge(resource) of each parsed resource, in order: once per model, which every answer carrying the same
+    resource shares (a hub's 30,000 slots in answer after answer)."""
+    get = memo.get
+    return [v for r in resources for v in get(r, judge)]
+
+
+_UNTYPED = ByIdentity(RESOURCES_REMEMBERED)
+
+
 def slots_without_type(slots) -> list[Violation]:
-    return [violation("SLOT-TYPE-01", f"Slot {s.id}", "Slot.serviceType[*].text", "a slot type", "empty",
-                      f"Slot {s.id} has no slot type: Slot.serviceType[*].text is empty")
-            for s in slots if not fhir.texts_of(s.serviceType)]
+    return _each(slots, _untyped, _UNTYPED)
+
+
+def _untyped(s) -> tuple[Violation, ...]:
+    return () if fhir.texts_of(s.serviceType) else (
+        violation("SLOT-TYPE-01", f"Slot {s.id}", "Slot.serviceType[*].text", "a slot type", "empty",
+                  f"Slot {s.id} has no slot type: Slot.serviceType[*].text is empty"),)
 
 
 def schedule_type_violations(schedules, mode: str) -> list[Violation]:
@@ -93,9 +108,13 @@ def declared_type_violations(schedules, declared: tuple[str, ...]) -> list[Viola
 
 
 def forbidden_element_violations(resources, element: str) -> list[Violation]:
-    return [on(r, FORBIDDEN_ELEMENT_RULE[element], f"{rtype(r)}.{element}", "absent",
-               "populated", f"carries {rtype(r)}.{element}")
-            for r in resources if getattr(r, element, None) not in (None, [], "")]
+    memo = _CARRYING.get(element) or _CARRYING.setdefault(element, ByIdentity(RESOURCES_REMEMBERED))
+    return _each(resources, lambda r: () if getattr(r, element, None) in (None, [], "") else (
+        on(r, FORBIDDEN_ELEMENT_RULE[element], f"{rtype(r)}.{element}", "absent", "populated",
+           f"carries {rtype(r)}.{element}"),), memo)
+
+
+_CARRYING: dict[str, ByIdentity] = {}
 
 
 def non_free_slots(slots) -> list[Violation]:
@@ -104,10 +123,24 @@ def non_free_slots(slots) -> list[Violation]:
 
 
 def slots_outside(slots, window: Window) -> list[Violation]:
-    return [violation("SLOT-WINDOW-01", f"Slot {s.id}", "Slot.start, Slot.end", window.describe(),
-                      f"{s.start.isoformat()} to {s.end.isoformat()}",
-                      f"Slot {s.id} runs {s.start.isoformat()} to {s.end.isoformat()}, outside {window.describe()}")
-            for s in slots if not window.holds(s.start, s.end)]
+    memo = _OUTSIDE.get(window)
+    if memo is None:
+        if len(_OUTSIDE) >= MAX_WINDOWS:
+            _OUTSIDE.clear()
+        memo = _OUTSIDE[window] = ByIdentity(RESOURCES_REMEMBERED)
+    def judge(s) -> tuple[Violation, ...]:
+        if window.holds(s.start, s.end):
+            return ()
+        runs = f"{s.start.isoformat()} to {s.end.isoformat()}"
+        return (violation("SLOT-WINDOW-01", f"Slot {s.id}", "Slot.start, Slot.end", window.describe(), runs,
+                          f"Slot {s.id} runs {runs}, outside {window.describe()}"),)
+
+    return _each(slots, judge, memo)
+
+
+# Each slot's verdict by the window searched: a run searches a few dozen windows.
+_OUTSIDE: dict = {}
+MAX_WINDOWS = 64
 
 
 def missing_schedules(index: fhir.BundleIndex) -> list[Violation]:
