@@ -24,7 +24,7 @@ from harness.checks.violations import (
     status_violations,
 )
 from harness.consumer import slot_search as ss
-from harness.consumer.discovery import SlotInfo, free_slots
+from harness.consumer.discovery import SlotInfo, offered
 from harness.consumer.ledger import Ledger, new_marker
 from harness.errors import MissingTestData, Nonconformance
 from harness.settings import Settings
@@ -348,5 +348,5 @@ def after_refused_booking(client: GpConnectClient, settings: Settings, patient_i
     days = sorted({s.start.astimezone(UK).date() for s in booking.slots})
     search = ss.search(client, settings, ss.Window.days(days[0], days[-1]))
     search.require_searchset()
-    offered = {s.key for s in free_slots(search.exchange.json())}
-    return offered, retrieved_appointments(retrieve(client, patient_id, days[0], days[-1]))
+    free = {s.key for s in offered(search.exchange)}
+    return free, retrieved_appointments(retrieve(client, patient_id, days[0], days[-1]))

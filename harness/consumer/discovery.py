@@ -98,6 +98,12 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
 _IN_ORDER = attrgetter("start", "schedule", "id")
 
 
+def offered(exchange) -> tuple[SlotInfo, ...]:
+    """free_slots of an answer's Bundle, worked out once per body: the answers of one body (a search sent again
+    after a write elsewhere, a sweep's searches as consumers the practice answers alike) share them."""
+    return exchange.derived("free slots", lambda: tuple(free_slots(exchange.json())))
+
+
 # A large Bundle's entries seen before are the objects read before (harness/transport/json_entries.py): a Slot seen
 # with the same Schedule is made once.
 _MADE = ByIdentity(RESOURCES_REMEMBERED)
@@ -320,7 +326,7 @@ class SlotChooser:
         raise AssertionError("the whole window is always searched last")
 
     def _searched(self, client: GpConnectClient, settings: Settings, kind: str, worker: int,
-                  workers: int) -> Iterator[tuple[date | None, ss.Window, list[SlotInfo]]]:
+                  workers: int) -> Iterator[tuple[date | None, ss.Window, tuple[SlotInfo, ...]]]:
         """(day, window, free slots) of fresh searches of the worker's days one at a time, then (None, ...)
         of the whole window."""
         whole = ss.default_window(settings)
@@ -328,13 +334,13 @@ class SlotChooser:
             for window in self._windows_of(day, kind):
                 result = ss.search(client, settings, window)
                 result.require_searchset()
-                slots = free_slots(result.exchange.json())
+                slots = offered(result.exchange)
                 if window.date_only and len(slots) > SPLIT_ABOVE:
                     self._cuts[day] = _cuts(slots)
                 yield day, window, slots
         result = ss.search(client, settings, whole)
         result.require_searchset()
-        yield None, whole, free_slots(result.exchange.json())
+        yield None, whole, offered(result.exchange)
 
 
 def require(found, what: str, window: str):

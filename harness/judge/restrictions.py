@@ -12,7 +12,7 @@ violation. A declaration that matches no offered slot anywhere proves nothing, a
 from __future__ import annotations
 
 from harness.checks.violations import Violation, violation
-from harness.consumer.discovery import SlotInfo, free_slots
+from harness.consumer.discovery import SlotInfo, offered
 from harness.consumer.slot_search import SlotSearch
 from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Restriction
@@ -57,7 +57,7 @@ def leaks(searches: list[SlotSearch], restrictions: tuple[Restriction, ...]) -> 
     matched = ByIdentity(RESOURCES_REMEMBERED)
     for search in searches:
         org_type, ods_code = search.searched_as
-        for slot in free_slots(search.exchange.json()):
+        for slot in offered(search.exchange):
             for restriction in matched.get(slot, lambda s: declaring(s, restrictions)):
                 seen += 1
                 if not restriction.open_to(org_type, ods_code):

@@ -34,6 +34,21 @@ def bundle(*slots):
     return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in (*schedules, *slots)]}
 
 
+def test_the_free_slots_an_answer_offers_are_read_once_for_the_answers_of_its_body(exchange_of, monkeypatch):
+    from harness.spec import interactions as ix
+    from harness.transport import json_entries
+
+    monkeypatch.setattr(json_entries, "SHARED_FROM_CHARS", 1)  # every answer counts as large
+    body = bundle(slot("b", 10), slot("a", 0, schedule="s-2"))
+    first, second = (exchange_of(200, body, interaction=ix.SEARCH_SLOTS, path="Slot", params=[("searchFilter", code)])
+                     for code in ("x|1", "x|2"))
+    read = []
+    monkeypatch.setattr(discovery, "free_slots", lambda data: read.append(1) or [])
+    assert discovery.offered(first) == () and discovery.offered(second) == () and read == [1]
+    assert discovery.offered(exchange_of(200, bundle(slot("c", 0)), interaction=ix.SEARCH_SLOTS, path="Slot")) == ()
+    assert read == [1, 1], "another body is read"
+
+
 def ids(found):
     return [[s.id for s in group] for group in found]
 
