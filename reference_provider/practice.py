@@ -359,7 +359,7 @@ def slots_for_day(day: date) -> list[SlotRow]:
             stop = datetime.combine(day, _clock(block.end), UK)
             while at < stop:
                 end = at + timedelta(minutes=block.minutes)
-                hhmm = at.strftime("%H:%M")
+                hhmm = f"{at.hour:02d}:{at.minute:02d}"
                 if hhmm not in block.gaps:
                     rows.append(SlotRow(
                         schedule_id=schedule.id,

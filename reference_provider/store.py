@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -40,11 +41,13 @@ CREATE TABLE IF NOT EXISTS appointment_slot (
 MAX_SELECTED = 16
 
 
+@lru_cache(maxsize=8192)  # a practice's schedules share their slot times: a hub's 31,000 slots start at 1,900
 def utc_text(value: datetime) -> str:
     """Sortable UTC text, so SQLite compares instants correctly across GMT and BST."""
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=8192)
 def local_text(value: datetime) -> str:
     return value.astimezone(practice.UK).isoformat(timespec="seconds")
 
@@ -101,9 +104,12 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
         rows = practice.generate_slots(today)
+        by_schedule: dict[str, list] = {}
+        for r in rows:
+            by_schedule.setdefault(r.schedule_id, []).append(r)
         with self.connect(write=True) as conn:
             for schedule in practice.SCHEDULES:
-                mine = [r for r in rows if r.schedule_id == schedule.id]
+                mine = by_schedule[schedule.id]
                 conn.execute(
                     "INSERT INTO schedule VALUES (?,?,?,?,?,?,?)",
                     (schedule.id, schedule.location_id, schedule.practitioner_id, schedule.role_code,
