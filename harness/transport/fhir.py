@@ -284,9 +284,13 @@ class BundleIndex:
 
     def __post_init__(self):
         self.entries = [e.resource for e in (self.bundle.entry or []) if e.resource is not None]
-        self._by_type: dict[str, list] = {}
+        by_class: dict[type, list] = {}  # one model class per resource type: grouped by class, named once each
         for r in self.entries:
-            self._by_type.setdefault(rtype(r), []).append(r)
+            found = by_class.get(type(r))
+            if found is None:
+                found = by_class[type(r)] = []
+            found.append(r)
+        self._by_type: dict[str, list] = {cls.get_resource_type(): found for cls, found in by_class.items()}
         self._by_key = {(kind, r.id): r for kind, found in self._by_type.items() for r in found if r.id}
 
     def of_type(self, wanted: str) -> list:
