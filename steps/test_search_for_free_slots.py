@@ -88,7 +88,7 @@ def search_day_and_times_in_it(gp_connect, settings):
     chosen = choose_free(gp_connect, settings, "a day of three free slots", day_of_three)
     day = ss.Window.days(chosen, chosen)
     before = ss.search(gp_connect, settings, day)
-    slots = sorted(discovery.free_slots(before.exchange.json()), key=lambda s: (s.start, s.end))
+    slots = sorted(discovery.offered(before.exchange), key=lambda s: (s.start, s.end))
     if len(slots) < 3:
         raise MissingTestData(f"a day with three free slots or more to search between two times in it; "
                               f"{day.describe()} offers {len(slots)}")
@@ -103,14 +103,14 @@ def search_day_and_times_in_it(gp_connect, settings):
                  r"(?:its|the) day offers before and after it"))
 def wider_offers_every_slot(gp_connect, settings, nested_searches):
     wider, days = nested_searches
-    offered = discovery.free_slots(wider.exchange.json())
+    offered = discovery.offered(wider.exchange)
     theirs = held_by_other_workers(gp_connect, settings)
     found = []
     for day, before in days:
-        earlier = [s for s in discovery.free_slots(before.exchange.json()) if s.id not in theirs]
+        earlier = [s for s in discovery.offered(before.exchange) if s.id not in theirs]
         if relations.missing_from(offered, wider.window, earlier, earlier, f"the search of {day}"):
             # A slot missing is confirmed: the day is searched again, fresh, and only slots both answers offer count.
-            later = discovery.free_slots(ss.again(gp_connect, before).exchange.json())
+            later = discovery.offered(ss.again(gp_connect, before).exchange)
             found += relations.missing_from(offered, wider.window, earlier, later, f"the search of {day}")
     fail_if_any(found, wider.exchange.short_request())
 

@@ -47,14 +47,21 @@ class Element:
     types: list[str] = field(default_factory=list)
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # (key, expression, human)
     under: dict[str, "Element"] = field(default_factory=dict)
-    alone: bool = True  # no invariant on it or under it reads %resource: what it finds is its node's alone
+    # The members of %resource its invariants and those under it read (None: all of it), once settled.
+    resource_read: frozenset[str] | None = frozenset()
     needs: "Needs | None" = field(default=None, repr=False, compare=False)  # see _needs
 
+    @property
+    def alone(self) -> bool:
+        """No invariant on it or under it reads %resource: what it finds is its node's alone."""
+        return self.resource_read == frozenset()
+
     def settle(self) -> "Element":
-        for sub in self.under.values():
-            sub.settle()
-        self.alone = (all(reads(expression).resource == frozenset() for _, expression, _ in self.keys)
-                      and all(sub.alone for sub in self.under.values()))
+        read: set[str] | None = set()
+        parts = [reads(expression).resource for _, expression, _ in self.keys]
+        for part in parts + [sub.settle().resource_read for sub in self.under.values()]:
+            read = None if read is None or part is None else read | part
+        self.resource_read = None if read is None else frozenset(read)
         return self
 
 
@@ -294,26 +301,10 @@ def _reading(tree: Element, resource: dict, only: frozenset[str]) -> Element:
         return read.resource is not None and not any(is_member(k, read.resource) for k in only)
 
     def varies(sub: Element) -> bool:  # whether what it finds on a node of the shape can differ: what it reads does
-        read = _resource_read(sub)
-        return read is None or any(is_member(k, read) for k in only)
+        return sub.resource_read is None or any(is_member(k, sub.resource_read) for k in only)
 
     return Element(tree.path, tree.types, [k for k in tree.keys if not decided(k[1])],
                    {m: sub for m, sub in tree.under.items() if m in only or m.endswith("[x]") or varies(sub)})
-
-
-_RESOURCE_READ = ByIdentity(10_000)
-
-
-def _resource_read(element: Element) -> frozenset[str] | None:
-    """The members of %resource the invariants of `element` and of the elements under it read; None for all of it."""
-    def read(of: Element) -> frozenset[str] | None:
-        found: set[str] = set()
-        for part in [reads(expression).resource for _, expression, _ in of.keys] + [read(s) for s in of.under.values()]:
-            if part is None:
-                return None
-            found |= part
-        return frozenset(found)
-    return _RESOURCE_READ.get(element, read)
 
 
 _EXTENSIONS_ALONE = ByIdentity(16)

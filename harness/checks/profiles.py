@@ -148,14 +148,13 @@ def _compared(url: str, member: str) -> frozenset[str]:
 
 
 def _member_key(url: str, value: Any, member: str) -> tuple | None:
-    """What the elements under `member` read of its value, when that is plain text or a list of objects of plain
-    text (shapes.py's varying members): the values they compare, and where every other value is; None otherwise.
-    An element two levels down finds no object to judge in a value of plain text."""
+    """What the elements under a varying member read of its value, plain text or a list of objects of plain text
+    as shapes.shape_of found it: the values they compare, and where every other value is; None when they compare
+    a list whole. An element two levels down finds no object to judge in a value of plain text."""
     compared = _compared(url, member)
-    if type(value) is str:
+    if isinstance(value, str):
         return (value if "" in compared else None,)
-    if "" in compared or not isinstance(value, list) or not all(
-            isinstance(item, dict) and all(type(v) is str for v in item.values()) for item in value):
+    if "" in compared:
         return None
     return tuple(tuple((k, v if k in compared else None) for k, v in item.items()) for item in value)
 
@@ -278,10 +277,9 @@ def _resource_violations(resource: dict, label: str | None, rules: tuple[str, ..
         if only is None:
             for element in _elements_reaching(url, resource):
                 found += _element_violations(resource, label, element)
+            found += _extension_violations(resource, label, profile)
         else:
             found += _varying_violations(url, resource, label, only)
-        if only is None:
-            found += _extension_violations(resource, label, profile)
         found += invariants.violations(resource, label, profile, constraints()["extensions"], only)
     for field in UK_TIME_FIELDS.get(rtype, ()) if UK_TIME in rules else ():
         if only is not None and field.split(".")[0] not in only:

@@ -16,7 +16,7 @@ from harness.checks.violations import (
     status_violations,
     violation,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 from harness.spec.constants import ODS_SYSTEM
 from harness.spec.interactions import SEARCH_SLOTS
 from harness.transport import fhir
@@ -123,11 +123,7 @@ def non_free_slots(slots) -> list[Violation]:
 
 
 def slots_outside(slots, window: Window) -> list[Violation]:
-    memo = _OUTSIDE.get(window)
-    if memo is None:
-        if len(_OUTSIDE) >= MAX_WINDOWS:
-            _OUTSIDE.clear()
-        memo = _OUTSIDE[window] = ByIdentity(RESOURCES_REMEMBERED)
+    memo = _OUTSIDE.get(window) or _OUTSIDE.put(window, ByIdentity(RESOURCES_REMEMBERED))
     def judge(s) -> tuple[Violation, ...]:
         if window.holds(s.start, s.end):
             return ()
@@ -139,8 +135,7 @@ def slots_outside(slots, window: Window) -> list[Violation]:
 
 
 # Each slot's verdict by the window searched: a run searches a few dozen windows.
-_OUTSIDE: dict = {}
-MAX_WINDOWS = 64
+_OUTSIDE = Memo(64)
 
 
 def missing_schedules(index: fhir.BundleIndex) -> list[Violation]:

@@ -116,7 +116,7 @@ def nothing_booked(explorer: Explorer, booking: appts.Booking, chosen: list[disc
     retrieved = appts.retrieve(explorer.client, booking.patient_id, days[0], days[-1])
     if search.status != 200 or retrieved.status != 200:
         return []  # the oracle and the next steps judge those answers
-    offered = {s.key for s in discovery.free_slots(search.json())}
+    offered = {s.key for s in discovery.offered(search)}
     found = appts.retrieved_appointments(retrieved)
     return [(booking.exchange.short_request(), v) for v in
             booking_checks.refused_booking_violations(chosen, booking.marker, offered, found,

@@ -82,7 +82,7 @@ def search(explorer: Explorer, step: Step, first: int, days: int, includes: str 
             "SLOT-INCLUDE-01", "response", "HTTP status", "200", str(ex.status),
             f"a search with {', '.join(v for _, v in SEARCH_INCLUDES[includes])} must be answered, got HTTP "
             f"{ex.status}")))
-    offered = discovery.free_slots(ex.json()) if ex.status == 200 else []
+    offered = discovery.offered(ex) if ex.status == 200 else ()
     step.line = (f"search {window.describe()}" + ("" if includes == "every include" else f" with {includes}")
                  + f": HTTP {ex.status}, {len(offered)} free slots")
     if not expected.valid:
@@ -115,7 +115,7 @@ def nested_search(explorer: Explorer, step: Step, first: int, days: int, positio
         if ex.status != 200:
             step.line = f"search {day}, then {wide.describe()}: HTTP {ex.status} {window.describe()}"
             return [(ex.short_request(), v) for v in expected.judge(ex)]
-        answers.append((ex, discovery.free_slots(ex.json())))
+        answers.append((ex, discovery.offered(ex)))
     (_, before), (wider, offered), (_, after) = answers
     step.line = (f"search {day} ({len(before)} free slots), then {wide.describe()} ({len(offered)}), "
                  f"then {day} again ({len(after)})")

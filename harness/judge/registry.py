@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from harness.checks.profiles import resources_in
 from harness.checks.violations import Violation
 from harness.errors import Nonconformance
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 from harness.settings import Settings
 from harness.transport import fhir
 
@@ -156,8 +156,8 @@ def _of_answer(seen: Observed, judging: Rule) -> tuple[Violation, ...]:
 
 # The verdicts of the `each` rules on a resource, by its JSON and the rules: a large practice's searches
 # return the same thousands of slots again and again.
-_JUDGED: dict[tuple, tuple[Violation, ...]] = {}
 MAX_JUDGED = 2 * RESOURCES_REMEMBERED
+_JUDGED = Memo(MAX_JUDGED)
 
 
 # The same verdicts by the resource object (JSON read from an answer is shared between the answers carrying it),
@@ -181,9 +181,7 @@ def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violat
         if verdict is None:
             verdict = tuple(v for r in each for v in r.check(resource))
             if content is not None:
-                if len(_JUDGED) >= MAX_JUDGED:
-                    _JUDGED.clear()
-                _JUDGED[(content, names)] = verdict
+                _JUDGED.put((content, names), verdict)
         if content is not None:
             by_object.put(resource, verdict)
         found += verdict

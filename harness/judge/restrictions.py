@@ -53,7 +53,7 @@ def leaks(searches: list[SlotSearch], restrictions: tuple[Restriction, ...]) -> 
     """(each declared restricted slot offered to a consumer it is not open to, how many declared slots the
     searches offered at all)."""
     found, seen = [], 0
-    # The searches share most of their slots (the same objects: discovery.free_slots): each is matched once.
+    # The searches share most of their slots (the same objects: discovery.offered): each is matched once.
     matched = ByIdentity(RESOURCES_REMEMBERED)
     for search in searches:
         org_type, ods_code = search.searched_as

@@ -47,7 +47,7 @@ from harness.judge.known import (
     kept_violations,
     reason_of,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
 from harness.spec import interactions as ix
 from harness.spec.constants import DELIVERY_CHANNEL_URL
 from harness.spec.texts import type_text, type_texts
@@ -89,7 +89,7 @@ class RunModel:
         self.appointments: dict[str, Known] = {}
         self._lock = threading.Lock()
         # Each distinct Slot seen with its Schedule's details, made once: searches repeat thousands of them.
-        self._made: dict[tuple, SlotSeen] = {}
+        self._made = Memo(MAX_MADE)
         self._seen = ByIdentity(MAX_MADE)
         # The id of each slot whose record changed, in order; and for each search answer observed (its JSON, shared
         # by every answer of the same body), where this log stood after it and the slots it holds.
@@ -165,9 +165,7 @@ class RunModel:
             seen = SlotSeen(str(r["id"]), key[1], r.get("start"), r.get("end"), type_texts(r.get("serviceType")),
                             category, channel[0].get("valueCode") if channel else None, roles, actors)
             if made:
-                if len(self._made) >= MAX_MADE:
-                    self._made.clear()
-                self._made[made] = seen
+                self._made.put(made, seen)
         return self._seen.put(r, seen) if made else seen
 
     def _booked(self, exchange, appointment: dict) -> list[Violation]:

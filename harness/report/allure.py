@@ -191,10 +191,9 @@ def evidence(exchange, reports: Path) -> str:
     A reused answer shows the body its original showed, made once per body."""
     if exchange.error is not None:
         return exchange.render()
-    source = exchange.reused_from or exchange
-    if source.shown_body is None:  # the body's alone: an answer of the same body shows the same
-        source.shown_body = source.derived(("shown body", str(reports)), lambda: _shown_body(source, reports))
-    return exchange.render(response_body=source.shown_body)
+    source = exchange.reused_from or exchange  # the body's alone: an answer of the same body shows the same
+    return exchange.render(response_body=source.derived(("shown body", str(reports)),
+                                                        lambda: _shown_body(source, reports)))
 
 
 def _shown_body(exchange, reports: Path) -> str:

@@ -39,7 +39,6 @@ class Exchange:
     error: str | None = None
     sent_at: float = 0.0  # time.time() when the request went out
     reused_from: "Exchange | None" = None  # set on an answer reused from an identical earlier request
-    shown_body: str | None = field(default=None, repr=False)  # the response body as evidence shows it, once made
     _json: Any = field(default=None, repr=False)
     _json_parsed: bool = field(default=False, repr=False)
     # What is worked out from the answer (its STU3 models, its slots' keys), once per answer: shared with the
@@ -60,7 +59,7 @@ class Exchange:
         """A copy of this exchange standing for a request that was not sent again: same answer, marked as
         reused. What is derived from the answer (`derived`, a large body's JSON among it) is shared: nothing
         changes it. A small body gets its own JSON parse."""
-        copy = dataclasses.replace(self, reused_from=self, shown_body=None, _json=None, _json_parsed=False,
+        copy = dataclasses.replace(self, reused_from=self, _json=None, _json_parsed=False,
                                    response_text=self._text or "")
         copy._derived = self._derived
         copy._text, copy._packed, copy._chars = self._text, self._packed, self._chars

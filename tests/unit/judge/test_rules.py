@@ -8,6 +8,7 @@ import pytest
 
 from harness.checks.profiles import SEARCHSET_BUNDLE
 from harness.judge import registry, rules
+from harness.memo import Memo
 from harness.settings import PROJECT_ROOT, load_settings
 from harness.spec import interactions as ix
 from harness.spec.constants import PROFILE_FOR
@@ -302,7 +303,7 @@ def test_a_rule_on_each_resource_judges_a_resource_seen_again_once_and_names_it_
     counted = [dataclasses.replace(r, check=lambda res, check=r.check: judged.append(res.get("id")) or check(res))
                if r.each and "SLOT-IDENT-01" in r.requirements else r for r in rules.RULES]
     monkeypatch.setattr(registry, "RULES", counted)
-    monkeypatch.setattr(registry, "_JUDGED", {})
+    monkeypatch.setattr(registry, "_JUDGED", Memo(registry.MAX_JUDGED))
     twice = slot("8", identifier=[{"system": "a", "value": "1"}, {"system": "b", "value": "2"}])
     for other in ("9", "10"):
         found = search(judge, complete(slot(other), twice), "SLOT-IDENT-01")
