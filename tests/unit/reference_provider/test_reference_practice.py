@@ -10,6 +10,7 @@ from harness.settings import REFERENCE_PRACTICES, load_settings
 from reference_provider import practice
 from reference_provider.__main__ import parse_args
 from reference_provider.latency import Latency, with_latency
+from reference_provider.store import utc_text
 
 TODAY = date(2026, 12, 1)
 
@@ -185,3 +186,33 @@ def test_every_practice_the_provider_plays_is_one_gpc_reference_practice_accepts
     assert set(REFERENCE_PRACTICES) == set(practice.PRACTICES)
     assert all(load_settings({"GPC_ENV": "reference", "GPC_REFERENCE_PRACTICE": name}).reference_practice == name
                for name in practice.PRACTICES)
+
+
+def test_a_selection_is_every_slot_inside_its_window_read_from_the_index_range_of_that_window(practice_store):
+    from datetime import datetime
+
+    store = practice_store
+    store.initialise(TODAY)
+    with store.connect() as conn:
+        every = conn.execute("SELECT * FROM slot").fetchall()
+    day = datetime.combine(TODAY + timedelta(days=2), datetime.min.time(), practice.UK)
+    windows = [(day, day + timedelta(days=1)), (day + timedelta(hours=10, minutes=5), day + timedelta(hours=11)),
+               (day - timedelta(days=1), day + timedelta(days=13))]
+    for start, end in windows:
+        for overlapping in (False, True):
+            if overlapping:
+                wanted = [r for r in every if r["end_utc"] > utc_text(start) and r["start_utc"] < utc_text(end)]
+            else:
+                wanted = [r for r in every if r["start_utc"] >= utc_text(start) and r["end_utc"] <= utc_text(end)]
+            wanted = sorted((r for r in wanted if r["bookable"] and r["status"] == "free"),
+                            key=lambda r: (r["start_utc"], r["schedule_id"]))
+            got = store.slots_between(start, end, overlapping=overlapping, status="free")
+            assert [r["id"] for r in got] == [r["id"] for r in wanted] and (overlapping or got)
+    # A 10-hour search of a 14-day practice reads the slots of those 10 hours, not every slot from its start on.
+    sent: list[str] = []
+    with store.connect() as conn:
+        conn.set_trace_callback(sent.append)
+        store.slots_between(day + timedelta(days=1), day + timedelta(days=1, hours=10), status="free")
+        conn.set_trace_callback(None)
+        plans = [row[-1] for sql in sent for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert any("start_utc>? AND start_utc<?" in plan for plan in plans), plans
