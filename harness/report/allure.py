@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.errors import HarnessError, Nonconformance
 from harness.settings import PROJECT_ROOT, work_root
 from harness.transport import fhir
-from harness.transport.exchange import pretty_json, text_digest
+from harness.transport.exchange import body_text_digest, pretty_json
 
 
 def allure_bin() -> Path | None:
@@ -151,8 +151,8 @@ def pretty(text: str) -> str:
 def store_body(text: str, directory: Path, digest: str | None = None, gzipped: bytes | None = None) -> Path:
     """Write the body exactly as received to evidence/<digest>.json.gz, once per distinct body in a run.
     (Byte for byte what the provider sent; `zcat <file> | python -m json.tool` shows it indented.)
-    `digest` is the body's text_digest and `gzipped` its gzip when already worked out."""
-    path = directory / f"{digest or text_digest(text)}.json.gz"
+    `digest` is the body's body_text_digest and `gzipped` its gzip when already worked out."""
+    path = directory / f"{digest or body_text_digest(text)}.json.gz"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")

@@ -4,7 +4,7 @@ values its text gives."""
 import gzip
 import json
 
-from harness.transport.exchange import Exchange, text_digest
+from harness.transport.exchange import Exchange, body_text_digest
 
 
 def _answer(body: str, raw: bytes | None) -> Exchange:
@@ -21,7 +21,7 @@ def test_the_bytes_a_body_came_as_give_what_its_text_gives():
     raw = body.encode("utf-8")
     assert len(raw) > 64 * 1024
     with_bytes, text_only = _answer(body, raw), _answer(body, None)
-    assert with_bytes.body_digest() == text_only.body_digest() == text_digest(body)
+    assert with_bytes.body_digest() == text_only.body_digest() == body_text_digest(body)
     assert with_bytes.json() == text_only.json() == json.loads(body)
     assert gzip.decompress(with_bytes.gzipped()) == raw
     with_bytes.forget_bytes()
