@@ -14,7 +14,6 @@ from __future__ import annotations
 from harness.checks.violations import Violation, violation
 from harness.consumer.discovery import SlotInfo, offered
 from harness.consumer.slot_search import SlotSearch
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
 from harness.settings import Restriction
 from harness.spec.constants import UK
 
@@ -31,14 +30,20 @@ def names_of(slot: SlotInfo) -> set[str]:
     return names
 
 
-def declaring(slot: SlotInfo, restrictions: tuple[Restriction, ...]) -> list[Restriction]:
-    """The restrictions that declare this slot: naming its schedule (names_of) at its local start time."""
-    names = names_of(slot)
-    named = [r for r in restrictions if r.schedule in names]
-    if not named:
+def declaring(slot: SlotInfo, restrictions: tuple[Restriction, ...], named: dict | None = None) -> list[Restriction]:
+    """The restrictions that declare this slot: naming its schedule (names_of) at its local start time. `named`:
+    the restrictions naming each schedule met before (a hub's 30,000 slots have a few dozen)."""
+    key = (slot.schedule, id(slot.schedule_raw))
+    hit = named.get(key) if named is not None else None
+    if hit is None or hit[0] is not slot.schedule_raw:
+        names = names_of(slot)
+        hit = (slot.schedule_raw, [r for r in restrictions if r.schedule in names])
+        if named is not None:
+            named[key] = hit
+    if not hit[1]:
         return []
     at = slot.start.astimezone(UK).strftime("%H:%M")
-    return [r for r in named if r.time == at]
+    return [r for r in hit[1] if r.time == at]
 
 
 def consumer(org_type: str | None, ods_code: str | None) -> str:
@@ -53,12 +58,19 @@ def leaks(searches: list[SlotSearch], restrictions: tuple[Restriction, ...]) -> 
     """(each declared restricted slot offered to a consumer it is not open to, how many declared slots the
     searches offered at all)."""
     found, seen = [], 0
-    # The searches share most of their slots (the same objects: discovery.offered): each is matched once.
-    matched = ByIdentity(RESOURCES_REMEMBERED)
+    # The searches share their free slots where they share a body (discovery.offered: the same tuple), and most
+    # slots otherwise (the same objects): the declared slots of each tuple are found once, by schedule.
+    named: dict = {}
+    declared: dict[int, tuple[tuple[SlotInfo, ...], list]] = {}
     for search in searches:
         org_type, ods_code = search.searched_as
-        for slot in offered(search.exchange):
-            for restriction in matched.get(slot, lambda s: declaring(s, restrictions)):
+        slots = offered(search.exchange)
+        hit = declared.get(id(slots))
+        if hit is None or hit[0] is not slots:
+            hit = declared[id(slots)] = (slots, [(s, mine) for s in slots
+                                                 if (mine := declaring(s, restrictions, named))])
+        for slot, mine in hit[1]:
+            for restriction in mine:
                 seen += 1
                 if not restriction.open_to(org_type, ods_code):
                     found.append(violation(RULE, f"Slot {slot.id}", "Bundle.entry", "withheld", "offered",

@@ -53,3 +53,21 @@ def test_a_declaration_names_the_schedule_by_id_identifier_or_schedule_type_at_i
     for name in ("7f3c", "SCH-32", "Nurse Clinic"):
         assert restrictions.leaks(searched, (Restriction(name, "11:00", "ods", "X1"),))[1] == 1
     assert restrictions.leaks(searched, (Restriction("SCH-32", "11:15", "ods", "X1"),))[1] == 0
+
+
+def test_each_search_is_judged_as_its_own_consumer_and_each_schedule_as_its_own_json():
+    declared = (Restriction("Nurse Clinic", "11:00", "type", "urgent-care"),)
+    at_eleven = slot("29", "2026-12-01T11:00:00+00:00")
+    urgent = search_as("urgent-care", None, at_eleven)
+    # One answer (the same free slots) searched as two consumers: named for the one it is not open to.
+    everyone = SlotSearch(urgent.exchange, urgent.window, searched_as=(None, None))
+    found, seen = restrictions.leaks([urgent, everyone], declared)
+    assert seen == 2 and [v.message.rsplit(" but ", 1)[1] for v in found] == [
+        "is offered to a consumer sending no searchFilter"]
+    # The same schedule id with another schedule type, in a later answer: it is no longer the one declared.
+    SCHEDULE["serviceCategory"] = {"text": "GP Clinic"}
+    try:
+        renamed = search_as(None, None, slot("29", "2026-12-01T11:00:00+00:00"))
+    finally:
+        SCHEDULE["serviceCategory"] = {"text": "Nurse Clinic"}
+    assert restrictions.leaks([urgent, renamed], declared) == ([], 1)
