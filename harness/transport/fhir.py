@@ -291,7 +291,9 @@ class BundleIndex:
                 found = by_class[type(r)] = []
             found.append(r)
         self._by_type: dict[str, list] = {cls.get_resource_type(): found for cls, found in by_class.items()}
-        self._by_key = {(kind, r.id): r for kind, found in self._by_type.items() for r in found if r.id}
+        # Each type's resources by id, made the first time a reference to that type is resolved: a slot search's
+        # references lead to its few dozen Schedules and actors, never to its 30,000 Slots.
+        self._ids: dict[str, dict] = {}
 
     def of_type(self, wanted: str) -> list:
         return list(self._by_type.get(wanted, ()))
@@ -302,7 +304,12 @@ class BundleIndex:
 
     def resolve(self, reference: str | None):
         key = ref_key(reference)
-        return self._by_key.get(key) if key else None
+        if not key:
+            return None
+        ids = self._ids.get(key[0])
+        if ids is None:
+            ids = self._ids[key[0]] = {r.id: r for r in self._by_type.get(key[0], ()) if r.id}
+        return ids.get(key[1])
 
     def __iter__(self) -> Iterator:
         return iter(self.entries)

@@ -223,3 +223,15 @@ def test_a_search_with_nothing_free_is_an_empty_searchset(exchange_of):
         ("a window no slot fits in (03:00 to 03:01) returned 1 Slots", ("SLOT-EMPTY-01",))]
     refused = search_checks.empty_search_violations(answer(404, {"resourceType": "OperationOutcome", "issue": []}))
     assert [v.requirements for v in refused] == [("SLOT-EMPTY-01",)]
+
+
+def test_a_reference_resolves_to_the_last_resource_of_its_type_and_id_whatever_was_resolved_before():
+    first, last = schedule("s-1", category="Early"), schedule("s-1", category="Late")
+    later = slot("s-1", "2026-12-01T11:00:00+00:00", "2026-12-01T11:10:00+00:00")
+    bundle = index(S1, first, slot("slot-c", "2026-12-01T12:00:00+00:00", "2026-12-01T12:10:00+00:00"), LOC, last,
+                   later, ORG)
+    assert bundle.resolve("Location/loc-a").id == "loc-a"  # another type resolved first
+    assert bundle.resolve("Schedule/s-1").serviceCategory.text == "Late"
+    assert bundle.resolve("https://p.example/fhir/Slot/s-1/_history/2").start.hour == 11
+    assert bundle.resolve("Slot/slot-b").id == "slot-b" and bundle.resolve("Slot/none") is None
+    assert bundle.resolve("Practitioner/s-1") is None and bundle.resolve("#contained") is None
