@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 
-YOUNG = 10_000  # allocations between collections of the youngest generation (CPython: 700)
+YOUNG = 50_000  # allocations between collections of the youngest generation (CPython: 700)
 
 
 def collect_less() -> None:
