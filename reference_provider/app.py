@@ -64,7 +64,7 @@ def fhir_response(result: Result, config: Config, interaction: str | None = None
     """The FHIR JSON response, after the active rewrite faults have had their way with it."""
     answer = faults.apply(faults.Answer(result.status, result.body, {"Cache-Control": "no-store", **result.headers},
                                         interaction, query or []), config.faults)
-    content = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
+    content = answer.body if isinstance(answer.body, (str, bytes)) else json.dumps(answer.body)
     return Response(content, status_code=answer.status, headers=answer.headers, media_type=answer.media_type)
 
 

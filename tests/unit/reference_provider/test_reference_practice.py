@@ -216,3 +216,25 @@ def test_a_selection_is_every_slot_inside_its_window_read_from_the_index_range_o
         conn.set_trace_callback(None)
         plans = [row[-1] for sql in sent for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
     assert any("start_utc>? AND start_utc<?" in plan for plan in plans), plans
+
+
+def test_an_answer_made_once_is_given_again_only_for_the_same_selection_runs_and_includes(practice_store):
+    import json
+
+    from reference_provider import slot_search
+
+    store = practice_store
+    store.initialise(TODAY)
+    window = [("start", f"ge{TODAY}"), ("end", f"le{TODAY + timedelta(days=14)}"), ("status", "free"),
+              ("_include", "Slot:schedule")]
+    queries = [window, window + [("searchFilter", "https://fhir.nhs.uk/STU3/CodeSystem/"
+                                                  "GPConnect-OrganisationType-1|urgent-care")],
+               window + [("_include:recurse", "Schedule:actor:Location")], window]
+    for _ in range(2):
+        for items in queries:
+            query = slot_search.parse_query(items, frozenset())
+            assert json.loads(slot_search.search_text(store, query, "A99901")) == \
+                slot_search.search(store, query, "A99901", frozenset())
+        offered = json.loads(slot_search.search_text(store, query, "A99901"))["entry"][0]["resource"]
+        with store.connect(write=True) as conn:  # a write: the selection is made again
+            conn.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (int(offered["id"]),))
