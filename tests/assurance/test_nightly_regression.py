@@ -31,7 +31,12 @@ def test_a_fault_is_newly_failed_then_fixed_and_nothing_else_changes(run_suite, 
     assert change["overall"] == {"before": "NON-CONFORMANT", "now": "CONFORMANT"}
 
     again, change = _assure(run_suite, tmp_path)
-    assert "no change." in again.stdout and change["fixed"] == change["newly_failed"] == []
+    unchanged = ("newly_failed", "fixed", "newly_not_assured", "newly_assessed", "flaky", "flaky_over_runs",
+                 "flaky_scenarios")
+    assert all(change[key] == [] for key in unchanged), change
+    # Whether an interaction is flagged slower depends on the machine's load in that moment (the rule's
+    # thresholds are unit-tested on fixed figures): the terminal says "no change." unless it is.
+    assert ("no change." in again.stdout) == (change["slower"] == []), again.stdout
     kept = list((again.reports / "history").glob("*.jsonl"))
     assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == 4
 
