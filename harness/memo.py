@@ -77,3 +77,61 @@ class ByIdentity:
 
     def clear(self) -> None:
         self._held.clear()
+
+
+# Runs: a list of objects cut where an object's identity falls on a cut, so that two lists sharing a stretch of the
+# same objects (a hub's searches share thousands of slots, the JSON and models read once) share the runs inside
+# it as the very same tuples. A value worked out per object can then be kept per run, and a list of known objects
+# costs a lookup per run instead of one per object.
+RUN_CUT = 31  # a prime: an object's identity (its address, a multiple of 16) ends a run one time in 31
+MAX_RUNS = RESOURCES_REMEMBERED // 8
+_RUNS: dict[tuple[int, ...], tuple] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def shared_runs(items: list) -> list[tuple]:
+    """`items` in runs, in order: each ends at an object whose id() is a multiple of RUN_CUT, or at the list's end.
+    A run is the same tuple wherever the same objects follow one another (while remembered: MAX_RUNS). Worked out
+    once per list object (a body's entries, an index's slots), which nothing may change."""
+    return _LISTS.get(items, _runs)
+
+
+def _runs(items: list) -> list[tuple]:
+    ends = [i + 1 for i, item in enumerate(items) if not id(item) % RUN_CUT]
+    if not ends or ends[-1] != len(items):
+        ends.append(len(items))
+    out, start = [], 0
+    for end in ends:
+        if end > start:
+            out.append(_run(items[start:end]))
+        start = end
+    return out
+
+
+def _run(items: list) -> tuple:
+    key = tuple(map(id, items))
+    run = _RUNS.get(key)
+    if run is None:  # the run holds its objects, so no other object is given their ids while it is remembered
+        with _RUNS_LOCK:
+            if len(_RUNS) >= MAX_RUNS:
+                _RUNS.clear()
+            run = _RUNS.setdefault(key, tuple(items))
+    return run
+
+
+_LISTS = ByIdentity(32)
+
+
+def each_by_run(items: list, judge: Callable[[Any], Any], per_item: ByIdentity, per_run: ByIdentity) -> list:
+    """[x for item in items for x in per_item.get(item, judge)]: `judge(item)` a tuple worked out from the item
+    alone, once per item, and the run's concatenation once per run (shared_runs), so a list of runs seen before costs a
+    lookup per run."""
+    found: list = []
+    known, put, get = per_run.known, per_run.put, per_item.get
+    for run in shared_runs(items):
+        value = known(run)
+        if value is None:
+            value = put(run, tuple(x for item in run for x in get(item, judge)))
+        if value:
+            found += value
+    return found

@@ -16,7 +16,7 @@ from harness.checks.violations import (
     status_violations,
     violation,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, each_by_run
 from harness.spec.constants import ODS_SYSTEM
 from harness.spec.interactions import SEARCH_SLOTS
 from harness.transport import fhir
@@ -54,14 +54,20 @@ def searchset_violations(exchange: Exchange) -> list[Violation]:
 FORBIDDEN_ELEMENT_RULE = {"comment": "SLOT-NOCOMMENT-01", "specialty": "SLOT-NOSPECIALTY-01"}
 
 
-def _each(resources, judge, memo: ByIdentity) -> list[Violation]:
+class _Verdicts:
+    """A slot rule's verdicts on each model and on each run of models (memo.shared_runs)."""
+
+    def __init__(self) -> None:
+        self.per_item, self.per_run = ByIdentity(RESOURCES_REMEMBERED), ByIdentity(RESOURCES_REMEMBERED // 8)
+
+
+def _each(resources: list, judge, memo: _Verdicts) -> list[Violation]:
     """judge(resource) of each parsed resource, in order: once per model, which every answer carrying the same
-    resource shares (a hub's 30,000 slots in answer after answer)."""
-    get = memo.get
-    return [v for r in resources for v in get(r, judge)]
+    resource shares (a hub's 30,000 slots in answer after answer), and once per run of models (memo.each_by_run)."""
+    return each_by_run(resources, judge, memo.per_item, memo.per_run)
 
 
-_UNTYPED = ByIdentity(RESOURCES_REMEMBERED)
+_UNTYPED = _Verdicts()
 
 
 def slots_without_type(slots) -> list[Violation]:
@@ -108,13 +114,13 @@ def declared_type_violations(schedules, declared: tuple[str, ...]) -> list[Viola
 
 
 def forbidden_element_violations(resources, element: str) -> list[Violation]:
-    memo = _CARRYING.get(element) or _CARRYING.setdefault(element, ByIdentity(RESOURCES_REMEMBERED))
+    memo = _CARRYING.get(element) or _CARRYING.setdefault(element, _Verdicts())
     return _each(resources, lambda r: () if getattr(r, element, None) in (None, [], "") else (
         on(r, FORBIDDEN_ELEMENT_RULE[element], f"{rtype(r)}.{element}", "absent", "populated",
            f"carries {rtype(r)}.{element}"),), memo)
 
 
-_CARRYING: dict[str, ByIdentity] = {}
+_CARRYING: dict[str, _Verdicts] = {}
 
 
 def non_free_slots(slots) -> list[Violation]:
@@ -123,7 +129,7 @@ def non_free_slots(slots) -> list[Violation]:
 
 
 def slots_outside(slots, window: Window) -> list[Violation]:
-    memo = _OUTSIDE.get(window) or _OUTSIDE.put(window, ByIdentity(RESOURCES_REMEMBERED))
+    memo = _OUTSIDE.get(window) or _OUTSIDE.put(window, _Verdicts())
     def judge(s) -> tuple[Violation, ...]:
         if window.holds(s.start, s.end):
             return ()

@@ -35,3 +35,30 @@ def test_a_memo_forgets_everything_past_its_limit_or_only_its_oldest():
     assert (oldest.get("a"), oldest.get("b"), oldest.get("c")) == (None, 2, 3)
     oldest.clear()
     assert len(oldest) == 0 and oldest.get("b") is None
+
+
+def test_lists_sharing_a_stretch_of_objects_share_its_runs_and_each_by_run_is_every_items_verdict_in_order():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from harness.memo import each_by_run, shared_runs
+
+    pool = [{"n": n} for n in range(400)]
+    verdicts, per_run = ByIdentity(10_000), ByIdentity(1_000)
+
+    def judge(item):
+        return (item["n"],) * (item["n"] % 3)  # none, one or two findings
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(0, 399), max_size=300), st.integers(0, 300), st.integers(0, 300))
+    def check(picks, cut, more):
+        items = [pool[i] for i in picks]
+        longer = items[:cut] + pool[:more] + items[cut:]  # another list holding the same objects around a stretch
+        for listed in (items, longer, list(items)):
+            runs = shared_runs(listed)
+            assert [x for run in runs for x in run] == listed and all(runs)
+            assert each_by_run(listed, judge, verdicts, per_run) == [x for item in listed for x in judge(item)]
+        shared = {id(run) for run in shared_runs(items)} & {id(run) for run in shared_runs(longer)}
+        assert len(shared) >= len(shared_runs(items)) - 2, "only the runs around where they differ are another's"
+
+    check()
