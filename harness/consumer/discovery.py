@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.errors import MissingTestData
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
 from harness.settings import Settings
 from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
 from harness.spec.texts import type_text, type_texts
@@ -74,11 +74,36 @@ def _channel(raw: dict) -> str | None:
 
 def free_slots(bundle_json: dict) -> list[SlotInfo]:
     """The free slots of a searchset Bundle, sorted by schedule then start."""
-    entries = [e.get("resource") or {} for e in bundle_json.get("entry") or []]
-    schedules = {r.get("id"): r for r in entries if r.get("resourceType") == "Schedule"}
+    entries = bundle_json.get("entry") if isinstance(bundle_json.get("entry"), list) else []
+    schedules = {r.get("id"): r for r in schedules_in(entries)}
+    slots: list[SlotInfo] = []
+    for run in shared_runs(entries):  # a Bundle's entries, in runs shared with the Bundles that carry the same entries
+        made = _RUN_MADE.known(run)
+        if made is None or any(schedules.get(sid) is not raw for sid, raw in made[1]):
+            made = _RUN_MADE.put(run, _made(run, schedules))
+        slots += made[0]
+    return sorted(slots, key=_IN_ORDER)
+
+
+def schedules_in(entries: list) -> list[dict]:
+    """The Schedules among a Bundle's entries (objects), in order: found once per run of entries (memo.shared_runs)."""
+    found: list[dict] = []
+    for run in shared_runs(entries):
+        of_run = _RUN_SCHEDULES.known(run)
+        if of_run is None:
+            of_run = _RUN_SCHEDULES.put(run, tuple(r for r in (e.get("resource") for e in run if isinstance(e, dict))
+                                                   if isinstance(r, dict) and r.get("resourceType") == "Schedule"))
+        found += of_run
+    return found
+
+
+def _made(entries: tuple, schedules: dict) -> tuple[tuple[SlotInfo, ...], tuple[tuple[str, dict | None], ...]]:
+    """The free slots of these entries with their Schedules in `schedules`, and the (schedule id, Schedule) pairs
+    they were made with: in a Bundle that maps each of those ids to the same Schedule, they are the same."""
     slots = []
     known = _MADE.known
-    for r in entries:
+    for e in entries:
+        r = e.get("resource") or {}
         info = known(r)
         if info is not None and schedules.get(info.schedule) is info.schedule_raw:
             slots.append(info)  # this very slot, with this very Schedule, was made before
@@ -92,7 +117,7 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
             id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]),
             end=datetime.fromisoformat(r["end"]), channel=_channel(r), slot_type=_slot_type(r), raw=r,
             schedule_raw=schedules.get(key[1]))))
-    return sorted(slots, key=_IN_ORDER)
+    return tuple(slots), tuple({(s.schedule, id(s.schedule_raw)): (s.schedule, s.schedule_raw) for s in slots}.values())
 
 
 _IN_ORDER = attrgetter("start", "schedule", "id")
@@ -107,6 +132,8 @@ def offered(exchange) -> tuple[SlotInfo, ...]:
 # A large Bundle's entries seen before are the objects read before (harness/transport/json_entries.py): a Slot seen
 # with the same Schedule is made once.
 _MADE = ByIdentity(RESOURCES_REMEMBERED)
+_RUN_MADE = ByIdentity(RESOURCES_REMEMBERED // 8)
+_RUN_SCHEDULES = ByIdentity(RESOURCES_REMEMBERED // 8)
 
 
 def _bookable(slot: SlotInfo) -> bool:

@@ -19,7 +19,7 @@ from harness.checks.violations import (
     parsed,
     status_violations,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
 from harness.settings import Settings
 from harness.spec.constants import (
     ODS_SYSTEM,
@@ -199,8 +199,12 @@ def search(client: GpConnectClient, settings: Settings, window: Window, includes
 
 def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
     """Identity of each slot independent of id formatting: schedule, start and end instants."""
-    known, put = _SLOT_KEYS.known, _SLOT_KEYS.put
-    return {known(s) or put(s, _slot_key(s)) for s in search_result.slots}
+    keys: set[tuple[str, str, str]] = set()
+    for run in shared_runs(search_result.slots):  # runs of models other answers carry too, each keyed once
+        found = _RUN_KEYS.known(run)
+        keys |= found if found is not None else _RUN_KEYS.put(run, frozenset(_SLOT_KEYS.get(s, _slot_key)
+                                                                             for s in run))
+    return keys
 
 
 def _slot_key(slot) -> tuple[str, str, str]:
@@ -210,6 +214,7 @@ def _slot_key(slot) -> tuple[str, str, str]:
 
 # A Slot's model is shared by every answer carrying the same JSON (harness/transport/fhir.py): its key is made once.
 _SLOT_KEYS = ByIdentity(RESOURCES_REMEMBERED)
+_RUN_KEYS = ByIdentity(RESOURCES_REMEMBERED // 8)
 
 
 def offered_keys(search_result: SlotSearch) -> frozenset[tuple[str, str, str]]:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from harness.checks import appointments as appt_checks
 from harness.checks import retrieved as retrieve_checks
 from harness.checks.violations import Violation, violation
+from harness.consumer.discovery import schedules_in
 from harness.errors import Nonconformance
 from harness.judge.known import (
     AMEND,
@@ -47,7 +48,7 @@ from harness.judge.known import (
     kept_violations,
     reason_of,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, shared_runs
 from harness.spec import interactions as ix
 from harness.spec.constants import DELIVERY_CHANNEL_URL
 from harness.spec.texts import type_text, type_texts
@@ -95,6 +96,8 @@ class RunModel:
         # by every answer of the same body), where this log stood after it and the slots it holds.
         self._changes: list[str] = []
         self._searches = ByIdentity(MAX_SEARCHES_KEPT)
+        # For each run of entries recorded (memo.shared_runs): its slots as recorded, their Schedules' details, ids.
+        self._runs = ByIdentity(MAX_MADE // 8)
 
     def observe(self, exchange) -> list[Violation]:
         if exchange.status is None or exchange.reused:
@@ -124,31 +127,45 @@ class RunModel:
         if before is not None and before[1].isdisjoint(self._changes[before[0]:]):
             self._searches.put(bundle, (len(self._changes), before[1]))
             return []
-        entries = [e.get("resource") or {} for e in bundle.get("entry") or [] if isinstance(e, dict)]
+        entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
         # What a slot takes from its Schedule, worked out once per Schedule (a search holds thousands of slots).
-        schedules = {r.get("id"): _schedule_seen(r) for r in entries if r.get("resourceType") == "Schedule"}
+        schedules = {r.get("id"): _schedule_seen(r) for r in schedules_in(entries)}
         found: list[Violation] = []
-        held = set()
-        for r in entries:
-            seen = self._seen.known(r)
-            if seen is None or schedules.get(seen.schedule) != (seen.schedule_type, seen.roles, seen.actors):
-                seen = self._slot_seen(r, schedules)
-                if seen is None:
-                    continue
-            held.add(seen.id)
-            earlier = self.slots.get(seen.id)
-            if earlier is seen:
+        held: set[str] = set()
+        slots = self.slots
+        for run in shared_runs(entries):  # runs of entries that other answers carry too, each recorded once
+            hit = self._runs.known(run)
+            if (hit is not None and all(schedules.get(sid) == detail for sid, detail in hit[1])
+                    and all(slots.get(seen.id) is seen for seen in hit[0])):
+                held.update(hit[2])  # every slot in it is recorded as this run shows it, with the same details
                 continue
-            if earlier and earlier.slot_types and seen.slot_types and earlier.slot_types != seen.slot_types:
-                # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.
-                found.append(violation("SLOT-TYPE-01", f"Slot {seen.id}", "Slot.serviceType[*].text",
-                                       earlier.slot_types, seen.slot_types,
-                                       f"Slot {seen.id} is offered as {appt_checks.quoted(seen.slot_types)}, "
-                                       f"but this run saw it as {appt_checks.quoted(earlier.slot_types)} before"))
-            self.slots[seen.id] = seen
-            self._changes.append(seen.id)
+            shown = [seen for e in run if isinstance(e, dict) and (seen := self._shown(e, schedules, found))]
+            held.update(seen.id for seen in shown)
+            self._runs.put(run, (tuple(shown), tuple({(s.schedule, (s.schedule_type, s.roles, s.actors))
+                                                      for s in shown}), frozenset(s.id for s in shown)))
         self._searches.put(bundle, (len(self._changes), held))
         return found
+
+    def _shown(self, entry: dict, schedules: dict, found: list[Violation]) -> SlotSeen | None:
+        """Record the slot an entry shows (None for any other entry); a change of its slot type is added to `found`."""
+        r = entry.get("resource") or {}
+        seen = self._seen.known(r)
+        if seen is None or schedules.get(seen.schedule) != (seen.schedule_type, seen.roles, seen.actors):
+            seen = self._slot_seen(r, schedules)
+            if seen is None:
+                return None
+        earlier = self.slots.get(seen.id)
+        if earlier is seen:
+            return seen
+        if earlier and earlier.slot_types and seen.slot_types and earlier.slot_types != seen.slot_types:
+            # A slot's type is the practice's, fixed for the slot: booking or cancelling does not change it.
+            found.append(violation("SLOT-TYPE-01", f"Slot {seen.id}", "Slot.serviceType[*].text",
+                                   earlier.slot_types, seen.slot_types,
+                                   f"Slot {seen.id} is offered as {appt_checks.quoted(seen.slot_types)}, "
+                                   f"but this run saw it as {appt_checks.quoted(earlier.slot_types)} before"))
+        self.slots[seen.id] = seen
+        self._changes.append(seen.id)
+        return seen
 
     def _slot_seen(self, r: dict, schedules: dict) -> SlotSeen | None:
         """The slot `r` as this answer shows it with its Schedule's details, made once per distinct slot and

@@ -281,3 +281,15 @@ def test_a_day_of_more_free_slots_than_split_above_is_searched_in_parts_from_the
         next((s for s in slots if s.id == "x"), None), "the straddling slot", window))
     assert straddling.id == "x" and seen[:3] == [part_one, part_two, (str(days[1]), str(days[1]))]
     assert seen[-1] == (str(days[0]), str(days[-1])), "in neither part: found in the whole window"
+
+
+def test_free_slots_of_runs_another_answer_shares_take_this_answers_schedule():
+    slots = [slot(f"s{i}", 10 * i) for i in range(300)]
+    body = bundle(*slots)
+    moved = {**body, "entry": body["entry"][2:] + [{"resource": {**body["entry"][0]["resource"],
+                                                                 "serviceCategory": {"text": "Evening"}}}]}
+    assert {s.schedule_type for s in discovery.free_slots(body)} == {None}
+    again = discovery.free_slots(moved)  # the same slot entries, in the same runs, with another Schedule s-1
+    assert [s.id for s in again] == [s["id"] for s in slots] and {s.schedule_type for s in again} == {"Evening"}
+    assert discovery.free_slots(body) == discovery.free_slots(bundle(*slots))
+    assert [s.schedule_raw for s in discovery.free_slots({**body, "entry": body["entry"][2:]})] == [None] * 300

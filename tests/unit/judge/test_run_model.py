@@ -460,3 +460,26 @@ class _Counting:
 
     def put(self, obj, value):
         return self._inner.put(obj, value)
+
+
+def test_slots_recorded_through_runs_another_answer_shares_take_each_answers_schedule_and_are_compared_again(run):
+    typed, retyped = _large(SEARCH), _large(SEARCH, schedule_type="Evening surgery")
+    flipped = _large(SEARCH, slot_type="Blood Test")
+    longer = copy.deepcopy(typed)
+    longer["entry"].append({"resource": {**slot("9"), "id": "last"}})
+    held = []
+
+    def search(body, day):
+        run._next = (200, body)
+        held.append(run.client.send(ix.SEARCH_SLOTS, "Slot", params=[("start", f"ge2026-12-{day:02}")]))
+        return said(run.model.observe(held[-1]))
+
+    assert search(typed, 2) == [] and search(longer, 3) == []  # the second records its runs through the first's
+    assert search(flipped, 4) == [(("SLOT-TYPE-01",), "Slot 7 is offered as 'Blood Test', but this run saw it as "
+                                   "'GP Appointment' before")]
+    assert search(longer, 5) == [(("SLOT-TYPE-01",), "Slot 7 is offered as 'GP Appointment', but this run saw it "
+                                  "as 'Blood Test' before")], "the longer answer holds Slot 7 too: compared again"
+    assert search(retyped, 6) == []
+    # A slot far from the Schedule's entry (in a run the two answers share) takes the retyped Schedule's details.
+    assert run.model.slots["f300"].schedule_type == "Evening surgery"
+    assert search(typed, 7) == [] and run.model.slots["f300"].schedule_type == "Morning surgery"
