@@ -19,7 +19,7 @@ from fhir.resources.STU3 import get_fhir_model_class
 from pydantic import ValidationError
 
 from harness.errors import Nonconformance
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, shared_runs
 from harness.transport import shapes
 
 
@@ -40,7 +40,8 @@ def _describe_errors(exc: ValidationError, data: dict, where: str) -> str:
     if len(loc) >= 3 and loc[0] == "entry" and isinstance(loc[1], int) and loc[2] == "resource":
         try:
             node = data["entry"][loc[1]]["resource"]
-            label = f"{node.get('resourceType', 'resource')} {node.get('id', '(no id)')} (entry[{loc[1]}])"
+            label = (f"{node.get('resourceType', 'resource')} {node.get('id', '(no id)')} (entry[{loc[1]}])"
+                     if isinstance(node, dict) else f"the resource of entry[{loc[1]}]")
             rest = loc[3:]
         except (KeyError, IndexError, TypeError):
             pass
@@ -128,17 +129,39 @@ def _bundle_around_models(data: dict, where: str) -> dict:
     entries = data.get("entry")
     if not isinstance(entries, list):
         return data
-    entry_class = BUNDLE_ENTRY
-    out = []
+    out: list = []
     known = _ENTRY_MODELS.known
-    for i, entry in enumerate(entries):
+    start = 0
+    for run in shared_runs(entries):  # runs of entries other answers carry too: a run of known models is one lookup
+        models = _RUN_MODELS.known(run)
+        if models is None:
+            models = tuple(known(entry) for entry in run)
+            if None in models:
+                models = tuple(_entry_models(run, start, where))
+            if all(isinstance(m, BUNDLE_ENTRY) for m in models):
+                _RUN_MODELS.put(run, models)
+        out += models
+        start += len(run)
+    return {**data, "entry": out}
+
+
+# The models of each run of entries (memo.shared_runs) whose entries all have one.
+_RUN_MODELS = ByIdentity(RESOURCES_REMEMBERED // 8)
+
+
+def _entry_models(entries: tuple, first: int, where: str) -> Iterator:
+    """The validated BundleEntry model of each entry (entry[first] onwards), or the entry itself when it is no
+    object of a resource with a resourceType, left to the Bundle's own validation, which names what is wrong."""
+    entry_class = BUNDLE_ENTRY
+    known = _ENTRY_MODELS.known
+    for i, entry in enumerate(entries, first):
         model = known(entry)
         if model is not None:
-            out.append(model)
+            yield model
             continue
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            out.append(entry)  # left to the Bundle's own validation, which names what is wrong
+            yield entry  # left to the Bundle's own validation, which names what is wrong
             continue
         model_class = _model_class(resource["resourceType"])
         if model_class is None:
@@ -152,10 +175,9 @@ def _bundle_around_models(data: dict, where: str) -> dict:
                 model = _validated(entry, entry_class, (ENTRY_OF_RESOURCE, resource_key) if resource_key else None)
         except ValidationError as exc:
             raise Nonconformance(_entry_error(exc, resource, i, where)) from None
-        out.append(model)
         if resource_key is not None:
             _ENTRY_MODELS.put(entry, model)
-    return {**data, "entry": out}
+        yield model
 
 
 def _entry_by_shape(resource: dict, model_class, resource_key: bytes):
@@ -296,7 +318,9 @@ class BundleIndex:
         self._ids: dict[str, dict] = {}
 
     def of_type(self, wanted: str) -> list:
-        return list(self._by_type.get(wanted, ()))
+        """The resources of that type, in Bundle order: the index's own list, the same object each time (what is
+        worked out from it is kept by it: memo.runs), which nothing may change."""
+        return self._by_type.get(wanted) or []
 
     def other_than(self, unwanted: str) -> list:
         """The resources of every other type, grouped by type in the order each type first appears."""

@@ -176,6 +176,18 @@ def test_parse_failure_names_resource_and_field():
         fhir.parse(bad, "GET .../Slot")
 
 
+def test_an_entry_among_runs_of_entries_parsed_before_is_named_where_this_bundle_has_it():
+    good = [{"resource": slot(f"g{i}", "2026-12-01T10:00:00+00:00", "2026-12-01T10:10:00+00:00")} for i in range(300)]
+    bad = {"resource": slot("1644", "not-a-time", "2026-12-01T10:10:00+00:00")}
+    assert len(fhir.parse({"resourceType": "Bundle", "type": "searchset", "entry": good}, "test").entry) == 300
+    for at in (0, 150, 300):
+        with pytest.raises(Nonconformance, match=rf"^Slot 1644 \(entry\[{at}\]\) does not parse as FHIR STU3: "):
+            fhir.parse({"resourceType": "Bundle", "type": "searchset", "entry": good[:at] + [bad] + good[at:]}, "x")
+    unvalidated = good[:200] + [{"resource": []}] + good[200:]  # left to the Bundle's own validation, which names it
+    with pytest.raises(Nonconformance, match=r"^the resource of entry\[200\] does not parse as FHIR STU3: "):
+        fhir.parse({"resourceType": "Bundle", "type": "searchset", "entry": unvalidated}, "x")
+
+
 def test_reference_keys():
     assert fhir.ref_key("Slot/12") == ("Slot", "12")
     assert fhir.ref_key("https://p.example/base/Slot/12/_history/3") == ("Slot", "12")
