@@ -19,10 +19,11 @@ from harness.checks.invariants import (
     with_extensions,
 )
 from harness.checks.violations import Violation
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
 from harness.transport import fhir
 
 _ENTRIES = ByIdentity(RESOURCES_REMEMBERED)
+_RUNS = ByIdentity(RESOURCES_REMEMBERED // 8)
 _ENTRY_CHAIN = re.compile(r"(?<![.\w%])entry((?:\.[A-Za-z]+)*)\.(?:empty|exists)\(\)")
 _ENTRY_NAMED = re.compile(r"(?<![.\w%])entry\b")
 _ENTRY_FILTER = re.compile(r"^entry\.where\(([A-Za-z]+)\)")
@@ -85,13 +86,33 @@ def bundle_violations(bundle: dict, label: str, profile: dict, extension_profile
         return mine, (tuple(members), fhir.json_key(projected) or repr(projected)), projected
 
     alone = entry_element is None or entry_element.alone
-    known, put = _ENTRIES.known, _ENTRIES.put
-    summaries = [known(e) or put(e, summary(e)) for e in entries] if alone else [summary(e) for e in entries]
     found: Found = {}
-    for i, (mine, _, _) in enumerate(summaries) if any(mine for mine, _, _ in summaries) else ():
+    if alone:
+        # Each run of entries (memo.shared_runs: a hub's searches share runs of the same entries) is summed up once:
+        # whether an entry of it breaks anything, and its projections as `shown` below takes them, last to first.
+        known, put = _ENTRIES.known, _ENTRIES.put
+        summed = []
+        for run in shared_runs(entries):
+            hit = _RUNS.known(run)
+            if hit is None:
+                mine = [known(e) or put(e, summary(e)) for e in run]
+                hit = _RUNS.put(run, (any(found for found, _, _ in mine),
+                                      {signature: projected for _, signature, projected in reversed(mine)}))
+            summed.append(hit)
+        broken = any(broke for broke, _ in summed)
+        summaries = [known(e) or put(e, summary(e)) for e in entries] if broken else []
+    else:
+        summaries = [summary(e) for e in entries]
+        broken = any(mine for mine, _, _ in summaries)
+    for i, (mine, _, _) in enumerate(summaries) if broken else ():
         for (key, where), human in mine.items():
             found[(key, f".entry[{i}]{where}")] = human
-    shown = {signature: projected for _, signature, projected in reversed(summaries)}
+    if alone:
+        shown = {}
+        for _, projections in reversed(summed):
+            shown.update(projections)
+    else:
+        shown = {signature: projected for _, signature, projected in reversed(summaries)}
     for key, expression, human in tree.keys:
         reduced = {**bundle, "entry": _entries_read(expression, entries, shown)} if entries else bundle
         single = Element(tree.path, tree.types, [(key, expression, human)])

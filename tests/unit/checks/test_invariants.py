@@ -220,3 +220,18 @@ def test_an_element_of_a_clean_shape_is_judged_again_where_its_invariants_read_a
     for expression in ("%resource.id != 'bad'", "%resource.where(id = 'bad').empty()"):
         assert judged(expression, "good") == []
         assert judged(expression, "bad") == ["Slot bad: Slot.x breaks invariant tst-2: not bad"], expression
+
+
+def test_a_searchset_bundle_of_runs_another_shares_names_its_own_entries_and_tests_its_own_fullurls():
+    entries = [{"resource": dict(SLOT, id=str(i)), "fullUrl": f"https://p/Slot/{i}"} for i in range(300)]
+    history = {"resource": dict(SLOT, id="h"), "fullUrl": "https://p/Slot/h/_history/1"}
+
+    def said(*listed):
+        found = pc.bundle_violations({"resourceType": "Bundle", "type": "searchset", "entry": list(listed)})
+        return sorted(v.message.split(": ", 1)[1].split(" breaks")[0] for v in found)
+
+    assert said(*entries) == []
+    assert said(*entries[:200], history, *entries[200:]) == ["Bundle.entry[200]"]
+    assert said(history, *entries) == ["Bundle.entry[0]"], "the same runs, the entry where this Bundle has it"
+    same_url = dict(entries[250], resource=dict(SLOT, id="other"))  # bdl-7: one fullUrl, two versions
+    assert said(*entries, same_url) == ["Bundle"] and said(*entries) == []
