@@ -5,10 +5,12 @@ Locations and Organizations as the Read use cases require them. Pure: resources 
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks.profiles import resources_in
 from harness.checks.violations import Violation, on
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
 from harness.spec.constants import (
     GMP_NUMBER_SYSTEM,
     ODS_SITE_SYSTEM,
@@ -26,7 +28,38 @@ NAME_USES = ("usual", "official", "temp", "nickname", "anonymous", "old", "maide
 
 
 def of_type(resources: list[dict], rtype_: str) -> list[dict]:
-    return [r for r in resources if isinstance(r, dict) and r.get("resourceType") == rtype_]
+    """The resources of that type, in order."""
+    if len(resources) < GROUPED_FROM:
+        return [r for r in resources if isinstance(r, dict) and r.get("resourceType") == rtype_]
+    return list(by_type(resources).get(rtype_, ()))
+
+
+GROUPED_FROM = 256
+
+
+def by_type(resources: list) -> dict[Any, list[dict]]:
+    """The resources (objects) of a list by resourceType, each type's in order; worked out once per list object (a
+    body's resources, which nothing changes), from runs of it other bodies share (memo.shared_runs)."""
+    return _BY_TYPE.get(resources, _grouped)
+
+
+def _grouped(resources: list) -> dict[Any, list[dict]]:
+    grouped: dict[Any, list[dict]] = {}
+    for run in shared_runs(resources):
+        of_run = _RUN_TYPES.known(run)
+        if of_run is None:
+            of_run = {}
+            for r in run:
+                if isinstance(r, dict):
+                    of_run.setdefault(r.get("resourceType"), []).append(r)
+            _RUN_TYPES.put(run, of_run)
+        for kind, found in of_run.items():
+            grouped.setdefault(kind, []).extend(found)
+    return grouped
+
+
+_BY_TYPE = ByIdentity(32)
+_RUN_TYPES = ByIdentity(RESOURCES_REMEMBERED // 8)
 
 
 def as_list(value) -> list:
@@ -94,8 +127,9 @@ def uninvited_actor_violations(resources: list[dict], includes) -> list[Violatio
 def included_actor_violations(resources: list[dict], includes) -> list[Violation]:
     """With an actor's _include:recurse sent, every such actor of a returned Schedule is in the Bundle
     (SLOT-INCLUDE-03)."""
-    present = {(r.get("resourceType"), str(r.get("id"))) for r in resources
-               if isinstance(r, dict) and r.get("resourceType") != "Slot"}  # actors are never Slots
+    grouped = by_type(resources) if len(resources) >= GROUPED_FROM else {None: resources}
+    present = {(r.get("resourceType"), str(r.get("id"))) for kind, found in grouped.items() if kind != "Slot"
+               for r in found if isinstance(r, dict) and r.get("resourceType") != "Slot"}  # actors are never Slots
     found = []
     for rtype_, include in ACTOR_INCLUDES.items():
         if include not in includes:

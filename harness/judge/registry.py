@@ -61,7 +61,9 @@ class Observed:
 
     @cached_property
     def resources(self) -> list[dict]:
-        return resources_in(self.body)
+        """The body's resources: one list for every exchange of the same body (what is worked out from it is kept
+        by it)."""
+        return self.exchange.derived("resources", lambda: resources_in(self.body))
 
     def appointments(self) -> list[dict]:
         return [r for r in self.resources if r.get("resourceType") == "Appointment"]

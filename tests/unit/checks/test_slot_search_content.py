@@ -278,3 +278,20 @@ def test_a_managing_organisation_that_does_not_read_back_is_named():
                                "Organisation answered HTTP 404 with an OperationOutcome, not an Organization "
                                "(GET .../Organization/o-1)"]
     assert ids(found) == ["SLOT-LOC-03"]
+
+
+def test_the_resources_of_a_type_in_a_long_list_are_those_of_a_short_one_in_order():
+    from harness.checks import search_content
+
+    kinds = ("Slot", "Schedule", "Practitioner", "Location", None)
+    pool = [{"resourceType": kinds[i % 5], "id": str(i)} for i in range(60)] + ["text", 7, None]
+    long = [pool[(i * 5) % len(pool)] for i in range(1_000)]
+    for listed in (long, long[3:] + long[:3], long[:300]):
+        for kind in kinds:
+            assert search_content.of_type(listed, kind) == [r for r in listed if isinstance(r, dict)
+                                                            and r.get("resourceType") == kind]
+    schedule = {"resourceType": "Schedule", "id": "s", "actor": [{"reference": "Practitioner/2"},
+                                                                 {"reference": "Practitioner/404"}]}
+    missing = search_content.included_actor_violations(long + [schedule], {"Schedule:actor:Practitioner"})
+    assert [v.message for v in missing] == ["Schedule s references Practitioner/404, which is not in the Bundle "
+                                            "though _include:recurse=Schedule:actor:Practitioner was sent"]
