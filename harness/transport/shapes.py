@@ -66,7 +66,7 @@ def validated(resource: dict, model_class, json_key) -> Any:
         template = _TEMPLATES.get(key)
         if template is not None:
             try:
-                update = {k: _adapter(model_class, k).validate_python(v) for k, v in varying.items()}
+                update = {k: _member(model_class, k, v) for k, v in varying.items()}
             except ValidationError:
                 pass  # validated whole below, which names what is wrong as it always has
             else:
@@ -77,6 +77,32 @@ def validated(resource: dict, model_class, json_key) -> Any:
     return model
 
 
+def _member(model_class, name: str, value: Any) -> Any:
+    """The value of a member of a resource validated by its field's validator; a list of identifiers of plain
+    text item by item from the template of its members (the same argument one level down: Identifier's model
+    validators read only which members it has)."""
+    adapter = _adapter(model_class, name)
+    if name != "identifier" or not all(set(item) <= IDENTIFIER_TEXT for item in value):
+        return adapter.validate_python(value)
+    out = []
+    for item in value:
+        template = _ITEM_TEMPLATES.get((model_class, tuple(item)))
+        if template is None:
+            made = adapter.validate_python([item])[0]
+            _ITEM_TEMPLATES[(model_class, tuple(item))] = made
+            out.append(made)
+        else:
+            item_class = type(template)
+            out.append(template.model_copy(update={k: _adapter(item_class, k).validate_python(v)
+                                                   for k, v in item.items()}))
+    return out
+
+
+IDENTIFIER_TEXT = frozenset(("system", "value", "use"))
+_ITEM_TEMPLATES: dict[tuple, Any] = {}  # by model class and an identifier's members, in order: a handful
+
+
 def clear() -> None:
     _TEMPLATES.clear()
     _SHAPES.clear()
+    _ITEM_TEMPLATES.clear()

@@ -116,3 +116,26 @@ def test_the_entries_of_slots_of_one_shape_each_hold_their_own_slot():
     got = fhir.parse(bundle, "a test").entry
     assert [e.resource.id for e in got] == ["0", "1", "2"]
     assert got == [BUNDLE_ENTRY.model_validate({"resource": r}) for r in resources]
+
+
+identifier_items = st.lists(st.fixed_dictionaries({}, optional={
+    "system": st.one_of(st.sampled_from(["https://example.invalid/slot", "urn:oid:1.2.3"]), plain_text),
+    "value": plain_text, "use": st.one_of(st.sampled_from(["official", "usual", "secondary"]), plain_text)}).filter(
+    bool), min_size=1, max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(identifier_items, min_size=2, max_size=6))
+def test_identifiers_made_from_their_members_template_are_what_whole_validation_gives(identifier_lists):
+    shapes.clear()
+    for i, identifiers in enumerate(identifier_lists):
+        resource = {**BASE, **TEMPLATE, "id": f"s{i}", "identifier": identifiers}
+        expected, errors = whole(resource)
+        try:
+            got = shapes.validated(resource, SLOT, json_key)
+        except ValidationError as exc:
+            assert expected is None and exc.errors(include_url=False, include_context=False) == errors
+            continue
+        assert expected is not None, f"whole validation refuses it: {errors}"
+        assert got == expected and got.model_dump() == expected.model_dump()
+        assert [m.model_fields_set for m in got.identifier] == [m.model_fields_set for m in expected.identifier]
