@@ -97,26 +97,25 @@ def shared_runs(items: list) -> list[tuple]:
 
 
 def _runs(items: list) -> list[tuple]:
-    ends = [i + 1 for i, item in enumerate(items) if not id(item) % RUN_CUT]
+    ids = list(map(id, items))
+    ends = [i for i, x in enumerate(ids, 1) if not x % RUN_CUT]
     if not ends or ends[-1] != len(items):
         ends.append(len(items))
     out, start = [], 0
+    known = _RUNS.get
     for end in ends:
         if end > start:
-            out.append(_run(items[start:end]))
+            key = tuple(ids[start:end])
+            out.append(known(key) or _run(key, items[start:end]))
         start = end
     return out
 
 
-def _run(items: list) -> tuple:
-    key = tuple(map(id, items))
-    run = _RUNS.get(key)
-    if run is None:  # the run holds its objects, so no other object is given their ids while it is remembered
-        with _RUNS_LOCK:
-            if len(_RUNS) >= MAX_RUNS:
-                _RUNS.clear()
-            run = _RUNS.setdefault(key, tuple(items))
-    return run
+def _run(key: tuple[int, ...], items: list) -> tuple:
+    with _RUNS_LOCK:  # the run holds its objects, so no other object is given their ids while it is remembered
+        if len(_RUNS) >= MAX_RUNS:
+            _RUNS.clear()
+        return _RUNS.setdefault(key, tuple(items))
 
 
 _LISTS = ByIdentity(32)
