@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from harness.errors import HarnessError, Nonconformance
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
 from harness.settings import PROJECT_ROOT, work_root
 from harness.transport import fhir
 from harness.transport.exchange import body_text_digest, pretty_json
@@ -168,22 +169,39 @@ def summarise_body(text: str, data, shown_as: str) -> str:
     if data is None:
         return "\n".join(lines + ["It is not FHIR JSON; it starts:", text[:2000]])
     if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-        resources = [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)]
-        resources = [r for r in resources if isinstance(r, dict)]
-        counts = Counter(str(r.get("resourceType", "(none)")) for r in resources)
+        entries = data.get("entry") if isinstance(data.get("entry"), list) else []
+        counts, first = _entry_summary(entries)
         lines.append(f"Bundle of type '{data.get('type')}', total {data.get('total', '(absent)')}, "
                      f"{len(data.get('entry') or [])} entries: "
                      + ", ".join(f"{n} {t}" for t, n in counts.most_common()))
-        seen: set[str] = set()
-        for resource in resources:
-            kind = str(resource.get("resourceType"))
-            if kind in seen or len(seen) >= SAMPLE_TYPES_SHOWN:
-                continue
-            seen.add(kind)
+        for kind, resource in list(first.items())[:SAMPLE_TYPES_SHOWN]:
             lines += ["", f"First {kind}:", pretty_json(resource)]
     elif isinstance(data, dict):
         lines.append(f"{data.get('resourceType', 'JSON object')} with {len(data)} elements")
     return "\n".join(lines)
+
+
+def _entry_summary(entries: list) -> tuple[Counter, dict[str, dict]]:
+    """How many resources of each type the entries hold, and the first of each type, both in the order the types
+    first appear: counted once per run of entries (memo.shared_runs: a hub's answers share runs of entries)."""
+    counts: Counter = Counter()
+    first: dict[str, dict] = {}
+    for run in shared_runs(entries):
+        of_run = _RUN_SUMMARIES.known(run)
+        if of_run is None:
+            resources = [r for r in (e.get("resource") for e in run if isinstance(e, dict)) if isinstance(r, dict)]
+            firsts: dict[str, dict] = {}
+            for r in resources:
+                firsts.setdefault(str(r.get("resourceType")), r)
+            of_run = _RUN_SUMMARIES.put(run, (Counter(str(r.get("resourceType", "(none)")) for r in resources),
+                                              firsts))
+        counts.update(of_run[0])
+        for kind, resource in of_run[1].items():
+            first.setdefault(kind, resource)
+    return counts, first
+
+
+_RUN_SUMMARIES = ByIdentity(RESOURCES_REMEMBERED // 8)
 
 
 def evidence(exchange, reports: Path) -> str:

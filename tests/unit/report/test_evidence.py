@@ -108,3 +108,30 @@ def test_pretty_json_keeps_small_objects_on_one_line_and_the_value_intact():
     assert '"schedule": {"reference": "Schedule/s1"}' in text
     assert all(len(line) <= 80 or '"' in line.strip()[:1] for line in text.splitlines())
     assert pretty_json({"a": 1}) == '{"a": 1}' and pretty_json([]) == "[]"
+
+
+def test_a_long_bundles_summary_counts_and_samples_each_type_as_its_entries_show_them():
+    from collections import Counter
+
+    from harness.report.allure import SAMPLE_TYPES_SHOWN, summarise_body
+
+    def naive(data):  # each entry read in turn
+        resources = [r for r in (e.get("resource") for e in data["entry"] if isinstance(e, dict))
+                     if isinstance(r, dict)]
+        counts = Counter(str(r.get("resourceType", "(none)")) for r in resources)
+        first: dict = {}
+        for r in resources:
+            first.setdefault(str(r.get("resourceType")), r)
+        return counts.most_common(), list(first.items())[:SAMPLE_TYPES_SHOWN]
+
+    kinds = [f"Kind{i}" for i in range(10)] + [None]
+    pool = [{"resource": {"resourceType": kinds[i % 11], "id": str(i)} if kinds[i % 11] else {"id": str(i)}}
+            for i in range(77)] + [{"resource": "text"}, 7, {"fullUrl": "x"}]
+    long = [pool[(i * 7) % len(pool)] for i in range(1_500)]
+    for entries in (long, long[700:] + long[:700], long[:400], long[5:] + [pool[3]] * 300):
+        data = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+        counts, samples = naive(data)
+        said = summarise_body("x" * 10, data, "there")
+        assert said.splitlines()[1].endswith(", ".join(f"{n} {t}" for t, n in counts))
+        blocks = said.split("\n\nFirst ")[1:]
+        assert [(b.split(":\n")[0], json.loads(b.split(":\n", 1)[1])) for b in blocks] == samples
