@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS slot (
     status TEXT NOT NULL, slot_type TEXT NOT NULL, channel TEXT NOT NULL,
     bookable INTEGER NOT NULL, org_codes TEXT NOT NULL, org_types TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX IF NOT EXISTS slot_start ON slot(start_utc);
+CREATE INDEX IF NOT EXISTS slot_start ON slot(start_utc, schedule_id);
 CREATE TABLE IF NOT EXISTS appointment (
     id INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
     status TEXT NOT NULL, start_utc TEXT NOT NULL, body TEXT NOT NULL, last_modified TEXT NOT NULL

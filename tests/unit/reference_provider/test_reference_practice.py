@@ -216,6 +216,7 @@ def test_a_selection_is_every_slot_inside_its_window_read_from_the_index_range_o
         conn.set_trace_callback(None)
         plans = [row[-1] for sql in sent for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
     assert any("start_utc>? AND start_utc<?" in plan for plan in plans), plans
+    assert not any("TEMP B-TREE" in plan for plan in plans), "in the index's order: start, then schedule"
 
 
 def test_an_answer_made_once_is_given_again_only_for_the_same_selection_runs_and_includes(practice_store):
