@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from operator import attrgetter
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -40,9 +41,14 @@ class SlotInfo:
     raw: dict
     schedule_raw: dict | None
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str, str]:
+        """Schedule, start and end: the slot whatever its id (worked out once: a hub's searches hold thousands)."""
         return self.schedule, self.start.isoformat(), self.end.isoformat()
+
+    @cached_property
+    def id_and_times(self) -> tuple[str, str, str]:
+        return self.id, self.start.isoformat(), self.end.isoformat()
 
     @property
     def schedule_type(self) -> str | None:

@@ -23,7 +23,7 @@ RULE = "SLOT-COMPLETE-01"
 
 
 def _key(slot: SlotInfo) -> tuple[str, str, str]:
-    return slot.id, slot.start.isoformat(), slot.end.isoformat()
+    return slot.id_and_times
 
 
 def missing_from(wider: Iterable[SlotInfo], window: Window, before: Iterable[SlotInfo], after: Iterable[SlotInfo],

@@ -293,3 +293,15 @@ def test_free_slots_of_runs_another_answer_shares_take_this_answers_schedule():
     assert [s.id for s in again] == [s["id"] for s in slots] and {s.schedule_type for s in again} == {"Evening"}
     assert discovery.free_slots(body) == discovery.free_slots(bundle(*slots))
     assert [s.schedule_raw for s in discovery.free_slots({**body, "entry": body["entry"][2:]})] == [None] * 300
+
+
+def test_a_slots_keys_are_its_schedule_or_id_and_its_times_as_text_for_each_slot_even_one_replaced():
+    import dataclasses
+
+    slots = discovery.free_slots(bundle(*[slot(f"s{i}", 10 * i) for i in range(3)]))
+    for s in slots:
+        assert s.key == (s.schedule, s.start.isoformat(), s.end.isoformat())
+        assert s.id_and_times == (s.id, s.start.isoformat(), s.end.isoformat())
+    moved = dataclasses.replace(slots[0], id="other", schedule="s-9", end=slots[1].end)
+    assert moved.key == ("s-9", slots[0].start.isoformat(), slots[1].end.isoformat())
+    assert moved.id_and_times == ("other", slots[0].start.isoformat(), slots[1].end.isoformat())
