@@ -173,22 +173,25 @@ def _(seen: Answer) -> list[Violation]:
     return search_content.included_actor_violations(seen.resources, set(seen.values("_include:recurse")))
 
 
-# Slot search rules on each returned resource alone, each a slot_search check of a list of resources.
-for _name, _requirements, _check in (
+# Slot search rules on each returned resource alone, each a slot_search check of a list of resources, asked only of
+# the resources of the types it reads (None: every type): a hub's 30,000 Slots skip the checks of other types.
+for _name, _requirements, _check, _types in (
         ("every returned Schedule references its Location", "SLOT-SCHEDLOC-01",
-         search_content.schedule_location_violations),
-        ("every resource of a slot search has its id", "SLOT-ID-01", search_content.missing_ids),
+         search_content.schedule_location_violations, ("Schedule",)),
+        ("every resource of a slot search has its id", "SLOT-ID-01", search_content.missing_ids, None),
         ("every returned Slot and Schedule has at most one identifier", "SLOT-IDENT-01",
-         search_content.identifier_count_violations),
+         search_content.identifier_count_violations, ("Slot", "Schedule")),
         ("every returned Schedule carries one practitioner role", "SLOT-SCHEDROLE-01",
-         search_content.schedule_role_violations),
+         search_content.schedule_role_violations, ("Schedule",)),
         ("returned Practitioners as Read a practitioner populates them", ("SLOT-PRACT-01", "SLOT-PRACT-02"),
-         search_content.practitioner_violations),
+         search_content.practitioner_violations, ("Practitioner",)),
         ("returned Locations as Read a location populates them", ("SLOT-LOC-01", "SLOT-LOC-02"),
-         search_content.location_violations),
+         search_content.location_violations, ("Location",)),
         ("returned Organizations as Read an organisation populates them", ("SLOT-ORG-02", "SLOT-ORG-03"),
-         search_content.organization_content_violations)):
-    rule(_name, _requirements, SEARCH, each=True)(lambda resource, check=_check: check([resource]))
+         search_content.organization_content_violations, ("Organization",))):
+    rule(_name, _requirements, SEARCH, each=True)(
+        lambda resource, check=_check, types=_types: check([resource]) if types is None or (
+            isinstance(resource, dict) and resource.get("resourceType") in types) else [])
 
 
 # ---------------------------------------------------------------- appointments, wherever they are returned

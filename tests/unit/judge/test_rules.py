@@ -350,3 +350,27 @@ def test_a_rule_of_the_answer_alone_cannot_read_what_it_does_not_declare(exchang
         answer.values("end")
     assert not hasattr(answer, "exchange"), "nothing of the request but its declared parameters"
 
+
+
+def test_each_resource_rule_of_a_slot_search_asks_its_check_of_every_resource_it_could_find_anything_in():
+    from harness.checks import search_content
+
+    checks = {"every returned Schedule references its Location": search_content.schedule_location_violations,
+              "every resource of a slot search has its id": search_content.missing_ids,
+              "every returned Slot and Schedule has at most one identifier":
+                  search_content.identifier_count_violations,
+              "every returned Schedule carries one practitioner role": search_content.schedule_role_violations,
+              "returned Practitioners as Read a practitioner populates them": search_content.practitioner_violations,
+              "returned Locations as Read a location populates them": search_content.location_violations,
+              "returned Organizations as Read an organisation populates them":
+                  search_content.organization_content_violations}
+    bare = {"identifier": [{"system": "a", "value": "1"}, {"system": "b", "value": "2"}], "extension": [],
+            "actor": [], "name": [], "telecom": [], "address": {}, "id": " ", "contact": [{"name": {}}]}  # breaks each
+    resources = [{"resourceType": t, **bare} for t in ("Slot", "Schedule", "Practitioner", "Location",
+                                                      "Organization", "Patient", "Appointment")]
+    resources += [{**bare}, {"resourceType": None, **bare}, "text", None]
+    by_name = {r.name: r for r in registry.RULES}
+    for name, check in checks.items():
+        caught = [r for r in resources if by_name[name].check(r) != check([r])]
+        assert not caught, f"{name}: {caught}"
+        assert any(check([r]) for r in resources), f"{name} finds something in one of them"
