@@ -13,13 +13,14 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 
 from . import faults as fault_registry
-from . import practice
+from . import practice, slot_search
 from .app import Config, create_app
 from .latency import with_latency
 from .store import Store
@@ -97,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     store.initialise(datetime.now(practice.UK).date())
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not faults:  # answers are joined from serialised Slots only without faults (app.search_slots)
+        threading.Thread(target=_warm, args=(store,), name="warm slots", daemon=True).start()
     app = create_app(Config(args.ods_code, args.asid, base_path, store, faults))
     if args.variety:
         app = with_variety(app, base_path)
@@ -131,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         remove_workdir()
     return 0
+
+
+def _warm(store: Store) -> None:
+    try:
+        slot_search.warm(store)
+    except Exception as exc:  # the answers are made as before, each Slot serialised when first asked for
+        logging.getLogger("reference_provider").warning("slots not serialised ahead: %s", exc)
 
 
 def handed_socket(args: argparse.Namespace, stdin=None) -> socket.socket | None:

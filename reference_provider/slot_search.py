@@ -182,6 +182,17 @@ class _Run:
     text: str  # the entries of its rows, joined as the Bundle joins them
 
 
+def warm(store) -> None:
+    """Serialise every free bookable Slot once, before a search asks for it: started as the provider starts, while
+    its client starts its own run, so a hub's first whole-window answer only joins texts made already. A slot booked
+    or freed since has another row, and is serialised again when asked."""
+    with store.connect() as conn:
+        for row in conn.execute("SELECT * FROM slot WHERE bookable AND status = 'free'"):
+            key = tuple(row)
+            if key not in _SLOT_JSON and len(_SLOT_JSON) < 100_000:
+                _SLOT_JSON[key] = json.dumps(resources.slot(row))
+
+
 def _prepared(selected: tuple) -> list[_Run]:
     """The selected rows in runs of consecutive rows restricted alike."""
     hit = _PREPARED.get(id(selected))

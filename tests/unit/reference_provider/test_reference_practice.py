@@ -7,7 +7,7 @@ import pytest
 
 from harness.cli import bundled_provider as reference
 from harness.settings import REFERENCE_PRACTICES, load_settings
-from reference_provider import practice
+from reference_provider import practice, resources
 from reference_provider.__main__ import parse_args
 from reference_provider.latency import Latency, with_latency
 from reference_provider.store import utc_text
@@ -239,3 +239,27 @@ def test_an_answer_made_once_is_given_again_only_for_the_same_selection_runs_and
         offered = json.loads(slot_search.search_text(store, query, "A99901"))["entry"][0]["resource"]
         with store.connect(write=True) as conn:  # a write: the selection is made again
             conn.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (int(offered["id"]),))
+
+
+def test_slots_serialised_ahead_give_the_answers_made_without_them_and_a_changed_slot_is_serialised_again(
+        practice_store):
+    import json
+
+    from reference_provider import slot_search
+
+    store = practice_store
+    store.initialise(TODAY)
+    slot_search._SLOT_JSON.clear()
+    slot_search.warm(store)
+    with store.connect() as conn:
+        free = conn.execute("SELECT * FROM slot WHERE bookable AND status = 'free'").fetchall()
+    assert free and all(json.loads(slot_search._SLOT_JSON[tuple(row)]) == resources.slot(row) for row in free)
+    window = [("start", f"ge{TODAY}"), ("end", f"le{TODAY + timedelta(days=14)}"), ("status", "free"),
+              ("_include", "Slot:schedule")]
+    query = slot_search.parse_query(window, frozenset())
+    first = json.loads(slot_search.search_text(store, query, "A99901"))
+    assert first == slot_search.search(store, query, "A99901", frozenset())
+    with store.connect(write=True) as conn:  # freed again with its version moved on: another row, another text
+        conn.execute("UPDATE slot SET version = version + 1 WHERE id = ?", (int(first["entry"][0]["resource"]["id"]),))
+    again = json.loads(slot_search.search_text(store, query, "A99901"))
+    assert again == slot_search.search(store, query, "A99901", frozenset()) and again != first
