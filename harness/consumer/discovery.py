@@ -42,8 +42,7 @@ class SlotInfo:
     schedule_raw: dict | None
 
     @cached_property
-    def key(self) -> tuple[str, str, str]:
-        """Schedule, start and end: the slot whatever its id (worked out once: a hub's searches hold thousands)."""
+    def key(self) -> tuple[str, str, str]:  # the slot whatever its id, worked out once (a hub's answers share it)
         return self.schedule, self.start.isoformat(), self.end.isoformat()
 
     @cached_property
