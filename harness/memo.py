@@ -10,7 +10,9 @@ Functions of their arguments alone, read once a run, use functools.lru_cache.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 # How many resources the per-resource memos hold: a hub's whole-window search returns some 30,000 slots, and
 # a search repeated after a write shares most of them. Past a memo's limit it forgets everything at once, so a
@@ -121,16 +123,19 @@ def _run(key: tuple[int, ...], items: list) -> tuple:
 _LISTS = ByIdentity(32)
 
 
+def run_values(items: list, kept: ByIdentity, make: Callable[[tuple], T]) -> Iterator[T]:
+    """make(run) for each run of `items` (shared_runs), in order: worked out once per run and kept in `kept`, so a list
+    of runs seen before costs a lookup per run."""
+    get = kept.get
+    for run in shared_runs(items):
+        yield get(run, make)
+
+
 def each_by_run(items: list, judge: Callable[[Any], Any], per_item: ByIdentity, per_run: ByIdentity) -> list:
     """[x for item in items for x in per_item.get(item, judge)]: `judge(item)` a tuple worked out from the item
-    alone, once per item, and the run's concatenation once per run (shared_runs), so a list of runs seen before costs a
-    lookup per run."""
+    alone, once per item, and the run's concatenation once per run (run_values)."""
+    get = per_item.get
     found: list = []
-    known, put, get = per_run.known, per_run.put, per_item.get
-    for run in shared_runs(items):
-        value = known(run)
-        if value is None:
-            value = put(run, tuple(x for item in run for x in get(item, judge)))
-        if value:
-            found += value
+    for value in run_values(items, per_run, lambda run: tuple(x for item in run for x in get(item, judge))):
+        found += value
     return found

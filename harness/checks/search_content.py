@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks.profiles import resources_in
 from harness.checks.violations import Violation, on
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
 from harness.spec.constants import (
     GMP_NUMBER_SYSTEM,
     ODS_SITE_SYSTEM,
@@ -38,23 +38,26 @@ GROUPED_FROM = 256
 
 
 def by_type(resources: list) -> dict[Any, list[dict]]:
-    """The resources (objects) of a list by resourceType, each type's in order; worked out once per list object (a
-    body's resources, which nothing changes), from runs of it other bodies share (memo.shared_runs)."""
+    """The resources (objects) of a list by resourceType, each type's in order. A long list's is worked out once per
+    list object (a body's resources, which nothing changes), from runs of it other bodies share (memo.run_values)."""
+    if len(resources) < GROUPED_FROM:
+        return _grouped_run(resources)
     return _BY_TYPE.get(resources, _grouped)
 
 
 def _grouped(resources: list) -> dict[Any, list[dict]]:
     grouped: dict[Any, list[dict]] = {}
-    for run in shared_runs(resources):
-        of_run = _RUN_TYPES.known(run)
-        if of_run is None:
-            of_run = {}
-            for r in run:
-                if isinstance(r, dict):
-                    of_run.setdefault(r.get("resourceType"), []).append(r)
-            _RUN_TYPES.put(run, of_run)
+    for of_run in run_values(resources, _RUN_TYPES, _grouped_run):
         for kind, found in of_run.items():
             grouped.setdefault(kind, []).extend(found)
+    return grouped
+
+
+def _grouped_run(resources) -> dict[Any, list[dict]]:
+    grouped: dict[Any, list[dict]] = {}
+    for r in resources:
+        if isinstance(r, dict):
+            grouped.setdefault(r.get("resourceType"), []).append(r)
     return grouped
 
 
@@ -127,9 +130,8 @@ def uninvited_actor_violations(resources: list[dict], includes) -> list[Violatio
 def included_actor_violations(resources: list[dict], includes) -> list[Violation]:
     """With an actor's _include:recurse sent, every such actor of a returned Schedule is in the Bundle
     (SLOT-INCLUDE-03)."""
-    grouped = by_type(resources) if len(resources) >= GROUPED_FROM else {None: resources}
-    present = {(r.get("resourceType"), str(r.get("id"))) for kind, found in grouped.items() if kind != "Slot"
-               for r in found if isinstance(r, dict) and r.get("resourceType") != "Slot"}  # actors are never Slots
+    present = {(kind, str(r.get("id"))) for kind, found in by_type(resources).items() if kind != "Slot"
+               for r in found}  # actors are never Slots
     found = []
     for rtype_, include in ACTOR_INCLUDES.items():
         if include not in includes:

@@ -19,7 +19,7 @@ from harness.checks.invariants import (
     with_extensions,
 )
 from harness.checks.violations import Violation
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
 from harness.transport import fhir
 
 _ENTRIES = ByIdentity(RESOURCES_REMEMBERED)
@@ -70,7 +70,7 @@ def bundle_violations(bundle: dict, label: str, profile: dict, extension_profile
     its expression reads."""
     tree = definition_tree(profile.get("invariants", {}))
     entry_element = tree.under.get("entry")
-    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    entries = fhir.bundle_entries(bundle)
     members = sorted({m for _, expression, _ in tree.keys for m in _entries_reading(expression)[1]})
 
     def summary(entry: Any) -> tuple[Found, Hashable, dict]:
@@ -88,31 +88,25 @@ def bundle_violations(bundle: dict, label: str, profile: dict, extension_profile
     alone = entry_element is None or entry_element.alone
     found: Found = {}
     if alone:
-        # Each run of entries (memo.shared_runs: a hub's searches share runs of the same entries) is summed up once:
-        # whether an entry of it breaks anything, and its projections as `shown` below takes them, last to first.
-        known, put = _ENTRIES.known, _ENTRIES.put
-        summed = []
-        for run in shared_runs(entries):
-            hit = _RUNS.known(run)
-            if hit is None:
-                mine = [known(e) or put(e, summary(e)) for e in run]
-                hit = _RUNS.put(run, (any(found for found, _, _ in mine),
-                                      {signature: projected for _, signature, projected in reversed(mine)}))
-            summed.append(hit)
+        # Each run of entries (memo.run_values: a hub's searches share runs of the same entries) is summed up once:
+        # whether an entry of it breaks anything, and its distinct projections (equal signatures, equal projections).
+        get = _ENTRIES.get
+
+        def summed_up(run: tuple) -> tuple[bool, dict]:
+            mine = [get(e, summary) for e in run]
+            return any(found for found, _, _ in mine), {signature: projected for _, signature, projected in mine}
+
+        summed = list(run_values(entries, _RUNS, summed_up))
         broken = any(broke for broke, _ in summed)
-        summaries = [known(e) or put(e, summary(e)) for e in entries] if broken else []
+        summaries = [get(e, summary) for e in entries] if broken else []
+        shown = {signature: projected for _, projections in summed for signature, projected in projections.items()}
     else:
         summaries = [summary(e) for e in entries]
         broken = any(mine for mine, _, _ in summaries)
+        shown = {signature: projected for _, signature, projected in summaries}
     for i, (mine, _, _) in enumerate(summaries) if broken else ():
         for (key, where), human in mine.items():
             found[(key, f".entry[{i}]{where}")] = human
-    if alone:
-        shown = {}
-        for _, projections in reversed(summed):
-            shown.update(projections)
-    else:
-        shown = {signature: projected for _, signature, projected in reversed(summaries)}
     for key, expression, human in tree.keys:
         reduced = {**bundle, "entry": _entries_read(expression, entries, shown)} if entries else bundle
         single = Element(tree.path, tree.types, [(key, expression, human)])

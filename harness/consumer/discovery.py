@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.errors import MissingTestData
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values, shared_runs
 from harness.settings import Settings
 from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
 from harness.spec.texts import type_text, type_texts
@@ -79,7 +79,7 @@ def _channel(raw: dict) -> str | None:
 
 def free_slots(bundle_json: dict) -> list[SlotInfo]:
     """The free slots of a searchset Bundle, sorted by schedule then start."""
-    entries = bundle_json.get("entry") if isinstance(bundle_json.get("entry"), list) else []
+    entries = fhir.bundle_entries(bundle_json)
     schedules = {r.get("id"): r for r in schedules_in(entries)}
     slots: list[SlotInfo] = []
     for run in shared_runs(entries):  # a Bundle's entries, in runs shared with the Bundles that carry the same entries
@@ -92,14 +92,12 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
 
 def schedules_in(entries: list) -> list[dict]:
     """The Schedules among a Bundle's entries (objects), in order: found once per run of entries (memo.shared_runs)."""
-    found: list[dict] = []
-    for run in shared_runs(entries):
-        of_run = _RUN_SCHEDULES.known(run)
-        if of_run is None:
-            of_run = _RUN_SCHEDULES.put(run, tuple(r for r in (e.get("resource") for e in run if isinstance(e, dict))
-                                                   if isinstance(r, dict) and r.get("resourceType") == "Schedule"))
-        found += of_run
-    return found
+    return [r for of_run in run_values(entries, _RUN_SCHEDULES, _schedules_of) for r in of_run]
+
+
+def _schedules_of(entries: tuple) -> tuple[dict, ...]:
+    return tuple(r for r in (e.get("resource") for e in entries if isinstance(e, dict))
+                 if isinstance(r, dict) and r.get("resourceType") == "Schedule")
 
 
 def _made(entries: tuple, schedules: dict) -> tuple[tuple[SlotInfo, ...], tuple[tuple[str, dict | None], ...]]:
@@ -122,7 +120,7 @@ def _made(entries: tuple, schedules: dict) -> tuple[tuple[SlotInfo, ...], tuple[
             id=r["id"], schedule=key[1], start=datetime.fromisoformat(r["start"]),
             end=datetime.fromisoformat(r["end"]), channel=_channel(r), slot_type=_slot_type(r), raw=r,
             schedule_raw=schedules.get(key[1]))))
-    return tuple(slots), tuple({(s.schedule, id(s.schedule_raw)): (s.schedule, s.schedule_raw) for s in slots}.values())
+    return tuple(slots), tuple({s.schedule: s.schedule_raw for s in slots}.items())
 
 
 _IN_ORDER = attrgetter("start", "schedule", "id")

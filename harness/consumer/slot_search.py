@@ -19,7 +19,7 @@ from harness.checks.violations import (
     parsed,
     status_violations,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
 from harness.settings import Settings
 from harness.spec.constants import (
     ODS_SYSTEM,
@@ -200,10 +200,9 @@ def search(client: GpConnectClient, settings: Settings, window: Window, includes
 def slot_keys(search_result: SlotSearch) -> set[tuple[str, str, str]]:
     """Identity of each slot independent of id formatting: schedule, start and end instants."""
     keys: set[tuple[str, str, str]] = set()
-    for run in shared_runs(search_result.slots):  # runs of models other answers carry too, each keyed once
-        found = _RUN_KEYS.known(run)
-        keys |= found if found is not None else _RUN_KEYS.put(run, frozenset(_SLOT_KEYS.get(s, _slot_key)
-                                                                             for s in run))
+    for of_run in run_values(search_result.slots, _RUN_KEYS,  # runs of models other answers carry too, each keyed once
+                             lambda run: frozenset(_SLOT_KEYS.get(s, _slot_key) for s in run)):
+        keys |= of_run
     return keys
 
 

@@ -96,7 +96,7 @@ class RunModel:
         # by every answer of the same body), where this log stood after it and the slots it holds.
         self._changes: list[str] = []
         self._searches = ByIdentity(MAX_SEARCHES_KEPT)
-        # For each run of entries recorded (memo.shared_runs): its slots as recorded, their Schedules' details, ids.
+        # For each run of entries recorded (memo.shared_runs): its slots as recorded and their Schedules' details.
         self._runs = ByIdentity(MAX_MADE // 8)
 
     def observe(self, exchange) -> list[Violation]:
@@ -127,7 +127,7 @@ class RunModel:
         if before is not None and before[1].isdisjoint(self._changes[before[0]:]):
             self._searches.put(bundle, (len(self._changes), before[1]))
             return []
-        entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+        entries = fhir.bundle_entries(bundle)
         # What a slot takes from its Schedule, worked out once per Schedule (a search holds thousands of slots).
         schedules = {r.get("id"): _schedule_seen(r) for r in schedules_in(entries)}
         found: list[Violation] = []
@@ -137,12 +137,12 @@ class RunModel:
             hit = self._runs.known(run)
             if (hit is not None and all(schedules.get(sid) == detail for sid, detail in hit[1])
                     and all(slots.get(seen.id) is seen for seen in hit[0])):
-                held.update(hit[2])  # every slot in it is recorded as this run shows it, with the same details
+                held.update(seen.id for seen in hit[0])  # each recorded as this run shows it, with the same details
                 continue
             shown = [seen for e in run if isinstance(e, dict) and (seen := self._shown(e, schedules, found))]
             held.update(seen.id for seen in shown)
             self._runs.put(run, (tuple(shown), tuple({(s.schedule, (s.schedule_type, s.roles, s.actors))
-                                                      for s in shown}), frozenset(s.id for s in shown)))
+                                                      for s in shown})))
         self._searches.put(bundle, (len(self._changes), held))
         return found
 

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from harness.errors import HarnessError, Nonconformance
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
 from harness.settings import PROJECT_ROOT, work_root
 from harness.transport import fhir
 from harness.transport.exchange import body_text_digest, pretty_json
@@ -169,8 +169,7 @@ def summarise_body(text: str, data, shown_as: str) -> str:
     if data is None:
         return "\n".join(lines + ["It is not FHIR JSON; it starts:", text[:2000]])
     if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-        entries = data.get("entry") if isinstance(data.get("entry"), list) else []
-        counts, first = _entry_summary(entries)
+        counts, first = _entry_summary(fhir.bundle_entries(data))
         lines.append(f"Bundle of type '{data.get('type')}', total {data.get('total', '(absent)')}, "
                      f"{len(data.get('entry') or [])} entries: "
                      + ", ".join(f"{n} {t}" for t, n in counts.most_common()))
@@ -186,19 +185,19 @@ def _entry_summary(entries: list) -> tuple[Counter, dict[str, dict]]:
     first appear: counted once per run of entries (memo.shared_runs: a hub's answers share runs of entries)."""
     counts: Counter = Counter()
     first: dict[str, dict] = {}
-    for run in shared_runs(entries):
-        of_run = _RUN_SUMMARIES.known(run)
-        if of_run is None:
-            resources = [r for r in (e.get("resource") for e in run if isinstance(e, dict)) if isinstance(r, dict)]
-            firsts: dict[str, dict] = {}
-            for r in resources:
-                firsts.setdefault(str(r.get("resourceType")), r)
-            of_run = _RUN_SUMMARIES.put(run, (Counter(str(r.get("resourceType", "(none)")) for r in resources),
-                                              firsts))
-        counts.update(of_run[0])
-        for kind, resource in of_run[1].items():
+    for of_counts, of_first in run_values(entries, _RUN_SUMMARIES, _run_summary):
+        counts.update(of_counts)
+        for kind, resource in of_first.items():
             first.setdefault(kind, resource)
     return counts, first
+
+
+def _run_summary(entries: tuple) -> tuple[Counter, dict[str, dict]]:
+    resources = [r for r in (e.get("resource") for e in entries if isinstance(e, dict)) if isinstance(r, dict)]
+    first: dict[str, dict] = {}
+    for r in resources:
+        first.setdefault(str(r.get("resourceType")), r)
+    return Counter(str(r.get("resourceType", "(none)")) for r in resources), first
 
 
 _RUN_SUMMARIES = ByIdentity(RESOURCES_REMEMBERED // 8)

@@ -130,22 +130,15 @@ def _bundle_around_models(data: dict, where: str) -> dict:
     if not isinstance(entries, list):
         return data
     out: list = []
-    known = _ENTRY_MODELS.known
     start = 0
     for run in shared_runs(entries):  # runs of entries other answers carry too: a run of known models is one lookup
-        models = _RUN_MODELS.known(run)
-        if models is None:
-            models = tuple(known(entry) for entry in run)
-            if None in models:
-                models = tuple(_entry_models(run, start, where))
-            if all(isinstance(m, BUNDLE_ENTRY) for m in models):
-                _RUN_MODELS.put(run, models)
-        out += models
+        out += _RUN_MODELS.get(run, lambda entries: tuple(_entry_models(entries, start, where)))
         start += len(run)
     return {**data, "entry": out}
 
 
-# The models of each run of entries (memo.shared_runs) whose entries all have one.
+# The models of each run of entries (memo.shared_runs): an entry that is no object of a resource stays itself, for
+# the Bundle's own validation to name; one that does not validate raises, and its run is kept for nothing.
 _RUN_MODELS = ByIdentity(RESOURCES_REMEMBERED // 8)
 
 
@@ -272,6 +265,13 @@ def _parts_key(reference) -> tuple[str, str] | None:
     return parts[-2], parts[-1]
 
 
+def bundle_entries(bundle: Any) -> list:
+    """A Bundle's own list of entries, the very object read (what is worked out from it is kept by it:
+    memo.shared_runs); [] when it has none or they are no list."""
+    found = bundle.get("entry") if isinstance(bundle, dict) else None
+    return found if isinstance(found, list) else []
+
+
 def rtype(resource) -> str:
     """The resourceType of a parsed model."""
     return resource.get_resource_type()
@@ -319,7 +319,7 @@ class BundleIndex:
 
     def of_type(self, wanted: str) -> list:
         """The resources of that type, in Bundle order: the index's own list, the same object each time (what is
-        worked out from it is kept by it: memo.runs), which nothing may change."""
+        worked out from it is kept by it: memo.shared_runs), which nothing may change."""
         return self._by_type.get(wanted) or []
 
     def other_than(self, unwanted: str) -> list:

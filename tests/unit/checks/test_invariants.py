@@ -235,3 +235,5 @@ def test_a_searchset_bundle_of_runs_another_shares_names_its_own_entries_and_tes
     assert said(history, *entries) == ["Bundle.entry[0]"], "the same runs, the entry where this Bundle has it"
     same_url = dict(entries[250], resource=dict(SLOT, id="other"))  # bdl-7: one fullUrl, two versions
     assert said(*entries, same_url) == ["Bundle"] and said(*entries) == []
+    requested = dict(entries[250], request={"method": "GET", "url": "Slot/250"})  # bdl-3: no request in a searchset
+    assert said(*entries[:250], requested, *entries[251:]) == ["Bundle"], "a projection of a later run counts"
