@@ -6,6 +6,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import chain, compress
+from operator import is_, is_not, itemgetter
 
 from . import faults as fault_registry
 from . import practice, resources
@@ -148,11 +151,12 @@ def matches_filter(row, query: SlotQuery, faults: frozenset[str] = frozenset()) 
     return _open_to(_listed(row["org_codes"]), types, query)
 
 
-def _listed(values: str) -> list[str]:
-    return [v for v in values.split(",") if v]
+@lru_cache(maxsize=4096)
+def _listed(values: str) -> tuple[str, ...]:
+    return tuple(v for v in values.split(",") if v)
 
 
-def _open_to(codes: list[str], types: list[str], query: SlotQuery) -> bool:
+def _open_to(codes: tuple[str, ...], types: tuple[str, ...], query: SlotQuery) -> bool:
     """The slot availability matching table (digest 2.1) on a slot's ODS codes and organisation types: a slot
     restricted to either is offered only to a consumer naming one of them; one restricted to neither, to all."""
     return ((not codes or (query.org_code is not None and query.org_code in codes))
@@ -164,53 +168,71 @@ def search(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> di
     return resources.bundle([resources.slot(r) for r in rows] + others)
 
 
-# Each Slot's JSON, by the values of its row: a practice of thousands of slots answers a 14-day search
-# several hundred times a run, and building and serialising every Slot each time was most of its cost.
-_SLOT_JSON: dict[tuple, str] = {}
-# For each selection of rows the store keeps (until its next write), its rows in runs of the same restriction, each
-# run's entry texts joined once: the searches of one window with different searchFilters (a hub's sweep: 21 of
-# 30,000 slots each, in some 850 runs) then only pick runs and join them.
-_PREPARED: dict[int, tuple[tuple, list]] = {}
+# Each Slot's entry as UTF-8 JSON, with the restriction its runs are cut by, by its row (the store keeps an unchanged
+# slot's row object; the entry holds the row, so its id is not reused while kept): a practice of thousands of slots
+# answers a 14-day search several hundred times a run, and building and serialising every Slot each time was most
+# of its cost.
+_SLOT_JSON: dict[int, tuple[object, bytes, tuple[str, str], str]] = {}
+MAX_SERIALISED = 100_000
+_RESTRICTIONS: dict[tuple[str, str], tuple[str, str]] = {}  # each restriction once, so runs are cut by identity
+# For each selection of rows the store keeps (until its slots next change), its entries and their runs of the same
+# restriction: the searches of one window with different searchFilters (a hub's sweep: 21 of 30,000 slots each,
+# in some 850 runs) then only pick runs and join their entries.
+_PREPARED: dict[int, tuple[tuple, "_Prepared"]] = {}
 MAX_PREPARED = 16
 
 
 @dataclass
 class _Run:
-    codes: list[str]  # the ODS codes and organisation types its slots are restricted to
-    types: list[str]
-    rows: list
-    text: str  # the entries of its rows, joined as the Bundle joins them
+    codes: tuple[str, ...]  # the ODS codes and organisation types its slots are restricted to
+    types: tuple[str, ...]
+    first: int  # its entries, entries[first:end] of the selection's
+    end: int
+    schedules: set[str]  # the ids of its slots' Schedules
+
+
+@dataclass
+class _Prepared:
+    entries: list[bytes]
+    runs: list[_Run]
+
+
+def _serialised(row) -> tuple[object, bytes, tuple[str, str], str]:
+    """(row, its entry as UTF-8 JSON, its restriction, its Schedule's id)"""
+    hit = _SLOT_JSON.get(id(row))
+    if hit is None or hit[0] is not row:
+        if len(_SLOT_JSON) >= MAX_SERIALISED:
+            _SLOT_JSON.clear()
+        restriction = (row["org_codes"], row["org_types"])
+        hit = _SLOT_JSON[id(row)] = (row, f'{{"resource": {json.dumps(resources.slot(row))}}}'.encode("utf-8"),
+                                     _RESTRICTIONS.setdefault(restriction, restriction), row["schedule_id"])
+    return hit
 
 
 def warm(store) -> None:
     """Serialise every free bookable Slot once, before a search asks for it: started as the provider starts, while
     its client starts its own run, so a hub's first whole-window answer only joins texts made already. A slot booked
     or freed since has another row, and is serialised again when asked."""
-    with store.connect() as conn:
-        for row in conn.execute("SELECT * FROM slot WHERE bookable AND status = 'free'"):
-            key = tuple(row)
-            if key not in _SLOT_JSON and len(_SLOT_JSON) < 100_000:
-                _SLOT_JSON[key] = json.dumps(resources.slot(row))
+    for row in store.slot_rows():
+        if row["bookable"] and row["status"] == "free":
+            _serialised(row)
 
 
-def _prepared(selected: tuple) -> list[_Run]:
-    """The selected rows in runs of consecutive rows restricted alike."""
+def _prepared(selected: tuple) -> _Prepared:
+    """The entries of the selected rows, and their runs of consecutive rows restricted alike."""
     hit = _PREPARED.get(id(selected))
     if hit is not None and hit[0] is selected:
         return hit[1]
-    if len(_SLOT_JSON) > 100_000:
-        _SLOT_JSON.clear()
-    runs: list[tuple[str, str, list, list]] = []
-    for row in selected:
-        key = tuple(row)
-        text = _SLOT_JSON.get(key)
-        if text is None:
-            text = _SLOT_JSON[key] = json.dumps(resources.slot(row))
-        if not runs or runs[-1][:2] != (row["org_codes"], row["org_types"]):
-            runs.append((row["org_codes"], row["org_types"], [], []))
-        runs[-1][2].append(row)
-        runs[-1][3].append(f'{{"resource": {text}}}')
-    prepared = [_Run(_listed(codes), _listed(types), rows, ", ".join(texts)) for codes, types, rows, texts in runs]
+    # Mapped, not looped: a hub's selection is 30,000 rows, made again after every booking.
+    serialised = list(map(_SLOT_JSON.get, map(id, selected)))
+    if None in serialised or not all(map(is_, map(itemgetter(0), serialised), selected)):
+        serialised = [_serialised(row) for row in selected]
+    restrictions = list(map(itemgetter(2), serialised))
+    schedules = list(map(itemgetter(3), serialised))
+    cuts = [0, *compress(range(1, len(selected)), map(is_not, restrictions[1:], restrictions[:-1])), len(selected)]
+    prepared = _Prepared(list(map(itemgetter(1), serialised)),
+                         [_Run(_listed(restrictions[a][0]), _listed(restrictions[a][1]), a, b, set(schedules[a:b]))
+                          for a, b in zip(cuts, cuts[1:]) if b > a])
     if len(_PREPARED) >= MAX_PREPARED:
         _PREPARED.clear()
     _PREPARED[id(selected)] = (selected, prepared)
@@ -218,7 +240,7 @@ def _prepared(selected: tuple) -> list[_Run]:
 
 
 # The last answers made from a selection, as bytes, by the runs they hold and what else decides the Bundle: a sweep
-# of searchFilters gets the same 17 MB answer for several consumers, each joined and encoded once.
+# of searchFilters gets the same 17 MB answer for several consumers, each joined once.
 _ANSWERS: dict[tuple, tuple[tuple, bytes]] = {}
 MAX_ANSWERS = 8
 
@@ -227,16 +249,18 @@ def search_text(store, query: SlotQuery, ods_code: str) -> bytes:
     """The same searchset Bundle as `search` without faults, as UTF-8 JSON, each Slot serialised once."""
     selected = store.selected_slots(query.start, query.end, status="free")
     prepared = _prepared(selected)
-    picked = tuple(i for i, run in enumerate(prepared) if _open_to(run.codes, run.types, query))
+    picked = tuple(i for i, run in enumerate(prepared.runs) if _open_to(run.codes, run.types, query))
     key = (id(selected), picked, query.includes, ods_code)
     hit = _ANSWERS.get(key)
     if hit is not None and hit[0] is selected:
         return hit[1]
-    runs = [prepared[i] for i in picked]
-    others = _others(store, [row for run in runs for row in run.rows], query, ods_code, frozenset())
-    shell = json.dumps(resources.bundle([]))
-    entries = [run.text for run in runs] + [json.dumps({"resource": r}) for r in others]
-    answer = (shell[:-len("[]}")] + "[" + ", ".join(entries) + "]}").encode("utf-8")
+    runs = [prepared.runs[i] for i in picked]
+    others = _others(store, set().union(*(run.schedules for run in runs)), query, ods_code, frozenset())
+    entries = prepared.entries if len(runs) == len(prepared.runs) else \
+        list(chain.from_iterable(prepared.entries[run.first:run.end] for run in runs))
+    shell = json.dumps(resources.bundle([])).encode("utf-8")
+    answer = b"".join((shell[:-len(b"[]}")], b"[", b", ".join(entries + [json.dumps({"resource": r}).encode("utf-8")
+                                                                          for r in others]), b"]}"))
     if len(_ANSWERS) >= MAX_ANSWERS:
         _ANSWERS.pop(next(iter(_ANSWERS)))
     _ANSWERS[key] = (selected, answer)
@@ -251,13 +275,14 @@ def _found(store, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> tu
     if SEARCHFILTER_DROPS_OPEN_SLOTS in faults and (query.org_code or query.org_type):
         restricting = {r["schedule_id"] for r in rows if r["org_codes"] or r["org_types"]}
         rows = [r for r in rows if r["schedule_id"] not in restricting or r["org_codes"] or r["org_types"]]
-    return rows, _others(store, rows, query, ods_code, faults)
+    return rows, _others(store, {r["schedule_id"] for r in rows}, query, ods_code, faults)
 
 
-def _others(store, rows: list, query: SlotQuery, ods_code: str, faults: frozenset[str]) -> list[dict]:
-    """The resources of the Bundle beside the slot rows: their Schedules, the actors included, the Organization."""
+def _others(store, used_ids: set[str], query: SlotQuery, ods_code: str, faults: frozenset[str]) -> list[dict]:
+    """The resources of the Bundle beside the slots of the Schedules `used_ids`: those Schedules, the actors
+    included, the Organization."""
     all_schedules = store.schedules()
-    used = sorted({r["schedule_id"] for r in rows})
+    used = sorted(used_ids)
     schedules = [resources.schedule(all_schedules[sid]) for sid in used]
     extra: list[dict] = []
     if INCLUDE_PRACTITIONER in query.includes or SEARCH_INCLUDES_EVERYTHING in faults:
@@ -267,6 +292,6 @@ def _others(store, rows: list, query: SlotQuery, ods_code: str, faults: frozense
         wanted = {all_schedules[sid]["location_id"] for sid in used}
         extra += [resources.location(loc) for loc in practice.LOCATIONS if loc.id in wanted]
     # The Organization is always returned with any slot (appointments known issue).
-    if rows:
+    if used:
         extra.append(resources.organization(ods_code))
     return schedules + extra

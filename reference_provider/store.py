@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import practice
+from .slot_table import CHANGE_LOG, SlotTable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedule (
@@ -59,11 +60,12 @@ class Store:
         self.path = path
         self._local = threading.local()  # one connection per serving thread, opened once
         self._opened: list[sqlite3.Connection] = []  # every thread's, closed together by close()
-        # Slots selected since the last write, by query: the searches of one window with different
+        # Slots selected since the slot table last changed, by query: the searches of one window with different
         # searchFilters, includes or formats select the same rows.
-        self._version = 0
+        self._table = SlotTable()
         self._selected: dict[tuple, tuple[sqlite3.Row, ...]] = {}
         self._lock = threading.Lock()
+        self._table_lock = threading.Lock()
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -80,16 +82,11 @@ class Store:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:  # once the write has ended (a fault may commit part of it): forget what was selected before
-            with self._lock:
-                self._version += 1
-                self._selected.clear()
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close every thread's connection (the store is not used afterwards)."""
@@ -102,7 +99,7 @@ class Store:
     def initialise(self, today: date) -> None:
         with self.connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA + CHANGE_LOG)
         rows = practice.generate_slots(today)
         by_schedule: dict[str, list] = {}
         for r in rows:
@@ -134,23 +131,26 @@ class Store:
 
     def selected_slots(self, start: datetime, end: datetime, *, overlapping: bool = False,
                        status: str | None = None) -> tuple[sqlite3.Row, ...]:
-        """slots_between, as the very tuple the store keeps until its next write: the same object for the
-        same selection, which search_text keys what it works out from the rows by."""
-        # A slot inside the window also starts before its end: that bound keeps SQLite on the index's range of
-        # the window, not on every slot from `start` on (a hub's 10-hour search read all 30,000 rows: 9 ms).
-        where = "end_utc > ? AND start_utc < ?" if overlapping else "start_utc >= ? AND end_utc <= ? AND start_utc <= ?"
-        sql = f"SELECT * FROM slot WHERE {where} AND bookable{' AND status = ?' if status else ''} " \
-              "ORDER BY start_utc, schedule_id"
-        bounds = (utc_text(start), utc_text(end)) + (() if overlapping else (utc_text(end),))
-        args = (*bounds, *([status] if status else []))
-        with self._lock:
-            version, hit = self._version, self._selected.get((sql, args))
-        if hit is None:
-            with self.connect() as conn:
-                hit = tuple(conn.execute(sql, args).fetchall())
-            with self._lock:
-                if version == self._version:
-                    while len(self._selected) >= MAX_SELECTED:
-                        self._selected.pop(next(iter(self._selected)))
-                    self._selected[(sql, args)] = hit
+        """slots_between, as the very tuple the store keeps until the slot table next changes (a write that
+        touches no slot keeps it): the same object for the same selection, which search_text keys what it works
+        out from the rows by."""
+        key = (utc_text(start), utc_text(end), overlapping, status)
+        with self._table_lock, self.connect() as conn:
+            if conn.in_transaction:  # a write under way sees its changes, which may yet be rolled back: not kept
+                table = SlotTable()
+                table.catch_up(conn)
+                return table.select(*key)
+            if self._table.catch_up(conn):
+                self._selected.clear()
+            hit = self._selected.get(key)
+            if hit is None:
+                while len(self._selected) >= MAX_SELECTED:
+                    self._selected.pop(next(iter(self._selected)))
+                hit = self._selected[key] = self._table.select(*key)
         return hit
+
+    def slot_rows(self) -> list[sqlite3.Row]:
+        """Every slot row as the store holds it now, in search order."""
+        with self._table_lock, self.connect() as conn:
+            self._table.catch_up(conn)
+            return list(self._table.rows)

@@ -188,35 +188,86 @@ def test_every_practice_the_provider_plays_is_one_gpc_reference_practice_accepts
                for name in practice.PRACTICES)
 
 
-def test_a_selection_is_every_slot_inside_its_window_read_from_the_index_range_of_that_window(practice_store):
+def _every_slot(store) -> list:
+    with store.connect() as conn:
+        return conn.execute("SELECT * FROM slot").fetchall()
+
+
+def _wanted(every: list, start, end, overlapping: bool) -> list[int]:
+    if overlapping:
+        rows = [r for r in every if r["end_utc"] > utc_text(start) and r["start_utc"] < utc_text(end)]
+    else:
+        rows = [r for r in every if r["start_utc"] >= utc_text(start) and r["end_utc"] <= utc_text(end)]
+    return [r["id"] for r in sorted((r for r in rows if r["bookable"] and r["status"] == "free"),
+                                    key=lambda r: (r["start_utc"], r["schedule_id"], r["id"]))]
+
+
+def test_a_selection_is_every_free_slot_inside_its_window_after_every_kind_of_write(practice_store):
     from datetime import datetime
 
     store = practice_store
     store.initialise(TODAY)
-    with store.connect() as conn:
-        every = conn.execute("SELECT * FROM slot").fetchall()
     day = datetime.combine(TODAY + timedelta(days=2), datetime.min.time(), practice.UK)
     windows = [(day, day + timedelta(days=1)), (day + timedelta(hours=10, minutes=5), day + timedelta(hours=11)),
                (day - timedelta(days=1), day + timedelta(days=13))]
-    for start, end in windows:
-        for overlapping in (False, True):
-            if overlapping:
-                wanted = [r for r in every if r["end_utc"] > utc_text(start) and r["start_utc"] < utc_text(end)]
-            else:
-                wanted = [r for r in every if r["start_utc"] >= utc_text(start) and r["end_utc"] <= utc_text(end)]
-            wanted = sorted((r for r in wanted if r["bookable"] and r["status"] == "free"),
-                            key=lambda r: (r["start_utc"], r["schedule_id"]))
-            got = store.slots_between(start, end, overlapping=overlapping, status="free")
-            assert [r["id"] for r in got] == [r["id"] for r in wanted] and (overlapping or got)
-    # A 10-hour search of a 14-day practice reads the slots of those 10 hours, not every slot from its start on.
+    first = store.slots_between(*windows[0], status="free")
+    late = store.slots_between(*windows[2], status="free")[-1]
+    writes = [
+        "UPDATE slot SET status = 'busy' WHERE id = %d" % first[0]["id"],  # one slot, in place
+        "UPDATE slot SET status = 'free', version = version + 1 WHERE id = %d" % first[0]["id"],
+        "UPDATE slot SET bookable = 0 WHERE id = %d" % first[1]["id"],
+        # a slot moved: another place in the order
+        "UPDATE slot SET start_utc = '%s' WHERE id = %d" % (first[2]["start_utc"], late["id"]),
+        "INSERT INTO slot (schedule_id,start,end,start_utc,end_utc,status,slot_type,channel,bookable,org_codes,"
+        "org_types) SELECT schedule_id,start,end,start_utc,end_utc,'free',slot_type,channel,1,'','' FROM slot "
+        "WHERE id = %d" % first[3]["id"],  # a slot added beside another of the same start and schedule
+        "DELETE FROM slot WHERE id = %d" % first[4]["id"],
+        "UPDATE slot SET status = 'busy' WHERE status = 'free' AND id % 3 = 0",  # more than the log is read for
+    ]
+    for write in [None] + writes:
+        if write is not None:
+            with store.connect(write=True) as conn:
+                conn.execute(write)
+        every = _every_slot(store)
+        for start, end in windows:
+            for overlapping in (False, True):
+                got = store.slots_between(start, end, overlapping=overlapping, status="free")
+                assert [r["id"] for r in got] == _wanted(every, start, end, overlapping), write
+                assert all(tuple(r) == tuple(next(e for e in every if e["id"] == r["id"])) for r in got[:50])
+
+
+def test_the_slot_table_is_read_once_in_index_order_and_then_only_the_slots_a_write_changed(practice_store):
+    from datetime import datetime
+
+    store = practice_store
+    store.initialise(TODAY)
+    start = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), practice.UK)
+    end = start + timedelta(days=13)
     sent: list[str] = []
     with store.connect() as conn:
         conn.set_trace_callback(sent.append)
-        store.slots_between(day + timedelta(days=1), day + timedelta(days=1, hours=10), status="free")
+        free = store.slots_between(start, end, status="free")
+        plans = [row[-1] for sql in sent if "FROM slot " in sql for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not any("TEMP B-TREE" in plan for plan in plans), "read in the index's order: start, then schedule"
+        assert store.selected_slots(start, end, status="free") is store.selected_slots(start, end, status="free")
+        kept = store.selected_slots(start, end, status="free")
+        with store.connect(write=True) as write:  # no slot touched: the very selection is kept
+            write.execute("INSERT INTO appointment VALUES (999, '1', 1, 'booked', 'x', '{}', 'x')")
+        assert store.selected_slots(start, end, status="free") is kept
+        sent.clear()
+        with store.connect(write=True) as write:
+            write.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (free[5]["id"],))
+        again = store.selected_slots(start, end, status="free")
+        read = [sql for sql in sent if "FROM slot " in sql]
+        assert read == [f"SELECT * FROM slot WHERE id IN ({free[5]['id']})"] or \
+            (len(read) == 1 and "WHERE id IN" in read[0]), read
+        assert [r["id"] for r in again] == [r["id"] for r in free if r["id"] != free[5]["id"]]
+        assert all(a is b for a, b in zip(again[:5], free[:5])), "an unchanged slot keeps its row"
+        with pytest.raises(RuntimeError), store.connect(write=True) as write:
+            write.execute("UPDATE slot SET status = 'busy' WHERE id = ?", (free[6]["id"],))
+            raise RuntimeError("rolled back")
+        assert store.selected_slots(start, end, status="free") is again
         conn.set_trace_callback(None)
-        plans = [row[-1] for sql in sent for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
-    assert any("start_utc>? AND start_utc<?" in plan for plan in plans), plans
-    assert not any("TEMP B-TREE" in plan for plan in plans), "in the index's order: start, then schedule"
 
 
 def test_an_answer_made_once_is_given_again_only_for_the_same_selection_runs_and_includes(practice_store):
@@ -251,9 +302,10 @@ def test_slots_serialised_ahead_give_the_answers_made_without_them_and_a_changed
     store.initialise(TODAY)
     slot_search._SLOT_JSON.clear()
     slot_search.warm(store)
-    with store.connect() as conn:
-        free = conn.execute("SELECT * FROM slot WHERE bookable AND status = 'free'").fetchall()
-    assert free and all(json.loads(slot_search._SLOT_JSON[tuple(row)]) == resources.slot(row) for row in free)
+    free = [row for row in store.slot_rows() if row["bookable"] and row["status"] == "free"]
+    assert free and len(slot_search._SLOT_JSON) == len(free)
+    assert all(slot_search._SLOT_JSON[id(row)][0] is row and json.loads(slot_search._SLOT_JSON[id(row)][1])
+               == {"resource": resources.slot(row)} for row in free)
     window = [("start", f"ge{TODAY}"), ("end", f"le{TODAY + timedelta(days=14)}"), ("status", "free"),
               ("_include", "Slot:schedule")]
     query = slot_search.parse_query(window, frozenset())
