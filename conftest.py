@@ -9,7 +9,7 @@ from pathlib import Path
 import allure
 import pytest
 
-from harness import gc_policy
+from harness import gc_policy, malloc_policy
 from harness.errors import BROKEN, NONCONFORMANT, Nonconformance, outcome_of
 from harness.outcome.record import Record, now, preflight
 from harness.settings import ConfigError, check_reference_faults, load_settings
@@ -56,6 +56,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "writes: the scenario books, amends or cancels appointments")
     config._gpc_record = Record(started=now())
     gc_policy.collect_less()
+    malloc_policy.keep_large_buffers()
     # A run stopped with SIGTERM (a CI timeout) tears down like Ctrl-C, so its bookings are cancelled.
     signal.signal(signal.SIGTERM, _interrupt)
 

@@ -8,6 +8,7 @@ another process could take the port.
 from __future__ import annotations
 
 import base64
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from harness import malloc_policy
 from harness.errors import HarnessError
 from harness.settings import PROJECT_ROOT, Settings
 from harness.transport.tls import ssl_context
@@ -93,7 +95,8 @@ def _spawn(cmd: list[str], listener: socket.socket, log) -> subprocess.Popen:
         process.stdin.close()
         return process
     return subprocess.Popen([*cmd, "--fd", str(listener.fileno())], pass_fds=(listener.fileno(),), stdout=log,
-                            stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL)
+                            stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                            env=malloc_policy.child_env(dict(os.environ)))
 
 
 def _wait_until_ready(provider: RunningProvider, tls: dict[str, str] | None) -> None:

@@ -85,16 +85,20 @@ def test_the_harness_starts_the_provider_with_the_configured_practice_and_latenc
     seen = []
 
     def fake_popen(cmd, **kwargs):
-        seen.append(cmd)
+        seen.append((cmd, kwargs))
         raise RuntimeError("not started in this test")
 
     monkeypatch.setattr(reference.subprocess, "Popen", fake_popen)
+    monkeypatch.setattr(reference.sys, "platform", "linux")
+    monkeypatch.setenv("GPC_SEEN_BY_THE_PROVIDER", "1")
     settings = load_settings({"GPC_ENV": "reference", "GPC_REFERENCE_PRACTICE": "large",
                               "GPC_REFERENCE_LATENCY_MS": "200"})
     with pytest.raises(RuntimeError):
         reference.start(settings, tmp_path / "provider.log")
-    cmd = " ".join(seen[0])
+    cmd = " ".join(seen[0][0])
     assert "--practice large" in cmd and "--latency-ms 200" in cmd
+    env = seen[0][1]["env"]  # the harness's environment, and glibc's thresholds for large buffers
+    assert env["GPC_SEEN_BY_THE_PROVIDER"] == "1" and env["MALLOC_TRIM_THRESHOLD_"] == str(256 * 1024 * 1024)
 
 
 async def _answer(scope, receive, send):
