@@ -199,7 +199,7 @@ def _entry_around(resource_model) -> Any:
     if template is None:
         template = _ENTRY_TEMPLATES[type(resource_model)] = BUNDLE_ENTRY.model_validate({"resource": resource_model})
         return template
-    return template.model_copy(update={"resource": resource_model})
+    return shapes.copied(template, {"resource": resource_model})
 
 
 def _bundle_model(model_class, data: dict, where: str):

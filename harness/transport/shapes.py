@@ -4,7 +4,8 @@ A hub's 30,000 slots differ in id, identifier, start and end; everything else (m
 schedule, status) repeats over a few hundred shapes. Validating a slot whole with its STU3 model costs about
 95 µs. Here the first resource of each shape is validated whole and kept as the shape's template; a later
 resource of that shape is the template with those members replaced, each validated by its own field's
-validator (a pydantic TypeAdapter of the model's annotation for it), the one the whole model runs on it.
+validator (a pydantic TypeAdapter of the model's annotation for it), the one the whole model runs on it; the
+same text for the same validator is validated once (start and end times and identifier systems repeat).
 The model validators of a FHIR model read only which members are present, which the shape fixes, so the
 model is the one whole validation gives; tests/unit/transport/test_shapes.py holds it to that over
 generated members. Anything else is validated whole: a resource whose shape has no template yet, a member
@@ -70,7 +71,7 @@ def validated(resource: dict, model_class, json_key) -> Any:
             except ValidationError:
                 pass  # validated whole below, which names what is wrong as it always has
             else:
-                return template.model_copy(update=update)
+                return copied(template, update)
     model = model_class.model_validate(resource)
     if key is not None:
         _TEMPLATES.put(key, model)
@@ -82,6 +83,8 @@ def _member(model_class, name: str, value: Any) -> Any:
     text item by item from the template of its members (the same argument one level down: Identifier's model
     validators read only which members it has)."""
     adapter = _adapter(model_class, name)
+    if type(value) is str:
+        return _text(adapter, value)
     if name != "identifier" or not all(set(item) <= IDENTIFIER_TEXT for item in value):
         return adapter.validate_python(value)
     out = []
@@ -93,9 +96,40 @@ def _member(model_class, name: str, value: Any) -> Any:
             out.append(made)
         else:
             item_class = type(template)
-            out.append(template.model_copy(update={k: _adapter(item_class, k).validate_python(v)
-                                                   for k, v in item.items()}))
+            out.append(copied(template, {k: _text(_adapter(item_class, k), v) for k, v in item.items()}))
     return out
+
+
+_set = object.__setattr__
+
+
+def copied(template, update: dict) -> Any:
+    """template.model_copy(update=update), without its generic steps for a model with extra or private members
+    (then it is model_copy): a hub's first sight of 30,000 slots copies some 90,000 templates."""
+    if template.__pydantic_extra__ is not None or template.__pydantic_private__ is not None:
+        return template.model_copy(update=update)
+    cls = type(template)
+    model = cls.__new__(cls)
+    members = template.__dict__.copy()
+    members.update(update)
+    _set(model, "__dict__", members)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_fields_set__", template.__pydantic_fields_set__ | update.keys())
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+# Text validated by a field's validator, by the validator and the text: a hub's 30,000 slots start and end at some
+# 1,900 times and share their identifiers' system. What a validator makes of text (str, or a date-time) is immutable.
+_TEXTS = Memo(RESOURCES_REMEMBERED)
+
+
+def _text(adapter: TypeAdapter, text: str) -> Any:
+    key = (id(adapter), text)  # adapters are kept for the run (lru_cache): an id is never another's
+    found = _TEXTS.get(key)
+    if found is None:
+        found = _TEXTS.put(key, adapter.validate_python(text))
+    return found
 
 
 IDENTIFIER_TEXT = frozenset(("system", "value", "use"))
@@ -106,3 +140,4 @@ def clear() -> None:
     _TEMPLATES.clear()
     _SHAPES.clear()
     _ITEM_TEMPLATES.clear()
+    _TEXTS.clear()

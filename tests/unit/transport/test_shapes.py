@@ -139,3 +139,26 @@ def test_identifiers_made_from_their_members_template_are_what_whole_validation_
         got, expected = through_shape_and_whole({**BASE, **TEMPLATE, "id": f"s{i}", "identifier": identifiers})
         if got is not None:
             assert [m.model_fields_set for m in got.identifier] == [m.model_fields_set for m in expected.identifier]
+
+
+def test_text_validated_for_one_member_is_not_taken_for_another_with_the_same_text():
+    shapes.clear()
+    first = {**BASE, **TEMPLATE}
+    # The same text as a start (an instant: a date-time) and as an identifier's value (a string), then as an id,
+    # which refuses it.
+    again = {**first, "id": "2", "identifier": [{"system": "https://example.invalid/slot", "value": TEMPLATE["start"]}]}
+    refused = {**first, "id": TEMPLATE["start"]}
+    for resource in (first, again, refused):
+        through_shape_and_whole(resource)
+    assert shapes.validated(again, SLOT, json_key).identifier[0].value == TEMPLATE["start"]
+
+
+def test_a_copied_template_is_a_model_of_its_own():
+    shapes.clear()
+    model = shapes.validated({**BASE, **TEMPLATE}, SLOT, json_key)
+    copy = shapes.copied(model, {"id": "9"})
+    assert copy.id == "9" and model.id == "1" and copy.model_fields_set == model.model_fields_set
+    copy.__dict__["status"] = "busy"
+    assert model.status == "free", "the copy's members are its own"
+    assert shapes.copied(model, {"comment": "x"}) == model.model_copy(update={"comment": "x"})
+    assert shapes.copied(model, {"comment": "x"}).model_fields_set == model.model_fields_set | {"comment"}
