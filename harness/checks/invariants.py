@@ -275,10 +275,46 @@ def violations(resource: dict, label: str, profile: dict, extension_profiles: di
         if cut is None or cut[0] is not tree:
             cut = _CUTS.put(key, (tree, _reading(tree, resource, only)))
         tree = cut[1]
-    found = findings(tree, resource, resource, rtype, label, rtype)
+    form = _form(tree, resource) if only is not None else None
+    if form is None:
+        found = findings(tree, resource, resource, rtype, label, rtype)
+    else:  # what the cut finds is its form's: one lookup for a hub's slot of a clean shape, not a walk
+        hit = _FORMS.get((id(tree), rtype, form))
+        if hit is None or hit[0] is not tree:
+            hit = _FORMS.put((id(tree), rtype, form), (tree, findings(tree, resource, resource, rtype, label, rtype)))
+        found = dict(hit[1])
     if only is None or not _extensions_alone(extension_profiles):
         with_extensions(found, resource, resource, extension_profiles, label=label)
     return as_violations(found, label, rtype)
+
+
+# What a cut tree finds on a resource, by the cut (held, so its id is not another's) and the resource's form (_form).
+_FORMS = Memo(10_000)
+
+
+def _form(cut: Element, resource: dict) -> Hashable | None:
+    """What of `resource` decides what `cut` finds there, when the cut has no invariant of its own and no choice
+    element: each member under it that the resource has, with what decides what that member's element finds on
+    each of its values (`_Judging.node`'s key, item by item); None otherwise, and where a value's key is None."""
+    if cut.keys or any(part.endswith("[x]") for part in cut.under):
+        return None
+    form: list = []
+    for part, sub in cut.under.items():
+        if part not in resource:
+            continue
+        value = resource[part]
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, dict):
+                content = _decisive(sub, item)
+            elif item is None or isinstance(item, list) or _needs(sub).resource or sub.under:
+                return None
+            else:
+                content = ("primitive", type(item).__name__, item == "" if _needs(sub).blind else item)
+            if content is None:
+                return None
+            form.append(content)
+        form.append((part, len(value) if isinstance(value, list) else -1))
+    return tuple(form)
 
 
 # The cut of each definition's tree for each set of members a resource has and members that vary: a hub's 30,000

@@ -237,3 +237,33 @@ def test_a_searchset_bundle_of_runs_another_shares_names_its_own_entries_and_tes
     assert said(*entries, same_url) == ["Bundle"] and said(*entries) == []
     requested = dict(entries[250], request={"method": "GET", "url": "Slot/250"})  # bdl-3: no request in a searchset
     assert said(*entries[:250], requested, *entries[251:]) == ["Bundle"], "a projection of a later run counts"
+
+
+def test_what_a_clean_shapes_cut_finds_is_kept_by_the_form_of_each_member_it_reads():
+    """invariants._form: members read by value are told apart by value, the rest by what they have; a single value
+    and a list of one are told apart (the findings name where they are)."""
+    only = frozenset({"id", "identifier"})
+    profile = {"invariants": {
+        "tst-3": {"severity": "error", "expression": "$this != 'bad'", "human": "not bad", "at": {"Slot.id": ["id"]}},
+        "tst-4": {"severity": "error", "expression": "value.exists()", "human": "a value",
+                  "at": {"Slot.identifier": ["Identifier"]}}}}
+
+    def judged(**members):
+        return [v.message for v in inv.violations({"resourceType": "Slot", **members}, "Slot", profile, {}, only)]
+
+    assert judged(id="good") == [] and judged(id="bad") == ["Slot: Slot.id breaks invariant tst-3: not bad"]
+    assert judged(id="same", identifier=[{"system": "s"}]) == [
+        "Slot: Slot.identifier[0] breaks invariant tst-4: a value"]
+    assert judged(id="same", identifier={"system": "s"}) == ["Slot: Slot.identifier breaks invariant tst-4: a value"]
+    assert judged(id="more", identifier=[{"system": "s", "value": "v"}, {"system": "t"}]) == [
+        "Slot: Slot.identifier[1] breaks invariant tst-4: a value"]
+    assert judged(id="last", identifier=[{"value": "v"}]) == []
+
+
+def test_a_member_whose_invariant_reads_the_resource_is_judged_in_each_resource_of_one_shape():
+    only = frozenset({"id"})
+    profile = {"invariants": {"tst-5": {"severity": "error", "expression": "%resource.id != 'bad'", "human": "not bad",
+                                        "at": {"Slot.x": ["string"]}}}}
+    judged = [[v.message for v in inv.violations({"resourceType": "Slot", "id": rid, "x": "v"}, f"Slot {rid}",
+                                                  profile, {}, only)] for rid in ("good", "bad", "good")]
+    assert judged == [[], ["Slot bad: Slot.x breaks invariant tst-5: not bad"], []]
