@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterator
 
 from harness.checks import invariants, searchset_invariants
 from harness.checks.violations import Violation, violation
-from harness.memo import RESOURCES_REMEMBERED, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, run_values
 from harness.spec.constants import PROFILE_FOR
 from harness.transport import fhir, shapes
 
@@ -355,9 +356,17 @@ def single_profile_violations(resource: dict) -> list[Violation]:
 
 
 def resources_in(body: Any) -> list[dict]:
-    """The resource itself, or each entry of a Bundle."""
+    """The resource itself, or each entry's of a Bundle: taken once per run of entries (memo.run_values), which a
+    hub's answers share."""
     if not isinstance(body, dict):
         return []
     if body.get("resourceType") == "Bundle":
-        return [e.get("resource") for e in body.get("entry") or [] if isinstance(e, dict) and e.get("resource")]
+        return list(chain.from_iterable(run_values(fhir.bundle_entries(body), _RUN_RESOURCES, _resources_of)))
     return [body]
+
+
+_RUN_RESOURCES = ByIdentity(RESOURCES_REMEMBERED // 8)
+
+
+def _resources_of(entries: tuple) -> tuple[dict, ...]:
+    return tuple(e.get("resource") for e in entries if isinstance(e, dict) and e.get("resource"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Hashable
 
 from harness.checks.fhirpath import code
@@ -28,6 +29,7 @@ _ENTRY_CHAIN = re.compile(r"(?<![.\w%])entry((?:\.[A-Za-z]+)*)\.(?:empty|exists)
 _ENTRY_NAMED = re.compile(r"(?<![.\w%])entry\b")
 _ENTRY_FILTER = re.compile(r"^entry\.where\(([A-Za-z]+)\)")
 NONE, EXISTENCE, HAVING, ALL = "none", "existence", "having", "all"
+_HAVING: dict[str, ByIdentity] = {}  # the entries of each run that have a member, by the member
 
 
 @lru_cache(maxsize=None)
@@ -53,8 +55,10 @@ def _entries_read(expression: str, entries: list, shown: dict[Hashable, dict]) -
     kind, members = _entries_reading(expression)
     if kind == NONE:
         return entries[:1]
-    if kind == HAVING:
-        return [e for e in entries if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})]
+    if kind == HAVING:  # kept once per run of entries (memo.run_values), which a hub's answers share
+        having = _HAVING.get(members[0]) or _HAVING.setdefault(members[0], ByIdentity(RESOURCES_REMEMBERED // 8))
+        return list(chain.from_iterable(run_values(entries, having, lambda run: tuple(
+            e for e in run if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})))))
     if kind == ALL:
         return entries
     distinct: dict[Hashable, dict] = {}

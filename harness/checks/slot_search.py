@@ -16,7 +16,7 @@ from harness.checks.violations import (
     status_violations,
     violation,
 )
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, each_by_run
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, each_by_run, run_values
 from harness.spec.constants import ODS_SYSTEM
 from harness.spec.interactions import SEARCH_SLOTS
 from harness.transport import fhir
@@ -144,14 +144,26 @@ def slots_outside(slots, window: Window) -> list[Violation]:
 _OUTSIDE = Memo(64)
 
 
+def schedule_references(index: fhir.BundleIndex) -> set[str | None]:
+    """The Schedule references of the Bundle's slots (None for a slot without one): a hub's thousands of slots
+    reference a few dozen, gathered once per run of slots (memo.run_values), which its answers share."""
+    return set().union(*run_values(index.of_type("Slot"), _RUN_REFERENCES, _references_of))
+
+
+_RUN_REFERENCES = ByIdentity(RESOURCES_REMEMBERED // 8)
+
+
+def _references_of(slots: tuple) -> frozenset[str | None]:
+    return frozenset(slot.schedule.reference if slot.schedule else None for slot in slots)
+
+
 def missing_schedules(index: fhir.BundleIndex) -> list[Violation]:
     """Every returned Slot's Schedule is in the Bundle (SLOT-SCHEDREF-01)."""
-    found, resolved = [], {}
-    for slot in index.of_type("Slot"):
+    unresolved = {ref for ref in schedule_references(index) if index.resolve(ref) is None}
+    found = []
+    for slot in index.of_type("Slot") if unresolved else ():
         ref = slot.schedule.reference if slot.schedule else None
-        if ref not in resolved:  # thousands of slots reference a few dozen Schedules
-            resolved[ref] = index.resolve(ref) is not None
-        if not resolved[ref]:
+        if ref in unresolved:
             found.append(violation("SLOT-SCHEDREF-01", f"Slot {slot.id}", "Slot.schedule.reference",
                                    "a Schedule in the Bundle", ref or "none",
                                    f"Slot {slot.id} references {ref or 'no Schedule'}, which is not in the Bundle"))
@@ -164,8 +176,7 @@ def unreferenced_resources(index: fhir.BundleIndex, provider_ods_code: str) -> l
     The practice's own Organization is allowed without a Location leading to it: the spec's known
     issue makes providers return it with every slot, with or without its _include.
     """
-    references = {slot.schedule.reference if slot.schedule else None for slot in index.of_type("Slot")}
-    wanted: set[tuple[str, str]] = {key for key in map(fhir.ref_key, references) if key}
+    wanted: set[tuple[str, str]] = {key for key in map(fhir.ref_key, schedule_references(index)) if key}
     schedules = [s for s in index.of_type("Schedule") if ("Schedule", s.id) in wanted]
     for schedule in schedules:
         for actor in schedule.actor or []:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks.profiles import resources_in
 from harness.checks.violations import Violation
 from harness.errors import Nonconformance
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, run_values
 from harness.settings import Settings
 from harness.transport import fhir
 
@@ -163,28 +164,31 @@ _JUDGED = Memo(MAX_JUDGED)
 
 
 # The same verdicts by the resource object (JSON read from an answer is shared between the answers carrying it),
-# for each set of rules: a resource seen before costs one lookup.
+# for each set of rules, and by each run of resource objects (memo.run_values: a hub's answers share runs of the
+# same slots): a known answer costs a lookup per run.
 _BY_OBJECT: dict[tuple[str, ...], ByIdentity] = {}
+_BY_RUN: dict[tuple[str, ...], ByIdentity] = {}
 
 
 def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violation]:
     names = tuple(r.name for r in each)
     by_object = _BY_OBJECT.get(names) or _BY_OBJECT.setdefault(names, ByIdentity(MAX_JUDGED))
+    by_run = _BY_RUN.get(names) or _BY_RUN.setdefault(names, ByIdentity(MAX_JUDGED // 8))
     known = by_object.known
-    found: list[Violation] = []
-    for resource in resources:
-        verdict = known(resource)
-        if verdict is not None:
-            if verdict:
-                found += verdict
-            continue
+
+    def verdict(resource: dict) -> tuple[Violation, ...]:
+        found = known(resource)
+        if found is not None:
+            return found
         content = fhir.digest(resource)
-        verdict = _JUDGED.get((content, names)) if content is not None else None
-        if verdict is None:
-            verdict = tuple(v for r in each for v in r.check(resource))
+        found = _JUDGED.get((content, names)) if content is not None else None
+        if found is None:
+            found = tuple(v for r in each for v in r.check(resource))
             if content is not None:
-                _JUDGED.put((content, names), verdict)
+                _JUDGED.put((content, names), found)
         if content is not None:
-            by_object.put(resource, verdict)
-        found += verdict
-    return found
+            by_object.put(resource, found)
+        return found
+
+    return list(chain.from_iterable(run_values(resources, by_run,
+                                               lambda run: tuple(v for resource in run for v in verdict(resource)))))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime
+from operator import is_
 from urllib.parse import urlsplit
 
 from harness.checks import appointments as appt_checks
@@ -136,13 +137,14 @@ class RunModel:
         for run in shared_runs(entries):  # runs of entries that other answers carry too, each recorded once
             hit = self._runs.known(run)
             if (hit is not None and all(schedules.get(sid) == detail for sid, detail in hit[1])
-                    and all(slots.get(seen.id) is seen for seen in hit[0])):
-                held.update(seen.id for seen in hit[0])  # each recorded as this run shows it, with the same details
+                    and all(map(is_, map(slots.get, hit[2]), hit[0]))):
+                held.update(hit[2])  # each recorded as this run shows it, with the same details
                 continue
-            shown = [seen for e in run if isinstance(e, dict) and (seen := self._shown(e, schedules, found))]
-            held.update(seen.id for seen in shown)
-            self._runs.put(run, (tuple(shown), tuple({(s.schedule, (s.schedule_type, s.roles, s.actors))
-                                                      for s in shown})))
+            shown = tuple(seen for e in run if isinstance(e, dict) and (seen := self._shown(e, schedules, found)))
+            ids = tuple(seen.id for seen in shown)
+            held.update(ids)
+            details = tuple({(s.schedule, (s.schedule_type, s.roles, s.actors)) for s in shown})
+            self._runs.put(run, (shown, details, ids))
         self._searches.put(bundle, (len(self._changes), held))
         return found
 

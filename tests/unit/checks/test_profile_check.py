@@ -219,3 +219,14 @@ def test_an_identifier_of_another_form_than_one_found_clean_is_judged_again():
             "Slot 5: Slot.identifier.value is required (min 1) but missing"]
     assert pc.resource_violations({**clean[0], "id": "6", "identifier": [{"system": "https://example.invalid/slot",
                                                                           "value": "6"}]}) == []
+
+
+def test_the_resources_of_bundles_sharing_runs_of_entries_are_each_bundles_own():
+    entries = [{"resource": {"resourceType": "Slot", "id": str(i)}} for i in range(300)]
+    odd = [7, "x", {"fullUrl": "u"}, {"resource": None}, {"resource": {"resourceType": "Schedule", "id": "s"}}]
+    for listed in (entries, entries[:150] + odd + entries[150:], entries[40:], odd):
+        bundle = {"resourceType": "Bundle", "type": "searchset", "entry": listed}
+        expected = [e.get("resource") for e in listed if isinstance(e, dict) and e.get("resource")]
+        assert pc.resources_in(bundle) == expected
+    assert pc.resources_in({"resourceType": "Bundle", "entry": {"resource": {}}}) == []
+    assert pc.resources_in({"resourceType": "Slot"}) == [{"resourceType": "Slot"}] and pc.resources_in([1]) == []

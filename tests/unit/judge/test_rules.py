@@ -312,6 +312,20 @@ def test_a_rule_on_each_resource_judges_a_resource_seen_again_once_and_names_it_
     assert judged.count("9") == judged.count("10") == 1
 
 
+def test_each_resource_rules_judge_lists_that_share_runs_of_resources_by_run_and_rule_set(monkeypatch):
+    monkeypatch.setattr(registry, "_JUDGED", Memo(registry.MAX_JUDGED))
+    shared = [{"resourceType": "Slot", "id": str(i)} for i in range(400)]
+    odd = registry.Rule("odd ids", ("TST-1",), (), registry.SUCCESS, each=True,
+                        check=lambda r: [r["id"]] if int(r["id"]) % 2 else [])
+    tens = registry.Rule("ids of ten", ("TST-2",), (), registry.SUCCESS, each=True,
+                         check=lambda r: [r["id"]] if not int(r["id"]) % 10 else [])
+    extra = {"resourceType": "Slot", "id": "1001"}
+    for resources in (shared, shared[:200] + [extra] + shared[200:], shared[100:]):
+        for each in ((odd,), (tens,), (odd, tens)):
+            expected = [v for r in resources for rule in each for v in rule.check(r)]
+            assert registry._each_resource(resources, each) == expected, (len(resources), [r.name for r in each])
+
+
 def _counting(monkeypatch, requirement):
     """The rules, the one of `requirement` counting the answers it judges."""
     judged = []
