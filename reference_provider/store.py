@@ -140,8 +140,7 @@ class Store:
                 table = SlotTable()
                 table.catch_up(conn)
                 return table.select(*key)
-            if self._table.catch_up(conn):
-                self._selected.clear()
+            self._catch_up(conn)
             hit = self._selected.get(key)
             if hit is None:
                 while len(self._selected) >= MAX_SELECTED:
@@ -152,5 +151,11 @@ class Store:
     def slot_rows(self) -> list[sqlite3.Row]:
         """Every slot row as the store holds it now, in search order."""
         with self._table_lock, self.connect() as conn:
-            self._table.catch_up(conn)
+            self._catch_up(conn)
             return list(self._table.rows)
+
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
+        """The slot table brought up to date (under _table_lock), and the selections made before any change it
+        applied forgotten: whoever catches up first, no stale selection is given again."""
+        if self._table.catch_up(conn):
+            self._selected.clear()
