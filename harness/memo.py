@@ -10,7 +10,7 @@ Functions of their arguments alone, read once a run, use functools.lru_cache.
 from __future__ import annotations
 
 import threading
-from itertools import compress, count, repeat
+from itertools import chain, compress, count, repeat
 from operator import mod, not_
 from typing import Any, Callable, Hashable, Iterator, TypeVar
 
@@ -133,11 +133,27 @@ def run_values(items: list, kept: ByIdentity, make: Callable[[tuple], T]) -> Ite
         yield get(run, make)
 
 
-def each_by_run(items: list, judge: Callable[[Any], Any], per_item: ByIdentity, per_run: ByIdentity) -> list:
+def joined_by_run(items: list, kept: ByIdentity, make: Callable[[tuple], tuple]) -> list:
+    """The tuples make(run) of `items`' runs joined in order, each made once per run (run_values)."""
+    return list(chain.from_iterable(run_values(items, kept, make)))
+
+
+def grouped_by_run(items: list, kept: ByIdentity, group: Callable[[tuple], dict[Hashable, tuple]]) -> dict:
+    """The groups group(run) of `items`' runs merged, each key's items in order and the keys in the order they first
+    appear; each run's groups made once per run (run_values)."""
+    merged: dict = {}
+    for of_run in run_values(items, kept, group):
+        for key, found in of_run.items():
+            mine = merged.get(key)
+            if mine is None:
+                merged[key] = list(found)
+            else:
+                mine += found
+    return merged
+
+
+def each_by_run(items: list, judge: Callable[[Any], tuple], per_item: ByIdentity, per_run: ByIdentity) -> list:
     """[x for item in items for x in per_item.get(item, judge)]: `judge(item)` a tuple worked out from the item
-    alone, once per item, and the run's concatenation once per run (run_values)."""
+    alone, once per item, and the run's concatenation once per run (joined_by_run)."""
     get = per_item.get
-    found: list = []
-    for value in run_values(items, per_run, lambda run: tuple(x for item in run for x in get(item, judge))):
-        found += value
-    return found
+    return joined_by_run(items, per_run, lambda run: tuple(x for item in run for x in get(item, judge)))

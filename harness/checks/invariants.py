@@ -156,6 +156,17 @@ def _choice_type(suffix: str, types: list[str]) -> str:
     return next((t for t in types if t.lower() == suffix.lower()), suffix[:1].lower() + suffix[1:])
 
 
+def _content(element: Element, node: Any) -> Hashable | None:
+    """What of a node (not the resource itself) decides what `element`'s invariants and those under it find there:
+    an object's decisive content (_decisive), a primitive's type and what its invariants read of it; None where the
+    node alone does not decide (a list, %resource read, elements under a primitive)."""
+    if isinstance(node, dict):
+        return _decisive(element, node)
+    if isinstance(node, list) or _needs(element).resource or element.under:
+        return None
+    return "primitive", type(node).__name__, node == "" if _needs(element).blind else node
+
+
 Found = dict[tuple[str, str], str]  # (key, where relative to the node judged) -> human text
 # What an element's invariants find under a node, by the element, the node's type and its JSON: a large
 # practice's slots repeat their meta, extensions, slot types and schedule references thousands of times.
@@ -171,12 +182,7 @@ class _Judging:
     found: Found = field(default_factory=dict)
 
     def node(self, element: Element, node: Any, where: str, base: str) -> None:
-        if isinstance(node, dict):
-            content = _decisive(element, node) if node is not self.resource else None
-        elif isinstance(node, list) or _needs(element).resource or element.under:
-            content = None
-        else:  # a primitive: what its invariants read of it
-            content = ("primitive", type(node).__name__, node == "" if _needs(element).blind else node)
+        content = _content(element, node) if node is not self.resource else None
         if content is None:
             self.evaluate(element, node, where, base)
             return
@@ -295,7 +301,8 @@ _FORMS = Memo(10_000)
 def _form(cut: Element, resource: dict) -> Hashable | None:
     """What of `resource` decides what `cut` finds there, when the cut has no invariant of its own and no choice
     element: each member under it that the resource has, with what decides what that member's element finds on
-    each of its values (`_Judging.node`'s key, item by item); None otherwise, and where a value's key is None."""
+    each of its values (_content, the key `_Judging.node` keeps it by), item by item; None otherwise, and where a
+    value is null or its content is None."""
     if cut.keys or any(part.endswith("[x]") for part in cut.under):
         return None
     form: list = []
@@ -304,12 +311,7 @@ def _form(cut: Element, resource: dict) -> Hashable | None:
             continue
         value = resource[part]
         for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, dict):
-                content = _decisive(sub, item)
-            elif item is None or isinstance(item, list) or _needs(sub).resource or sub.under:
-                return None
-            else:
-                content = ("primitive", type(item).__name__, item == "" if _needs(sub).blind else item)
+            content = _content(sub, item) if item is not None else None
             if content is None:
                 return None
             form.append(content)

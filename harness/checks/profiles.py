@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from itertools import chain
 from pathlib import Path
 from typing import Any, Iterator
 
 from harness.checks import invariants, searchset_invariants
 from harness.checks.violations import Violation, violation
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, run_values
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, joined_by_run
 from harness.spec.constants import PROFILE_FOR
 from harness.transport import fhir, shapes
 
@@ -356,12 +355,12 @@ def single_profile_violations(resource: dict) -> list[Violation]:
 
 
 def resources_in(body: Any) -> list[dict]:
-    """The resource itself, or each entry's of a Bundle: taken once per run of entries (memo.run_values), which a
+    """The resource itself, or each entry's of a Bundle: taken once per run of entries (memo.joined_by_run), which a
     hub's answers share."""
     if not isinstance(body, dict):
         return []
     if body.get("resourceType") == "Bundle":
-        return list(chain.from_iterable(run_values(fhir.bundle_entries(body), _RUN_RESOURCES, _resources_of)))
+        return joined_by_run(fhir.bundle_entries(body), _RUN_RESOURCES, _resources_of)
     return [body]
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks.profiles import resources_in
 from harness.checks.violations import Violation, on
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, grouped_by_run
 from harness.spec.constants import (
     GMP_NUMBER_SYSTEM,
     ODS_SITE_SYSTEM,
@@ -39,18 +39,14 @@ GROUPED_FROM = 256
 
 def by_type(resources: list) -> dict[Any, list[dict]]:
     """The resources (objects) of a list by resourceType, each type's in order. A long list's is worked out once per
-    list object (a body's resources, which nothing changes), from runs of it other bodies share (memo.run_values)."""
+    list object (a body's resources, which nothing changes), from runs other bodies share (memo.grouped_by_run)."""
     if len(resources) < GROUPED_FROM:
         return _grouped_run(resources)
     return _BY_TYPE.get(resources, _grouped)
 
 
 def _grouped(resources: list) -> dict[Any, list[dict]]:
-    grouped: dict[Any, list[dict]] = {}
-    for of_run in run_values(resources, _RUN_TYPES, _grouped_run):
-        for kind, found in of_run.items():
-            grouped.setdefault(kind, []).extend(found)
-    return grouped
+    return grouped_by_run(resources, _RUN_TYPES, _grouped_run)
 
 
 def _grouped_run(resources) -> dict[Any, list[dict]]:

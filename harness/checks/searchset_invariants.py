@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import chain
 from typing import Any, Hashable
 
 from harness.checks.fhirpath import code
@@ -20,7 +19,7 @@ from harness.checks.invariants import (
     with_extensions,
 )
 from harness.checks.violations import Violation
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, joined_by_run, run_values
 from harness.transport import fhir
 
 _ENTRIES = ByIdentity(RESOURCES_REMEMBERED)
@@ -55,10 +54,10 @@ def _entries_read(expression: str, entries: list, shown: dict[Hashable, dict]) -
     kind, members = _entries_reading(expression)
     if kind == NONE:
         return entries[:1]
-    if kind == HAVING:  # kept once per run of entries (memo.run_values), which a hub's answers share
+    if kind == HAVING:  # kept once per run of entries (memo.joined_by_run), which a hub's answers share
         having = _HAVING.get(members[0]) or _HAVING.setdefault(members[0], ByIdentity(RESOURCES_REMEMBERED // 8))
-        return list(chain.from_iterable(run_values(entries, having, lambda run: tuple(
-            e for e in run if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})))))
+        return joined_by_run(entries, having, lambda run: tuple(
+            e for e in run if isinstance(e, dict) and e.get(members[0]) not in (None, "", [], {})))
     if kind == ALL:
         return entries
     distinct: dict[Hashable, dict] = {}

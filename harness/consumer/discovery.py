@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from harness.consumer import slot_search as ss
 from harness.consumer.claims import Claims
 from harness.errors import MissingTestData
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, run_values, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, joined_by_run, shared_runs
 from harness.settings import Settings
 from harness.spec.constants import DELIVERY_CHANNEL_URL, UK
 from harness.spec.texts import type_text, type_texts
@@ -91,8 +91,8 @@ def free_slots(bundle_json: dict) -> list[SlotInfo]:
 
 
 def schedules_in(entries: list) -> list[dict]:
-    """The Schedules among a Bundle's entries (objects), in order: found once per run of entries (memo.shared_runs)."""
-    return [r for of_run in run_values(entries, _RUN_SCHEDULES, _schedules_of) for r in of_run]
+    """The Schedules among a Bundle's entries (objects), in order: found once per run of them (memo.joined_by_run)."""
+    return joined_by_run(entries, _RUN_SCHEDULES, _schedules_of)
 
 
 def _schedules_of(entries: tuple) -> tuple[dict, ...]:

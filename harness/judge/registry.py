@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.checks.profiles import resources_in
 from harness.checks.violations import Violation
 from harness.errors import Nonconformance
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, run_values
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, each_by_run
 from harness.settings import Settings
 from harness.transport import fhir
 
@@ -164,7 +163,7 @@ _JUDGED = Memo(MAX_JUDGED)
 
 
 # The same verdicts by the resource object (JSON read from an answer is shared between the answers carrying it),
-# for each set of rules, and by each run of resource objects (memo.run_values: a hub's answers share runs of the
+# for each set of rules, and by each run of resource objects (memo.each_by_run: a hub's answers share runs of the
 # same slots): a known answer costs a lookup per run.
 _BY_OBJECT: dict[tuple[str, ...], ByIdentity] = {}
 _BY_RUN: dict[tuple[str, ...], ByIdentity] = {}
@@ -174,21 +173,14 @@ def _each_resource(resources: list[dict], each: tuple[Rule, ...]) -> list[Violat
     names = tuple(r.name for r in each)
     by_object = _BY_OBJECT.get(names) or _BY_OBJECT.setdefault(names, ByIdentity(MAX_JUDGED))
     by_run = _BY_RUN.get(names) or _BY_RUN.setdefault(names, ByIdentity(MAX_JUDGED // 8))
-    known = by_object.known
 
-    def verdict(resource: dict) -> tuple[Violation, ...]:
-        found = known(resource)
-        if found is not None:
-            return found
+    def verdict(resource: dict) -> tuple[Violation, ...]:  # a resource not seen as this object: by its JSON
         content = fhir.digest(resource)
         found = _JUDGED.get((content, names)) if content is not None else None
         if found is None:
             found = tuple(v for r in each for v in r.check(resource))
             if content is not None:
                 _JUDGED.put((content, names), found)
-        if content is not None:
-            by_object.put(resource, found)
         return found
 
-    return list(chain.from_iterable(run_values(resources, by_run,
-                                               lambda run: tuple(v for resource in run for v in verdict(resource)))))
+    return each_by_run(resources, verdict, by_object, by_run)

@@ -97,7 +97,8 @@ class RunModel:
         # by every answer of the same body), where this log stood after it and the slots it holds.
         self._changes: list[str] = []
         self._searches = ByIdentity(MAX_SEARCHES_KEPT)
-        # For each run of entries recorded (memo.shared_runs): its slots as recorded and their Schedules' details.
+        # For each run of entries recorded (memo.shared_runs): its slots as recorded, their Schedules' details and
+        # their ids (kept beside the slots: the check that a run is still recorded as it shows maps them).
         self._runs = ByIdentity(MAX_MADE // 8)
 
     def observe(self, exchange) -> list[Violation]:

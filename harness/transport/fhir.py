@@ -19,7 +19,7 @@ from fhir.resources.STU3 import get_fhir_model_class
 from pydantic import ValidationError
 
 from harness.errors import Nonconformance
-from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, run_values, shared_runs
+from harness.memo import RESOURCES_REMEMBERED, ByIdentity, Memo, grouped_by_run, joined_by_run, shared_runs
 from harness.transport import shapes
 
 
@@ -298,16 +298,20 @@ def find_labelled(data: Any, label: str) -> dict | None:
                  and str(r.get("id")) == rid), None)
 
 
-def _grouped(entries: tuple) -> tuple[tuple, tuple[tuple[type, tuple], ...]]:
-    """The resources of a run of entry models, and them by class in the order each class first appears."""
-    resources = tuple(e.resource for e in entries if e.resource is not None)
+def _resources_of(entries: tuple) -> tuple:
+    return tuple(e.resource for e in entries if e.resource is not None)
+
+
+def _by_class(entries: tuple) -> dict[type, list]:
     by_class: dict[type, list] = {}
-    for r in resources:
-        by_class.setdefault(type(r), []).append(r)
-    return resources, tuple((cls, tuple(found)) for cls, found in by_class.items())
+    for e in entries:
+        if e.resource is not None:
+            by_class.setdefault(type(e.resource), []).append(e.resource)
+    return by_class
 
 
-_RUN_GROUPS = ByIdentity(RESOURCES_REMEMBERED // 8)
+_RUN_RESOURCES = ByIdentity(RESOURCES_REMEMBERED // 8)
+_RUN_CLASSES = ByIdentity(RESOURCES_REMEMBERED // 8)
 
 
 @dataclass
@@ -317,18 +321,11 @@ class BundleIndex:
     bundle: Any
 
     def __post_init__(self):
-        # Grouped by class (one model class per resource type, named once each), per run of entries (memo.run_values):
-        # a hub's answers share runs of the same entry models.
-        self.entries: list = []
-        by_class: dict[type, list] = {}
-        for resources, groups in run_values(self.bundle.entry or [], _RUN_GROUPS, _grouped):
-            self.entries += resources
-            for cls, found in groups:
-                mine = by_class.get(cls)
-                if mine is None:
-                    by_class[cls] = list(found)
-                else:
-                    mine += found
+        # Grouped by class (one model class per resource type, named once each), per run of entries: a hub's answers
+        # share runs of the same entry models.
+        entries = self.bundle.entry or []
+        self.entries = joined_by_run(entries, _RUN_RESOURCES, _resources_of)
+        by_class = grouped_by_run(entries, _RUN_CLASSES, _by_class)
         self._by_type: dict[str, list] = {cls.get_resource_type(): found for cls, found in by_class.items()}
         # Each type's resources by id, made the first time a reference to that type is resolved: a slot search's
         # references lead to its few dozen Schedules and actors, never to its 30,000 Slots.

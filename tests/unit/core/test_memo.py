@@ -62,3 +62,26 @@ def test_lists_sharing_a_stretch_of_objects_share_its_runs_and_each_by_run_is_ev
         assert len(shared) >= len(shared_runs(items)) - 2, "only the runs around where they differ are another's"
 
     check()
+
+
+def test_groups_of_lists_sharing_runs_are_each_lists_own_in_order_and_leave_the_kept_groups_as_they_were():
+    from harness.memo import grouped_by_run, joined_by_run
+
+    pool = [{"n": n, "kind": "abc"[n % 3] if n % 7 else "d"} for n in range(500)]
+    kept_groups, kept_joined = ByIdentity(1_000), ByIdentity(1_000)
+
+    def group(run):
+        grouped = {}
+        for item in run:
+            grouped.setdefault(item["kind"], []).append(item)
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    for listed in (pool, pool[250:] + pool[:250], pool[100:300], pool):
+        expected: dict = {}
+        for item in listed:
+            expected.setdefault(item["kind"], []).append(item)
+        got = grouped_by_run(listed, kept_groups, group)
+        assert got == expected and list(got) == list(expected), "each key's items in order, keys as first seen"
+        got["a"].append("changed")  # the caller's own lists: what is kept per run is untouched
+        assert joined_by_run(listed, kept_joined, lambda run: tuple(i["n"] for i in run if i["kind"] == "d")) == [
+            i["n"] for i in listed if i["kind"] == "d"]
